@@ -1,0 +1,105 @@
+# slotcache build. `make` builds build/slotcache-server; `make test` runs every
+# test (unit, integration, sanitizer builds); `make run` starts the server on
+# its defaults; `make bench` compares it with redis-server side by side.
+# Build variants live in their own directories: build/ (release),
+# build/asan/ (ASan+UBSan), build/tsan/ (ThreadSanitizer).
+
+CC      ?= cc
+VARIANT ?= release
+CSTD     = -std=c11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
+INCS     = -Iproto -Iserver -Icluster
+LIBS     = -luv -lck -lpthread -lm
+
+ifeq ($(VARIANT),release)
+  BUILD   = build
+  OPT     = -O2 -g
+  SANFLAGS =
+else ifeq ($(VARIANT),asan)
+  BUILD   = build/asan
+  OPT     = -O1 -g -fno-omit-frame-pointer
+  SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(VARIANT),tsan)
+  BUILD   = build/tsan
+  OPT     = -O1 -g -fno-omit-frame-pointer
+  SANFLAGS = -fsanitize=thread
+endif
+
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+
+PROTO_SRC   = $(wildcard proto/*.c)
+SERVER_SRC  = $(filter-out server/main.c,$(wildcard server/*.c))
+CLUSTER_SRC = $(wildcard cluster/*.c)
+LIB_OBJ     = $(patsubst %.c,$(BUILD)/obj/%.o,$(PROTO_SRC) $(SERVER_SRC) $(CLUSTER_SRC))
+MAIN_OBJ    = $(BUILD)/obj/server/main.o
+SERVER_BIN  = $(BUILD)/slotcache-server
+
+UNIT_SRC    = $(wildcard tests/unit/test_*.c)
+UNIT_BIN    = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+SUPPORT_SRC = $(wildcard tests/support/*.c)
+SUPPORT_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC))
+INTEG_SRC   = $(wildcard tests/integration/test_*.c)
+INTEG_BIN   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+
+.PHONY: all deps run test test-unit test-integration test-asan test-tsan bench clean \
+        tests-build
+
+all: $(SERVER_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libslotcache.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SERVER_BIN): $(MAIN_OBJ) $(BUILD)/libslotcache.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libslotcache.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libslotcache.a $(LDFLAGS) $(LIBS) -lcriterion
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $< $(SUPPORT_OBJ) $(LDFLAGS) -lhiredis -lcriterion -lpthread
+
+tests-build: $(SERVER_BIN) $(UNIT_BIN) $(INTEG_BIN)
+
+run: deps $(SERVER_BIN)
+	$(SERVER_BIN) --bind 127.0.0.1 --port 6379
+
+# The one entry point: release unit + integration tests, then the same suites
+# under ASan+UBSan, then the threaded suites under TSan.
+test: deps
+	$(MAKE) tests-build
+	sh scripts/run-tests.sh build all
+	$(MAKE) test-asan
+	$(MAKE) test-tsan
+
+test-unit: $(SERVER_BIN) $(UNIT_BIN)
+	sh scripts/run-tests.sh $(BUILD) unit
+
+test-integration: tests-build
+	sh scripts/run-tests.sh $(BUILD) integration
+
+test-asan:
+	$(MAKE) VARIANT=asan tests-build
+	sh scripts/run-tests.sh build/asan sanitizer
+
+test-tsan:
+	$(MAKE) VARIANT=tsan tests-build
+	sh scripts/run-tests.sh build/tsan threaded
+
+bench: deps $(SERVER_BIN)
+	sh scripts/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

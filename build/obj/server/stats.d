@@ -1,0 +1,2 @@
+build/obj/server/stats.o: server/stats.c server/stats.h
+server/stats.h:

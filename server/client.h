@@ -1,0 +1,133 @@
+/*
+ * client.h - one client connection: socket, query buffer, parser, reply
+ * buffer and per-connection state (db, protocol, auth, name).
+ *
+ * Ownership: a client belongs to the worker that accepted it for its whole
+ * life; only that worker's thread reads or writes it, except the few fields
+ * marked "shared" which CLIENT LIST / CLIENT KILL on other workers read
+ * (atomics, or guarded by the registry lock in clients.c). A client is freed
+ * only in its uv_close callback.
+ */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include "resp_parse.h"
+#include "resp_write.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct worker;
+struct command;
+
+/* One argument of the command being run: points into the query buffer (or
+ * into argbuf for inline commands); valid only while the command runs. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} arg_t;
+
+enum client_flag {
+    CF_CLOSE_AFTER_REPLY = 1 << 0,
+    CF_CLOSE_ASAP = 1 << 1,
+    CF_CLOSING = 1 << 2,       /* uv_close called */
+    CF_NO_EVICT = 1 << 3,
+    CF_PROTECTED = 1 << 4,     /* reading paused: output backlog too large */
+    CF_KILLED = 1 << 5,
+};
+
+typedef struct client {
+    uv_tcp_t tcp;               /* first member: the handle's data is us */
+    struct worker *worker;
+    uint64_t id;
+    int fd;
+    int flags;
+    int resp;                   /* 2 or 3 */
+    int db;
+    bool authenticated;
+    char addr[64];              /* peer "ip:port" */
+    char laddr[64];             /* local "ip:port" */
+
+    /* Input. */
+    char *qbuf;                 /* query buffer (mem_alloc'd, freed when idle) */
+    size_t qlen;                /* bytes held */
+    size_t qpos;                /* start of the unparsed part */
+    size_t qcap;
+    resp_parser parser;
+    arg_t *argv;
+    int argc;
+    int argv_cap;
+
+    /* Output. */
+    reply_buf out;
+    size_t out_inflight;        /* bytes handed to uv_write, not yet confirmed */
+    bool writing;               /* a uv_write is in flight */
+    uv_write_t write_req;
+    uv_buf_t *write_bufs;
+    int write_nbufs;
+    long long obuf_soft_since;  /* ms when the soft limit was first exceeded */
+
+    /* Shared with other workers (CLIENT LIST / KILL). */
+    _Atomic long long ctime_ms;
+    _Atomic long long last_interaction_ms;
+    _Atomic(const struct command *) last_cmd;
+    _Atomic int shared_db;
+    _Atomic size_t shared_qbuf;
+    _Atomic size_t shared_omem;
+    _Atomic int shared_resp;
+    char *name;                 /* guarded by the registry lock */
+
+    struct client *prev, *next; /* registry list (clients.c, under its lock) */
+    struct client *wprev, *wnext; /* the owning worker's list (owner only) */
+    bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
+} client;
+
+/* Reply helpers: encode in the client's protocol into its reply buffer. */
+void add_reply_ok(client *c);
+void add_reply_status(client *c, const char *s);
+/* msg starts with the error code ("ERR ...", "WRONGTYPE ..."). Counted in
+ * INFO errorstats. */
+void add_reply_error(client *c, const char *msg);
+void add_reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void add_reply_integer(client *c, long long v);
+void add_reply_bulk(client *c, const void *p, size_t len);
+void add_reply_bulk_cstr(client *c, const char *s);
+void add_reply_null(client *c);
+void add_reply_null_array(client *c);
+void add_reply_array(client *c, long long n);
+void add_reply_map(client *c, long long npairs);
+void add_reply_set(client *c, long long n);
+void add_reply_double(client *c, double v);
+void add_reply_verbatim(client *c, const char *p, size_t len, const char *fmt);
+void add_reply_raw(client *c, const void *p, size_t len);
+
+/* Common Redis error strings. */
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_NO_SUCH_KEY "ERR no such key"
+#define ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define ERR_DB_RANGE "ERR DB index is out of range"
+#define ERR_SAME_OBJECT "ERR source and destination objects are the same"
+
+/* Argument parsing that replies on failure (Redis's ...OrReply helpers). */
+bool arg_ll_or_reply(client *c, const arg_t *a, long long *out, const char *errmsg);
+bool arg_ld_or_reply(client *c, const arg_t *a, long double *out, const char *errmsg);
+bool arg_double_or_reply(client *c, const arg_t *a, double *out, const char *errmsg);
+bool arg_eq(const arg_t *a, const char *s); /* case-insensitive */
+
+/* Close after the pending replies are written. */
+void client_close_after_reply(client *c);
+/* Close now (pending output dropped). Safe to call more than once. */
+void client_close(client *c);
+
+/* Connection lifecycle (conn.c). */
+void client_accept(struct worker *w, uv_stream_t *listener);
+void client_flush(client *c);
+size_t client_output_bytes(const client *c);
+
+#endif

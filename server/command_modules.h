@@ -1,0 +1,20 @@
+/*
+ * command_modules.h - the per-module parts of the declarative command table.
+ * Each module defines one array of `command` entries, terminated by an entry
+ * whose name is NULL; commands.c joins them into the table.
+ */
+#ifndef COMMAND_MODULES_H
+#define COMMAND_MODULES_H
+
+#include "commands.h"
+
+extern command string_commands[];  /* t_string.c */
+extern command keys_commands[];    /* cmd_keys.c: DEL, EXISTS, SCAN, FLUSHDB... */
+extern command expire_commands[];  /* cmd_expire.c: EXPIRE family, TTL, PERSIST */
+extern command conn_commands[];    /* cmd_conn.c: PING, AUTH, HELLO, SELECT... */
+extern command client_commands[];  /* cmd_client.c: CLIENT and subcommands */
+extern command server_commands[];  /* cmd_server.c: INFO, TIME, DEBUG, MEMORY, SLOWLOG, SHUTDOWN... */
+extern command config_commands[];  /* config_cmd.c: CONFIG and subcommands */
+extern command command_commands[]; /* cmd_command.c: COMMAND and subcommands */
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * db.c - keyspace operations over the per-(db, slot) tables (see db.h).
+ *
+ * Each database's slot array (16384 ktables) is allocated on first write to
+ * that database and published with a release store; readers load it with
+ * acquire. Tables are never freed while the server runs, only emptied, so a
+ * pointer obtained under a slot lock stays valid.
+ */
+#include "db.h"
+
+#include "crc16.h"
+#include "mem.h"
+#include "slotlock.h"
+#include "stats.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+static _Atomic(ktable *) *databases; /* [ndb] -> ktable[CLUSTER_SLOTS] */
+static int ndatabases;
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local long long cmd_now_ms;
+static _Thread_local uint64_t rng_state;
+
+void dbkey_init(dbkey *k, int db, const char *key, size_t len) {
+    k->db = db;
+    k->key = key;
+    k->len = len;
+    k->slot = key_hash_slot(key, len);
+    k->hash = key_hash(key, len);
+}
+
+void db_init(int ndb) {
+    ndatabases = ndb;
+    databases = mem_calloc((size_t)ndb, sizeof *databases);
+}
+
+void db_shutdown(void) {
+    for (int d = 0; d < ndatabases; d++) {
+        ktable *t = atomic_load_explicit(&databases[d], memory_order_acquire);
+        if (!t) continue;
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) ktable_clear(&t[s]);
+        mem_free(t);
+    }
+    mem_free(databases);
+    databases = NULL;
+}
+
+int db_count(void) { return ndatabases; }
+
+long long mstime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long ustime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+long long db_now_ms(void) { return cmd_now_ms ? cmd_now_ms : mstime(); }
+void db_set_now_ms(long long now) { cmd_now_ms = now; }
+
+uint32_t lru_clock(void) { return (uint32_t)((mstime() / 1000) & 0xffffff); }
+
+uint64_t db_random(void) {
+    if (!rng_state) rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state ^ 0x2545f4914f6cdd1dULL;
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+ktable *db_table(int db, unsigned slot, bool create) {
+    ktable *t = atomic_load_explicit(&databases[db], memory_order_acquire);
+    if (!t) {
+        if (!create) return NULL;
+        pthread_mutex_lock(&create_lock);
+        t = atomic_load_explicit(&databases[db], memory_order_relaxed);
+        if (!t) {
+            t = mem_calloc(CLUSTER_SLOTS, sizeof(ktable));
+            atomic_store_explicit(&databases[db], t, memory_order_release);
+        }
+        pthread_mutex_unlock(&create_lock);
+    }
+    return &t[slot];
+}
+
+bool db_is_expired(const entry *e, long long now) {
+    long long when = entry_expire(e);
+    return when >= 0 && when <= now;
+}
+
+entry *db_lookup(const dbkey *k, int flags, long *pos) {
+    ktable *t = db_table(k->db, k->slot, false);
+    long p = t ? ktable_find(t, k->key, k->len, k->hash) : -1;
+    entry *e = p >= 0 ? ktable_at(t, p) : NULL;
+    if (e && db_is_expired(e, db_now_ms())) {
+        ktable_remove_at(t, p);
+        entry_free(e);
+        stat_inc(STAT_EXPIRED_KEYS);
+        e = NULL;
+        p = -1;
+    }
+    if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
+    if (e && !(flags & (LOOKUP_WRITE | LOOKUP_NOTOUCH))) entry_set_lru(e, lru_clock());
+    if (pos) *pos = p;
+    return e;
+}
+
+void db_add(const dbkey *k, entry *e) {
+    entry_set_lru(e, lru_clock());
+    ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
+}
+
+void db_replace(const dbkey *k, long pos, entry *e) {
+    ktable *t = db_table(k->db, k->slot, false);
+    entry *old = ktable_at(t, pos);
+    int delta = (int)entry_has_expire(e) - (int)entry_has_expire(old);
+    if (delta) ktable_add_expires(t, delta);
+    if (entry_lru(e) == 0) entry_set_lru(e, lru_clock());
+    ktable_replace_at(t, pos, e);
+    if (old != e) entry_free(old);
+}
+
+void db_set(const dbkey *k, entry *e) {
+    long pos;
+    if (db_lookup(k, LOOKUP_WRITE, &pos))
+        db_replace(k, pos, e);
+    else
+        db_add(k, e);
+}
+
+entry *db_unlink_at(const dbkey *k, long pos) {
+    ktable *t = db_table(k->db, k->slot, false);
+    entry *e = ktable_at(t, pos);
+    ktable_remove_at(t, pos);
+    return e;
+}
+
+void db_delete_at(const dbkey *k, long pos) { entry_free(db_unlink_at(k, pos)); }
+
+bool db_delete(const dbkey *k) {
+    long pos;
+    if (!db_lookup(k, LOOKUP_WRITE, &pos)) return false;
+    db_delete_at(k, pos);
+    return true;
+}
+
+void db_set_expire_at(const dbkey *k, long pos, long long when) {
+    ktable *t = db_table(k->db, k->slot, false);
+    entry *e = ktable_at(t, pos);
+    if (when >= 0 && entry_has_expire(e)) {
+        entry_store_expire(e, when);
+        return;
+    }
+    if (when < 0 && !entry_has_expire(e)) return;
+    entry *n = entry_with_expire(e, when);
+    ktable_add_expires(t, when >= 0 ? 1 : -1);
+    ktable_replace_at(t, pos, n);
+    mem_free(e); /* the value (if any) now belongs to n */
+}
+
+static uint64_t sum_db(int db, bool expires) {
+    ktable *t = atomic_load_explicit(&databases[db], memory_order_acquire);
+    if (!t) return 0;
+    uint64_t n = 0;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++) n += expires ? ktable_expires(&t[s]) : ktable_count(&t[s]);
+    return n;
+}
+
+uint64_t db_size(int db) { return sum_db(db, false); }
+uint64_t db_expires(int db) { return sum_db(db, true); }
+
+uint64_t db_flush(int db) {
+    uint64_t removed = 0;
+    for (int d = (db < 0 ? 0 : db); d < (db < 0 ? ndatabases : db + 1); d++) {
+        ktable *t = atomic_load_explicit(&databases[d], memory_order_acquire);
+        if (!t) continue;
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+            if (ktable_count(&t[s]) == 0) continue;
+            ktable old;
+            slot_lock(s);
+            ktable_move(&old, &t[s]);
+            slot_unlock(s);
+            removed += ktable_count(&old);
+            ktable_clear(&old); /* freed outside the slot lock */
+        }
+    }
+    return removed;
+}
+
+typedef struct {
+    db_visit_fn *fn;
+    void *arg;
+    long long now;
+} visit_ctx;
+
+static void visit_live(entry *e, void *arg) {
+    visit_ctx *v = arg;
+    if (!db_is_expired(e, v->now)) v->fn(e, v->arg);
+}
+
+void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg) {
+    ktable *t = db_table(db, slot, false);
+    if (!t || ktable_count(t) == 0) return;
+    visit_ctx v = {fn, arg, db_now_ms()};
+    slot_lock(slot);
+    ktable_scan_range(t, 0, 1ULL << 32, visit_live, &v);
+    slot_unlock(slot);
+}
+
+char *db_random_key(int db, size_t *len) {
+    ktable *base = atomic_load_explicit(&databases[db], memory_order_acquire);
+    if (!base || db_size(db) == 0) return NULL;
+    long long now = db_now_ms();
+    /* Pick a random non-empty slot (weighted tries), then a random entry;
+     * skip expired keys; bounded attempts. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        unsigned s = (unsigned)(db_random() % CLUSTER_SLOTS);
+        unsigned tries = 0;
+        while (ktable_count(&base[s]) == 0 && tries++ < CLUSTER_SLOTS) s = (s + 1) % CLUSTER_SLOTS;
+        if (ktable_count(&base[s]) == 0) return NULL;
+        slot_lock(s);
+        entry *e = ktable_random(&base[s], db_random());
+        char *copy = NULL;
+        if (e && (!db_is_expired(e, now) || attempt > 100)) {
+            const char *k = entry_key(e, len);
+            copy = mem_strndup(k, *len);
+        }
+        slot_unlock(s);
+        if (copy) return copy;
+    }
+    return NULL;
+}
+
+unsigned long long entry_idle_ms(const entry *e) {
+    uint32_t now = lru_clock(), lru = entry_lru(e);
+    uint32_t diff = now >= lru ? now - lru : (0xffffff - lru) + now;
+    return (unsigned long long)diff * 1000;
+}

@@ -1,0 +1,94 @@
+/*
+ * db.h - the keyspace: databases x 16384 slots, one ktable per (db, slot).
+ *
+ * Every function that takes a dbkey requires the caller to hold the key's
+ * slot lock (dispatch.c takes it from the command table's key spec). Lazy
+ * expiry happens here: a lookup that finds an expired key deletes it and
+ * counts it in expired_keys. Whole-keyspace walks (FLUSHDB, DBSIZE, KEYS,
+ * SCAN, RANDOMKEY, the active expire cycle) lock one slot at a time.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include "entry.h"
+#include "ktable.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_MAX 16 * 1024 /* upper bound for `databases` */
+
+typedef struct {
+    int db;
+    unsigned slot;
+    const char *key;
+    size_t len;
+    uint64_t hash;
+} dbkey;
+
+void dbkey_init(dbkey *k, int db, const char *key, size_t len);
+
+/* Startup/shutdown. `ndb` from the `databases` setting. */
+void db_init(int ndb);
+void db_shutdown(void);
+int db_count(void);
+
+/* Time as seen by the command being run: set by dispatch once per command
+ * (like Redis's command time snapshot) so a command sees one consistent now. */
+long long db_now_ms(void);
+void db_set_now_ms(long long now);
+long long mstime(void);    /* wall clock, unix ms */
+long long ustime(void);
+uint32_t lru_clock(void); /* 24-bit seconds clock as Redis's LRU_CLOCK */
+
+/* The table of (db, slot); created on first use when create is true. */
+ktable *db_table(int db, unsigned slot, bool create);
+
+enum { LOOKUP_READ = 0, LOOKUP_WRITE = 1, LOOKUP_NOTOUCH = 2, LOOKUP_NOSTATS = 4 };
+
+/* Find a live key. Deletes it if expired. With LOOKUP_READ it counts a
+ * keyspace hit or miss and refreshes the LRU clock (unless NOTOUCH).
+ * *pos receives the bucket index (valid until the table changes). */
+entry *db_lookup(const dbkey *k, int flags, long *pos);
+
+/* Insert e for a key known to be absent (e's key must equal k). */
+void db_add(const dbkey *k, entry *e);
+/* Replace the entry at pos with e (same key); frees the old entry. */
+void db_replace(const dbkey *k, long pos, entry *e);
+/* Add or overwrite (frees the old entry). */
+void db_set(const dbkey *k, entry *e);
+/* Remove the entry at pos and free it. */
+void db_delete_at(const dbkey *k, long pos);
+/* Remove the entry at pos without freeing it; returns it. */
+entry *db_unlink_at(const dbkey *k, long pos);
+/* Delete a key if present; returns true if it was deleted (live). */
+bool db_delete(const dbkey *k);
+
+/* Expire helpers (absolute unix ms; -1 = none). */
+bool db_is_expired(const entry *e, long long now);
+/* Set/remove the expire of the entry at pos; rebuilds the entry if its
+ * layout changes. */
+void db_set_expire_at(const dbkey *k, long pos, long long when);
+
+/* Count of keys / keys with expire in a database (no lock; approximate
+ * while writers run, exact when quiet). */
+uint64_t db_size(int db);
+uint64_t db_expires(int db);
+/* Remove all keys of db (-1 = all databases); returns keys removed. */
+uint64_t db_flush(int db);
+
+/* Walk every live entry of one slot of db under its lock. */
+typedef void db_visit_fn(entry *e, void *arg);
+void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg);
+
+/* A random live key of db, copied with mem_alloc (caller frees); NULL if the
+ * database is empty. */
+char *db_random_key(int db, size_t *len);
+/* Thread-local fast random numbers (xorshift). */
+uint64_t db_random(void);
+
+/* LRU helpers for OBJECT IDLETIME. */
+unsigned long long entry_idle_ms(const entry *e);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * dispatch.c - run one command (see dispatch.h).
+ *
+ * Order of checks follows Redis 7's processCommand: existence, arity, then
+ * authentication. Keys come from the command table's key spec; their slots
+ * are locked in ascending order for the duration of the handler.
+ */
+#include "dispatch.h"
+
+#include "clients.h"
+#include "commands.h"
+#include "config.h"
+#include "crc16.h"
+#include "db.h"
+#include "mem.h"
+#include "slotlock.h"
+#include "slowlog.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define STACK_KEYS 32
+
+/* Redis's rejectCommandFormat: the error text with newlines made spaces. */
+static void reply_unknown_command(client *c) {
+    char args[256];
+    size_t n = 0;
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && n < 128; i++) {
+        int room = 128 - (int)n;
+        int w = snprintf(args + n, sizeof args - n, "'%.*s' ", (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
+                         c->argv[i].ptr);
+        if (w < 0) break;
+        n += (size_t)w;
+        if (n >= sizeof args) n = sizeof args - 1;
+    }
+    char msg[512];
+    snprintf(msg, sizeof msg, "ERR unknown command '%.*s', with args beginning with: %s",
+             (int)(c->argv[0].len < 128 ? c->argv[0].len : 128), c->argv[0].ptr, args);
+    add_reply_error(c, msg);
+}
+
+static void reply_unknown_subcommand(client *c, const command *parent) {
+    char upper[64];
+    size_t n = strlen(parent->name);
+    if (n >= sizeof upper) n = sizeof upper - 1;
+    for (size_t i = 0; i < n; i++) upper[i] = (char)(parent->name[i] >= 'a' && parent->name[i] <= 'z' ? parent->name[i] - 32 : parent->name[i]);
+    upper[n] = '\0';
+    char msg[512];
+    snprintf(msg, sizeof msg, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+             (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].ptr, upper);
+    add_reply_error(c, msg);
+}
+
+void dispatch_command(client *c) {
+    const command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
+    if (!cmd) {
+        reply_unknown_command(c);
+        return;
+    }
+    if (cmd->subcommands && c->argc >= 2) {
+        const command *sub = command_lookup_sub(cmd, c->argv[1].ptr, c->argv[1].len);
+        if (!sub) {
+            reply_unknown_subcommand(c, cmd);
+            return;
+        }
+        cmd = sub;
+    }
+    if ((cmd->arity > 0 && c->argc != cmd->arity) || c->argc < -cmd->arity) {
+        stat_inc(STAT_REJECTED_CALLS);
+        reply_wrong_arity(c, cmd);
+        return;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        if (cfg_requirepass_set()) {
+            stat_inc(STAT_REJECTED_CALLS);
+            add_reply_error(c, "NOAUTH Authentication required.");
+            return;
+        }
+        c->authenticated = true; /* requirepass was cleared at run time */
+    }
+
+    int keyidx_stack[STACK_KEYS];
+    unsigned slots_stack[STACK_KEYS];
+    int *keyidx = keyidx_stack;
+    unsigned *slots = slots_stack;
+    int nkeys = 0;
+    if (cmd->first_key || cmd->keys_fn) {
+        int max = c->argc;
+        if (max > STACK_KEYS) {
+            keyidx = mem_alloc((size_t)max * sizeof(int));
+            slots = mem_alloc((size_t)max * sizeof(unsigned));
+        }
+        nkeys = command_get_keys(cmd, c->argv, c->argc, keyidx, max);
+        for (int i = 0; i < nkeys; i++)
+            slots[i] = key_hash_slot(c->argv[keyidx[i]].ptr, c->argv[keyidx[i]].len);
+        nkeys = slots_lock_many(slots, nkeys);
+    }
+
+    long long start = ustime();
+    db_set_now_ms(start / 1000);
+    atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
+    cmd->proc(c);
+    long long duration = ustime() - start;
+    db_set_now_ms(0);
+
+    if (nkeys) slots_unlock_many(slots, nkeys);
+    if (keyidx != keyidx_stack) {
+        mem_free(keyidx);
+        mem_free(slots);
+    }
+    stat_inc(STAT_COMMANDS);
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, duration);
+    atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
+}

@@ -1,0 +1,85 @@
+/*
+ * expire.c - active expiry (see expire.h).
+ *
+ * Adaptive like Redis's active-expire cycle: each tick sweeps slots from the
+ * worker's cursor in batches of at least `keys_per_loop` keys with a TTL,
+ * deleting the expired ones, and keeps going while a batch found more than
+ * `acceptable_stale` percent expired, until the tick's time budget (25% of
+ * the tick plus 2% per active-expire-effort step) runs out. Slots without
+ * keys with a TTL are skipped by reading their counter, without the lock.
+ */
+#include "expire.h"
+
+#include "config.h"
+#include "crc16.h"
+#include "db.h"
+#include "slotlock.h"
+#include "stats.h"
+#include "worker.h"
+
+typedef struct {
+    unsigned sampled;
+    unsigned expired;
+} sweep_result;
+
+/* Check every entry of one (db, slot) table; caller holds the slot lock. */
+static void sweep_table(ktable *t, long long now, sweep_result *r) {
+    uint32_t size = t->size;
+    for (uint32_t i = 0; i < t->size; i++) {
+        for (;;) {
+            if (t->size != size) { /* the table shrank: start over */
+                size = t->size;
+                i = 0;
+            }
+            if (t->size == 0 || !t->buckets[i]) break;
+            entry *e = ktable_at(t, i);
+            if (!entry_has_expire(e)) break;
+            r->sampled++;
+            if (entry_expire(e) > now) break;
+            ktable_remove_at(t, i);
+            entry_free(e);
+            r->expired++;
+            stat_inc(STAT_EXPIRED_KEYS);
+        }
+        if (t->size == 0) break;
+    }
+}
+
+void expire_cycle(worker *w, long long now) {
+    long long effort = cfg_get(active_expire_effort) - 1; /* 0..9 */
+    long long hz = cfg_get(hz);
+    if (hz <= 0) hz = 10;
+    long long budget_us = (25 + 2 * effort) * 1000000 / hz / 100;
+    unsigned keys_per_loop = (unsigned)(20 + 5 * effort);
+    unsigned acceptable_stale = (unsigned)(10 - effort);
+    long long start = ustime();
+    int ndb = db_count();
+    unsigned step = (unsigned)nworkers;
+    unsigned slot = w->expire_cursor;
+    if (slot % step != (unsigned)w->id) slot = (unsigned)w->id;
+    unsigned visited = 0, total_slots = (CLUSTER_SLOTS - (unsigned)w->id + step - 1) / step;
+
+    while (visited < total_slots) {
+        sweep_result batch = {0, 0};
+        while (batch.sampled < keys_per_loop && visited < total_slots) {
+            for (int d = 0; d < ndb; d++) {
+                ktable *t = db_table(d, slot, false);
+                if (!t || ktable_expires(t) == 0) continue;
+                slot_lock(slot);
+                sweep_table(t, now, &batch);
+                slot_unlock(slot);
+            }
+            slot += step;
+            if (slot >= CLUSTER_SLOTS) slot = (unsigned)w->id;
+            visited++;
+        }
+        stat_add(STAT_EXPIRED_STALE_SAMPLED, batch.sampled);
+        stat_add(STAT_EXPIRED_STALE_FOUND, batch.expired);
+        if (batch.sampled == 0 || batch.expired * 100 <= batch.sampled * acceptable_stale) break;
+        if (ustime() - start > budget_us) {
+            stat_inc(STAT_EXPIRED_TIME_CAP);
+            break;
+        }
+    }
+    w->expire_cursor = slot;
+}

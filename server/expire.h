@@ -1,0 +1,13 @@
+/*
+ * expire.h - the active expire cycle: each worker, on its cron timer, walks
+ * its share of the slots (slot % nworkers == worker id) of every database
+ * and deletes keys whose time has passed, within a time budget per tick.
+ */
+#ifndef EXPIRE_H
+#define EXPIRE_H
+
+struct worker;
+
+void expire_cycle(struct worker *w, long long now_ms);
+
+#endif

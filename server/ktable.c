@@ -1,0 +1,199 @@
+/*
+ * ktable.c - per-(db, slot) open-addressing hash table (see ktable.h).
+ *
+ * Invariant of linear probing: an entry sits at a bucket reachable from its
+ * home bucket without crossing an empty bucket. Deletion restores it by
+ * shifting back the entries that follow (Knuth's algorithm R).
+ */
+#include "ktable.h"
+
+#include "mem.h"
+
+#include <string.h>
+
+#define PTR_MASK 0x0000ffffffffffffULL
+#define MAX_LOAD_NUM 85
+#define MAX_LOAD_DEN 100
+#define MIN_SIZE 4
+
+static uint64_t hash_seed = 0x9e3779b97f4a7c15ULL;
+
+void key_hash_seed(uint64_t seed) { hash_seed = seed | 1; }
+
+static inline uint64_t mix(uint64_t a, uint64_t b) {
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+uint64_t key_hash(const char *key, size_t len) {
+    const uint8_t *p = (const uint8_t *)key;
+    uint64_t h = hash_seed ^ (len * 0xa0761d6478bd642fULL);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix(h ^ w, 0xe7037ed1a0b428dbULL);
+        p += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++) w |= (uint64_t)p[i] << (8 * i);
+    h = mix(h ^ w, 0x8ebc6af09c88c6e3ULL);
+    return mix(h, 0x589965cc75374cc3ULL);
+}
+
+static inline uint64_t hashpos(uint64_t hash) { return hash >> 32; }
+static inline uint64_t fingerprint(uint64_t hash) { return (hash & 0xffff) << 48; }
+static inline uint32_t home_of(const ktable *t, uint64_t hash) {
+    return (uint32_t)((hashpos(hash) * t->size) >> 32);
+}
+static inline uint64_t entry_hash(const entry *e) {
+    size_t len;
+    const char *k = entry_key(e, &len);
+    return key_hash(k, len);
+}
+
+void ktable_init(ktable *t) {
+    t->buckets = NULL;
+    t->size = 0;
+    atomic_store_explicit(&t->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->expires, 0, memory_order_relaxed);
+}
+
+void ktable_clear(ktable *t) {
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->buckets[i]) entry_free((entry *)(uintptr_t)(t->buckets[i] & PTR_MASK));
+    mem_free(t->buckets);
+    ktable_init(t);
+}
+
+void ktable_move(ktable *dst, ktable *src) {
+    dst->buckets = src->buckets;
+    dst->size = src->size;
+    atomic_store_explicit(&dst->count, ktable_count(src), memory_order_relaxed);
+    atomic_store_explicit(&dst->expires, ktable_expires(src), memory_order_relaxed);
+    ktable_init(src);
+}
+
+static void place(uint64_t *buckets, uint32_t size, uint64_t tagged, uint64_t hash) {
+    uint32_t i = (uint32_t)((hashpos(hash) * size) >> 32);
+    while (buckets[i]) i = (i + 1 == size) ? 0 : i + 1;
+    buckets[i] = tagged;
+}
+
+static void resize(ktable *t, uint32_t newsize) {
+    uint64_t *nb = mem_calloc(newsize, sizeof(uint64_t));
+    for (uint32_t i = 0; i < t->size; i++) {
+        uint64_t b = t->buckets[i];
+        if (!b) continue;
+        place(nb, newsize, b, entry_hash((entry *)(uintptr_t)(b & PTR_MASK)));
+    }
+    mem_free(t->buckets);
+    t->buckets = nb;
+    t->size = newsize;
+}
+
+long ktable_find(const ktable *t, const char *key, size_t len, uint64_t hash) {
+    if (t->count == 0) return -1;
+    uint64_t fp = fingerprint(hash);
+    uint32_t i = home_of(t, hash);
+    for (uint32_t n = 0; n < t->size; n++) {
+        uint64_t b = t->buckets[i];
+        if (!b) return -1;
+        if ((b & ~PTR_MASK) == fp) {
+            size_t klen;
+            const char *k = entry_key((entry *)(uintptr_t)(b & PTR_MASK), &klen);
+            if (klen == len && memcmp(k, key, len) == 0) return i;
+        }
+        i = (i + 1 == t->size) ? 0 : i + 1;
+    }
+    return -1;
+}
+
+void ktable_replace_at(ktable *t, long pos, entry *e) {
+    t->buckets[pos] = (t->buckets[pos] & ~PTR_MASK) | (uint64_t)(uintptr_t)e;
+}
+
+void ktable_insert(ktable *t, entry *e, uint64_t hash) {
+    uint32_t count = ktable_count(t);
+    if ((uint64_t)(count + 1) * MAX_LOAD_DEN > (uint64_t)t->size * MAX_LOAD_NUM) {
+        uint32_t ns = t->size < MIN_SIZE ? MIN_SIZE : t->size + t->size / 4 + 1;
+        resize(t, ns);
+    }
+    place(t->buckets, t->size, fingerprint(hash) | (uint64_t)(uintptr_t)e, hash);
+    atomic_store_explicit(&t->count, count + 1, memory_order_relaxed);
+    if (entry_has_expire(e)) ktable_add_expires(t, 1);
+}
+
+void ktable_remove_at(ktable *t, long pos) {
+    uint32_t i = (uint32_t)pos;
+    if (entry_has_expire(ktable_at(t, pos))) ktable_add_expires(t, -1);
+    t->buckets[i] = 0;
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1 == t->size) ? 0 : j + 1;
+        uint64_t b = t->buckets[j];
+        if (!b) break;
+        uint32_t k = home_of(t, entry_hash((entry *)(uintptr_t)(b & PTR_MASK)));
+        /* Move b back to i unless its home lies cyclically in (i, j]. */
+        bool stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays) continue;
+        t->buckets[i] = b;
+        t->buckets[j] = 0;
+        i = j;
+    }
+    uint32_t count = ktable_count(t) - 1;
+    atomic_store_explicit(&t->count, count, memory_order_relaxed);
+    if (count == 0) {
+        mem_free(t->buckets);
+        t->buckets = NULL;
+        t->size = 0;
+    } else if (t->size > 64 && count < t->size / 5) {
+        resize(t, count * 2 + 1);
+    }
+}
+
+void ktable_add_expires(ktable *t, int delta) {
+    uint32_t v = ktable_expires(t);
+    atomic_store_explicit(&t->expires, v + (uint32_t)delta, memory_order_relaxed);
+}
+
+uint64_t ktable_hashpos_of_bucket(const ktable *t, uint64_t b) {
+    if (t->size == 0) return 1ULL << 32;
+    if (b >= t->size) return 1ULL << 32;
+    /* smallest h with (h * size) >> 32 >= b  ->  ceil(b * 2^32 / size) */
+    return ((b << 32) + t->size - 1) / t->size;
+}
+
+size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_visit_fn *fn, void *arg) {
+    if (t->size == 0 || from >= to) return 0;
+    uint64_t start = (from * t->size) >> 32;
+    uint64_t last_home = ((to - 1) * t->size) >> 32;
+    size_t visited = 0;
+    for (uint64_t j = start; j < start + t->size; j++) {
+        uint32_t i = (uint32_t)(j % t->size);
+        uint64_t b = t->buckets[i];
+        if (!b) {
+            if (j >= last_home) break;
+            continue;
+        }
+        entry *e = (entry *)(uintptr_t)(b & PTR_MASK);
+        uint64_t hp = hashpos(entry_hash(e));
+        if (hp >= from && hp < to) {
+            fn(e, arg);
+            visited++;
+        }
+    }
+    return visited;
+}
+
+entry *ktable_random(const ktable *t, uint64_t rnd) {
+    if (ktable_count(t) == 0) return NULL;
+    uint32_t i = (uint32_t)(rnd % t->size);
+    for (uint32_t n = 0; n < t->size; n++) {
+        if (t->buckets[i]) return (entry *)(uintptr_t)(t->buckets[i] & PTR_MASK);
+        i = (i + 1 == t->size) ? 0 : i + 1;
+    }
+    return NULL;
+}
+
+size_t ktable_mem(const ktable *t) { return mem_usable(t->buckets); }

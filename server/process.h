@@ -1,0 +1,22 @@
+/*
+ * process.h - facts about the running server process shared by INFO,
+ * HELLO and the log: version, run id, start time, executable and config
+ * paths, listening port.
+ */
+#ifndef PROCESS_H
+#define PROCESS_H
+
+#define SLOTCACHE_VERSION "0.1.0"
+/* The Redis version we are compatible with, reported as redis_version so
+ * that clients' feature checks pass. */
+#define REDIS_COMPAT_VERSION "7.0.15"
+
+const char *process_run_id(void);       /* 40 hex chars */
+long long process_start_ms(void);
+const char *process_executable(void);   /* absolute path */
+void process_init(const char *argv0);
+int process_tcp_port(void);
+double process_cpu_sys(void);          /* seconds, whole process */
+double process_cpu_user(void);
+
+#endif

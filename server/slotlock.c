@@ -1,0 +1,47 @@
+/*
+ * slotlock.c - the slot locks (see slotlock.h): test-and-test-and-set with a
+ * short pause spin, then sched_yield so a preempted holder can finish.
+ */
+#include "slotlock.h"
+
+#include <ck_pr.h>
+#include <sched.h>
+
+_Atomic uint32_t slot_locks[16384];
+
+#define SPIN_BEFORE_YIELD 128
+
+void slot_lock_slow(_Atomic uint32_t *l) {
+    unsigned spins = 0;
+    for (;;) {
+        while (atomic_load_explicit(l, memory_order_relaxed)) {
+            if (++spins < SPIN_BEFORE_YIELD)
+                ck_pr_stall();
+            else
+                sched_yield();
+        }
+        if (atomic_exchange_explicit(l, 1, memory_order_acquire) == 0) return;
+    }
+}
+
+int slots_lock_many(unsigned *slots, int n) {
+    /* insertion sort: n is the number of keys of one command, usually tiny */
+    for (int i = 1; i < n; i++) {
+        unsigned v = slots[i];
+        int j = i - 1;
+        while (j >= 0 && slots[j] > v) {
+            slots[j + 1] = slots[j];
+            j--;
+        }
+        slots[j + 1] = v;
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || slots[m - 1] != slots[i]) slots[m++] = slots[i];
+    for (int i = 0; i < m; i++) slot_lock(slots[i]);
+    return m;
+}
+
+void slots_unlock_many(const unsigned *slots, int n) {
+    for (int i = n - 1; i >= 0; i--) slot_unlock(slots[i]);
+}

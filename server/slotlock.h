@@ -1,0 +1,36 @@
+/*
+ * slotlock.h - one lock per hash slot (16384), shared by every database.
+ *
+ * A command locks the slots of its keys in ascending order (deduplicated) and
+ * unlocks them after running: ascending order is the lock order, so two
+ * multi-key commands can never deadlock. No lock is held across a syscall or
+ * an allocation of a large block. The lock spins briefly (pause) and then
+ * yields the CPU, because workers may outnumber cores and a preempted holder
+ * must get to run.
+ */
+#ifndef SLOTLOCK_H
+#define SLOTLOCK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+extern _Atomic uint32_t slot_locks[16384];
+
+void slot_lock_slow(_Atomic uint32_t *l);
+
+static inline void slot_lock(unsigned slot) {
+    _Atomic uint32_t *l = &slot_locks[slot];
+    if (atomic_exchange_explicit(l, 1, memory_order_acquire) == 0) return;
+    slot_lock_slow(l);
+}
+
+static inline void slot_unlock(unsigned slot) {
+    atomic_store_explicit(&slot_locks[slot], 0, memory_order_release);
+}
+
+/* Sort and deduplicate slots[0..n), lock them in ascending order; returns the
+ * deduplicated count (the array is rewritten). */
+int slots_lock_many(unsigned *slots, int n);
+void slots_unlock_many(const unsigned *slots, int n);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * worker.h - symmetric worker threads: each owns one libuv loop, its own
+ * SO_REUSEPORT listening sockets, its clients, a cron timer and an inbox for
+ * messages from other threads (inbox.c). The kernel spreads connections over
+ * the workers; a connection never leaves the worker that accepted it.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include "inbox.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#define WORKER_MAX 64
+#define LISTEN_MAX 16
+
+struct client;
+
+typedef struct worker {
+    int id;
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_tcp_t listeners[LISTEN_MAX];
+    int nlisteners;
+    uv_timer_t cron;
+    inbox box;
+    bool stopping;
+    struct client *clients;   /* this worker's clients (owner thread only) */
+    int nclients;
+    unsigned expire_cursor;   /* next slot of the active expire cycle */
+    long long cron_runs;
+} worker;
+
+extern worker *workers;
+extern int nworkers;
+extern _Thread_local worker *current_worker;
+
+/* Create listening sockets for every worker, then start the threads.
+ * Returns -1 (after logging) if no address could be bound. */
+int workers_start(int n);
+/* Ask every worker to close its clients and listeners, and join them. */
+void workers_stop(void);
+/* Run fn(w, arg) on worker w's thread (asynchronously). */
+void worker_post(worker *w, inbox_fn *fn, void *arg);
+
+/* Ask the main thread to shut the server down (SHUTDOWN command). */
+void server_request_shutdown(void);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * server_proc.h - integration-test harness: run the real server binary as a
+ * child process on a free loopback port, talk to it (hiredis, raw sockets,
+ * external tools such as redis-cli) and stop it, checking it exited cleanly.
+ *
+ * The binary is $SLOTCACHE_SERVER, else "$SLOTCACHE_BUILD/slotcache-server"
+ * (SLOTCACHE_BUILD defaults to "build"). Pointing SLOTCACHE_SERVER at
+ * /usr/bin/redis-server runs the same suites against the reference Redis: the
+ * harness then spells "--threads N" as "--io-threads N".
+ *
+ * Every wait in here is bounded. Bounds are multiplied by
+ * $SLOTCACHE_TIMEOUT_SCALE (default 1; run-tests.sh raises it under
+ * sanitizers). Functions named *_or_fail report through Criterion assertions,
+ * so they may only be called from a test (or its init/fini) process.
+ */
+#ifndef SERVER_PROC_H
+#define SERVER_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+
+/* ---- server process ---------------------------------------------------- */
+
+typedef struct sc_server {
+    pid_t pid;               /* 0 when not running */
+    int port;
+    bool is_redis;           /* binary is the reference redis-server */
+    char bin[512];
+    char log_path[256];      /* child stdout+stderr; removed after a clean stop */
+    char password[128];      /* from --requirepass, used by sc_connect */
+} sc_server;
+
+/* Start the server with the given extra arguments (NULL-terminated list, may
+ * be NULL), e.g. (const char *[]){"--threads", "4", NULL}. Picks a free port
+ * (retrying on a collision), waits until PING answers. Fails the test on
+ * error. */
+void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
+
+/* SIGTERM, wait (bounded), SIGKILL if needed; fails the test unless the
+ * server exited with status 0 and its log holds no sanitizer report. Safe to
+ * call twice or on a server that never started. */
+void sc_server_stop_or_fail(sc_server *s);
+
+/* True while the child has not exited (reaps it if it has). */
+bool sc_server_alive(sc_server *s);
+
+/* Sanitizer report or other marker of a dirty run found in the log, or NULL. */
+const char *sc_server_log_problem(const sc_server *s);
+
+/* Print the last `bytes` of the server log through cr_log_error. */
+void sc_server_dump_log(const sc_server *s, size_t bytes);
+
+/* Path of the binary the harness runs (see top of file). */
+const char *sc_server_binary(void);
+bool sc_server_binary_is_redis(void);
+
+/* ---- timing ------------------------------------------------------------ */
+
+long long sc_now_ms(void);
+void sc_sleep_ms(int ms);
+/* Bound scaled by SLOTCACHE_TIMEOUT_SCALE. */
+int sc_scaled_ms(int ms);
+
+/* Poll `cond` every few ms until it is true or `ms` (scaled) elapse; the
+ * expression's final truth is the value of the macro. */
+#define SC_WAIT_FOR(cond, ms)                                                 \
+    ({                                                                        \
+        long long sc__deadline = sc_now_ms() + sc_scaled_ms(ms);              \
+        bool sc__ok;                                                          \
+        int sc__pause = 1;                                                    \
+        while (!(sc__ok = (cond)) && sc_now_ms() < sc__deadline) {            \
+            sc_sleep_ms(sc__pause);                                           \
+            if (sc__pause < 50) sc__pause *= 2;                               \
+        }                                                                     \
+        sc__ok;                                                               \
+    })
+
+/* ---- hiredis ----------------------------------------------------------- */
+
+/* Connected context with a socket timeout; authenticates with s->password
+ * when set. Fails the test on error. Free with redisFree. */
+redisContext *sc_connect_or_fail(const sc_server *s);
+/* Connect without authenticating (for auth tests). */
+redisContext *sc_connect_noauth_or_fail(const sc_server *s);
+
+/* redisCommand that fails the test when the connection breaks (a reply of
+ * type error is returned, not a failure). Free with freeReplyObject. */
+redisReply *sc_cmd_or_fail(redisContext *c, const char *fmt, ...);
+/* Same but the reply must be a status/bulk/error equal to `expect`
+ * (integers compared through their decimal text); the reply is freed. */
+void sc_cmd_expect_or_fail(redisContext *c, const char *expect, const char *fmt, ...);
+
+/* Integer field `name` of INFO `section` ("clients", "stats"...); -1 when
+ * absent. */
+long long sc_info_ll_or_fail(redisContext *c, const char *section, const char *name);
+
+/* ---- raw sockets ------------------------------------------------------- */
+
+/* Blocking TCP connection to 127.0.0.1:port, CLOEXEC, TCP_NODELAY; -1 on
+ * error (errno set). */
+int sc_raw_connect(int port);
+int sc_raw_connect_or_fail(int port);
+/* Write all bytes (MSG_NOSIGNAL); false on error or after `timeout_ms`. */
+bool sc_raw_send(int fd, const void *buf, size_t len, int timeout_ms);
+bool sc_raw_send_str(int fd, const char *s);
+/* Read exactly n bytes; returns bytes read (< n on EOF/error/timeout). */
+size_t sc_raw_recv_exact(int fd, void *buf, size_t n, int timeout_ms);
+/* Read strlen(expect) bytes and compare; on mismatch logs both sides. */
+bool sc_raw_expect(int fd, const char *expect, int timeout_ms);
+/* True when the peer closes (EOF or reset) within timeout_ms; discards any
+ * data that arrives first. */
+bool sc_raw_wait_closed(int fd, int timeout_ms);
+/* True when nothing arrives and the connection stays open for `ms`. */
+bool sc_raw_quiet(int fd, int ms);
+
+/* Growable byte buffer. */
+typedef struct sc_buf {
+    char *data;
+    size_t len, cap;
+} sc_buf;
+void sc_buf_append(sc_buf *b, const void *p, size_t n);
+void sc_buf_printf(sc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sc_buf_free(sc_buf *b);
+
+/* Encode argv as a RESP multibulk command, appended to b. */
+void sc_resp_command(sc_buf *b, int argc, const char *const *argv, const size_t *lens);
+
+/* Buffered reader of RESP2/RESP3 replies from a raw socket. */
+typedef struct sc_reader {
+    int fd;
+    sc_buf in;
+    size_t pos;              /* consumed bytes of in */
+} sc_reader;
+void sc_reader_init(sc_reader *r, int fd);
+void sc_reader_free(sc_reader *r);
+/* Read one complete reply (any nesting, RESP3 types included) and return it
+ * NUL-terminated as raw bytes in *out (caller frees); *len gets its size.
+ * Returns false on EOF, error, malformed data or timeout. */
+bool sc_reader_next(sc_reader *r, char **out, size_t *len, int timeout_ms);
+
+/* Length of the complete RESP reply at p[0..n), 0 if incomplete, -1 if
+ * malformed. */
+long sc_resp_frame_len(const char *p, size_t n);
+
+/* ---- external programs ------------------------------------------------- */
+
+/* Run argv[0] (PATH lookup) with stdin from `in` (may be NULL), capture
+ * stdout+stderr in *out (NUL-terminated; may be NULL to discard). Kills it
+ * after timeout_ms (scaled). Returns the exit status, 128+sig if signalled,
+ * -1 if it could not run or timed out. */
+int sc_run(const char *const *argv, const void *in, size_t inlen, sc_buf *out, int timeout_ms);
+
+/* Raise RLIMIT_NOFILE's soft limit to min(want, hard); returns new soft. */
+long sc_raise_nofile(long want);
+
+#endif
