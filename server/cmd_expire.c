@@ -125,7 +125,11 @@ static void ttl_generic(client *c, bool ms, bool absolute) {
     }
     long long v = absolute ? when : when - db_now_ms();
     if (v < 0) v = 0;
-    add_reply_integer(c, ms ? v : (v + 500) / 1000);
+    /* Unsigned: v + 500 overflows a long long for expire times near
+     * LLONG_MAX (PEXPIREAT allows them); Redis 7.0 replies the unsigned
+     * quotient there too (9223372036854776). */
+    if (!ms) v = (long long)(((unsigned long long)v + 500) / 1000);
+    add_reply_integer(c, v);
 }
 
 static void ttl_command(client *c) { ttl_generic(c, false, false); }

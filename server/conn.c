@@ -49,6 +49,7 @@ void add_reply_ok(client *c) { reply_ok(&c->out); }
 void add_reply_status(client *c, const char *s) { reply_status(&c->out, s); }
 void add_reply_error(client *c, const char *msg) {
     stat_inc(STAT_ERROR_REPLIES);
+    tl_error_replies++;
     errorstats_count(msg);
     reply_error(&c->out, msg, strlen(msg));
 }

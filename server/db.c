@@ -90,9 +90,11 @@ ktable *db_table(int db, unsigned slot, bool create) {
     return &t[slot];
 }
 
+ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_order_acquire); }
+
 bool db_is_expired(const entry *e, long long now) {
     long long when = entry_expire(e);
-    return when >= 0 && when <= now;
+    return when >= 0 && now > when; /* as Redis's keyIsExpired */
 }
 
 entry *db_lookup(const dbkey *k, int flags, long *pos) {
@@ -107,7 +109,7 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
         p = -1;
     }
     if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
-    if (e && !(flags & (LOOKUP_WRITE | LOOKUP_NOTOUCH))) entry_set_lru(e, lru_clock());
+    if (e && !(flags & LOOKUP_NOTOUCH)) entry_set_lru(e, lru_clock());
     if (pos) *pos = p;
     return e;
 }

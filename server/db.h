@@ -44,6 +44,10 @@ uint32_t lru_clock(void); /* 24-bit seconds clock as Redis's LRU_CLOCK */
 
 /* The table of (db, slot); created on first use when create is true. */
 ktable *db_table(int db, unsigned slot, bool create);
+/* All 16384 tables of a database as one array (indexed by slot), or NULL if
+ * nothing was ever written to it. Tables are never freed while the server
+ * runs, so the pointer stays valid; each table still needs its slot lock. */
+ktable *db_tables(int db);
 
 enum { LOOKUP_READ = 0, LOOKUP_WRITE = 1, LOOKUP_NOTOUCH = 2, LOOKUP_NOSTATS = 4 };
 

@@ -8,6 +8,7 @@
 #include "dispatch.h"
 
 #include "clients.h"
+#include "cmdstats.h"
 #include "commands.h"
 #include "config.h"
 #include "crc16.h"
@@ -69,12 +70,14 @@ void dispatch_command(client *c) {
     }
     if ((cmd->arity > 0 && c->argc != cmd->arity) || c->argc < -cmd->arity) {
         stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         reply_wrong_arity(c, cmd);
         return;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
         if (cfg_requirepass_set()) {
             stat_inc(STAT_REJECTED_CALLS);
+            cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
             add_reply_error(c, "NOAUTH Authentication required.");
             return;
         }
@@ -98,6 +101,7 @@ void dispatch_command(client *c) {
         nkeys = slots_lock_many(slots, nkeys);
     }
 
+    uint64_t errors_before = tl_error_replies;
     long long start = ustime();
     db_set_now_ms(start / 1000);
     atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
@@ -111,6 +115,12 @@ void dispatch_command(client *c) {
         mem_free(slots);
     }
     stat_inc(STAT_COMMANDS);
+    cmdstats_add(cmd, CMDSTAT_CALLS, 1);
+    cmdstats_add(cmd, CMDSTAT_USEC, (uint64_t)duration);
+    if (tl_error_replies != errors_before) {
+        stat_inc(STAT_FAILED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_FAILED, 1);
+    }
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, duration);
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
 }

@@ -35,7 +35,7 @@ static void sweep_table(ktable *t, long long now, sweep_result *r) {
             entry *e = ktable_at(t, i);
             if (!entry_has_expire(e)) break;
             r->sampled++;
-            if (entry_expire(e) > now) break;
+            if (now <= entry_expire(e)) break; /* same rule as db_is_expired */
             ktable_remove_at(t, i);
             entry_free(e);
             r->expired++;

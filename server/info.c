@@ -15,6 +15,7 @@
 #include "info.h"
 
 #include "clients.h"
+#include "cmdstats.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -391,7 +392,6 @@ static void section_stats(info_buf *b) {
 }
 
 static void section_replication(info_buf *b) {
-    pthread_once(&facts_once, facts_init);
     ib_printf(b,
               "# Replication\r\n"
               "role:master\r\n"
@@ -433,10 +433,10 @@ static void section_cpu(info_buf *b) {
 static void section_modules(info_buf *b) { ib_cat(b, "# Modules\r\n"); }
 
 static void cmdstat_line(info_buf *b, const command *cmd) {
-    unsigned long long calls = atomic_load_explicit(&cmd->calls, memory_order_relaxed);
-    unsigned long long usec = atomic_load_explicit(&cmd->usec, memory_order_relaxed);
-    unsigned long long rejected = atomic_load_explicit(&cmd->rejected_calls, memory_order_relaxed);
-    unsigned long long failed = atomic_load_explicit(&cmd->failed_calls, memory_order_relaxed);
+    unsigned long long calls = cmdstats_get(cmd, CMDSTAT_CALLS);
+    unsigned long long usec = cmdstats_get(cmd, CMDSTAT_USEC);
+    unsigned long long rejected = cmdstats_get(cmd, CMDSTAT_REJECTED);
+    unsigned long long failed = cmdstats_get(cmd, CMDSTAT_FAILED);
     if (!calls && !rejected && !failed) return;
     ib_printf(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
               cmd->fullname ? cmd->fullname : cmd->name, calls, usec,
@@ -516,6 +516,7 @@ static bool arg_is(const arg_t *a, const char *s) {
 }
 
 char *info_generate(const arg_t *args, int nargs, size_t *len) {
+    pthread_once(&facts_once, facts_init);
     bool want[NSECTIONS] = {false};
     if (nargs == 0) {
         for (size_t i = 0; i < NSECTIONS; i++) want[i] = sections[i].in & SEC_DEFAULT;

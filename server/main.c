@@ -5,9 +5,11 @@
  * the workers.
  */
 #include "clients.h"
+#include "cmdstats.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "info.h"
 #include "ktable.h"
 #include "log.h"
 #include "mem.h"
@@ -130,7 +132,9 @@ int main(int argc, char **argv) {
     key_hash_seed(seed);
     db_init((int)cfg_get(databases));
     commands_init();
+    cmdstats_init();
     slowlog_init();
+    info_init();
 
     uv_loop_init(&main_loop);
     uv_async_init(&main_loop, &shutdown_async, on_shutdown);
@@ -161,6 +165,7 @@ int main(int argc, char **argv) {
     uv_loop_close(&main_loop);
     db_shutdown();
     slowlog_free();
+    cmdstats_free();
     if (pidlen > 0) unlink(pidfile);
     log_warning("slotcache is now ready to exit, bye bye...");
     return 0;

@@ -5,6 +5,8 @@
  */
 #include "stats.h"
 
+#include "cmdstats.h"
+
 #include <pthread.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@
 #define ERRSTAT_MAX 128
 
 _Thread_local stats_block *my_stats;
+_Thread_local uint64_t tl_error_replies;
 stats_block stats_shared;
 static stats_block blocks[STATS_MAX_THREADS];
 static _Atomic int nblocks;
@@ -40,6 +43,7 @@ void stats_reset(void) {
     for (int id = 0; id < STAT_COUNT; id++)
         atomic_store_explicit(&baseline[id], raw_sum((enum stat_id)id), memory_order_relaxed);
     errorstats_reset();
+    cmdstats_reset();
 }
 
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -39,6 +39,9 @@ typedef struct {
 } stats_block;
 
 extern _Thread_local stats_block *my_stats;
+/* Error replies sent by this thread (dispatch uses the difference around a
+ * command to count failed_calls). */
+extern _Thread_local uint64_t tl_error_replies;
 extern stats_block stats_shared;
 
 static inline void stat_add(enum stat_id id, uint64_t n) {
@@ -54,7 +57,7 @@ static inline void stat_add(enum stat_id id, uint64_t n) {
 /* Give the calling thread its own block. */
 void stats_thread_register(void);
 uint64_t stats_get(enum stat_id id);
-/* CONFIG RESETSTAT: zero every counter. Each block is reset by subtracting
+/* CONFIG RESETSTAT: zero every counter (also errorstats and commandstats). Each block is reset by subtracting
  * a snapshot, so owners keep writing without locks (a write racing the
  * reset may survive it, as in Redis where resets are not atomic either). */
 void stats_reset(void);

@@ -9,6 +9,7 @@
 #include "worker.h"
 
 #include "client.h"
+#include "cmdstats.h"
 #include "config.h"
 #include "db.h"
 #include "expire.h"
@@ -109,6 +110,7 @@ static void *worker_main(void *arg) {
     current_worker = w;
     mem_thread_register();
     stats_thread_register();
+    cmdstats_thread_register();
     uv_run(&w->loop, UV_RUN_DEFAULT);
     conn_worker_free();
     return NULL;

@@ -383,6 +383,33 @@ bool sc_raw_wait_closed(int fd, int timeout_ms)
     }
 }
 
+bool sc_raw_pump(int fd, const void *req, size_t len, sc_buf *got, size_t want, int timeout_ms)
+{
+    long long deadline = sc_now_ms() + sc_scaled_ms(timeout_ms);
+    size_t sent = 0;
+    char buf[65536];
+    while (got->len < want) {
+        struct pollfd p = { .fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0) };
+        long long left = deadline - sc_now_ms();
+        if (left <= 0) return false;
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        if ((p.revents & POLLOUT) && sent < len) {
+            ssize_t n = send(fd, (const char *)req + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) sent += (size_t)n;
+            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) sc_buf_append(got, buf, (size_t)n);
+            else if (n == 0) return false;
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
+        }
+    }
+    return true;
+}
+
 bool sc_raw_quiet(int fd, int ms)
 {
     long long deadline = sc_now_ms() + ms;
@@ -584,6 +611,7 @@ static pid_t spawn_server(sc_server *s, const char *const *extra)
         dup2(logfd, 1);
         dup2(logfd, 2);
         close_fds_from(3);
+        if (chdir(s->dir) != 0) _exit(126);
         execv(argv[0], (char *const *)argv);
         static const char msg[] = "exec of the server binary failed\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
@@ -594,28 +622,69 @@ static pid_t spawn_server(sc_server *s, const char *const *extra)
     return pid;
 }
 
+/* Servers started and not yet stopped by this process, for sc_server_cleanup. */
+static sc_server *running[16];
+
+static void track(sc_server *s, bool on)
+{
+    for (size_t i = 0; i < sizeof running / sizeof running[0]; i++) {
+        if (on && !running[i]) { running[i] = s; return; }
+        if (!on && running[i] == s) { running[i] = NULL; return; }
+    }
+}
+
+/* Remove the working directory and what the server left in it. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
 {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
-    snprintf(s->bin, sizeof s->bin, "%s", sc_server_binary());
+    const char *bin = sc_server_binary();
     s->is_redis = sc_server_binary_is_redis();
-    cr_assert(access(s->bin, X_OK) == 0,
+    cr_assert(access(bin, X_OK) == 0,
               "server binary %s is not executable (set SLOTCACHE_SERVER or SLOTCACHE_BUILD): %s",
-              s->bin, strerror(errno));
+              bin, strerror(errno));
+    /* Absolute (the child runs in its own directory) but not resolved:
+     * redis-server is a symlink whose target looks at argv[0]. */
+    if (bin[0] == '/') {
+        snprintf(s->bin, sizeof s->bin, "%s", bin);
+    } else {
+        char cwd[PATH_MAX / 2];
+        cr_assert(getcwd(cwd, sizeof cwd) != NULL, "getcwd: %s", strerror(errno));
+        snprintf(s->bin, sizeof s->bin, "%s/%s", cwd, bin);
+    }
     for (int i = 0; extra_args && extra_args[i]; i++)
         if (strcmp(extra_args[i], "--requirepass") == 0 && extra_args[i + 1])
             snprintf(s->password, sizeof s->password, "%s", extra_args[i + 1]);
 
-    static int seq;
+    /* A fresh working directory: the server finds no stale dump.rdb or
+     * nodes.conf there, and leaves its files in it. */
+    mkdir("/tmp/slotcache-tests", 0777);
+    snprintf(s->dir, sizeof s->dir, "/tmp/slotcache-tests/srv-%d-XXXXXX", (int)getpid());
+    cr_assert(mkdtemp(s->dir) != NULL, "mkdtemp: %s", strerror(errno));
+    snprintf(s->log_path, sizeof s->log_path, "%s/server.log", s->dir);
+
     for (int attempt = 0; attempt < SC_START_ATTEMPTS; attempt++) {
         s->port = pick_free_port();
         cr_assert(s->port > 0, "no free port: %s", strerror(errno));
-        snprintf(s->log_path, sizeof s->log_path, "/tmp/slotcache-test-%d-%d-%d.log",
-                 (int)getpid(), s->port, seq++);
         pid_t pid = spawn_server(s, extra_args);
         cr_assert(pid > 0, "fork/open log failed: %s", strerror(errno));
         s->pid = pid;
+        track(s, true);
 
         long long deadline = sc_now_ms() + sc_scaled_ms(SC_START_TIMEOUT_MS);
         bool up = false, died = false;
@@ -632,6 +701,7 @@ void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
             waitpid(pid, &status, 0);
         }
         s->pid = 0;
+        track(s, false);
         size_t len = 0;
         char *log = read_file_tail(s->log_path, 8192, &len);
         bool collision = (up && !died) || (log && (strstr(log, "in use") || strstr(log, "EADDRINUSE")));
@@ -641,8 +711,7 @@ void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
             free(log);
             cr_assert_fail("server did not start");
         }
-        free(log);
-        unlink(s->log_path);   /* port collision: retry on another port */
+        free(log);   /* port collision: retry on another port */
     }
     cr_assert_fail("server did not start after %d port attempts", SC_START_ATTEMPTS);
 }
@@ -663,17 +732,16 @@ bool sc_server_alive(sc_server *s)
 void sc_server_stop_or_fail(sc_server *s)
 {
     if (s->pid == 0) return;
-    int status = 0;
-    bool exited;
+    track(s, false);
     if (s->pid < 0) {          /* already reaped by sc_server_alive */
         s->pid = 0;
-        sc_server_dump_log(s, 4096);
-        cr_assert_fail("server had exited before the test stopped it");
-        return;
+        sc_server_dump_log(s, 16384);
+        cr_assert_fail("server had exited before the test stopped it (log %s)", s->log_path);
     }
     pid_t pid = s->pid;
+    int status = 0;
     kill(pid, SIGTERM);
-    exited = wait_pid_bounded(pid, &status, sc_scaled_ms(SC_STOP_TIMEOUT_MS));
+    bool exited = wait_pid_bounded(pid, &status, sc_scaled_ms(SC_STOP_TIMEOUT_MS));
     if (!exited) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
@@ -691,7 +759,23 @@ void sc_server_stop_or_fail(sc_server *s)
             cr_assert_fail("server pid %d killed by signal %d", (int)pid, WTERMSIG(status));
         cr_assert_fail("server pid %d exited with status %d", (int)pid, WEXITSTATUS(status));
     }
-    unlink(s->log_path);
+    remove_dir(s->dir);
+}
+
+void sc_server_cleanup(void)
+{
+    for (size_t i = 0; i < sizeof running / sizeof running[0]; i++) {
+        sc_server *s = running[i];
+        if (!s) continue;
+        running[i] = NULL;
+        if (s->pid > 0) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, NULL, 0);
+            fprintf(stderr, "sc_server_cleanup: killed server pid %d; its log: %s\n", (int)s->pid,
+                    s->log_path);
+        }
+        s->pid = 0;
+    }
 }
 
 /* ---- hiredis ----------------------------------------------------------- */

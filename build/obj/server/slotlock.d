@@ -1,2 +1,0 @@
-build/obj/server/slotlock.o: server/slotlock.c server/slotlock.h
-server/slotlock.h:

@@ -1,0 +1,52 @@
+/*
+ * config_internal.h - the narrow interface between the directive table
+ * (config.c) and the CONFIG command (config_cmd.c). Not for other modules:
+ * they read settings through config.h.
+ */
+#ifndef CONFIG_INTERNAL_H
+#define CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One CONFIG GET result: both strings are mem_alloc'd copies. */
+typedef struct {
+    char *name;
+    char *value;
+} config_pair;
+
+/* CONFIG GET: every directive (or alias) matching one of the n patterns,
+ * deduplicated, in table order. A pattern without glob characters is an
+ * exact, case-insensitive lookup and the name is echoed as given. Returns
+ * the count; *out is mem_alloc'd (free with config_pairs_free). */
+int config_get_matching(const char *const *pats, const size_t *plens, int n, config_pair **out);
+void config_pairs_free(config_pair *pairs, int n);
+
+/* CONFIG SET: n name/value pairs (NUL-terminated), all or nothing. On
+ * failure err gets Redis's error text (starting with "ERR ") and false is
+ * returned. local_client: the caller is a loopback client (for
+ * enable-protected-configs local). */
+bool config_set_pairs(char *const *names, char *const *values, int n, bool local_client, char *err,
+                      size_t errlen);
+
+/* CONFIG REWRITE (the file merge lives in config_cmd.c). */
+typedef struct {
+    char *line;  /* "name value...", mem_alloc'd */
+    bool force;  /* write it even where the file has no line for it yet */
+} config_line;
+
+int config_directive_count(void);
+/* Table index of a directive by name or alias (any case); -1 if unknown. */
+int config_directive_index(const char *name);
+/* Directives a config file may hold that are not in the table ("include"). */
+bool config_is_file_only_directive(const char *name);
+/* The config-file lines for directive i with its current value (0 lines:
+ * write none and drop the old ones). Free with config_lines_free. */
+int config_directive_lines(int i, config_line **out);
+void config_lines_free(config_line *lines, int n);
+/* Redis's config-line splitting (quotes, escapes); false on unbalanced
+ * quotes. Free with config_args_free. */
+bool config_split_line(const char *line, char ***argv, int *argc);
+void config_args_free(char **argv, int argc);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * test_ktable.c - the per-(db, slot) hash table: insert/find/remove at
+ * scale with backward-shift deletion, and hash-range scans that return every
+ * stable key exactly once across resizes.
+ */
+#include "entry.h"
+#include "ktable.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static entry *mk(const char *key) { return entry_new_string(key, strlen(key), "v", 1, -1, false); }
+
+static long find(ktable *t, const char *key) { return ktable_find(t, key, strlen(key), key_hash(key, strlen(key))); }
+
+Test(ktable, insert_find_remove_many) {
+    ktable t;
+    ktable_init(&t);
+    char key[32];
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "key:%d", i);
+        ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
+    }
+    cr_assert_eq(ktable_count(&t), (uint32_t)n);
+    cr_assert_lt((double)n / t.size, 0.86, "load factor stays under the limit");
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "key:%d", i);
+        long pos = find(&t, key);
+        cr_assert_geq(pos, 0, "key %s must be found", key);
+        size_t klen;
+        const char *k = entry_key(ktable_at(&t, pos), &klen);
+        cr_assert_eq(klen, strlen(key));
+        cr_assert_eq(memcmp(k, key, klen), 0);
+    }
+    cr_assert_eq(find(&t, "missing"), -1);
+    /* remove every odd key; even keys must stay reachable after the shifts */
+    for (int i = 1; i < n; i += 2) {
+        snprintf(key, sizeof key, "key:%d", i);
+        long pos = find(&t, key);
+        cr_assert_geq(pos, 0);
+        entry *e = ktable_at(&t, pos);
+        ktable_remove_at(&t, pos);
+        entry_free(e);
+    }
+    cr_assert_eq(ktable_count(&t), (uint32_t)(n / 2));
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "key:%d", i);
+        if (i % 2)
+            cr_assert_eq(find(&t, key), -1, "%s was deleted", key);
+        else
+            cr_assert_geq(find(&t, key), 0, "%s must survive", key);
+    }
+    ktable_clear(&t);
+    cr_assert_eq(ktable_count(&t), 0);
+    cr_assert_null(t.buckets);
+}
+
+Test(ktable, shrinks_when_emptied) {
+    ktable t;
+    ktable_init(&t);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
+    }
+    uint32_t big = t.size;
+    for (int i = 0; i < 4990; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        long pos = find(&t, key);
+        cr_assert_geq(pos, 0);
+        entry *e = ktable_at(&t, pos);
+        ktable_remove_at(&t, pos);
+        entry_free(e);
+    }
+    cr_assert_lt(t.size, big / 10, "table shrank from %u to %u", big, t.size);
+    for (int i = 4990; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        cr_assert_geq(find(&t, key), 0);
+    }
+    ktable_clear(&t);
+}
+
+typedef struct {
+    int *seen;
+} scan_ctx;
+
+static void mark(entry *e, void *arg) {
+    scan_ctx *s = arg;
+    size_t len;
+    const char *k = entry_key(e, &len);
+    char buf[32];
+    memcpy(buf, k, len);
+    buf[len] = '\0';
+    s->seen[atoi(buf + 1)]++;
+}
+
+/* Scan in small hash-range steps while the table grows and shrinks between
+ * steps: keys present for the whole scan are returned exactly once. */
+Test(ktable, scan_ranges_survive_resizes) {
+    ktable t;
+    ktable_init(&t);
+    char key[32];
+    const int stable = 3000;
+    for (int i = 0; i < stable; i++) {
+        snprintf(key, sizeof key, "s%d", i);
+        ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
+    }
+    int *seen = calloc(100000, sizeof(int));
+    scan_ctx ctx = {seen};
+    uint64_t pos = 0;
+    int step = 0, extra = 0;
+    while (pos < (1ULL << 32)) {
+        uint64_t b = (pos * t.size) >> 32;
+        uint64_t next = ktable_hashpos_of_bucket(&t, b + 7);
+        if (next <= pos) next = pos + 1;
+        ktable_scan_range(&t, pos, next, mark, &ctx);
+        pos = next;
+        /* churn: add keys (growing) on even steps, remove them on odd ones */
+        if (step++ % 2 == 0) {
+            for (int j = 0; j < 50; j++, extra++) {
+                snprintf(key, sizeof key, "x%d", 50000 + extra);
+                ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
+            }
+        }
+    }
+    for (int i = 0; i < stable; i++) cr_assert_eq(seen[i], 1, "stable key s%d seen %d times", i, seen[i]);
+    free(seen);
+    ktable_clear(&t);
+}
+
+Test(ktable, random_returns_member) {
+    ktable t;
+    ktable_init(&t);
+    cr_assert_null(ktable_random(&t, 12345));
+    ktable_insert(&t, mk("only"), key_hash("only", 4));
+    for (uint64_t r = 0; r < 100; r++) {
+        entry *e = ktable_random(&t, r * 7919);
+        cr_assert_not_null(e);
+        size_t len;
+        cr_assert_eq(memcmp(entry_key(e, &len), "only", 4), 0);
+    }
+    ktable_clear(&t);
+}
+
+Test(entry, layout_roundtrip) {
+    entry *e = entry_new_string("key", 3, "hello", 5, 1234567890123LL, false);
+    size_t len;
+    cr_assert_eq(entry_type(e), OBJ_STRING);
+    cr_assert_eq(entry_encoding(e), ENC_EMBSTR);
+    cr_assert_eq(entry_expire(e), 1234567890123LL);
+    cr_assert_eq(memcmp(entry_key(e, &len), "key", 3), 0);
+    cr_assert_eq(len, 3);
+    const char *v = entry_str(e, &len);
+    cr_assert_eq(len, 5);
+    cr_assert_eq(memcmp(v, "hello", 5), 0);
+    entry *n = entry_with_expire(e, -1);
+    cr_assert_not(entry_has_expire(n));
+    cr_assert_eq(memcmp(entry_str(n, &len), "hello", 5), 0);
+    entry_free(e);
+    entry_free(n);
+    entry *i = entry_new_string("k", 1, "12345", 5, -1, false);
+    cr_assert_eq(entry_encoding(i), ENC_INT);
+    cr_assert_eq(entry_int(i), 12345);
+    entry_free(i);
+    char big[100];
+    memset(big, 'x', sizeof big);
+    entry *r = entry_new_string("k", 1, big, sizeof big, -1, false);
+    cr_assert_eq(entry_encoding(r), ENC_RAW);
+    entry_free(r);
+}
+
+Test(entry, compact_size) {
+    /* 10-byte key, 100-byte value: header 5 + 1 + 10 + 1 + 100 = 117 bytes */
+    char val[100];
+    memset(val, 'v', sizeof val);
+    entry *e = entry_new_string("key:123456", 10, val, sizeof val, -1, false);
+    cr_assert_leq(entry_mem_usage(e), 128, "entry uses %zu bytes", entry_mem_usage(e));
+    entry_free(e);
+}
