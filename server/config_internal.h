@@ -1,7 +1,8 @@
 /*
  * config_internal.h - the narrow interface between the directive table
- * (config.c) and the CONFIG command (config_cmd.c). Not for other modules:
- * they read settings through config.h.
+ * (config.c), the CONFIG command (config_cmd.c) and the rewrite file merge
+ * (config_rewrite.c). Not for other modules: they read settings through
+ * config.h.
  */
 #ifndef CONFIG_INTERNAL_H
 #define CONFIG_INTERNAL_H
@@ -29,7 +30,12 @@ void config_pairs_free(config_pair *pairs, int n);
 bool config_set_pairs(char *const *names, char *const *values, int n, bool local_client, char *err,
                       size_t errlen);
 
-/* CONFIG REWRITE (the file merge lives in config_cmd.c). */
+/* CONFIG REWRITE: merge the current settings into the config file at path
+ * and replace it atomically (config_rewrite.c). Returns 0, or -1 with errno
+ * set. One rewrite runs at a time. */
+int config_rewrite_file(const char *path);
+
+/* What config_rewrite.c asks of the table (config.c). */
 typedef struct {
     char *line;  /* "name value...", mem_alloc'd */
     bool force;  /* write it even where the file has no line for it yet */

