@@ -33,7 +33,7 @@ typedef struct {
     bool needs_signature;
 } rewrite_state;
 
-/* One rewrite at a time: two would race on the temp file and the rename. */
+/* One rewrite at a time, so the file always ends up with the latest merge. */
 static pthread_mutex_t rewrite_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void rs_append(rewrite_state *rs, char *line) {
