@@ -355,14 +355,35 @@ static void log_bytes(const char *what, const char *p, size_t n)
 
 bool sc_raw_expect(int fd, const char *expect, int timeout_ms)
 {
+    /* Read byte ranges as they arrive and stop at the first difference, so a
+     * wrong (shorter) reply fails at once instead of after the timeout. */
     size_t n = strlen(expect);
     char *buf = malloc(n + 1);
     if (!buf) abort();
-    size_t got = sc_raw_recv_exact(fd, buf, n, timeout_ms);
-    bool ok = got == n && memcmp(buf, expect, n) == 0;
+    long long deadline = sc_now_ms() + sc_scaled_ms(timeout_ms);
+    size_t got = 0;
+    bool differs = false;
+    while (got < n && !differs) {
+        if (!wait_fd(fd, POLLIN, deadline)) break;
+        ssize_t r = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+        if (r > 0) {
+            differs = memcmp(buf + got, expect + got, (size_t)r) != 0;
+            got += (size_t)r;
+        } else if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            break;
+        }
+    }
+    bool ok = got == n && !differs;
     if (!ok) {
+        /* Show a little more of what the server sent, if it is there. */
+        char more[256];
+        size_t extra = differs ? sc_raw_recv_exact(fd, more, sizeof more, 50) : 0;
+        sc_buf shown = { 0 };
+        sc_buf_append(&shown, buf, got);
+        sc_buf_append(&shown, more, extra);
         log_bytes("expected", expect, n);
-        log_bytes(got < n ? "got (short read)" : "got", buf, got);
+        log_bytes(got < n && !differs ? "got (short read)" : "got", shown.data ? shown.data : "", shown.len);
+        sc_buf_free(&shown);
     }
     free(buf);
     return ok;

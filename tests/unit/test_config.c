@@ -313,7 +313,7 @@ Test(config, file_round_trip)
     cr_assert_eq(config_rewrite_file(path), 0);
     char cwd[PATH_MAX];
     cr_assert_not_null(getcwd(cwd, sizeof cwd));
-    char want[4096];
+    char want[8192];
     snprintf(want, sizeof want,
              "# top comment\n"
              "port 7398\n"
