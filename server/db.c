@@ -64,7 +64,7 @@ long long ustime(void) {
 long long db_now_ms(void) { return cmd_now_ms ? cmd_now_ms : mstime(); }
 void db_set_now_ms(long long now) { cmd_now_ms = now; }
 
-uint32_t lru_clock(void) { return (uint32_t)((mstime() / 1000) & 0xffffff); }
+uint32_t lru_clock(void) { return (uint32_t)((db_now_ms() / 1000) & 0xffffff); }
 
 uint64_t db_random(void) {
     if (!rng_state) rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state ^ 0x2545f4914f6cdd1dULL;

@@ -6,6 +6,7 @@
 
 #include <ck_pr.h>
 #include <sched.h>
+#include <stdlib.h>
 
 _Atomic uint32_t slot_locks[16384];
 
@@ -24,9 +25,15 @@ void slot_lock_slow(_Atomic uint32_t *l) {
     }
 }
 
+static int cmp_slot(const void *a, const void *b) {
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
 int slots_lock_many(unsigned *slots, int n) {
-    /* insertion sort: n is the number of keys of one command, usually tiny */
-    for (int i = 1; i < n; i++) {
+    /* insertion sort for the usual handful of keys, qsort beyond */
+    if (n > 16) qsort(slots, (size_t)n, sizeof *slots, cmp_slot);
+    for (int i = 1; i < n && n <= 16; i++) {
         unsigned v = slots[i];
         int j = i - 1;
         while (j >= 0 && slots[j] > v) {

@@ -59,6 +59,7 @@ Test(connections, ten_thousand_idle_connections)
     close(fd);
     long long n = sc_info_ll_or_fail(admin, "clients", "connected_clients");
     cr_assert(n >= IDLE, "connected_clients %lld < %d", n, IDLE);
+    cr_log_info("connected_clients with %d idle connections: %lld", IDLE, n);
 
     /* Some of the idle ones still answer. */
     for (int i = 0; i < IDLE; i += 997) {
