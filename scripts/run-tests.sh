@@ -135,12 +135,13 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_server BIN DIR -> sets SRV_PID SRV_PORT; returns non-zero on failure
+# start_server BIN DIR [extra args] -> sets SRV_PID SRV_PORT; non-zero on failure
 start_server() {
     sbin=$1 sdir=$2
+    shift 2
     for attempt in 1 2 3 4 5; do
         SRV_PORT=$(free_port)
-        (cd "$sdir" && exec "$sbin" --port "$SRV_PORT" --bind 127.0.0.1 --save "" --appendonly no) \
+        (cd "$sdir" && exec "$sbin" --port "$SRV_PORT" --bind 127.0.0.1 --save "" --appendonly no "$@") \
             >"$sdir/server.log" 2>&1 &
         SRV_PID=$!
         i=0
@@ -204,7 +205,8 @@ run_diffcheck() {
         mkdir -p "$work/ref" "$work/sut"
         log="$LOGDIR/diffcheck-$(basename "$cases" .txt).log"
         ok=1
-        if ! start_server "$ref" "$work/ref"; then
+        # Redis 7 refuses DEBUG unless enabled; slotcache always allows it.
+        if ! start_server "$ref" "$work/ref" --enable-debug-command yes; then
             echo "run-tests: $name: reference redis-server did not start"; fail_one "$name"; rm -rf "$work"; continue
         fi
         REF_PID=$SRV_PID REF_PORT=$SRV_PORT

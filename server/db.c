@@ -23,11 +23,28 @@ static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local long long cmd_now_ms;
 static _Thread_local uint64_t rng_state;
 
+#define REMEMBERED_SLOTS 4
+static _Thread_local const char *remembered_key[REMEMBERED_SLOTS];
+static _Thread_local unsigned remembered_slot[REMEMBERED_SLOTS];
+
+void db_remember_key_slot(int i, const char *key, unsigned slot) {
+    if (i >= REMEMBERED_SLOTS) return;
+    remembered_key[i] = key;
+    remembered_slot[i] = slot;
+}
+
+void db_forget_key_slots(void) {
+    for (int i = 0; i < REMEMBERED_SLOTS; i++) remembered_key[i] = NULL;
+}
+
 void dbkey_init(dbkey *k, int db, const char *key, size_t len) {
     k->db = db;
     k->key = key;
     k->len = len;
-    k->slot = key_hash_slot(key, len);
+    k->slot = CLUSTER_SLOTS;
+    for (int i = 0; i < REMEMBERED_SLOTS; i++)
+        if (remembered_key[i] == key) k->slot = remembered_slot[i];
+    if (k->slot == CLUSTER_SLOTS) k->slot = key_hash_slot(key, len);
     k->hash = key_hash(key, len);
 }
 
@@ -127,6 +144,26 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     if (entry_lru(e) == 0) entry_set_lru(e, lru_clock());
     ktable_replace_at(t, pos, e);
     if (old != e) entry_free(old);
+}
+
+entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw) {
+    if (pos >= 0) {
+        ktable *t = db_table(k->db, k->slot, false);
+        entry *old = ktable_at(t, pos);
+        int had = entry_has_expire(old);
+        if (entry_rewrite_string(old, k->key, k->len, val, vlen, expire, force_raw)) {
+            int delta = (int)entry_has_expire(old) - had;
+            if (delta) ktable_add_expires(t, delta);
+            entry_set_lru(old, lru_clock());
+            return old;
+        }
+        entry *e = entry_new_string(k->key, k->len, val, vlen, expire, force_raw);
+        db_replace(k, pos, e);
+        return e;
+    }
+    entry *e = entry_new_string(k->key, k->len, val, vlen, expire, force_raw);
+    db_add(k, e);
+    return e;
 }
 
 void db_set(const dbkey *k, entry *e) {

@@ -28,6 +28,10 @@ typedef struct {
 } dbkey;
 
 void dbkey_init(dbkey *k, int db, const char *key, size_t len);
+/* Dispatch remembers the slots it computed for the current command's key
+ * arguments so dbkey_init need not hash them again (matched by pointer). */
+void db_remember_key_slot(int i, const char *key, unsigned slot);
+void db_forget_key_slots(void);
 
 /* Startup/shutdown. `ndb` from the `databases` setting. */
 void db_init(int ndb);
@@ -60,6 +64,9 @@ entry *db_lookup(const dbkey *k, int flags, long *pos);
 void db_add(const dbkey *k, entry *e);
 /* Replace the entry at pos with e (same key); frees the old entry. */
 void db_replace(const dbkey *k, long pos, entry *e);
+/* Store a string value for k (pos from db_lookup, -1 if absent), reusing
+ * the old entry's memory when it fits. Returns the stored entry. */
+entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw);
 /* Add or overwrite (frees the old entry). */
 void db_set(const dbkey *k, entry *e);
 /* Remove the entry at pos and free it. */

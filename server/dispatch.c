@@ -96,8 +96,10 @@ void dispatch_command(client *c) {
             slots = mem_alloc((size_t)max * sizeof(unsigned));
         }
         nkeys = command_get_keys(cmd, c->argv, c->argc, keyidx, max);
-        for (int i = 0; i < nkeys; i++)
+        for (int i = 0; i < nkeys; i++) {
             slots[i] = key_hash_slot(c->argv[keyidx[i]].ptr, c->argv[keyidx[i]].len);
+            db_remember_key_slot(i, c->argv[keyidx[i]].ptr, slots[i]);
+        }
         nkeys = slots_lock_many(slots, nkeys);
     }
 
@@ -108,6 +110,7 @@ void dispatch_command(client *c) {
     cmd->proc(c);
     long long duration = ustime() - start;
     db_set_now_ms(0);
+    db_forget_key_slots();
 
     if (nkeys) slots_unlock_many(slots, nkeys);
     if (keyidx != keyidx_stack) {

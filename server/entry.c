@@ -128,6 +128,37 @@ entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vl
     return e;
 }
 
+bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *val, size_t vlen,
+                          long long expire, bool force_raw) {
+    if (entry_type(old) != OBJ_STRING) return false;
+    long long iv = 0;
+    bool as_int = !force_raw && vlen <= 20 && parse_ll(val, vlen, &iv);
+    unsigned enc = as_int ? ENC_INT : (!force_raw && vlen <= EMBSTR_SIZE_LIMIT) ? ENC_EMBSTR : ENC_RAW;
+    size_t vbytes = as_int ? 8 : varint_len(vlen) + vlen;
+    size_t need = HDR + (expire >= 0 ? 8 : 0) + varint_len(klen) + klen + vbytes;
+    size_t have = mem_usable(old);
+    if (need > have || have - need > 32 + need / 8) return false;
+    uint8_t *p = (uint8_t *)old;
+    p[0] = (uint8_t)(OBJ_STRING | (enc << 4));
+    p[1] = expire >= 0 ? ENTRY_F_EXPIRE : 0;
+    p[2] = p[3] = p[4] = 0;
+    uint8_t *q = p + HDR;
+    if (expire >= 0) {
+        memcpy(q, &expire, 8);
+        q += 8;
+    }
+    q = varint_put(q, klen);
+    memmove(q, key, klen);
+    q += klen;
+    if (as_int) {
+        memcpy(q, &iv, 8);
+    } else {
+        q = varint_put(q, vlen);
+        if (vlen) memmove(q, val, vlen);
+    }
+    return true;
+}
+
 entry *entry_new_ptr(const char *key, size_t klen, unsigned type, unsigned enc, void *ptr, long long expire) {
     uint8_t *vp;
     entry *e = alloc_entry(key, klen, type, enc, expire, sizeof ptr, &vp);

@@ -94,6 +94,12 @@ void entry_set_ptr(entry *e, void *p);
 entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                         bool force_raw);
 entry *entry_new_int(const char *key, size_t klen, long long v, long long expire);
+/* Rewrite string entry `old` in place as entry_new_string would build it, if
+ * the result fits its allocation without wasting much of it (an overwrite
+ * by SET of a value of similar size: no malloc/free). Returns false, leaving
+ * `old` untouched, when it does not fit or `old` is not a string. */
+bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *val, size_t vlen,
+                          long long expire, bool force_raw);
 entry *entry_new_ptr(const char *key, size_t klen, unsigned type, unsigned enc, void *ptr, long long expire);
 /* Copy of e with another expire (or none: -1): used by EXPIRE/PERSIST when
  * the expire field appears or disappears. Frees nothing. */

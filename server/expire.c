@@ -13,6 +13,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "mem.h"
 #include "slotlock.h"
 #include "stats.h"
 #include "worker.h"
@@ -53,18 +54,25 @@ void expire_cycle(worker *w, long long now) {
     unsigned keys_per_loop = (unsigned)(20 + 5 * effort);
     unsigned acceptable_stale = (unsigned)(10 - effort);
     long long start = ustime();
-    int ndb = db_count();
+    /* Only databases that were ever written have tables. */
+    ktable *dbs_stack[16];
+    ktable **dbs = db_count() <= 16 ? dbs_stack : mem_alloc((size_t)db_count() * sizeof *dbs);
+    int ndb = 0;
+    for (int d = 0; d < db_count(); d++) {
+        ktable *t = db_tables(d);
+        if (t) dbs[ndb++] = t;
+    }
     unsigned step = (unsigned)nworkers;
     unsigned slot = w->expire_cursor;
     if (slot % step != (unsigned)w->id) slot = (unsigned)w->id;
     unsigned visited = 0, total_slots = (CLUSTER_SLOTS - (unsigned)w->id + step - 1) / step;
 
-    while (visited < total_slots) {
+    while (ndb > 0 && visited < total_slots) {
         sweep_result batch = {0, 0};
         while (batch.sampled < keys_per_loop && visited < total_slots) {
             for (int d = 0; d < ndb; d++) {
-                ktable *t = db_table(d, slot, false);
-                if (!t || ktable_expires(t) == 0) continue;
+                ktable *t = &dbs[d][slot];
+                if (ktable_expires(t) == 0) continue;
                 slot_lock(slot);
                 sweep_table(t, now, &batch);
                 slot_unlock(slot);
@@ -82,4 +90,5 @@ void expire_cycle(worker *w, long long now) {
         }
     }
     w->expire_cursor = slot;
+    if (dbs != dbs_stack) mem_free(dbs);
 }

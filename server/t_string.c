@@ -207,8 +207,7 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
     }
 
     if (!o->expire && (o->flags & STR_KEEPTTL) && old) when = entry_expire(old);
-    entry *e = entry_new_string(k.key, k.len, val->ptr, val->len, when, false);
-    str_store(&k, pos, e);
+    db_store_string(&k, pos, val->ptr, val->len, when, false);
 
     if (o->flags & STR_GET) return;
     if (mode == STR_REPLY_ONE_ZERO)

@@ -52,9 +52,11 @@ Test(expiry, set_px_key_disappears)
 {
     sc_server_start_or_fail(&srv, NULL);
     redisContext *c = sc_connect_or_fail(&srv);
+    long long t0 = sc_now_ms();
     sc_cmd_expect_or_fail(c, "OK", "SET k v PX 100");
     long long pttl = cmd_ll(c, "PTTL k");
-    cr_assert(pttl > 0 && pttl <= 100, "PTTL %lld not in (0, 100]", pttl);
+    if (sc_now_ms() - t0 < 90)   /* skip when a slow (sanitizer) build took too long */
+        cr_assert(pttl > 0 && pttl <= 100, "PTTL %lld not in (0, 100]", pttl);
     cr_assert(SC_WAIT_FOR(key_gone(c, "k"), 2000), "key with PX 100 still there after 2 s");
     cr_assert_eq(cmd_ll(c, "EXISTS k"), 0);
     cr_assert_eq(cmd_ll(c, "PTTL k"), -2);
@@ -65,10 +67,10 @@ Test(expiry, set_px_key_disappears)
     cr_assert_eq(cmd_ll(c, "EXISTS p"), 0);
 
     /* SET without options clears the TTL; PERSIST too. */
-    sc_cmd_expect_or_fail(c, "OK", "SET a v PX 100");
+    sc_cmd_expect_or_fail(c, "OK", "SET a v PX 100000");
     sc_cmd_expect_or_fail(c, "OK", "SET a w");
     cr_assert_eq(cmd_ll(c, "PTTL a"), -1);
-    sc_cmd_expect_or_fail(c, "OK", "SET b v PX 100");
+    sc_cmd_expect_or_fail(c, "OK", "SET b v PX 100000");
     cr_assert_eq(cmd_ll(c, "PERSIST b"), 1);
     cr_assert_eq(cmd_ll(c, "PTTL b"), -1);
     redisFree(c);
@@ -87,9 +89,11 @@ Test(expiry, active_expiry_without_reads)
     long long before = sc_info_ll_or_fail(c, "stats", "expired_keys");
     cr_assert(before >= 0, "INFO stats has no expired_keys");
 
+    long long t0 = sc_now_ms();
     set_many(c, "short", 0, 1000, 100);
     long long n = cmd_ll(c, "DBSIZE");
-    cr_assert(n > 0 && n <= 1000, "DBSIZE %lld right after the SETs", n);
+    cr_assert(n >= 0 && n <= 1000, "DBSIZE %lld right after the SETs", n);
+    if (sc_now_ms() - t0 < 90) cr_assert(n > 0, "keys gone before their TTL");
     /* No key is read: only the active cycle can remove them. */
     cr_assert(SC_WAIT_FOR(dbsize_is(c, 0), 5000), "DBSIZE still %lld after 5 s", cmd_ll(c, "DBSIZE"));
     long long after = sc_info_ll_or_fail(c, "stats", "expired_keys");
@@ -124,7 +128,7 @@ Test(expiry, lazy_expiry_counts_and_misses)
     sc_server_start_or_fail(&srv, NULL);
     redisContext *c = sc_connect_or_fail(&srv);
     long long misses0 = sc_info_ll_or_fail(c, "stats", "keyspace_misses");
-    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
+    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 300");
     sc_cmd_expect_or_fail(c, "v", "GET k");
     cr_assert(SC_WAIT_FOR(key_gone(c, "k"), 2000));
     long long misses1 = sc_info_ll_or_fail(c, "stats", "keyspace_misses");
