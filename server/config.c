@@ -1,8 +1,10 @@
 /*
  * config.c - the directive table and everything that reads or writes it:
- * defaults, redis.conf and "--name value" parsing, the values CONFIG GET
- * shows, CONFIG SET's all-or-nothing update and CONFIG REWRITE's merge of
- * the settings into the config file.
+ * defaults, the values CONFIG GET shows, CONFIG SET's all-or-nothing update,
+ * setting one directive for the redis.conf / "--name value" loader
+ * (config_load.c) and each directive's lines for CONFIG REWRITE
+ * (config_rewrite.c). Also the small string and argv helpers the config
+ * files share (config_internal.h).
  *
  * Design: one declarative table (name, alias, type, bounds, default, flags,
  * storage, hooks). Numeric values live in atomics (a cfg field, or the
@@ -20,13 +22,11 @@
 #include "log.h"
 #include "mem.h"
 #include "numparse.h"
-#include "process.h"
 #include "worker.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -40,15 +40,11 @@
 server_config cfg;
 
 /* ------------------------------------------------------------------------
- * Small helpers: a growable string, Redis's argument splitting and quoting.
+ * Small helpers (shared through config_internal.h): a growable string,
+ * Redis's quoting, argument vectors.
  * ---------------------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_addlen(sbuf *b, const char *s, size_t n) {
+void config_sb_addlen(config_sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         while (cap < b->len + n + 1) cap *= 2;
@@ -59,142 +55,63 @@ static void sb_addlen(sbuf *b, const char *s, size_t n) {
     b->len += n;
     b->p[b->len] = '\0';
 }
-static void sb_adds(sbuf *b, const char *s) { sb_addlen(b, s, strlen(s)); }
-static void sb_addc(sbuf *b, char c) { sb_addlen(b, &c, 1); }
+void config_sb_adds(config_sbuf *b, const char *s) { config_sb_addlen(b, s, strlen(s)); }
+void config_sb_addc(config_sbuf *b, char c) { config_sb_addlen(b, &c, 1); }
 
-static void __attribute__((format(printf, 2, 3))) sb_addf(sbuf *b, const char *fmt, ...) {
+void config_sb_addf(config_sbuf *b, const char *fmt, ...) {
     char tmp[256];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0) sb_addlen(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n > 0) config_sb_addlen(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 /* The string (never NULL); the buffer is handed over to the caller. */
-static char *sb_take(sbuf *b) {
+char *config_sb_take(config_sbuf *b) {
     if (!b->p) return mem_strdup("");
     char *p = b->p;
     b->p = NULL;
     b->len = b->cap = 0;
     return p;
 }
-static const char *sb_str(const sbuf *b) { return b->p ? b->p : ""; }
-static void sb_free(sbuf *b) {
+const char *config_sb_str(const config_sbuf *b) { return b->p ? b->p : ""; }
+void config_sb_free(config_sbuf *b) {
     mem_free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
 
 /* Quoted form as Redis's sdscatrepr writes it ("a\"b\x01"). */
-static void sb_repr(sbuf *b, const char *s) {
-    sb_addc(b, '"');
+void config_sb_repr(config_sbuf *b, const char *s) {
+    config_sb_addc(b, '"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '\\': sb_adds(b, "\\\\"); break;
-        case '"': sb_adds(b, "\\\""); break;
-        case '\n': sb_adds(b, "\\n"); break;
-        case '\r': sb_adds(b, "\\r"); break;
-        case '\t': sb_adds(b, "\\t"); break;
-        case '\a': sb_adds(b, "\\a"); break;
-        case '\b': sb_adds(b, "\\b"); break;
+        case '\\': config_sb_adds(b, "\\\\"); break;
+        case '"': config_sb_adds(b, "\\\""); break;
+        case '\n': config_sb_adds(b, "\\n"); break;
+        case '\r': config_sb_adds(b, "\\r"); break;
+        case '\t': config_sb_adds(b, "\\t"); break;
+        case '\a': config_sb_adds(b, "\\a"); break;
+        case '\b': config_sb_adds(b, "\\b"); break;
         default:
-            if (isprint(c)) sb_addc(b, (char)c);
-            else sb_addf(b, "\\x%02x", c);
+            if (isprint(c)) config_sb_addc(b, (char)c);
+            else config_sb_addf(b, "\\x%02x", c);
         }
     }
-    sb_addc(b, '"');
+    config_sb_addc(b, '"');
 }
 
-static void args_free(char **argv, int argc) {
+void config_args_free(char **argv, int argc) {
     if (!argv) return;
     for (int i = 0; i < argc; i++) mem_free(argv[i]);
     mem_free(argv);
 }
 
-static void args_push(char ***argv, int *argc, char *s) {
+void config_args_push(char ***argv, int *argc, char *s) {
     *argv = mem_realloc(*argv, sizeof(char *) * (size_t)(*argc + 1));
     (*argv)[(*argc)++] = s;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Split a line into arguments the way Redis's sdssplitargs does: spaces
- * separate, "double quotes" take \n \r \t \b \a \xHH escapes, 'single
- * quotes' take \' only, a closing quote must end the argument. Returns argc
- * (argv may be NULL when 0) or -1 on unbalanced quotes. */
-static int split_args(const char *line, char ***argvp) {
-    const char *p = line;
-    char **argv = NULL;
-    int argc = 0;
-    *argvp = NULL;
-    for (;;) {
-        while (*p && isspace((unsigned char)*p)) p++;
-        if (!*p) break;
-        sbuf cur = {0};
-        bool inq = false, insq = false, done = false;
-        while (!done) {
-            if (inq) {
-                if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                    sb_addc(&cur, (char)(hexval(p[2]) * 16 + hexval(p[3])));
-                    p += 3;
-                } else if (p[0] == '\\' && p[1]) {
-                    char c;
-                    p++;
-                    switch (*p) {
-                    case 'n': c = '\n'; break;
-                    case 'r': c = '\r'; break;
-                    case 't': c = '\t'; break;
-                    case 'b': c = '\b'; break;
-                    case 'a': c = '\a'; break;
-                    default: c = *p; break;
-                    }
-                    sb_addc(&cur, c);
-                } else if (*p == '"') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    done = true;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    sb_addc(&cur, *p);
-                }
-            } else if (insq) {
-                if (p[0] == '\\' && p[1] == '\'') {
-                    p++;
-                    sb_addc(&cur, '\'');
-                } else if (*p == '\'') {
-                    if (p[1] && !isspace((unsigned char)p[1])) goto err;
-                    done = true;
-                } else if (!*p) {
-                    goto err;
-                } else {
-                    sb_addc(&cur, *p);
-                }
-            } else {
-                switch (*p) {
-                case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
-                case '"': inq = true; break;
-                case '\'': insq = true; break;
-                default: sb_addc(&cur, *p); break;
-                }
-            }
-            if (*p) p++;
-        }
-        args_push(&argv, &argc, sb_take(&cur));
-        continue;
-    err:
-        sb_free(&cur);
-        args_free(argv, argc);
-        return -1;
-    }
-    *argvp = argv;
-    return argc;
 }
 
 /* Split on every single space like sdssplitlen(" "): "" gives no argument,
@@ -206,7 +123,7 @@ static int split_spaces(const char *s, char ***argvp) {
         for (;;) {
             const char *sp = strchr(s, ' ');
             size_t n = sp ? (size_t)(sp - s) : strlen(s);
-            args_push(&argv, &argc, mem_strndup(s, n));
+            config_args_push(&argv, &argc, mem_strndup(s, n));
             if (!sp) break;
             s = sp + 1;
         }
@@ -216,12 +133,12 @@ static int split_spaces(const char *s, char ***argvp) {
 }
 
 static char *join_args(char **argv, int argc) {
-    sbuf b = {0};
+    config_sbuf b = {0};
     for (int i = 0; i < argc; i++) {
-        if (i) sb_addc(&b, ' ');
-        sb_adds(&b, argv[i]);
+        if (i) config_sb_addc(&b, ' ');
+        config_sb_adds(&b, argv[i]);
     }
-    return sb_take(&b);
+    return config_sb_take(&b);
 }
 
 /* ------------------------------------------------------------------------
@@ -281,12 +198,12 @@ void config_bytes_human(char *buf, size_t len, unsigned long long n) {
 }
 
 /* CONFIG REWRITE's memory form: the largest of gb/mb/kb that divides. */
-static void sb_memory(sbuf *b, long long v) {
+static void sb_memory(config_sbuf *b, long long v) {
     const long long gb = 1024LL * 1024 * 1024, mb = 1024 * 1024, kb = 1024;
-    if (v && v % gb == 0) sb_addf(b, "%lldgb", v / gb);
-    else if (v && v % mb == 0) sb_addf(b, "%lldmb", v / mb);
-    else if (v && v % kb == 0) sb_addf(b, "%lldkb", v / kb);
-    else sb_addf(b, "%lld", v);
+    if (v && v % gb == 0) config_sb_addf(b, "%lldgb", v / gb);
+    else if (v && v % mb == 0) config_sb_addf(b, "%lldmb", v / mb);
+    else if (v && v % kb == 0) config_sb_addf(b, "%lldkb", v / kb);
+    else config_sb_addf(b, "%lld", v);
 }
 
 /* ------------------------------------------------------------------------
@@ -331,7 +248,7 @@ typedef struct {
 typedef struct {
     bool (*parse)(char **argv, int argc, cfg_stage *st, const char **err);
     bool (*commit)(struct cfg_def *d, cfg_stage *st, bool from_file);
-    void (*format)(const struct cfg_def *d, sbuf *out);
+    void (*format)(const struct cfg_def *d, config_sbuf *out);
     void (*lines)(const struct cfg_def *d, linevec *out);
 } cfg_special;
 
@@ -428,7 +345,7 @@ static bool bind_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     char **argv;
     int argc = split_spaces(st->str, &argv);
     for (int i = 0; i < argc && i < CFG_MAX_BIND; i++) bind_addrs[bind_count++] = mem_strdup(argv[i]);
-    args_free(argv, argc);
+    config_args_free(argv, argc);
     mem_free(bind_joined);
     bind_joined = st->str;
     st->str = NULL;
@@ -436,7 +353,7 @@ static bool bind_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void bind_format(const cfg_def *d, sbuf *out) { sb_adds(out, bind_joined ? bind_joined : ""); }
+static void bind_format(const cfg_def *d, config_sbuf *out) { config_sb_adds(out, bind_joined ? bind_joined : ""); }
 
 static void bind_lines(const cfg_def *d, linevec *out) {
     if (bind_joined && !strcmp(bind_joined, d->def_fmt)) return; /* default: no line at all */
@@ -450,19 +367,19 @@ static bool save_parse(char **argv, int argc, cfg_stage *st, const char **err) {
         *err = "Invalid save parameters";
         return false;
     }
-    sbuf b = {0};
+    config_sbuf b = {0};
     for (int j = 0; j < argc; j++) {
         char *end;
         long long v = strtoll(argv[j], &end, 10);
         if (*end != '\0' || ((j & 1) == 0 && v < 1) || ((j & 1) == 1 && v < 0)) {
-            sb_free(&b);
+            config_sb_free(&b);
             *err = "Invalid save parameters";
             return false;
         }
-        if (j) sb_addc(&b, ' ');
-        sb_addf(&b, "%lld", v);
+        if (j) config_sb_addc(&b, ' ');
+        config_sb_addf(&b, "%lld", v);
     }
-    st->str = sb_take(&b);
+    st->str = config_sb_take(&b);
     return true;
 }
 
@@ -470,12 +387,12 @@ static bool save_parse(char **argv, int argc, cfg_stage *st, const char **err) {
  * default on the first one; CONFIG SET replaces. */
 static bool save_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     if (from_file && save_loaded_from_file && save_params && save_params[0] && st->str[0]) {
-        sbuf b = {0};
-        sb_adds(&b, save_params);
-        sb_addc(&b, ' ');
-        sb_adds(&b, st->str);
+        config_sbuf b = {0};
+        config_sb_adds(&b, save_params);
+        config_sb_addc(&b, ' ');
+        config_sb_adds(&b, st->str);
         mem_free(st->str);
-        st->str = sb_take(&b);
+        st->str = config_sb_take(&b);
     }
     if (from_file) save_loaded_from_file = true;
     mem_free(save_params);
@@ -484,18 +401,18 @@ static bool save_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void save_format(const cfg_def *d, sbuf *out) { sb_adds(out, save_params ? save_params : ""); }
+static void save_format(const cfg_def *d, config_sbuf *out) { config_sb_adds(out, save_params ? save_params : ""); }
 
 static void save_lines(const cfg_def *d, linevec *out) {
     char **argv;
     int argc = split_spaces(save_params ? save_params : "", &argv);
     if (argc == 0) lines_push(out, mem_strdup("save \"\""), true);
     for (int j = 0; j + 1 < argc; j += 2) {
-        sbuf b = {0};
-        sb_addf(&b, "save %s %s", argv[j], argv[j + 1]);
-        lines_push(out, sb_take(&b), true);
+        config_sbuf b = {0};
+        config_sb_addf(&b, "save %s %s", argv[j], argv[j + 1]);
+        lines_push(out, config_sb_take(&b), true);
     }
-    args_free(argv, argc);
+    config_args_free(argv, argc);
 }
 
 static const char *obuf_class_name[CLIENT_CLASS_COUNT] = {"normal", "slave", "pubsub"};
@@ -547,9 +464,9 @@ static bool obuf_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void obuf_format(const cfg_def *d, sbuf *out) {
+static void obuf_format(const cfg_def *d, config_sbuf *out) {
     for (int c = 0; c < CLIENT_CLASS_COUNT; c++) {
-        sb_addf(out, "%s%s %lld %lld %lld", c ? " " : "", obuf_class_name[c], cfg_get(obuf_hard[c]),
+        config_sb_addf(out, "%s%s %lld %lld %lld", c ? " " : "", obuf_class_name[c], cfg_get(obuf_hard[c]),
                 cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c]));
     }
 }
@@ -558,13 +475,13 @@ static void obuf_lines(const cfg_def *d, linevec *out) {
     for (int c = 0; c < CLIENT_CLASS_COUNT; c++) {
         long long v[3] = {cfg_get(obuf_hard[c]), cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c])};
         bool force = memcmp(v, obuf_defaults[c], sizeof v) != 0;
-        sbuf b = {0};
-        sb_addf(&b, "%s %s ", d->name, obuf_class_name[c]);
+        config_sbuf b = {0};
+        config_sb_addf(&b, "%s %s ", d->name, obuf_class_name[c]);
         sb_memory(&b, v[0]);
-        sb_addc(&b, ' ');
+        config_sb_addc(&b, ' ');
         sb_memory(&b, v[1]);
-        sb_addf(&b, " %lld", v[2]);
-        lines_push(out, sb_take(&b), force);
+        config_sb_addf(&b, " %lld", v[2]);
+        lines_push(out, config_sb_take(&b), force);
     }
 }
 
@@ -592,16 +509,16 @@ static bool dir_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void dir_format(const cfg_def *d, sbuf *out) {
+static void dir_format(const cfg_def *d, config_sbuf *out) {
     char cwd[PATH_MAX];
-    sb_adds(out, getcwd(cwd, sizeof cwd) ? cwd : "");
+    config_sb_adds(out, getcwd(cwd, sizeof cwd) ? cwd : "");
 }
 
 static void dir_lines(const cfg_def *d, linevec *out) {
-    sbuf b = {0};
+    config_sbuf b = {0};
     dir_format(d, &b);
-    lines_simple(d, out, sb_str(&b), true, true);
-    sb_free(&b);
+    lines_simple(d, out, config_sb_str(&b), true, true);
+    config_sb_free(&b);
 }
 
 /* notify-keyspace-events: Redis's class letters, stored as its flag bits. */
@@ -641,24 +558,24 @@ static bool notify_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void notify_format(const cfg_def *d, sbuf *out) {
+static void notify_format(const cfg_def *d, config_sbuf *out) {
     long long f = atomic_load_explicit(d->num, memory_order_relaxed);
     if ((f & NK_ALL) == NK_ALL) {
-        sb_addc(out, 'A');
+        config_sb_addc(out, 'A');
     } else {
         for (size_t i = 0; i < 11; i++) /* g$lshzxetdn, in Redis's order */
-            if (f & nk_letters[i].flag) sb_addc(out, nk_letters[i].c);
+            if (f & nk_letters[i].flag) config_sb_addc(out, nk_letters[i].c);
     }
-    if (f & NK_KEYSPACE) sb_addc(out, 'K');
-    if (f & NK_KEYEVENT) sb_addc(out, 'E');
-    if (f & NK_KEY_MISS) sb_addc(out, 'm');
+    if (f & NK_KEYSPACE) config_sb_addc(out, 'K');
+    if (f & NK_KEYEVENT) config_sb_addc(out, 'E');
+    if (f & NK_KEY_MISS) config_sb_addc(out, 'm');
 }
 
 static void notify_lines(const cfg_def *d, linevec *out) {
-    sbuf b = {0};
+    config_sbuf b = {0};
     notify_format(d, &b);
-    lines_simple(d, out, sb_str(&b), true, atomic_load_explicit(d->num, memory_order_relaxed) != 0);
-    sb_free(&b);
+    lines_simple(d, out, config_sb_str(&b), true, atomic_load_explicit(d->num, memory_order_relaxed) != 0);
+    config_sb_free(&b);
 }
 
 static const cfg_special sp_bind = {bind_parse, bind_commit, bind_format, bind_lines};
@@ -896,12 +813,6 @@ static cfg_def defs[] = {
 
 #define NDEFS ((int)(sizeof defs / sizeof defs[0]))
 
-/* Directives Redis 7.0 still accepts in a config file and ignores. */
-static const struct {
-    const char *name;
-    int argc_min, argc_max;
-} deprecated[] = {{"list-max-ziplist-entries", 2, 2}, {"list-max-ziplist-value", 2, 2}, {"lua-replicate-commands", 2, 2}};
-
 static cfg_def *lookup(const char *name, bool *via_alias) {
     for (int i = 0; i < NDEFS; i++) {
         if (!strcasecmp(defs[i].name, name)) {
@@ -1055,18 +966,18 @@ static void do_commit(cfg_def *d, cfg_stage *st, bool from_file) {
 }
 
 /* The value as CONFIG GET shows it. Caller holds cfg_lock. */
-static void do_format(const cfg_def *d, sbuf *out) {
+static void do_format(const cfg_def *d, config_sbuf *out) {
     long long v = d->num ? atomic_load_explicit(d->num, memory_order_relaxed) : 0;
     switch (d->type) {
-    case T_BOOL: sb_adds(out, v ? "yes" : "no"); break;
-    case T_INT: sb_addf(out, (d->flags & F_OCTAL) ? "%llo" : "%lld", v); break;
+    case T_BOOL: config_sb_adds(out, v ? "yes" : "no"); break;
+    case T_INT: config_sb_addf(out, (d->flags & F_OCTAL) ? "%llo" : "%lld", v); break;
     case T_MEM:
-        if (v < 0) sb_addf(out, "%lld%%", -v);
-        else sb_addf(out, "%lld", v);
+        if (v < 0) config_sb_addf(out, "%lld%%", -v);
+        else config_sb_addf(out, "%lld", v);
         break;
-    case T_ENUM: sb_adds(out, enum_name(d->enums, v)); break;
+    case T_ENUM: config_sb_adds(out, enum_name(d->enums, v)); break;
     case T_STR:
-    case T_MSTR: sb_adds(out, d->str ? d->str : ""); break;
+    case T_MSTR: config_sb_adds(out, d->str ? d->str : ""); break;
     default: d->sp->format(d, out); break;
     }
 }
@@ -1081,7 +992,7 @@ static bool do_parse_value(const cfg_def *d, const char *value, cfg_stage *st, c
     char **argv;
     int argc = split_spaces(value, &argv);
     bool ok = do_parse(d, argv, argc, st, err);
-    args_free(argv, argc);
+    config_args_free(argv, argc);
     return ok;
 }
 
@@ -1094,14 +1005,14 @@ size_t cfg_get_string(const char *name, char *out, size_t outlen) {
     out[0] = '\0';
     cfg_def *d = lookup(name, NULL);
     if (!d) return 0;
-    sbuf b = {0};
+    config_sbuf b = {0};
     pthread_mutex_lock(&cfg_lock);
     do_format(d, &b);
     pthread_mutex_unlock(&cfg_lock);
     size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
-    memcpy(out, sb_str(&b), n);
+    memcpy(out, config_sb_str(&b), n);
     out[n] = '\0';
-    sb_free(&b);
+    config_sb_free(&b);
     return n;
 }
 
@@ -1131,7 +1042,7 @@ const char *config_file_path(void) { return config_path; }
 const char *config_policy_name(int policy) { return policy >= 0 && policy <= MAXMEMORY_VOLATILE_TTL ? enum_name(e_policy, policy) : "unknown"; }
 
 /* ------------------------------------------------------------------------
- * Startup: defaults, config file, command line.
+ * Startup: defaults, and what the config-file loader (config_load.c) needs.
  * ---------------------------------------------------------------------- */
 
 void config_init_defaults(void) {
@@ -1158,249 +1069,54 @@ void config_init_defaults(void) {
         do_commit(d, &st, false);
     }
     for (int i = 0; i < NDEFS; i++) {
-        sbuf b = {0};
+        config_sbuf b = {0};
         do_format(&defs[i], &b);
         mem_free(defs[i].def_fmt);
-        defs[i].def_fmt = sb_take(&b);
+        defs[i].def_fmt = config_sb_take(&b);
     }
     defaults_done = true;
     pthread_mutex_unlock(&cfg_lock);
 }
 
-static void fatal_config_error(int linenum, const char *line, const char *err) {
-    fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", REDIS_COMPAT_VERSION);
-    if (line) {
-        fprintf(stderr, "Reading the configuration file, at line %d\n", linenum);
-        fprintf(stderr, ">>> '%s'\n", line);
-    }
-    fprintf(stderr, "%s\n", err);
+bool config_defaults_done(void) { return defaults_done; }
+void config_table_lock(void) { pthread_mutex_lock(&cfg_lock); }
+void config_table_unlock(void) { pthread_mutex_unlock(&cfg_lock); }
+
+void config_set_file_path(char *path) {
+    mem_free(config_path);
+    config_path = path;
 }
 
-static int load_file_into(const char *path, sbuf *out);
-static int load_string(const char *text, int depth);
+const char *config_string_locked(const char *name) {
+    const cfg_def *d = lookup(name, NULL);
+    return d ? d->str : NULL;
+}
 
-/* One trimmed, non-comment line. Returns 0, or -1 after printing why. */
-static int load_line(char *line, int linenum, int depth) {
-    char **argv;
-    int argc = split_args(line, &argv);
-    if (argc < 0) {
-        fatal_config_error(linenum, line, "Unbalanced quotes in configuration line");
-        return -1;
-    }
-    if (argc == 0) return 0;
-    for (char *p = argv[0]; *p; p++) *p = (char)tolower((unsigned char)*p);
-
-    const char *err = NULL;
-    int rc = 0;
+int config_load_directive(char **argv, int argc, const char **err) {
     cfg_def *d = lookup(argv[0], NULL);
-    if (d) {
-        cfg_stage st;
-        bool ok;
-        if (!(d->flags & F_MULTI) && argc != 2) {
-            err = "wrong number of arguments";
+    if (!d) return 0;
+    cfg_stage st;
+    bool ok;
+    if (!(d->flags & F_MULTI) && argc != 2) {
+        *err = "wrong number of arguments";
+        ok = false;
+    } else if ((d->flags & F_MULTI) && argc == 2 && argv[1][0]) {
+        /* --save "900 1 300 10": one argument holding several. */
+        char **sub;
+        int subc;
+        if (!config_split_line(argv[1], &sub, &subc)) {
+            *err = "Unbalanced quotes in configuration line";
             ok = false;
-        } else if ((d->flags & F_MULTI) && argc == 2 && argv[1][0]) {
-            /* --save "900 1 300 10": one argument holding several. */
-            char **sub;
-            int subc = split_args(argv[1], &sub);
-            if (subc < 0) {
-                err = "Unbalanced quotes in configuration line";
-                ok = false;
-            } else {
-                ok = do_parse(d, sub, subc, &st, &err);
-                args_free(sub, subc);
-            }
         } else {
-            ok = do_parse(d, argv + 1, argc - 1, &st, &err);
+            ok = do_parse(d, sub, subc, &st, err);
+            config_args_free(sub, subc);
         }
-        if (ok) do_commit(d, &st, true);
-        else rc = -1;
     } else {
-        bool skip = false;
-        for (size_t i = 0; i < sizeof deprecated / sizeof deprecated[0]; i++)
-            if (!strcasecmp(argv[0], deprecated[i].name) && argc >= deprecated[i].argc_min &&
-                argc <= deprecated[i].argc_max)
-                skip = true;
-        if (!skip && !strcmp(argv[0], "include") && argc == 2) {
-            if (depth >= 16) {
-                err = "Too many nested include directives";
-                rc = -1;
-            } else {
-                sbuf text = {0};
-                rc = load_file_into(argv[1], &text);
-                args_free(argv, argc);
-                if (rc == 0) rc = load_string(sb_str(&text), depth + 1);
-                sb_free(&text);
-                return rc;
-            }
-        } else if (!skip) {
-            err = "Bad directive or wrong number of arguments";
-            rc = -1;
-        }
+        ok = do_parse(d, argv + 1, argc - 1, &st, err);
     }
-    if (rc < 0 && err) fatal_config_error(linenum, line, err);
-    args_free(argv, argc);
-    return rc;
-}
-
-/* Parse a whole configuration text (lines split on '\n', trimmed, '#'
- * comments), as Redis's loadServerConfigFromString. */
-static int load_string(const char *text, int depth) {
-    int linenum = 0;
-    const char *p = text;
-    while (p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        linenum++;
-        while (len && strchr(" \t\r\n", p[len - 1])) len--;
-        while (len && strchr(" \t\r\n", *p)) p++, len--;
-        if (len && *p != '#') {
-            char *line = mem_strndup(p, len);
-            int rc = load_line(line, linenum, depth);
-            mem_free(line);
-            if (rc < 0) return -1;
-        }
-        p = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
-static int read_fp(FILE *fp, sbuf *out) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sb_addlen(out, buf, n);
-    return ferror(fp) ? -1 : 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Append a file's text, or that of every file a pattern in the last path
- * component matches, in name order ("include /etc/slotcache/conf.d/\*.conf";
- * no match is fine). <glob.h> is shadowed by proto/glob.h, hence by hand. */
-static int load_file_into(const char *path, sbuf *out) {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    if (strpbrk(base, "*?[")) {
-        char *dir = slash ? mem_strndup(path, (size_t)(slash - path) + (slash == path)) : mem_strdup(".");
-        DIR *dh = opendir(dir);
-        char **names = NULL;
-        int n = 0, rc = 0;
-        struct dirent *de;
-        while (dh && (de = readdir(dh)) != NULL) {
-            if (de->d_name[0] == '.' && base[0] != '.') continue;
-            if (glob_match(base, strlen(base), de->d_name, strlen(de->d_name), false))
-                args_push(&names, &n, mem_strdup(de->d_name));
-        }
-        if (dh) closedir(dh);
-        if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
-        for (int i = 0; i < n && rc == 0; i++) {
-            sbuf full = {0};
-            sb_adds(&full, slash ? path : "");
-            if (slash) full.len = (size_t)(slash - path) + 1, full.p[full.len] = '\0';
-            sb_adds(&full, names[i]);
-            rc = load_file_into(sb_str(&full), out);
-            sb_free(&full);
-        }
-        args_free(names, n);
-        mem_free(dir);
-        return rc;
-    }
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        log_warning("Fatal error, can't open config file '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = read_fp(fp, out);
-    fclose(fp);
-    if (rc < 0) log_warning("Fatal error, can't read config file '%s': %s", path, strerror(errno));
-    return rc;
-}
-
-static char *absolute_path(const char *path) {
-    char buf[PATH_MAX];
-    if (realpath(path, buf)) return mem_strdup(buf);
-    if (path[0] == '/' || !getcwd(buf, sizeof buf)) return mem_strdup(path);
-    sbuf b = {0};
-    sb_adds(&b, buf);
-    sb_addc(&b, '/');
-    sb_adds(&b, path);
-    return sb_take(&b);
-}
-
-int config_load_args(int argc, char **argv) {
-    if (!defaults_done) config_init_defaults();
-    const char *file = NULL;
-    bool from_stdin = false;
-    int j = 1;
-    if (argc >= 2 && argv[1][0] != '-') {
-        file = argv[1];
-        j = 2;
-    }
-    /* "--name v1 v2 --other v" becomes "name "v1" "v2"\nother "v"" and is
-     * read after the file, as redis-server does. */
-    sbuf opts = {0};
-    bool handled_last = true;
-    for (; j < argc; j++) {
-        const char *a = argv[j];
-        if (a[0] == '-' && a[1] == '\0' && (j == 1 || j == argc - 1)) {
-            from_stdin = true;
-        } else if (handled_last && a[0] == '-' && a[1] == '-') {
-            if (opts.len) sb_addc(&opts, '\n');
-            sb_adds(&opts, a + 2);
-            sb_addc(&opts, ' ');
-            char **tmp;
-            int n = split_args(a, &tmp);
-            if (n >= 0) args_free(tmp, n);
-            if (n == 1) {
-                handled_last = false;
-                /* "--save" with no value (last, or before another option) means "". */
-                if (!strcasecmp(a, "--save") && (j == argc - 1 || (argv[j + 1][0] == '-' && argv[j + 1][1] == '-'))) {
-                    sb_adds(&opts, "\"\"");
-                    handled_last = j != argc - 1;
-                }
-            } else {
-                handled_last = true;
-            }
-        } else {
-            sb_repr(&opts, a);
-            sb_addc(&opts, ' ');
-            handled_last = true;
-        }
-    }
-
-    sbuf text = {0};
-    int rc = 0;
-    pthread_mutex_lock(&cfg_lock);
-    if (file) {
-        mem_free(config_path);
-        config_path = absolute_path(file);
-        rc = load_file_into(file, &text);
-    }
-    if (rc == 0 && from_stdin) {
-        log_warning("Reading config from stdin");
-        rc = read_fp(stdin, &text);
-    }
-    if (rc == 0) {
-        sb_addc(&text, '\n');
-        sb_adds(&text, sb_str(&opts));
-        rc = load_string(sb_str(&text), 0);
-    }
-    if (rc == 0) {
-        /* Only a check, as Redis: main() switches the log over. */
-        cfg_def *lf = lookup("logfile", NULL);
-        FILE *fp = lf->str && lf->str[0] ? fopen(lf->str, "a") : NULL;
-        if (fp) fclose(fp);
-        if (lf->str && lf->str[0] && !fp) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "Can't open the log file: %s", strerror(errno));
-            fatal_config_error(0, NULL, msg);
-            rc = -1;
-        }
-    }
-    pthread_mutex_unlock(&cfg_lock);
-    sb_free(&text);
-    sb_free(&opts);
-    return rc;
+    if (!ok) return -1;
+    do_commit(d, &st, true);
+    return 1;
 }
 
 /* ------------------------------------------------------------------------
@@ -1418,9 +1134,9 @@ static void pairs_push(config_pair **v, int *n, int *cap, char *name, char *valu
 }
 
 static char *format_value(const cfg_def *d) {
-    sbuf b = {0};
+    config_sbuf b = {0};
     do_format(d, &b);
-    return sb_take(&b);
+    return config_sb_take(&b);
 }
 
 int config_get_matching(const char *const *pats, const size_t *plens, int n, config_pair **out) {
@@ -1536,16 +1252,16 @@ done:
 }
 
 /* ------------------------------------------------------------------------
- * CONFIG REWRITE's view of the table (the file merge is in config_cmd.c).
+ * CONFIG REWRITE's view of the table (the file merge is in config_rewrite.c).
  * ---------------------------------------------------------------------- */
 
 static void lines_simple(const cfg_def *d, linevec *out, const char *value, bool quote, bool force) {
-    sbuf b = {0};
-    sb_adds(&b, d->name);
-    sb_addc(&b, ' ');
-    if (quote) sb_repr(&b, value);
-    else sb_adds(&b, value);
-    lines_push(out, sb_take(&b), force);
+    config_sbuf b = {0};
+    config_sb_adds(&b, d->name);
+    config_sb_addc(&b, ' ');
+    if (quote) config_sb_repr(&b, value);
+    else config_sb_adds(&b, value);
+    lines_push(out, config_sb_take(&b), force);
 }
 
 int config_directive_count(void) { return NDEFS; }
@@ -1567,10 +1283,10 @@ int config_directive_lines(int i, config_line **out) {
         char *cur = format_value(d);
         bool force = strcmp(cur, d->def_fmt) != 0;
         if (d->type == T_MEM && !strchr(cur, '%')) {
-            sbuf b = {0};
-            sb_addf(&b, "%s ", d->name);
+            config_sbuf b = {0};
+            config_sb_addf(&b, "%s ", d->name);
             sb_memory(&b, atomic_load_explicit(d->num, memory_order_relaxed));
-            lines_push(&v, sb_take(&b), force);
+            lines_push(&v, config_sb_take(&b), force);
         } else {
             /* Strings quoted; an empty multi-word value too (it reads back). */
             lines_simple(d, &v, cur, d->type == T_STR || (d->type == T_MSTR && !cur[0]), force);
@@ -1586,14 +1302,3 @@ void config_lines_free(config_line *lines, int n) {
     for (int i = 0; i < n; i++) mem_free(lines[i].line);
     mem_free(lines);
 }
-
-bool config_split_line(const char *line, char ***argv, int *argc) {
-    *argc = split_args(line, argv);
-    if (*argc < 0) {
-        *argc = 0;
-        return false;
-    }
-    return true;
-}
-
-void config_args_free(char **argv, int argc) { args_free(argv, argc); }

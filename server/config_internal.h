@@ -1,6 +1,7 @@
 /*
  * config_internal.h - the narrow interface between the directive table
- * (config.c), the CONFIG command (config_cmd.c) and the rewrite file merge
+ * (config.c), the redis.conf / command-line loader (config_load.c), the
+ * CONFIG command (config_cmd.c) and the rewrite file merge
  * (config_rewrite.c). Not for other modules: they read settings through
  * config.h.
  */
@@ -51,8 +52,44 @@ bool config_is_file_only_directive(const char *name);
 int config_directive_lines(int i, config_line **out);
 void config_lines_free(config_line *lines, int n);
 /* Redis's config-line splitting (quotes, escapes); false on unbalanced
- * quotes. Free with config_args_free. */
+ * quotes. Free with config_args_free. (config_load.c) */
 bool config_split_line(const char *line, char ***argv, int *argc);
+
+/* What config_load.c asks of the table (config.c). */
+bool config_defaults_done(void); /* config_init_defaults has run */
+/* The table lock (a leaf lock): held around a whole load. */
+void config_table_lock(void);
+void config_table_unlock(void);
+/* Remember the config file's absolute path (mem_alloc'd; taken over).
+ * Caller holds the table lock. */
+void config_set_file_path(char *path);
+/* A string directive's current value (NULL when never set). Caller holds
+ * the table lock; valid until it is released. */
+const char *config_string_locked(const char *name);
+/* Set one directive from a config-file line already split, argv[0] the
+ * lowercased name: 1 when set, 0 when argv[0] is not in the table, -1 when
+ * refused (*err says why, unless it stays NULL). Caller holds the table
+ * lock. */
+int config_load_directive(char **argv, int argc, const char **err);
+
+/* Small helpers shared by the config files (config.c). */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} config_sbuf; /* growable NUL-terminated string; {0} is empty */
+
+void config_sb_addlen(config_sbuf *b, const char *s, size_t n);
+void config_sb_adds(config_sbuf *b, const char *s);
+void config_sb_addc(config_sbuf *b, char c);
+void config_sb_addf(config_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The string (never NULL); the buffer is handed over to the caller. */
+char *config_sb_take(config_sbuf *b);
+const char *config_sb_str(const config_sbuf *b); /* never NULL */
+void config_sb_free(config_sbuf *b);
+/* Append s quoted as Redis's sdscatrepr writes it ("a\"b\x01"). */
+void config_sb_repr(config_sbuf *b, const char *s);
+/* mem_alloc'd argument vectors: append s (taken over); free all. */
+void config_args_push(char ***argv, int *argc, char *s);
 void config_args_free(char **argv, int argc);
 
 #endif
