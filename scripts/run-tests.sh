@@ -84,6 +84,13 @@ run_criterion() {   # path
         tested=0 passing=0 bad=1   # crashed or timed out before its summary
     fi
     [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1   # failed outside any test
+    # A sanitizer report from the test process itself (Criterion does not
+    # fail a test for a leak found when its worker exits).
+    if [ "$bad" -eq 0 ] && grep -q -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" \
+        -e "WARNING: ThreadSanitizer" -e "runtime error:" "$log"; then
+        echo "run-tests: $name: sanitizer report in the test output"
+        bad=1
+    fi
     PASSED=$((PASSED + passing))
     if [ "$bad" -gt 0 ]; then
         FAILED=$((FAILED + bad))

@@ -16,5 +16,6 @@ extern command client_commands[];  /* cmd_client.c: CLIENT and subcommands */
 extern command server_commands[];  /* cmd_server.c: INFO, TIME, DEBUG, MEMORY, SLOWLOG, SHUTDOWN... */
 extern command config_commands[];  /* config_cmd.c: CONFIG and subcommands */
 extern command command_commands[]; /* cmd_command.c: COMMAND and subcommands */
+extern command latency_commands[]; /* latency.c: LATENCY and subcommands */
 
 #endif

@@ -54,7 +54,7 @@ static void add_module(command *arr) {
 
 void commands_init(void) {
     command *arrays[] = {conn_commands,   client_commands, string_commands, keys_commands,
-                         expire_commands, server_commands, config_commands, command_commands};
+                         expire_commands, server_commands, config_commands, command_commands, latency_commands};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
 }
 

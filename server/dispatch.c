@@ -13,6 +13,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "latency.h"
 #include "mem.h"
 #include "slotlock.h"
 #include "slowlog.h"
@@ -125,5 +126,6 @@ void dispatch_command(client *c) {
         cmdstats_add(cmd, CMDSTAT_FAILED, 1);
     }
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, duration);
+    latency_add_sample_if_needed((cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
 }

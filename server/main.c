@@ -11,6 +11,7 @@
 #include "db.h"
 #include "info.h"
 #include "ktable.h"
+#include "latency.h"
 #include "log.h"
 #include "mem.h"
 #include "process.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv) {
     db_shutdown();
     slowlog_free();
     cmdstats_free();
+    latency_free();
     if (pidlen > 0) unlink(pidfile);
     log_warning("slotcache is now ready to exit, bye bye...");
     return 0;

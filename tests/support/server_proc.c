@@ -12,6 +12,9 @@
  *   fresh port otherwise.
  * - The child gets PR_SET_PDEATHSIG(SIGKILL): a test process that crashes or
  *   is killed by Criterion's timeout never leaves a server behind.
+ * - Each server runs in a fresh directory /tmp/slotcache-tests/srv-PID-XXXXXX
+ *   (its log is server.log there): no stale dump.rdb or nodes.conf is picked
+ *   up. The directory is removed after a clean stop and kept otherwise.
  */
 #include "server_proc.h"
 

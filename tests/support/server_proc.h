@@ -6,7 +6,8 @@
  * The binary is $SLOTCACHE_SERVER, else "$SLOTCACHE_BUILD/slotcache-server"
  * (SLOTCACHE_BUILD defaults to "build"). Pointing SLOTCACHE_SERVER at
  * /usr/bin/redis-server runs the same suites against the reference Redis: the
- * harness then spells "--threads N" as "--io-threads N".
+ * harness then spells "--threads N" as "--io-threads N" (Redis's I/O threads
+ * busy-wait, so threaded suites run much slower against Redis on 2 cores).
  *
  * Every wait in here is bounded. Bounds are multiplied by
  * $SLOTCACHE_TIMEOUT_SCALE (default 1; run-tests.sh raises it under
