@@ -58,8 +58,10 @@ $(BUILD)/libslotcache.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# --whole-archive: every module is linked even when only the command table
+# refers to it.
 $(SERVER_BIN): $(MAIN_OBJ) $(BUILD)/libslotcache.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) -Wl,--whole-archive $(BUILD)/libslotcache.a -Wl,--no-whole-archive $(LIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libslotcache.a
 	@mkdir -p $(dir $@)

@@ -82,6 +82,17 @@ typedef struct client {
 
     struct client *prev, *next; /* registry list (clients.c, under its lock) */
     struct client *wprev, *wnext; /* the owning worker's list (owner only) */
+    struct client *idnext;      /* the owning worker's id map chain */
+
+    /* Pub/sub (pubsub.c; owner thread only). */
+    int sub_channels, sub_patterns, sub_shard;
+    /* Transactions and WATCH (multi.c / watch.c). */
+    struct multi_state *mstate; /* non-NULL between MULTI and EXEC/DISCARD */
+    struct watched_key *watched;
+    _Atomic bool watch_dirty;   /* set by writers on any worker (under the
+                                   watched key's slot lock) */
+    /* Blocking commands (blocking.c). */
+    struct blocked_state *bstate; /* non-NULL while blocked */
     bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
 } client;
 

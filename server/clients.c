@@ -128,13 +128,8 @@ void clients_format_line(client *c, char **buf, size_t *len, size_t *cap) {
 
 /* Inbox message: close the client with this id if it still exists on w. */
 static void kill_on_worker(worker *w, void *arg) {
-    uint64_t id = (uint64_t)(uintptr_t)arg;
-    for (client *c = w->clients; c; c = c->wnext) {
-        if (c->id == id) {
-            client_close(c);
-            return;
-        }
-    }
+    client *c = worker_client_by_id(w, (uint64_t)(uintptr_t)arg);
+    if (c) client_close(c);
 }
 
 void clients_kill_async(client *c) {

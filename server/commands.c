@@ -54,8 +54,11 @@ static void add_module(command *arr) {
 
 void commands_init(void) {
     command *arrays[] = {conn_commands,   client_commands, string_commands, keys_commands,
-                         expire_commands, server_commands, config_commands, command_commands, latency_commands};
-    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
+                         expire_commands, server_commands, config_commands, command_commands, latency_commands,
+                         hash_commands,   list_commands,   set_commands,    zset_commands,
+                         pubsub_commands, multi_commands,  dump_commands};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        if (arrays[i]) add_module(arrays[i]);
 }
 
 const command *command_lookup(const char *name, size_t len) {

@@ -57,6 +57,7 @@ typedef struct {
     _Atomic long long lazyfree_lazy_user_del; /* bool */
     _Atomic long long lazyfree_lazy_user_flush; /* bool */
     _Atomic long long latency_monitor_threshold;
+    _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
     /* client-output-buffer-limit per class: hard bytes, soft bytes, soft seconds */
     _Atomic long long obuf_hard[CLIENT_CLASS_COUNT];
     _Atomic long long obuf_soft[CLIENT_CLASS_COUNT];

@@ -177,6 +177,7 @@ void client_accept(worker *w, uv_stream_t *listener) {
     if (w->clients) w->clients->wprev = c;
     w->clients = c;
     w->nclients++;
+    worker_idmap_add(w, c);
 
     if (clients_connected() > cfg_get(maxclients)) {
         stat_inc(STAT_REJECTED_CONNECTIONS);
@@ -458,6 +459,7 @@ void client_close(client *c) {
         if (c->wnext) c->wnext->wprev = c->wprev;
         c->wprev = c->wnext = NULL;
         w->nclients--;
+        worker_idmap_remove(w, c);
     }
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }

@@ -10,8 +10,10 @@
 
 #include "crc16.h"
 #include "mem.h"
+#include "notify.h"
 #include "slotlock.h"
 #include "stats.h"
+#include "watch.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -109,6 +111,8 @@ ktable *db_table(int db, unsigned slot, bool create) {
 
 ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_order_acquire); }
 
+void db_key_modified(const dbkey *k) { watch_touch_key(k); }
+
 bool db_is_expired(const entry *e, long long now) {
     long long when = entry_expire(e);
     return when >= 0 && now > when; /* as Redis's keyIsExpired */
@@ -122,6 +126,8 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
         ktable_remove_at(t, p);
         entry_free(e);
         stat_inc(STAT_EXPIRED_KEYS);
+        db_key_modified(k);
+        notify_keyspace_event(NOTIFY_EXPIRED, "expired", k);
         e = NULL;
         p = -1;
     }
@@ -134,6 +140,7 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
 void db_add(const dbkey *k, entry *e) {
     entry_set_lru(e, lru_clock());
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
+    db_key_modified(k);
 }
 
 void db_replace(const dbkey *k, long pos, entry *e) {
@@ -144,6 +151,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     if (entry_lru(e) == 0) entry_set_lru(e, lru_clock());
     ktable_replace_at(t, pos, e);
     if (old != e) entry_free(old);
+    db_key_modified(k);
 }
 
 entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw) {
@@ -155,6 +163,7 @@ entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, l
             int delta = (int)entry_has_expire(old) - had;
             if (delta) ktable_add_expires(t, delta);
             entry_set_lru(old, lru_clock());
+            db_key_modified(k);
             return old;
         }
         entry *e = entry_new_string(k->key, k->len, val, vlen, expire, force_raw);
@@ -178,6 +187,7 @@ entry *db_unlink_at(const dbkey *k, long pos) {
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
     ktable_remove_at(t, pos);
+    db_key_modified(k);
     return e;
 }
 
@@ -193,6 +203,7 @@ bool db_delete(const dbkey *k) {
 void db_set_expire_at(const dbkey *k, long pos, long long when) {
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
+    db_key_modified(k);
     if (when >= 0 && entry_has_expire(e)) {
         entry_store_expire(e, when);
         return;
@@ -217,6 +228,7 @@ uint64_t db_expires(int db) { return sum_db(db, true); }
 
 uint64_t db_flush(int db) {
     uint64_t removed = 0;
+    watch_touch_db(db);
     for (int d = (db < 0 ? 0 : db); d < (db < 0 ? ndatabases : db + 1); d++) {
         ktable *t = atomic_load_explicit(&databases[d], memory_order_acquire);
         if (!t) continue;

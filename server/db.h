@@ -76,6 +76,14 @@ entry *db_unlink_at(const dbkey *k, long pos);
 /* Delete a key if present; returns true if it was deleted (live). */
 bool db_delete(const dbkey *k);
 
+/* The write epilogue's keyspace part: invalidates WATCHes on k. db.c calls
+ * it for every mutation it performs (add, replace, delete, expire change,
+ * lazy expiry); a command that changes a value in place (HSET into an
+ * existing hash, INCR, LPUSH...) must call it itself, together with
+ * notify_keyspace_event() (notify.h) and, for list/zset pushes,
+ * blocking_key_ready() (blocking.h). Caller holds k's slot lock. */
+void db_key_modified(const dbkey *k);
+
 /* Expire helpers (absolute unix ms; -1 = none). */
 bool db_is_expired(const entry *e, long long now);
 /* Set/remove the expire of the entry at pos; rebuilds the entry if its

@@ -17,6 +17,7 @@
 static entry_type_ops type_ops[16];
 
 void entry_register_type(unsigned type, const entry_type_ops *ops) { type_ops[type & 15] = *ops; }
+const entry_type_ops *entry_type_ops_of(unsigned type) { return &type_ops[type & 15]; }
 
 static size_t varint_len(size_t v) {
     size_t n = 1;

@@ -113,12 +113,23 @@ void entry_free(entry *e);
 /* Bytes used: the entry plus its value structure. */
 size_t entry_mem_usage(const entry *e);
 
-/* Type hooks for pointer payloads (filled by data-type modules). */
+/* Type hooks for pointer payloads (filled by data-type modules at startup
+ * through entry_register_type, before any worker runs). */
 typedef struct {
     void (*free_value)(void *ptr);
     void *(*dup_value)(const void *ptr);
     size_t (*value_mem)(const void *ptr);
+    /* DUMP: append the value (any encoding) to out, in the type's own
+     * format (see serial.h). RESTORE: rebuild a value from exactly the bytes
+     * dump wrote; sets *enc to the encoding Redis would choose for it; NULL
+     * when the bytes are malformed (never trust them: bounds, counts,
+     * duplicates, sort order must all be checked). */
+    void (*dump)(const void *ptr, unsigned enc, void *serial_buf_out);
+    void *(*load)(const char *p, size_t len, unsigned *enc);
+    /* Number of elements (for lazy-free decisions and DEBUG). */
+    size_t (*length)(const void *ptr);
 } entry_type_ops;
+const entry_type_ops *entry_type_ops_of(unsigned type);
 void entry_register_type(unsigned type, const entry_type_ops *ops);
 /* Deep copy (COPY command). */
 entry *entry_dup(const entry *e, const char *key, size_t klen);

@@ -187,6 +187,28 @@ int workers_start(int n) {
 
 void worker_post(worker *w, inbox_fn *fn, void *arg) { inbox_post(&w->box, fn, arg); }
 
+client *worker_client_by_id(worker *w, uint64_t id) {
+    for (client *c = w->idmap[id % WORKER_IDMAP_SIZE]; c; c = c->idnext)
+        if (c->id == id) return c;
+    return NULL;
+}
+
+void worker_idmap_add(worker *w, client *c) {
+    client **head = &w->idmap[c->id % WORKER_IDMAP_SIZE];
+    c->idnext = *head;
+    *head = c;
+}
+
+void worker_idmap_remove(worker *w, client *c) {
+    for (client **link = &w->idmap[c->id % WORKER_IDMAP_SIZE]; *link; link = &(*link)->idnext) {
+        if (*link == c) {
+            *link = c->idnext;
+            c->idnext = NULL;
+            return;
+        }
+    }
+}
+
 static void stop_on_worker(worker *w, void *arg) {
     (void)arg;
     w->stopping = true;

@@ -11,10 +11,12 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #define WORKER_MAX 64
 #define LISTEN_MAX 16
+#define WORKER_IDMAP_SIZE 4096
 
 struct client;
 
@@ -28,6 +30,7 @@ typedef struct worker {
     inbox box;
     bool stopping;
     struct client *clients;   /* this worker's clients (owner thread only) */
+    struct client *idmap[WORKER_IDMAP_SIZE]; /* id -> client (owner thread only) */
     int nclients;
     unsigned expire_cursor;   /* next slot of the active expire cycle */
     long long cron_runs;
@@ -42,6 +45,10 @@ extern _Thread_local worker *current_worker;
 int workers_start(int n);
 /* Ask every worker to close its clients and listeners, and join them. */
 void workers_stop(void);
+/* The client with this id on worker w, or NULL (owner thread only). */
+struct client *worker_client_by_id(worker *w, uint64_t id);
+void worker_idmap_add(worker *w, struct client *c);
+void worker_idmap_remove(worker *w, struct client *c);
 /* Run fn(w, arg) on worker w's thread (asynchronously). */
 void worker_post(worker *w, inbox_fn *fn, void *arg);
 

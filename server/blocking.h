@@ -1,0 +1,50 @@
+/*
+ * blocking.h - clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
+ * BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP).
+ *
+ * A blocking command first tries to serve itself like its non-blocking form;
+ * if none of its keys has data it calls blocking_block() and replies
+ * nothing. The client's command is kept and re-run, on the client's own
+ * worker, when a key it waits on is signalled by blocking_key_ready() (any
+ * worker, under the key's slot lock) or answered with the timeout reply when
+ * its deadline passes. Waiters of a key are served in arrival order: only
+ * the first waiter is woken; after it is served, the next one is.
+ */
+#ifndef BLOCKING_H
+#define BLOCKING_H
+
+#include "client.h"
+#include "db.h"
+
+#include <stdbool.h>
+
+enum blocking_timeout_reply {
+    BLOCK_TIMEOUT_NULL_ARRAY = 0, /* *-1 / _ : BLPOP, BRPOP, BLMPOP, BZPOP*, BZMPOP */
+    BLOCK_TIMEOUT_NULL = 1,       /* $-1 / _ : BLMOVE, BRPOPLPUSH */
+};
+
+/* Parse a blocking timeout (seconds, may be fractional) into an absolute
+ * deadline in unix ms (0 = block forever); replies Redis's error and returns
+ * false on bad input ("ERR timeout is not a float or out of range",
+ * "ERR timeout is negative"). */
+bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *deadline_ms);
+
+/* Block c on the given keys (the slots of all of them are locked by the
+ * caller, as the command's key spec made dispatch lock them). Inside
+ * MULTI/EXEC (or a Lua-less script context) it answers the timeout reply at
+ * once instead, as Redis does. */
+void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_ms,
+                    enum blocking_timeout_reply timeout_reply);
+
+/* Data arrived for k: wake its first waiter. Call under k's slot lock, in
+ * the write's epilogue (after the data is visible). Cheap when nobody
+ * waits. */
+void blocking_key_ready(const dbkey *k);
+
+/* Worker-side plumbing (conn.c / dispatch.c / worker.c). */
+bool blocking_client_is_blocked(const client *c);
+void blocking_client_closed(client *c);   /* unblock silently (disconnect) */
+void blocking_send_wakeups(void);         /* post queued wake-ups (after unlock) */
+long blocking_total_blocked(void);        /* INFO blocked_clients */
+
+#endif

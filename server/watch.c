@@ -1,0 +1,81 @@
+/*
+ * watch.c - WATCH bookkeeping (see watch.h).
+ *
+ * Each slot has a list of (db, key, client) watch records, guarded by that
+ * slot's lock; a global atomic count lets writes skip the lookup entirely
+ * when nobody watches anything. A client keeps its own list of records so
+ * UNWATCH/EXEC/disconnect can remove them (locking one slot at a time).
+ */
+#include "watch.h"
+
+#include "crc16.h"
+#include "mem.h"
+#include "slotlock.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct watched_key {
+    struct watched_key *slot_next;   /* in the slot's list */
+    struct watched_key **slot_prev;  /* link pointing at us */
+    struct watched_key *client_next; /* in the client's list */
+    client *c;
+    int db;
+    unsigned slot;
+    size_t len;
+    char key[];
+} watched_key;
+
+static watched_key *slot_watchers[CLUSTER_SLOTS];
+static _Atomic long total_watches;
+
+void watch_key(client *c, const dbkey *k) {
+    for (watched_key *w = c->watched; w; w = w->client_next)
+        if (w->db == k->db && w->len == k->len && memcmp(w->key, k->key, k->len) == 0) return;
+    watched_key *w = mem_alloc(sizeof *w + k->len);
+    w->c = c;
+    w->db = k->db;
+    w->slot = k->slot;
+    w->len = k->len;
+    memcpy(w->key, k->key, k->len);
+    w->slot_next = slot_watchers[k->slot];
+    if (w->slot_next) w->slot_next->slot_prev = &w->slot_next;
+    w->slot_prev = &slot_watchers[k->slot];
+    slot_watchers[k->slot] = w;
+    w->client_next = c->watched;
+    c->watched = w;
+    atomic_fetch_add_explicit(&total_watches, 1, memory_order_relaxed);
+}
+
+void watch_unwatch_all(client *c) {
+    watched_key *w = c->watched;
+    c->watched = NULL;
+    while (w) {
+        watched_key *next = w->client_next;
+        slot_lock(w->slot);
+        *w->slot_prev = w->slot_next;
+        if (w->slot_next) w->slot_next->slot_prev = w->slot_prev;
+        slot_unlock(w->slot);
+        mem_free(w);
+        atomic_fetch_sub_explicit(&total_watches, 1, memory_order_relaxed);
+        w = next;
+    }
+    atomic_store_explicit(&c->watch_dirty, false, memory_order_relaxed);
+}
+
+void watch_touch_key(const dbkey *k) {
+    if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
+    for (watched_key *w = slot_watchers[k->slot]; w; w = w->slot_next)
+        if (w->db == k->db && w->len == k->len && memcmp(w->key, k->key, k->len) == 0)
+            atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+}
+
+void watch_touch_db(int db) {
+    if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+        slot_lock(s);
+        for (watched_key *w = slot_watchers[s]; w; w = w->slot_next)
+            if (db < 0 || w->db == db) atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+        slot_unlock(s);
+    }
+}

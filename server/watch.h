@@ -1,0 +1,23 @@
+/*
+ * watch.h - WATCH / UNWATCH state and its invalidation. A watched key is
+ * registered in its slot's watch list (guarded by the slot lock); every
+ * write to a key (db_key_modified) marks the clients watching it dirty, from
+ * whatever worker the write runs on; EXEC of a dirty client aborts.
+ */
+#ifndef WATCH_H
+#define WATCH_H
+
+#include "client.h"
+#include "db.h"
+
+/* Add k to c's watched keys (caller holds k's slot lock). */
+void watch_key(client *c, const dbkey *k);
+/* Drop all of c's watches (locks their slots one at a time; call with no
+ * slot lock held). */
+void watch_unwatch_all(client *c);
+/* A write to k (caller holds k's slot lock). */
+void watch_touch_key(const dbkey *k);
+/* FLUSHDB / FLUSHALL (db -1 = all): every watcher of that database. */
+void watch_touch_db(int db);
+
+#endif
