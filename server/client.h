@@ -139,6 +139,10 @@ void client_close(client *c);
 /* Connection lifecycle (conn.c). */
 void client_accept(struct worker *w, uv_stream_t *listener);
 void client_flush(client *c);
+/* Run argv as a command of c (a blocked command's re-run), then flush. */
+void client_run_command(client *c, arg_t *argv, int argc);
+/* Continue with input that arrived while c was blocked. */
+void client_resume(client *c);
 size_t client_output_bytes(const client *c);
 
 #endif

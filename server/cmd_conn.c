@@ -8,7 +8,10 @@
 #include "command_modules.h"
 #include "config.h"
 #include "db.h"
+#include "multi.h"
 #include "numparse.h"
+#include "pubsub.h"
+#include "watch.h"
 #include "process.h"
 
 #include <string.h>
@@ -18,10 +21,18 @@ static void ping_command(client *c) {
         reply_wrong_arity(c, command_lookup("ping", 4));
         return;
     }
-    if (c->argc == 2)
+    if (c->resp == 2 && pubsub_client_count(c) > 0) { /* subscriber mode */
+        add_reply_array(c, 2);
+        add_reply_bulk(c, "pong", 4);
+        if (c->argc == 2)
+            add_reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
+        else
+            add_reply_bulk(c, "", 0);
+    } else if (c->argc == 2) {
         add_reply_bulk(c, c->argv[1].ptr, c->argv[1].len);
-    else
+    } else {
         add_reply_status(c, "PONG");
+    }
 }
 
 static void echo_command(client *c) { add_reply_bulk(c, c->argv[1].ptr, c->argv[1].len); }
@@ -144,6 +155,9 @@ static void hello_command(client *c) {
 }
 
 static void reset_command(client *c) {
+    multi_discard(c);
+    watch_unwatch_all(c);
+    if (pubsub_unsubscribe_all) pubsub_unsubscribe_all(c);
     c->db = 0;
     c->resp = 2;
     atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
@@ -154,14 +168,14 @@ static void reset_command(client *c) {
 }
 
 command conn_commands[] = {
-    {.name = "ping", .arity = -1, .flags = CMD_FAST | CMD_SENTINEL, .proc = ping_command, .group = "connection",
+    {.name = "ping", .arity = -1, .flags = CMD_FAST | CMD_SENTINEL | CMD_SUBSCRIBE_OK, .proc = ping_command, .group = "connection",
      .since = "1.0.0", .summary = "Returns the server's liveliness response.", .complexity = "O(1)",
      .acl_categories = "fast connection"},
     {.name = "echo", .arity = 2, .flags = CMD_FAST, .proc = echo_command, .group = "connection",
      .since = "1.0.0", .summary = "Returns the given string.", .complexity = "O(1)",
      .acl_categories = "fast connection"},
     {.name = "quit", .arity = -1, .flags = CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST |
-                                           CMD_NO_AUTH,
+                                           CMD_NO_AUTH | CMD_SUBSCRIBE_OK | CMD_TX_CONTROL,
      .proc = quit_command, .group = "connection", .since = "1.0.0", .summary = "Closes the connection.",
      .complexity = "O(1)", .acl_categories = "fast connection"},
     {.name = "select", .arity = 2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = select_command,
@@ -177,7 +191,7 @@ command conn_commands[] = {
      .proc = hello_command, .group = "connection", .since = "6.0.0",
      .summary = "Handshakes with the Redis server.", .complexity = "O(1)", .acl_categories = "fast connection"},
     {.name = "reset", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH |
-                                           CMD_ALLOW_BUSY,
+                                           CMD_ALLOW_BUSY | CMD_SUBSCRIBE_OK | CMD_TX_CONTROL,
      .proc = reset_command, .group = "connection", .since = "6.2.0", .summary = "Resets the connection.",
      .complexity = "O(1)", .acl_categories = "fast connection"},
     {0},

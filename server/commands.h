@@ -33,6 +33,9 @@ enum cmd_flag {
     CMD_SENTINEL = 1 << 14,
     CMD_NO_MULTI = 1 << 15,
     CMD_ALLOW_BUSY = 1 << 16,
+    /* slotcache-internal (not shown by COMMAND): */
+    CMD_TX_CONTROL = 1 << 24,   /* runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) */
+    CMD_SUBSCRIBE_OK = 1 << 25, /* allowed in RESP2 subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
 };
 
 /* Key spec in Redis's legacy (first, last, step) form: keys are argv[first],

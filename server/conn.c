@@ -17,15 +17,19 @@
  */
 #include "client.h"
 
+#include "blocking.h"
 #include "clients.h"
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
 #include "mem.h"
+#include "multi.h"
 #include "numparse.h"
 #include "proto_alloc.h"
+#include "pubsub.h"
 #include "stats.h"
+#include "watch.h"
 #include "worker.h"
 
 #include <arpa/inet.h>
@@ -240,7 +244,7 @@ static void ensure_argv(client *c, int argc) {
 /* Parse and run every complete command in buf[0..len); returns bytes used. */
 static size_t process_input(client *c, char *buf, size_t len) {
     size_t pos = 0;
-    while (pos < len && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
+    while (pos < len && !c->bstate && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
         c->parser.authenticated = c->authenticated;
         c->parser.max_bulk_len = cfg_get(proto_max_bulk_len);
         size_t consumed = 0;
@@ -316,6 +320,28 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     if (!(c->flags & CF_CLOSING)) check_qbuf_limit(c);
     if (!(c->flags & CF_CLOSING)) client_flush(c);
+}
+
+void client_run_command(client *c, arg_t *argv, int argc) {
+    ensure_argv(c, argc);
+    memcpy(c->argv, argv, (size_t)argc * sizeof(arg_t));
+    c->argc = argc;
+    dispatch_command(c);
+    c->argc = 0;
+    client_flush(c);
+}
+
+void client_resume(client *c) {
+    if (c->flags & CF_CLOSING) return;
+    if (c->qbuf && c->qlen > c->qpos) {
+        c->qpos += process_input(c, c->qbuf + c->qpos, c->qlen - c->qpos);
+        if (c->qpos == c->qlen) {
+            mem_free(c->qbuf);
+            c->qbuf = NULL;
+            c->qlen = c->qpos = c->qcap = 0;
+        }
+    }
+    client_flush(c);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -449,6 +475,10 @@ void client_close(client *c) {
     if (c->flags & CF_CLOSING) return;
     c->flags |= CF_CLOSING;
     uv_read_stop((uv_stream_t *)&c->tcp);
+    blocking_client_closed(c);
+    multi_discard(c);
+    watch_unwatch_all(c);
+    if (pubsub_unsubscribe_all) pubsub_unsubscribe_all(c);
     clients_unregister(c);
     worker *w = c->worker;
     if (w) {

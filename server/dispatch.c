@@ -2,19 +2,25 @@
  * dispatch.c - run one command (see dispatch.h).
  *
  * Order of checks follows Redis 7's processCommand: existence, arity, then
- * authentication. Keys come from the command table's key spec; their slots
- * are locked in ascending order for the duration of the handler.
+ * authentication, then the RESP2 subscriber-mode restriction, then MULTI
+ * queueing. Keys come from the command table's key spec; their slots are
+ * locked in ascending order for the duration of the handler. Work that needs
+ * a syscall (publishing keyspace events, waking blocked clients on other
+ * workers) is queued during the command and done after the unlock.
  */
 #include "dispatch.h"
 
+#include "blocking.h"
 #include "clients.h"
 #include "cmdstats.h"
-#include "commands.h"
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
 #include "latency.h"
 #include "mem.h"
+#include "multi.h"
+#include "notify.h"
+#include "pubsub.h"
 #include "slotlock.h"
 #include "slowlog.h"
 #include "stats.h"
@@ -31,8 +37,8 @@ static void reply_unknown_command(client *c) {
     args[0] = '\0';
     for (int i = 1; i < c->argc && n < 128; i++) {
         int room = 128 - (int)n;
-        int w = snprintf(args + n, sizeof args - n, "'%.*s' ", (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
-                         c->argv[i].ptr);
+        int w = snprintf(args + n, sizeof args - n, "'%.*s' ",
+                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room), c->argv[i].ptr);
         if (w < 0) break;
         n += (size_t)w;
         if (n >= sizeof args) n = sizeof args - 1;
@@ -47,7 +53,8 @@ static void reply_unknown_subcommand(client *c, const command *parent) {
     char upper[64];
     size_t n = strlen(parent->name);
     if (n >= sizeof upper) n = sizeof upper - 1;
-    for (size_t i = 0; i < n; i++) upper[i] = (char)(parent->name[i] >= 'a' && parent->name[i] <= 'z' ? parent->name[i] - 32 : parent->name[i]);
+    for (size_t i = 0; i < n; i++)
+        upper[i] = (char)(parent->name[i] >= 'a' && parent->name[i] <= 'z' ? parent->name[i] - 32 : parent->name[i]);
     upper[n] = '\0';
     char msg[512];
     snprintf(msg, sizeof msg, "ERR unknown subcommand '%.*s'. Try %s HELP.",
@@ -55,17 +62,17 @@ static void reply_unknown_subcommand(client *c, const command *parent) {
     add_reply_error(c, msg);
 }
 
-void dispatch_command(client *c) {
+const command *dispatch_resolve_or_reply(client *c) {
     const command *cmd = command_lookup(c->argv[0].ptr, c->argv[0].len);
     if (!cmd) {
         reply_unknown_command(c);
-        return;
+        return NULL;
     }
     if (cmd->subcommands && c->argc >= 2) {
         const command *sub = command_lookup_sub(cmd, c->argv[1].ptr, c->argv[1].len);
         if (!sub) {
             reply_unknown_subcommand(c, cmd);
-            return;
+            return NULL;
         }
         cmd = sub;
     }
@@ -73,6 +80,49 @@ void dispatch_command(client *c) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         reply_wrong_arity(c, cmd);
+        return NULL;
+    }
+    return cmd;
+}
+
+void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap) {
+    if (!cmd->first_key && !cmd->keys_fn) return;
+    int stack_idx[STACK_KEYS];
+    int *idx = argc > STACK_KEYS ? mem_alloc((size_t)argc * sizeof(int)) : stack_idx;
+    int nk = command_get_keys(cmd, argv, argc, idx, argc);
+    if (*n + nk > *cap) {
+        int ncap = (*cap ? *cap : 8);
+        while (ncap < *n + nk) ncap *= 2;
+        *slots = mem_realloc(*slots, (size_t)ncap * sizeof(unsigned));
+        *cap = ncap;
+    }
+    for (int i = 0; i < nk; i++) (*slots)[(*n)++] = key_hash_slot(argv[idx[i]].ptr, argv[idx[i]].len);
+    if (idx != stack_idx) mem_free(idx);
+}
+
+void dispatch_call(client *c, const command *cmd) {
+    uint64_t errors_before = tl_error_replies;
+    long long start = ustime();
+    db_set_now_ms(start / 1000);
+    atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
+    cmd->proc(c);
+    long long duration = ustime() - start;
+    db_set_now_ms(0);
+    stat_inc(STAT_COMMANDS);
+    cmdstats_add(cmd, CMDSTAT_CALLS, 1);
+    cmdstats_add(cmd, CMDSTAT_USEC, (uint64_t)duration);
+    if (tl_error_replies != errors_before) {
+        stat_inc(STAT_FAILED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_FAILED, 1);
+    }
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, duration);
+    latency_add_sample_if_needed((cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
+}
+
+void dispatch_command(client *c) {
+    const command *cmd = dispatch_resolve_or_reply(c);
+    if (!cmd) {
+        if (c->mstate) multi_flag_error(c);
         return;
     }
     if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
@@ -80,9 +130,21 @@ void dispatch_command(client *c) {
             stat_inc(STAT_REJECTED_CALLS);
             cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
             add_reply_error(c, "NOAUTH Authentication required.");
+            if (c->mstate) multi_flag_error(c);
             return;
         }
         c->authenticated = true; /* requirepass was cleared at run time */
+    }
+    if (c->resp == 2 && !(cmd->flags & CMD_SUBSCRIBE_OK) && pubsub_client_count(c) > 0) {
+        add_reply_errorf(c,
+                         "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                         "allowed in this context",
+                         cmd->fullname);
+        return;
+    }
+    if (c->mstate && !(cmd->flags & CMD_TX_CONTROL)) {
+        multi_queue_command(c, cmd);
+        return;
     }
 
     int keyidx_stack[STACK_KEYS];
@@ -104,28 +166,15 @@ void dispatch_command(client *c) {
         nkeys = slots_lock_many(slots, nkeys);
     }
 
-    uint64_t errors_before = tl_error_replies;
-    long long start = ustime();
-    db_set_now_ms(start / 1000);
-    atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
-    cmd->proc(c);
-    long long duration = ustime() - start;
-    db_set_now_ms(0);
-    db_forget_key_slots();
+    dispatch_call(c, cmd);
 
     if (nkeys) slots_unlock_many(slots, nkeys);
+    db_forget_key_slots();
     if (keyidx != keyidx_stack) {
         mem_free(keyidx);
         mem_free(slots);
     }
-    stat_inc(STAT_COMMANDS);
-    cmdstats_add(cmd, CMDSTAT_CALLS, 1);
-    cmdstats_add(cmd, CMDSTAT_USEC, (uint64_t)duration);
-    if (tl_error_replies != errors_before) {
-        stat_inc(STAT_FAILED_CALLS);
-        cmdstats_add(cmd, CMDSTAT_FAILED, 1);
-    }
-    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, duration);
-    latency_add_sample_if_needed((cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
+    notify_flush();
+    blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
 }

@@ -1,14 +1,27 @@
 /*
  * dispatch.h - running one parsed command for a client: lookup, arity and
- * auth checks, slot locking from the key spec, the handler, statistics and
- * the slow log.
+ * auth checks, MULTI queueing, slot locking from the key spec, the handler,
+ * statistics and the slow log, then the post-command work that must happen
+ * without slot locks (keyspace notifications, waking blocked clients).
  */
 #ifndef DISPATCH_H
 #define DISPATCH_H
 
 #include "client.h"
+#include "commands.h"
 
 /* Run c->argv/c->argc. The reply goes to the client's reply buffer. */
 void dispatch_command(client *c);
+
+/* Run an already-resolved command whose slots the caller holds (EXEC):
+ * time snapshot, handler, statistics, slow log. */
+void dispatch_call(client *c, const command *cmd);
+
+/* Resolve argv to a command (with subcommand), replying Redis's error and
+ * returning NULL when it does not exist or has the wrong arity. */
+const command *dispatch_resolve_or_reply(client *c);
+
+/* The slots of cmd's keys in argv appended to slots[*n] (capacity cap). */
+void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap);
 
 #endif

@@ -14,6 +14,7 @@
 #include "crc16.h"
 #include "db.h"
 #include "mem.h"
+#include "notify.h"
 #include "slotlock.h"
 #include "stats.h"
 #include "worker.h"
@@ -24,7 +25,7 @@ typedef struct {
 } sweep_result;
 
 /* Check every entry of one (db, slot) table; caller holds the slot lock. */
-static void sweep_table(ktable *t, long long now, sweep_result *r) {
+static void sweep_table(int db, ktable *t, long long now, sweep_result *r) {
     uint32_t size = t->size;
     for (uint32_t i = 0; i < t->size; i++) {
         for (;;) {
@@ -38,6 +39,12 @@ static void sweep_table(ktable *t, long long now, sweep_result *r) {
             r->sampled++;
             if (now <= entry_expire(e)) break; /* same rule as db_is_expired */
             ktable_remove_at(t, i);
+            size_t klen;
+            const char *key = entry_key(e, &klen);
+            dbkey k;
+            dbkey_init(&k, db, key, klen);
+            db_key_modified(&k);
+            notify_keyspace_event(NOTIFY_EXPIRED, "expired", &k);
             entry_free(e);
             r->expired++;
             stat_inc(STAT_EXPIRED_KEYS);
@@ -56,11 +63,17 @@ void expire_cycle(worker *w, long long now) {
     long long start = ustime();
     /* Only databases that were ever written have tables. */
     ktable *dbs_stack[16];
-    ktable **dbs = db_count() <= 16 ? dbs_stack : mem_alloc((size_t)db_count() * sizeof *dbs);
+    int dbids_stack[16];
+    bool heap = db_count() > 16;
+    ktable **dbs = heap ? mem_alloc((size_t)db_count() * sizeof *dbs) : dbs_stack;
+    int *dbids = heap ? mem_alloc((size_t)db_count() * sizeof *dbids) : dbids_stack;
     int ndb = 0;
     for (int d = 0; d < db_count(); d++) {
         ktable *t = db_tables(d);
-        if (t) dbs[ndb++] = t;
+        if (t) {
+            dbids[ndb] = d;
+            dbs[ndb++] = t;
+        }
     }
     unsigned step = (unsigned)nworkers;
     unsigned slot = w->expire_cursor;
@@ -74,7 +87,7 @@ void expire_cycle(worker *w, long long now) {
                 ktable *t = &dbs[d][slot];
                 if (ktable_expires(t) == 0) continue;
                 slot_lock(slot);
-                sweep_table(t, now, &batch);
+                sweep_table(dbids[d], t, now, &batch);
                 slot_unlock(slot);
             }
             slot += step;
@@ -90,5 +103,9 @@ void expire_cycle(worker *w, long long now) {
         }
     }
     w->expire_cursor = slot;
-    if (dbs != dbs_stack) mem_free(dbs);
+    if (heap) {
+        mem_free(dbs);
+        mem_free(dbids);
+    }
+    notify_flush(); /* expired events, now that no slot lock is held */
 }

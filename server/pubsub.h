@@ -19,9 +19,11 @@
  * number of receivers (as PUBLISH replies). */
 long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen) __attribute__((weak));
 /* Drop every subscription of a client (on close and RESET). */
-void pubsub_unsubscribe_all(client *c);
+void pubsub_unsubscribe_all(client *c) __attribute__((weak));
 /* Channels + patterns + shard channels the client is subscribed to. */
-int pubsub_client_count(const client *c);
+static inline int pubsub_client_count(const client *c) {
+    return c->sub_channels + c->sub_patterns + c->sub_shard;
+}
 /* Totals for INFO (pubsub_channels, pubsub_patterns, pubsubshard_channels). */
 long pubsub_total_channels(void);
 long pubsub_total_patterns(void);

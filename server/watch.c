@@ -63,6 +63,16 @@ void watch_unwatch_all(client *c) {
     atomic_store_explicit(&c->watch_dirty, false, memory_order_relaxed);
 }
 
+void watch_collect_slots(client *c, unsigned **slots, int *n, int *cap) {
+    for (watched_key *w = c->watched; w; w = w->client_next) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 8;
+            *slots = mem_realloc(*slots, (size_t)*cap * sizeof(unsigned));
+        }
+        (*slots)[(*n)++] = w->slot;
+    }
+}
+
 void watch_touch_key(const dbkey *k) {
     if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
     for (watched_key *w = slot_watchers[k->slot]; w; w = w->slot_next)
@@ -74,8 +84,13 @@ void watch_touch_db(int db) {
     if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
     for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
         slot_lock(s);
-        for (watched_key *w = slot_watchers[s]; w; w = w->slot_next)
-            if (db < 0 || w->db == db) atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+        for (watched_key *w = slot_watchers[s]; w; w = w->slot_next) {
+            if (db >= 0 && w->db != db) continue;
+            /* as Redis: only keys that exist (even if logically expired) */
+            ktable *t = db_table(w->db, s, false);
+            if (t && ktable_find(t, w->key, w->len, key_hash(w->key, w->len)) >= 0)
+                atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+        }
         slot_unlock(s);
     }
 }

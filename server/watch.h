@@ -15,6 +15,8 @@ void watch_key(client *c, const dbkey *k);
 /* Drop all of c's watches (locks their slots one at a time; call with no
  * slot lock held). */
 void watch_unwatch_all(client *c);
+/* Append the slots of c's watched keys to slots[*n] (EXEC locks them). */
+void watch_collect_slots(client *c, unsigned **slots, int *n, int *cap);
 /* A write to k (caller holds k's slot lock). */
 void watch_touch_key(const dbkey *k);
 /* FLUSHDB / FLUSHALL (db -1 = all): every watcher of that database. */

@@ -1,0 +1,270 @@
+/*
+ * blocking.c - clients blocked on keys (see blocking.h).
+ *
+ * Waiters live in per-slot FIFO lists guarded by the slot lock, one record
+ * per (client, key). blocking_key_ready() marks the first waiter of the key
+ * and queues a wake-up for its worker on the writer's thread; dispatch posts
+ * the queued wake-ups after releasing the slot locks (an inbox post is a
+ * syscall). The woken worker re-runs the saved command through dispatch:
+ * served -> the client is unblocked and the next waiter is woken; nothing
+ * to serve (another client was faster) -> it stays blocked at the head.
+ * Only the owning worker touches a client's blocked_state.
+ */
+#include "blocking.h"
+
+#include "config.h"
+#include "crc16.h"
+#include "dispatch.h"
+#include "mem.h"
+#include "multi.h"
+#include "numparse.h"
+#include "slotlock.h"
+#include "worker.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+typedef struct waiter {
+    struct waiter *next, *prev;   /* in the slot's FIFO list */
+    uint64_t client_id;
+    worker *w;
+    _Atomic bool wake_pending;
+    int db;
+    unsigned slot;
+    size_t len;
+    char key[];
+} waiter;
+
+typedef struct blocked_state {
+    waiter **waiters;
+    int nwaiters;
+    long long deadline_ms;
+    enum blocking_timeout_reply timeout_reply;
+    uv_timer_t *timer;            /* freed in its close callback */
+    arg_t *argv;                  /* saved command */
+    int argc;
+    char *argbuf;
+    bool blocked_again;           /* set by blocking_block during a re-run */
+} blocked_state;
+
+static struct {
+    waiter *head, *tail;
+} slot_waiters[CLUSTER_SLOTS];
+static _Atomic long total_waiters;
+static _Atomic long total_blocked;
+
+typedef struct pending_wake {
+    struct pending_wake *next;
+    worker *w;
+    uint64_t client_id;
+} pending_wake;
+static _Thread_local pending_wake *wakes;
+
+long blocking_total_blocked(void) { return atomic_load_explicit(&total_blocked, memory_order_relaxed); }
+bool blocking_client_is_blocked(const client *c) { return c->bstate != NULL; }
+
+bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *deadline_ms) {
+    long double t;
+    if (!parse_ld(arg->ptr, arg->len, &t) || isnan((double)t) || isinf((double)t)) {
+        add_reply_error(c, "ERR timeout is not a float or out of range");
+        return false;
+    }
+    if (t < 0) {
+        add_reply_error(c, "ERR timeout is negative");
+        return false;
+    }
+    long long ms = (long long)(t * 1000);
+    if (t * 1000 > (long double)(LLONG_MAX / 2)) {
+        add_reply_error(c, "ERR timeout is out of range");
+        return false;
+    }
+    *deadline_ms = ms > 0 ? db_now_ms() + ms : 0;
+    return true;
+}
+
+static void reply_timeout(client *c, enum blocking_timeout_reply kind) {
+    if (kind == BLOCK_TIMEOUT_NULL)
+        add_reply_null(c);
+    else
+        add_reply_null_array(c);
+}
+
+/* Remove one waiter from its slot list (caller holds the slot lock). */
+static void unlink_waiter(waiter *x) {
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        slot_waiters[x->slot].head = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    else
+        slot_waiters[x->slot].tail = x->prev;
+    atomic_fetch_sub_explicit(&total_waiters, 1, memory_order_relaxed);
+}
+
+static void queue_wake(worker *w, uint64_t id) {
+    pending_wake *p = mem_alloc(sizeof *p);
+    p->w = w;
+    p->client_id = id;
+    p->next = wakes;
+    wakes = p;
+}
+
+/* Wake the first waiter of (db, key) in its slot list (lock held). */
+static void wake_first(int db, unsigned slot, const char *key, size_t len) {
+    for (waiter *x = slot_waiters[slot].head; x; x = x->next) {
+        if (x->db != db || x->len != len || memcmp(x->key, key, len) != 0) continue;
+        bool expected = false;
+        if (atomic_compare_exchange_strong_explicit(&x->wake_pending, &expected, true, memory_order_relaxed,
+                                                    memory_order_relaxed))
+            queue_wake(x->w, x->client_id);
+        return;
+    }
+}
+
+void blocking_key_ready(const dbkey *k) {
+    if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
+    wake_first(k->db, k->slot, k->key, k->len);
+}
+
+static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
+
+/* Remove c's waiters (locking their slots) and free its blocked state.
+ * If `pass_on`, wake the next waiter of each key that had a wake-up for us. */
+static void unblock(client *c, bool pass_on) {
+    blocked_state *b = c->bstate;
+    if (!b) return;
+    c->bstate = NULL;
+    for (int i = 0; i < b->nwaiters; i++) {
+        waiter *x = b->waiters[i];
+        slot_lock(x->slot);
+        unlink_waiter(x);
+        if (pass_on && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) {
+            dbkey k;
+            dbkey_init(&k, x->db, x->key, x->len);
+            if (db_lookup(&k, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL)) wake_first(x->db, x->slot, x->key, x->len);
+        }
+        slot_unlock(x->slot);
+        mem_free(x);
+    }
+    mem_free(b->waiters);
+    if (b->timer) {
+        uv_timer_stop(b->timer);
+        uv_close((uv_handle_t *)b->timer, on_timer_closed);
+    }
+    mem_free(b->argv);
+    mem_free(b->argbuf);
+    mem_free(b);
+    atomic_fetch_sub_explicit(&total_blocked, 1, memory_order_relaxed);
+    blocking_send_wakeups();
+}
+
+static void on_timeout(uv_timer_t *t) {
+    client *c = t->data;
+    if (!c->bstate) return;
+    enum blocking_timeout_reply kind = c->bstate->timeout_reply;
+    unblock(c, true);
+    reply_timeout(c, kind);
+    client_resume(c);
+}
+
+void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_ms,
+                    enum blocking_timeout_reply timeout_reply) {
+    if (multi_in_exec()) {
+        reply_timeout(c, timeout_reply);
+        return;
+    }
+    if (c->bstate) { /* a re-run found nothing: keep waiting where we are */
+        c->bstate->blocked_again = true;
+        for (int i = 0; i < c->bstate->nwaiters; i++)
+            atomic_store_explicit(&c->bstate->waiters[i]->wake_pending, false, memory_order_relaxed);
+        return;
+    }
+    blocked_state *b = mem_calloc(1, sizeof *b);
+    b->deadline_ms = deadline_ms;
+    b->timeout_reply = timeout_reply;
+    b->waiters = mem_alloc((size_t)nkeys * sizeof(waiter *));
+    for (int i = 0; i < nkeys; i++) {
+        bool dup = false;
+        for (int j = 0; j < b->nwaiters && !dup; j++)
+            dup = b->waiters[j]->db == keys[i].db && b->waiters[j]->len == keys[i].len &&
+                  memcmp(b->waiters[j]->key, keys[i].key, keys[i].len) == 0;
+        if (dup) continue;
+        waiter *x = mem_alloc(sizeof *x + keys[i].len);
+        x->client_id = c->id;
+        x->w = c->worker;
+        atomic_store_explicit(&x->wake_pending, false, memory_order_relaxed);
+        x->db = keys[i].db;
+        x->slot = keys[i].slot;
+        x->len = keys[i].len;
+        memcpy(x->key, keys[i].key, keys[i].len);
+        x->next = NULL;
+        x->prev = slot_waiters[x->slot].tail;
+        if (x->prev)
+            x->prev->next = x;
+        else
+            slot_waiters[x->slot].head = x;
+        slot_waiters[x->slot].tail = x;
+        b->waiters[b->nwaiters++] = x;
+        atomic_fetch_add_explicit(&total_waiters, 1, memory_order_relaxed);
+    }
+    size_t total = 0;
+    for (int i = 0; i < c->argc; i++) total += c->argv[i].len;
+    b->argc = c->argc;
+    b->argv = mem_alloc((size_t)c->argc * sizeof(arg_t));
+    b->argbuf = mem_alloc(total ? total : 1);
+    size_t off = 0;
+    for (int i = 0; i < c->argc; i++) {
+        memcpy(b->argbuf + off, c->argv[i].ptr, c->argv[i].len);
+        b->argv[i].ptr = b->argbuf + off;
+        b->argv[i].len = c->argv[i].len;
+        off += c->argv[i].len;
+    }
+    c->bstate = b;
+    atomic_fetch_add_explicit(&total_blocked, 1, memory_order_relaxed);
+    if (deadline_ms > 0 && c->worker) {
+        b->timer = mem_alloc(sizeof(uv_timer_t));
+        uv_timer_init(&c->worker->loop, b->timer);
+        b->timer->data = c;
+        long long delay = deadline_ms - mstime();
+        uv_timer_start(b->timer, on_timeout, delay > 0 ? (uint64_t)delay : 0, 0);
+    }
+}
+
+/* Inbox message on the waiter's worker: re-run its command. */
+static void retry_blocked(worker *w, void *arg) {
+    client *c = worker_client_by_id(w, (uint64_t)(uintptr_t)arg);
+    if (!c || !c->bstate || (c->flags & CF_CLOSING)) return;
+    blocked_state *b = c->bstate;
+    b->blocked_again = false;
+    client_run_command(c, b->argv, b->argc);
+    if (c->bstate && !c->bstate->blocked_again) { /* served */
+        /* Wake the next waiter of each key that still has data. */
+        for (int i = 0; i < b->nwaiters; i++)
+            atomic_store_explicit(&b->waiters[i]->wake_pending, true, memory_order_relaxed);
+        unblock(c, true);
+        client_resume(c);
+    }
+}
+
+void blocking_send_wakeups(void) {
+    pending_wake *p = wakes;
+    wakes = NULL;
+    /* the list is LIFO; post in the order the wake-ups were raised */
+    pending_wake *rev = NULL;
+    while (p) {
+        pending_wake *n = p->next;
+        p->next = rev;
+        rev = p;
+        p = n;
+    }
+    while (rev) {
+        pending_wake *n = rev->next;
+        worker_post(rev->w, retry_blocked, (void *)(uintptr_t)rev->client_id);
+        mem_free(rev);
+        rev = n;
+    }
+}
+
+void blocking_client_closed(client *c) { unblock(c, true); }

@@ -1,0 +1,192 @@
+/*
+ * multi.c - transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH (see
+ * multi.h and watch.h).
+ *
+ * Queued commands keep a private copy of their arguments (the query buffer
+ * they came from is reused). EXEC gathers the slots of all queued keys and
+ * all watched keys, locks them in ascending order, checks the watch flag
+ * (set by writers on any worker under those same locks), runs the queue and
+ * unlocks: no other worker can observe or interleave with a transaction.
+ */
+#include "multi.h"
+
+#include "blocking.h"
+#include "command_modules.h"
+#include "db.h"
+#include "dispatch.h"
+#include "mem.h"
+#include "slotlock.h"
+#include "watch.h"
+
+#include <string.h>
+
+typedef struct {
+    const command *cmd;
+    arg_t *argv;
+    int argc;
+    char *buf;
+} queued_cmd;
+
+typedef struct multi_state {
+    queued_cmd *q;
+    int n, cap;
+    bool error;
+} multi_state;
+
+static _Thread_local bool in_exec;
+
+bool multi_in_exec(void) { return in_exec; }
+
+void multi_flag_error(client *c) {
+    if (c->mstate) c->mstate->error = true;
+}
+
+void multi_discard(client *c) {
+    multi_state *m = c->mstate;
+    if (!m) return;
+    for (int i = 0; i < m->n; i++) {
+        mem_free(m->q[i].argv);
+        mem_free(m->q[i].buf);
+    }
+    mem_free(m->q);
+    mem_free(m);
+    c->mstate = NULL;
+}
+
+void multi_queue_command(client *c, const command *cmd) {
+    multi_state *m = c->mstate;
+    if (cmd->flags & CMD_NO_MULTI) {
+        add_reply_error(c, "ERR Command not allowed inside a transaction");
+        m->error = true;
+        return;
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->q = mem_realloc(m->q, (size_t)m->cap * sizeof *m->q);
+    }
+    size_t total = 0;
+    for (int i = 0; i < c->argc; i++) total += c->argv[i].len;
+    queued_cmd *qc = &m->q[m->n++];
+    qc->cmd = cmd;
+    qc->argc = c->argc;
+    qc->argv = mem_alloc((size_t)c->argc * sizeof(arg_t));
+    qc->buf = mem_alloc(total ? total : 1);
+    size_t off = 0;
+    for (int i = 0; i < c->argc; i++) {
+        memcpy(qc->buf + off, c->argv[i].ptr, c->argv[i].len);
+        qc->argv[i].ptr = qc->buf + off;
+        qc->argv[i].len = c->argv[i].len;
+        off += c->argv[i].len;
+    }
+    add_reply_status(c, "QUEUED");
+}
+
+static void multi_command(client *c) {
+    if (c->mstate) {
+        add_reply_error(c, "ERR MULTI calls can not be nested");
+        return;
+    }
+    c->mstate = mem_calloc(1, sizeof(multi_state));
+    add_reply_ok(c);
+}
+
+static void discard_command(client *c) {
+    if (!c->mstate) {
+        add_reply_error(c, "ERR DISCARD without MULTI");
+        return;
+    }
+    multi_discard(c);
+    watch_unwatch_all(c);
+    add_reply_ok(c);
+}
+
+static void exec_command(client *c) {
+    multi_state *m = c->mstate;
+    if (!m) {
+        add_reply_error(c, "ERR EXEC without MULTI");
+        return;
+    }
+    if (m->error) {
+        add_reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
+        multi_discard(c);
+        watch_unwatch_all(c);
+        return;
+    }
+    /* Lock every slot the transaction or its watches touch. */
+    unsigned *slots = NULL;
+    int nslots = 0, cap = 0;
+    for (int i = 0; i < m->n; i++) dispatch_key_slots(m->q[i].cmd, m->q[i].argv, m->q[i].argc, &slots, &nslots, &cap);
+    watch_collect_slots(c, &slots, &nslots, &cap);
+    nslots = slots_lock_many(slots, nslots);
+
+    if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed)) {
+        slots_unlock_many(slots, nslots);
+        mem_free(slots);
+        add_reply_null_array(c);
+        multi_discard(c);
+        watch_unwatch_all(c);
+        return;
+    }
+    c->mstate = NULL; /* commands below run as plain commands */
+    in_exec = true;
+    add_reply_array(c, m->n);
+    arg_t *saved_argv = c->argv;
+    int saved_argc = c->argc;
+    for (int i = 0; i < m->n; i++) {
+        c->argv = m->q[i].argv;
+        c->argc = m->q[i].argc;
+        dispatch_call(c, m->q[i].cmd);
+    }
+    c->argv = saved_argv;
+    c->argc = saved_argc;
+    in_exec = false;
+    slots_unlock_many(slots, nslots);
+    mem_free(slots);
+    c->mstate = m;
+    multi_discard(c);
+    watch_unwatch_all(c);
+}
+
+static void watch_command(client *c) {
+    if (c->mstate) {
+        add_reply_error(c, "ERR WATCH inside MULTI is not allowed");
+        return;
+    }
+    for (int i = 1; i < c->argc; i++) {
+        dbkey k;
+        dbkey_init(&k, c->db, c->argv[i].ptr, c->argv[i].len);
+        watch_key(c, &k);
+    }
+    add_reply_ok(c);
+}
+
+static void unwatch_command(client *c) {
+    watch_unwatch_all(c);
+    add_reply_ok(c);
+}
+
+command multi_commands[] = {
+    {.name = "multi", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
+                                           CMD_NO_MULTI | CMD_TX_CONTROL,
+     .proc = multi_command, .group = "transactions", .since = "1.2.0",
+     .summary = "Starts a transaction.", .complexity = "O(1)", .acl_categories = "fast transaction"},
+    {.name = "exec", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG | CMD_TX_CONTROL,
+     .proc = exec_command, .group = "transactions", .since = "1.2.0",
+     .summary = "Executes all commands in a transaction.",
+     .complexity = "Depends on commands in the transaction", .acl_categories = "slow transaction"},
+    {.name = "discard", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
+                                             CMD_TX_CONTROL,
+     .proc = discard_command, .group = "transactions", .since = "2.0.0",
+     .summary = "Discards a transaction.", .complexity = "O(N), when N is the number of queued commands",
+     .acl_categories = "fast transaction"},
+    {.name = "watch", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
+                                            CMD_NO_MULTI | CMD_TX_CONTROL,
+     .first_key = 1, .last_key = -1, .key_step = 1, .proc = watch_command, .group = "transactions",
+     .since = "2.2.0", .summary = "Monitors changes to keys to determine the execution of a transaction.",
+     .complexity = "O(1) for every key.", .acl_categories = "fast transaction"},
+    {.name = "unwatch", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
+     .proc = unwatch_command, .group = "transactions", .since = "2.2.0",
+     .summary = "Forgets about watched keys of a transaction.", .complexity = "O(1)",
+     .acl_categories = "fast transaction"},
+    {0},
+};

@@ -1,0 +1,26 @@
+/*
+ * multi.h - MULTI / EXEC / DISCARD and the queue of a transaction. EXEC
+ * locks the slots of every queued command's keys and of every watched key
+ * (ascending, as any command), checks WATCH, then runs the queue, so a
+ * transaction is atomic against every other worker.
+ */
+#ifndef MULTI_H
+#define MULTI_H
+
+#include "client.h"
+#include "commands.h"
+
+#include <stdbool.h>
+
+/* Queue cmd with c's current argv (copied) and reply +QUEUED, or reply
+ * the queueing error and mark the transaction to abort. */
+void multi_queue_command(client *c, const command *cmd);
+/* An error while queueing (unknown command, arity, auth): EXEC will answer
+ * EXECABORT. */
+void multi_flag_error(client *c);
+/* True while this thread runs the queue of an EXEC. */
+bool multi_in_exec(void);
+/* Drop c's transaction state (DISCARD, RESET, disconnect). */
+void multi_discard(client *c);
+
+#endif
