@@ -14,6 +14,7 @@
  */
 #include "info.h"
 
+#include "blocking.h"
 #include "clients.h"
 #include "cmdstats.h"
 #include "commands.h"
@@ -21,6 +22,7 @@
 #include "db.h"
 #include "mem.h"
 #include "process.h"
+#include "pubsub.h"
 #include "stats.h"
 
 #include <malloc.h>
@@ -205,10 +207,11 @@ static void section_clients(info_buf *b) {
               "maxclients:%lld\r\n"
               "client_recent_max_input_buffer:%zu\r\n"
               "client_recent_max_output_buffer:%zu\r\n"
-              "blocked_clients:0\r\n"
+              "blocked_clients:%ld\r\n"
               "tracking_clients:0\r\n"
-              "clients_in_timeout_table:0\r\n",
-              clients_connected(), cfg_get(maxclients), max_q, max_o);
+              "clients_in_timeout_table:%ld\r\n",
+              clients_connected(), cfg_get(maxclients), max_q, max_o, blocking_total_blocked(),
+              blocking_total_blocked());
 }
 
 static void section_memory(info_buf *b) {
@@ -363,9 +366,9 @@ static void section_stats(info_buf *b) {
               stale_perc, st(STAT_EXPIRED_TIME_CAP), st(STAT_EVICTED_KEYS), st(STAT_EVICTED_CLIENTS),
               st(STAT_KEYSPACE_HITS), st(STAT_KEYSPACE_MISSES));
     ib_printf(b,
-              "pubsub_channels:0\r\n"
-              "pubsub_patterns:0\r\n"
-              "pubsubshard_channels:0\r\n"
+              "pubsub_channels:%ld\r\n"
+              "pubsub_patterns:%ld\r\n"
+              "pubsubshard_channels:%ld\r\n"
               "latest_fork_usec:0\r\n"
               "total_forks:0\r\n"
               "migrate_cached_sockets:0\r\n"
@@ -388,6 +391,7 @@ static void section_stats(info_buf *b) {
               "io_threaded_writes_processed:0\r\n"
               "reply_buffer_shrinks:0\r\n"
               "reply_buffer_expands:0\r\n",
+              pubsub_total_channels(), pubsub_total_patterns(), pubsub_total_shard_channels(),
               st(STAT_ERROR_REPLIES), st(STAT_IO_READS), st(STAT_IO_WRITES));
 }
 
