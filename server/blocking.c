@@ -163,9 +163,11 @@ static void unblock(client *c, bool pass_on) {
 static void on_timeout(uv_timer_t *t) {
     client *c = t->data;
     if (!c->bstate) return;
-    enum blocking_timeout_reply kind = c->bstate->timeout_reply;
     unblock(c, true);
-    reply_timeout(c, kind);
+    /* Redis 7.0 answers every blocking command's timeout with a null array
+     * (BLMOVE and BRPOPLPUSH included); only inside MULTI do those two
+     * answer a null bulk (blocking_block). */
+    reply_timeout(c, BLOCK_TIMEOUT_NULL_ARRAY);
     client_resume(c);
 }
 

@@ -18,9 +18,11 @@
 
 #include <stdbool.h>
 
+/* What a blocking command answers when it cannot block (inside MULTI).
+ * When a real block times out, Redis 7.0 always answers a null array. */
 enum blocking_timeout_reply {
     BLOCK_TIMEOUT_NULL_ARRAY = 0, /* *-1 / _ : BLPOP, BRPOP, BLMPOP, BZPOP*, BZMPOP */
-    BLOCK_TIMEOUT_NULL = 1,       /* $-1 / _ : BLMOVE, BRPOPLPUSH */
+    BLOCK_TIMEOUT_NULL = 1,       /* $-1 / _ : BLMOVE, BRPOPLPUSH inside MULTI */
 };
 
 /* Parse a blocking timeout (seconds, may be fractional) into an absolute

@@ -58,6 +58,13 @@ typedef struct {
     _Atomic long long lazyfree_lazy_user_flush; /* bool */
     _Atomic long long latency_monitor_threshold;
     _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
+    /* Data-type encoding thresholds. */
+    _Atomic long long hash_max_listpack_entries;
+    _Atomic long long hash_max_listpack_value;
+    _Atomic long long set_max_intset_entries;
+    _Atomic long long zset_max_listpack_entries;
+    _Atomic long long zset_max_listpack_value;
+    _Atomic long long list_max_listpack_size;
     /* client-output-buffer-limit per class: hard bytes, soft bytes, soft seconds */
     _Atomic long long obuf_hard[CLIENT_CLASS_COUNT];
     _Atomic long long obuf_soft[CLIENT_CLASS_COUNT];

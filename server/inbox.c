@@ -1,10 +1,11 @@
 /*
  * inbox.c - per-worker message inbox (see inbox.h).
  *
- * ck's atomics are inline assembly that ThreadSanitizer cannot see, so the
- * hand-over through the ring is annotated with __tsan_release/acquire on the
- * ring; the C11-visible effects (the message contents) are then ordered for
- * TSan as they are for the hardware.
+ * ck's atomics are inline assembly that ThreadSanitizer cannot see. Under
+ * TSan the ring's own accesses are ignored and the hand-over is described
+ * explicitly: a producer releases the ring before enqueueing (covering the
+ * message it wrote), the consumer acquires it after dequeueing, so the
+ * message contents are ordered for TSan as they are for the hardware.
  */
 #include "inbox.h"
 
@@ -23,12 +24,34 @@
 #ifdef INBOX_TSAN
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
 #define TSAN_RELEASE(p) __tsan_release(p)
 #define TSAN_ACQUIRE(p) __tsan_acquire(p)
+#define TSAN_IGNORE_BEGIN() __tsan_ignore_thread_begin()
+#define TSAN_IGNORE_END() __tsan_ignore_thread_end()
 #else
 #define TSAN_RELEASE(p) ((void)0)
 #define TSAN_ACQUIRE(p) ((void)0)
+#define TSAN_IGNORE_BEGIN() ((void)0)
+#define TSAN_IGNORE_END() ((void)0)
 #endif
+
+static bool ring_dequeue(inbox *b, void **p) {
+    TSAN_IGNORE_BEGIN();
+    bool ok = ck_ring_dequeue_mpsc(&b->ring, b->slots, p);
+    TSAN_IGNORE_END();
+    if (ok) TSAN_ACQUIRE(&b->ring);
+    return ok;
+}
+
+static bool ring_enqueue(inbox *b, void *p) {
+    TSAN_RELEASE(&b->ring);
+    TSAN_IGNORE_BEGIN();
+    bool ok = ck_ring_enqueue_mpsc(&b->ring, b->slots, p);
+    TSAN_IGNORE_END();
+    return ok;
+}
 
 static void run_msg(struct worker *w, inbox_msg *m) {
     m->fn(w, m->arg);
@@ -48,8 +71,7 @@ static void on_wake(uv_async_t *h) {
             uv_async_send(&b->wake); /* let the loop breathe; continue later */
             return;
         }
-        TSAN_ACQUIRE(&b->ring);
-        if (!ck_ring_dequeue_mpsc(&b->ring, b->slots, &p)) break;
+        if (!ring_dequeue(b, &p)) break;
         run_msg(w, p);
     }
     if (!atomic_load_explicit(&b->overflowing, memory_order_acquire)) return;
@@ -77,8 +99,7 @@ int inbox_init(inbox *b, uv_loop_t *loop, struct worker *owner) {
 
 void inbox_close(inbox *b) {
     void *p;
-    TSAN_ACQUIRE(&b->ring);
-    while (ck_ring_dequeue_mpsc(&b->ring, b->slots, &p)) mem_free(p);
+    while (ring_dequeue(b, &p)) mem_free(p);
     pthread_mutex_lock(&b->overflow_lock);
     while (b->overflow_head) {
         inbox_msg *n = b->overflow_head->next;
@@ -95,9 +116,7 @@ void inbox_post(inbox *b, inbox_fn *fn, void *arg) {
     m->fn = fn;
     m->arg = arg;
     m->next = NULL;
-    TSAN_RELEASE(&b->ring);
-    if (atomic_load_explicit(&b->overflowing, memory_order_acquire) ||
-        !ck_ring_enqueue_mpsc(&b->ring, b->slots, m)) {
+    if (atomic_load_explicit(&b->overflowing, memory_order_acquire) || !ring_enqueue(b, m)) {
         pthread_mutex_lock(&b->overflow_lock);
         atomic_store_explicit(&b->overflowing, true, memory_order_release);
         if (b->overflow_tail)

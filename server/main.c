@@ -35,7 +35,7 @@ static uv_async_t shutdown_async;
 static uv_signal_t sigterm_handle, sigint_handle;
 static const char *shutdown_reason = "SHUTDOWN";
 
-void server_request_shutdown(void) { uv_async_send(&shutdown_async); }
+static void request_shutdown(void) { uv_async_send(&shutdown_async); }
 
 static void on_shutdown(uv_async_t *h) {
     (void)h;
@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
 
     uv_loop_init(&main_loop);
     uv_async_init(&main_loop, &shutdown_async, on_shutdown);
+    process_set_shutdown_handler(request_shutdown);
     uv_signal_init(&main_loop, &sigterm_handle);
     uv_signal_init(&main_loop, &sigint_handle);
     uv_signal_start(&sigterm_handle, on_signal, SIGTERM);

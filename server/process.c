@@ -5,6 +5,7 @@
 #include "process.h"
 
 #include "config.h"
+#include "worker.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -31,6 +32,14 @@ void process_init(const char *argv0) {
     if (!realpath("/proc/self/exe", executable)) {
         strncpy(executable, argv0, sizeof executable - 1);
     }
+}
+
+static void (*shutdown_handler)(void);
+
+void process_set_shutdown_handler(void (*fn)(void)) { shutdown_handler = fn; }
+
+void server_request_shutdown(void) {
+    if (shutdown_handler) shutdown_handler();
 }
 
 const char *process_run_id(void) { return run_id; }

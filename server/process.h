@@ -18,5 +18,8 @@ void process_init(const char *argv0);
 int process_tcp_port(void);
 double process_cpu_sys(void);          /* seconds, whole process */
 double process_cpu_user(void);
+/* SHUTDOWN from any thread: calls the handler main installed (which wakes
+ * the main loop). Without a handler (unit tests) it does nothing. */
+void process_set_shutdown_handler(void (*fn)(void));
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "client.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Deliver message to every channel and pattern subscriber; returns the
@@ -28,6 +29,15 @@ static inline int pubsub_client_count(const client *c) {
 long pubsub_total_channels(void);
 long pubsub_total_patterns(void);
 long pubsub_total_shard_channels(void);
+/* Send the deliveries queued while slot locks were held (SPUBLISH, PUBLISH
+ * inside EXEC): dispatch calls it after releasing the command's locks. */
+void pubsub_flush_pending(void);
+/* client-output-buffer-limit class of c: CLIENT_CLASS_PUBSUB while it has
+ * subscriptions (as Redis), else CLIENT_CLASS_NORMAL. */
+int pubsub_obuf_class(const client *c);
+/* Close c (returning true) if its pending output exceeds the pubsub class
+ * limits; checked by every delivery (owner thread). */
+bool pubsub_check_output_limit(client *c);
 void pubsub_init(void);
 void pubsub_shutdown(void);
 

@@ -1,0 +1,610 @@
+/*
+ * t_zset.c - the sorted set type: both encodings behind one API (create,
+ * convert, add/delete/score, ranks, range intervals, visits, iteration),
+ * range-argument parsing, DUMP/RESTORE serialisation and the entry hooks.
+ * The commands live in t_zset_cmd.c and t_zset_ops.c.
+ *
+ * Design choices a reader must know:
+ * - listpack encoding: (member, score) pairs kept in (score, member) order;
+ *   the score element holds the 8 raw bytes of the double (exact, no text
+ *   parsing on every comparison). Lookups are linear, as in Redis.
+ * - skiplist encoding: a dict member -> score owns the member bytes; the
+ *   skiplist's nodes point at those bytes (skiplist.h), so a member is
+ *   stored once. Delete from the skiplist before the dict.
+ */
+#include "t_zset.h"
+
+#include "config.h"
+#include "entry.h"
+#include "mem.h"
+#include "serial.h"
+#include "types.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ limits */
+
+static unsigned long long cfg_ull(const char *name, unsigned long long dflt) {
+    char buf[64];
+    if (!cfg_get_string(name, buf, sizeof buf)) return dflt;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || end == buf || v < 0) return dflt;
+    return (unsigned long long)v;
+}
+
+void zset_limits_from_config(zset_limits *lim) {
+    lim->max_entries = cfg_ull("zset-max-listpack-entries", 128);
+    lim->max_value = cfg_ull("zset-max-listpack-value", 64);
+}
+
+/* ------------------------------------------------------------ listpack helpers */
+
+/* Read the pair whose member element is at off; returns the offset after
+ * the pair. */
+static size_t lp_pair(const listpack *lp, size_t off, const char **m, size_t *len, double *score) {
+    const char *sp;
+    size_t slen;
+    size_t next = lp_get(lp, off, m, len);
+    next = lp_get(lp, next, &sp, &slen);
+    if (slen == sizeof(double))
+        memcpy(score, sp, sizeof(double));
+    else
+        *score = 0; /* never written by this module */
+    return next;
+}
+
+/* Offset of the pair holding member m, or lp_end. */
+static size_t lp_find_member(const listpack *lp, const char *m, size_t len) {
+    return lp_find(lp, lp_first(lp), m, len, 1);
+}
+
+/* Insert (score, m) at its place in the order. */
+static listpack *lp_insert_sorted(listpack *lp, double score, const char *m, size_t len) {
+    if (score == 0) score = 0; /* Redis's listpack stores scores as text: -0 becomes 0 */
+    size_t off = lp_first(lp), end = lp_end(lp);
+    while (off < end) {
+        const char *pm;
+        size_t plen;
+        double ps;
+        size_t next = lp_pair(lp, off, &pm, &plen, &ps);
+        if (ps > score || (ps == score && zsl_cmp_ele(pm, plen, m, len) > 0)) break;
+        off = next;
+    }
+    lp = lp_insert(lp, off, m, len);
+    const char *p;
+    size_t l;
+    size_t soff = lp_get(lp, off, &p, &l);
+    return lp_insert(lp, soff, (const char *)&score, sizeof(double));
+}
+
+static unsigned long lp_pairs(const listpack *lp) { return lp_count(lp) / 2; }
+
+/* ------------------------------------------------------------ create / free */
+
+zset *zset_new(void) {
+    zset *z = mem_calloc(1, sizeof *z);
+    z->enc = ENC_LISTPACK;
+    z->lp = lp_new();
+    return z;
+}
+
+zset *zset_new_skiplist(void) {
+    zset *z = mem_calloc(1, sizeof *z);
+    z->enc = ENC_SKIPLIST;
+    z->d = dict_new();
+    z->sl = zsl_new();
+    return z;
+}
+
+void zset_free(zset *z) {
+    if (!z) return;
+    if (z->lp) lp_free(z->lp);
+    if (z->sl) zsl_free(z->sl);
+    if (z->d) dict_free(z->d);
+    mem_free(z);
+}
+
+/* Add a member known to be absent to a skiplist set. */
+static void sl_insert_new(zset *z, double score, const char *m, size_t len) {
+    dict_entry *de = dict_add(z->d, m, len, NULL, 0);
+    de->u.score = score;
+    zsl_insert(z->sl, score, dict_key(de), de->klen);
+}
+
+zset *zset_dup(const zset *z) {
+    if (z->enc == ENC_LISTPACK) {
+        zset *n = mem_calloc(1, sizeof *n);
+        n->enc = ENC_LISTPACK;
+        n->lp = lp_dup(z->lp);
+        return n;
+    }
+    zset *n = zset_new_skiplist();
+    /* Insert from the tail: each insert lands at the head (cheap descent). */
+    for (zsl_node *x = zsl_last(z->sl); x; x = x->backward) sl_insert_new(n, x->score, x->ele, x->len);
+    return n;
+}
+
+size_t zset_mem(const zset *z) {
+    size_t n = mem_usable(z);
+    if (z->enc == ENC_LISTPACK) return n + mem_usable(z->lp);
+    return n + dict_mem(z->d) + zsl_mem(z->sl);
+}
+
+unsigned long zset_len(const zset *z) { return z->enc == ENC_LISTPACK ? lp_pairs(z->lp) : zsl_length(z->sl); }
+
+void zset_convert(zset *z, unsigned enc) {
+    if (z->enc == enc) return;
+    if (enc == ENC_SKIPLIST) {
+        listpack *lp = z->lp;
+        z->d = dict_new();
+        z->sl = zsl_new();
+        z->enc = ENC_SKIPLIST;
+        size_t off = lp_first(lp), end = lp_end(lp);
+        while (off < end) {
+            const char *m;
+            size_t len;
+            double s;
+            off = lp_pair(lp, off, &m, &len, &s);
+            sl_insert_new(z, s, m, len);
+        }
+        lp_free(lp);
+        z->lp = NULL;
+    } else {
+        listpack *lp = lp_new();
+        for (zsl_node *x = zsl_first(z->sl); x; x = zsl_next(x)) {
+            double s = x->score == 0 ? 0 : x->score; /* -0 becomes 0, as above */
+            lp = lp_append(lp, x->ele, x->len);
+            lp = lp_append(lp, (const char *)&s, sizeof(double));
+        }
+        zsl_free(z->sl);
+        dict_free(z->d);
+        z->sl = NULL;
+        z->d = NULL;
+        z->lp = lp;
+        z->enc = ENC_LISTPACK;
+    }
+}
+
+void zset_fit_encoding(zset *z, const zset_limits *lim) {
+    unsigned long n = zset_len(z);
+    bool fits = n <= lim->max_entries;
+    if (fits) {
+        zset_iter it;
+        const char *m;
+        size_t len;
+        double s;
+        zset_iter_init(&it, z);
+        while (fits && zset_iter_next(&it, &m, &len, &s)) fits = len <= lim->max_value;
+    }
+    zset_convert(z, fits ? ENC_LISTPACK : ENC_SKIPLIST);
+}
+
+/* ------------------------------------------------------------ lookup / update */
+
+bool zset_score(const zset *z, const char *m, size_t len, double *score) {
+    if (z->enc == ENC_LISTPACK) {
+        size_t off = lp_find_member(z->lp, m, len);
+        if (off >= lp_end(z->lp)) return false;
+        const char *pm;
+        size_t plen;
+        lp_pair(z->lp, off, &pm, &plen, score);
+        return true;
+    }
+    dict_entry *de = dict_find(z->d, m, len);
+    if (!de) return false;
+    *score = de->u.score;
+    return true;
+}
+
+bool zset_add(zset *z, double score, const char *m, size_t len, int in, int *out, double *newscore,
+              const zset_limits *lim) {
+    bool incr = in & ZADD_IN_INCR, nx = in & ZADD_IN_NX, xx = in & ZADD_IN_XX;
+    bool gt = in & ZADD_IN_GT, lt = in & ZADD_IN_LT;
+    *out = 0;
+    if (isnan(score)) {
+        *out = ZADD_OUT_NAN;
+        return false;
+    }
+    double cur;
+    bool exists;
+    size_t off = 0;
+    dict_entry *de = NULL;
+    if (z->enc == ENC_LISTPACK) {
+        off = lp_find_member(z->lp, m, len);
+        exists = off < lp_end(z->lp);
+        if (exists) {
+            const char *pm;
+            size_t plen;
+            lp_pair(z->lp, off, &pm, &plen, &cur);
+        }
+    } else {
+        de = dict_find(z->d, m, len);
+        exists = de != NULL;
+        if (exists) cur = de->u.score;
+    }
+
+    if (exists) {
+        if (nx) {
+            *out = ZADD_OUT_NOP;
+            return true;
+        }
+        if (incr) {
+            score += cur;
+            if (isnan(score)) {
+                *out = ZADD_OUT_NAN;
+                return false;
+            }
+        }
+        if ((lt && score >= cur) || (gt && score <= cur)) {
+            *out = ZADD_OUT_NOP;
+            return true;
+        }
+        if (newscore) *newscore = score;
+        if (score != cur) {
+            if (z->enc == ENC_LISTPACK) {
+                z->lp = lp_delete(z->lp, off, 2);
+                z->lp = lp_insert_sorted(z->lp, score, m, len);
+            } else {
+                zsl_update_score(z->sl, cur, dict_key(de), de->klen, score);
+                de->u.score = score;
+            }
+            *out = ZADD_OUT_UPDATED;
+        }
+        return true;
+    }
+    if (xx) {
+        *out = ZADD_OUT_NOP;
+        return true;
+    }
+    if (z->enc == ENC_LISTPACK && lim &&
+        (lp_pairs(z->lp) + 1 > lim->max_entries || len > lim->max_value))
+        zset_convert(z, ENC_SKIPLIST);
+    if (z->enc == ENC_LISTPACK)
+        z->lp = lp_insert_sorted(z->lp, score, m, len);
+    else
+        sl_insert_new(z, score, m, len);
+    *out = ZADD_OUT_ADDED;
+    if (newscore) *newscore = score;
+    return true;
+}
+
+bool zset_del(zset *z, const char *m, size_t len) {
+    if (z->enc == ENC_LISTPACK) {
+        size_t off = lp_find_member(z->lp, m, len);
+        if (off >= lp_end(z->lp)) return false;
+        z->lp = lp_delete(z->lp, off, 2);
+        return true;
+    }
+    dict_entry *de = dict_find(z->d, m, len);
+    if (!de) return false;
+    zsl_delete(z->sl, de->u.score, dict_key(de), de->klen);
+    dict_delete(z->d, m, len);
+    return true;
+}
+
+long zset_rank(const zset *z, const char *m, size_t len, bool rev) {
+    unsigned long n = zset_len(z);
+    long rank = -1;
+    if (z->enc == ENC_LISTPACK) {
+        size_t off = lp_first(z->lp), end = lp_end(z->lp);
+        for (long i = 0; off < end; i++) {
+            const char *pm;
+            size_t plen;
+            double s;
+            off = lp_pair(z->lp, off, &pm, &plen, &s);
+            if (plen == len && memcmp(pm, m, len) == 0) {
+                rank = i;
+                break;
+            }
+        }
+    } else {
+        dict_entry *de = dict_find(z->d, m, len);
+        if (de) rank = (long)zsl_rank(z->sl, de->u.score, dict_key(de), de->klen) - 1;
+    }
+    if (rank < 0) return -1;
+    return rev ? (long)n - 1 - rank : rank;
+}
+
+/* ------------------------------------------------------------ ranges */
+
+typedef bool lp_pred(const char *m, size_t len, double s, const void *r);
+static bool lpp_score_gte(const char *m, size_t len, double s, const void *r) { return zrange_score_gte_min(s, r); }
+static bool lpp_score_lte(const char *m, size_t len, double s, const void *r) { return zrange_score_lte_max(s, r); }
+static bool lpp_lex_gte(const char *m, size_t len, double s, const void *r) { return zrange_lex_gte_min(m, len, r); }
+static bool lpp_lex_lte(const char *m, size_t len, double s, const void *r) { return zrange_lex_lte_max(m, len, r); }
+
+/* First pair (from the head) satisfying gte, valid only if also lte; last
+ * pair (from the tail) satisfying lte, valid only if also gte. */
+static bool lp_interval(const listpack *lp, lp_pred *gte, lp_pred *lte, const void *r, long *lo, long *hi) {
+    long first = -1, last = -1;
+    size_t off = lp_first(lp), end = lp_end(lp);
+    for (long i = 0; off < end; i++) {
+        const char *m;
+        size_t len;
+        double s;
+        off = lp_pair(lp, off, &m, &len, &s);
+        if (first < 0 && gte(m, len, s, r)) {
+            if (!lte(m, len, s, r)) return false;
+            first = i;
+        }
+        if (lte(m, len, s, r)) last = i;
+    }
+    if (first < 0 || last < 0) return false;
+    /* `last` must be the last lte element scanning from the tail and be gte. */
+    off = lp_seek(lp, 2 * last);
+    const char *m;
+    size_t len;
+    double s;
+    lp_pair(lp, off, &m, &len, &s);
+    if (!gte(m, len, s, r) || last < first) return false;
+    *lo = first;
+    *hi = last;
+    return true;
+}
+
+bool zset_score_interval(const zset *z, const zrange_score *r, long *lo, long *hi) {
+    if (!zrange_score_valid(r)) return false;
+    if (z->enc == ENC_LISTPACK) return lp_interval(z->lp, lpp_score_gte, lpp_score_lte, r, lo, hi);
+    unsigned long a, b;
+    if (!zsl_first_in_score(z->sl, r, &a) || !zsl_last_in_score(z->sl, r, &b) || b < a) return false;
+    *lo = (long)a - 1;
+    *hi = (long)b - 1;
+    return true;
+}
+
+bool zset_lex_interval(const zset *z, const zrange_lex *r, long *lo, long *hi) {
+    if (!zrange_lex_valid(r)) return false;
+    if (z->enc == ENC_LISTPACK) return lp_interval(z->lp, lpp_lex_gte, lpp_lex_lte, r, lo, hi);
+    unsigned long a, b;
+    if (!zsl_first_in_lex(z->sl, r, &a) || !zsl_last_in_lex(z->sl, r, &b) || b < a) return false;
+    *lo = (long)a - 1;
+    *hi = (long)b - 1;
+    return true;
+}
+
+void zset_visit(const zset *z, long lo, long hi, bool rev, zset_visit_fn *fn, void *arg) {
+    if (lo > hi) return;
+    if (z->enc == ENC_LISTPACK) {
+        const listpack *lp = z->lp;
+        size_t off = lp_seek(lp, 2 * lo);
+        const char *m;
+        size_t len;
+        double s;
+        if (!rev) {
+            for (long i = lo; i <= hi; i++) {
+                off = lp_pair(lp, off, &m, &len, &s);
+                fn(m, len, s, arg);
+            }
+            return;
+        }
+        size_t n = (size_t)(hi - lo + 1);
+        size_t *offs = mem_alloc(n * sizeof(size_t));
+        for (size_t i = 0; i < n; i++) {
+            offs[i] = off;
+            off = lp_pair(lp, off, &m, &len, &s);
+        }
+        for (size_t i = n; i-- > 0;) {
+            lp_pair(lp, offs[i], &m, &len, &s);
+            fn(m, len, s, arg);
+        }
+        mem_free(offs);
+        return;
+    }
+    if (!rev) {
+        zsl_node *x = zsl_at_rank(z->sl, (unsigned long)lo + 1);
+        for (long i = lo; i <= hi && x; i++, x = zsl_next(x)) fn(x->ele, x->len, x->score, arg);
+    } else {
+        zsl_node *x = zsl_at_rank(z->sl, (unsigned long)hi + 1);
+        for (long i = hi; i >= lo && x; i--, x = x->backward) fn(x->ele, x->len, x->score, arg);
+    }
+}
+
+static void sl_del_cb(zsl_node *n, void *arg) { dict_delete(arg, n->ele, n->len); }
+
+unsigned long zset_delete_ranks(zset *z, long lo, long hi) {
+    if (lo > hi) return 0;
+    if (z->enc == ENC_LISTPACK) {
+        size_t off = lp_seek(z->lp, 2 * lo);
+        uint32_t before = lp_count(z->lp);
+        z->lp = lp_delete(z->lp, off, (uint32_t)(2 * (hi - lo + 1)));
+        return (before - lp_count(z->lp)) / 2;
+    }
+    return zsl_delete_rank_range(z->sl, (unsigned long)lo + 1, (unsigned long)hi + 1, sl_del_cb, z->d);
+}
+
+void zset_iter_init(zset_iter *it, const zset *z) {
+    it->z = z;
+    it->off = z->enc == ENC_LISTPACK ? lp_first(z->lp) : 0;
+    it->node = z->enc == ENC_LISTPACK ? NULL : zsl_first(z->sl);
+}
+
+bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score) {
+    if (it->z->enc == ENC_LISTPACK) {
+        if (it->off >= lp_end(it->z->lp)) return false;
+        it->off = lp_pair(it->z->lp, it->off, m, len, score);
+        return true;
+    }
+    if (!it->node) return false;
+    *m = it->node->ele;
+    *len = it->node->len;
+    *score = it->node->score;
+    it->node = zsl_next(it->node);
+    return true;
+}
+
+void zset_at(const zset *z, long rank, const char **m, size_t *len, double *score) {
+    if (z->enc == ENC_LISTPACK) {
+        lp_pair(z->lp, lp_seek(z->lp, 2 * rank), m, len, score);
+        return;
+    }
+    zsl_node *x = zsl_at_rank(z->sl, (unsigned long)rank + 1);
+    *m = x->ele;
+    *len = x->len;
+    *score = x->score;
+}
+
+/* ------------------------------------------------------------ range parsing */
+
+/* Redis's zslParseRange item: strtod over the bytes up to the first NUL
+ * (leading spaces and an empty string are accepted as strtod does), "("
+ * makes it exclusive; NaN is rejected. */
+static bool parse_score_item(const char *p, size_t len, double *v, bool *ex) {
+    char stackbuf[128];
+    char *buf = len < sizeof stackbuf ? stackbuf : mem_alloc(len + 1);
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    char *s = buf, *eptr;
+    *ex = false;
+    if (s[0] == '(') {
+        *ex = true;
+        s++;
+    }
+    *v = strtod(s, &eptr);
+    bool ok = eptr[0] == '\0' && !isnan(*v);
+    if (buf != stackbuf) mem_free(buf);
+    return ok;
+}
+
+bool zset_parse_score_range(const char *min, size_t minlen, const char *max, size_t maxlen, zrange_score *r) {
+    return parse_score_item(min, minlen, &r->min, &r->minex) && parse_score_item(max, maxlen, &r->max, &r->maxex);
+}
+
+static bool parse_lex_item(const char *p, size_t len, zlex_bound *b) {
+    if (len == 0) return false;
+    switch (p[0]) {
+    case '+':
+    case '-':
+        if (len > 1 && p[1] != '\0') return false;
+        b->kind = p[0] == '+' ? ZLEX_POS_INF : ZLEX_NEG_INF;
+        b->ex = true;
+        b->p = NULL;
+        b->len = 0;
+        return true;
+    case '(':
+    case '[':
+        b->kind = ZLEX_STR;
+        b->ex = p[0] == '(';
+        b->p = p + 1;
+        b->len = len - 1;
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool zset_parse_lex_range(const char *min, size_t minlen, const char *max, size_t maxlen, zrange_lex *r) {
+    return parse_lex_item(min, minlen, &r->min) && parse_lex_item(max, maxlen, &r->max);
+}
+
+/* ------------------------------------------------------------ dump / load */
+
+enum { ZDUMP_LISTPACK = 0, ZDUMP_SKIPLIST = 1 };
+
+void zset_dump(const zset *z, void *out) {
+    serial_buf *b = out;
+    serial_put_u8(b, z->enc == ENC_LISTPACK ? ZDUMP_LISTPACK : ZDUMP_SKIPLIST);
+    serial_put_varint(b, zset_len(z));
+    zset_iter it;
+    const char *m;
+    size_t len;
+    double s;
+    zset_iter_init(&it, z);
+    while (zset_iter_next(&it, &m, &len, &s)) {
+        serial_put_bytes(b, m, len);
+        serial_put_double(b, s);
+    }
+}
+
+/* Redis's choice on load: a listpack payload stays a listpack unless it
+ * has more than max_entries members; a skiplist payload becomes a listpack
+ * when it fits both limits. */
+zset *zset_load(const char *p, size_t plen, unsigned *enc) {
+    serial_reader r;
+    serial_reader_init(&r, p, plen);
+    uint8_t kind;
+    uint64_t n;
+    if (!serial_get_u8(&r, &kind) || kind > ZDUMP_SKIPLIST || !serial_get_varint(&r, &n)) return NULL;
+    /* Each member takes at least 9 bytes: a bound before allocating. */
+    if (n == 0 || n > (uint64_t)(r.end - r.p) / 9) return NULL;
+    zset_limits lim;
+    zset_limits_from_config(&lim);
+    zset *z = zset_new_skiplist();
+    size_t maxlen = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *m;
+        size_t len;
+        double s;
+        if (!serial_get_bytes(&r, &m, &len) || !serial_get_double(&r, &s) || isnan(s) || dict_find(z->d, m, len)) {
+            zset_free(z);
+            return NULL;
+        }
+        if (len > maxlen) maxlen = len;
+        sl_insert_new(z, s, m, len);
+    }
+    if (!serial_at_end(&r)) {
+        zset_free(z);
+        return NULL;
+    }
+    bool listpack = kind == ZDUMP_LISTPACK ? n <= lim.max_entries : (n <= lim.max_entries && maxlen <= lim.max_value);
+    if (listpack) zset_convert(z, ENC_LISTPACK);
+    *enc = z->enc;
+    return z;
+}
+
+bool zset_check(const zset *z) {
+    if (z->enc == ENC_LISTPACK) {
+        if (!z->lp || z->d || z->sl || lp_count(z->lp) % 2) return false;
+        size_t off = lp_first(z->lp), end = lp_end(z->lp);
+        const char *pm = NULL;
+        size_t plen = 0;
+        double ps = 0;
+        bool first = true;
+        while (off < end) {
+            const char *m;
+            size_t len;
+            double s;
+            off = lp_pair(z->lp, off, &m, &len, &s);
+            if (isnan(s)) return false;
+            if (!first && (ps > s || (ps == s && zsl_cmp_ele(pm, plen, m, len) >= 0))) return false;
+            first = false;
+            pm = m;
+            plen = len;
+            ps = s;
+        }
+        return true;
+    }
+    if (z->lp || !z->d || !z->sl || !zsl_check(z->sl) || dict_size(z->d) != zsl_length(z->sl)) return false;
+    for (zsl_node *x = zsl_first(z->sl); x; x = zsl_next(x)) {
+        dict_entry *de = dict_find(z->d, x->ele, x->len);
+        if (!de || de->u.score != x->score || dict_key(de) != x->ele) return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ entry hooks */
+
+static void ops_free(void *p) { zset_free(p); }
+static void *ops_dup(const void *p) { return zset_dup(p); }
+static size_t ops_mem(const void *p) { return zset_mem(p); }
+static void ops_dump(const void *p, unsigned enc, void *out) {
+    (void)enc;
+    zset_dump(p, out);
+}
+static void *ops_load(const char *p, size_t len, unsigned *enc) { return zset_load(p, len, enc); }
+static size_t ops_length(const void *p) { return zset_len(p); }
+
+static const entry_type_ops zset_ops = {
+    .free_value = ops_free,
+    .dup_value = ops_dup,
+    .value_mem = ops_mem,
+    .dump = ops_dump,
+    .load = ops_load,
+    .length = ops_length,
+};
+
+void t_zset_init(void) { entry_register_type(OBJ_ZSET, &zset_ops); }

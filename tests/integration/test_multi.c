@@ -1,0 +1,695 @@
+/*
+ * test_multi.c - MULTI/EXEC/DISCARD/WATCH against a multi-threaded server
+ * (--threads 4): reply shapes and Redis's exact error texts, EXECABORT after
+ * a queueing error, WATCH invalidated by another connection (connections land
+ * on different workers), by the key's expiry and by FLUSHALL/FLUSHDB, an
+ * optimistic-locking counter under contention (no lost update), and EXEC
+ * atomicity under load (readers' MULTI GET a GET b EXEC never sees a != b
+ * while writers run MULTI INCR a INCR b EXEC).
+ *
+ * Client threads never call Criterion assertions (they are not allowed off
+ * the test's main thread): they record the first failure and the main thread
+ * asserts after joining. Every loop is bounded.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server_proc.h"
+
+static sc_server srv;
+static const char *const threaded[] = { "--threads", "4", NULL };
+
+TestSuite(multi, .fini = sc_server_cleanup, .timeout = 300);
+
+/* ---- failures from client threads -------------------------------------- */
+
+static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
+static char fail_msg[512];
+static atomic_int fail_count;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    pthread_mutex_lock(&fail_mu);
+    if (atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed) == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&fail_mu);
+}
+
+static void reset_failures(void)
+{
+    atomic_store(&fail_count, 0);
+    fail_msg[0] = '\0';
+}
+
+static void assert_no_failures(void)
+{
+    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+}
+
+static redisContext *thread_connect(void)
+{
+    int ms = sc_scaled_ms(30000);
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
+    if (!c || c->err) {
+        fail("connect: %s", c ? c->errstr : "oom");
+        if (c) redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+/* ---- helpers for the main thread --------------------------------------- */
+
+/* Short printable description of a reply, for messages. */
+static const char *reply_desc(const redisReply *r, char *buf, size_t n)
+{
+    if (!r) return "(no reply)";
+    switch (r->type) {
+    case REDIS_REPLY_NIL: return "(nil)";
+    case REDIS_REPLY_INTEGER: snprintf(buf, n, "(integer) %lld", r->integer); return buf;
+    case REDIS_REPLY_ARRAY: snprintf(buf, n, "(array of %zu)", r->elements); return buf;
+    case REDIS_REPLY_ERROR: snprintf(buf, n, "(error) %s", r->str); return buf;
+    case REDIS_REPLY_STATUS: snprintf(buf, n, "(status) %s", r->str); return buf;
+    case REDIS_REPLY_STRING: snprintf(buf, n, "\"%s\"", r->str); return buf;
+    default: snprintf(buf, n, "(type %d)", r->type); return buf;
+    }
+}
+
+static bool is_status(const redisReply *r, const char *s)
+{
+    return r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
+}
+
+static bool is_bulk(const redisReply *r, const char *s)
+{
+    return r && r->type == REDIS_REPLY_STRING && strcmp(r->str, s) == 0;
+}
+
+static bool is_int(const redisReply *r, long long v)
+{
+    return r && r->type == REDIS_REPLY_INTEGER && r->integer == v;
+}
+
+/* EXEC must answer a null array (the transaction was aborted by WATCH). */
+static void exec_expect_nil(redisContext *c, const char *what)
+{
+    char d[256];
+    redisReply *r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "%s: EXEC answered %s, want (nil)", what, reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+}
+
+/* EXEC of a transaction holding one PING must answer [PONG]. */
+static void exec_expect_pong(redisContext *c, const char *what)
+{
+    char d[256];
+    redisReply *r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && is_status(r->element[0], "PONG"),
+              "%s: EXEC answered %s, want [PONG]", what, reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+}
+
+/* WATCH key, then MULTI / PING (queued). */
+static void watch_then_multi_ping(redisContext *c, const char *key)
+{
+    sc_cmd_expect_or_fail(c, "OK", "WATCH %s", key);
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+}
+
+/* ---- reply shapes and errors ------------------------------------------- */
+
+Test(multi, basic_replies)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *c = sc_connect_or_fail(&srv);
+    char d[256];
+
+    sc_cmd_expect_or_fail(c, "ERR EXEC without MULTI", "EXEC");
+    sc_cmd_expect_or_fail(c, "ERR DISCARD without MULTI", "DISCARD");
+
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "ERR MULTI calls can not be nested", "MULTI");
+    sc_cmd_expect_or_fail(c, "ERR WATCH inside MULTI is not allowed", "WATCH a");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET a 1");
+    sc_cmd_expect_or_fail(c, "QUEUED", "INCR a");
+    sc_cmd_expect_or_fail(c, "QUEUED", "GET a");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET b x");
+    sc_cmd_expect_or_fail(c, "QUEUED", "INCR b");   /* fails at run time only */
+    sc_cmd_expect_or_fail(c, "QUEUED", "GET b");
+    redisReply *r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "EXEC answered %s", reply_desc(r, d, sizeof d));
+    cr_assert_eq(r->elements, 6);
+    cr_assert(is_status(r->element[0], "OK"), "[0] %s", reply_desc(r->element[0], d, sizeof d));
+    cr_assert(is_int(r->element[1], 2), "[1] %s", reply_desc(r->element[1], d, sizeof d));
+    cr_assert(is_bulk(r->element[2], "2"), "[2] %s", reply_desc(r->element[2], d, sizeof d));
+    cr_assert(is_status(r->element[3], "OK"), "[3] %s", reply_desc(r->element[3], d, sizeof d));
+    cr_assert(r->element[4]->type == REDIS_REPLY_ERROR &&
+                  strcmp(r->element[4]->str, "ERR value is not an integer or out of range") == 0,
+              "[4] %s", reply_desc(r->element[4], d, sizeof d));
+    cr_assert(is_bulk(r->element[5], "x"), "[5] %s", reply_desc(r->element[5], d, sizeof d));
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(c, "ERR EXEC without MULTI", "EXEC");
+
+    /* Empty transaction. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 0, "empty EXEC answered %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+
+    /* DISCARD drops the queue and leaves MULTI. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET a 5");
+    sc_cmd_expect_or_fail(c, "OK", "DISCARD");
+    sc_cmd_expect_or_fail(c, "2", "GET a");
+    sc_cmd_expect_or_fail(c, "ERR DISCARD without MULTI", "DISCARD");
+
+    /* Another connection sees nothing of a queued transaction until EXEC. */
+    redisContext *o = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET a 100");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET fresh 1");
+    sc_cmd_expect_or_fail(o, "2", "GET a");
+    r = sc_cmd_or_fail(o, "GET fresh");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "queued SET visible before EXEC: %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+    r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && is_status(r->element[0], "OK") &&
+                  is_status(r->element[1], "OK"),
+              "EXEC answered %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(o, "100", "GET a");
+    sc_cmd_expect_or_fail(o, "1", "GET fresh");
+
+    /* A transaction spanning many slots (and a hash tag) in one EXEC. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    for (int i = 0; i < 50; i++) sc_cmd_expect_or_fail(c, "QUEUED", "SET many:%d %d", i, i);
+    sc_cmd_expect_or_fail(c, "QUEUED", "MSET {t}x 1 {t}y 2");
+    sc_cmd_expect_or_fail(c, "QUEUED", "MGET {t}x {t}y many:7");
+    r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 52, "EXEC answered %s", reply_desc(r, d, sizeof d));
+    redisReply *m = r->element[51];
+    cr_assert(m->type == REDIS_REPLY_ARRAY && m->elements == 3 && is_bulk(m->element[0], "1") &&
+                  is_bulk(m->element[1], "2") && is_bulk(m->element[2], "7"),
+              "MGET inside EXEC answered %s", reply_desc(m, d, sizeof d));
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(o, "49", "GET many:49");
+
+    redisFree(o);
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+Test(multi, execabort_after_queueing_error)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *c = sc_connect_or_fail(&srv);
+    char d[256];
+
+    /* Unknown command. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET z 1");
+    sc_cmd_expect_or_fail(c, "ERR unknown command 'FOO', with args beginning with: 'bar' ", "FOO bar");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET z2 1");
+    sc_cmd_expect_or_fail(c, "EXECABORT Transaction discarded because of previous errors.", "EXEC");
+    sc_cmd_expect_or_fail(c, "ERR EXEC without MULTI", "EXEC");
+    redisReply *r = sc_cmd_or_fail(c, "EXISTS z z2");
+    cr_assert(is_int(r, 0), "aborted transaction ran: EXISTS z z2 = %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+
+    /* Wrong arity. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET z 1");
+    sc_cmd_expect_or_fail(c, "ERR wrong number of arguments for 'set' command", "SET x");
+    sc_cmd_expect_or_fail(c, "EXECABORT Transaction discarded because of previous errors.", "EXEC");
+    r = sc_cmd_or_fail(c, "EXISTS z");
+    cr_assert(is_int(r, 0), "aborted transaction ran: EXISTS z = %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+
+    /* After EXECABORT the connection works normally, and DISCARD after a
+     * queueing error just discards. */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "ERR wrong number of arguments for 'get' command", "GET");
+    sc_cmd_expect_or_fail(c, "OK", "DISCARD");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET z ok");
+    r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && is_status(r->element[0], "OK"),
+              "EXEC answered %s", reply_desc(r, d, sizeof d));
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(c, "ok", "GET z");
+
+    /* EXECABORT also drops the WATCHed keys. */
+    redisContext *o = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(c, "OK", "WATCH z");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "ERR unknown command 'NOPE', with args beginning with: ", "NOPE");
+    sc_cmd_expect_or_fail(c, "EXECABORT Transaction discarded because of previous errors.", "EXEC");
+    sc_cmd_expect_or_fail(o, "OK", "SET z changed");
+    watch_then_multi_ping(c, "other");
+    exec_expect_pong(c, "EXEC after EXECABORT with an old WATCH");
+
+    redisFree(o);
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- WATCH ------------------------------------------------------------- */
+
+#define WATCHERS 8
+
+Test(multi, watch_raced_from_other_connections)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *w[WATCHERS];
+    for (int i = 0; i < WATCHERS; i++) w[i] = sc_connect_or_fail(&srv);
+    char d[256];
+    sc_cmd_expect_or_fail(w[0], "OK", "SET k init");
+
+    /* Raced: each watcher WATCHes k and reads it, another connection (the
+     * next watcher's, likely on another worker) writes k, then the watcher's
+     * MULTI / SET k / EXEC must abort. Twice round, so every connection is
+     * both a watcher and a writer. */
+    for (int round = 0; round < 2 * WATCHERS; round++) {
+        int i = round % WATCHERS;
+        redisContext *me = w[i], *other = w[(i + 1 + round / WATCHERS) % WATCHERS];
+        char mine[32], theirs[32];
+        snprintf(mine, sizeof mine, "mine-%d", round);
+        snprintf(theirs, sizeof theirs, "theirs-%d", round);
+        sc_cmd_expect_or_fail(me, "OK", "WATCH k");
+        redisReply *r = sc_cmd_or_fail(me, "GET k");
+        cr_assert_eq(r->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        sc_cmd_expect_or_fail(other, "OK", "SET k %s", theirs);
+        sc_cmd_expect_or_fail(me, "OK", "MULTI");
+        sc_cmd_expect_or_fail(me, "QUEUED", "SET k %s", mine);
+        char what[64];
+        snprintf(what, sizeof what, "round %d (watcher %d)", round, i);
+        exec_expect_nil(me, what);
+        sc_cmd_expect_or_fail(me, theirs, "GET k");
+    }
+
+    /* Not raced: the same sequence commits. */
+    for (int i = 0; i < WATCHERS; i++) {
+        char mine[32];
+        snprintf(mine, sizeof mine, "commit-%d", i);
+        sc_cmd_expect_or_fail(w[i], "OK", "WATCH k");
+        redisReply *r = sc_cmd_or_fail(w[i], "GET k");
+        freeReplyObject(r);
+        sc_cmd_expect_or_fail(w[(i + 1) % WATCHERS], "OK", "SET unrelated:%d x", i);
+        sc_cmd_expect_or_fail(w[i], "OK", "MULTI");
+        sc_cmd_expect_or_fail(w[i], "QUEUED", "SET k %s", mine);
+        r = sc_cmd_or_fail(w[i], "EXEC");
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && is_status(r->element[0], "OK"),
+                  "unraced EXEC of watcher %d answered %s", i, reply_desc(r, d, sizeof d));
+        freeReplyObject(r);
+        sc_cmd_expect_or_fail(w[(i + 3) % WATCHERS], mine, "GET k");
+    }
+
+    /* Other invalidations: DEL by another connection, a missing key created
+     * by another connection, the watcher's own write before MULTI, several
+     * watched keys where only one changes. */
+    sc_cmd_expect_or_fail(w[1], "OK", "WATCH k");
+    sc_cmd_expect_or_fail(w[2], "1", "DEL k");
+    sc_cmd_expect_or_fail(w[1], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[1], "QUEUED", "SET k x");
+    exec_expect_nil(w[1], "WATCH then DEL by another connection");
+
+    watch_then_multi_ping(w[3], "k");   /* k does not exist now */
+    sc_cmd_expect_or_fail(w[4], "OK", "SET k created");
+    exec_expect_nil(w[3], "WATCH of a missing key then SET by another connection");
+
+    sc_cmd_expect_or_fail(w[5], "OK", "WATCH k");
+    sc_cmd_expect_or_fail(w[5], "OK", "SET k own");
+    sc_cmd_expect_or_fail(w[5], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[5], "QUEUED", "PING");
+    exec_expect_nil(w[5], "WATCH then own SET");
+
+    sc_cmd_expect_or_fail(w[6], "OK", "WATCH a1 a2 a3 {x}b1");
+    sc_cmd_expect_or_fail(w[6], "OK", "WATCH {x}b2");
+    sc_cmd_expect_or_fail(w[7], "OK", "SET {x}b2 v");
+    sc_cmd_expect_or_fail(w[6], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[6], "QUEUED", "PING");
+    exec_expect_nil(w[6], "second WATCH call's key changed");
+
+    /* DEL of a missing watched key is no change; UNWATCH and DISCARD forget
+     * the watched keys; the WATCH ends with EXEC either way. */
+    watch_then_multi_ping(w[0], "missing");
+    sc_cmd_expect_or_fail(w[1], "0", "DEL missing");
+    exec_expect_pong(w[0], "DEL of a missing watched key");
+
+    sc_cmd_expect_or_fail(w[0], "OK", "WATCH k");
+    sc_cmd_expect_or_fail(w[0], "OK", "UNWATCH");
+    sc_cmd_expect_or_fail(w[1], "OK", "SET k after-unwatch");
+    sc_cmd_expect_or_fail(w[0], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[0], "QUEUED", "PING");
+    exec_expect_pong(w[0], "UNWATCH");
+
+    sc_cmd_expect_or_fail(w[0], "OK", "WATCH k");
+    sc_cmd_expect_or_fail(w[0], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[0], "OK", "DISCARD");
+    sc_cmd_expect_or_fail(w[1], "OK", "SET k after-discard");
+    sc_cmd_expect_or_fail(w[0], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[0], "QUEUED", "PING");
+    exec_expect_pong(w[0], "DISCARD");
+
+    watch_then_multi_ping(w[2], "k");
+    sc_cmd_expect_or_fail(w[3], "OK", "SET k v1");
+    exec_expect_nil(w[2], "raced");
+    sc_cmd_expect_or_fail(w[3], "OK", "SET k v2");
+    sc_cmd_expect_or_fail(w[2], "OK", "MULTI");
+    sc_cmd_expect_or_fail(w[2], "QUEUED", "PING");
+    exec_expect_pong(w[2], "EXEC after an aborted EXEC (no WATCH left)");
+
+    /* A disconnecting watcher leaves no trace. */
+    sc_cmd_expect_or_fail(w[4], "OK", "WATCH k gone1 gone2");
+    redisFree(w[4]);
+    w[4] = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(w[4], "OK", "SET k after-disconnect");
+    sc_cmd_expect_or_fail(w[4], "PONG", "PING");
+
+    for (int i = 0; i < WATCHERS; i++) redisFree(w[i]);
+    sc_server_stop_or_fail(&srv);
+}
+
+Test(multi, watched_key_expires)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *c = sc_connect_or_fail(&srv);
+    redisContext *o = sc_connect_or_fail(&srv);
+
+    /* Nobody touches the key: its expiry alone aborts EXEC. */
+    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
+    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
+    sc_sleep_ms(150);
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
+    exec_expect_nil(c, "watched key expired (untouched)");
+    redisReply *r = sc_cmd_or_fail(c, "EXISTS k");
+    cr_assert(is_int(r, 0), "the aborted SET ran");
+    freeReplyObject(r);
+
+    /* Another connection reads the expired key (lazy expiry) first. */
+    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
+    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
+    sc_sleep_ms(150);
+    r = sc_cmd_or_fail(o, "GET k");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
+    exec_expect_nil(c, "watched key expired (read lazily by another connection)");
+
+    /* Long enough for the active expiry cycle to have deleted it. */
+    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
+    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
+    cr_assert(SC_WAIT_FOR(({
+                  redisReply *x = sc_cmd_or_fail(o, "DBSIZE");
+                  bool gone = x->type == REDIS_REPLY_INTEGER && x->integer == 0;
+                  freeReplyObject(x);
+                  gone;
+              }),
+                          5000),
+              "key with PX 50 not actively expired within 5 s");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
+    exec_expect_nil(c, "watched key expired (active expiry)");
+
+    /* A key with a TTL that does not expire before EXEC commits. */
+    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 100000");
+    watch_then_multi_ping(c, "k");
+    exec_expect_pong(c, "watched key with a long TTL");
+
+    redisFree(o);
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+Test(multi, flush_invalidates_watch)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *c = sc_connect_or_fail(&srv);
+    redisContext *o = sc_connect_or_fail(&srv);
+
+    sc_cmd_expect_or_fail(c, "OK", "SET k v");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL");
+    exec_expect_nil(c, "FLUSHALL by another connection, watched key existed");
+
+    sc_cmd_expect_or_fail(c, "OK", "SET k v");
+    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
+    sc_cmd_expect_or_fail(c, "OK", "FLUSHALL");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_nil(c, "own FLUSHALL, watched key existed");
+
+    sc_cmd_expect_or_fail(c, "OK", "SET k v");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHDB");
+    exec_expect_nil(c, "FLUSHDB by another connection, watched key existed");
+
+    /* Many watched keys spread over slots, one of them existing. */
+    sc_cmd_expect_or_fail(c, "OK", "SET w7 v");
+    sc_cmd_expect_or_fail(c, "OK", "WATCH w0 w1 w2 w3 w4 w5 w6 w7 w8 w9");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL ASYNC");
+    exec_expect_nil(c, "FLUSHALL ASYNC, one of ten watched keys existed");
+
+    /* As in Redis 7.0: a flush does not touch a watched key that did not
+     * exist. */
+    watch_then_multi_ping(c, "nokey");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL");
+    exec_expect_pong(c, "FLUSHALL, watched key missing");
+
+    /* FLUSHDB of another database leaves the watch alone. */
+    sc_cmd_expect_or_fail(c, "OK", "SET k v");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "SELECT 1");
+    sc_cmd_expect_or_fail(o, "OK", "SET k other-db");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHDB");
+    exec_expect_pong(c, "FLUSHDB of another database");
+
+    redisFree(o);
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- optimistic locking under contention ------------------------------- */
+
+#define CAS_CLIENTS 8
+#define CAS_INCRS 100
+
+static atomic_long cas_aborts;
+
+/* Increment "cas" CAS_INCRS times with WATCH / GET / MULTI / SET / EXEC,
+ * retrying aborted transactions. */
+static void *cas_client(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    redisContext *c = thread_connect();
+    if (!c) return NULL;
+    for (int done = 0, tries = 0; done < CAS_INCRS && atomic_load(&fail_count) == 0; tries++) {
+        if (tries > 200000) {
+            fail("client %d: no progress after %d tries", id, tries);
+            break;
+        }
+        redisAppendCommand(c, "WATCH cas");
+        redisAppendCommand(c, "GET cas");
+        redisReply *w = NULL, *g = NULL;
+        if (redisGetReply(c, (void **)&w) != REDIS_OK || redisGetReply(c, (void **)&g) != REDIS_OK) {
+            fail("client %d: WATCH/GET: %s", id, c->errstr);
+            if (w) freeReplyObject(w);
+            break;
+        }
+        long long v = g->type == REDIS_REPLY_STRING ? atoll(g->str) : 0;
+        bool ok = is_status(w, "OK") && (g->type == REDIS_REPLY_STRING || g->type == REDIS_REPLY_NIL);
+        freeReplyObject(w);
+        freeReplyObject(g);
+        if (!ok) {
+            fail("client %d: bad WATCH/GET reply", id);
+            break;
+        }
+        redisAppendCommand(c, "MULTI");
+        redisAppendCommand(c, "SET cas %lld", v + 1);
+        redisAppendCommand(c, "EXEC");
+        redisReply *rs[3] = { NULL, NULL, NULL };
+        bool io = true;
+        for (int i = 0; i < 3; i++)
+            if (redisGetReply(c, (void **)&rs[i]) != REDIS_OK) io = false;
+        if (!io) {
+            fail("client %d: MULTI/SET/EXEC: %s", id, c->errstr);
+        } else if (!is_status(rs[0], "OK") || !is_status(rs[1], "QUEUED")) {
+            fail("client %d: MULTI/SET not OK/QUEUED", id);
+        } else if (rs[2]->type == REDIS_REPLY_NIL) {
+            atomic_fetch_add(&cas_aborts, 1);
+        } else if (rs[2]->type == REDIS_REPLY_ARRAY && rs[2]->elements == 1 && is_status(rs[2]->element[0], "OK")) {
+            done++;
+        } else {
+            fail("client %d: EXEC answered type %d", id, rs[2]->type);
+        }
+        for (int i = 0; i < 3; i++)
+            if (rs[i]) freeReplyObject(rs[i]);
+        if (!io) break;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+Test(multi, watch_cas_counter_no_lost_update)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    reset_failures();
+    atomic_store(&cas_aborts, 0);
+    pthread_t th[CAS_CLIENTS];
+    for (int i = 0; i < CAS_CLIENTS; i++)
+        cr_assert(pthread_create(&th[i], NULL, cas_client, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < CAS_CLIENTS; i++) pthread_join(th[i], NULL);
+    assert_no_failures();
+
+    redisContext *c = sc_connect_or_fail(&srv);
+    char want[32];
+    snprintf(want, sizeof want, "%d", CAS_CLIENTS * CAS_INCRS);
+    sc_cmd_expect_or_fail(c, want, "GET cas");
+    cr_log_info("watch_cas_counter: %ld aborted transactions", atomic_load(&cas_aborts));
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- EXEC atomicity under load ----------------------------------------- */
+
+#define TX_WRITERS 8
+#define TX_READERS 4
+#define TX_PER_WRITER 250
+
+static atomic_int tx_writers_left;
+static atomic_long tx_reads;
+
+/* Read all len replies of a pipelined MULTI ... EXEC; returns EXEC's reply
+ * (the others freed) or NULL after recording a failure. */
+static redisReply *read_tx(redisContext *c, int queued, const char *who)
+{
+    redisReply *r = NULL;
+    if (redisGetReply(c, (void **)&r) != REDIS_OK || !is_status(r, "OK")) {
+        fail("%s: MULTI: %s", who, r ? (r->str ? r->str : "bad reply") : c->errstr);
+        if (r) freeReplyObject(r);
+        return NULL;
+    }
+    freeReplyObject(r);
+    for (int i = 0; i < queued; i++) {
+        r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !is_status(r, "QUEUED")) {
+            fail("%s: queued command %d: %s", who, i, r ? (r->str ? r->str : "bad reply") : c->errstr);
+            if (r) freeReplyObject(r);
+            return NULL;
+        }
+        freeReplyObject(r);
+    }
+    r = NULL;
+    if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_ARRAY || (int)r->elements != queued) {
+        fail("%s: EXEC: %s", who, r ? "bad reply" : c->errstr);
+        if (r) freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void *tx_writer(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char who[32];
+    snprintf(who, sizeof who, "writer %d", id);
+    redisContext *c = thread_connect();
+    if (c) {
+        for (int i = 0; i < TX_PER_WRITER && atomic_load(&fail_count) == 0; i++) {
+            redisAppendCommand(c, "MULTI");
+            redisAppendCommand(c, "INCR a");
+            redisAppendCommand(c, "INCR b");
+            redisAppendCommand(c, "EXEC");
+            redisReply *r = read_tx(c, 2, who);
+            if (!r) break;
+            redisReply *x = r->element[0], *y = r->element[1];
+            if (x->type != REDIS_REPLY_INTEGER || y->type != REDIS_REPLY_INTEGER || x->integer != y->integer)
+                fail("%s: EXEC [INCR a, INCR b] answered [%lld, %lld] (types %d, %d)", who,
+                     x->type == REDIS_REPLY_INTEGER ? x->integer : -1,
+                     y->type == REDIS_REPLY_INTEGER ? y->integer : -1, x->type, y->type);
+            freeReplyObject(r);
+        }
+        redisFree(c);
+    }
+    atomic_fetch_sub(&tx_writers_left, 1);
+    return NULL;
+}
+
+static void *tx_reader(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char who[32];
+    snprintf(who, sizeof who, "reader %d", id);
+    redisContext *c = thread_connect();
+    if (!c) return NULL;
+    long long last_a = 0;
+    for (long n = 0; n < 1000000 && atomic_load(&fail_count) == 0; n++) {
+        bool last = atomic_load(&tx_writers_left) == 0;
+        redisAppendCommand(c, "MULTI");
+        redisAppendCommand(c, "GET a");
+        redisAppendCommand(c, "GET b");
+        redisAppendCommand(c, "EXEC");
+        redisReply *r = read_tx(c, 2, who);
+        if (!r) break;
+        redisReply *x = r->element[0], *y = r->element[1];
+        bool same = x->type == y->type &&
+                    (x->type == REDIS_REPLY_NIL ||
+                     (x->type == REDIS_REPLY_STRING && strcmp(x->str, y->str) == 0));
+        if (!same) {
+            fail("%s: EXEC [GET a, GET b] answered [%s, %s]", who,
+                 x->type == REDIS_REPLY_STRING ? x->str : "(nil)", y->type == REDIS_REPLY_STRING ? y->str : "(nil)");
+        } else if (x->type == REDIS_REPLY_STRING) {
+            long long v = atoll(x->str);
+            if (v < last_a) fail("%s: a went backwards: %lld after %lld", who, v, last_a);
+            last_a = v;
+        }
+        freeReplyObject(r);
+        atomic_fetch_add(&tx_reads, 1);
+        if (last) break;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+Test(multi, exec_atomic_under_load)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    reset_failures();
+    atomic_store(&tx_writers_left, TX_WRITERS);
+    atomic_store(&tx_reads, 0);
+    pthread_t th[TX_WRITERS + TX_READERS];
+    for (int i = 0; i < TX_WRITERS + TX_READERS; i++)
+        cr_assert(pthread_create(&th[i], NULL, i < TX_WRITERS ? tx_writer : tx_reader, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < TX_WRITERS + TX_READERS; i++) pthread_join(th[i], NULL);
+    assert_no_failures();
+    cr_assert(atomic_load(&tx_reads) >= TX_READERS, "readers did not run");
+
+    redisContext *c = sc_connect_or_fail(&srv);
+    char want[32];
+    snprintf(want, sizeof want, "%d", TX_WRITERS * TX_PER_WRITER);
+    sc_cmd_expect_or_fail(c, want, "GET a");
+    sc_cmd_expect_or_fail(c, want, "GET b");
+    cr_log_info("exec_atomic_under_load: %ld reader transactions", atomic_load(&tx_reads));
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
