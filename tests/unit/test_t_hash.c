@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* t_hash.o holds the commands too, so linking it pulls in the command table
- * and with it a function main.c defines; a weak stand-in keeps this test
- * linkable from libslotcache.a alone. */
 
 static const hash_limits small_limits = {.max_entries = 8, .max_value = 16};
 static const hash_limits default_limits = {.max_entries = 512, .max_value = 64};
