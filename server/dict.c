@@ -123,12 +123,18 @@ bool dict_delete(dict *d, const char *key, size_t klen) {
 dict_entry *dict_random(const dict *d, uint64_t rnd1, uint64_t rnd2) {
     if (!d->count) return NULL;
     dict_entry *e = NULL;
-    for (uint64_t tries = 0; !e; tries++) {
-        e = d->buckets[(rnd1 + tries * 0x9e3779b97f4a7c15ULL) & d->mask];
-        rnd1 = rnd1 * 6364136223846793005ULL + 1442695040888963407ULL;
+    /* A few uniformly random buckets (a well-filled table answers at once);
+     * then the first non-empty bucket after a random one, which always ends. */
+    uint64_t x = rnd1 | 1;
+    for (int tries = 0; tries < 16 && !e; tries++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        e = d->buckets[x & d->mask];
     }
+    for (uint64_t i = 0; !e && i <= d->mask; i++) e = d->buckets[(rnd1 + i) & d->mask];
     uint64_t len = 0;
-    for (dict_entry *x = e; x; x = x->next) len++;
+    for (dict_entry *y = e; y; y = y->next) len++;
     for (uint64_t k = rnd2 % len; k > 0; k--) e = e->next;
     return e;
 }

@@ -194,33 +194,17 @@ bool set_iter_next(set_iter *it, set_elem *out) {
     return true;
 }
 
-/* A random element of a non-empty dict: a random non-empty bucket, then a
- * random place in its chain. (Not dict_random(): its probe sequence can
- * revisit one bucket forever when the table is sparse.) */
-static dict_entry *dict_pick(const dict *d) {
-    dict_entry *e;
-    do {
-        e = d->buckets[db_random() & d->mask];
-    } while (!e);
-    uint64_t len = 0;
-    for (dict_entry *x = e; x; x = x->next) len++;
-    for (uint64_t k = db_random() % len; k > 0; k--) e = e->next;
-    return e;
-}
-
 void set_random(const set_value *s, set_elem *out, char buf[SET_ELEM_BUF]) {
     if (s->enc == ENC_INTSET) {
         elem_from_int(out, intset_random(s->u.is, db_random()), buf);
         return;
     }
-    elem_from_dict(out, dict_pick(s->u.d));
+    elem_from_dict(out, dict_random(s->u.d, db_random(), db_random()));
 }
 
 size_t set_max_intset(void) {
-    char buf[32];
-    size_t n = cfg_get_string("set-max-intset-entries", buf, sizeof buf);
-    long long v;
-    if (!n || !parse_ll(buf, n, &v) || v < 0) v = 512;
+    long long v = cfg_get(set_max_intset_entries);
+    if (v < 0) v = 0;
     if ((unsigned long long)v > SET_MAX_INTSET_CAP) v = SET_MAX_INTSET_CAP;
     return (size_t)v;
 }
@@ -525,14 +509,14 @@ static void smove_command(client *c) {
 
 /* ------------------------------------------------ SINTER and friends */
 
-/* Look up n keys as sets (write lookups when storing, as Redis does).
- * Missing keys give NULL. Replies WRONGTYPE and returns false on a key of
- * another type, after looking at every key. */
-static bool lookup_sets(client *c, const arg_t *keys, int n, bool write, set_value **sets, int *missing) {
+/* Look up n keys as sets (read lookups even for the STORE forms: Redis
+ * 7.0 counts their keyspace hits and misses). Missing keys give NULL.
+ * Replies WRONGTYPE and returns false on a key of another type. */
+static bool lookup_sets(client *c, const arg_t *keys, int n, set_value **sets, int *missing) {
     *missing = 0;
     for (int j = 0; j < n; j++) {
         dbkey k;
-        entry *e = set_lookup(c, &keys[j], &k, write ? LOOKUP_WRITE : LOOKUP_READ);
+        entry *e = set_lookup(c, &keys[j], &k, LOOKUP_READ);
         if (!e) {
             sets[j] = NULL;
             (*missing)++;
@@ -581,7 +565,7 @@ enum { INTER_REPLY, INTER_STORE, INTER_CARD };
 static void sinter_generic(client *c, const arg_t *keys, int n, const arg_t *dst, int mode, long long limit) {
     set_value **sets = mem_alloc((size_t)n * sizeof *sets);
     int missing;
-    if (!lookup_sets(c, keys, n, mode == INTER_STORE, sets, &missing)) {
+    if (!lookup_sets(c, keys, n, sets, &missing)) {
         mem_free(sets);
         return;
     }
@@ -693,7 +677,7 @@ static set_value *union_diff(set_value **sets, int n, int op, size_t max) {
 static void sunion_diff_generic(client *c, const arg_t *keys, int n, const arg_t *dst, int op) {
     set_value **sets = mem_alloc((size_t)n * sizeof *sets);
     int missing;
-    if (!lookup_sets(c, keys, n, dst != NULL, sets, &missing)) {
+    if (!lookup_sets(c, keys, n, sets, &missing)) {
         mem_free(sets);
         return;
     }
@@ -787,7 +771,9 @@ static void spop_count(client *c) {
 
     if ((unsigned long long)count >= size) {
         /* The whole set, as SUNION of it would reply (an intset copy of an
-         * all-integer hashtable comes out sorted), then the key goes. */
+         * all-integer hashtable comes out sorted), then the key goes. Redis
+         * runs SUNION's code here, whose read lookup counts a keyspace hit. */
+        db_lookup(&k, LOOKUP_READ | LOOKUP_NOTOUCH, NULL);
         size_t max = set_max_intset();
         if (s->enc == ENC_INTSET || size > max) {
             reply_members(c, s);

@@ -1,0 +1,469 @@
+/*
+ * test_t_set.c - the set value: intset operations and width upgrades, the
+ * intset -> hashtable conversion at set-max-intset-entries and on a
+ * non-integer member, dump/load (including corrupt payloads), and property
+ * tests of random SADD/SREM against a simple model.
+ */
+#include "entry.h"
+#include "intset.h"
+#include "serial.h"
+#include "t_set.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool sadd(set_value *s, const char *m, size_t max) { return set_add(s, m, strlen(m), max); }
+static bool srem(set_value *s, const char *m) { return set_remove(s, m, strlen(m)); }
+static bool shas(const set_value *s, const char *m) { return set_contains(s, m, strlen(m)); }
+
+
+/* Deterministic pseudo-random numbers for the property tests. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ------------------------------------------------------------ intset */
+
+Test(intset, add_remove_contains_sorted) {
+    intset *is = intset_new();
+    bool ok;
+    int64_t vals[] = {5, -3, 100, 0, 7, -3, 5};
+    int added = 0;
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        is = intset_add(is, vals[i], &ok);
+        added += ok;
+    }
+    cr_assert_eq(added, 5, "duplicates are not added");
+    cr_assert_eq(intset_len(is), 5);
+    int64_t want[] = {-3, 0, 5, 7, 100};
+    for (uint32_t i = 0; i < 5; i++) cr_assert_eq(intset_get(is, i), want[i]);
+    cr_assert(intset_contains(is, 7));
+    cr_assert_not(intset_contains(is, 8));
+    cr_assert_not(intset_contains(is, 1LL << 40), "wider than the set's width: absent");
+    is = intset_remove(is, 1LL << 40, &ok);
+    cr_assert_not(ok);
+    is = intset_remove(is, 6, &ok);
+    cr_assert_not(ok);
+    is = intset_remove(is, -3, &ok);
+    cr_assert(ok);
+    is = intset_remove(is, 100, &ok);
+    cr_assert(ok);
+    cr_assert_eq(intset_len(is), 3);
+    cr_assert_eq(intset_get(is, 0), 0);
+    cr_assert_eq(intset_get(is, 2), 7);
+    cr_assert(intset_check(is));
+    for (int i = 0; i < 100; i++) {
+        int64_t r = intset_random(is, rnd());
+        cr_assert(r == 0 || r == 5 || r == 7);
+    }
+    intset_free(is);
+}
+
+Test(intset, width_upgrades) {
+    intset *is = intset_new();
+    bool ok;
+    is = intset_add(is, 1, &ok);
+    is = intset_add(is, INT16_MAX, &ok);
+    is = intset_add(is, INT16_MIN, &ok);
+    cr_assert_eq(is->width, 2);
+    is = intset_add(is, INT16_MAX + 1, &ok); /* above every element */
+    cr_assert(ok);
+    cr_assert_eq(is->width, 4);
+    is = intset_add(is, (int64_t)INT32_MIN - 1, &ok); /* below every element */
+    cr_assert(ok);
+    cr_assert_eq(is->width, 8);
+    is = intset_add(is, INT64_MAX, &ok);
+    is = intset_add(is, INT64_MIN, &ok);
+    int64_t want[] = {INT64_MIN, (int64_t)INT32_MIN - 1, INT16_MIN, 1, INT16_MAX, INT16_MAX + 1, INT64_MAX};
+    cr_assert_eq(intset_len(is), 7);
+    for (uint32_t i = 0; i < 7; i++) cr_assert_eq(intset_get(is, i), want[i], "element %u", i);
+    cr_assert(intset_check(is));
+    /* Widths never shrink. */
+    for (uint32_t i = 0; i < 7; i++) is = intset_remove(is, want[i], &ok);
+    cr_assert_eq(intset_len(is), 0);
+    cr_assert_eq(is->width, 8);
+    intset *d = intset_dup(is);
+    cr_assert_eq(d->width, 8);
+    intset_free(d);
+    intset_free(is);
+}
+
+/* Random adds/removes across all three widths against a sorted model. */
+Test(intset, property_against_model) {
+    enum { N = 400 };
+    int64_t universe[N];
+    bool present[N] = {0};
+    for (int i = 0; i < N; i++) {
+        int64_t base = (int64_t)(rnd() % 1000) - 500;
+        switch (i % 4) {
+        case 0: universe[i] = base; break;
+        case 1: universe[i] = base * 100000; break;          /* int32 */
+        case 2: universe[i] = base * 100000000000LL; break;  /* int64 */
+        default: universe[i] = base * 60; break;             /* int16 */
+        }
+    }
+    intset *is = intset_new();
+    for (int step = 0; step < 20000; step++) {
+        int i = (int)(rnd() % N);
+        bool ok;
+        /* The universe may hold duplicate values: the model is by value. */
+        bool in = false;
+        for (int j = 0; j < N; j++)
+            if (present[j] && universe[j] == universe[i]) in = true;
+        if (rnd() % 3) {
+            is = intset_add(is, universe[i], &ok);
+            cr_assert_eq(ok, !in);
+            for (int j = 0; j < N; j++)
+                if (universe[j] == universe[i]) present[j] = true;
+        } else {
+            is = intset_remove(is, universe[i], &ok);
+            cr_assert_eq(ok, in);
+            for (int j = 0; j < N; j++)
+                if (universe[j] == universe[i]) present[j] = false;
+        }
+        if (step % 500 == 0) {
+            cr_assert(intset_check(is));
+            uint32_t count = 0;
+            int64_t prev = 0;
+            for (int j = 0; j < N; j++) {
+                if (!present[j]) continue;
+                bool dup = false;
+                for (int k = 0; k < j; k++)
+                    if (present[k] && universe[k] == universe[j]) dup = true;
+                if (!dup) count++;
+                cr_assert(intset_contains(is, universe[j]));
+            }
+            cr_assert_eq(intset_len(is), count);
+            for (uint32_t k = 0; k < intset_len(is); k++) {
+                cr_assert(k == 0 || intset_get(is, k) > prev);
+                prev = intset_get(is, k);
+            }
+        }
+    }
+    intset_free(is);
+}
+
+/* ------------------------------------------------------------ set_value */
+
+Test(set, starts_intset_and_iterates_ascending) {
+    set_value *s = set_new();
+    cr_assert_eq(s->enc, ENC_INTSET);
+    cr_assert(sadd(s, "10", 512));
+    cr_assert(sadd(s, "-2", 512));
+    cr_assert(sadd(s, "3", 512));
+    cr_assert_not(sadd(s, "3", 512));
+    cr_assert_eq(s->enc, ENC_INTSET);
+    cr_assert_eq(set_size(s), 3);
+    const char *want[] = {"-2", "3", "10"};
+    set_iter it;
+    set_elem e;
+    set_iter_init(&it, s);
+    int n = 0;
+    while (set_iter_next(&it, &e)) {
+        cr_assert(e.is_int);
+        cr_assert_eq(e.len, strlen(want[n]));
+        cr_assert_eq(memcmp(e.p, want[n], e.len), 0);
+        n++;
+    }
+    cr_assert_eq(n, 3);
+    cr_assert(shas(s, "10"));
+    cr_assert_not(shas(s, "010"));
+    cr_assert_not(shas(s, "x"));
+    cr_assert_not(srem(s, "x"));
+    cr_assert(srem(s, "10"));
+    cr_assert_eq(set_size(s), 2);
+    cr_assert_gt(set_mem(s), 0);
+    set_free(s);
+}
+
+Test(set, non_canonical_integers_are_strings) {
+    const char *strs[] = {"01", "-0", " 1", "1 ", "+1", "1.0", "", "9223372036854775808", "-9223372036854775809"};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        set_value *s = set_new();
+        cr_assert(sadd(s, strs[i], 512));
+        cr_assert_eq(s->enc, ENC_HASHTABLE, "'%s' converts to hashtable", strs[i]);
+        cr_assert(shas(s, strs[i]));
+        set_free(s);
+    }
+    set_value *s = set_new();
+    cr_assert(sadd(s, "9223372036854775807", 512));
+    cr_assert(sadd(s, "-9223372036854775808", 512));
+    cr_assert_eq(s->enc, ENC_INTSET);
+    set_free(s);
+}
+
+Test(set, conversion_at_threshold) {
+    const size_t max = 4;
+    set_value *s = set_new();
+    char buf[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, "%d", i * 7);
+        cr_assert(sadd(s, buf, max));
+    }
+    cr_assert_eq(s->enc, ENC_INTSET, "exactly max entries stay an intset");
+    cr_assert_not(sadd(s, "0", max), "a duplicate does not convert");
+    cr_assert_eq(s->enc, ENC_INTSET);
+    cr_assert(sadd(s, "100", max));
+    cr_assert_eq(s->enc, ENC_HASHTABLE, "max + 1 converts");
+    cr_assert_eq(set_size(s), 5);
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, "%d", i * 7);
+        cr_assert(shas(s, buf), "%s kept across the conversion", buf);
+    }
+    cr_assert(srem(s, "100"));
+    cr_assert(srem(s, "0"));
+    cr_assert_eq(s->enc, ENC_HASHTABLE, "never converts back");
+    set_free(s);
+
+    s = set_new();
+    cr_assert(sadd(s, "1", 0));
+    cr_assert_eq(s->enc, ENC_HASHTABLE, "max 0: the first integer converts");
+    set_free(s);
+
+    s = set_new();
+    sadd(s, "1", 512);
+    sadd(s, "2", 512);
+    cr_assert(sadd(s, "a", 512));
+    cr_assert_eq(s->enc, ENC_HASHTABLE);
+    cr_assert(shas(s, "1") && shas(s, "2") && shas(s, "a"));
+    /* Elements of an intset added into a hashtable set go in as text. */
+    set_elem e = {.p = "2", .len = 1, .is_int = true, .v = 2};
+    cr_assert_not(set_add_elem(s, &e, 512));
+    cr_assert(set_contains_elem(s, &e));
+    cr_assert(set_remove_elem(s, &e));
+    cr_assert_not(shas(s, "2"));
+    set_free(s);
+}
+
+Test(set, dup_is_deep) {
+    set_value *a = set_new();
+    sadd(a, "1", 512);
+    set_value *b = set_dup(a);
+    sadd(a, "2", 512);
+    cr_assert_eq(set_size(b), 1);
+    set_free(a);
+    set_free(b);
+    a = set_new();
+    sadd(a, "x", 512);
+    b = set_dup(a);
+    sadd(a, "y", 512);
+    cr_assert_eq(b->enc, ENC_HASHTABLE);
+    cr_assert_eq(set_size(b), 1);
+    cr_assert(shas(b, "x"));
+    set_free(a);
+    set_free(b);
+}
+
+Test(set, random_returns_members) {
+    set_value *s = set_new();
+    sadd(s, "a", 512);
+    char buf[SET_ELEM_BUF];
+    set_elem e;
+    for (int i = 0; i < 50; i++) {
+        set_random(s, &e, buf);
+        cr_assert(e.len == 1 && e.p[0] == 'a');
+    }
+    for (int i = 0; i < 200; i++) {
+        snprintf(buf, sizeof buf, "m%d", i);
+        sadd(s, buf, 512);
+    }
+    for (int i = 0; i < 200; i++) srem(s, i == 0 ? "a" : (snprintf(buf, sizeof buf, "m%d", i), buf));
+    cr_assert_eq(set_size(s), 1, "a sparse table still yields its one member");
+    set_random(s, &e, buf);
+    cr_assert(e.len == 2 && memcmp(e.p, "m0", 2) == 0);
+    set_free(s);
+}
+
+/* ------------------------------------------------------- dump / load */
+
+static set_value *roundtrip(const set_value *s, size_t max) {
+    serial_buf b;
+    serial_init(&b);
+    set_dump_value(s, &b);
+    set_value *r = set_load_value((const char *)b.buf, b.len, max);
+    serial_free(&b);
+    return r;
+}
+
+Test(set, dump_load_roundtrip) {
+    set_value *s = set_new();
+    sadd(s, "-5000000000", 512);
+    sadd(s, "7", 512);
+    set_value *r = roundtrip(s, 512);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->enc, ENC_INTSET);
+    cr_assert_eq(set_size(r), 2);
+    cr_assert(shas(r, "-5000000000") && shas(r, "7"));
+    set_free(r);
+    r = roundtrip(s, 1);
+    cr_assert_eq(r->enc, ENC_HASHTABLE, "loaded with more members than the limit");
+    set_free(r);
+
+    /* A hashtable whose members are all integers loads as an intset, as
+     * Redis's loader does. */
+    sadd(s, "x", 512);
+    srem(s, "x");
+    cr_assert_eq(s->enc, ENC_HASHTABLE);
+    r = roundtrip(s, 512);
+    cr_assert_eq(r->enc, ENC_INTSET);
+    cr_assert_eq(set_size(r), 2);
+    set_free(r);
+    sadd(s, "x", 512);
+    r = roundtrip(s, 512);
+    cr_assert_eq(r->enc, ENC_HASHTABLE);
+    cr_assert_eq(set_size(r), 3);
+    cr_assert(shas(r, "x") && shas(r, "7"));
+    set_free(r);
+    set_free(s);
+}
+
+static set_value *load_bytes(const unsigned char *p, size_t len) { return set_load_value((const char *)p, len, 512); }
+
+Test(set, load_rejects_corrupt_payloads) {
+    /* kind 1 (intset), count 2, zigzag(1)=2, zigzag(3)=6 */
+    const unsigned char good[] = {1, 2, 2, 6};
+    set_value *s = load_bytes(good, sizeof good);
+    cr_assert_not_null(s);
+    set_free(s);
+    const unsigned char unsorted[] = {1, 2, 6, 2};
+    const unsigned char dup_int[] = {1, 2, 2, 2};
+    const unsigned char truncated[] = {1, 3, 2, 6};
+    const unsigned char trailing[] = {1, 2, 2, 6, 0};
+    const unsigned char empty_set[] = {1, 0};
+    const unsigned char bad_kind[] = {9, 1, 2};
+    const unsigned char huge_count[] = {2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 'a'};
+    const unsigned char dup_str[] = {2, 2, 1, 'a', 1, 'a'};
+    const unsigned char short_str[] = {2, 1, 5, 'a'};
+    const unsigned char bad_varint[] = {1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    struct {
+        const unsigned char *p;
+        size_t len;
+        const char *what;
+    } cases[] = {
+        {unsorted, sizeof unsorted, "unsorted intset"},
+        {dup_int, sizeof dup_int, "duplicate integer"},
+        {truncated, sizeof truncated, "truncated"},
+        {trailing, sizeof trailing, "trailing bytes"},
+        {empty_set, sizeof empty_set, "empty set"},
+        {bad_kind, sizeof bad_kind, "unknown kind"},
+        {huge_count, sizeof huge_count, "count beyond the payload"},
+        {dup_str, sizeof dup_str, "duplicate string"},
+        {short_str, sizeof short_str, "string past the end"},
+        {bad_varint, sizeof bad_varint, "overlong varint"},
+        {good, 0, "nothing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_null(load_bytes(cases[i].p, cases[i].len), "%s must be rejected", cases[i].what);
+    /* Every strict prefix of a valid payload is rejected too. */
+    set_value *v = set_new();
+    sadd(v, "abc", 512);
+    sadd(v, "12", 512);
+    serial_buf b;
+    serial_init(&b);
+    set_dump_value(v, &b);
+    for (size_t n = 0; n < b.len; n++) cr_assert_null(set_load_value((const char *)b.buf, n, 512));
+    set_value *full = set_load_value((const char *)b.buf, b.len, 512);
+    cr_assert_not_null(full);
+    set_free(full);
+    serial_free(&b);
+    set_free(v);
+}
+
+/* ------------------------------------------------- property: SADD/SREM */
+
+/* Random SADD/SREM batches against a model (a presence array over a fixed
+ * universe of members). The encoding must follow Redis's rule: intset until
+ * a non-integer member arrives or the size passes the limit, then hashtable
+ * for good. Iteration must yield exactly the model's members (ascending for
+ * an intset). */
+static void run_property(size_t max, bool with_strings, unsigned steps) {
+    enum { U = 300 };
+    char universe[U][32];
+    bool is_int[U];
+    for (int i = 0; i < U; i++) {
+        if (with_strings && i % 10 == 9) {
+            const char *odd[] = {"01", "-0", " 7", "x", "1.5"};
+            snprintf(universe[i], sizeof universe[i], "%s%d", odd[(i / 10) % 5], i);
+            is_int[i] = false;
+        } else {
+            /* Values of all three intset widths, drawn until unique. */
+            bool dup;
+            do {
+                long long v = (long long)(rnd() % 2000) - 1000;
+                long long scale = i % 3 == 0 ? 1 : i % 3 == 1 ? 100003 : 10000000019LL;
+                snprintf(universe[i], sizeof universe[i], "%lld", v * scale);
+                dup = false;
+                for (int j = 0; j < i; j++)
+                    if (strcmp(universe[j], universe[i]) == 0) dup = true;
+            } while (dup);
+            is_int[i] = true;
+        }
+    }
+    bool present[U] = {0};
+    size_t count = 0;
+    bool converted = false;
+    set_value *s = set_new();
+    for (unsigned step = 0; step < steps; step++) {
+        int batch = 1 + (int)(rnd() % 8);
+        bool add = rnd() % 5 < 3;
+        for (int b = 0; b < batch; b++) {
+            int i = (int)(rnd() % U);
+            if (add) {
+                bool r = sadd(s, universe[i], max);
+                cr_assert_eq(r, !present[i], "SADD %s", universe[i]);
+                if (!present[i]) count++;
+                present[i] = true;
+                if (!is_int[i] || count > max) converted = true;
+            } else {
+                bool r = srem(s, universe[i]);
+                cr_assert_eq(r, present[i], "SREM %s", universe[i]);
+                if (present[i]) count--;
+                present[i] = false;
+            }
+        }
+        cr_assert_eq(set_size(s), count);
+        cr_assert_eq(s->enc, converted ? ENC_HASHTABLE : ENC_INTSET, "step %u", step);
+        if (step % 50) continue;
+        bool seen[U] = {0};
+        size_t n = 0;
+        long long prev = 0;
+        set_iter it;
+        set_elem e;
+        set_iter_init(&it, s);
+        while (set_iter_next(&it, &e)) {
+            int found = -1;
+            for (int i = 0; i < U; i++)
+                if (strlen(universe[i]) == e.len && memcmp(universe[i], e.p, e.len) == 0) found = i;
+            cr_assert_geq(found, 0, "iterated member is in the universe");
+            cr_assert(present[found], "iterated member %s is present", universe[found]);
+            cr_assert_not(seen[found], "no member twice");
+            seen[found] = true;
+            if (e.is_int) {
+                cr_assert(n == 0 || e.v > prev, "intset ascending");
+                prev = e.v;
+            }
+            n++;
+        }
+        cr_assert_eq(n, count);
+        for (int i = 0; i < U; i++) cr_assert_eq(shas(s, universe[i]), present[i]);
+        if (s->enc == ENC_INTSET) cr_assert(intset_check(s->u.is));
+        /* A dump/load of the current state has the same members. */
+        if (count) {
+            set_value *r = roundtrip(s, max);
+            cr_assert_not_null(r);
+            cr_assert_eq(set_size(r), count);
+            set_free(r);
+        }
+    }
+    set_free(s);
+}
+
+Test(set, property_ints_under_limit) { run_property(512, false, 2000); }
+Test(set, property_ints_small_limit) { run_property(40, false, 2000); }
+Test(set, property_mixed_members) { run_property(512, true, 2000); }
