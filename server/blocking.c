@@ -66,20 +66,29 @@ bool blocking_client_is_blocked(const client *c) { return c->bstate != NULL; }
 
 bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *deadline_ms) {
     long double t;
-    if (!parse_ld(arg->ptr, arg->len, &t) || isnan((double)t) || isinf((double)t)) {
+    if (!parse_ld(arg->ptr, arg->len, &t)) {
         add_reply_error(c, "ERR timeout is not a float or out of range");
         return false;
     }
-    if (t < 0) {
+    /* Redis 7.0 computes (long long)(t * 1000): a value out of the range
+     * of long long (inf, 1e400...) comes out as LLONG_MIN on x86, hence
+     * "negative"; a tiny negative truncates to 0 (block forever). */
+    long double ms_ld = t * 1000.0L;
+    if (!(ms_ld < 9223372036854775807.0L) || ms_ld <= -9223372036854775808.0L) {
         add_reply_error(c, "ERR timeout is negative");
         return false;
     }
-    long long ms = (long long)(t * 1000);
-    if (t * 1000 > (long double)(LLONG_MAX / 2)) {
+    long long ms = (long long)ms_ld;
+    if (ms < 0) {
+        add_reply_error(c, "ERR timeout is negative");
+        return false;
+    }
+    long long now = db_now_ms();
+    if (ms > 0 && ms > LLONG_MAX - now) {
         add_reply_error(c, "ERR timeout is out of range");
         return false;
     }
-    *deadline_ms = ms > 0 ? db_now_ms() + ms : 0;
+    *deadline_ms = ms > 0 ? now + ms : 0;
     return true;
 }
 

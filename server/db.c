@@ -8,6 +8,7 @@
  */
 #include "db.h"
 
+#include "blocking.h"
 #include "crc16.h"
 #include "mem.h"
 #include "notify.h"
@@ -137,10 +138,17 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
     return e;
 }
 
+/* A list or sorted set appearing under a key (RENAME, COPY, MOVE, RESTORE
+ * as well as pushes) may serve clients blocked on it. */
+static void signal_if_blocking_type(const dbkey *k, const entry *e) {
+    if (entry_type(e) == OBJ_LIST || entry_type(e) == OBJ_ZSET) blocking_key_ready(k);
+}
+
 void db_add(const dbkey *k, entry *e) {
     entry_set_lru(e, lru_clock());
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
     db_key_modified(k);
+    signal_if_blocking_type(k, e);
 }
 
 void db_replace(const dbkey *k, long pos, entry *e) {
@@ -152,6 +160,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     ktable_replace_at(t, pos, e);
     if (old != e) entry_free(old);
     db_key_modified(k);
+    signal_if_blocking_type(k, e);
 }
 
 entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw) {

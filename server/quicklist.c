@@ -8,9 +8,11 @@
  *   the node (then the halves are merged with their neighbours when the
  *   result fits), as Redis does. Deleting never leaves an empty node.
  * - Listpacks have no backward links, so walking a node backwards first
- *   collects the offsets of its elements (the iterator keeps that array);
- *   reaching the tail element is a scan of one node, which the node size
- *   bound keeps short.
+ *   collects the offsets of its elements (the iterator keeps that array).
+ *   For the tail, the list keeps such an array for its tail node once a
+ *   tail read needed it (16-bit offsets: a node of more than one element
+ *   is at most 64 KB), updated by tail pushes and pops and dropped by any
+ *   other change of the tail node, so RPOP runs stay O(1).
  */
 #include "quicklist.h"
 
@@ -19,6 +21,9 @@
 #include <string.h>
 
 static const size_t ql_size_levels[] = {4096, 8192, 16384, 32768, 65536};
+
+/* Tail nodes shorter than this are simply scanned. */
+#define QL_TAIL_CACHE_MIN 16
 
 /* ------------------------------------------------------------ nodes */
 
@@ -38,8 +43,45 @@ static ql_node *ql_node_new(listpack *lp) {
 
 static inline long ql_node_count(const ql_node *n) { return (long)lp_count(n->lp); }
 
+/* ------------------------------------------------------------ tail offsets */
+
+static void ql_tail_cache_drop(quicklist *ql) {
+    if (!ql->toffs) return;
+    mem_free(ql->toffs);
+    ql->toffs = NULL;
+    ql->tn = ql->tcap = 0;
+}
+
+/* Build the tail node's offset array if the node is long enough to be
+ * worth it; returns whether the cache is valid. */
+static bool ql_tail_cache(quicklist *ql) {
+    if (ql->toffs) return true;
+    ql_node *t = ql->tail;
+    if (!t || ql_node_count(t) < QL_TAIL_CACHE_MIN || lp_bytes(t->lp) > UINT16_MAX) return false;
+    uint32_t c = lp_count(t->lp);
+    ql->tcap = c + c / 4 + 8;
+    ql->toffs = mem_alloc(ql->tcap * sizeof *ql->toffs);
+    size_t off = lp_first(t->lp);
+    for (uint32_t i = 0; i < c; i++) {
+        ql->toffs[i] = (uint16_t)off;
+        const char *p;
+        size_t len;
+        off = lp_get(t->lp, off, &p, &len);
+    }
+    ql->tn = c;
+    return true;
+}
+
+/* Offset of element nidx of node n (the cache serves the tail node). */
+static size_t ql_node_off(quicklist *ql, const ql_node *n, long nidx) {
+    if (n == ql->tail && (nidx == ql_node_count(n) - 1 || ql->toffs) && ql_tail_cache(ql))
+        return ql->toffs[nidx];
+    return lp_seek(n->lp, nidx);
+}
+
 /* Link n after `after` (NULL: as the new head). */
 static void ql_link_after(quicklist *ql, ql_node *after, ql_node *n) {
+    if (!after || after == ql->tail) ql_tail_cache_drop(ql);
     n->prev = after;
     n->next = after ? after->next : ql->head;
     if (n->next)
@@ -59,6 +101,7 @@ static void ql_link_before(quicklist *ql, ql_node *before, ql_node *n) {
 
 /* Unlink and free n (its elements are not counted any more). */
 static void ql_node_remove(quicklist *ql, ql_node *n) {
+    if (n == ql->tail) ql_tail_cache_drop(ql);
     if (n->prev)
         n->prev->next = n->next;
     else
@@ -87,6 +130,7 @@ static bool ql_allow_insert(const quicklist *ql, const ql_node *n, size_t len) {
 /* Merge b (which follows a) into a when the result fits. */
 static void ql_try_merge(quicklist *ql, ql_node *a, ql_node *b) {
     if (!a || !b || a->next != b) return;
+    ql_tail_cache_drop(ql);
     size_t bytes = lp_bytes(a->lp) + lp_bytes(b->lp) - LP_HEADER;
     if (!ql_fits(ql, bytes, ql_node_count(a) + ql_node_count(b))) return;
     size_t off = lp_first(b->lp), end = lp_end(b->lp);
@@ -137,6 +181,8 @@ quicklist *ql_new(int fill) {
     ql->count = 0;
     ql->nodes = 0;
     ql->fill = fill;
+    ql->toffs = NULL;
+    ql->tn = ql->tcap = 0;
     return ql;
 }
 
@@ -149,6 +195,7 @@ void ql_free(quicklist *ql) {
         mem_free(n);
         n = next;
     }
+    mem_free(ql->toffs);
     mem_free(ql);
 }
 
@@ -160,7 +207,7 @@ quicklist *ql_dup(const quicklist *ql) {
 }
 
 size_t ql_mem(const quicklist *ql) {
-    size_t total = mem_usable(ql);
+    size_t total = mem_usable(ql) + (ql->toffs ? mem_usable(ql->toffs) : 0);
     for (const ql_node *n = ql->head; n; n = n->next) total += mem_usable(n) + mem_usable(n->lp);
     return total;
 }
@@ -212,17 +259,31 @@ void ql_push(quicklist *ql, int where, const char *p, size_t len) {
             ql_link_after(ql, ql->tail, fresh);
         n = fresh;
     }
-    if (where == QL_HEAD)
+    if (where == QL_HEAD) {
+        if (n == ql->tail) ql_tail_cache_drop(ql);
         n->lp = lp_insert(n->lp, lp_first(n->lp), p, len);
-    else
+    } else {
+        size_t end = lp_end(n->lp);
         n->lp = lp_append(n->lp, p, len);
+        if (ql->toffs) {
+            if (end > UINT16_MAX) {
+                ql_tail_cache_drop(ql);
+            } else {
+                if (ql->tn == ql->tcap) {
+                    ql->tcap = ql->tcap * 2;
+                    ql->toffs = mem_realloc(ql->toffs, ql->tcap * sizeof *ql->toffs);
+                }
+                ql->toffs[ql->tn++] = (uint16_t)end;
+            }
+        }
+    }
     ql->count++;
 }
 
-bool ql_peek(const quicklist *ql, int where, const char **p, size_t *len) {
+bool ql_peek(quicklist *ql, int where, const char **p, size_t *len) {
     if (!ql->count) return false;
     const ql_node *n = where == QL_HEAD ? ql->head : ql->tail;
-    size_t off = where == QL_HEAD ? lp_first(n->lp) : lp_seek(n->lp, -1);
+    size_t off = where == QL_HEAD ? lp_first(n->lp) : ql_node_off(ql, n, ql_node_count(n) - 1);
     lp_get(n->lp, off, p, len);
     return true;
 }
@@ -232,11 +293,11 @@ void ql_pop(quicklist *ql, int where) {
     ql_del_range(ql, where == QL_HEAD ? 0 : -1, 1);
 }
 
-bool ql_index(const quicklist *ql, long long idx, const char **p, size_t *len) {
+bool ql_index(quicklist *ql, long long idx, const char **p, size_t *len) {
     long nidx;
     ql_node *n = ql_locate(ql, idx, &nidx);
     if (!n) return false;
-    lp_get(n->lp, lp_seek(n->lp, nidx), p, len);
+    lp_get(n->lp, ql_node_off(ql, n, nidx), p, len);
     return true;
 }
 
@@ -244,6 +305,7 @@ bool ql_replace(quicklist *ql, long long idx, const char *p, size_t len) {
     long nidx;
     ql_node *n = ql_locate(ql, idx, &nidx);
     if (!n) return false;
+    ql_tail_cache_drop(ql);
     size_t off = lp_seek(n->lp, nidx);
     const char *old;
     size_t oldlen;
@@ -283,8 +345,15 @@ size_t ql_del_range(quicklist *ql, long long start, size_t n) {
         if (nidx == 0 && here == (size_t)c) {
             ql_node_remove(ql, node);
         } else {
-            node->lp = lp_delete(node->lp, lp_seek(node->lp, nidx), (uint32_t)here);
+            size_t off = ql_node_off(ql, node, nidx);
+            node->lp = lp_delete(node->lp, off, (uint32_t)here);
             ql->count -= here;
+            if (node == ql->tail && ql->toffs) {
+                if ((size_t)nidx + here == (size_t)c)
+                    ql->tn = (uint32_t)nidx; /* a suffix went: the rest stay */
+                else
+                    ql_tail_cache_drop(ql);
+            }
         }
         left -= here;
         node = next;
@@ -321,7 +390,7 @@ void ql_iter_init(ql_iter *it, quicklist *ql, int dir, long long start) {
     it->nidx = nidx;
     if (!it->node) return;
     if (dir == QL_FORWARD)
-        it->noff = lp_seek(it->node->lp, nidx);
+        it->noff = ql_node_off(ql, it->node, nidx);
     else
         ql_iter_load_offsets(it);
 }
@@ -357,6 +426,7 @@ void ql_iter_delete(ql_iter *it) {
     ql_node *n = it->cur;
     if (!n) return;
     it->cur = NULL;
+    ql_tail_cache_drop(it->ql);
     if (ql_node_count(n) == 1) {
         ql_node_remove(it->ql, n); /* the iterator has already left it */
         return;
@@ -374,6 +444,7 @@ void ql_iter_delete(ql_iter *it) {
 void ql_iter_insert(ql_iter *it, bool after, const char *p, size_t len) {
     quicklist *ql = it->ql;
     ql_node *n = it->cur;
+    ql_tail_cache_drop(ql);
     it->node = NULL; /* the iteration ends */
     it->cur = NULL;
     if (!n) return;

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum { QL_HEAD = 0, QL_TAIL = 1 };             /* ends, for push/pop */
 enum { QL_FORWARD = 0, QL_BACKWARD = 1 };      /* iteration direction */
@@ -36,6 +37,10 @@ typedef struct quicklist {
     size_t count;   /* elements */
     size_t nodes;
     int fill;
+    /* Offsets of the tail node's elements, built on the first tail read of
+     * a long node and kept through tail pushes and pops (NULL: none). */
+    uint16_t *toffs;
+    uint32_t tn, tcap;
 } quicklist;
 
 /* fill is clamped to [QL_FILL_MIN, QL_FILL_MAX]. */
@@ -55,12 +60,12 @@ quicklist *ql_load(const char *p, size_t len, int fill);
 void ql_push(quicklist *ql, int where, const char *p, size_t len);
 /* The element at an end (pointer into the node, valid until the next
  * change); false when the list is empty. */
-bool ql_peek(const quicklist *ql, int where, const char **p, size_t *len);
+bool ql_peek(quicklist *ql, int where, const char **p, size_t *len);
 /* Remove the element at an end (no-op on an empty list). */
 void ql_pop(quicklist *ql, int where);
 
 /* Element number idx (negative from the tail); false when out of range. */
-bool ql_index(const quicklist *ql, long long idx, const char **p, size_t *len);
+bool ql_index(quicklist *ql, long long idx, const char **p, size_t *len);
 /* Overwrite element number idx; false when out of range. */
 bool ql_replace(quicklist *ql, long long idx, const char *p, size_t len);
 /* Delete up to n elements starting at index start (negative from the

@@ -39,10 +39,7 @@
 
 /* list-max-listpack-size as configured now (Redis's default -2: 8 KB). */
 static int list_fill_from_config(void) {
-    char buf[32];
-    size_t n = cfg_get_string("list-max-listpack-size", buf, sizeof buf);
-    long long v;
-    if (!n || !parse_ll(buf, n, &v)) return -2;
+    long long v = cfg_get(list_max_listpack_size);
     if (v < QL_FILL_MIN) v = QL_FILL_MIN;
     if (v > QL_FILL_MAX) v = QL_FILL_MAX;
     return (int)v;
@@ -97,7 +94,8 @@ static quicklist *list_create(const dbkey *k) {
     return ql;
 }
 
-/* Epilogue of a write that added elements at `where` (or "linsert"). */
+/* Epilogue of a write that added elements (event "lpush", "rpush",
+ * "linsert"). */
 static void list_pushed(const dbkey *k, const char *event) {
     db_key_modified(k);
     notify_keyspace_event(NOTIFY_LIST, event, k);
