@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "evict.h"
 #include "entry.h"
 #include "glob.h"
 #include "ktable.h"
@@ -551,19 +552,6 @@ static long long object_refcount(const entry *e) {
     return 1;
 }
 
-/* Under an LFU policy the 24 LRU bits hold minutes (16 bits) and a
- * logarithmic counter (8 bits); the counter loses one per lfu-decay-time
- * minutes since the stored minute. */
-static unsigned long object_lfu_counter(const entry *e) {
-    uint32_t v = entry_lru(e);
-    unsigned long minutes = (unsigned long)v >> 8, counter = v & 0xff;
-    unsigned long now = (unsigned long)(db_now_ms() / 60000) & 0xffff;
-    unsigned long elapsed = now >= minutes ? now - minutes : 0xffff - minutes + now;
-    long long decay = cfg_get(lfu_decay_time);
-    unsigned long periods = decay > 0 ? elapsed / (unsigned long)decay : 0;
-    return periods >= counter ? 0 : counter - periods;
-}
-
 /* The key of OBJECT <sub> <key>, looked up without touching its LRU clock;
  * replies null when missing. */
 static entry *object_lookup_or_reply(client *c) {
@@ -605,7 +593,7 @@ static void object_freq_command(client *c) {
                            "some time to adjust.");
         return;
     }
-    add_reply_integer(c, (long long)object_lfu_counter(e));
+    add_reply_integer(c, (long long)evict_lfu_counter(e));
 }
 
 static const char *const object_help_lines[] = {

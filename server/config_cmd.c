@@ -9,6 +9,7 @@
 #include "client.h"
 #include "command_modules.h"
 #include "config.h"
+#include "evict.h"
 #include "config_internal.h"
 #include "log.h"
 #include "mem.h"
@@ -67,6 +68,9 @@ static void config_set_command(client *c) {
     size_t errlen = longest + 512;
     char *err = mem_alloc(errlen);
     if (config_set_pairs(names, values, n, client_is_local(c), err, errlen)) {
+        /* A lower maxmemory (or a new policy) takes effect at once, as in
+         * Redis: evict down to the limit now (no slot lock is held here). */
+        evict_until_under(-1);
         add_reply_ok(c);
     } else {
         for (char *p = err; *p; p++)

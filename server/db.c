@@ -10,6 +10,7 @@
 
 #include "blocking.h"
 #include "crc16.h"
+#include "evict.h"
 #include "mem.h"
 #include "notify.h"
 #include "slotlock.h"
@@ -133,7 +134,7 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
         p = -1;
     }
     if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
-    if (e && !(flags & LOOKUP_NOTOUCH)) entry_set_lru(e, lru_clock());
+    if (e && !(flags & LOOKUP_NOTOUCH)) evict_touch(e);
     if (pos) *pos = p;
     return e;
 }
@@ -145,7 +146,7 @@ static void signal_if_blocking_type(const dbkey *k, const entry *e) {
 }
 
 void db_add(const dbkey *k, entry *e) {
-    entry_set_lru(e, lru_clock());
+    entry_set_lru(e, evict_initial_field());
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
     db_key_modified(k);
     signal_if_blocking_type(k, e);
@@ -156,7 +157,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     entry *old = ktable_at(t, pos);
     int delta = (int)entry_has_expire(e) - (int)entry_has_expire(old);
     if (delta) ktable_add_expires(t, delta);
-    if (entry_lru(e) == 0) entry_set_lru(e, lru_clock());
+    if (entry_lru(e) == 0) entry_set_lru(e, evict_initial_field());
     ktable_replace_at(t, pos, e);
     if (old != e) entry_free(old);
     db_key_modified(k);
@@ -171,7 +172,7 @@ entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, l
         if (entry_rewrite_string(old, k->key, k->len, val, vlen, expire, force_raw)) {
             int delta = (int)entry_has_expire(old) - had;
             if (delta) ktable_add_expires(t, delta);
-            entry_set_lru(old, lru_clock());
+            entry_set_lru(old, evict_initial_field());
             db_key_modified(k);
             return old;
         }

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "evict.h"
 #include "latency.h"
 #include "mem.h"
 #include "multi.h"
@@ -140,6 +141,12 @@ void dispatch_command(client *c) {
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                          "allowed in this context",
                          cmd->fullname);
+        return;
+    }
+    if ((cmd->flags & CMD_DENYOOM) && !evict_make_room_or_reply(c)) {
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        if (c->mstate) multi_flag_error(c);
         return;
     }
     if (c->mstate && !(cmd->flags & CMD_TX_CONTROL)) {

@@ -12,6 +12,7 @@
 #include "cmdstats.h"
 #include "config.h"
 #include "db.h"
+#include "evict.h"
 #include "expire.h"
 #include "log.h"
 #include "mem.h"
@@ -86,6 +87,9 @@ static void cron_tick(uv_timer_t *t) {
     long long now = mstime();
     w->cron_runs++;
     expire_cycle(w, now);
+    /* Over maxmemory with no writes to trigger eviction (e.g. after the
+     * limit was lowered): each worker evicts a bounded batch per tick. */
+    if (cfg_get(maxmemory) > 0 && (long long)mem_used() > cfg_get(maxmemory)) evict_until_under(1000);
     if (w->id == 0) {
         stats_sample_track(now);
         mem_note_peak();

@@ -1,0 +1,286 @@
+/*
+ * evict.c - LRU/LFU bookkeeping and maxmemory eviction (see evict.h).
+ *
+ * Candidate selection follows Redis's sampled approximation with an
+ * eviction pool, tuned for a better hit ratio: each refill samples
+ * 2 x maxmemory-samples keys, one from each of that many random non-empty
+ * slots (so candidates come from the whole keyspace, not one table), and
+ * the pool of the 16 best candidates survives between evictions on each
+ * worker. The best candidate (most idle for LRU, least frequent for LFU,
+ * nearest expiry for volatile-ttl) is re-checked under its slot lock before
+ * it is deleted. Slot locks are taken one at a time, never while the
+ * evicting command holds its own.
+ */
+#include "evict.h"
+
+#include "config.h"
+#include "crc16.h"
+#include "db.h"
+#include "mem.h"
+#include "notify.h"
+#include "slotlock.h"
+#include "stats.h"
+
+#include <string.h>
+
+#define POOL_SIZE 16
+
+typedef struct {
+    unsigned long long score; /* higher = better to evict */
+    int db;
+    unsigned slot;
+    size_t klen;
+    char *key;                /* mem_alloc'd copy */
+} pool_entry;
+
+static _Thread_local pool_entry pool[POOL_SIZE];
+static _Thread_local int pool_len;
+
+static long long policy(void) { return cfg_get(maxmemory_policy); }
+
+bool evict_policy_is_lfu(void) {
+    long long p = policy();
+    return p == MAXMEMORY_ALLKEYS_LFU || p == MAXMEMORY_VOLATILE_LFU;
+}
+
+bool evict_policy_is_lru(void) {
+    long long p = policy();
+    return p == MAXMEMORY_ALLKEYS_LRU || p == MAXMEMORY_VOLATILE_LRU;
+}
+
+static bool policy_is_volatile(long long p) {
+    return p == MAXMEMORY_VOLATILE_LRU || p == MAXMEMORY_VOLATILE_LFU || p == MAXMEMORY_VOLATILE_RANDOM ||
+           p == MAXMEMORY_VOLATILE_TTL;
+}
+
+/* ------------------------------------------------------------ LRU / LFU */
+
+static unsigned long lfu_minutes(void) { return (unsigned long)((db_now_ms() / 60000) & 65535); }
+
+static unsigned long lfu_elapsed(unsigned long ldt) {
+    unsigned long now = lfu_minutes();
+    return now >= ldt ? now - ldt : 65535 - ldt + now;
+}
+
+unsigned evict_lfu_counter(const entry *e) {
+    uint32_t f = entry_lru(e);
+    unsigned long ldt = f >> 8, counter = f & 255;
+    long long decay = cfg_get(lfu_decay_time);
+    unsigned long periods = decay > 0 ? lfu_elapsed(ldt) / (unsigned long)decay : 0;
+    if (periods) counter = periods > counter ? 0 : counter - periods;
+    return (unsigned)counter;
+}
+
+static unsigned lfu_log_incr(unsigned counter) {
+    if (counter == 255) return 255;
+    double r = (double)(db_random() >> 11) / (double)(1ULL << 53);
+    double base = (double)counter - LFU_INIT_VAL;
+    if (base < 0) base = 0;
+    double p = 1.0 / (base * (double)cfg_get(lfu_log_factor) + 1);
+    return r < p ? counter + 1 : counter;
+}
+
+uint32_t evict_initial_field(void) {
+    if (evict_policy_is_lfu()) return (uint32_t)((lfu_minutes() << 8) | LFU_INIT_VAL);
+    return lru_clock();
+}
+
+void evict_touch(entry *e) {
+    if (evict_policy_is_lfu()) {
+        unsigned counter = lfu_log_incr(evict_lfu_counter(e));
+        entry_set_lru(e, (uint32_t)((lfu_minutes() << 8) | counter));
+    } else {
+        entry_set_lru(e, lru_clock());
+    }
+}
+
+/* ------------------------------------------------------------ the pool */
+
+static unsigned long long score_of(const entry *e, long long p) {
+    switch (p) {
+    case MAXMEMORY_VOLATILE_TTL:
+        return ~0ULL - (unsigned long long)entry_expire(e); /* sooner = higher */
+    case MAXMEMORY_ALLKEYS_LFU:
+    case MAXMEMORY_VOLATILE_LFU:
+        return 255 - evict_lfu_counter(e);
+    default:
+        return entry_idle_ms(e);
+    }
+}
+
+static void pool_clear(void) {
+    for (int i = 0; i < pool_len; i++) mem_free(pool[i].key);
+    pool_len = 0;
+}
+
+/* Insert keeping the pool sorted by ascending score; drops the worst
+ * candidate when full. */
+static void pool_insert(unsigned long long score, int db, unsigned slot, const char *key, size_t klen) {
+    for (int i = 0; i < pool_len; i++)
+        if (pool[i].db == db && pool[i].klen == klen && memcmp(pool[i].key, key, klen) == 0) return;
+    if (pool_len == POOL_SIZE) {
+        if (score <= pool[0].score) return;
+        mem_free(pool[0].key);
+        memmove(&pool[0], &pool[1], (POOL_SIZE - 1) * sizeof pool[0]);
+        pool_len--;
+    }
+    int i = pool_len;
+    while (i > 0 && pool[i - 1].score > score) {
+        pool[i] = pool[i - 1];
+        i--;
+    }
+    pool[i].score = score;
+    pool[i].db = db;
+    pool[i].slot = slot;
+    pool[i].klen = klen;
+    pool[i].key = mem_strndup(key, klen);
+    pool_len++;
+}
+
+/* A random slot of db with keys (or keys with a TTL); -1 if none. */
+static int random_slot(ktable *tables, bool volatile_only) {
+    unsigned start = (unsigned)(db_random() % CLUSTER_SLOTS);
+    for (unsigned n = 0; n < CLUSTER_SLOTS; n++) {
+        unsigned s = (start + n) % CLUSTER_SLOTS;
+        if (volatile_only ? ktable_expires(&tables[s]) : ktable_count(&tables[s])) return (int)s;
+    }
+    return -1;
+}
+
+/* Sample candidates into the pool. Returns false if nothing is evictable. */
+static bool pool_populate(long long p) {
+    bool vol = policy_is_volatile(p);
+    int ndb = db_count();
+    long long samples = cfg_get(maxmemory_samples);
+    if (samples < 1) samples = 1;
+    int found = 0;
+    for (long long i = 0; i < samples * 2; i++) {
+        int db = (int)(db_random() % (uint64_t)ndb);
+        ktable *tables = NULL;
+        for (int k = 0; k < ndb; k++) { /* a database with candidates */
+            int d = (db + k) % ndb;
+            tables = db_tables(d);
+            if (tables && (vol ? db_expires(d) : db_size(d)) > 0) {
+                db = d;
+                break;
+            }
+            tables = NULL;
+        }
+        if (!tables) return found > 0;
+        int slot = random_slot(tables, vol);
+        if (slot < 0) continue;
+        slot_lock((unsigned)slot);
+        ktable *t = &tables[slot];
+        entry *e = NULL;
+        for (int tries = 0; tries < 8; tries++) {
+            e = ktable_random(t, db_random());
+            if (!e || !vol || entry_has_expire(e)) break;
+            e = NULL;
+        }
+        if (e) {
+            size_t klen;
+            const char *key = entry_key(e, &klen);
+            pool_insert(score_of(e, p), db, (unsigned)slot, key, klen);
+            found++;
+        }
+        slot_unlock((unsigned)slot);
+    }
+    return found > 0 || pool_len > 0;
+}
+
+/* Delete the key (db, slot, key) if it still qualifies. */
+static bool evict_key(int db, unsigned slot, const char *key, size_t klen, bool vol) {
+    dbkey k;
+    dbkey_init(&k, db, key, klen);
+    slot_lock(slot);
+    ktable *t = db_table(db, slot, false);
+    long pos = t ? ktable_find(t, key, klen, k.hash) : -1;
+    bool done = false;
+    if (pos >= 0 && (!vol || entry_has_expire(ktable_at(t, pos)))) {
+        entry *e = db_unlink_at(&k, pos);
+        notify_keyspace_event(NOTIFY_EVICTED, "evicted", &k);
+        slot_unlock(slot);
+        entry_free(e); /* outside the lock */
+        stat_inc(STAT_EVICTED_KEYS);
+        return true;
+    }
+    slot_unlock(slot);
+    return done;
+}
+
+/* Evict one key by policy p; false when there is nothing to evict. */
+static bool evict_one(long long p) {
+    bool vol = policy_is_volatile(p);
+    if (p == MAXMEMORY_ALLKEYS_RANDOM || p == MAXMEMORY_VOLATILE_RANDOM) {
+        for (int attempt = 0; attempt < 16; attempt++) {
+            int ndb = db_count(), db = (int)(db_random() % (uint64_t)ndb);
+            ktable *tables = NULL;
+            for (int k = 0; k < ndb; k++) {
+                int d = (db + k) % ndb;
+                tables = db_tables(d);
+                if (tables && (vol ? db_expires(d) : db_size(d)) > 0) {
+                    db = d;
+                    break;
+                }
+                tables = NULL;
+            }
+            if (!tables) return false;
+            int slot = random_slot(tables, vol);
+            if (slot < 0) return false;
+            slot_lock((unsigned)slot);
+            entry *e = ktable_random(&tables[slot], db_random());
+            char *key = NULL;
+            size_t klen = 0;
+            if (e && (!vol || entry_has_expire(e))) key = mem_strndup(entry_key(e, &klen), klen);
+            slot_unlock((unsigned)slot);
+            if (!key) continue;
+            bool ok = evict_key(db, (unsigned)slot, key, klen, vol);
+            mem_free(key);
+            if (ok) return true;
+        }
+        return false;
+    }
+    for (int round = 0; round < 16; round++) {
+        if (!pool_populate(p)) return false;
+        while (pool_len > 0) {
+            pool_entry best = pool[--pool_len];
+            bool ok = evict_key(best.db, best.slot, best.key, best.klen, vol);
+            mem_free(best.key);
+            if (ok) return true;
+        }
+    }
+    return false;
+}
+
+long evict_until_under(long max_keys) {
+    long long limit = cfg_get(maxmemory);
+    if (limit <= 0) return 0;
+    long long p = policy();
+    static _Thread_local long long last_policy = -1;
+    if (p != last_policy) { /* scores of another policy are meaningless */
+        pool_clear();
+        last_policy = p;
+    }
+    long n = 0;
+    while ((long long)mem_used() > limit && (max_keys < 0 || n < max_keys)) {
+        if (p == MAXMEMORY_NOEVICTION || !evict_one(p)) break;
+        n++;
+    }
+    notify_flush();
+    return n;
+}
+
+bool evict_make_room_or_reply(client *c) {
+    long long limit = cfg_get(maxmemory);
+    if (limit <= 0 || (long long)mem_used() <= limit) return true;
+    long long start = ustime();
+    long long tenacity = cfg_get(maxmemory_eviction_tenacity);
+    long long budget_us = tenacity >= 100 ? -1 : 500 + tenacity * tenacity * 50; /* 500us .. ~0.5s */
+    while ((long long)mem_used() > limit) {
+        if (evict_until_under(64) == 0) break;
+        if (budget_us >= 0 && ustime() - start > budget_us) break;
+    }
+    if ((long long)mem_used() <= limit) return true;
+    add_reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
+    return false;
+}
