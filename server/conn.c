@@ -391,7 +391,7 @@ static int gather(client *c, uv_buf_t **bufs) {
 }
 
 static bool over_output_limit(client *c, size_t pending) {
-    int cls = CLIENT_CLASS_NORMAL;
+    int cls = pubsub_obuf_class(c);
     long long hard = cfg_get(obuf_hard[cls]), soft = cfg_get(obuf_soft[cls]);
     if (hard > 0 && (long long)pending > hard) return true;
     if (soft > 0 && (long long)pending > soft) {

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "process.h"
+#include "pubsub.h"
 #include "slowlog.h"
 #include "stats.h"
 #include "types.h"
@@ -167,6 +168,7 @@ int main(int argc, char **argv) {
 
     log_warning("User requested shutdown (%s)...", shutdown_reason);
     workers_stop();
+    pubsub_shutdown();
     uv_walk(&main_loop, close_walk, NULL);
     uv_run(&main_loop, UV_RUN_DEFAULT);
     uv_loop_close(&main_loop);

@@ -8,16 +8,19 @@
  *   channel and pattern, its subscribers as client ids grouped by worker; and
  *   for each subscribed client, its own sets (keyed by client id, so the
  *   client struct needs only its three counters). A publish takes the read
- *   lock, snapshots the receivers and posts ONE inbox message per worker with
- *   the ids; that worker looks each id up (a client gone meanwhile is
- *   skipped), appends the message and flushes. Inboxes are FIFO per
- *   producer, so one publisher's messages arrive in publish order.
- * - Receivers on the publisher's own worker are written at once (so, as in
- *   Redis, a RESP3 client publishing to itself sees the message before the
- *   reply). Under a slot lock (SPUBLISH; PUBLISH inside EXEC) only memory is
- *   touched: those appends happen at once, but socket flushes and inbox posts
- *   are queued per thread and sent by pubsub_flush_pending() after dispatch
- *   has released the locks.
+ *   lock, snapshots the receivers and hands ONE delivery per worker (the
+ *   message and the ids) to that worker's delivery queue; the worker looks
+ *   each id up (a client gone meanwhile is skipped) and appends the message.
+ *   A queue is FIFO, so one publisher's messages arrive in publish order.
+ *   A queue costs one inbox message per batch, not per publish, and the
+ *   appended clients are written once per batch (one write per subscriber
+ *   per batch instead of per message).
+ * - Receivers on the publisher's own worker get the message appended at once
+ *   (so, as in Redis, a RESP3 client publishing to itself sees the message
+ *   before the reply). Under a slot lock (SPUBLISH; PUBLISH inside EXEC)
+ *   only memory is touched: the local appends happen, but queueing for other
+ *   workers and writing wait in a per-thread list that
+ *   pubsub_flush_pending() sends after dispatch has released the locks.
  * - A subscriber's output is bounded by client-output-buffer-limit pubsub,
  *   checked on every delivery (pubsub_check_output_limit).
  */
@@ -229,10 +232,10 @@ typedef struct {
 
 /* The receivers of one message on one worker, in delivery order. */
 typedef struct pub_delivery {
-    struct pub_delivery *next; /* pending queue link */
+    struct pub_delivery *next; /* pending list / worker queue link */
     pub_body *body;
     worker *w;
-    bool appended;       /* local: already written, only the flush is due */
+    bool appended;       /* local, under a slot lock: appended; limits and writes are due */
     int n;
     struct {
         uint64_t id;
@@ -298,16 +301,17 @@ bool pubsub_check_output_limit(client *c) {
 
 /* Clients of this worker that got messages since the last flush round.
  * Writing each message with its own syscall would cost a write per message
- * per subscriber; instead deliveries only append, and one flush message
- * posted to the worker's own inbox (behind the deliveries already queued)
- * writes every dirty client once. Fixed-size thread-local arrays: nothing to
- * free when the thread ends. */
+ * per subscriber; instead deliveries only append, and every dirty client is
+ * written once at the end of a drain batch or, for deliveries made by a
+ * local publish, by one flush message posted to the worker's own inbox.
+ * Fixed-size thread-local arrays: nothing to free when the thread ends. */
 #define DIRTY_MAX 512
 #define DIRTY_HASH 1024 /* power of two, > 2 * DIRTY_MAX */
 static _Thread_local uint64_t dirty_ids[DIRTY_MAX];
 static _Thread_local uint64_t dirty_hash[DIRTY_HASH]; /* 0 = free (ids start at 1) */
 static _Thread_local int ndirty;
 static _Thread_local bool flush_posted;
+static _Thread_local bool in_drain; /* a drain batch runs (and flushes at its end) */
 
 static void flush_dirty(void) {
     int n = ndirty;
@@ -342,14 +346,19 @@ static void mark_dirty(uint64_t id) {
     }
     dirty_hash[h] = id;
     dirty_ids[ndirty++] = id;
-    if (!flush_posted) {
+    if (!flush_posted && !in_drain) { /* a drain flushes after its batch */
         flush_posted = true;
         worker_post(current_worker, flush_dirty_on_worker, NULL);
     }
 }
 
-/* After appending to c: enforce the output limit, schedule the write. */
+#define EAGER_FLUSH_BYTES (64 * 1024)
+
+/* After appending to c: write now if a batch has piled up (so a drain of
+ * many messages does not hold them all in memory and trip the output limit
+ * of a subscriber that reads fine), enforce the limit, schedule the write. */
 static void delivered(client *c) {
+    if (!c->writing && output_pending(c) >= EAGER_FLUSH_BYTES) client_flush(c);
     if (!pubsub_check_output_limit(c)) mark_dirty(c->id);
 }
 
@@ -371,11 +380,88 @@ static void delivery_append(pub_delivery *d, bool finish) {
     }
 }
 
-static void delivery_on_worker(worker *w, void *arg) {
-    pub_delivery *d = arg;
-    (void)w;
-    delivery_append(d, true);
-    delivery_free(d);
+/* Deliveries bound for one worker. Producers append under a short mutex
+ * and post one inbox message when the queue was idle, not one per publish:
+ * under load the inbox sees a message per drain, and a preempted producer
+ * makes others wait on a futex rather than spin in the lock-free ring. One
+ * queue keeps each producer's messages in order.
+ * The worker drains in batches of about DRAIN_BYTES and writes the clients
+ * after each batch; an unfinished drain continues from a uv_idle handle, so
+ * the loop does I/O between batches (a subscriber that reads keeps its
+ * socket moving instead of piling a burst up against its output limit). The
+ * handle exists only while a drain is unfinished. `scheduled` stays set
+ * from the inbox post until a drain finds the queue empty. */
+typedef struct {
+    pthread_mutex_t mu;
+    pub_delivery *head, *tail;
+    bool scheduled;      /* a drain is posted or running */
+} __attribute__((aligned(64))) worker_queue;
+
+static worker_queue wqueues[WORKER_MAX] = {[0 ... WORKER_MAX - 1] = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+
+#define DRAIN_BYTES (256 * 1024)
+
+static _Thread_local uv_idle_t *drain_idle; /* this worker's unfinished drain */
+
+/* Deliver one batch from q; true when q was found empty (and is no longer
+ * scheduled). */
+static bool drain_batch(worker_queue *q) {
+    size_t bytes = 0;
+    bool empty = false;
+    in_drain = true;
+    while (bytes < DRAIN_BYTES) {
+        pthread_mutex_lock(&q->mu);
+        pub_delivery *d = q->head;
+        if (d) {
+            q->head = d->next;
+            if (!q->head) q->tail = NULL;
+        } else {
+            q->scheduled = false;
+        }
+        pthread_mutex_unlock(&q->mu);
+        if (!d) {
+            empty = true;
+            break;
+        }
+        bytes += (d->body->clen + d->body->mlen + 32) * (size_t)d->n;
+        delivery_append(d, true);
+        delivery_free(d);
+    }
+    in_drain = false;
+    flush_dirty();
+    return empty;
+}
+
+static void drain_idle_closed(uv_handle_t *h) { mem_free(h); }
+
+static void drain_continue(uv_idle_t *h) {
+    if (!drain_batch(&wqueues[current_worker->id])) return;
+    uv_idle_stop(h);
+    uv_close((uv_handle_t *)h, drain_idle_closed);
+    drain_idle = NULL;
+}
+
+static void drain_on_worker(worker *w, void *arg) {
+    if (drain_idle) return; /* the running drain will get there */
+    if (drain_batch(arg)) return;
+    drain_idle = mem_alloc(sizeof *drain_idle);
+    uv_idle_init(&w->loop, drain_idle);
+    uv_idle_start(drain_idle, drain_continue);
+}
+
+static void queue_post(pub_delivery *d) {
+    worker_queue *q = &wqueues[d->w->id];
+    d->next = NULL;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = d;
+    else
+        q->head = d;
+    q->tail = d;
+    bool post = !q->scheduled;
+    q->scheduled = true;
+    pthread_mutex_unlock(&q->mu);
+    if (post) worker_post(d->w, drain_on_worker, q);
 }
 
 static void pending_push(pub_delivery *d) {
@@ -399,7 +485,7 @@ void pubsub_flush_pending(void) {
             }
             delivery_free(d);
         } else {
-            worker_post(d->w, delivery_on_worker, d);
+            queue_post(d);
         }
         d = next;
     }
@@ -417,7 +503,7 @@ static void route(pub_delivery *d, bool deferred) {
     } else if (deferred) {
         pending_push(d);
     } else {
-        worker_post(d->w, delivery_on_worker, d);
+        queue_post(d);
     }
 }
 
@@ -459,7 +545,7 @@ static long publish(int kind, const char *ch, size_t clen, const char *msg, size
             total += p->total;
         }
     }
-    if (total > 0) {
+    if (total > 0 && workers) {
         size_t size = sizeof(pub_body) + (size_t)nmatch * sizeof(((pub_body *)0)->pat[0]) + clen + mlen;
         for (int i = 0; i < nmatch; i++) size += match[i]->len;
         pub_body *b = mem_alloc(size);
@@ -488,7 +574,7 @@ static long publish(int kind, const char *ch, size_t clen, const char *msg, size
             pub_delivery *d = mem_alloc(sizeof *d + (size_t)n * sizeof(d->to[0]));
             d->next = NULL;
             d->body = b;
-            d->w = workers ? &workers[w] : current_worker;
+            d->w = &workers[w];
             d->appended = false;
             d->n = 0;
             if (ce && w < ce->nw)
@@ -551,6 +637,19 @@ void pubsub_init(void) {
 }
 
 void pubsub_shutdown(void) {
+    for (int w = 0; w < WORKER_MAX; w++) { /* never drained: workers are gone */
+        worker_queue *q = &wqueues[w];
+        pthread_mutex_lock(&q->mu);
+        pub_delivery *d = q->head;
+        q->head = q->tail = NULL;
+        q->scheduled = false;
+        pthread_mutex_unlock(&q->mu);
+        while (d) {
+            pub_delivery *next = d->next;
+            delivery_free(d);
+            d = next;
+        }
+    }
     pthread_rwlock_wrlock(&reg_lock);
     for (int k = 0; k < KIND_COUNT; k++) {
         sub_table *t = &tables[k];
