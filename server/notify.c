@@ -59,7 +59,10 @@ static void publish_one(const pending_event *p, long long flags) {
 }
 
 void notify_flush(void) {
-    if (!queue_head) return;
+    if (!queue_head) {
+        if (pubsub_flush_pending) pubsub_flush_pending();
+        return;
+    }
     pending_event *p = queue_head;
     queue_head = queue_tail = NULL;
     long long flags = cfg_get(notify_keyspace_events);
@@ -69,4 +72,5 @@ void notify_flush(void) {
         mem_free(p);
         p = next;
     }
+    if (pubsub_flush_pending) pubsub_flush_pending();
 }

@@ -31,7 +31,7 @@ long pubsub_total_patterns(void);
 long pubsub_total_shard_channels(void);
 /* Send the deliveries queued while slot locks were held (SPUBLISH, PUBLISH
  * inside EXEC): dispatch calls it after releasing the command's locks. */
-void pubsub_flush_pending(void);
+void pubsub_flush_pending(void) __attribute__((weak));
 /* client-output-buffer-limit class of c: CLIENT_CLASS_PUBSUB while it has
  * subscriptions (as Redis), else CLIENT_CLASS_NORMAL. */
 int pubsub_obuf_class(const client *c);

@@ -261,7 +261,8 @@ static bool p_lex_lte(const zsl_node *n, const void *r) { return zrange_lex_lte_
 static zsl_node *first_where(const zsl *l, node_pred *gte, node_pred *lte, const void *r, unsigned long *rank) {
     const zsl_node *x = l->header;
     unsigned long traversed = 0;
-    if (!l->tail || !gte(l->tail, r)) return NULL;
+    /* Redis's zslIsIn*Range: the tail reaches min and the head max. */
+    if (!l->tail || !gte(l->tail, r) || !lte(l->header->level[0].forward, r)) return NULL;
     for (int i = l->level - 1; i >= 0; i--) {
         while (x->level[i].forward && !gte(x->level[i].forward, r)) {
             traversed += x->level[i].span;
@@ -278,7 +279,7 @@ static zsl_node *last_where(const zsl *l, node_pred *gte, node_pred *lte, const 
     zsl_node *x = l->header;
     unsigned long traversed = 0;
     zsl_node *first = l->header->level[0].forward;
-    if (!first || !lte(first, r)) return NULL;
+    if (!first || !lte(first, r) || !gte(l->tail, r)) return NULL;
     for (int i = l->level - 1; i >= 0; i--) {
         while (x->level[i].forward && lte(x->level[i].forward, r)) {
             traversed += x->level[i].span;

@@ -315,8 +315,6 @@ long zset_rank(const zset *z, const char *m, size_t len, bool rev) {
 typedef bool lp_pred(const char *m, size_t len, double s, const void *r);
 static bool lpp_score_gte(const char *m, size_t len, double s, const void *r) { return zrange_score_gte_min(s, r); }
 static bool lpp_score_lte(const char *m, size_t len, double s, const void *r) { return zrange_score_lte_max(s, r); }
-static bool lpp_lex_gte(const char *m, size_t len, double s, const void *r) { return zrange_lex_gte_min(m, len, r); }
-static bool lpp_lex_lte(const char *m, size_t len, double s, const void *r) { return zrange_lex_lte_max(m, len, r); }
 
 /* First pair (from the head) satisfying gte, valid only if also lte; last
  * pair (from the tail) satisfying lte, valid only if also gte. */
@@ -357,13 +355,107 @@ bool zset_score_interval(const zset *z, const zrange_score *r, long *lo, long *h
     return true;
 }
 
+/* Redis's zzlIsInLexRange / zslIsInLexRange: a valid range whose max is not
+ * below the head and whose min is not above the tail. */
+static bool lex_maybe_in(const zset *z, const zrange_lex *r) {
+    unsigned long n = zset_len(z);
+    if (!zrange_lex_valid(r) || n == 0) return false;
+    const char *m;
+    size_t len;
+    double s;
+    zset_at(z, (long)n - 1, &m, &len, &s);
+    if (!zrange_lex_gte_min(m, len, r)) return false;
+    zset_at(z, 0, &m, &len, &s);
+    return zrange_lex_lte_max(m, len, r);
+}
+
+bool zset_lex_first(const zset *z, const zrange_lex *r, bool rev, long *rank) {
+    if (z->enc == ENC_SKIPLIST) {
+        unsigned long rk;
+        zsl_node *x = rev ? zsl_last_in_lex(z->sl, r, &rk) : zsl_first_in_lex(z->sl, r, &rk);
+        if (!x) return false;
+        *rank = (long)rk - 1;
+        return true;
+    }
+    if (!lex_maybe_in(z, r)) return false;
+    const listpack *lp = z->lp;
+    long n = (long)lp_pairs(lp);
+    const char *m;
+    size_t len;
+    double s;
+    if (!rev) {
+        size_t off = lp_first(lp);
+        for (long i = 0; i < n; i++) {
+            off = lp_pair(lp, off, &m, &len, &s);
+            if (zrange_lex_gte_min(m, len, r)) {
+                if (!zrange_lex_lte_max(m, len, r)) return false;
+                *rank = i;
+                return true;
+            }
+        }
+        return false;
+    }
+    size_t *offs = mem_alloc((size_t)n * sizeof(size_t));
+    size_t off = lp_first(lp);
+    for (long i = 0; i < n; i++) {
+        offs[i] = off;
+        off = lp_pair(lp, off, &m, &len, &s);
+    }
+    bool found = false;
+    for (long i = n - 1; i >= 0; i--) {
+        lp_pair(lp, offs[i], &m, &len, &s);
+        if (zrange_lex_lte_max(m, len, r)) {
+            found = zrange_lex_gte_min(m, len, r);
+            *rank = i;
+            break;
+        }
+    }
+    mem_free(offs);
+    return found;
+}
+
+typedef struct {
+    const zrange_lex *r;
+    bool rev, stop;
+    long n, max;
+} lex_run_state;
+
+static void lex_run_cb(const char *m, size_t len, double s, void *arg) {
+    lex_run_state *st = arg;
+    if (st->stop || (st->max >= 0 && st->n >= st->max)) {
+        st->stop = true;
+        return;
+    }
+    bool in = st->rev ? zrange_lex_gte_min(m, len, st->r) : zrange_lex_lte_max(m, len, st->r);
+    if (in)
+        st->n++;
+    else
+        st->stop = true;
+}
+
+long zset_lex_run(const zset *z, const zrange_lex *r, long start, bool rev, long max) {
+    long n = (long)zset_len(z);
+    if (start < 0 || start >= n || max == 0) return 0;
+    lex_run_state st = {r, rev, false, 0, max};
+    if (z->enc == ENC_SKIPLIST) {
+        /* Walk node by node so a LIMIT stops the walk early. */
+        for (zsl_node *x = zsl_at_rank(z->sl, (unsigned long)start + 1); x && !st.stop;
+             x = rev ? x->backward : zsl_next(x))
+            lex_run_cb(x->ele, x->len, x->score, &st);
+        return st.n;
+    }
+    if (rev)
+        zset_visit(z, 0, start, true, lex_run_cb, &st);
+    else
+        zset_visit(z, start, n - 1, false, lex_run_cb, &st);
+    return st.n;
+}
+
 bool zset_lex_interval(const zset *z, const zrange_lex *r, long *lo, long *hi) {
-    if (!zrange_lex_valid(r)) return false;
-    if (z->enc == ENC_LISTPACK) return lp_interval(z->lp, lpp_lex_gte, lpp_lex_lte, r, lo, hi);
-    unsigned long a, b;
-    if (!zsl_first_in_lex(z->sl, r, &a) || !zsl_last_in_lex(z->sl, r, &b) || b < a) return false;
-    *lo = (long)a - 1;
-    *hi = (long)b - 1;
+    long first;
+    if (!zset_lex_first(z, r, false, &first)) return false;
+    *lo = first;
+    *hi = first + zset_lex_run(z, r, first, false, -1) - 1;
     return true;
 }
 

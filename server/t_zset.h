@@ -85,6 +85,15 @@ long zset_rank(const zset *z, const char *m, size_t len, bool rev);
 /* Forward rank interval of the members inside a range; false when empty. */
 bool zset_score_interval(const zset *z, const zrange_score *r, long *lo, long *hi);
 bool zset_lex_interval(const zset *z, const zrange_lex *r, long *lo, long *hi);
+/* Redis's lex-range walk, which the lex commands follow (members are in
+ * lexical order only when their scores are equal; with mixed scores these
+ * reproduce Redis's answers on a listpack): the first member in range
+ * scanning from the head, or from the tail when rev (false: none); then
+ * how many consecutive members from forward rank `start`, walking forward
+ * (rev: backward), stay under max (rev: above min), at most `max`
+ * (negative: no limit). */
+bool zset_lex_first(const zset *z, const zrange_lex *r, bool rev, long *rank);
+long zset_lex_run(const zset *z, const zrange_lex *r, long start, bool rev, long max);
 
 /* Visit forward ranks lo..hi (inclusive, valid), descending when rev. */
 typedef void zset_visit_fn(const char *m, size_t len, double score, void *arg);

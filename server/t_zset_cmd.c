@@ -280,8 +280,20 @@ static void zlexcount_command(client *c) {
     bool err;
     entry *e = zset_lookup(c, 1, &k, LOOKUP_READ, NULL, &err);
     if (err) return;
-    long lo, hi;
-    add_reply_integer(c, e && zset_lex_interval(entry_ptr(e), &r, &lo, &hi) ? hi - lo + 1 : 0);
+    long long count = 0;
+    zset *z = zset_of(e);
+    if (z && z->enc == ENC_SKIPLIST) {
+        /* Redis's rank arithmetic between the first and last in range. */
+        unsigned long first, last, len = zsl_length(z->sl);
+        if (zsl_first_in_lex(z->sl, &r, &first)) {
+            count = (long long)(len - (first - 1));
+            if (zsl_last_in_lex(z->sl, &r, &last)) count -= (long long)(len - last);
+        }
+    } else if (z) {
+        long lo, hi;
+        if (zset_lex_interval(z, &r, &lo, &hi)) count = hi - lo + 1;
+    }
+    add_reply_integer(c, count);
 }
 
 static void zrank_generic(client *c, bool rev) {
@@ -440,12 +452,23 @@ static void zrange_generic(client *c, int argc_start, bool store, enum zr_type t
                 lo = rev ? llen - 1 - end : start;
                 hi = rev ? llen - 1 - start : end;
             }
-        } else {
-            bool any = type == ZR_SCORE ? zset_score_interval(z, &sr, &lo, &hi) : zset_lex_interval(z, &lr, &lo, &hi);
-            if (any)
+        } else if (type == ZR_SCORE) {
+            if (zset_score_interval(z, &sr, &lo, &hi))
                 apply_limit(&lo, &hi, rev, opt_offset, opt_limit);
             else
                 lo = 1, hi = 0;
+        } else {
+            /* Lex: Redis's walk (first in range, skip offset, then while in
+             * range), which differs from an interval when scores differ. */
+            long first;
+            if (opt_offset >= 0 && zset_lex_first(z, &lr, rev, &first)) {
+                long s = rev ? first - opt_offset : first + opt_offset;
+                long n = zset_lex_run(z, &lr, s, rev, opt_limit < 0 ? -1 : opt_limit);
+                if (n > 0) {
+                    lo = rev ? s - n + 1 : s;
+                    hi = rev ? s : s + n - 1;
+                }
+            }
         }
         zrange_emit(&em, z, lo, hi, rev);
     } else if (!store) {
