@@ -512,24 +512,29 @@ static void dbsize_command(client *c) { add_reply_integer(c, (long long)db_size(
  * FLUSHDB, FLUSHALL
  * ---------------------------------------------------------------------- */
 
-/* [ASYNC|SYNC]: both flush now (db_flush frees outside the slot locks). */
-static bool flush_args_ok_or_reply(client *c) {
+/* [ASYNC|SYNC]: ASYNC (or lazyfree-lazy-user-flush yes without SYNC) hands
+ * the emptied tables to the lazy-free thread; SYNC frees them here, each
+ * outside its slot lock. Sets *async; false after replying a syntax error. */
+static bool flush_args_ok_or_reply(client *c, bool *async) {
     if (c->argc > 2 || (c->argc == 2 && !arg_eq(&c->argv[1], "sync") && !arg_eq(&c->argv[1], "async"))) {
         add_reply_error(c, ERR_SYNTAX);
         return false;
     }
+    *async = c->argc == 2 ? arg_eq(&c->argv[1], "async") : cfg_get(lazyfree_lazy_user_flush) != 0;
     return true;
 }
 
 static void flushdb_command(client *c) {
-    if (!flush_args_ok_or_reply(c)) return;
-    db_flush(c->db);
+    bool async;
+    if (!flush_args_ok_or_reply(c, &async)) return;
+    db_flush(c->db, async);
     add_reply_ok(c);
 }
 
 static void flushall_command(client *c) {
-    if (!flush_args_ok_or_reply(c)) return;
-    db_flush(-1);
+    bool async;
+    if (!flush_args_ok_or_reply(c, &async)) return;
+    db_flush(-1, async);
     add_reply_ok(c);
 }
 

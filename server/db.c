@@ -11,6 +11,7 @@
 #include "blocking.h"
 #include "crc16.h"
 #include "evict.h"
+#include "lazyfree.h"
 #include "mem.h"
 #include "notify.h"
 #include "slotlock.h"
@@ -159,7 +160,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     if (delta) ktable_add_expires(t, delta);
     if (entry_lru(e) == 0) entry_set_lru(e, evict_initial_field());
     ktable_replace_at(t, pos, e);
-    if (old != e) entry_free(old);
+    if (old != e) lazyfree_entry(old);
     db_key_modified(k);
     signal_if_blocking_type(k, e);
 }
@@ -201,7 +202,7 @@ entry *db_unlink_at(const dbkey *k, long pos) {
     return e;
 }
 
-void db_delete_at(const dbkey *k, long pos) { entry_free(db_unlink_at(k, pos)); }
+void db_delete_at(const dbkey *k, long pos) { lazyfree_entry(db_unlink_at(k, pos)); }
 
 bool db_delete(const dbkey *k) {
     long pos;
@@ -236,7 +237,7 @@ static uint64_t sum_db(int db, bool expires) {
 uint64_t db_size(int db) { return sum_db(db, false); }
 uint64_t db_expires(int db) { return sum_db(db, true); }
 
-uint64_t db_flush(int db) {
+uint64_t db_flush(int db, bool async) {
     uint64_t removed = 0;
     watch_touch_db(db);
     for (int d = (db < 0 ? 0 : db); d < (db < 0 ? ndatabases : db + 1); d++) {
@@ -249,7 +250,10 @@ uint64_t db_flush(int db) {
             ktable_move(&old, &t[s]);
             slot_unlock(s);
             removed += ktable_count(&old);
-            ktable_clear(&old); /* freed outside the slot lock */
+            if (async)
+                lazyfree_table(&old);
+            else
+                ktable_clear(&old); /* freed outside the slot lock */
         }
     }
     return removed;

@@ -94,8 +94,9 @@ void db_set_expire_at(const dbkey *k, long pos, long long when);
  * while writers run, exact when quiet). */
 uint64_t db_size(int db);
 uint64_t db_expires(int db);
-/* Remove all keys of db (-1 = all databases); returns keys removed. */
-uint64_t db_flush(int db);
+/* Remove all keys of db (-1 = all databases); returns keys removed. With
+ * async the emptied tables are freed by the lazy-free thread. */
+uint64_t db_flush(int db, bool async);
 
 /* Walk every live entry of one slot of db under its lock. */
 typedef void db_visit_fn(entry *e, void *arg);

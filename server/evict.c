@@ -16,6 +16,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "lazyfree.h"
 #include "mem.h"
 #include "notify.h"
 #include "slotlock.h"
@@ -200,7 +201,7 @@ static bool evict_key(int db, unsigned slot, const char *key, size_t klen, bool 
         entry *e = db_unlink_at(&k, pos);
         notify_keyspace_event(NOTIFY_EVICTED, "evicted", &k);
         slot_unlock(slot);
-        entry_free(e); /* outside the lock */
+        lazyfree_entry(e); /* outside the lock; big values on the lazy-free thread */
         stat_inc(STAT_EVICTED_KEYS);
         return true;
     }

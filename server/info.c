@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "lazyfree.h"
 #include "mem.h"
 #include "process.h"
 #include "pubsub.h"
@@ -282,13 +283,14 @@ static void section_memory(info_buf *b) {
               "mem_aof_buffer:0\r\n"
               "mem_allocator:libc\r\n"
               "active_defrag_running:0\r\n"
-              "lazyfree_pending_objects:0\r\n"
-              "lazyfreed_objects:0\r\n",
+              "lazyfree_pending_objects:%llu\r\n"
+              "lazyfreed_objects:%llu\r\n",
               maxmem, maxmem_h, config_policy_name((int)cfg_get(maxmemory_policy)),
               ratio(m.alloc_active, m.alloc_allocated), diff(m.alloc_active, m.alloc_allocated),
               ratio(m.alloc_resident, m.alloc_active), diff(m.alloc_resident, m.alloc_active),
               ratio(m.rss, m.alloc_resident), diff(m.rss, m.alloc_resident), ratio(m.rss, m.used),
-              diff(m.rss, m.used), m.clients_normal);
+              diff(m.rss, m.used), m.clients_normal, (unsigned long long)lazyfree_pending(),
+              (unsigned long long)lazyfree_done());
 }
 
 static void section_persistence(info_buf *b) {

@@ -12,6 +12,7 @@
 #include "info.h"
 #include "ktable.h"
 #include "latency.h"
+#include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
 #include "process.h"
@@ -156,6 +157,7 @@ int main(int argc, char **argv) {
     int nthreads = (int)cfg_get(threads);
     if (nthreads < 1) nthreads = 1;
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
+    lazyfree_start();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
         return 1;
@@ -168,6 +170,7 @@ int main(int argc, char **argv) {
 
     log_warning("User requested shutdown (%s)...", shutdown_reason);
     workers_stop();
+    lazyfree_stop();
     pubsub_shutdown();
     uv_walk(&main_loop, close_walk, NULL);
     uv_run(&main_loop, UV_RUN_DEFAULT);
