@@ -8,6 +8,8 @@
  * relative TTL and the already-expired check agree within one command. A
  * time at or before now deletes the key at once and still replies 1, as
  * Redis does; a key without TTL counts as an infinite TTL for GT and LT.
+ * Keyspace events as Redis 7.0: "expire", "del" (time already passed) and
+ * "persist"; WATCH invalidation comes from the db_* calls.
  */
 #include "client.h"
 #include "command_modules.h"
@@ -15,6 +17,7 @@
 #include "db.h"
 #include "entry.h"
 #include "mem.h"
+#include "notify.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -93,10 +96,13 @@ static void expire_generic(client *c, long long basetime, bool seconds, const ch
         add_reply_integer(c, 0);
         return;
     }
-    if (when <= db_now_ms())
+    if (when <= db_now_ms()) {
         db_delete_at(&k, pos);
-    else
+        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+    } else {
         db_set_expire_at(&k, pos, when);
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    }
     add_reply_integer(c, 1);
     return;
 
@@ -147,6 +153,7 @@ static void persist_command(client *c) {
         return;
     }
     db_set_expire_at(&k, pos, -1);
+    notify_keyspace_event(NOTIFY_GENERIC, "persist", &k);
     add_reply_integer(c, 1);
 }
 

@@ -13,6 +13,10 @@
  *   hash position inside the slot's ktable (ktable.h). Hash ranges do not
  *   move when a table resizes, so a full iteration returns every key present
  *   for its whole duration exactly once. 0 starts and ends an iteration.
+ * - Keyspace events follow Redis 7.0: "del" per deleted key, rename_from /
+ *   rename_to, copy_to, move_from / move_to. RENAME and COPY REPLACE delete
+ *   an existing destination and add the key anew (db_add raises "new"), as
+ *   Redis does; FLUSHDB/FLUSHALL raise nothing per key.
  */
 #include "client.h"
 #include "command_modules.h"
@@ -25,6 +29,7 @@
 #include "glob.h"
 #include "ktable.h"
 #include "mem.h"
+#include "notify.h"
 #include "numparse.h"
 #include "slotlock.h"
 
@@ -175,7 +180,10 @@ static void del_command(client *c) {
     for (int j = 1; j < c->argc; j++) {
         dbkey k;
         key_of_arg(&k, c->db, &c->argv[j]);
-        if (db_delete(&k)) deleted++;
+        if (db_delete(&k)) {
+            deleted++;
+            notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        }
     }
     add_reply_integer(c, deleted);
 }
@@ -222,17 +230,23 @@ static void rename_generic(client *c, bool nx) {
             add_reply_ok(c);
         return;
     }
-    if (db_lookup(&dst, LOOKUP_WRITE, NULL) && nx) {
-        add_reply_integer(c, 0);
-        return;
+    long dpos;
+    if (db_lookup(&dst, LOOKUP_WRITE, &dpos)) {
+        if (nx) {
+            add_reply_integer(c, 0);
+            return;
+        }
+        db_delete_at(&dst, dpos); /* as Redis: the key is then added anew */
     }
-    /* The destination lookup may have removed an expired entry of the same
-     * table and shifted the source: find it again. */
+    /* The destination lookup may have removed an entry of the same table
+     * and shifted the source: find it again. */
     entry *e = db_lookup(&src, LOOKUP_WRITE, &spos);
     entry *moved = entry_with_key(e, dst.key, dst.len); /* keeps the expire */
     db_unlink_at(&src, spos);
     mem_free(e); /* the value, if any, now belongs to `moved` */
-    db_set(&dst, moved);
+    db_add(&dst, moved);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", &src);
+    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", &dst);
     if (nx)
         add_reply_integer(c, 1);
     else
@@ -277,16 +291,20 @@ static void copy_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (db_lookup(&dst, LOOKUP_WRITE, NULL) && !replace) {
-        add_reply_integer(c, 0);
-        return;
+    long dpos;
+    if (db_lookup(&dst, LOOKUP_WRITE, &dpos)) {
+        if (!replace) {
+            add_reply_integer(c, 0);
+            return;
+        }
+        db_delete_at(&dst, dpos); /* as Redis: the copy is then added anew */
     }
     /* Look the source up again: the destination lookup may have removed an
-     * expired entry from the same table. */
+     * entry from the same table. */
     entry *e = db_lookup(&src, LOOKUP_WRITE | LOOKUP_NOSTATS, NULL);
     entry *copy = entry_dup(e, dst.key, dst.len); /* keeps the expire */
-    entry_set_lru(copy, lru_clock());
-    db_set(&dst, copy);
+    db_add(&dst, copy);
+    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", &dst);
     add_reply_integer(c, 1);
 }
 
@@ -316,6 +334,8 @@ static void move_command(client *c) {
     /* Different tables of the same slot: the entry moves as is. */
     entry *e = db_unlink_at(&src, spos);
     db_add(&dst, e);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_from", &src);
+    notify_keyspace_event(NOTIFY_GENERIC, "move_to", &dst);
     add_reply_integer(c, 1);
 }
 

@@ -134,7 +134,10 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
         e = NULL;
         p = -1;
     }
-    if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
+    if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) {
+        stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
+        if (!e) notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", k);
+    }
     if (e && !(flags & LOOKUP_NOTOUCH)) evict_touch(e);
     if (pos) *pos = p;
     return e;
@@ -151,6 +154,7 @@ void db_add(const dbkey *k, entry *e) {
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
     db_key_modified(k);
     signal_if_blocking_type(k, e);
+    notify_keyspace_event(NOTIFY_NEW, "new", k);
 }
 
 void db_replace(const dbkey *k, long pos, entry *e) {

@@ -11,6 +11,10 @@
  *   from arguments go through entry_new_string (int/embstr/raw), APPEND and
  *   SETRANGE results on existing keys are raw, INCR results are int and
  *   INCRBYFLOAT results are embstr/raw strings (never int).
+ * - Every write ends with Redis 7.0's keyspace events ("set", "expire",
+ *   "append", "setrange", "incrby", "incrbyfloat", "del", "persist"); the
+ *   db_* calls invalidate WATCHes, so only the in-place INCR calls
+ *   db_key_modified itself.
  */
 #include "client.h"
 #include "command_modules.h"
@@ -19,6 +23,7 @@
 #include "db.h"
 #include "entry.h"
 #include "mem.h"
+#include "notify.h"
 #include "numparse.h"
 
 #include <limits.h>
@@ -208,6 +213,10 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
 
     if (!o->expire && (o->flags & STR_KEEPTTL) && old) when = entry_expire(old);
     db_store_string(&k, pos, val->ptr, val->len, when, false);
+    notify_keyspace_event(NOTIFY_STRING, "set", &k);
+    /* Redis 7.0 stores an already passed EXAT/PXAT too (the key expires on
+     * its next access) and still raises "expire". */
+    if (o->expire) notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
 
     if (o->flags & STR_GET) return;
     if (mode == STR_REPLY_ONE_ZERO)
@@ -260,6 +269,7 @@ static void getset_command(client *c) {
     else
         add_reply_null(c);
     str_store(&k, pos, entry_new_string(k.key, k.len, c->argv[2].ptr, c->argv[2].len, -1, false));
+    notify_keyspace_event(NOTIFY_STRING, "set", &k);
 }
 
 static void getdel_command(client *c) {
@@ -273,6 +283,7 @@ static void getdel_command(client *c) {
     if (str_wrong_type(c, e)) return;
     str_reply_value(c, e);
     db_delete_at(&k, pos);
+    notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
 }
 
 static void getex_command(client *c) {
@@ -292,12 +303,16 @@ static void getex_command(client *c) {
     if (o.expire && !str_expire_ms(c, o.expire, which, "getex", &when)) return;
 
     str_reply_value(c, e);
-    if ((which & (STR_EXAT | STR_PXAT)) && when <= db_now_ms())
+    if ((which & (STR_EXAT | STR_PXAT)) && when <= db_now_ms()) {
         db_delete_at(&k, pos); /* an absolute time already passed: delete now */
-    else if (o.expire)
+        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+    } else if (o.expire) {
         db_set_expire_at(&k, pos, when);
-    else if (o.flags & STR_PERSIST)
-        db_set_expire_at(&k, pos, -1);
+        notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    } else if ((o.flags & STR_PERSIST) && entry_has_expire(e)) {
+        db_set_expire_at(&k, pos, -1); /* no TTL: nothing changes, no event */
+        notify_keyspace_event(NOTIFY_GENERIC, "persist", &k);
+    }
 }
 
 static void mget_command(client *c) {
@@ -371,6 +386,7 @@ static void mset_generic(client *c, bool nx, const char *cmd) {
         dbkey k;
         dbkey_init(&k, c->db, c->argv[i].ptr, c->argv[i].len);
         db_set(&k, entry_new_string(k.key, k.len, c->argv[i + 1].ptr, c->argv[i + 1].len, -1, false));
+        notify_keyspace_event(NOTIFY_STRING, "set", &k);
     }
     if (nx)
         add_reply_integer(c, 1);
@@ -405,6 +421,7 @@ static void append_command(client *c) {
     const arg_t *add = &c->argv[2];
     if (!old) {
         db_add(&k, entry_new_string(k.key, k.len, add->ptr, add->len, -1, false));
+        notify_keyspace_event(NOTIFY_STRING, "append", &k);
         add_reply_integer(c, (long long)add->len);
         return;
     }
@@ -415,6 +432,7 @@ static void append_command(client *c) {
     if (!str_length_ok(c, (long long)olen, (long long)add->len)) return;
     entry *e = str_build_raw(&k, ov, olen, olen, add->ptr, add->len, entry_expire(old));
     db_replace(&k, pos, e);
+    notify_keyspace_event(NOTIFY_STRING, "append", &k);
     add_reply_integer(c, (long long)(olen + add->len));
 }
 
@@ -437,6 +455,7 @@ static void setrange_command(client *c) {
         }
         if (!str_length_ok(c, offset, (long long)val->len)) return;
         db_add(&k, str_build_raw(&k, "", 0, (size_t)offset, val->ptr, val->len, -1));
+        notify_keyspace_event(NOTIFY_STRING, "setrange", &k);
         add_reply_integer(c, offset + (long long)val->len);
         return;
     }
@@ -452,6 +471,7 @@ static void setrange_command(client *c) {
     entry *e = str_build_raw(&k, ov, olen, (size_t)offset, val->ptr, val->len, entry_expire(old));
     size_t total = (size_t)offset + val->len > olen ? (size_t)offset + val->len : olen;
     db_replace(&k, pos, e);
+    notify_keyspace_event(NOTIFY_STRING, "setrange", &k);
     add_reply_integer(c, (long long)total);
 }
 
@@ -482,10 +502,13 @@ static void str_incr_by(client *c, long long incr) {
         return;
     }
     value += incr;
-    if (old && entry_is_int(old))
+    if (old && entry_is_int(old)) {
         str_int_store_inplace(old, value);
-    else
+        db_key_modified(&k);
+    } else {
         str_store(&k, pos, entry_new_int(k.key, k.len, value, old ? entry_expire(old) : -1));
+    }
+    notify_keyspace_event(NOTIFY_STRING, "incrby", &k);
     add_reply_integer(c, value);
 }
 
@@ -536,6 +559,7 @@ static void incrbyfloat_command(client *c) {
     char buf[STR_LD_BUF];
     size_t len = format_ld_human(buf, sizeof buf, value);
     str_store(&k, pos, str_new_plain(&c->argv[1], buf, len, old ? entry_expire(old) : -1));
+    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", &k);
     add_reply_bulk(c, buf, len);
 }
 
