@@ -27,19 +27,10 @@
 
 /* ------------------------------------------------------------ limits */
 
-static unsigned long long cfg_ull(const char *name, unsigned long long dflt) {
-    char buf[64];
-    if (!cfg_get_string(name, buf, sizeof buf)) return dflt;
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno || end == buf || v < 0) return dflt;
-    return (unsigned long long)v;
-}
-
 void zset_limits_from_config(zset_limits *lim) {
-    lim->max_entries = cfg_ull("zset-max-listpack-entries", 128);
-    lim->max_value = cfg_ull("zset-max-listpack-value", 64);
+    long long e = cfg_get(zset_max_listpack_entries), v = cfg_get(zset_max_listpack_value);
+    lim->max_entries = e > 0 ? (unsigned long long)e : 0;
+    lim->max_value = v > 0 ? (unsigned long long)v : 0;
 }
 
 /* ------------------------------------------------------------ listpack helpers */

@@ -75,7 +75,7 @@ enum {
 /* Add or update a member. Returns false (with ZADD_OUT_NAN) when the score
  * is or would become NaN; *newscore gets the member's score after the call
  * when it was added or updated (the INCR result). lim NULL = no
- * conversion. */
+ * conversion. m must not point into z itself (a listpack may move). */
 bool zset_add(zset *z, double score, const char *m, size_t len, int in, int *out, double *newscore,
               const zset_limits *lim);
 bool zset_del(zset *z, const char *m, size_t len);

@@ -147,14 +147,16 @@ static void zadd_generic(client *c, int flags) {
         db_add(&k, e);
     }
     zset *z = entry_ptr(e);
-    zset_limits lim;
-    zset_limits_from_config(&lim);
+    /* Skiplist sets never convert back: only a listpack needs the limits
+     * (reading them takes the config lock). */
+    zset_limits lim = {0};
+    if (z->enc == ENC_LISTPACK) zset_limits_from_config(&lim);
     for (int j = 0; j < elements; j++) {
         const arg_t *m = &c->argv[scoreidx + 2 * j + 1];
         int out;
         double newscore = 0;
         score = scores[j];
-        if (!zset_add(z, score, m->ptr, m->len, flags, &out, &newscore, &lim)) {
+        if (!zset_add(z, score, m->ptr, m->len, flags, &out, &newscore, z->enc == ENC_LISTPACK ? &lim : NULL)) {
             add_reply_error(c, "ERR resulting score is not a number (NaN)");
             zset_sync_encoding(e);
             goto epilogue;
@@ -343,9 +345,12 @@ static void emit_store(const char *m, size_t len, double score, void *arg) {
 
 /* Emit forward ranks lo..hi (lo > hi: nothing) to the client or the
  * destination. */
-static void zrange_emit(zr_emit *em, const zset *z, long lo, long hi, bool rev) {
+static void zrange_emit(zr_emit *em, const zset *z, long lo, long hi, bool rev, bool by_rank) {
     long n = lo <= hi ? hi - lo + 1 : 0;
     if (em->dst) {
+        /* Redis sizes the destination from a rank range's length up front
+         * (which decides whether a -0 score survives as -0). */
+        if (by_rank && (unsigned long long)n > em->lim.max_entries) zset_convert(em->dst, ENC_SKIPLIST);
         if (n) zset_visit(z, lo, hi, rev, emit_store, em);
         return;
     }
@@ -470,7 +475,7 @@ static void zrange_generic(client *c, int argc_start, bool store, enum zr_type t
                 }
             }
         }
-        zrange_emit(&em, z, lo, hi, rev);
+        zrange_emit(&em, z, lo, hi, rev, type == ZR_RANK);
     } else if (!store) {
         add_reply_array(c, 0);
     }

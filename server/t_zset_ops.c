@@ -148,11 +148,19 @@ static void bzpop_generic(client *c, int first, int nkeys, bool max, int timeout
                           bool nil_when_empty) {
     long long deadline;
     if (!blocking_parse_timeout_or_reply(c, &c->argv[timeout_idx], &deadline)) return;
+    /* A re-run after a wake-up serves from a sorted set and, like Redis
+     * serving the key that became ready, passes over keys that meanwhile
+     * hold another type. */
+    bool rerun = blocking_client_is_blocked(c);
     for (int i = 0; i < nkeys; i++) {
         dbkey k;
-        bool err;
-        entry *e = zset_lookup(c, first + i, &k, LOOKUP_WRITE, NULL, &err);
-        if (err) return;
+        dbkey_init(&k, c->db, c->argv[first + i].ptr, c->argv[first + i].len);
+        entry *e = db_lookup(&k, LOOKUP_WRITE, NULL);
+        if (e && entry_type(e) != OBJ_ZSET) {
+            if (rerun) continue;
+            add_reply_error(c, ERR_WRONGTYPE);
+            return;
+        }
         if (!e || zset_len(entry_ptr(e)) == 0) continue;
         zpop_generic(c, first + i, 1, max, true, count, nested, nil_when_empty);
         return;
@@ -462,6 +470,11 @@ static void rand_elem(const zset *z, unsigned long size, const char **m, size_t 
     zset_at(z, (long)(db_random() % size), m, len, s);
 }
 
+static int cmp_long(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* count distinct random ranks out of size (count < size), into out[];
  * sorted ascending when `sorted`. */
 static void rand_unique_ranks(unsigned long size, unsigned long count, long *out, bool sorted) {
@@ -494,15 +507,7 @@ static void rand_unique_ranks(unsigned long size, unsigned long count, long *out
         }
         mem_free(seen);
     }
-    if (sorted) {
-        /* Counting pass would need O(size); a simple sort of the picks. */
-        for (unsigned long i = 1; i < count; i++) {
-            long v = out[i];
-            unsigned long j = i;
-            for (; j > 0 && out[j - 1] > v; j--) out[j] = out[j - 1];
-            out[j] = v;
-        }
-    }
+    if (sorted) qsort(out, count, sizeof(long), cmp_long);
 }
 
 static void zrandmember_with_count(client *c) {
@@ -686,11 +691,10 @@ void zscan_command(client *c) {
         while (zset_iter_next(&it, &m, &len, &s)) scan_push(&l, m, len, s);
         cursor = 0;
     } else {
-        /* Redis counts members and scores against COUNT. */
         long long maxiter = count * 10;
         do {
             cursor = dict_scan(z->d, cursor, scan_cb, &l);
-        } while (cursor && maxiter-- && (long long)(l.n * 2) < count);
+        } while (cursor && maxiter-- && (long long)l.n < count);
     }
     size_t keep = 0;
     for (size_t i = 0; i < l.n; i++) {
