@@ -84,8 +84,9 @@ typedef struct client {
     struct client *wprev, *wnext; /* the owning worker's list (owner only) */
     struct client *idnext;      /* the owning worker's id map chain */
 
-    /* Pub/sub (pubsub.c; owner thread only). */
-    int sub_channels, sub_patterns, sub_shard;
+    /* Pub/sub (pubsub.c; written by the owner thread, atomics so that
+     * CLIENT LIST on other workers may read them). */
+    _Atomic int sub_channels, sub_patterns, sub_shard;
     /* Transactions and WATCH (multi.c / watch.c). */
     struct multi_state *mstate; /* non-NULL between MULTI and EXEC/DISCARD */
     struct watched_key *watched;

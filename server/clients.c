@@ -111,14 +111,18 @@ void clients_format_line(client *c, char **buf, size_t *len, size_t *cap) {
     const command *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
     size_t qbuf = atomic_load_explicit(&c->shared_qbuf, memory_order_relaxed);
     size_t omem = atomic_load_explicit(&c->shared_omem, memory_order_relaxed);
+    int sub = atomic_load_explicit(&c->sub_channels, memory_order_relaxed);
+    int psub = atomic_load_explicit(&c->sub_patterns, memory_order_relaxed);
+    int ssub = atomic_load_explicit(&c->sub_shard, memory_order_relaxed);
     char line[1024];
     int n = snprintf(line, sizeof line,
-                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d sub=0 psub=0 "
-                     "ssub=0 multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 "
+                     "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d psub=%d "
+                     "ssub=%d multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 "
                      "omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-                     (now - ctime) / 1000, (now - last) / 1000,
-                     atomic_load_explicit(&c->shared_db, memory_order_relaxed), qbuf, qbuf ? (int)qbuf : 0,
+                     (now - ctime) / 1000, (now - last) / 1000, (sub + psub + ssub) ? "P" : "N",
+                     atomic_load_explicit(&c->shared_db, memory_order_relaxed), sub, psub, ssub, qbuf,
+                     qbuf ? (int)qbuf : 0,
                      omem, sizeof(client) + qbuf + omem, cmd ? cmd->fullname : "NULL",
                      atomic_load_explicit(&c->shared_resp, memory_order_relaxed));
     if (n < 0) n = 0;

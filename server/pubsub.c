@@ -205,7 +205,7 @@ static bool reg_unsubscribe(client *c, int kind, const char *name, size_t len) {
     return true;
 }
 
-static int *kind_counter(client *c, int kind) {
+static _Atomic int *kind_counter(client *c, int kind) {
     return kind == KIND_CHANNEL ? &c->sub_channels : kind == KIND_PATTERN ? &c->sub_patterns : &c->sub_shard;
 }
 
@@ -693,7 +693,7 @@ static void reply_confirm(client *c, const char *word, const char *name, size_t 
 }
 
 static void subscribe_generic(client *c, int kind) {
-    int *counter = kind_counter(c, kind);
+    _Atomic int *counter = kind_counter(c, kind);
     pthread_rwlock_wrlock(&reg_lock);
     for (int j = 1; j < c->argc; j++) {
         if (reg_subscribe(c, kind, c->argv[j].ptr, c->argv[j].len)) (*counter)++;
@@ -712,7 +712,7 @@ static int cmp_seq(const void *a, const void *b) {
 }
 
 static void unsubscribe_generic(client *c, int kind) {
-    int *counter = kind_counter(c, kind);
+    _Atomic int *counter = kind_counter(c, kind);
     pthread_rwlock_wrlock(&reg_lock);
     if (c->argc > 1) {
         for (int j = 1; j < c->argc; j++) {
