@@ -232,7 +232,10 @@ static bool evict_one(long long p) {
             entry *e = ktable_random(&tables[slot], db_random());
             char *key = NULL;
             size_t klen = 0;
-            if (e && (!vol || entry_has_expire(e))) key = mem_strndup(entry_key(e, &klen), klen);
+            if (e && (!vol || entry_has_expire(e))) {
+                const char *k = entry_key(e, &klen);
+                key = mem_strndup(k, klen);
+            }
             slot_unlock((unsigned)slot);
             if (!key) continue;
             bool ok = evict_key(db, (unsigned)slot, key, klen, vol);
