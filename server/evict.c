@@ -138,6 +138,22 @@ static void pool_insert(unsigned long long score, int db, unsigned slot, const c
     pool_len++;
 }
 
+/* A random entry of t; for volatile policies a random entry that has an
+ * expire: from a random bucket, the first one with an expire (so a lone
+ * volatile key in a crowded table is always found). Caller holds the lock. */
+static entry *random_candidate(ktable *t, bool vol) {
+    if (!vol) return ktable_random(t, db_random());
+    if (ktable_expires(t) == 0 || t->size == 0) return NULL;
+    uint32_t start = (uint32_t)(db_random() % t->size);
+    for (uint32_t n = 0; n < t->size; n++) {
+        uint32_t i = (start + n) % t->size;
+        if (!t->buckets[i]) continue;
+        entry *e = ktable_at(t, i);
+        if (entry_has_expire(e)) return e;
+    }
+    return NULL;
+}
+
 /* A random slot of db with keys (or keys with a TTL); -1 if none. */
 static int random_slot(ktable *tables, bool volatile_only) {
     unsigned start = (unsigned)(db_random() % CLUSTER_SLOTS);
@@ -171,13 +187,7 @@ static bool pool_populate(long long p) {
         int slot = random_slot(tables, vol);
         if (slot < 0) continue;
         slot_lock((unsigned)slot);
-        ktable *t = &tables[slot];
-        entry *e = NULL;
-        for (int tries = 0; tries < 8; tries++) {
-            e = ktable_random(t, db_random());
-            if (!e || !vol || entry_has_expire(e)) break;
-            e = NULL;
-        }
+        entry *e = random_candidate(&tables[slot], vol);
         if (e) {
             size_t klen;
             const char *key = entry_key(e, &klen);
@@ -229,10 +239,10 @@ static bool evict_one(long long p) {
             int slot = random_slot(tables, vol);
             if (slot < 0) return false;
             slot_lock((unsigned)slot);
-            entry *e = ktable_random(&tables[slot], db_random());
+            entry *e = random_candidate(&tables[slot], vol);
             char *key = NULL;
             size_t klen = 0;
-            if (e && (!vol || entry_has_expire(e))) {
+            if (e) {
                 const char *k = entry_key(e, &klen);
                 key = mem_strndup(k, klen);
             }
@@ -280,11 +290,18 @@ bool evict_make_room_or_reply(client *c) {
     long long start = ustime();
     long long tenacity = cfg_get(maxmemory_eviction_tenacity);
     long long budget_us = tenacity >= 100 ? -1 : 500 + tenacity * tenacity * 50; /* 500us .. ~0.5s */
+    long evicted = 0;
     while ((long long)mem_used() > limit) {
-        if (evict_until_under(64) == 0) break;
+        long n = evict_until_under(64);
+        if (n == 0) break; /* nothing (more) can be evicted */
+        evicted += n;
         if (budget_us >= 0 && ustime() - start > budget_us) break;
     }
-    if ((long long)mem_used() <= limit) return true;
+    /* As Redis's performEvictions: a command is refused only when nothing
+     * could be evicted; when the time budget ran out while evicting (other
+     * workers writing at the same time), it runs and the next ones go on
+     * evicting. */
+    if ((long long)mem_used() <= limit || evicted > 0) return true;
     add_reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
     return false;
 }
