@@ -26,5 +26,7 @@ extern command zset_commands[] __attribute__((weak));   /* t_zset.c */
 extern command pubsub_commands[] __attribute__((weak)); /* pubsub.c */
 extern command multi_commands[] __attribute__((weak));  /* multi.c: MULTI EXEC DISCARD WATCH UNWATCH */
 extern command dump_commands[] __attribute__((weak));   /* dump.c: DUMP RESTORE */
+extern command lock_commands[] __attribute__((weak));   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
+extern command script_commands[] __attribute__((weak)); /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
 
 #endif

@@ -15,6 +15,10 @@
  *   "append", "setrange", "incrby", "incrbyfloat", "del", "persist"); the
  *   db_* calls invalidate WATCHes, so only the in-place INCR calls
  *   db_key_modified itself.
+ * - SET also takes Redis 8.4's compare-and-set conditions (IFEQ, IFNE, IFDEQ,
+ *   IFDNE; Valkey 8.1 has IFEQ) for locks without Lua (issue 5; the other
+ *   lock commands are in t_lock.c). Without one of them SET behaves exactly
+ *   as in Redis 7.0.
  */
 #include "client.h"
 #include "command_modules.h"
@@ -25,11 +29,13 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
+#include "xxh3.h"
 
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #define STR_LD_BUF (5 * 1024) /* Redis's MAX_LONG_DOUBLE_CHARS */
 #define STR_STACK_BUF 256     /* values built on the stack up to this size */
@@ -112,12 +118,19 @@ enum {
     STR_PX = 1 << 6,
     STR_EXAT = 1 << 7,
     STR_PXAT = 1 << 8,
+    /* Redis 8.4 conditions: compare the current value (or its XXH3 digest). */
+    STR_IFEQ = 1 << 9,
+    STR_IFNE = 1 << 10,
+    STR_IFDEQ = 1 << 11,
+    STR_IFDNE = 1 << 12,
 };
 #define STR_ANY_EXPIRE (STR_EX | STR_PX | STR_EXAT | STR_PXAT)
+#define STR_ANY_COND (STR_IFEQ | STR_IFNE | STR_IFDEQ | STR_IFDNE)
 
 typedef struct {
     int flags;
     const arg_t *expire; /* the EX/PX/EXAT/PXAT argument, or NULL */
+    const arg_t *cond;   /* the IFEQ/IFNE/IFDEQ/IFDNE argument, or NULL */
 } str_opts;
 
 /* Parse SET (is_set) or GETEX options starting at argv[from], with Redis
@@ -126,14 +139,21 @@ typedef struct {
 static bool str_parse_opts(client *c, int from, bool is_set, str_opts *o) {
     o->flags = 0;
     o->expire = NULL;
+    o->cond = NULL;
     for (int j = from; j < c->argc; j++) {
         const arg_t *a = &c->argv[j];
         bool has_next = j + 1 < c->argc;
         int f = o->flags;
-        if (is_set && arg_eq(a, "nx") && !(f & STR_XX)) {
+        if (is_set && arg_eq(a, "nx") && !(f & (STR_XX | STR_ANY_COND))) {
             o->flags |= STR_NX;
-        } else if (is_set && arg_eq(a, "xx") && !(f & STR_NX)) {
+        } else if (is_set && arg_eq(a, "xx") && !(f & (STR_NX | STR_ANY_COND))) {
             o->flags |= STR_XX;
+        } else if (is_set && has_next && !(f & (STR_NX | STR_XX | STR_ANY_COND)) &&
+                   (arg_eq(a, "ifeq") || arg_eq(a, "ifne") || arg_eq(a, "ifdeq") || arg_eq(a, "ifdne"))) {
+            /* One condition at most, never with NX/XX (Redis 8.4). */
+            o->flags |= arg_eq(a, "ifeq") ? STR_IFEQ : arg_eq(a, "ifne") ? STR_IFNE
+                      : arg_eq(a, "ifdeq") ? STR_IFDEQ : STR_IFDNE;
+            o->cond = &c->argv[++j];
         } else if (is_set && arg_eq(a, "get")) {
             o->flags |= STR_GET;
         } else if (is_set && arg_eq(a, "keepttl") && !(f & (STR_PERSIST | STR_ANY_EXPIRE))) {
@@ -181,6 +201,27 @@ invalid:
 
 enum str_set_reply { STR_REPLY_OK, STR_REPLY_ONE_ZERO };
 
+/* Whether SET's IF* condition lets the write happen. `old` is the live
+ * string entry or NULL: a missing key satisfies IFNE/IFDNE (SET creates it)
+ * but not IFEQ/IFDEQ. Digests compare case-insensitively with the value's
+ * 16 lower-case hex digits (the caller has checked the length). */
+static bool str_cond_holds(const str_opts *o, const entry *old) {
+    int f = o->flags;
+    if (!old) return f & (STR_IFNE | STR_IFDNE);
+    char buf[32];
+    size_t len;
+    const char *v = entry_string_value(old, buf, &len);
+    bool eq;
+    if (f & (STR_IFEQ | STR_IFNE)) {
+        eq = len == o->cond->len && memcmp(v, o->cond->ptr, len) == 0;
+    } else {
+        char hex[XXH3_HEX_LEN + 1];
+        xxh3_64_hex(v, len, hex);
+        eq = strncasecmp(hex, o->cond->ptr, XXH3_HEX_LEN) == 0;
+    }
+    return (f & (STR_IFEQ | STR_IFDEQ)) ? eq : !eq;
+}
+
 /* The common part of SET, SETNX, SETEX and PSETEX: argv[1] is the key, `val`
  * the value. With STR_GET the old value is the reply. */
 static void str_set_generic(client *c, const str_opts *o, const arg_t *val, const char *cmd,
@@ -190,19 +231,24 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
 
     dbkey k;
     long pos;
-    entry *old;
-    if (o->flags & STR_GET) {
-        old = str_lookup(c, 1, &k, LOOKUP_READ, &pos);
+    entry *old = str_lookup(c, 1, &k, (o->flags & STR_GET) ? LOOKUP_READ : LOOKUP_WRITE, &pos);
+    if (o->flags & (STR_GET | STR_ANY_COND)) {
         if (str_wrong_type(c, old)) return;
+        /* As Redis 8.4: a digest's length is checked when there is a value. */
+        if (old && (o->flags & (STR_IFDEQ | STR_IFDNE)) && o->cond->len != XXH3_HEX_LEN) {
+            add_reply_error(c, "ERR must be exactly 16 hexadecimal characters");
+            return;
+        }
+    }
+    if (o->flags & STR_GET) {
         if (old)
             str_reply_value(c, old);
         else
             add_reply_null(c);
-    } else {
-        old = str_lookup(c, 1, &k, LOOKUP_WRITE, &pos);
     }
 
-    if (((o->flags & STR_NX) && old) || ((o->flags & STR_XX) && !old)) {
+    if (((o->flags & STR_NX) && old) || ((o->flags & STR_XX) && !old) ||
+        ((o->flags & STR_ANY_COND) && !str_cond_holds(o, old))) {
         if (o->flags & STR_GET) return;
         if (mode == STR_REPLY_ONE_ZERO)
             add_reply_integer(c, 0);
@@ -232,17 +278,17 @@ static void set_command(client *c) {
 }
 
 static void setnx_command(client *c) {
-    str_opts o = {STR_NX, NULL};
+    str_opts o = {STR_NX, NULL, NULL};
     str_set_generic(c, &o, &c->argv[2], "setnx", STR_REPLY_ONE_ZERO);
 }
 
 static void setex_command(client *c) {
-    str_opts o = {STR_EX, &c->argv[2]};
+    str_opts o = {STR_EX, &c->argv[2], NULL};
     str_set_generic(c, &o, &c->argv[3], "setex", STR_REPLY_OK);
 }
 
 static void psetex_command(client *c) {
-    str_opts o = {STR_PX, &c->argv[2]};
+    str_opts o = {STR_PX, &c->argv[2], NULL};
     str_set_generic(c, &o, &c->argv[3], "psetex", STR_REPLY_OK);
 }
 
