@@ -9,6 +9,10 @@ missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Node.js (for the node-redlock tests) only when there is none: a machine
+# may have NodeSource's nodejs, which conflicts with Debian's npm package.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "deps.sh: installing:$missing"
 SUDO=""
