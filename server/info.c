@@ -23,6 +23,7 @@
 #include "lazyfree.h"
 #include "mem.h"
 #include "process.h"
+#include "script.h"
 #include "pubsub.h"
 #include "stats.h"
 
@@ -246,13 +247,14 @@ static void section_memory(info_buf *b) {
               "total_system_memory_human:%s\r\n",
               m.used, used_h, m.rss, rss_h, m.peak, peak_h, m.peak_perc, m.overhead, m.startup, m.dataset,
               m.dataset_perc, m.alloc_allocated, m.alloc_active, m.alloc_resident, m.total_system, sys_h);
-    /* No Lua and no functions: the scripting figures are all zero. */
+    /* No Lua and no functions: only the recognised lock scripts that were
+     * loaded count as cached scripts. */
     ib_printf(b,
               "used_memory_lua:0\r\n"
               "used_memory_vm_eval:0\r\n"
               "used_memory_lua_human:%s\r\n"
               "used_memory_scripts_eval:0\r\n"
-              "number_of_cached_scripts:0\r\n"
+              "number_of_cached_scripts:%d\r\n"
               "number_of_functions:0\r\n"
               "number_of_libraries:0\r\n"
               "used_memory_vm_functions:0\r\n"
@@ -261,7 +263,7 @@ static void section_memory(info_buf *b) {
               "used_memory_functions:0\r\n"
               "used_memory_scripts:0\r\n"
               "used_memory_scripts_human:%s\r\n",
-              zero_h, zero_h, zero_h);
+              zero_h, script_cached_count(), zero_h, zero_h);
     ib_printf(b,
               "maxmemory:%lld\r\n"
               "maxmemory_human:%s\r\n"

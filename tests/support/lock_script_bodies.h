@@ -7,6 +7,10 @@
  * 3.x and the redis.io distributed-lock page. Every tab, space and newline
  * counts: the server recognises a script by the SHA1 of these bytes.
  *
+ * The bodies are copied verbatim, as test data only, from redis-py (MIT
+ * licence), go-redsync (BSD-3-Clause), node-redlock (MIT) and the redis.io
+ * documentation; the server itself contains only their SHA1s.
+ *
  * Used by tests/unit/test_sha1.c and tests/integration/test_scripts.c.
  * TLS_* names index the array below.
  */
