@@ -266,6 +266,8 @@ static bool evict_one(long long p) {
     return false;
 }
 
+void evict_thread_cleanup(void) { pool_clear(); }
+
 long evict_until_under(long max_keys) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0) return 0;

@@ -34,5 +34,7 @@ bool evict_make_room_or_reply(client *c);
 /* Evict until used memory <= maxmemory, at most `max_keys` keys (CONFIG SET
  * maxmemory lowering it, or the cron). Returns keys evicted. */
 long evict_until_under(long max_keys);
+/* Free this thread's candidate pool (a worker exiting). */
+void evict_thread_cleanup(void);
 
 #endif

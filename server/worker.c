@@ -117,6 +117,7 @@ static void *worker_main(void *arg) {
     cmdstats_thread_register();
     uv_run(&w->loop, UV_RUN_DEFAULT);
     conn_worker_free();
+    evict_thread_cleanup();
     return NULL;
 }
 
