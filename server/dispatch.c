@@ -19,6 +19,7 @@
 #include "evict.h"
 #include "latency.h"
 #include "mem.h"
+#include "monotime.h"
 #include "multi.h"
 #include "notify.h"
 #include "pubsub.h"
@@ -103,11 +104,11 @@ void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigne
 
 void dispatch_call(client *c, const command *cmd) {
     uint64_t errors_before = tl_error_replies;
-    long long start = ustime();
-    db_set_now_ms(start / 1000);
+    uint64_t start = monotime_us();
+    db_set_now_ms(mstime());
     atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
     cmd->proc(c);
-    long long duration = ustime() - start;
+    long long duration = (long long)(monotime_us() - start);
     db_set_now_ms(0);
     stat_inc(STAT_COMMANDS);
     cmdstats_add(cmd, CMDSTAT_CALLS, 1);

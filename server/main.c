@@ -15,6 +15,7 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
+#include "monotime.h"
 #include "process.h"
 #include "pubsub.h"
 #include "slowlog.h"
@@ -108,6 +109,7 @@ int main(int argc, char **argv) {
     mem_thread_register();
     stats_thread_register();
     process_init(argv[0]);
+    monotime_init();
     config_init_defaults();
     if (config_load_args(argc, argv) < 0) return 1;
     if (cfg_get(daemonize)) daemonize();
