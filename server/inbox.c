@@ -6,6 +6,10 @@
  * explicitly: a producer releases the ring before enqueueing (covering the
  * message it wrote), the consumer acquires it after dequeueing, so the
  * message contents are ordered for TSan as they are for the hardware.
+ *
+ * Wake-up: a post fences (seq_cst) between its enqueue and uv_async_send(),
+ * whose cheap pending check could otherwise miss the owner's reset and lose
+ * the wake-up (see inbox_post).
  */
 #include "inbox.h"
 
@@ -126,5 +130,12 @@ void inbox_post(inbox *b, inbox_fn *fn, void *arg) {
         b->overflow_tail = m;
         pthread_mutex_unlock(&b->overflow_lock);
     }
+    /* uv_async_send() starts with a plain "already pending?" load that the
+     * CPU may perform before our enqueue is visible (store-load reordering):
+     * it can read "pending" just before the owner resets it and scans an
+     * empty ring, and then nobody wakes the owner for this message. The
+     * fence orders the enqueue before that load (libuv's reset is a locked
+     * exchange, a full barrier on the owner's side). */
+    atomic_thread_fence(memory_order_seq_cst);
     uv_async_send(&b->wake);
 }
