@@ -5,8 +5,9 @@
  * nearest expiry first, allkeys-lru keeps recently read keys, allkeys-lfu
  * frequently read ones, allkeys-random keeps memory under the limit, lowering
  * maxmemory at run time evicts down to it, 50 concurrent writers on four
- * threads stay within a stated slack, and every eviction is counted
- * (evicted_keys) and announced ("evicted" keyspace events).
+ * threads stay within a stated slack, every eviction is counted
+ * (evicted_keys) and announced ("evicted" keyspace events), and a lone
+ * volatile key is found even in a hash slot crowded with persistent keys.
  *
  * Limits are always set relative to the server's own INFO used_memory, so
  * the same tests hold for slotcache and the reference redis-server whatever
@@ -538,9 +539,14 @@ Test(eviction, config_set_lower_maxmemory_evicts)
 /* ---- (h) 50 concurrent writers on 4 threads ------------------------------- */
 
 #define WRITERS 50
-#define KEYS_PER_WRITER 3000
+/* 3000 per writer normally; a tenth under sanitizers (timeout scale > 1),
+ * where the server runs ~10x slower. */
+static int keys_per_writer(void) { return sc_scaled_ms(1000) > 1000 ? 300 : 3000; }
+#define KEYS_PER_WRITER keys_per_writer()
 #define SMALL_VAL 100
-#define LOAD_MAXMEMORY (10LL * 1024 * 1024)
+/* 10 MB for 150k writes; 2 MB for the sanitizer-sized load of 15k. */
+static long long load_maxmemory(void) { return sc_scaled_ms(1000) > 1000 ? 2LL * 1024 * 1024 : 10LL * 1024 * 1024; }
+#define LOAD_MAXMEMORY load_maxmemory()
 
 static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static char fail_msg[512];
@@ -657,7 +663,8 @@ Test(eviction, concurrent_writers_stay_under_maxmemory)
     cr_assert_eq(ok + oom, (long long)WRITERS * KEYS_PER_WRITER);
     /* allkeys-lru always has something to evict: Redis never refuses. */
     cr_assert_eq(oom, 0, "%lld of %d SETs refused with OOM under allkeys-lru", oom, WRITERS * KEYS_PER_WRITER);
-    cr_assert(samples >= 5, "only %d used_memory samples during the load", samples);
+    /* INFO is slow under sanitizers and the load is shorter there. */
+    cr_assert(samples >= (check_rss ? 5 : 2), "only %d used_memory samples during the load", samples);
     cr_assert(max_used <= LOAD_MAXMEMORY + slack, "used_memory reached %lld, limit %lld + slack %lld", max_used,
               LOAD_MAXMEMORY, slack);
     cr_assert(used_end <= LOAD_MAXMEMORY + slack);
