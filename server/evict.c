@@ -164,37 +164,46 @@ static int random_slot(ktable *tables, bool volatile_only) {
     return -1;
 }
 
+/* A random (database, slot) with candidates, without summing counters:
+ * databases never written have no tables; random_slot() finds a non-empty
+ * slot or reports none. False when no database has a candidate. */
+static bool pick_db_slot(bool vol, int *db_out, ktable **tables_out, unsigned *slot_out) {
+    int ndb = db_count();
+    int start = (int)(db_random() % (uint64_t)ndb);
+    for (int k = 0; k < ndb; k++) {
+        int d = (start + k) % ndb;
+        ktable *tables = db_tables(d);
+        if (!tables) continue;
+        int slot = random_slot(tables, vol);
+        if (slot < 0) continue;
+        *db_out = d;
+        *tables_out = tables;
+        *slot_out = (unsigned)slot;
+        return true;
+    }
+    return false;
+}
+
 /* Sample candidates into the pool. Returns false if nothing is evictable. */
 static bool pool_populate(long long p) {
     bool vol = policy_is_volatile(p);
-    int ndb = db_count();
     long long samples = cfg_get(maxmemory_samples);
     if (samples < 1) samples = 1;
     int found = 0;
     for (long long i = 0; i < samples * 2; i++) {
-        int db = (int)(db_random() % (uint64_t)ndb);
-        ktable *tables = NULL;
-        for (int k = 0; k < ndb; k++) { /* a database with candidates */
-            int d = (db + k) % ndb;
-            tables = db_tables(d);
-            if (tables && (vol ? db_expires(d) : db_size(d)) > 0) {
-                db = d;
-                break;
-            }
-            tables = NULL;
-        }
-        if (!tables) return found > 0;
-        int slot = random_slot(tables, vol);
-        if (slot < 0) continue;
-        slot_lock((unsigned)slot);
+        int db;
+        ktable *tables;
+        unsigned slot;
+        if (!pick_db_slot(vol, &db, &tables, &slot)) return found > 0 || pool_len > 0;
+        slot_lock(slot);
         entry *e = random_candidate(&tables[slot], vol);
         if (e) {
             size_t klen;
             const char *key = entry_key(e, &klen);
-            pool_insert(score_of(e, p), db, (unsigned)slot, key, klen);
+            pool_insert(score_of(e, p), db, slot, key, klen);
             found++;
         }
-        slot_unlock((unsigned)slot);
+        slot_unlock(slot);
     }
     return found > 0 || pool_len > 0;
 }
@@ -224,21 +233,11 @@ static bool evict_one(long long p) {
     bool vol = policy_is_volatile(p);
     if (p == MAXMEMORY_ALLKEYS_RANDOM || p == MAXMEMORY_VOLATILE_RANDOM) {
         for (int attempt = 0; attempt < 16; attempt++) {
-            int ndb = db_count(), db = (int)(db_random() % (uint64_t)ndb);
-            ktable *tables = NULL;
-            for (int k = 0; k < ndb; k++) {
-                int d = (db + k) % ndb;
-                tables = db_tables(d);
-                if (tables && (vol ? db_expires(d) : db_size(d)) > 0) {
-                    db = d;
-                    break;
-                }
-                tables = NULL;
-            }
-            if (!tables) return false;
-            int slot = random_slot(tables, vol);
-            if (slot < 0) return false;
-            slot_lock((unsigned)slot);
+            int db;
+            ktable *tables;
+            unsigned slot;
+            if (!pick_db_slot(vol, &db, &tables, &slot)) return false;
+            slot_lock(slot);
             entry *e = random_candidate(&tables[slot], vol);
             char *key = NULL;
             size_t klen = 0;
@@ -246,9 +245,9 @@ static bool evict_one(long long p) {
                 const char *k = entry_key(e, &klen);
                 key = mem_strndup(k, klen);
             }
-            slot_unlock((unsigned)slot);
+            slot_unlock(slot);
             if (!key) continue;
-            bool ok = evict_key(db, (unsigned)slot, key, klen, vol);
+            bool ok = evict_key(db, slot, key, klen, vol);
             mem_free(key);
             if (ok) return true;
         }

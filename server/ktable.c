@@ -152,12 +152,15 @@ void ktable_remove_at(ktable *t, long pos) {
     }
     uint32_t count = ktable_count(t) - 1;
     atomic_store_explicit(&t->count, count, memory_order_relaxed);
+    /* A table shrinks only by emptying. Shrinking a partly emptied table is
+     * unsafe with hash-ordered homes: after deletions in hash order (SCAN +
+     * DEL, keys expiring together) the survivors share a narrow hash range,
+     * and re-placing them in a smaller table piles them into one long run
+     * that makes every later delete walk it (quadratic). */
     if (count == 0) {
         mem_free(t->buckets);
         t->buckets = NULL;
         t->size = 0;
-    } else if (t->size > 64 && count < t->size / 5) {
-        resize(t, round_size((uint64_t)count * 2 + 1));
     }
 }
 

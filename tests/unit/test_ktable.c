@@ -58,7 +58,7 @@ Test(ktable, insert_find_remove_many) {
     cr_assert_null(t.buckets);
 }
 
-Test(ktable, shrinks_when_emptied) {
+Test(ktable, keeps_size_until_empty) {
     ktable t;
     ktable_init(&t);
     char key[32];
@@ -75,11 +75,16 @@ Test(ktable, shrinks_when_emptied) {
         ktable_remove_at(&t, pos);
         entry_free(e);
     }
-    cr_assert_lt(t.size, big / 10, "table shrank from %u to %u", big, t.size);
+    cr_assert_eq(t.size, big, "a partly emptied table keeps its size (%u -> %u)", big, t.size);
     for (int i = 4990; i < 5000; i++) {
         snprintf(key, sizeof key, "k%d", i);
         cr_assert_geq(find(&t, key), 0);
+        entry *e = ktable_at(&t, find(&t, key));
+        ktable_remove_at(&t, find(&t, key));
+        entry_free(e);
     }
+    cr_assert_null(t.buckets, "an emptied table frees its buckets");
+    cr_assert_eq(t.size, 0);
     ktable_clear(&t);
 }
 
@@ -179,4 +184,60 @@ Test(entry, compact_size) {
     entry *e = entry_new_string("key:123456", 10, val, sizeof val, -1, false);
     cr_assert_leq(entry_mem_usage(e), 128, "entry uses %zu bytes", entry_mem_usage(e));
     entry_free(e);
+}
+
+typedef struct {
+    char (*keys)[32];
+    int n;
+} collect_ctx;
+
+static void collect(entry *e, void *arg) {
+    collect_ctx *c = arg;
+    size_t len;
+    const char *k = entry_key(e, &len);
+    memcpy(c->keys[c->n], k, len);
+    c->keys[c->n][len] = '\0';
+    c->n++;
+}
+
+static uint32_t longest_run(const ktable *t) {
+    uint32_t best = 0, run = 0;
+    for (uint32_t i = 0; i < 2 * t->size; i++) {
+        if (t->buckets[i % t->size]) {
+            if (++run > best) best = run;
+            if (run >= t->size) break;
+        } else {
+            run = 0;
+        }
+    }
+    return best;
+}
+
+/* Deleting most keys in hash order (what SCAN + DEL or a batch of keys
+ * expiring together does) must not pile the survivors into one long probe
+ * run (it made each later delete walk the run: quadratic). */
+Test(ktable, hash_ordered_deletes_keep_runs_short) {
+    ktable t;
+    ktable_init(&t);
+    const int n = 50000;
+    char key[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        ktable_insert(&t, mk(key), key_hash(key, strlen(key)));
+    }
+    collect_ctx c = {calloc((size_t)n, 32), 0};
+    ktable_scan_range(&t, 0, 1ULL << 32, collect, &c); /* hash order */
+    cr_assert_eq(c.n, n);
+    for (int i = 0; i < n * 95 / 100; i++) {
+        long pos = find(&t, c.keys[i]);
+        cr_assert_geq(pos, 0);
+        entry *e = ktable_at(&t, pos);
+        ktable_remove_at(&t, pos);
+        entry_free(e);
+    }
+    uint32_t run = longest_run(&t);
+    cr_assert_lt(run, 200, "longest probe run %u after hash-ordered deletes", run);
+    for (int i = n * 95 / 100; i < n; i++) cr_assert_geq(find(&t, c.keys[i]), 0);
+    free(c.keys);
+    ktable_clear(&t);
 }
