@@ -267,15 +267,20 @@ static bool evict_one(long long p) {
 
 void evict_thread_cleanup(void) { pool_clear(); }
 
+/* Scores of another policy are meaningless: start a new pool. */
+static void pool_follow_policy(long long p) {
+    static _Thread_local long long last_policy = -1;
+    if (p != last_policy) {
+        pool_clear();
+        last_policy = p;
+    }
+}
+
 long evict_until_under(long max_keys) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0) return 0;
     long long p = policy();
-    static _Thread_local long long last_policy = -1;
-    if (p != last_policy) { /* scores of another policy are meaningless */
-        pool_clear();
-        last_policy = p;
-    }
+    pool_follow_policy(p);
     long n = 0;
     while ((long long)mem_used() > limit && (max_keys < 0 || n < max_keys)) {
         if (p == MAXMEMORY_NOEVICTION || !evict_one(p)) break;
@@ -288,21 +293,32 @@ long evict_until_under(long max_keys) {
 bool evict_make_room_or_reply(client *c) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0 || (long long)mem_used() <= limit) return true;
+    long long p = policy();
+    pool_follow_policy(p);
     long long start = ustime();
     long long tenacity = cfg_get(maxmemory_eviction_tenacity);
     long long budget_us = tenacity >= 100 ? -1 : 500 + tenacity * tenacity * 50; /* 500us .. ~0.5s */
     long evicted = 0;
-    while ((long long)mem_used() > limit) {
-        long n = evict_until_under(64);
-        if (n == 0) break; /* nothing (more) can be evicted */
-        evicted += n;
-        if (budget_us >= 0 && ustime() - start > budget_us) break;
+    int failures = 0;
+    bool got_under = false;
+    while (p != MAXMEMORY_NOEVICTION) {
+        if ((long long)mem_used() <= limit) { /* others' frees count too */
+            got_under = true;
+            break;
+        }
+        if (evict_one(p)) {
+            evicted++;
+        } else if (++failures > 4) {
+            break; /* nothing to evict (retried: another worker may have taken our candidates) */
+        }
+        if (budget_us >= 0 && (evicted & 15) == 0 && ustime() - start > budget_us) break;
     }
+    notify_flush();
     /* As Redis's performEvictions: a command is refused only when nothing
      * could be evicted; when the time budget ran out while evicting (other
      * workers writing at the same time), it runs and the next ones go on
      * evicting. */
-    if ((long long)mem_used() <= limit || evicted > 0) return true;
+    if (got_under || evicted > 0 || (long long)mem_used() <= limit) return true;
     add_reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
     return false;
 }

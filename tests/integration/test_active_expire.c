@@ -4,12 +4,13 @@
  * INFO expired_keys counts them), the share of expired-but-present keys
  * stays low (DBSIZE against the logically live count), and a million keys
  * expiring in the same millisecond do not stall the server (the longest gap
- * between PING replies across the expiry moment stays bounded).
+ * between PING replies across the expiry moment stays bounded), nor do
+ * 300,000 sharing one hash slot (a hash tag: one table to sweep).
  *
  * Keys with a TTL are never read (DBSIZE and INFO do not expire keys
  * lazily), so only the active cycle can remove them. Under sanitizers
- * (SLOTCACHE_TIMEOUT_SCALE > 1) the big test uses 300,000 keys and every
- * bound is scaled.
+ * (SLOTCACHE_TIMEOUT_SCALE > 1) the big tests use 300,000 and 100,000 keys
+ * and every bound is scaled.
  */
 #include <criterion/criterion.h>
 #include <stdarg.h>
