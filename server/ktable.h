@@ -3,8 +3,9 @@
  * linear probing over an array of tagged entry pointers.
  *
  * - The home bucket of a key is fastrange(hash >> 32, size), so the table
- *   size need not be a power of two (it grows by 1.25x at 85% load: ~10
- *   bytes per key on average) and bucket order follows hash order.
+ *   size need not be a power of two (it grows by 1.25x at 92% load: ~10
+ *   bytes per key on average; it shrinks only by emptying) and bucket
+ *   order follows hash order.
  * - Each bucket holds the entry pointer with 16 bits of the hash in its top
  *   bits (x86-64 / aarch64 user pointers fit in 48 bits), so a probe only
  *   dereferences entries whose fingerprint matches.
