@@ -19,6 +19,7 @@
 #include "dump.h"
 #include "db.h"
 #include "entry.h"
+#include "evict.h"
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
@@ -159,7 +160,11 @@ static void restore_command(client *c) {
         return;
     }
     db_add(&k, e);
-    if (idle >= 0) {
+    /* As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy,
+     * IDLETIME under the others. */
+    if (freq >= 0 && evict_policy_is_lfu()) {
+        evict_set_lfu(e, (unsigned)freq);
+    } else if (idle >= 0 && !evict_policy_is_lfu()) {
         uint32_t now = lru_clock();
         uint32_t secs = (uint32_t)(idle > 0xffffff ? 0xffffff : idle);
         entry_set_lru(e, (now - secs) & 0xffffff);

@@ -81,6 +81,10 @@ static unsigned lfu_log_incr(unsigned counter) {
     return r < p ? counter + 1 : counter;
 }
 
+void evict_set_lfu(entry *e, unsigned counter) {
+    entry_set_lru(e, (uint32_t)((lfu_minutes() << 8) | (counter & 255)));
+}
+
 uint32_t evict_initial_field(void) {
     if (evict_policy_is_lfu()) return (uint32_t)((lfu_minutes() << 8) | LFU_INIT_VAL);
     return lru_clock();

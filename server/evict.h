@@ -25,6 +25,8 @@ uint32_t evict_initial_field(void);
 /* An access: refresh the LRU clock, or decay and log-increment the LFU
  * counter. */
 void evict_touch(entry *e);
+/* Set the LFU counter with the current minutes (RESTORE ... FREQ). */
+void evict_set_lfu(entry *e, unsigned counter);
 /* LFU counter after decay (OBJECT FREQ). */
 unsigned evict_lfu_counter(const entry *e);
 
