@@ -24,6 +24,7 @@
 #include "worker.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,12 @@ static int version_or_help(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     if (version_or_help(argc, argv)) return 0;
+    /* No glibc fastbins: freeing a million small entries at once (keys
+     * expiring together, FLUSHALL) would otherwise leave them all for one
+     * malloc_consolidate() pass in the next large allocation, stalling that
+     * worker for 100+ ms; without fastbins frees coalesce as they happen.
+     * The per-thread tcache still serves the hot small sizes. */
+    mallopt(M_MXFAST, 0);
     mem_install_hooks();
     mem_thread_register();
     stats_thread_register();
