@@ -157,7 +157,7 @@ static void hello_command(client *c) {
 static void reset_command(client *c) {
     multi_discard(c);
     watch_unwatch_all(c);
-    if (pubsub_unsubscribe_all) pubsub_unsubscribe_all(c);
+    pubsub_unsubscribe_all(c);
     c->db = 0;
     c->resp = 2;
     atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);

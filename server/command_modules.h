@@ -17,16 +17,14 @@ extern command server_commands[];  /* cmd_server.c: INFO, TIME, DEBUG, MEMORY, S
 extern command config_commands[];  /* config_cmd.c: CONFIG and subcommands */
 extern command command_commands[]; /* cmd_command.c: COMMAND and subcommands */
 extern command latency_commands[]; /* latency.c: LATENCY and subcommands */
-/* Data types, transactions, pub/sub (issue 3). Declared weak while they are
- * being written in parallel, so the table skips a module not linked yet. */
-extern command hash_commands[] __attribute__((weak));   /* t_hash.c */
-extern command list_commands[] __attribute__((weak));   /* t_list.c */
-extern command set_commands[] __attribute__((weak));    /* t_set.c */
-extern command zset_commands[] __attribute__((weak));   /* t_zset.c */
-extern command pubsub_commands[] __attribute__((weak)); /* pubsub.c */
-extern command multi_commands[] __attribute__((weak));  /* multi.c: MULTI EXEC DISCARD WATCH UNWATCH */
-extern command dump_commands[] __attribute__((weak));   /* dump.c: DUMP RESTORE */
-extern command lock_commands[] __attribute__((weak));   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
-extern command script_commands[] __attribute__((weak)); /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
+extern command hash_commands[];   /* t_hash.c */
+extern command list_commands[];   /* t_list.c */
+extern command set_commands[];    /* t_set.c */
+extern command zset_commands[];   /* t_zset.c */
+extern command pubsub_commands[]; /* pubsub.c */
+extern command multi_commands[];  /* multi.c: MULTI EXEC DISCARD WATCH UNWATCH */
+extern command dump_commands[];   /* dump.c: DUMP RESTORE */
+extern command lock_commands[];   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
+extern command script_commands[]; /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
 
 #endif

@@ -57,8 +57,7 @@ void commands_init(void) {
                          expire_commands, server_commands, config_commands, command_commands, latency_commands,
                          hash_commands,   list_commands,   set_commands,    zset_commands,
                          pubsub_commands, multi_commands,  dump_commands, lock_commands, script_commands};
-    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
-        if (arrays[i]) add_module(arrays[i]);
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
 }
 
 const command *command_lookup(const char *name, size_t len) {

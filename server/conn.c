@@ -478,7 +478,7 @@ void client_close(client *c) {
     blocking_client_closed(c);
     multi_discard(c);
     watch_unwatch_all(c);
-    if (pubsub_unsubscribe_all) pubsub_unsubscribe_all(c);
+    pubsub_unsubscribe_all(c);
     clients_unregister(c);
     worker *w = c->worker;
     if (w) {

@@ -182,8 +182,7 @@ void dispatch_command(client *c) {
         mem_free(keyidx);
         mem_free(slots);
     }
-    notify_flush();
-    pubsub_flush_pending();
+    notify_flush(); /* also sends pending pub/sub deliveries */
     blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
 }

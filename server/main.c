@@ -144,10 +144,10 @@ int main(int argc, char **argv) {
     if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed) seed = (uint64_t)process_start_ms();
     key_hash_seed(seed);
     db_init((int)cfg_get(databases));
-    if (t_hash_init) t_hash_init();
-    if (t_list_init) t_list_init();
-    if (t_set_init) t_set_init();
-    if (t_zset_init) t_zset_init();
+    t_hash_init();
+    t_list_init();
+    t_set_init();
+    t_zset_init();
     commands_init();
     cmdstats_init();
     slowlog_init();

@@ -42,7 +42,6 @@ void notify_keyspace_event(int type, const char *event, const dbkey *k) {
 
 static void publish_one(const pending_event *p, long long flags) {
     char prefix[64];
-    if (!pubsub_publish) return; /* weak until pubsub.c is linked */
     if (flags & NOTIFY_KEYSPACE) {
         int n = snprintf(prefix, sizeof prefix, "__keyspace@%d__:", p->db);
         char *chan = mem_alloc((size_t)n + p->klen);
@@ -60,7 +59,7 @@ static void publish_one(const pending_event *p, long long flags) {
 
 void notify_flush(void) {
     if (!queue_head) {
-        if (pubsub_flush_pending) pubsub_flush_pending();
+        pubsub_flush_pending();
         return;
     }
     pending_event *p = queue_head;
@@ -72,5 +71,5 @@ void notify_flush(void) {
         mem_free(p);
         p = next;
     }
-    if (pubsub_flush_pending) pubsub_flush_pending();
+    pubsub_flush_pending();
 }

@@ -18,9 +18,9 @@
 
 /* Deliver message to every channel and pattern subscriber; returns the
  * number of receivers (as PUBLISH replies). */
-long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen) __attribute__((weak));
+long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen);
 /* Drop every subscription of a client (on close and RESET). */
-void pubsub_unsubscribe_all(client *c) __attribute__((weak));
+void pubsub_unsubscribe_all(client *c);
 /* Channels + patterns + shard channels the client is subscribed to. */
 static inline int pubsub_client_count(const client *c) {
     return c->sub_channels + c->sub_patterns + c->sub_shard;
@@ -31,7 +31,7 @@ long pubsub_total_patterns(void);
 long pubsub_total_shard_channels(void);
 /* Send the deliveries queued while slot locks were held (SPUBLISH, PUBLISH
  * inside EXEC): dispatch calls it after releasing the command's locks. */
-void pubsub_flush_pending(void) __attribute__((weak));
+void pubsub_flush_pending(void);
 /* client-output-buffer-limit class of c: CLIENT_CLASS_PUBSUB while it has
  * subscriptions (as Redis), else CLIENT_CLASS_NORMAL. */
 int pubsub_obuf_class(const client *c);

@@ -6,10 +6,9 @@
 #ifndef TYPES_H
 #define TYPES_H
 
-/* Weak while the types are written in parallel: main calls those linked. */
-void t_hash_init(void) __attribute__((weak));
-void t_list_init(void) __attribute__((weak));
-void t_set_init(void) __attribute__((weak));
-void t_zset_init(void) __attribute__((weak));
+void t_hash_init(void);
+void t_list_init(void);
+void t_set_init(void);
+void t_zset_init(void);
 
 #endif
