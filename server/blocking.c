@@ -251,11 +251,16 @@ static void retry_blocked(worker *w, void *arg) {
     b->blocked_again = false;
     client_run_command(c, b->argv, b->argc);
     if (c->bstate && !c->bstate->blocked_again) { /* served */
-        /* Wake the next waiter of each key that still has data. */
+        /* Wake the next waiter of each key that still has data. The client
+         * is unblocked before its reply is sent, so a client that has read
+         * its reply never sees itself counted in blocked_clients (as in
+         * Redis, where the reply leaves only after the unblock). */
         for (int i = 0; i < b->nwaiters; i++)
             atomic_store_explicit(&b->waiters[i]->wake_pending, true, memory_order_relaxed);
         unblock(c, true);
         client_resume(c);
+    } else {
+        client_flush(c);
     }
 }
 

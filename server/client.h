@@ -140,7 +140,8 @@ void client_close(client *c);
 /* Connection lifecycle (conn.c). */
 void client_accept(struct worker *w, uv_stream_t *listener);
 void client_flush(client *c);
-/* Run argv as a command of c (a blocked command's re-run), then flush. */
+/* Run argv as a command of c (a blocked command's re-run); the reply stays
+ * buffered until the caller flushes (client_flush or client_resume). */
 void client_run_command(client *c, arg_t *argv, int argc);
 /* Continue with input that arrived while c was blocked. */
 void client_resume(client *c);

@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "multi.h"
 #include "numparse.h"
+#include "prefetch.h"
 #include "proto_alloc.h"
 #include "pubsub.h"
 #include "stats.h"
@@ -244,7 +245,9 @@ static void ensure_argv(client *c, int argc) {
 /* Parse and run every complete command in buf[0..len); returns bytes used. */
 static size_t process_input(client *c, char *buf, size_t len) {
     size_t pos = 0;
+    size_t prefetched = 0; /* commands in buf[pos..prefetched) were prefetched */
     while (pos < len && !c->bstate && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
+        if (pos >= prefetched) prefetched = pos + prefetch_commands(c->db, buf + pos, len - pos);
         c->parser.authenticated = c->authenticated;
         c->parser.max_bulk_len = cfg_get(proto_max_bulk_len);
         size_t consumed = 0;
@@ -271,6 +274,7 @@ static size_t process_input(client *c, char *buf, size_t len) {
         }
         pos += consumed;
     }
+    prefetch_reset(); /* buf is reused after this */
     return pos;
 }
 
@@ -328,7 +332,6 @@ void client_run_command(client *c, arg_t *argv, int argc) {
     c->argc = argc;
     dispatch_command(c);
     c->argc = 0;
-    client_flush(c);
 }
 
 void client_resume(client *c) {
