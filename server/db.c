@@ -31,11 +31,15 @@ static _Thread_local uint64_t rng_state;
 #define REMEMBERED_SLOTS 4
 static _Thread_local const char *remembered_key[REMEMBERED_SLOTS];
 static _Thread_local unsigned remembered_slot[REMEMBERED_SLOTS];
+static _Thread_local uint64_t remembered_hash[REMEMBERED_SLOTS];
+static _Thread_local bool remembered_has_hash[REMEMBERED_SLOTS];
 
-void db_remember_key_slot(int i, const char *key, unsigned slot) {
+void db_remember_key(int i, const char *key, unsigned slot, const uint64_t *hash) {
     if (i >= REMEMBERED_SLOTS) return;
     remembered_key[i] = key;
     remembered_slot[i] = slot;
+    remembered_has_hash[i] = hash != NULL;
+    if (hash) remembered_hash[i] = *hash;
 }
 
 void db_forget_key_slots(void) {
@@ -46,10 +50,13 @@ void dbkey_init(dbkey *k, int db, const char *key, size_t len) {
     k->db = db;
     k->key = key;
     k->len = len;
-    k->slot = CLUSTER_SLOTS;
-    for (int i = 0; i < REMEMBERED_SLOTS; i++)
-        if (remembered_key[i] == key) k->slot = remembered_slot[i];
-    if (k->slot == CLUSTER_SLOTS) k->slot = key_hash_slot(key, len);
+    for (int i = 0; i < REMEMBERED_SLOTS; i++) {
+        if (remembered_key[i] != key) continue;
+        k->slot = remembered_slot[i];
+        k->hash = remembered_has_hash[i] ? remembered_hash[i] : key_hash(key, len);
+        return;
+    }
+    k->slot = key_hash_slot(key, len);
     k->hash = key_hash(key, len);
 }
 

@@ -28,9 +28,10 @@ typedef struct {
 } dbkey;
 
 void dbkey_init(dbkey *k, int db, const char *key, size_t len);
-/* Dispatch remembers the slots it computed for the current command's key
- * arguments so dbkey_init need not hash them again (matched by pointer). */
-void db_remember_key_slot(int i, const char *key, unsigned slot);
+/* Dispatch remembers the slots (and, when known, the key hashes) it has for
+ * the current command's key arguments so dbkey_init need not hash them
+ * again (matched by pointer; the key's length is the argument's). */
+void db_remember_key(int i, const char *key, unsigned slot, const uint64_t *hash);
 void db_forget_key_slots(void);
 
 /* Startup/shutdown. `ndb` from the `databases` setting. */

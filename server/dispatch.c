@@ -22,6 +22,7 @@
 #include "monotime.h"
 #include "multi.h"
 #include "notify.h"
+#include "prefetch.h"
 #include "pubsub.h"
 #include "slotlock.h"
 #include "slowlog.h"
@@ -168,8 +169,14 @@ void dispatch_command(client *c) {
         }
         nkeys = command_get_keys(cmd, c->argv, c->argc, keyidx, max);
         for (int i = 0; i < nkeys; i++) {
-            slots[i] = key_hash_slot(c->argv[keyidx[i]].ptr, c->argv[keyidx[i]].len);
-            db_remember_key_slot(i, c->argv[keyidx[i]].ptr, slots[i]);
+            const arg_t *key = &c->argv[keyidx[i]];
+            uint64_t hash;
+            if (prefetch_take(key->ptr, key->len, &slots[i], &hash)) {
+                db_remember_key(i, key->ptr, slots[i], &hash);
+            } else {
+                slots[i] = key_hash_slot(key->ptr, key->len);
+                db_remember_key(i, key->ptr, slots[i], NULL);
+            }
         }
         nkeys = slots_lock_many(slots, nkeys);
     }

@@ -208,4 +208,17 @@ entry *ktable_random(const ktable *t, uint64_t rnd) {
     return NULL;
 }
 
+void ktable_prefetch_bucket(const ktable *t, uint64_t hash) {
+    if (t->size) __builtin_prefetch(&t->buckets[home_of(t, hash)]);
+}
+
+void ktable_prefetch_entry(const ktable *t, uint64_t hash) {
+    if (!t->size) return;
+    uint64_t b = t->buckets[home_of(t, hash)];
+    if (!b || (b & ~PTR_MASK) != fingerprint(hash)) return;
+    const char *e = (const char *)(uintptr_t)(b & PTR_MASK);
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + 64); /* a key and a short value span two lines */
+}
+
 size_t ktable_mem(const ktable *t) { return mem_usable(t->buckets); }

@@ -63,6 +63,11 @@ size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_vis
 uint64_t ktable_hashpos_of_bucket(const ktable *t, uint64_t b);
 /* Entry at a random non-empty bucket, or NULL. `rnd` is a random number. */
 entry *ktable_random(const ktable *t, uint64_t rnd);
+/* Cache hints for a lookup to come (prefetch.c): the first pulls in the
+ * key's home bucket, the second the entry that bucket points to if its
+ * fingerprint matches. Both read the table, so the slot lock is needed. */
+void ktable_prefetch_bucket(const ktable *t, uint64_t hash);
+void ktable_prefetch_entry(const ktable *t, uint64_t hash);
 /* Bytes used by the bucket array. */
 size_t ktable_mem(const ktable *t);
 

@@ -24,6 +24,12 @@ static inline void slot_lock(unsigned slot) {
     slot_lock_slow(l);
 }
 
+/* Take the lock only if it is free right now (for optional work). */
+static inline int slot_trylock(unsigned slot) {
+    _Atomic uint32_t *l = &slot_locks[slot];
+    return atomic_load_explicit(l, memory_order_relaxed) == 0 &&
+           atomic_exchange_explicit(l, 1, memory_order_acquire) == 0;
+}
 static inline void slot_unlock(unsigned slot) {
     atomic_store_explicit(&slot_locks[slot], 0, memory_order_release);
 }
