@@ -80,13 +80,15 @@ size_t prefetch_commands(int db, const char *buf, size_t len) {
         b->slot = key_hash_slot(key, klen);
         b->hash = key_hash(key, klen);
     }
-    if (batch_n < 2) return pos; /* one command: nothing to overlap */
-    ktable *tables = db_tables(db);
+    ktable *tables = batch_n ? db_tables(db) : NULL;
     if (!tables) return pos;
     for (int i = 0; i < batch_n; i++) {
         __builtin_prefetch(&tables[batch[i].slot]);
         __builtin_prefetch(&slot_locks[batch[i].slot], 1);
     }
+    /* A lone command gains only the first round, which overlaps with its
+     * parsing and dispatch; the later rounds would wait on each miss. */
+    if (batch_n < 2) return pos;
     for (int i = 0; i < batch_n; i++) {
         if (!slot_trylock(batch[i].slot)) continue;
         ktable_prefetch_bucket(&tables[batch[i].slot], batch[i].hash);
