@@ -4,6 +4,8 @@
  */
 #include "crc16.h"
 
+#include <string.h>
+
 static const uint16_t crc16tab[256] = {
     0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50a5, 0x60c6, 0x70e7,
     0x8108, 0x9129, 0xa14a, 0xb16b, 0xc18c, 0xd1ad, 0xe1ce, 0xf1ef,
@@ -39,10 +41,40 @@ static const uint16_t crc16tab[256] = {
     0x6e17, 0x7e36, 0x4e55, 0x5e74, 0x2e93, 0x3eb2, 0x0ed1, 0x1ef0,
 };
 
+/* Slicing-by-8: sliced[k][b] is the CRC contribution of byte b followed by
+ * k zero bytes (sliced[0] is crc16tab). The CRC is linear, so 8 input bytes
+ * fold in with 8 independent lookups instead of a chain of 8 dependent
+ * ones; the register (16 bits, MSB first) lines up with the first two. */
+static uint16_t sliced[8][256];
+
+__attribute__((constructor)) static void crc16_build_sliced(void)
+{
+    for (int b = 0; b < 256; b++) {
+        uint16_t c = crc16tab[b];
+        sliced[0][b] = c;
+        for (int k = 1; k < 8; k++) {
+            c = (uint16_t)((c << 8) ^ crc16tab[c >> 8]); /* append a zero byte */
+            sliced[k][b] = c;
+        }
+    }
+}
+
+uint16_t crc16_bytewise(const char *buf, size_t len)
+{
+    uint16_t crc = 0;
+    const unsigned char *p = (const unsigned char *)buf;
+    for (size_t i = 0; i < len; i++)
+        crc = (uint16_t)((crc << 8) ^ crc16tab[((crc >> 8) ^ p[i]) & 0xff]);
+    return crc;
+}
+
 uint16_t crc16(const char *buf, size_t len)
 {
     uint16_t crc = 0;
     const unsigned char *p = (const unsigned char *)buf;
+    for (; len >= 8; p += 8, len -= 8)
+        crc = (uint16_t)(sliced[7][p[0] ^ (crc >> 8)] ^ sliced[6][p[1] ^ (crc & 0xff)] ^ sliced[5][p[2]] ^
+                         sliced[4][p[3]] ^ sliced[3][p[4]] ^ sliced[2][p[5]] ^ sliced[1][p[6]] ^ sliced[0][p[7]]);
     for (size_t i = 0; i < len; i++)
         crc = (uint16_t)((crc << 8) ^ crc16tab[((crc >> 8) ^ p[i]) & 0xff]);
     return crc;
@@ -52,12 +84,11 @@ unsigned key_hash_slot(const char *key, size_t len)
 {
     size_t s, e;
 
-    for (s = 0; s < len; s++)
-        if (key[s] == '{')
-            break;
+    const char *open = len ? memchr(key, '{', len) : NULL;
     /* No '{': hash the whole key. */
-    if (s == len)
+    if (!open)
         return crc16(key, len) & 0x3FFF;
+    s = (size_t)(open - key);
 
     /* '{' found: look for the first '}' after it. */
     for (e = s + 1; e < len; e++)

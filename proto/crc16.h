@@ -11,6 +11,9 @@
 #define CLUSTER_SLOTS 16384
 
 uint16_t crc16(const char *buf, size_t len);
+/* The same CRC one byte at a time (the reference the unit tests compare
+ * crc16's slicing-by-8 against). */
+uint16_t crc16_bytewise(const char *buf, size_t len);
 
 /* Redis Cluster's keyHashSlot: if the key contains '{' followed later by '}'
  * with at least one byte between them, only the bytes between the first '{'

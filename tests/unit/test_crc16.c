@@ -78,3 +78,17 @@ Test(key_hash_slot, binary_keys_and_range)
         cr_assert_lt(key_hash_slot(k, l), CLUSTER_SLOTS);
     }
 }
+
+Test(crc16, sliced_matches_bytewise_at_every_length_and_alignment)
+{
+    unsigned char buf[80];
+    unsigned x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(x >> 16);
+    }
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len + off <= sizeof buf; len++)
+            cr_assert_eq(crc16((const char *)buf + off, len), crc16_bytewise((const char *)buf + off, len),
+                         "offset %zu length %zu", off, len);
+}
