@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "mem.h"
+#include "monotime.h"
 #include "multi.h"
 #include "numparse.h"
 #include "prefetch.h"
@@ -298,7 +299,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (nread == 0) return;
     stat_inc(STAT_IO_READS);
     stat_add(STAT_NET_INPUT, (uint64_t)nread);
-    atomic_store_explicit(&c->last_interaction_ms, mstime(), memory_order_relaxed);
+    atomic_store_explicit(&c->last_interaction_ms, monotime_wall_ms(monotime_us()), memory_order_relaxed);
     if (c->flags & (CF_CLOSING | CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP)) return;
     if (c->using_shared_rbuf) {
         c->using_shared_rbuf = false;

@@ -106,7 +106,7 @@ void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigne
 void dispatch_call(client *c, const command *cmd) {
     uint64_t errors_before = tl_error_replies;
     uint64_t start = monotime_us();
-    db_set_now_ms(mstime());
+    db_set_now_ms(monotime_wall_ms(start));
     atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
     cmd->proc(c);
     long long duration = (long long)(monotime_us() - start);

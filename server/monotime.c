@@ -1,6 +1,8 @@
 /*
  * monotime.c - monotonic microseconds (see monotime.h). The TSC is used
- * only when /proc/cpuinfo reports both constant_tsc and nonstop_tsc.
+ * only when /proc/cpuinfo reports both constant_tsc and nonstop_tsc; ticks
+ * become microseconds by a 32.32 fixed-point multiply (a double division
+ * cost as much as the rdtsc itself on the request path).
  */
 #include "monotime.h"
 
@@ -13,7 +15,12 @@
 #endif
 
 static bool use_tsc;
-static double tsc_per_us = 1.0;
+static uint64_t us_per_tick_fp32; /* microseconds per TSC tick << 32 */
+
+#define WALL_RESYNC_US 1000 /* how long a thread trusts its wall/monotonic pair */
+static _Thread_local uint64_t wall_base_mono_us;
+static _Thread_local long long wall_base_us;
+static _Thread_local bool wall_base_set;
 
 static uint64_t clock_us(void) {
     struct timespec ts;
@@ -40,16 +47,35 @@ void monotime_init(void) {
     nanosleep(&nap, NULL);
     uint64_t t1 = clock_us(), c1 = __rdtsc();
     if (t1 <= t0 || c1 <= c0) return;
-    tsc_per_us = (double)(c1 - c0) / (double)(t1 - t0);
-    use_tsc = tsc_per_us > 1.0;
+    double tsc_per_us = (double)(c1 - c0) / (double)(t1 - t0);
+    if (tsc_per_us <= 1.0) return;
+    us_per_tick_fp32 = (uint64_t)(4294967296.0 / tsc_per_us);
+    use_tsc = true;
 #endif
 }
 
 uint64_t monotime_us(void) {
 #if defined(__x86_64__)
-    if (use_tsc) return (uint64_t)((double)__rdtsc() / tsc_per_us);
+    if (use_tsc) return (uint64_t)(((unsigned __int128)__rdtsc() * us_per_tick_fp32) >> 32);
 #endif
     return clock_us();
+}
+
+long long monotime_wall_ms(uint64_t mono_us) {
+    if (!use_tsc) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    if (!wall_base_set || mono_us - wall_base_mono_us >= WALL_RESYNC_US) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        wall_base_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        wall_base_mono_us = monotime_us();
+        wall_base_set = true;
+        return wall_base_us / 1000;
+    }
+    return (wall_base_us + (long long)(mono_us - wall_base_mono_us)) / 1000;
 }
 
 const char *monotime_source(void) { return use_tsc ? "X86 TSC" : "POSIX clock_gettime"; }
