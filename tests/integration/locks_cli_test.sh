@@ -17,157 +17,16 @@
 # /tmp/slotcache-tests is kept when the test failed.
 set -u
 
-PY=/usr/bin/python3
-
-SERVER=${SLOTCACHE_SERVER:-${SLOTCACHE_BUILD:-build}/slotcache-server}
-case "$SERVER" in
-/*) ;;
-*/*) SERVER="$(pwd)/$SERVER" ;;
-*) SERVER=$(command -v "$SERVER" || echo "$SERVER") ;;
-esac
-
-SCALE=${SLOTCACHE_TIMEOUT_SCALE:-1}
-case "$SCALE" in '' | *[!0-9]*) SCALE=1 ;; esac
-[ "$SCALE" -ge 1 ] || SCALE=1
-
-for tool in "$PY" redis-cli; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "locks_cli_test: skipped: $tool not installed (scripts/deps.sh)"
-        exit 77
-    fi
-done
-case "$(basename "$SERVER")" in
-redis-server*)
-    echo "locks_cli_test: skipped: $SERVER is redis-server (no DELIFEQ/DELEX/DIGEST/CAS/CAD in Redis 7.0)"
-    exit 77
-    ;;
-esac
-if [ ! -x "$SERVER" ]; then
-    echo "locks_cli_test: FAIL: server binary $SERVER missing (run make)"
-    exit 1
-fi
-
-mkdir -p /tmp/slotcache-tests
-WORK=$(mktemp -d /tmp/slotcache-tests/locks_cli.XXXXXX) || exit 1
-PIDS=""          # servers started and not yet stopped
-FAILS=0
+TEST_NAME=locks_cli_test
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/support/sc_server.sh
+. "$ROOT/tests/support/sc_server.sh"
 CHECKS=0
 
-fail() {
-    echo "locks_cli_test: FAIL: $*"
-    FAILS=$((FAILS + 1))
-}
-
-drop_pid() {
-    rest=""
-    for dp in $PIDS; do [ "$dp" = "$1" ] || rest="$rest $dp"; done
-    PIDS=$rest
-}
-
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-    for p in $PIDS; do
-        kill -TERM "$p" 2>/dev/null
-    done
-    for p in $PIDS; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    PIDS=""
-}
-trap cleanup EXIT
-trap 'echo "locks_cli_test: interrupted"; exit 130' INT
-trap 'echo "locks_cli_test: terminated"; exit 143' TERM HUP
-
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# owns_port PID PORT: every listening socket on PORT belongs to PID
-# (slotcache listens with SO_REUSEPORT: another server could share a port).
-owns_port() {
-    "$PY" - "$1" "$2" <<'EOF'
-import os, sys
-pid, port = sys.argv[1], int(sys.argv[2])
-inodes = set()
-for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-    try:
-        rows = open(f).read().splitlines()[1:]
-    except OSError:
-        continue
-    for row in rows:
-        c = row.split()
-        if c[3] == "0A" and int(c[1].rsplit(":", 1)[1], 16) == port:
-            inodes.add("socket:[%s]" % c[9])
-mine = set()
-for fd in os.listdir("/proc/%s/fd" % pid):
-    try:
-        mine.add(os.readlink("/proc/%s/fd/%s" % (pid, fd)))
-    except OSError:
-        pass
-sys.exit(0 if inodes and inodes <= mine else 1)
-EOF
-}
-
-# start_server: sets SRV_PID, SRV_PORT; non-zero when it would not start.
-start_server() {
-    for attempt in 1 2 3 4 5; do
-        SRV_PORT=$(free_port)
-        (cd "$WORK" && exec "$SERVER" --port "$SRV_PORT" --bind 127.0.0.1 --save "" --appendonly no) \
-            >"$WORK/server.log" 2>&1 &
-        SRV_PID=$!
-        PIDS="$PIDS $SRV_PID"
-        why=timeout i=0
-        while [ $i -lt $((100 * SCALE)) ]; do
-            kill -0 "$SRV_PID" 2>/dev/null || { why=exited; break; }
-            if [ "$(redis-cli -p "$SRV_PORT" PING 2>/dev/null)" = PONG ]; then
-                owns_port "$SRV_PID" "$SRV_PORT" && return 0
-                why=shared
-                break
-            fi
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -KILL "$SRV_PID" 2>/dev/null
-        wait "$SRV_PID" 2>/dev/null
-        drop_pid "$SRV_PID"
-        case $why in
-        shared) ;;
-        exited)
-            if ! grep -q -i "in use" "$WORK/server.log"; then
-                echo "locks_cli_test: server exited at startup; log:"
-                tail -n 30 "$WORK/server.log"
-                return 1
-            fi
-            ;;
-        *)
-            echo "locks_cli_test: server did not answer PING within $((10 * SCALE)) s; log:"
-            tail -n 30 "$WORK/server.log"
-            return 1
-            ;;
-        esac
-        echo "locks_cli_test: port $SRV_PORT taken (attempt $attempt), retrying"
-    done
-    echo "locks_cli_test: no free port for the server after 5 attempts"
-    return 1
-}
-
-stop_pid() {   # PID -> exit status in STOP_STATUS ("timeout" if it needed SIGKILL)
-    kill -TERM "$1" 2>/dev/null
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt $((300 * SCALE)) ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "$1" 2>/dev/null; then
-        kill -KILL "$1" 2>/dev/null
-        wait "$1" 2>/dev/null
-        STOP_STATUS=timeout
-    else
-        wait "$1"
-        STOP_STATUS=$?
-    fi
-    drop_pid "$1"
-}
+sc_need_tools "$PY" redis-cli
+[ "$SERVER_IS_REDIS" -eq 0 ] ||
+    sc_skip "$SERVER is redis-server (no DELIFEQ/DELEX/DIGEST/CAS/CAD in Redis 7.0)"
+sc_need_server
 
 # cli EXPECTED ARGS...: redis-cli's raw output (stdout not a terminal) for
 # ARGS must be EXPECTED exactly (nil prints as an empty line, errors as
@@ -177,7 +36,7 @@ cli() {
     shift
     CHECKS=$((CHECKS + 1))
     got=$(redis-cli -p "$SRV_PORT" "$@" 2>&1)
-    [ "$got" = "$want" ] || fail "redis-cli $*: got '$got', expected '$want'"
+    [ "$got" = "$want" ] || sc_fail "redis-cli $*: got '$got', expected '$want'"
 }
 
 # typed EXPECTED ARGS...: the same with --no-raw ("(integer) 1", "(nil)",
@@ -187,16 +46,15 @@ typed() {
     shift
     CHECKS=$((CHECKS + 1))
     got=$(redis-cli --no-raw -p "$SRV_PORT" "$@" 2>&1)
-    [ "$got" = "$want" ] || fail "redis-cli --no-raw $*: got '$got', expected '$want'"
+    [ "$got" = "$want" ] || sc_fail "redis-cli --no-raw $*: got '$got', expected '$want'"
 }
 
 WRONGTYPE="WRONGTYPE Operation against a key holding the wrong kind of value"
 
 # ---- run ---------------------------------------------------------------------
 
-echo "locks_cli_test: server $SERVER, work dir $WORK"
-start_server || { fail "could not start the server"; exit 1; }
-echo "locks_cli_test: server pid $SRV_PID port $SRV_PORT"
+echo "$TEST_NAME: server $SERVER, work dir $WORK"
+sc_start_or_exit server
 
 # DIGEST (XXH3-64 as 16 lower-case hex digits; values from python3-xxhash).
 cli "" DIGEST nokey
@@ -275,7 +133,7 @@ printf 'SET piped tok PX 100000\nDELIFEQ piped nope\nDIGEST piped\nDELEX piped I
     redis-cli -p "$SRV_PORT" >"$WORK/piped.out" 2>&1
 printf 'OK\n0\nd39212b86146bb2a\n1\n0\n' >"$WORK/piped.want"
 CHECKS=$((CHECKS + 1))
-cmp -s "$WORK/piped.out" "$WORK/piped.want" || fail "piped commands: got $(tr '\n' ' ' <"$WORK/piped.out")"
+cmp -s "$WORK/piped.out" "$WORK/piped.want" || sc_fail "piped commands: got $(tr '\n' ' ' <"$WORK/piped.out")"
 
 # The lock recipe: acquire, extend, release; a foreign token changes nothing.
 cli OK SET mylock token-a NX PX 30000
@@ -286,7 +144,7 @@ pttl=$(redis-cli -p "$SRV_PORT" PTTL mylock)
 CHECKS=$((CHECKS + 1))
 case "$pttl" in '' | *[!0-9]*) pttl=0 ;; esac
 if [ "$pttl" -le 30000 ] || [ "$pttl" -gt 60000 ]; then
-    fail "PTTL after extend is $pttl, expected (30000, 60000]"
+    sc_fail "PTTL after extend is $pttl, expected (30000, 60000]"
 fi
 cli 1 CAS mylock token-a token-a PX 60000
 cli 0 DELIFEQ mylock token-b
@@ -313,21 +171,6 @@ cli 1 DELIFEQ mylock token-b
 
 # ---- stop ----------------------------------------------------------------------
 
-if ! kill -0 "$SRV_PID" 2>/dev/null; then
-    fail "server (pid $SRV_PID) died during the test; log tail:"
-    tail -n 30 "$WORK/server.log"
-fi
-stop_pid "$SRV_PID"
-[ "$STOP_STATUS" = 0 ] || fail "server (pid $SRV_PID) exit status after SIGTERM: $STOP_STATUS"
-if grep -q -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "WARNING: ThreadSanitizer" \
-    -e "runtime error:" "$WORK/server.log"; then
-    fail "sanitizer report in $WORK/server.log"
-fi
-
-if [ "$FAILS" -ne 0 ]; then
-    echo "locks_cli_test: $FAILS of $CHECKS checks failed; files kept in $WORK"
-    exit 1
-fi
-rm -rf "$WORK"
-echo "locks_cli_test: passed ($CHECKS checks)"
-exit 0
+sc_stop server "$SRV_PID"
+sc_finish_with "$FAILS of $CHECKS checks failed; files kept in $WORK" \
+    "passed ($CHECKS checks)"

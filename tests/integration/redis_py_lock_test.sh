@@ -20,33 +20,17 @@ CHECK="$ROOT/tests/integration/redis_py_lock_check.py"
 # shellcheck source=tests/support/sc_server.sh
 . "$ROOT/tests/support/sc_server.sh"
 
-if ! "$PY" -c 'import redis.lock' 2>/dev/null; then
-    rm -rf "$WORK"
-    echo "$TEST_NAME: skipped: $PY has no redis module (apt-get install python3-redis)"
-    exit 77
-fi
-if [ ! -x "$SERVER" ]; then
-    echo "$TEST_NAME: FAIL: server binary $SERVER missing (run make)"
-    exit 1
-fi
+"$PY" -c 'import redis.lock' 2>/dev/null ||
+    sc_skip "$PY has no redis module (apt-get install python3-redis)"
+sc_need_server
 
 THREADS=""
 [ "$SERVER_IS_REDIS" -eq 0 ] && THREADS="--threads 4"
 echo "$TEST_NAME: server $SERVER, work dir $WORK"
 # shellcheck disable=SC2086  # THREADS is empty or two words
-if ! sc_start lock $THREADS; then
-    sc_fail "could not start the server"
-    exit 1
-fi
-echo "$TEST_NAME: server pid $SRV_PID port $SRV_PORT"
+sc_start_or_exit lock $THREADS
 
-timeout --foreground -k 5 $((120 * SCALE)) "$PY" "$CHECK" "$SRV_PORT"
-rc=$?
-case $rc in
-0) ;;
-124 | 137) sc_fail "redis_py_lock_check.py killed after $((120 * SCALE)) s" ;;
-*) sc_fail "redis_py_lock_check.py reported failures (exit $rc)" ;;
-esac
+sc_run_check redis_py_lock_check.py 120 "$PY" "$CHECK" "$SRV_PORT"
 
 sc_stop lock "$SRV_PID"
 sc_finish

@@ -27,19 +27,10 @@ BUILD_DIR=${SLOTCACHE_BUILD:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 NODE_DIR="$BUILD_DIR/node"
 
-skip() {
-    rm -rf "$WORK"
-    echo "$TEST_NAME: skipped: $*"
-    exit 77
-}
-
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    skip "node and npm are needed (apt-get install nodejs npm)"
+    sc_skip "node and npm are needed (apt-get install nodejs npm)"
 fi
-if [ ! -x "$SERVER" ]; then
-    echo "$TEST_NAME: FAIL: server binary $SERVER missing (run make)"
-    exit 1
-fi
+sc_need_server
 
 # npm_setup DIR VERSION PACKAGES...: install PACKAGES into DIR unless DIR
 # already holds redlock VERSION; non-zero when npm fails.
@@ -62,28 +53,17 @@ npm_setup() {
 }
 
 npm_setup "$NODE_DIR/redlock4" 4.2.0 redlock@4.2.0 ioredis@5 redis@3 ||
-    skip "npm could not install redlock@4.2.0 ioredis redis@3 (no network?)"
+    sc_skip "npm could not install redlock@4.2.0 ioredis redis@3 (no network?)"
 npm_setup "$NODE_DIR/redlock5" 5.0.0-beta.2 redlock@5.0.0-beta.2 ioredis@5 ||
-    skip "npm could not install redlock@5.0.0-beta.2 ioredis (no network?)"
+    sc_skip "npm could not install redlock@5.0.0-beta.2 ioredis (no network?)"
 
 THREADS=""
 [ "$SERVER_IS_REDIS" -eq 0 ] && THREADS="--threads 4"
 echo "$TEST_NAME: server $SERVER, work dir $WORK"
 # shellcheck disable=SC2086  # THREADS is empty or two words
-if ! sc_start redlock $THREADS; then
-    sc_fail "could not start the server"
-    exit 1
-fi
-echo "$TEST_NAME: server pid $SRV_PID port $SRV_PORT"
+sc_start_or_exit redlock $THREADS
 
-timeout --foreground -k 5 $((120 * SCALE)) node "$CHECK" "$SRV_PORT" "$NODE_DIR/redlock4" "$NODE_DIR/redlock5" \
-    "$TABLE"
-rc=$?
-case $rc in
-0) ;;
-124 | 137) sc_fail "redlock_check.js killed after $((120 * SCALE)) s" ;;
-*) sc_fail "redlock_check.js reported failures (exit $rc)" ;;
-esac
+sc_run_check redlock_check.js 120 node "$CHECK" "$SRV_PORT" "$NODE_DIR/redlock4" "$NODE_DIR/redlock5" "$TABLE"
 
 sc_stop redlock "$SRV_PID"
 sc_finish
