@@ -92,6 +92,7 @@ long long ustime(void) {
 
 long long db_now_ms(void) { return cmd_now_ms ? cmd_now_ms : mstime(); }
 void db_set_now_ms(long long now) { cmd_now_ms = now; }
+bool db_now_is_set(void) { return cmd_now_ms != 0; }
 
 uint32_t lru_clock(void) { return (uint32_t)((db_now_ms() / 1000) & 0xffffff); }
 

@@ -43,6 +43,7 @@ int db_count(void);
  * (like Redis's command time snapshot) so a command sees one consistent now. */
 long long db_now_ms(void);
 void db_set_now_ms(long long now);
+bool db_now_is_set(void);
 long long mstime(void);    /* wall clock, unix ms */
 long long ustime(void);
 uint32_t lru_clock(void); /* 24-bit seconds clock as Redis's LRU_CLOCK */

@@ -3,8 +3,9 @@
  *
  * Candidate selection follows Redis's sampled approximation with an
  * eviction pool, tuned for a better hit ratio: each refill samples
- * 2 x maxmemory-samples keys, one from each of that many random non-empty
- * slots (so candidates come from the whole keyspace, not one table), and
+ * 2 x maxmemory-samples keys, a few neighbours from each of several random
+ * non-empty slots (so candidates come from the whole keyspace, not one
+ * table), and
  * the pool of the 16 best candidates survives between evictions on each
  * worker. The best candidate (most idle for LRU, least frequent for LFU,
  * nearest expiry for volatile-ttl) is re-checked under its slot lock before
@@ -18,6 +19,7 @@
 #include "db.h"
 #include "lazyfree.h"
 #include "mem.h"
+#include "monotime.h"
 #include "notify.h"
 #include "slotlock.h"
 #include "stats.h"
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #define POOL_SIZE 16
+#define SAMPLES_PER_SLOT 4
 
 typedef struct {
     unsigned long long score; /* higher = better to evict */
@@ -32,6 +35,8 @@ typedef struct {
     unsigned slot;
     size_t klen;
     char *key;                /* mem_alloc'd copy */
+    const entry *seen;        /* the entry when sampled: identity for
+                                 de-duplication only, never dereferenced */
 } pool_entry;
 
 static _Thread_local pool_entry pool[POOL_SIZE];
@@ -118,11 +123,17 @@ static void pool_clear(void) {
     pool_len = 0;
 }
 
-/* Insert keeping the pool sorted by ascending score; drops the worst
- * candidate when full. */
-static void pool_insert(unsigned long long score, int db, unsigned slot, const char *key, size_t klen) {
+/* Insert the entry e of (db, slot) keeping the pool sorted by ascending
+ * score; drops the worst candidate when full. A candidate already in the
+ * pool is recognised by its entry's address (cheaper than comparing keys;
+ * a stale match only skips one candidate, a missed one only costs a
+ * failed eviction attempt). Caller holds the slot lock. */
+static void pool_insert(unsigned long long score, int db, unsigned slot, const entry *e) {
+    if (pool_len == POOL_SIZE && score <= pool[0].score) return;
     for (int i = 0; i < pool_len; i++)
-        if (pool[i].db == db && pool[i].klen == klen && memcmp(pool[i].key, key, klen) == 0) return;
+        if (pool[i].seen == e && pool[i].db == db) return;
+    size_t klen;
+    const char *key = entry_key(e, &klen);
     if (pool_len == POOL_SIZE) {
         if (score <= pool[0].score) return;
         mem_free(pool[0].key);
@@ -139,23 +150,16 @@ static void pool_insert(unsigned long long score, int db, unsigned slot, const c
     pool[i].slot = slot;
     pool[i].klen = klen;
     pool[i].key = mem_strndup(key, klen);
+    pool[i].seen = e;
     pool_len++;
 }
 
-/* A random entry of t; for volatile policies a random entry that has an
- * expire: from a random bucket, the first one with an expire (so a lone
- * volatile key in a crowded table is always found). Caller holds the lock. */
+/* A random entry of t (with an expire for volatile policies: from a random
+ * bucket, the first such one, so a lone volatile key in a crowded table is
+ * always found). Caller holds the lock. */
 static entry *random_candidate(ktable *t, bool vol) {
-    if (!vol) return ktable_random(t, db_random());
-    if (ktable_expires(t) == 0 || t->size == 0) return NULL;
-    uint32_t start = (uint32_t)(db_random() % t->size);
-    for (uint32_t n = 0; n < t->size; n++) {
-        uint32_t i = (start + n) % t->size;
-        if (!t->buckets[i]) continue;
-        entry *e = ktable_at(t, i);
-        if (entry_has_expire(e)) return e;
-    }
-    return NULL;
+    entry *e;
+    return ktable_sample(t, db_random(), vol, &e, 1) ? e : NULL;
 }
 
 /* A random slot of db with keys (or keys with a TTL); -1 if none. */
@@ -188,26 +192,30 @@ static bool pick_db_slot(bool vol, int *db_out, ktable **tables_out, unsigned *s
     return false;
 }
 
-/* Sample candidates into the pool. Returns false if nothing is evictable. */
+/* Sample 2 x maxmemory-samples candidates into the pool, up to
+ * SAMPLES_PER_SLOT of them from neighbouring buckets of each random slot
+ * visited (a slot visit costs cache misses on its table header, lock and
+ * buckets; neighbours in a hash-ordered table are as random as any keys).
+ * Returns false if nothing is evictable. */
 static bool pool_populate(long long p) {
     bool vol = policy_is_volatile(p);
     long long samples = cfg_get(maxmemory_samples);
     if (samples < 1) samples = 1;
-    int found = 0;
-    for (long long i = 0; i < samples * 2; i++) {
+    long long want = samples * 2;
+    long long found = 0;
+    for (long long visit = 0; visit < want && found < want; visit++) {
         int db;
         ktable *tables;
         unsigned slot;
-        if (!pick_db_slot(vol, &db, &tables, &slot)) return found > 0 || pool_len > 0;
+        if (!pick_db_slot(vol, &db, &tables, &slot)) break;
+        entry *cand[SAMPLES_PER_SLOT];
+        int max = want - found < SAMPLES_PER_SLOT ? (int)(want - found) : SAMPLES_PER_SLOT;
         slot_lock(slot);
-        entry *e = random_candidate(&tables[slot], vol);
-        if (e) {
-            size_t klen;
-            const char *key = entry_key(e, &klen);
-            pool_insert(score_of(e, p), db, slot, key, klen);
-            found++;
-        }
+        int n = ktable_sample(&tables[slot], db_random(), vol, cand, max);
+        for (int i = 0; i < n; i++) __builtin_prefetch(cand[i]); /* overlap their misses */
+        for (int i = 0; i < n; i++) pool_insert(score_of(cand[i], p), db, slot, cand[i]);
         slot_unlock(slot);
+        found += n;
     }
     return found > 0 || pool_len > 0;
 }
@@ -280,16 +288,31 @@ static void pool_follow_policy(long long p) {
     }
 }
 
+/* One time snapshot for a whole eviction run (idle times and LFU decay of
+ * many candidates) unless the caller's command already has one. True if
+ * this run set it (and must clear it with now_end). */
+static bool now_begin(void) {
+    if (db_now_is_set()) return false;
+    db_set_now_ms(monotime_wall_ms(monotime_us()));
+    return true;
+}
+
+static void now_end(bool own) {
+    if (own) db_set_now_ms(0);
+}
+
 long evict_until_under(long max_keys) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0) return 0;
     long long p = policy();
     pool_follow_policy(p);
+    bool own_now = now_begin();
     long n = 0;
     while ((long long)mem_used() > limit && (max_keys < 0 || n < max_keys)) {
         if (p == MAXMEMORY_NOEVICTION || !evict_one(p)) break;
         n++;
     }
+    now_end(own_now);
     notify_flush();
     return n;
 }
@@ -299,6 +322,7 @@ bool evict_make_room_or_reply(client *c) {
     if (limit <= 0 || (long long)mem_used() <= limit) return true;
     long long p = policy();
     pool_follow_policy(p);
+    bool own_now = now_begin();
     long long start = ustime();
     long long tenacity = cfg_get(maxmemory_eviction_tenacity);
     long long budget_us = tenacity >= 100 ? -1 : 500 + tenacity * tenacity * 50; /* 500us .. ~0.5s */
@@ -317,6 +341,7 @@ bool evict_make_room_or_reply(client *c) {
         }
         if (budget_us >= 0 && (evicted & 15) == 0 && ustime() - start > budget_us) break;
     }
+    now_end(own_now);
     notify_flush();
     /* As Redis's performEvictions: a command is refused only when nothing
      * could be evicted; when the time budget ran out while evicting (other

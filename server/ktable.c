@@ -208,6 +208,22 @@ entry *ktable_random(const ktable *t, uint64_t rnd) {
     return NULL;
 }
 
+int ktable_sample(const ktable *t, uint64_t rnd, bool with_expire, entry **out, int max) {
+    if (t->size == 0 || max <= 0) return 0;
+    if (with_expire ? ktable_expires(t) == 0 : ktable_count(t) == 0) return 0;
+    uint32_t i = (uint32_t)(rnd % t->size);
+    int n = 0;
+    for (uint32_t seen = 0; seen < t->size && n < max; seen++) {
+        uint64_t b = t->buckets[i];
+        if (b) {
+            entry *e = (entry *)(uintptr_t)(b & PTR_MASK);
+            if (!with_expire || entry_has_expire(e)) out[n++] = e;
+        }
+        i = (i + 1 == t->size) ? 0 : i + 1;
+    }
+    return n;
+}
+
 void ktable_prefetch_bucket(const ktable *t, uint64_t hash) {
     if (t->size) __builtin_prefetch(&t->buckets[home_of(t, hash)]);
 }

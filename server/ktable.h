@@ -63,6 +63,12 @@ size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_vis
 uint64_t ktable_hashpos_of_bucket(const ktable *t, uint64_t b);
 /* Entry at a random non-empty bucket, or NULL. `rnd` is a random number. */
 entry *ktable_random(const ktable *t, uint64_t rnd);
+/* Up to `max` entries from consecutive buckets, starting at bucket
+ * rnd % size and wrapping (only entries with an expire time when
+ * `with_expire`). Consecutive buckets share cache lines, so this is the
+ * cheap way to draw several eviction candidates from one table (as Redis's
+ * dictGetSomeKeys). Returns how many were stored in out. */
+int ktable_sample(const ktable *t, uint64_t rnd, bool with_expire, entry **out, int max);
 /* Cache hints for a lookup to come (prefetch.c): the first pulls in the
  * key's home bucket, the second the entry that bucket points to if its
  * fingerprint matches. Both read the table, so the slot lock is needed. */

@@ -241,3 +241,28 @@ Test(ktable, hash_ordered_deletes_keep_runs_short) {
     free(c.keys);
     ktable_clear(&t);
 }
+
+Test(ktable, sample_neighbours_and_volatile_filter) {
+    ktable t;
+    ktable_init(&t);
+    entry *out[8];
+    cr_assert_eq(ktable_sample(&t, 1, false, out, 8), 0, "empty table");
+    char key[32];
+    const int n = 50;
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "s:%d", i);
+        long long expire = i % 10 == 0 ? 1000000 + i : -1; /* 5 volatile keys */
+        ktable_insert(&t, entry_new_string(key, strlen(key), "v", 1, expire, false), key_hash(key, strlen(key)));
+    }
+    for (uint64_t r = 0; r < 200; r++) {
+        int got = ktable_sample(&t, r * 2654435761u, false, out, 8);
+        cr_assert_eq(got, 8, "a table of %d keys yields a full sample", n);
+        for (int i = 0; i < got; i++)
+            for (int j = i + 1; j < got; j++) cr_assert_neq(out[i], out[j], "no entry twice in one sample");
+        got = ktable_sample(&t, r * 2654435761u, true, out, 8);
+        cr_assert_eq(got, 5, "every volatile key, wherever the start bucket is");
+        for (int i = 0; i < got; i++) cr_assert(entry_has_expire(out[i]));
+    }
+    cr_assert_eq(ktable_sample(&t, 7, false, out, 0), 0);
+    ktable_clear(&t);
+}
