@@ -13,7 +13,6 @@
  * and every bound is scaled.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,6 @@
 static sc_server srv;
 
 TestSuite(active_expire, .fini = sc_server_cleanup, .timeout = 240);
-
-static long long cmd_ll(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    cr_assert(r != NULL, "\"%s\": connection broke: %s", fmt, c->errstr);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "\"%s\": not an integer reply (type %d, \"%s\")", fmt, r->type,
-                 r->str ? r->str : "");
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 /* Wall-clock unix time in ms (sc_now_ms is monotonic). */
 static long long unix_ms(void)
@@ -76,24 +61,6 @@ static void set_many(redisContext *c, const char *prefix, int from, int to, int 
     }
 }
 
-/* Pipelined EXISTS prefix:i for i in [from, to): how many exist. */
-static long long count_existing(redisContext *c, const char *prefix, int from, int to)
-{
-    long long n = 0;
-    for (int i = from; i < to; i += BATCH) {
-        int end = i + BATCH < to ? i + BATCH : to;
-        for (int j = i; j < end; j++) redisAppendCommand(c, "EXISTS %s:%d", prefix, j);
-        for (int j = i; j < end; j++) {
-            redisReply *r = NULL;
-            cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
-            cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
-            n += r->integer;
-            freeReplyObject(r);
-        }
-    }
-    return n;
-}
-
 static long long expired_keys(redisContext *c)
 {
     long long v = sc_info_ll_or_fail(c, "stats", "expired_keys");
@@ -101,7 +68,7 @@ static long long expired_keys(redisContext *c)
     return v;
 }
 
-static bool dbsize_is(redisContext *c, long long want) { return cmd_ll(c, "DBSIZE") == want; }
+static bool dbsize_is(redisContext *c, long long want) { return sc_cmd_ll_or_fail(c, "DBSIZE") == want; }
 
 /* ---- (a) keys vanish without being read ---------------------------------- */
 
@@ -117,12 +84,12 @@ Test(active_expire, ttl_keys_vanish_unread)
     }
     long long t0 = sc_now_ms();
     cr_assert(SC_WAIT_FOR(dbsize_is(c, 20000), 10000), "DBSIZE still %lld 10 s after 20,000 keys with PX 200",
-              cmd_ll(c, "DBSIZE"));
+              sc_cmd_ll_or_fail(c, "DBSIZE"));
     cr_log_info("20,000 keys with PX 200 gone %lld ms after the last SET", sc_now_ms() - t0);
     long long expired = expired_keys(c) - before;
     cr_assert(expired >= 20000, "expired_keys grew by %lld, want >= 20000", expired);
-    cr_assert_eq(count_existing(c, "keep", 0, 20000), 20000, "a key without TTL disappeared");
-    cr_assert_eq(count_existing(c, "short", 0, 20000), 0);
+    cr_assert_eq(sc_exists_range_or_fail(c, "keep", 0, 20000, BATCH, NULL), 20000, "a key without TTL disappeared");
+    cr_assert_eq(sc_exists_range_or_fail(c, "short", 0, 20000, BATCH, NULL), 0);
     redisReply *r = sc_cmd_or_fail(c, "INFO keyspace");
     cr_assert(strstr(r->str, "db0:keys=20000,expires=0,") != NULL, "INFO keyspace: %s", r->str);
     freeReplyObject(r);
@@ -152,15 +119,15 @@ Test(active_expire, stale_fraction_stays_low)
     /* Every short key's deadline has passed 300 ms after the last SET; two
      * seconds later at most 10% of the keys may be expired leftovers. */
     sc_sleep_ms(300 + sc_scaled_ms(2000));
-    long long dbsize = cmd_ll(c, "DBSIZE");
+    long long dbsize = sc_cmd_ll_or_fail(c, "DBSIZE");
     double stale = dbsize > 0 ? (double)(dbsize - live) / (double)dbsize : 0;
     cr_log_info("stale: DBSIZE %lld, live %lld: %.2f%% stale %lld ms after the load", dbsize, live, 100 * stale,
                 sc_now_ms() - loaded);
     cr_assert(dbsize >= live, "DBSIZE %lld < %lld live keys", dbsize, live);
     cr_assert(stale < 0.10, "%.1f%% of DBSIZE %lld are expired keys 2 s after their deadline", 100 * stale, dbsize);
     /* Nothing live went. */
-    cr_assert_eq(count_existing(c, "keep", 0, STALE_KEEP), STALE_KEEP);
-    cr_assert_eq(count_existing(c, "long", 0, STALE_LONG), STALE_LONG);
+    cr_assert_eq(sc_exists_range_or_fail(c, "keep", 0, STALE_KEEP, BATCH, NULL), STALE_KEEP);
+    cr_assert_eq(sc_exists_range_or_fail(c, "long", 0, STALE_LONG, BATCH, NULL), STALE_LONG);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -193,7 +160,7 @@ static void mass_expiry(int n, const char *prefix)
     }
     long long armed = sc_now_ms();
     cr_assert(armed < deadline, "PEXPIREAT pass ended %lld ms after the deadline", armed - deadline);
-    cr_assert_eq(cmd_ll(c, "DBSIZE"), n);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DBSIZE"), n);
 
     /* Probe from a second before the deadline (or now) to 2 s after: PING
      * on PROBES connections (so every worker thread serves one) and, on the
@@ -226,11 +193,12 @@ static void mass_expiry(int n, const char *prefix)
             last = now;
             replies++;
         }
-        if (zero_at < 0 && replies % 500 == 0 && last > deadline && cmd_ll(c, "DBSIZE") == 0) zero_at = sc_now_ms();
+        if (zero_at < 0 && replies % 500 == 0 && last > deadline && sc_cmd_ll_or_fail(c, "DBSIZE") == 0)
+            zero_at = sc_now_ms();
     }
     for (int i = 0; i < PROBES; i++) redisFree(probe[i]);
     cr_assert(SC_WAIT_FOR(dbsize_is(c, 0), 30000), "DBSIZE still %lld 30 s after %d keys expired",
-              cmd_ll(c, "DBSIZE"), n);
+              sc_cmd_ll_or_fail(c, "DBSIZE"), n);
     if (zero_at < 0) zero_at = sc_now_ms();
     cr_log_info("%d keys %s:* expiring at once: loaded in %lld ms; %lld probe replies over %lld ms, max reply gap %lld ms "
                 "(at deadline %+lld ms); DBSIZE 0 after %lld ms",

@@ -26,44 +26,12 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 static const char *const threaded[] = { "--threads", "4", NULL };
 
 TestSuite(blocking, .fini = sc_server_cleanup, .timeout = 300);
-
-/* ---- failures from client threads -------------------------------------- */
-
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
-
-static redisContext *thread_connect(void)
-{
-    int ms = sc_scaled_ms(30000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("connect: %s", c ? c->errstr : "oom");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    return c;
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -162,21 +130,6 @@ static void still_waiting(redisContext *c, int ms, const char *what)
     cr_assert(sc_raw_quiet(c->fd, ms), "%s: a reply arrived too early", what);
 }
 
-/* Raw-socket command: send argv (space-separated words, no quoting). */
-static void raw_cmd(int fd, const char *words)
-{
-    const char *argv[16];
-    char copy[512];
-    snprintf(copy, sizeof copy, "%s", words);
-    int argc = 0;
-    for (char *save = NULL, *t = strtok_r(copy, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
-        argv[argc++] = t;
-    sc_buf b = { 0 };
-    sc_resp_command(&b, argc, argv, NULL);
-    cr_assert(sc_raw_send(fd, b.data, b.len, 5000), "send %s failed", words);
-    sc_buf_free(&b);
-}
-
 /* ---- wake-ups ---------------------------------------------------------- */
 
 Test(blocking, blpop_woken_by_push_from_other_connection)
@@ -253,7 +206,7 @@ Test(blocking, timeouts)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         long long t0 = sc_now_ms();
-        raw_cmd(fd, cases[i].cmd);
+        sc_raw_send_line_or_fail(fd, cases[i].cmd);
         cr_assert(sc_raw_expect(fd, cases[i].reply, 5000), "%s: wrong timeout reply", cases[i].cmd);
         long long elapsed = sc_now_ms() - t0;
         cr_assert(elapsed >= 90, "%s: answered after %lld ms, want >= 90", cases[i].cmd, elapsed);
@@ -261,7 +214,7 @@ Test(blocking, timeouts)
     }
 
     /* RESP3: null. */
-    raw_cmd(fd, "HELLO 3");
+    sc_raw_send_line_or_fail(fd, "HELLO 3");
     sc_reader rd;
     sc_reader_init(&rd, fd);
     char *out = NULL;
@@ -273,7 +226,7 @@ Test(blocking, timeouts)
     static const char *const resp3[] = { "BLPOP k 0.1", "BLMOVE k d LEFT RIGHT 0.1", "BZPOPMIN k 0.1" };
     for (size_t i = 0; i < sizeof resp3 / sizeof resp3[0]; i++) {
         long long t0 = sc_now_ms();
-        raw_cmd(fd, resp3[i]);
+        sc_raw_send_line_or_fail(fd, resp3[i]);
         cr_assert(sc_raw_expect(fd, "_\r\n", 5000), "RESP3 %s: wrong timeout reply", resp3[i]);
         cr_assert(sc_now_ms() - t0 >= 90, "RESP3 %s: answered too early", resp3[i]);
     }
@@ -440,11 +393,11 @@ Test(blocking, push_inside_multi_wakes_after_exec)
     cmd_is(p, "+QUEUED", "LPUSH m1 x");
     cmd_is(p, "[(nil), (nil), 2]", "EXEC");
     int fd = sc_raw_connect_or_fail(srv.port);
-    raw_cmd(fd, "MULTI");
-    raw_cmd(fd, "BLMOVE nothing d LEFT LEFT 0");
-    raw_cmd(fd, "BRPOPLPUSH nothing d 0");
-    raw_cmd(fd, "BLPOP nothing 0");
-    raw_cmd(fd, "EXEC");
+    sc_raw_send_line_or_fail(fd, "MULTI");
+    sc_raw_send_line_or_fail(fd, "BLMOVE nothing d LEFT LEFT 0");
+    sc_raw_send_line_or_fail(fd, "BRPOPLPUSH nothing d 0");
+    sc_raw_send_line_or_fail(fd, "BLPOP nothing 0");
+    sc_raw_send_line_or_fail(fd, "EXEC");
     cr_assert(sc_raw_expect(fd, "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n$-1\r\n$-1\r\n*-1\r\n", 5000),
               "blocking commands inside MULTI (raw bytes)");
     close(fd);
@@ -576,7 +529,7 @@ Test(blocking, bzpop_woken_by_zadd)
     /* RESP3 answers the score as a double (raw socket: hiredis 0.14 has no
      * RESP3). */
     int fd = sc_raw_connect_or_fail(srv.port);
-    raw_cmd(fd, "HELLO 3");
+    sc_raw_send_line_or_fail(fd, "HELLO 3");
     sc_reader rd;
     sc_reader_init(&rd, fd);
     char *out = NULL;
@@ -585,7 +538,7 @@ Test(blocking, bzpop_woken_by_zadd)
     free(out);
     cr_assert_eq(rd.pos, rd.in.len, "extra bytes after HELLO");
     sc_reader_free(&rd);
-    raw_cmd(fd, "BZPOPMIN z7 0");
+    sc_raw_send_line_or_fail(fd, "BZPOPMIN z7 0");
     wait_blocked(ctl, 1, "RESP3 BZPOPMIN");
     cmd_is(ctl, "1", "ZADD z7 1.5 m");
     cr_assert(sc_raw_expect(fd, "*3\r\n$2\r\nz7\r\n$1\r\nm\r\n,1.5\r\n", 5000), "RESP3 BZPOPMIN reply");
@@ -700,13 +653,13 @@ static long long pc_deadline;
 static void *producer(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
-    for (int i = 0; i < PER_PRODUCER && atomic_load(&fail_count) == 0; i++) {
+    for (int i = 0; i < PER_PRODUCER && sc_thread_failures() == 0; i++) {
         int v = id * PER_PRODUCER + i;
         redisReply *r = redisCommand(c, "RPUSH %s %d", v % 2 ? "q1" : "q2", v);
         if (!r || r->type != REDIS_REPLY_INTEGER) {
-            fail("producer %d: RPUSH: %s", id, r ? (r->str ? r->str : "bad type") : c->errstr);
+            sc_thread_fail("producer %d: RPUSH: %s", id, r ? (r->str ? r->str : "bad type") : c->errstr);
             if (r) freeReplyObject(r);
             break;
         }
@@ -720,30 +673,31 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
-    while (atomic_load(&delivered) < TOTAL && atomic_load(&fail_count) == 0) {
+    while (atomic_load(&delivered) < TOTAL && sc_thread_failures() == 0) {
         if (sc_now_ms() > pc_deadline) {
-            fail("consumer %d: only %d of %d delivered before the deadline", id, atomic_load(&delivered), TOTAL);
+            sc_thread_fail("consumer %d: only %d of %d delivered before the deadline", id, atomic_load(&delivered),
+                           TOTAL);
             break;
         }
         redisReply *r = redisCommand(c, id % 2 ? "BLPOP q1 q2 0.2" : "BRPOP q2 q1 0.2");
         if (!r) {
-            fail("consumer %d: %s", id, c->errstr);
+            sc_thread_fail("consumer %d: %s", id, c->errstr);
             break;
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
             int v = atoi(r->element[1]->str);
             const char *want = v % 2 ? "q1" : "q2";
             if (v < 0 || v >= TOTAL)
-                fail("consumer %d: popped %s", id, r->element[1]->str);
+                sc_thread_fail("consumer %d: popped %s", id, r->element[1]->str);
             else if (strcmp(r->element[0]->str, want) != 0)
-                fail("consumer %d: %d popped from %s", id, v, r->element[0]->str);
+                sc_thread_fail("consumer %d: %d popped from %s", id, v, r->element[0]->str);
             else if (atomic_fetch_add(&seen[v], 1) != 0)
-                fail("consumer %d: %d delivered twice", id, v);
+                sc_thread_fail("consumer %d: %d delivered twice", id, v);
             atomic_fetch_add(&delivered, 1);
         } else if (r->type != REDIS_REPLY_NIL) {
-            fail("consumer %d: reply type %d", id, r->type);
+            sc_thread_fail("consumer %d: reply type %d", id, r->type);
         }
         freeReplyObject(r);
     }
@@ -754,7 +708,7 @@ static void *consumer(void *arg)
 Test(blocking, producers_consumers_exactly_once)
 {
     sc_server_start_or_fail(&srv, threaded);
-    atomic_store(&fail_count, 0);
+    sc_thread_fail_reset();
     atomic_store(&delivered, 0);
     for (int i = 0; i < TOTAL; i++) atomic_store(&seen[i], 0);
     pc_deadline = sc_now_ms() + sc_scaled_ms(60000);
@@ -764,7 +718,7 @@ Test(blocking, producers_consumers_exactly_once)
     for (int i = 0; i < PRODUCERS; i++)
         cr_assert(pthread_create(&th[CONSUMERS + i], NULL, producer, (void *)(intptr_t)i) == 0);
     for (int i = 0; i < PRODUCERS + CONSUMERS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+    sc_no_thread_failures_or_fail();
     cr_assert_eq(atomic_load(&delivered), TOTAL);
     for (int i = 0; i < TOTAL; i++) cr_assert_eq(atomic_load(&seen[i]), 1, "value %d seen %d times", i, atomic_load(&seen[i]));
 

@@ -10,7 +10,6 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 #define CLIENTS 16
 #define INCRS 2000
@@ -28,38 +28,6 @@ static const char *const threaded[] = { "--threads", "4", NULL };
 
 TestSuite(concurrency, .fini = sc_server_cleanup, .timeout = 300);
 
-/* First failure seen by any client thread. */
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
-
-static redisContext *thread_connect(void)
-{
-    int ms = sc_scaled_ms(30000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("connect: %s", c ? c->errstr : "oom");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    return c;
-}
-
 /* ---- INCR -------------------------------------------------------------- */
 
 static atomic_uchar *seen;   /* seen[v] counts how often INCR shared returned v */
@@ -67,25 +35,25 @@ static atomic_uchar *seen;   /* seen[v] counts how often INCR shared returned v 
 static void *incr_client(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
-    for (int i = 0; i < INCRS && atomic_load(&fail_count) == 0; i++) {
+    for (int i = 0; i < INCRS && sc_thread_failures() == 0; i++) {
         redisReply *r = redisCommand(c, "INCR shared");
         if (!r || r->type != REDIS_REPLY_INTEGER) {
-            fail("client %d: INCR shared: %s", id, r ? (r->str ? r->str : "bad type") : c->errstr);
+            sc_thread_fail("client %d: INCR shared: %s", id, r ? (r->str ? r->str : "bad type") : c->errstr);
             if (r) freeReplyObject(r);
             break;
         }
         if (r->integer < 1 || r->integer > CLIENTS * INCRS)
-            fail("client %d: INCR shared returned %lld", id, r->integer);
+            sc_thread_fail("client %d: INCR shared returned %lld", id, r->integer);
         else
             atomic_fetch_add(&seen[r->integer], 1);
         freeReplyObject(r);
 
         r = redisCommand(c, "INCR own:%d", id);
         if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != i + 1) {
-            fail("client %d: INCR own:%d returned %lld, want %d", id, id,
-                 r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1, i + 1);
+            sc_thread_fail("client %d: INCR own:%d returned %lld, want %d", id, id,
+                           r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1, i + 1);
             if (r) freeReplyObject(r);
             break;
         }
@@ -104,7 +72,7 @@ Test(concurrency, incr_shared_and_own_keys)
     for (int i = 0; i < CLIENTS; i++)
         cr_assert(pthread_create(&th[i], NULL, incr_client, (void *)(intptr_t)i) == 0);
     for (int i = 0; i < CLIENTS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+    sc_no_thread_failures_or_fail();
 
     for (int v = 1; v <= CLIENTS * INCRS; v++)
         cr_assert_eq(atomic_load(&seen[v]), 1, "INCR shared returned %d %d times", v, atomic_load(&seen[v]));
@@ -137,14 +105,14 @@ typedef struct {
 static void *mset_writer(void *p)
 {
     pair_arg *a = p;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (c) {
-        for (int i = 0; i < WRITES && atomic_load(&fail_count) == 0; i++) {
+        for (int i = 0; i < WRITES && sc_thread_failures() == 0; i++) {
             char v[64];
             snprintf(v, sizeof v, "w%d-%d", a->id, i);
             redisReply *r = redisCommand(c, "MSET %s %s %s %s", a->k1, v, a->k2, v);
             if (!r || r->type != REDIS_REPLY_STATUS) {
-                fail("writer %d: MSET: %s", a->id, r ? (r->str ? r->str : "bad type") : c->errstr);
+                sc_thread_fail("writer %d: MSET: %s", a->id, r ? (r->str ? r->str : "bad type") : c->errstr);
                 if (r) freeReplyObject(r);
                 break;
             }
@@ -159,14 +127,14 @@ static void *mset_writer(void *p)
 static void *mget_reader(void *p)
 {
     pair_arg *a = p;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
     /* Read until the writers finish (bounded as well). */
-    for (long n = 0; n < 1000000 && atomic_load(&fail_count) == 0; n++) {
+    for (long n = 0; n < 1000000 && sc_thread_failures() == 0; n++) {
         bool last = atomic_load(&writers_left) == 0;
         redisReply *r = redisCommand(c, "MGET %s %s", a->k1, a->k2);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            fail("reader %d: MGET: %s", a->id, r ? "bad reply" : c->errstr);
+            sc_thread_fail("reader %d: MGET: %s", a->id, r ? "bad reply" : c->errstr);
             if (r) freeReplyObject(r);
             break;
         }
@@ -175,9 +143,9 @@ static void *mget_reader(void *p)
                     (x->type == REDIS_REPLY_NIL ||
                      (x->type == REDIS_REPLY_STRING && x->len == y->len && memcmp(x->str, y->str, x->len) == 0));
         if (!same)
-            fail("reader %d: MGET %s %s saw \"%s\" and \"%s\"", a->id, a->k1, a->k2,
-                 x->type == REDIS_REPLY_STRING ? x->str : "(nil)",
-                 y->type == REDIS_REPLY_STRING ? y->str : "(nil)");
+            sc_thread_fail("reader %d: MGET %s %s saw \"%s\" and \"%s\"", a->id, a->k1, a->k2,
+                           x->type == REDIS_REPLY_STRING ? x->str : "(nil)",
+                           y->type == REDIS_REPLY_STRING ? y->str : "(nil)");
         freeReplyObject(r);
         atomic_fetch_add(&reads_done, 1);
         if (last) break;
@@ -198,7 +166,7 @@ static void mset_mget_pairs(const char *k1, const char *k2)
         cr_assert(pthread_create(&th[i], NULL, i < WRITERS ? mset_writer : mget_reader, &args[i]) == 0);
     }
     for (int i = 0; i < WRITERS + READERS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+    sc_no_thread_failures_or_fail();
     cr_assert(atomic_load(&reads_done) >= READERS, "readers did not run");
 
     /* Final state: both keys hold the last value some writer wrote. */
@@ -229,15 +197,15 @@ Test(concurrency, mset_mget_same_hash_tag)
 static void *incrby_client(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
     /* Pipelined INCRBY over 500 keys shared by all clients. */
-    for (int round = 0; round < 4 && atomic_load(&fail_count) == 0; round++) {
+    for (int round = 0; round < 4 && sc_thread_failures() == 0; round++) {
         for (int k = 0; k < 500; k++) redisAppendCommand(c, "INCRBY key:%d %d", (k + id * 31) % 500, id + 1);
         for (int k = 0; k < 500; k++) {
             redisReply *r = NULL;
             if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_INTEGER) {
-                fail("client %d: INCRBY: %s", id, r ? "bad reply" : c->errstr);
+                sc_thread_fail("client %d: INCRBY: %s", id, r ? "bad reply" : c->errstr);
                 if (r) freeReplyObject(r);
                 redisFree(c);
                 return NULL;
@@ -256,7 +224,7 @@ Test(concurrency, pipelined_incrby_many_keys)
     for (int i = 0; i < CLIENTS; i++)
         cr_assert(pthread_create(&th[i], NULL, incrby_client, (void *)(intptr_t)i) == 0);
     for (int i = 0; i < CLIENTS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+    sc_no_thread_failures_or_fail();
 
     /* Each key got 4 increments of (id+1) from every client: 4 * sum(1..16). */
     long long want = 4LL * CLIENTS * (CLIENTS + 1) / 2;

@@ -54,20 +54,6 @@ static bool is_status(const redisReply *r, const char *s)
     return r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
 }
 
-static long long cmd_ll(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    cr_assert(r != NULL, "%s: connection broke: %s", fmt, c->errstr);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "%s: not an integer reply (type %d, %s)", fmt, r->type,
-                 r->str ? r->str : "");
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* Status or bulk text of a reply (for OBJECT ENCODING, TYPE); caller frees. */
 static char *cmd_text(redisContext *c, const char *fmt, ...)
 {
@@ -380,7 +366,7 @@ static void roundtrip(redisContext *c, const char *src, const char *want_enc)
     enc = cmd_text(c, "OBJECT ENCODING %s", dst);
     cr_assert_str_eq(enc, want_enc, "OBJECT ENCODING of restored %s: %s, want %s", src, enc, want_enc);
     free(enc);
-    cr_assert_eq(cmd_ll(c, "PTTL %s", dst), -1, "restored %s has a TTL", src);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PTTL %s", dst), -1, "restored %s has a TTL", src);
 
     restore_expect(c, "BUSYKEY Target key name already exists.", src, 0, p, len, NULL);
     restore_expect(c, "OK", src, 0, p, len, "REPLACE");
@@ -507,7 +493,7 @@ Test(dump, string_roundtrip_keeps_encoding)
     free(p);
     expect_text(c, "int", "OBJECT ENCODING appint2");
     expect_text(c, "12", "GET appint2");
-    cr_assert_eq(cmd_ll(c, "INCR appint2"), 13);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "INCR appint2"), 13);
 
     redisFree(c);
     sc_server_stop_or_fail(&srv);
@@ -527,7 +513,7 @@ Test(dump, hash_roundtrip)
     roundtrip(c, "h:longvalue", "hashtable");
     make_hash(c, "h:large", 2000, 30);     /* over hash-max-listpack-entries */
     roundtrip(c, "h:large", "hashtable");
-    cr_assert_eq(cmd_ll(c, "HLEN h:large:copy"), 2000);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "HLEN h:large:copy"), 2000);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -544,7 +530,7 @@ Test(dump, list_roundtrip)
     roundtrip(c, "l:large", "quicklist");
     make_list(c, "l:big-elements", 300, 60); /* plain nodes of 10,000 bytes */
     roundtrip(c, "l:big-elements", "quicklist");
-    cr_assert_eq(cmd_ll(c, "LLEN l:large:copy"), 6000);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "LLEN l:large:copy"), 6000);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -563,8 +549,8 @@ Test(dump, set_roundtrip)
     roundtrip(c, "s:strings", "hashtable");
     make_set(c, "s:large", 3000, false, false);
     roundtrip(c, "s:large", "hashtable");
-    cr_assert_eq(cmd_ll(c, "SCARD s:large:copy"), 3000);
-    cr_assert_eq(cmd_ll(c, "SISMEMBER s:intset64:copy -9223372036854775808"), 1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "SCARD s:large:copy"), 3000);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "SISMEMBER s:intset64:copy -9223372036854775808"), 1);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -579,7 +565,7 @@ Test(dump, zset_roundtrip)
     roundtrip(c, "z:longmember", "skiplist");
     make_zset(c, "z:large", 2000, 10);      /* over zset-max-listpack-entries */
     roundtrip(c, "z:large", "skiplist");
-    cr_assert_eq(cmd_ll(c, "ZCARD z:large:copy"), 2000);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "ZCARD z:large:copy"), 2000);
     /* Special and fractional scores survive exactly. */
     static const char *const want[] = { "-inf", "inf", NULL, "-2.5", NULL, "0", "3", NULL };
     for (int i = 0; i < 8; i++) {
@@ -652,7 +638,7 @@ Test(dump, restore_errors)
         restore_expect(c, wrong, "k", 0, q, len, NULL);
         free(q);
     }
-    cr_assert_eq(cmd_ll(c, "EXISTS k"), 0, "a bad payload created the key");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS k"), 0, "a bad payload created the key");
 
     /* Options. */
     restore_expect(c, "ERR syntax error", "k", 0, p, len, "FOO");
@@ -667,7 +653,7 @@ Test(dump, restore_errors)
     restore_expect(c, "ERR value is not an integer or out of range", "k", 0, p, len, "FREQ x");
     restore_expect(c, "ERR Invalid IDLETIME value, must be >= 0", "k", 0, p, len, "IDLETIME -1");
     restore_expect(c, "ERR value is not an integer or out of range", "k", 0, p, len, "IDLETIME abc");
-    cr_assert_eq(cmd_ll(c, "EXISTS k"), 0, "a failed RESTORE created the key");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS k"), 0, "a failed RESTORE created the key");
 
     /* The server is fine afterwards. */
     sc_cmd_expect_or_fail(c, "PONG", "PING");
@@ -691,26 +677,26 @@ Test(dump, restore_options)
     sc_cmd_expect_or_fail(c, "OK", "SET k old PX 100000");
     restore_expect(c, "OK", "k", 0, hp, hlen, "REPLACE");
     expect_text(c, "hash", "TYPE k");
-    cr_assert_eq(cmd_ll(c, "HLEN k"), 4);
-    cr_assert_eq(cmd_ll(c, "PTTL k"), -1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "HLEN k"), 4);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PTTL k"), -1);
     restore_expect(c, "OK", "k", 0, p, len, "replace");   /* case-insensitive */
     expect_text(c, "hello", "GET k");
 
     /* TTL in milliseconds. */
     restore_expect(c, "OK", "t1", 5000, p, len, NULL);
-    long long pttl = cmd_ll(c, "PTTL t1");
+    long long pttl = sc_cmd_ll_or_fail(c, "PTTL t1");
     cr_assert(pttl > 3000 && pttl <= 5000, "PTTL after RESTORE t1 5000: %lld", pttl);
     expect_text(c, "hello", "GET t1");
     restore_expect(c, "OK", "t1", 200000, hp, hlen, "REPLACE");
-    pttl = cmd_ll(c, "PTTL t1");
+    pttl = sc_cmd_ll_or_fail(c, "PTTL t1");
     cr_assert(pttl > 190000 && pttl <= 200000, "PTTL after RESTORE t1 200000 REPLACE: %lld", pttl);
 
     /* ABSTTL in the past: OK, no key; with REPLACE the old key is gone. */
     restore_expect(c, "OK", "t2", 1000, p, len, "ABSTTL");
-    cr_assert_eq(cmd_ll(c, "EXISTS t2"), 0, "RESTORE with a past ABSTTL created the key");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS t2"), 0, "RESTORE with a past ABSTTL created the key");
     sc_cmd_expect_or_fail(c, "OK", "SET t3 old");
     restore_expect(c, "OK", "t3", 1000, p, len, "ABSTTL REPLACE");
-    cr_assert_eq(cmd_ll(c, "EXISTS t3"), 0, "RESTORE REPLACE with a past ABSTTL left the old key");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS t3"), 0, "RESTORE REPLACE with a past ABSTTL left the old key");
     /* ...but without REPLACE an existing key is still BUSYKEY. */
     sc_cmd_expect_or_fail(c, "OK", "SET t3 old");
     restore_expect(c, "BUSYKEY Target key name already exists.", "t3", 1000, p, len, "ABSTTL");
@@ -721,22 +707,22 @@ Test(dump, restore_options)
     clock_gettime(CLOCK_REALTIME, &ts);
     long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     restore_expect(c, "OK", "t4", now_ms + 100000, p, len, "ABSTTL");
-    pttl = cmd_ll(c, "PTTL t4");
+    pttl = sc_cmd_ll_or_fail(c, "PTTL t4");
     cr_assert(pttl > 90000 && pttl <= 100500, "PTTL after RESTORE ABSTTL now+100s: %lld", pttl);
 
     /* A short TTL expires. */
     restore_expect(c, "OK", "t5", 50, p, len, NULL);
-    cr_assert(SC_WAIT_FOR(cmd_ll(c, "EXISTS t5") == 0, 3000), "RESTORE t5 50: key still there");
+    cr_assert(SC_WAIT_FOR(sc_cmd_ll_or_fail(c, "EXISTS t5") == 0, 3000), "RESTORE t5 50: key still there");
 
     /* IDLETIME sets the idle time OBJECT IDLETIME reports. */
     restore_expect(c, "OK", "i1", 0, p, len, "IDLETIME 1000");
-    long long idle = cmd_ll(c, "OBJECT IDLETIME i1");
+    long long idle = sc_cmd_ll_or_fail(c, "OBJECT IDLETIME i1");
     cr_assert(idle >= 999 && idle <= 1005, "OBJECT IDLETIME after IDLETIME 1000: %lld", idle);
     restore_expect(c, "OK", "i2", 0, p, len, "IDLETIME 0");
-    idle = cmd_ll(c, "OBJECT IDLETIME i2");
+    idle = sc_cmd_ll_or_fail(c, "OBJECT IDLETIME i2");
     cr_assert(idle >= 0 && idle <= 2, "OBJECT IDLETIME after IDLETIME 0: %lld", idle);
     restore_expect(c, "OK", "i3", 0, p, len, "REPLACE ABSTTL IDLETIME 50");
-    idle = cmd_ll(c, "OBJECT IDLETIME i3");
+    idle = sc_cmd_ll_or_fail(c, "OBJECT IDLETIME i3");
     cr_assert(idle >= 49 && idle <= 55, "OBJECT IDLETIME after IDLETIME 50: %lld", idle);
 
     /* FREQ in range is accepted (not an LFU policy: nothing to observe). */
@@ -1016,7 +1002,7 @@ static void corrupt_loop(redisContext *c, const char *key, uint64_t seed)
 
     /* The original value is untouched and the server healthy. */
     sc_cmd_expect_or_fail(c, "PONG", "PING");
-    cr_assert_eq(cmd_ll(c, "EXISTS %s", key), 1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS %s", key), 1);
 }
 
 /* Start a server (slotcache only), build values with setup, run the loop

@@ -17,7 +17,6 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 #define OOM_ERR "OOM command not allowed when used memory > 'maxmemory'."
 #define VAL_SIZE 1000
@@ -48,20 +48,6 @@ static void init_value(void)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static long long cmd_ll(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    cr_assert(r != NULL, "\"%s\": connection broke: %s", fmt, c->errstr);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "\"%s\": not an integer reply (type %d, \"%s\")", fmt, r->type,
-                 r->str ? r->str : "");
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
 
 static long long used_memory(redisContext *c)
 {
@@ -125,24 +111,12 @@ static set_result set_range(redisContext *c, const char *prefix, int from, int t
     return res;
 }
 
-/* exists[i - from] = EXISTS prefix:i for i in [from, to) (EXISTS does not
- * touch the LRU/LFU data). Returns how many exist; exists may be NULL. */
+/* exists[i - from] = EXISTS prefix:i for i in [from, to), BATCH at a time
+ * (EXISTS does not touch the LRU/LFU data). Returns how many exist; exists
+ * may be NULL. */
 static int exist_range(redisContext *c, const char *prefix, int from, int to, bool *exists)
 {
-    int n = 0;
-    for (int i = from; i < to; i += BATCH) {
-        int end = i + BATCH < to ? i + BATCH : to;
-        for (int j = i; j < end; j++) redisAppendCommand(c, "EXISTS %s:%d", prefix, j);
-        for (int j = i; j < end; j++) {
-            redisReply *r = NULL;
-            cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
-            cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
-            if (exists) exists[j - from] = r->integer == 1;
-            n += r->integer == 1;
-            freeReplyObject(r);
-        }
-    }
-    return n;
+    return sc_exists_range_or_fail(c, prefix, from, to, BATCH, exists);
 }
 
 /* Keys with a TTL in db0 (INFO keyspace "db0:keys=N,expires=M,..."). */
@@ -180,9 +154,9 @@ static void expect_evicted_total(redisContext *c, long long written)
 {
     long long keys = -1, ev = -1;
     for (int tries = 0; tries < 5; tries++) {
-        keys = cmd_ll(c, "DBSIZE");
+        keys = sc_cmd_ll_or_fail(c, "DBSIZE");
         ev = evicted_keys(c);
-        if (keys == cmd_ll(c, "DBSIZE")) break;
+        if (keys == sc_cmd_ll_or_fail(c, "DBSIZE")) break;
     }
     cr_assert_eq(written - keys, ev, "%lld keys written, %lld present, but evicted_keys is %lld", written, keys, ev);
 }
@@ -215,19 +189,19 @@ Test(eviction, noeviction_refuses_writes_keeps_reads)
     /* Every further write of a new key is refused with the exact error. */
     for (int i = 0; i < 5; i++) sc_cmd_expect_or_fail(c, OOM_ERR, "SET new:%d %s", i, value);
     sc_cmd_expect_or_fail(c, OOM_ERR, "SET new:x y");
-    cr_assert_eq(cmd_ll(c, "EXISTS new:0 new:1 new:2 new:3 new:4 new:x"), 0, "a refused SET wrote its key");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS new:0 new:1 new:2 new:3 new:4 new:x"), 0, "a refused SET wrote its key");
 
     /* MSET fails whole: neither new keys nor overwrites of existing ones. */
     sc_cmd_expect_or_fail(c, OOM_ERR, "MSET m1 a m2 b m3 c");
-    cr_assert_eq(cmd_ll(c, "EXISTS m1 m2 m3"), 0, "a refused MSET wrote some of its keys");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS m1 m2 m3"), 0, "a refused MSET wrote some of its keys");
     sc_cmd_expect_or_fail(c, OOM_ERR, "MSET base:1 a base:2 b m4 c");
     expect_value(c, "base:1");
     expect_value(c, "base:2");
-    cr_assert_eq(cmd_ll(c, "EXISTS m4"), 0);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS m4"), 0);
     /* Other denyoom writes too. */
     sc_cmd_expect_or_fail(c, OOM_ERR, "APPEND base:3 more");
     sc_cmd_expect_or_fail(c, OOM_ERR, "LPUSH list a b c");
-    cr_assert_eq(cmd_ll(c, "EXISTS list"), 0);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS list"), 0);
 
     /* Reads and deletes keep working. */
     for (int i = 0; i < 500; i += 37) {
@@ -241,17 +215,17 @@ Test(eviction, noeviction_refuses_writes_keeps_reads)
     cr_assert_eq(m->element[1]->type, REDIS_REPLY_STRING);
     cr_assert_eq(m->element[2]->type, REDIS_REPLY_NIL);
     freeReplyObject(m);
-    long long keys = cmd_ll(c, "DBSIZE");
+    long long keys = sc_cmd_ll_or_fail(c, "DBSIZE");
     cr_assert_eq(keys, 500 + r.ok, "DBSIZE %lld, want %d", keys, 500 + r.ok);
     cr_assert_eq(evicted_keys(c), 0, "noeviction evicted keys");
 
     /* Deleting 300 KB brings usage under the limit: writes succeed again. */
-    for (int i = 0; i < 300; i++) cr_assert_eq(cmd_ll(c, "DEL base:%d", i), 1, "DEL base:%d", i);
+    for (int i = 0; i < 300; i++) cr_assert_eq(sc_cmd_ll_or_fail(c, "DEL base:%d", i), 1, "DEL base:%d", i);
     cr_assert(used_memory(c) <= limit, "used_memory %lld still over %lld after deleting 300 KB", used_memory(c),
               limit);
     sc_cmd_expect_or_fail(c, "OK", "SET new:0 %s", value);
     sc_cmd_expect_or_fail(c, "OK", "MSET m1 a m2 b m3 c");
-    cr_assert_eq(cmd_ll(c, "EXISTS m1 m2 m3 new:0"), 4);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS m1 m2 m3 new:0"), 4);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -516,7 +490,7 @@ Test(eviction, config_set_lower_maxmemory_evicts)
     cr_assert(SC_WAIT_FOR(used_at_most(c, limit), 3000), "used_memory %lld still over %lld (+ 8 KB) 3 s after CONFIG SET",
               used_memory(c), limit);
     long long ev = evicted_keys(c) - ev0;
-    long long keys = cmd_ll(c, "DBSIZE");
+    long long keys = sc_cmd_ll_or_fail(c, "DBSIZE");
     cr_assert(ev >= 1500 && ev <= 2600, "evicted_keys grew by %lld to halve 4000 keys", ev);
     cr_assert_eq(keys, 4000 - ev, "DBSIZE %lld, evicted %lld", keys, ev);
 
@@ -529,9 +503,9 @@ Test(eviction, config_set_lower_maxmemory_evicts)
     /* Raising it (or 0) evicts nothing more (read DBSIZE after the change:
      * until then a worker's cron may still evict the last bytes over). */
     sc_cmd_expect_or_fail(c, "OK", "CONFIG SET maxmemory 0");
-    keys = cmd_ll(c, "DBSIZE");
+    keys = sc_cmd_ll_or_fail(c, "DBSIZE");
     sc_cmd_expect_or_fail(c, "OK", "SET after x");
-    cr_assert_eq(cmd_ll(c, "DBSIZE"), keys + 1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DBSIZE"), keys + 1);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
@@ -548,51 +522,30 @@ static int keys_per_writer(void) { return sc_scaled_ms(1000) > 1000 ? 300 : 3000
 static long long load_maxmemory(void) { return sc_scaled_ms(1000) > 1000 ? 2LL * 1024 * 1024 : 10LL * 1024 * 1024; }
 #define LOAD_MAXMEMORY load_maxmemory()
 
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
 static atomic_int writers_left;
 static atomic_long writes_ok, writes_oom;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add(&fail_count, 1) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
 
 static void *load_writer(void *arg)
 {
     int id = (int)(intptr_t)arg;
     char val[SMALL_VAL];
     memset(val, 'a' + id % 26, sizeof val);
-    int ms = sc_scaled_ms(30000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("writer %d: connect: %s", id, c ? c->errstr : "oom");
-        if (c) redisFree(c);
+    redisContext *c = sc_thread_connect(&srv, 30000);
+    if (!c) {
         atomic_fetch_sub(&writers_left, 1);
         return NULL;
     }
-    redisSetTimeout(c, tv);
-    for (int i = 0; i < KEYS_PER_WRITER && atomic_load(&fail_count) == 0; i += 100) {
+    for (int i = 0; i < KEYS_PER_WRITER && sc_thread_failures() == 0; i += 100) {
         for (int j = i; j < i + 100; j++) redisAppendCommand(c, "SET w%d:%d %b", id, j, val, sizeof val);
         for (int j = i; j < i + 100; j++) {
             redisReply *r = NULL;
             if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                fail("writer %d: connection broke: %s", id, c->errstr);
+                sc_thread_fail("writer %d: connection broke: %s", id, c->errstr);
                 goto out;
             }
             if (r->type == REDIS_REPLY_STATUS) atomic_fetch_add(&writes_ok, 1);
             else if (r->type == REDIS_REPLY_ERROR && strcmp(r->str, OOM_ERR) == 0) atomic_fetch_add(&writes_oom, 1);
-            else fail("writer %d: SET w%d:%d: type %d %s", id, id, j, r->type, r->str ? r->str : "");
+            else sc_thread_fail("writer %d: SET w%d:%d: type %d %s", id, id, j, r->type, r->str ? r->str : "");
             freeReplyObject(r);
         }
     }
@@ -651,12 +604,12 @@ Test(eviction, concurrent_writers_stay_under_maxmemory)
         sc_sleep_ms(5);
     }
     for (int i = 0; i < WRITERS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
+    sc_no_thread_failures_or_fail();
     cr_assert_eq(c->err, 0, "INFO sampling connection broke: %s", c->errstr);
     long long used_end = used_memory(c), rss_end = vm_rss(srv.pid);
     if (rss_end > max_rss) max_rss = rss_end;
     long long ok = atomic_load(&writes_ok), oom = atomic_load(&writes_oom);
-    long long ev = evicted_keys(c), keys = cmd_ll(c, "DBSIZE");
+    long long ev = evicted_keys(c), keys = sc_cmd_ll_or_fail(c, "DBSIZE");
     cr_log_info("50 writers: %lld SETs ok, %lld OOM; %d samples, max used_memory %lld (limit %lld + slack %lld), "
                 "end %lld; max VmRSS %lld; evicted %lld, DBSIZE %lld",
                 ok, oom, samples, max_used, LOAD_MAXMEMORY, slack, used_end, max_rss, ev, keys);
@@ -741,7 +694,7 @@ Test(eviction, evictions_are_counted_and_notified)
         cr_assert(strncmp(names[i], "key:", 4) == 0 || strncmp(names[i], "new:", 4) == 0, "event for key %s",
                   names[i]);
         if (i > 0) cr_assert_str_neq(names[i], names[i - 1], "two evicted events for %s", names[i]);
-        cr_assert_eq(cmd_ll(c, "EXISTS %s", names[i]), 0, "evicted key %s still exists", names[i]);
+        cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS %s", names[i]), 0, "evicted key %s still exists", names[i]);
     }
     for (long long i = 0; i < got; i++) free(names[i]);
     free(names);
@@ -781,9 +734,9 @@ Test(eviction, volatile_key_in_crowded_slot_is_evicted)
     /* 16 KB under current usage: evicting the volatile key makes room. */
     set_maxmemory(c, used_memory(c) - 16 * 1024);
     sc_cmd_expect_or_fail(c, "OK", "SET {t}x y");
-    cr_assert_eq(cmd_ll(c, "EXISTS {t}vol"), 0);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS {t}vol"), 0);
     cr_assert_eq(evicted_keys(c), 1);
-    cr_assert_eq(cmd_ll(c, "DBSIZE"), 20001);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DBSIZE"), 20001);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }

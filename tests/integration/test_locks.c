@@ -18,7 +18,6 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 static const char *const threaded[] = { "--threads", "4", NULL };
@@ -42,7 +42,6 @@ TestSuite(locks, .fini = sc_server_cleanup, .timeout = 300);
 #define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value"
 #define SYNTAX "-ERR syntax error"
 #define BAD_DIGEST "-ERR must be exactly 16 hexadecimal characters"
-#define MAX_ARGS 16
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -63,42 +62,17 @@ static void reply_text(const redisReply *r, char *out, size_t n)
  * text must be `want`. */
 static void expect(redisContext *c, const char *line, const char *want)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", line);
-    const char *argv[MAX_ARGS];
-    size_t lens[MAX_ARGS];
-    int argc = 0;
-    for (char *tok = strtok(buf, " "); tok && argc < MAX_ARGS; tok = strtok(NULL, " ")) {
-        if (strcmp(tok, "\"\"") == 0) tok[0] = '\0';
-        argv[argc] = tok;
-        lens[argc] = strlen(tok);
-        argc++;
-    }
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    cr_assert(r, "\"%s\" failed: %s", line, c->errstr);
+    redisReply *r = sc_cmd_line_or_fail(c, line);
     char got[1024];
     reply_text(r, got, sizeof got);
     freeReplyObject(r);
     cr_assert_str_eq(got, want, "\"%s\": got \"%s\", want \"%s\"", line, got, want);
 }
 
-static long long cmd_ll(redisContext *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
-    cr_assert(r, "\"%s\" failed: %s", fmt, c->errstr);
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "\"%s\": not an integer reply (type %d)", fmt, r->type);
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* PTTL must be in (lo, hi]. */
 static void expect_pttl(redisContext *c, const char *key, long long lo, long long hi)
 {
-    long long t = cmd_ll(c, "PTTL %s", key);
+    long long t = sc_cmd_ll_or_fail(c, "PTTL %s", key);
     cr_assert(t > lo && t <= hi, "PTTL %s = %lld, want in (%lld, %lld]", key, t, lo, hi);
 }
 
@@ -187,9 +161,9 @@ Test(locks, delifeq)
     expect(c, "DELIFEQ e \"\"", ":1");
     redisReply *r = sc_cmd_or_fail(c, "SET bin %b", "a\0b", (size_t)3);
     freeReplyObject(r);
-    cr_assert_eq(cmd_ll(c, "DELIFEQ bin %b", "a\0c", (size_t)3), 0);
-    cr_assert_eq(cmd_ll(c, "DELIFEQ bin %b", "a", (size_t)1), 0);
-    cr_assert_eq(cmd_ll(c, "DELIFEQ bin %b", "a\0b", (size_t)3), 1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DELIFEQ bin %b", "a\0c", (size_t)3), 0);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DELIFEQ bin %b", "a", (size_t)1), 0);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DELIFEQ bin %b", "a\0b", (size_t)3), 1);
     /* Wrong types are an error and are left alone. */
     expect(c, "SADD s tok", ":1");
     expect(c, "DELIFEQ s tok", WRONGTYPE);
@@ -382,7 +356,7 @@ Test(locks, set_conditions_ttl)
     /* A met condition without an expire option clears the TTL (as SET). */
     expect(c, "SET k v PX 100000", "+OK");
     expect(c, "SET k w IFEQ v", "+OK");
-    cr_assert_eq(cmd_ll(c, "PTTL k"), -1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PTTL k"), -1);
     /* KEEPTTL keeps it. */
     expect(c, "SET k v PX 100000", "+OK");
     expect(c, "SET k w IFEQ v KEEPTTL", "+OK");
@@ -393,9 +367,9 @@ Test(locks, set_conditions_ttl)
     expect(c, "SET k y IFNE w EX 30", "+OK");
     expect_pttl(c, "k", 20000, 30000);
     expect(c, "SET k z IFDEQ 272b57e6d7c0a9e5 PXAT 99999999999999", "+OK");
-    cr_assert_eq(cmd_ll(c, "PEXPIRETIME k"), 99999999999999LL);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PEXPIRETIME k"), 99999999999999LL);
     expect(c, "SET k a IFDNE 00000000000000ff EXAT 9999999999", "+OK");
-    cr_assert_eq(cmd_ll(c, "EXPIRETIME k"), 9999999999LL);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXPIRETIME k"), 9999999999LL);
     /* A failed condition changes nothing, TTL included. */
     expect(c, "SET k v PX 100000", "+OK");
     expect(c, "SET k w IFEQ nope PX 5", "(nil)");
@@ -406,7 +380,7 @@ Test(locks, set_conditions_ttl)
     expect(c, "SET n v IFNE x PX 70000", "+OK");
     expect_pttl(c, "n", 60000, 70000);
     expect(c, "SET m v IFDNE 0000000000000000 KEEPTTL", "+OK");
-    cr_assert_eq(cmd_ll(c, "PTTL m"), -1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PTTL m"), -1);
     /* Invalid expire times are errors, checked before anything else. */
     expect(c, "SET k w IFEQ v PX 0", "-ERR invalid expire time in 'set' command");
     expect(c, "SET k w IFEQ v EX -1", "-ERR invalid expire time in 'set' command");
@@ -428,15 +402,15 @@ Test(locks, cas)
     expect_pttl(c, "k", 90000, 100000);          /* mismatch: TTL kept */
     expect(c, "CAS k old new", ":1");
     expect(c, "GET k", "$new");
-    cr_assert_eq(cmd_ll(c, "PTTL k"), -1);       /* no option: TTL removed (Tair) */
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PTTL k"), -1); /* no option: TTL removed (Tair) */
     expect(c, "CAS k new a PX 50000", ":1");
     expect_pttl(c, "k", 40000, 50000);
     expect(c, "CAS k a b EX 30", ":1");
     expect_pttl(c, "k", 20000, 30000);
     expect(c, "CAS k b c EXAT 9999999999", ":1");
-    cr_assert_eq(cmd_ll(c, "EXPIRETIME k"), 9999999999LL);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXPIRETIME k"), 9999999999LL);
     expect(c, "CAS k c d pxat 99999999999999", ":1");
-    cr_assert_eq(cmd_ll(c, "PEXPIRETIME k"), 99999999999999LL);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "PEXPIRETIME k"), 99999999999999LL);
     expect(c, "GET k", "$d");
     /* Time 0 or a past absolute time: swapped and expired at once. */
     expect(c, "CAS k d e PX 0", ":1");
@@ -520,12 +494,6 @@ Test(locks, command_table)
 
 /* ---- the write epilogue: keyspace events and WATCH --------------------- */
 
-static bool elem_is(const redisReply *e, const char *s)
-{
-    return e && (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) && e->len == strlen(s) &&
-           memcmp(e->str, s, e->len) == 0;
-}
-
 /* The next messages on the subscriber are the keyevent events listed in
  * `events` ("set:k del:k ..."), in order. */
 static void expect_events(redisContext *sub, const char *events, const char *what)
@@ -541,9 +509,9 @@ static void expect_events(redisContext *sub, const char *events, const char *wha
         void *rv = NULL;
         cr_assert(redisGetReply(sub, &rv) == REDIS_OK && rv, "%s: no event %s %s", what, chan, colon + 1);
         redisReply *r = rv;
-        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && elem_is(r->element[0], "pmessage"),
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && sc_reply_is(r->element[0], "pmessage"),
                   "%s: not a pmessage", what);
-        cr_assert(elem_is(r->element[2], chan) && elem_is(r->element[3], colon + 1),
+        cr_assert(sc_reply_is(r->element[2], chan) && sc_reply_is(r->element[3], colon + 1),
                   "%s: got %.*s %.*s, want %s %s", what, (int)r->element[2]->len, r->element[2]->str,
                   (int)r->element[3]->len, r->element[3]->str, chan, colon + 1);
         freeReplyObject(r);
@@ -640,9 +608,9 @@ Test(locks, watch_invalidation)
     redisReply *r = sc_cmd_or_fail(a, "EXEC");
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 5);
     cr_assert(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 1);
-    cr_assert(elem_is(r->element[1], "OK"));
+    cr_assert(sc_reply_is(r->element[1], "OK"));
     cr_assert(r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 1);
-    cr_assert(elem_is(r->element[3], "f7042be43fb80714"));
+    cr_assert(sc_reply_is(r->element[3], "f7042be43fb80714"));
     cr_assert(r->element[4]->type == REDIS_REPLY_INTEGER && r->element[4]->integer == 1);
     freeReplyObject(r);
     redisFree(b);
@@ -684,7 +652,7 @@ Test(locks, recipe_acquire_extend_release)
     expect(c, "DELEX lock IFDEQ 3a7b45e5fd8a1e4b", ":0");
     redisReply *r = sc_cmd_or_fail(c, "DIGEST lock");
     cr_assert_eq(r->type, REDIS_REPLY_STRING);
-    cr_assert_eq(cmd_ll(c, "DELEX lock IFDEQ %s", r->str), 1);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DELEX lock IFDEQ %s", r->str), 1);
     freeReplyObject(r);
     stop(c);
 }
@@ -698,7 +666,7 @@ Test(locks, lock_expiry)
      * extends may touch B's lock. */
     expect(a, "SET lock tokA NX PX 100", "+OK");
     expect(b, "SET lock tokB NX PX 100000", "(nil)");
-    cr_assert(SC_WAIT_FOR(cmd_ll(b, "EXISTS lock") == 0, 5000), "lock with PX 100 still there after 5 s");
+    cr_assert(SC_WAIT_FOR(sc_cmd_ll_or_fail(b, "EXISTS lock") == 0, 5000), "lock with PX 100 still there after 5 s");
     expect(b, "SET lock tokB NX PX 100000", "+OK");
     expect(a, "DELIFEQ lock tokA", ":0");
     expect(a, "DELEX lock IFEQ tokA", ":0");
@@ -711,7 +679,7 @@ Test(locks, lock_expiry)
     expect(b, "DELIFEQ lock tokB", ":1");
     /* Expired and not retaken: releases answer 0 (-1 for CAD/CAS). */
     expect(a, "SET lock tokA NX PX 50", "+OK");
-    cr_assert(SC_WAIT_FOR(cmd_ll(b, "EXISTS lock") == 0, 5000), "lock with PX 50 still there after 5 s");
+    cr_assert(SC_WAIT_FOR(sc_cmd_ll_or_fail(b, "EXISTS lock") == 0, 5000), "lock with PX 50 still there after 5 s");
     expect(a, "DELIFEQ lock tokA", ":0");
     expect(a, "DELEX lock IFEQ tokA", ":0");
     expect(a, "CAD lock tokA", ":-1");
@@ -734,54 +702,24 @@ Test(locks, lock_expiry)
 
 enum release_kind { REL_DELIFEQ, REL_DELEX, REL_CAD };
 
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
 static enum release_kind release_kind;
 static atomic_long acquire_misses;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add(&fail_count, 1) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
-
-static redisContext *thread_connect(void)
-{
-    int ms = sc_scaled_ms(30000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("connect: %s", c ? c->errstr : "oom");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    return c;
-}
 
 /* One client: ROUNDS times take the lock, read-modify-write the counter
  * non-atomically (GET, then SET of the value + 1), release. */
 static void *lock_client(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
-    for (int i = 0; i < ROUNDS && atomic_load(&fail_count) == 0; i++) {
+    for (int i = 0; i < ROUNDS && sc_thread_failures() == 0; i++) {
         char token[64];
         snprintf(token, sizeof token, "client-%d-round-%d", id, i);
         /* Acquire. */
         for (long spins = 0;; spins++) {
             redisReply *r = redisCommand(c, "SET lock %s NX PX 5000", token);
             if (!r) {
-                fail("client %d: SET NX: %s", id, c->errstr);
+                sc_thread_fail("client %d: SET NX: %s", id, c->errstr);
                 goto out;
             }
             bool got = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
@@ -789,17 +727,17 @@ static void *lock_client(void *arg)
             freeReplyObject(r);
             if (got) break;
             if (!busy) {
-                fail("client %d: SET NX: unexpected reply", id);
+                sc_thread_fail("client %d: SET NX: unexpected reply", id);
                 goto out;
             }
             atomic_fetch_add_explicit(&acquire_misses, 1, memory_order_relaxed);
-            if (atomic_load(&fail_count)) goto out;
+            if (sc_thread_failures()) goto out;
             if (spins % 8 == 7) usleep(100);
         }
         /* Critical section. */
         redisReply *r = redisCommand(c, "GET counter");
         if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-            fail("client %d: GET counter: %s", id, r ? "bad reply" : c->errstr);
+            sc_thread_fail("client %d: GET counter: %s", id, r ? "bad reply" : c->errstr);
             if (r) freeReplyObject(r);
             goto out;
         }
@@ -807,7 +745,7 @@ static void *lock_client(void *arg)
         freeReplyObject(r);
         r = redisCommand(c, "SET counter %lld", v + 1);
         if (!r || r->type != REDIS_REPLY_STATUS) {
-            fail("client %d: SET counter: %s", id, r ? "bad reply" : c->errstr);
+            sc_thread_fail("client %d: SET counter: %s", id, r ? "bad reply" : c->errstr);
             if (r) freeReplyObject(r);
             goto out;
         }
@@ -819,8 +757,8 @@ static void *lock_client(void *arg)
         case REL_CAD: r = redisCommand(c, "CAD lock %s", token); break;
         }
         if (!r || r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
-            fail("client %d round %d: release returned %s%lld", id, i, r ? "" : c->errstr,
-                 r && r->type == REDIS_REPLY_INTEGER ? r->integer : -99);
+            sc_thread_fail("client %d round %d: release returned %s%lld", id, i, r ? "" : c->errstr,
+                           r && r->type == REDIS_REPLY_INTEGER ? r->integer : -99);
             if (r) freeReplyObject(r);
             goto out;
         }
@@ -835,14 +773,14 @@ static void contention(enum release_kind kind)
 {
     SKIP_ON_REDIS();
     release_kind = kind;
-    atomic_store(&fail_count, 0);
+    sc_thread_fail_reset();
     atomic_store(&acquire_misses, 0);
     sc_server_start_or_fail(&srv, threaded);
     pthread_t th[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
         cr_assert_eq(pthread_create(&th[i], NULL, lock_client, (void *)(intptr_t)i), 0);
     for (int i = 0; i < CLIENTS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&fail_count), 0, "%s", fail_msg);
+    sc_no_thread_failures_or_fail();
     redisContext *c = sc_connect_or_fail(&srv);
     char want[32];
     snprintf(want, sizeof want, "$%d", CLIENTS * ROUNDS);

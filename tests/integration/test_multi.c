@@ -13,7 +13,6 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,55 +21,12 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 static const char *const threaded[] = { "--threads", "4", NULL };
 
 TestSuite(multi, .fini = sc_server_cleanup, .timeout = 300);
-
-/* ---- failures from client threads -------------------------------------- */
-
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
-
-static void reset_failures(void)
-{
-    atomic_store(&fail_count, 0);
-    fail_msg[0] = '\0';
-}
-
-static void assert_no_failures(void)
-{
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failures, first: %s", atomic_load(&fail_count), fail_msg);
-}
-
-static redisContext *thread_connect(void)
-{
-    int ms = sc_scaled_ms(30000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("connect: %s", c ? c->errstr : "oom");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    return c;
-}
 
 /* ---- helpers for the main thread --------------------------------------- */
 
@@ -501,18 +457,18 @@ static atomic_long cas_aborts;
 static void *cas_client(void *arg)
 {
     int id = (int)(intptr_t)arg;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
-    for (int done = 0, tries = 0; done < CAS_INCRS && atomic_load(&fail_count) == 0; tries++) {
+    for (int done = 0, tries = 0; done < CAS_INCRS && sc_thread_failures() == 0; tries++) {
         if (tries > 200000) {
-            fail("client %d: no progress after %d tries", id, tries);
+            sc_thread_fail("client %d: no progress after %d tries", id, tries);
             break;
         }
         redisAppendCommand(c, "WATCH cas");
         redisAppendCommand(c, "GET cas");
         redisReply *w = NULL, *g = NULL;
         if (redisGetReply(c, (void **)&w) != REDIS_OK || redisGetReply(c, (void **)&g) != REDIS_OK) {
-            fail("client %d: WATCH/GET: %s", id, c->errstr);
+            sc_thread_fail("client %d: WATCH/GET: %s", id, c->errstr);
             if (w) freeReplyObject(w);
             break;
         }
@@ -521,7 +477,7 @@ static void *cas_client(void *arg)
         freeReplyObject(w);
         freeReplyObject(g);
         if (!ok) {
-            fail("client %d: bad WATCH/GET reply", id);
+            sc_thread_fail("client %d: bad WATCH/GET reply", id);
             break;
         }
         redisAppendCommand(c, "MULTI");
@@ -532,15 +488,15 @@ static void *cas_client(void *arg)
         for (int i = 0; i < 3; i++)
             if (redisGetReply(c, (void **)&rs[i]) != REDIS_OK) io = false;
         if (!io) {
-            fail("client %d: MULTI/SET/EXEC: %s", id, c->errstr);
+            sc_thread_fail("client %d: MULTI/SET/EXEC: %s", id, c->errstr);
         } else if (!is_status(rs[0], "OK") || !is_status(rs[1], "QUEUED")) {
-            fail("client %d: MULTI/SET not OK/QUEUED", id);
+            sc_thread_fail("client %d: MULTI/SET not OK/QUEUED", id);
         } else if (rs[2]->type == REDIS_REPLY_NIL) {
             atomic_fetch_add(&cas_aborts, 1);
         } else if (rs[2]->type == REDIS_REPLY_ARRAY && rs[2]->elements == 1 && is_status(rs[2]->element[0], "OK")) {
             done++;
         } else {
-            fail("client %d: EXEC answered type %d", id, rs[2]->type);
+            sc_thread_fail("client %d: EXEC answered type %d", id, rs[2]->type);
         }
         for (int i = 0; i < 3; i++)
             if (rs[i]) freeReplyObject(rs[i]);
@@ -553,13 +509,13 @@ static void *cas_client(void *arg)
 Test(multi, watch_cas_counter_no_lost_update)
 {
     sc_server_start_or_fail(&srv, threaded);
-    reset_failures();
+    sc_thread_fail_reset();
     atomic_store(&cas_aborts, 0);
     pthread_t th[CAS_CLIENTS];
     for (int i = 0; i < CAS_CLIENTS; i++)
         cr_assert(pthread_create(&th[i], NULL, cas_client, (void *)(intptr_t)i) == 0);
     for (int i = 0; i < CAS_CLIENTS; i++) pthread_join(th[i], NULL);
-    assert_no_failures();
+    sc_no_thread_failures_or_fail();
 
     redisContext *c = sc_connect_or_fail(&srv);
     char want[32];
@@ -585,7 +541,7 @@ static redisReply *read_tx(redisContext *c, int queued, const char *who)
 {
     redisReply *r = NULL;
     if (redisGetReply(c, (void **)&r) != REDIS_OK || !is_status(r, "OK")) {
-        fail("%s: MULTI: %s", who, r ? (r->str ? r->str : "bad reply") : c->errstr);
+        sc_thread_fail("%s: MULTI: %s", who, r ? (r->str ? r->str : "bad reply") : c->errstr);
         if (r) freeReplyObject(r);
         return NULL;
     }
@@ -593,7 +549,7 @@ static redisReply *read_tx(redisContext *c, int queued, const char *who)
     for (int i = 0; i < queued; i++) {
         r = NULL;
         if (redisGetReply(c, (void **)&r) != REDIS_OK || !is_status(r, "QUEUED")) {
-            fail("%s: queued command %d: %s", who, i, r ? (r->str ? r->str : "bad reply") : c->errstr);
+            sc_thread_fail("%s: queued command %d: %s", who, i, r ? (r->str ? r->str : "bad reply") : c->errstr);
             if (r) freeReplyObject(r);
             return NULL;
         }
@@ -601,7 +557,7 @@ static redisReply *read_tx(redisContext *c, int queued, const char *who)
     }
     r = NULL;
     if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_ARRAY || (int)r->elements != queued) {
-        fail("%s: EXEC: %s", who, r ? "bad reply" : c->errstr);
+        sc_thread_fail("%s: EXEC: %s", who, r ? "bad reply" : c->errstr);
         if (r) freeReplyObject(r);
         return NULL;
     }
@@ -613,9 +569,9 @@ static void *tx_writer(void *arg)
     int id = (int)(intptr_t)arg;
     char who[32];
     snprintf(who, sizeof who, "writer %d", id);
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (c) {
-        for (int i = 0; i < TX_PER_WRITER && atomic_load(&fail_count) == 0; i++) {
+        for (int i = 0; i < TX_PER_WRITER && sc_thread_failures() == 0; i++) {
             redisAppendCommand(c, "MULTI");
             redisAppendCommand(c, "INCR a");
             redisAppendCommand(c, "INCR b");
@@ -624,9 +580,9 @@ static void *tx_writer(void *arg)
             if (!r) break;
             redisReply *x = r->element[0], *y = r->element[1];
             if (x->type != REDIS_REPLY_INTEGER || y->type != REDIS_REPLY_INTEGER || x->integer != y->integer)
-                fail("%s: EXEC [INCR a, INCR b] answered [%lld, %lld] (types %d, %d)", who,
-                     x->type == REDIS_REPLY_INTEGER ? x->integer : -1,
-                     y->type == REDIS_REPLY_INTEGER ? y->integer : -1, x->type, y->type);
+                sc_thread_fail("%s: EXEC [INCR a, INCR b] answered [%lld, %lld] (types %d, %d)", who,
+                               x->type == REDIS_REPLY_INTEGER ? x->integer : -1,
+                               y->type == REDIS_REPLY_INTEGER ? y->integer : -1, x->type, y->type);
             freeReplyObject(r);
         }
         redisFree(c);
@@ -640,10 +596,10 @@ static void *tx_reader(void *arg)
     int id = (int)(intptr_t)arg;
     char who[32];
     snprintf(who, sizeof who, "reader %d", id);
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 30000);
     if (!c) return NULL;
     long long last_a = 0;
-    for (long n = 0; n < 1000000 && atomic_load(&fail_count) == 0; n++) {
+    for (long n = 0; n < 1000000 && sc_thread_failures() == 0; n++) {
         bool last = atomic_load(&tx_writers_left) == 0;
         redisAppendCommand(c, "MULTI");
         redisAppendCommand(c, "GET a");
@@ -656,11 +612,12 @@ static void *tx_reader(void *arg)
                     (x->type == REDIS_REPLY_NIL ||
                      (x->type == REDIS_REPLY_STRING && strcmp(x->str, y->str) == 0));
         if (!same) {
-            fail("%s: EXEC [GET a, GET b] answered [%s, %s]", who,
-                 x->type == REDIS_REPLY_STRING ? x->str : "(nil)", y->type == REDIS_REPLY_STRING ? y->str : "(nil)");
+            sc_thread_fail("%s: EXEC [GET a, GET b] answered [%s, %s]", who,
+                           x->type == REDIS_REPLY_STRING ? x->str : "(nil)",
+                           y->type == REDIS_REPLY_STRING ? y->str : "(nil)");
         } else if (x->type == REDIS_REPLY_STRING) {
             long long v = atoll(x->str);
-            if (v < last_a) fail("%s: a went backwards: %lld after %lld", who, v, last_a);
+            if (v < last_a) sc_thread_fail("%s: a went backwards: %lld after %lld", who, v, last_a);
             last_a = v;
         }
         freeReplyObject(r);
@@ -674,14 +631,14 @@ static void *tx_reader(void *arg)
 Test(multi, exec_atomic_under_load)
 {
     sc_server_start_or_fail(&srv, threaded);
-    reset_failures();
+    sc_thread_fail_reset();
     atomic_store(&tx_writers_left, TX_WRITERS);
     atomic_store(&tx_reads, 0);
     pthread_t th[TX_WRITERS + TX_READERS];
     for (int i = 0; i < TX_WRITERS + TX_READERS; i++)
         cr_assert(pthread_create(&th[i], NULL, i < TX_WRITERS ? tx_writer : tx_reader, (void *)(intptr_t)i) == 0);
     for (int i = 0; i < TX_WRITERS + TX_READERS; i++) pthread_join(th[i], NULL);
-    assert_no_failures();
+    sc_no_thread_failures_or_fail();
     cr_assert(atomic_load(&tx_reads) >= TX_READERS, "readers did not run");
 
     redisContext *c = sc_connect_or_fail(&srv);

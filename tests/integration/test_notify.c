@@ -26,56 +26,18 @@ static const char *const threaded[] = { "--threads", "2", NULL };
 TestSuite(notify, .fini = sc_server_cleanup, .timeout = 300);
 
 #define PATTERN "__key*__:*"
-#define MAX_ARGS 16
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static void reply_text(const redisReply *r, char *out, size_t n)
-{
-    switch (r->type) {
-    case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR:
-    case REDIS_REPLY_STRING:
-        snprintf(out, n, "%.*s", (int)r->len, r->str);
-        break;
-    case REDIS_REPLY_INTEGER:
-        snprintf(out, n, "%lld", r->integer);
-        break;
-    case REDIS_REPLY_NIL:
-        snprintf(out, n, "(nil)");
-        break;
-    default:
-        snprintf(out, n, "(array of %zu)", r->elements);
-    }
-}
 
 /* Run a space-separated command ("" is an empty argument) and check its
  * reply text when `expect` is not NULL. */
 static void run(redisContext *c, const char *line, const char *expect)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", line);
-    const char *argv[MAX_ARGS];
-    size_t lens[MAX_ARGS];
-    int argc = 0;
-    for (char *tok = strtok(buf, " "); tok && argc < MAX_ARGS; tok = strtok(NULL, " ")) {
-        if (strcmp(tok, "\"\"") == 0) tok[0] = '\0';
-        argv[argc] = tok;
-        lens[argc] = strlen(tok);
-        argc++;
-    }
-    redisReply *r = redisCommandArgv(c, argc, argv, lens);
-    cr_assert(r, "\"%s\" failed: %s", line, c->errstr);
+    redisReply *r = sc_cmd_line_or_fail(c, line);
     char got[512];
-    reply_text(r, got, sizeof got);
+    sc_reply_text(r, got, sizeof got);
     freeReplyObject(r);
     if (expect) cr_assert_str_eq(got, expect, "\"%s\": got \"%s\", want \"%s\"", line, got, expect);
-}
-
-static bool elem_is(const redisReply *e, const char *s)
-{
-    return e && (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) && e->len == strlen(s) &&
-           memcmp(e->str, s, e->len) == 0;
 }
 
 /* The next pmessage on the subscriber must be (channel, payload). `what`
@@ -86,10 +48,10 @@ static void expect_pmessage(redisContext *s, const char *channel, const char *pa
     cr_assert(redisGetReply(s, &rv) == REDIS_OK && rv, "%s: no message %s %s (%s)", what, channel, payload,
               s->errstr);
     redisReply *r = rv;
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && elem_is(r->element[0], "pmessage") &&
-                  elem_is(r->element[1], PATTERN),
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && sc_reply_is(r->element[0], "pmessage") &&
+                  sc_reply_is(r->element[1], PATTERN),
               "%s: not a pmessage of " PATTERN, what);
-    cr_assert(elem_is(r->element[2], channel) && elem_is(r->element[3], payload),
+    cr_assert(sc_reply_is(r->element[2], channel) && sc_reply_is(r->element[3], payload),
               "%s: got \"%.*s\" \"%.*s\", want \"%s\" \"%s\"", what, (int)r->element[2]->len, r->element[2]->str,
               (int)r->element[3]->len, r->element[3]->str, channel, payload);
     freeReplyObject(r);
@@ -140,7 +102,7 @@ static redisContext *subscriber(void)
     void *rv = NULL;
     cr_assert(redisGetReply(s, &rv) == REDIS_OK && rv);
     redisReply *r = rv;
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3 && elem_is(r->element[0], "psubscribe"));
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3 && sc_reply_is(r->element[0], "psubscribe"));
     freeReplyObject(r);
     return s;
 }

@@ -20,58 +20,14 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 static const char *const threaded[] = { "--threads", "4", NULL };
 
 TestSuite(pubsub, .fini = sc_server_cleanup, .timeout = 300);
 
-/* ---- failure recording for helper threads ------------------------------ */
-
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
-static char fail_msg[512];
-static atomic_int fail_count;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    pthread_mutex_lock(&fail_mu);
-    if (atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed) == 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(fail_msg, sizeof fail_msg, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&fail_mu);
-}
-
-static void assert_no_thread_failure(void)
-{
-    cr_assert_eq(atomic_load(&fail_count), 0, "%d failure(s), first: %s", atomic_load(&fail_count), fail_msg);
-}
-
-/* A context for a helper thread (long timeout, no assertions). */
-static redisContext *thread_connect(void)
-{
-    int ms = sc_scaled_ms(60000);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", srv.port, tv);
-    if (!c || c->err) {
-        fail("connect: %s", c ? c->errstr : "oom");
-        if (c) redisFree(c);
-        return NULL;
-    }
-    redisSetTimeout(c, tv);
-    return c;
-}
-
 /* ---- reply checks ------------------------------------------------------ */
-
-static bool elem_is(const redisReply *e, const char *s)
-{
-    return e && (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS) && e->len == strlen(s) &&
-           memcmp(e->str, s, e->len) == 0;
-}
 
 /* Next reply from a subscriber connection (fails the test on error). */
 static redisReply *next_reply(redisContext *c)
@@ -88,9 +44,9 @@ static void expect_confirm(redisContext *c, const char *kind, const char *name, 
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s: not an array (type %d, %s)", kind, r->type,
                  r->type == REDIS_REPLY_ERROR ? r->str : "");
     cr_assert_eq(r->elements, 3);
-    cr_assert(elem_is(r->element[0], kind), "kind is %s, want %s", r->element[0]->str, kind);
+    cr_assert(sc_reply_is(r->element[0], kind), "kind is %s, want %s", r->element[0]->str, kind);
     if (name)
-        cr_assert(elem_is(r->element[1], name), "name is %s, want %s", r->element[1]->str, name);
+        cr_assert(sc_reply_is(r->element[1], name), "name is %s, want %s", r->element[1]->str, name);
     else
         cr_assert_eq(r->element[1]->type, REDIS_REPLY_NIL, "name is not nil");
     cr_assert_eq(r->element[2]->type, REDIS_REPLY_INTEGER);
@@ -110,15 +66,15 @@ static void expect_kind_message(redisContext *c, const char *kind, const char *p
     size_t i = 0;
     if (pattern) {
         cr_assert_eq(r->elements, 4);
-        cr_assert(elem_is(r->element[i++], "pmessage"), "want pmessage, got %s", r->element[0]->str);
-        cr_assert(elem_is(r->element[i++], pattern), "pattern %s, want %s", r->element[1]->str, pattern);
+        cr_assert(sc_reply_is(r->element[i++], "pmessage"), "want pmessage, got %s", r->element[0]->str);
+        cr_assert(sc_reply_is(r->element[i++], pattern), "pattern %s, want %s", r->element[1]->str, pattern);
     } else {
         cr_assert_eq(r->elements, 3);
-        cr_assert(elem_is(r->element[i++], kind), "want %s, got %s", kind, r->element[0]->str);
+        cr_assert(sc_reply_is(r->element[i++], kind), "want %s, got %s", kind, r->element[0]->str);
     }
-    cr_assert(elem_is(r->element[i], channel), "channel %s, want %s", r->element[i]->str, channel);
+    cr_assert(sc_reply_is(r->element[i], channel), "channel %s, want %s", r->element[i]->str, channel);
     i++;
-    cr_assert(elem_is(r->element[i], payload), "payload %s, want %s", r->element[i]->str, payload);
+    cr_assert(sc_reply_is(r->element[i], payload), "payload %s, want %s", r->element[i]->str, payload);
     freeReplyObject(r);
 }
 
@@ -166,22 +122,22 @@ typedef struct {
 static void *publisher_main(void *p)
 {
     publisher_arg *a = p;
-    redisContext *c = thread_connect();
+    redisContext *c = sc_thread_connect(&srv, 60000);
     if (!c) return NULL;
     for (int base = 0; base < MESSAGES; base += 1000) {
         for (int i = base; i < base + 1000; i++) redisAppendCommand(c, "PUBLISH ordered %d:%d", a->id, i);
         for (int i = base; i < base + 1000; i++) {
             void *rv = NULL;
             if (redisGetReply(c, &rv) != REDIS_OK || !rv) {
-                fail("publisher %d: read: %s", a->id, c->errstr);
+                sc_thread_fail("publisher %d: read: %s", a->id, c->errstr);
                 redisFree(c);
                 return NULL;
             }
             redisReply *r = rv;
             if (r->type != REDIS_REPLY_INTEGER || r->integer != SUBSCRIBERS) {
                 a->receivers_seen_bad++;
-                fail("publisher %d: PUBLISH %d returned type %d value %lld, want %d", a->id, i, r->type,
-                     r->integer, SUBSCRIBERS);
+                sc_thread_fail("publisher %d: PUBLISH %d returned type %d value %lld, want %d", a->id, i, r->type,
+                               r->integer, SUBSCRIBERS);
             }
             freeReplyObject(r);
         }
@@ -203,22 +159,22 @@ static void *subscriber_main(void *p)
     for (int n = 0; n < PUBLISHERS * MESSAGES; n++) {
         void *rv = NULL;
         if (redisGetReply(a->c, &rv) != REDIS_OK || !rv) {
-            fail("subscriber %d: read after %d messages: %s", a->index, n, a->c->errstr);
+            sc_thread_fail("subscriber %d: read after %d messages: %s", a->index, n, a->c->errstr);
             return NULL;
         }
         redisReply *r = rv;
         int pub = -1, seq = -1;
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !elem_is(r->element[0], "message") ||
-            !elem_is(r->element[1], "ordered") || sscanf(r->element[2]->str, "%d:%d", &pub, &seq) != 2 || pub < 0 ||
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || !sc_reply_is(r->element[0], "message") ||
+            !sc_reply_is(r->element[1], "ordered") || sscanf(r->element[2]->str, "%d:%d", &pub, &seq) != 2 || pub < 0 ||
             pub >= PUBLISHERS) {
-            fail("subscriber %d: unexpected reply #%d", a->index, n);
+            sc_thread_fail("subscriber %d: unexpected reply #%d", a->index, n);
             freeReplyObject(r);
             return NULL;
         }
         freeReplyObject(r);
         if (seq != next[pub]) {
-            fail("subscriber %d: publisher %d message %d arrived when %d was expected", a->index, pub, seq,
-                 next[pub]);
+            sc_thread_fail("subscriber %d: publisher %d message %d arrived when %d was expected", a->index, pub, seq,
+                           next[pub]);
             return NULL;
         }
         next[pub]++;
@@ -254,13 +210,13 @@ Test(pubsub, every_subscriber_gets_every_message_in_order)
     }
     for (int i = 0; i < PUBLISHERS; i++) pthread_join(pub_threads[i], NULL);
     for (int i = 0; i < SUBSCRIBERS; i++) pthread_join(sub_threads[i], NULL);
-    assert_no_thread_failure();
+    sc_no_thread_failures_or_fail();
 
     /* Subscribers stay in subscriber mode and answer PING. */
     for (int i = 0; i < SUBSCRIBERS; i++) {
         redisReply *r = sc_cmd_or_fail(subs[i], "PING");
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
-        cr_assert(elem_is(r->element[0], "pong"));
+        cr_assert(sc_reply_is(r->element[0], "pong"));
         freeReplyObject(r);
         redisFree(subs[i]);
     }
@@ -309,11 +265,11 @@ Test(pubsub, pattern_subscriptions)
         redisReply *r = next_reply(b);
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         cr_assert_eq(r->elements, 4);
-        cr_assert(elem_is(r->element[0], "pmessage"));
-        cr_assert(elem_is(r->element[2], "news.sport"));
-        cr_assert(elem_is(r->element[3], "goal"));
-        if (elem_is(r->element[1], "news.*")) seen_star = true;
-        if (elem_is(r->element[1], "n?ws.[st]port")) seen_class = true;
+        cr_assert(sc_reply_is(r->element[0], "pmessage"));
+        cr_assert(sc_reply_is(r->element[2], "news.sport"));
+        cr_assert(sc_reply_is(r->element[3], "goal"));
+        if (sc_reply_is(r->element[1], "news.*")) seen_star = true;
+        if (sc_reply_is(r->element[1], "n?ws.[st]port")) seen_class = true;
         freeReplyObject(r);
     }
     cr_assert(seen_star && seen_class);
@@ -349,9 +305,9 @@ static void expect_confirm_pair(redisContext *c, const char *kind, const char *n
         redisReply *r = next_reply(c);
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
         cr_assert_eq(r->elements, 3);
-        cr_assert(elem_is(r->element[0], kind));
-        if (elem_is(r->element[1], n1)) seen1 = true;
-        if (elem_is(r->element[1], n2)) seen2 = true;
+        cr_assert(sc_reply_is(r->element[0], kind));
+        if (sc_reply_is(r->element[1], n1)) seen1 = true;
+        if (sc_reply_is(r->element[1], n2)) seen2 = true;
         cr_assert_eq(r->element[2]->integer, first - i);
         freeReplyObject(r);
     }
@@ -459,11 +415,11 @@ Test(pubsub, resp2_subscriber_mode_restrictions)
     redisReply *r = sc_cmd_or_fail(s, "PING");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 2);
-    cr_assert(elem_is(r->element[0], "pong"));
-    cr_assert(elem_is(r->element[1], ""));
+    cr_assert(sc_reply_is(r->element[0], "pong"));
+    cr_assert(sc_reply_is(r->element[1], ""));
     freeReplyObject(r);
     r = sc_cmd_or_fail(s, "PING hi");
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && elem_is(r->element[1], "hi"));
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && sc_reply_is(r->element[1], "hi"));
     freeReplyObject(r);
     /* Subscribing more is allowed. */
     redisAppendCommand(s, "PSUBSCRIBE p*");
@@ -491,27 +447,9 @@ Test(pubsub, resp2_subscriber_mode_restrictions)
 
 /* ---- RESP3 push frames ------------------------------------------------- */
 
-static void raw_cmd(int fd, const char *line)
-{
-    const char *argv[16];
-    size_t lens[16];
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", line);
-    int argc = 0;
-    for (char *tok = strtok(buf, " "); tok && argc < 16; tok = strtok(NULL, " ")) {
-        argv[argc] = tok;
-        lens[argc] = strlen(tok);
-        argc++;
-    }
-    sc_buf b = { 0 };
-    sc_resp_command(&b, argc, argv, lens);
-    cr_assert(sc_raw_send(fd, b.data, b.len, 5000), "send %s", line);
-    sc_buf_free(&b);
-}
-
 static void raw_expect(int fd, const char *line, const char *reply)
 {
-    if (line) raw_cmd(fd, line);
+    if (line) sc_raw_send_line_or_fail(fd, line);
     cr_assert(sc_raw_expect(fd, reply, 5000), "after %s", line ? line : "(waiting)");
 }
 
@@ -521,7 +459,7 @@ Test(pubsub, resp3_push_messages)
     int fd = sc_raw_connect_or_fail(srv.port);
     sc_reader rd;
     sc_reader_init(&rd, fd);
-    raw_cmd(fd, "HELLO 3");
+    sc_raw_send_line_or_fail(fd, "HELLO 3");
     char *hello = NULL;
     size_t hlen = 0;
     cr_assert(sc_reader_next(&rd, &hello, &hlen, 5000));
@@ -631,14 +569,14 @@ static void *fast_reader_main(void *p)
     for (int i = 0; i < BIG_MESSAGES; i++) {
         void *rv = NULL;
         if (redisGetReply(a->c, &rv) != REDIS_OK || !rv) {
-            fail("fast subscriber: read after %d messages: %s", i, a->c->errstr);
+            sc_thread_fail("fast subscriber: read after %d messages: %s", i, a->c->errstr);
             return NULL;
         }
         redisReply *r = rv;
         int seq = -1;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[2]->len != BIG_SIZE ||
             sscanf(r->element[2]->str, "%d:", &seq) != 1 || seq != i) {
-            fail("fast subscriber: message %d is wrong (seq %d)", i, seq);
+            sc_thread_fail("fast subscriber: message %d is wrong (seq %d)", i, seq);
             freeReplyObject(r);
             return NULL;
         }
@@ -672,16 +610,16 @@ Test(pubsub, slow_subscriber_is_disconnected_by_pubsub_output_limit)
     for (int i = 0; i < BIG_MESSAGES; i++) {
         /* Pace on the reading subscriber only (it stays well under the
          * limit however the threads are scheduled); the other never reads. */
-        if (!SC_WAIT_FOR(atomic_load(&ra.received) >= i - BIG_AHEAD || atomic_load(&fail_count) > 0, 20000)) {
-            fail("fast subscriber stuck at %d of %d messages", atomic_load(&ra.received), i);
+        if (!SC_WAIT_FOR(atomic_load(&ra.received) >= i - BIG_AHEAD || sc_thread_failures() > 0, 20000)) {
+            sc_thread_fail("fast subscriber stuck at %d of %d messages", atomic_load(&ra.received), i);
             break;
         }
-        if (atomic_load(&fail_count) > 0) break;
+        if (sc_thread_failures() > 0) break;
         int n = snprintf(payload, 32, "%d:", i);
         payload[n] = 'x';
         redisReply *r = redisCommand(c, "PUBLISH big %b", payload, (size_t)BIG_SIZE);
         if (!r || r->type != REDIS_REPLY_INTEGER || r->integer < 1) {
-            fail("PUBLISH %d failed", i);
+            sc_thread_fail("PUBLISH %d failed", i);
             if (r) freeReplyObject(r);
             break;
         }
@@ -689,7 +627,7 @@ Test(pubsub, slow_subscriber_is_disconnected_by_pubsub_output_limit)
     }
     free(payload);
     pthread_join(reader, NULL);
-    assert_no_thread_failure();
+    sc_no_thread_failures_or_fail();
     cr_assert_eq(atomic_load(&ra.received), BIG_MESSAGES);
 
     /* Only the slow subscriber was dropped. */
@@ -697,7 +635,7 @@ Test(pubsub, slow_subscriber_is_disconnected_by_pubsub_output_limit)
     cr_assert(sc_raw_wait_closed(slow, 10000), "slow subscriber still connected");
     close(slow);
     redisReply *r = sc_cmd_or_fail(fast, "PING");
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && elem_is(r->element[0], "pong"));
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && sc_reply_is(r->element[0], "pong"));
     freeReplyObject(r);
     cr_assert_eq(cmd_int(c, "PUBLISH big end"), 1);
     redisFree(fast);

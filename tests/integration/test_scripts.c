@@ -20,7 +20,6 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 
 #include "lock_script_bodies.h"
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 
@@ -751,20 +751,12 @@ Test(scripts, oom_refuses_the_first_write_only) {
 #define LOCKERS 8
 #define ROUNDS 100
 
-static int lock_port;
-static atomic_int lock_failures;
-static char lock_fail_msg[256];
-
 static void *locker(void *arg) {
     long me = (long)arg;
     char token[32];
     snprintf(token, sizeof token, "t%ld", me);
-    redisContext *c = redisConnect("127.0.0.1", lock_port);
-    if (!c || c->err) {
-        atomic_fetch_add(&lock_failures, 1);
-        if (c) redisFree(c);
-        return NULL;
-    }
+    redisContext *c = sc_thread_connect(&srv, 60000);
+    if (!c) return NULL;
     const char *lockb = test_lock_scripts[TLS_RL3_LOCK].body;
     const char *unlockb = test_lock_scripts[TLS_REDISIO_UNLOCK].body;
     for (int i = 0; i < ROUNDS; i++) {
@@ -792,27 +784,22 @@ static void *locker(void *arg) {
         if (!r) goto broken;
         bool released = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
-        if (!released) {
-            if (atomic_fetch_add(&lock_failures, 1) == 0)
-                snprintf(lock_fail_msg, sizeof lock_fail_msg, "client %ld: unlock did not return 1", me);
-        }
+        if (!released) sc_thread_fail("client %ld: unlock did not return 1", me);
     }
     redisFree(c);
     return NULL;
 broken:
-    if (atomic_fetch_add(&lock_failures, 1) == 0)
-        snprintf(lock_fail_msg, sizeof lock_fail_msg, "client %ld: connection broke or lock never acquired", me);
+    sc_thread_fail("client %ld: connection broke or lock never acquired", me);
     redisFree(c);
     return NULL;
 }
 
 Test(scripts, lock_contention_threads) {
     sc_server_start_or_fail(&srv, (const char *[]){"--threads", "4", NULL});
-    lock_port = srv.port;
     pthread_t th[LOCKERS];
     for (long i = 0; i < LOCKERS; i++) cr_assert_eq(pthread_create(&th[i], NULL, locker, (void *)i), 0);
     for (int i = 0; i < LOCKERS; i++) pthread_join(th[i], NULL);
-    cr_assert_eq(atomic_load(&lock_failures), 0, "%s", lock_fail_msg);
+    sc_no_thread_failures_or_fail();
     redisContext *c = sc_connect_or_fail(&srv);
     char want[32];
     snprintf(want, sizeof want, "%d", LOCKERS * ROUNDS);

@@ -125,6 +125,21 @@ void sc_resp_command(sc_buf *b, int argc, const char *const *argv, const size_t 
     }
 }
 
+/* Split buf (modified in place) at spaces into at most SC_LINE_MAX_WORDS
+ * words; a word `""` becomes the empty string. Returns the word count. */
+static int split_words(char *buf, const char **argv, size_t *lens)
+{
+    int argc = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && argc < SC_LINE_MAX_WORDS;
+         tok = strtok_r(NULL, " ", &save)) {
+        if (strcmp(tok, "\"\"") == 0) tok[0] = '\0';
+        argv[argc] = tok;
+        lens[argc] = strlen(tok);
+        argc++;
+    }
+    return argc;
+}
+
 /* ---- binary selection -------------------------------------------------- */
 
 const char *sc_server_binary(void)
@@ -322,6 +337,20 @@ bool sc_raw_send(int fd, const void *buf, size_t len, int timeout_ms)
 bool sc_raw_send_str(int fd, const char *s)
 {
     return sc_raw_send(fd, s, strlen(s), SC_IO_TIMEOUT_MS);
+}
+
+void sc_raw_send_line_or_fail(int fd, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line);
+    const char *argv[SC_LINE_MAX_WORDS];
+    size_t lens[SC_LINE_MAX_WORDS];
+    int argc = split_words(buf, argv, lens);
+    sc_buf b = { 0 };
+    sc_resp_command(&b, argc, argv, lens);
+    bool sent = sc_raw_send(fd, b.data, b.len, 5000);
+    sc_buf_free(&b);
+    cr_assert(sent, "send %s failed", line);
 }
 
 size_t sc_raw_recv_exact(int fd, void *buf, size_t n, int timeout_ms)
@@ -842,7 +871,57 @@ redisReply *sc_cmd_or_fail(redisContext *c, const char *fmt, ...)
     return r;
 }
 
-static void reply_text(const redisReply *r, char *out, size_t n)
+long long sc_cmd_ll_or_fail(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    cr_assert(r != NULL, "\"%s\": connection broke: %s", fmt, c->errstr);
+    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "\"%s\": not an integer reply (type %d, \"%s\")", fmt, r->type,
+                 r->str ? r->str : "");
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+redisReply *sc_cmd_line_or_fail(redisContext *c, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line);
+    const char *argv[SC_LINE_MAX_WORDS];
+    size_t lens[SC_LINE_MAX_WORDS];
+    int argc = split_words(buf, argv, lens);
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    cr_assert(r != NULL, "\"%s\" failed: %s", line, c->errstr);
+    return r;
+}
+
+int sc_exists_range_or_fail(redisContext *c, const char *prefix, int from, int to, int batch, bool *exists)
+{
+    int n = 0;
+    for (int i = from; i < to; i += batch) {
+        int end = i + batch < to ? i + batch : to;
+        for (int j = i; j < end; j++) redisAppendCommand(c, "EXISTS %s:%d", prefix, j);
+        for (int j = i; j < end; j++) {
+            redisReply *r = NULL;
+            cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
+            cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
+            if (exists) exists[j - from] = r->integer == 1;
+            n += r->integer == 1;
+            freeReplyObject(r);
+        }
+    }
+    return n;
+}
+
+bool sc_reply_is(const redisReply *r, const char *s)
+{
+    return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && r->len == strlen(s) &&
+           memcmp(r->str, s, r->len) == 0;
+}
+
+void sc_reply_text(const redisReply *r, char *out, size_t n)
 {
     switch (r->type) {
     case REDIS_REPLY_STATUS:
@@ -869,7 +948,7 @@ void sc_cmd_expect_or_fail(redisContext *c, const char *expect, const char *fmt,
     va_end(ap);
     cr_assert(r != NULL, "command \"%s\" failed: %s", fmt, c->errstr);
     char got[512];
-    reply_text(r, got, sizeof got);
+    sc_reply_text(r, got, sizeof got);
     freeReplyObject(r);
     cr_assert_str_eq(got, expect, "command \"%s\": got \"%s\", expected \"%s\"", fmt, got, expect);
 }

@@ -104,9 +104,33 @@ redisReply *sc_cmd_or_fail(redisContext *c, const char *fmt, ...);
  * (integers compared through their decimal text); the reply is freed. */
 void sc_cmd_expect_or_fail(redisContext *c, const char *expect, const char *fmt, ...);
 
+/* Same but the reply must be an integer, which is returned; the reply is
+ * freed. */
+long long sc_cmd_ll_or_fail(redisContext *c, const char *fmt, ...);
+
+/* Run a command written as space-separated words (`""` stands for an empty
+ * argument; at most SC_LINE_MAX_WORDS words of a line under 512 bytes), sent
+ * as an argument vector so no word is parsed as a format. Fails the test when
+ * the connection breaks. Free with freeReplyObject. */
+#define SC_LINE_MAX_WORDS 16
+redisReply *sc_cmd_line_or_fail(redisContext *c, const char *line);
+
+/* Pipelined EXISTS prefix:i ("prefix:%d") for every i in [from, to), `batch`
+ * commands at a time (EXISTS does not touch LRU/LFU data). Returns how many
+ * exist; when `exists` is not NULL, exists[i - from] tells whether prefix:i
+ * does. Fails the test when the connection breaks or a reply is not an
+ * integer. */
+int sc_exists_range_or_fail(redisContext *c, const char *prefix, int from, int to, int batch, bool *exists);
+
 /* Integer field `name` of INFO `section` ("clients", "stats"...); -1 when
  * absent. */
 long long sc_info_ll_or_fail(redisContext *c, const char *section, const char *name);
+
+/* Reply as text: status/error/bulk bytes, an integer's decimal digits,
+ * "(nil)", or "(array of N)". Truncated to n bytes. */
+void sc_reply_text(const redisReply *r, char *out, size_t n);
+/* True when r is a bulk string or status equal to s (byte for byte). */
+bool sc_reply_is(const redisReply *r, const char *s);
 
 /* ---- raw sockets ------------------------------------------------------- */
 
@@ -123,6 +147,9 @@ int sc_raw_connect_or_fail(int port);
 /* Write all bytes (MSG_NOSIGNAL); false on error or after `timeout_ms`. */
 bool sc_raw_send(int fd, const void *buf, size_t len, int timeout_ms);
 bool sc_raw_send_str(int fd, const char *s);
+/* Encode a line of space-separated words (as sc_cmd_line_or_fail) as a RESP
+ * command and send it within 5 s (scaled); fails the test if it cannot. */
+void sc_raw_send_line_or_fail(int fd, const char *line);
 /* Read exactly n bytes; returns bytes read (< n on EOF/error/timeout). */
 size_t sc_raw_recv_exact(int fd, void *buf, size_t n, int timeout_ms);
 /* Read strlen(expect) bytes and compare; on mismatch logs both sides. */
