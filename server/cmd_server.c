@@ -530,7 +530,7 @@ static command memory_subcommands[] = {
     {.name = "purge", .arity = 2, .proc = memory_purge_command, .group = "server", .since = "4.0.0",
      .summary = "Ask the allocator to release memory",
      .complexity = "Depends on how much memory is allocated, could be slow", .acl_categories = "slow"},
-    {.name = "stats", .arity = 2, .proc = memory_stats_command, .group = "server", .since = "4.0.0",
+    {.name = "stats", .arity = 2, .flags = CMD_ALL_SLOTS, .proc = memory_stats_command, .group = "server", .since = "4.0.0",
      .summary = "Show memory usage details", .complexity = "O(1)", .acl_categories = "slow"},
     {.name = "usage", .arity = -3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
      .proc = memory_usage_command, .group = "server", .since = "4.0.0",
@@ -572,7 +572,7 @@ command server_commands[] = {
      .complexity = "O(N) when saving, where N is the total number of keys in all databases when saving data, "
                    "otherwise O(1)",
      .acl_categories = "admin slow dangerous"},
-    {.name = "debug", .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+    {.name = "debug", .arity = -2, .flags = CMD_ALL_SLOTS | CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
      .proc = debug_command, .group = "server", .since = "1.0.0", .summary = "A container for debugging commands",
      .complexity = "Depends on subcommand.", .acl_categories = "admin slow dangerous"},
     {.name = "memory", .arity = -2, .group = "server", .since = "4.0.0",

@@ -12,6 +12,7 @@
 
 #include "blocking.h"
 #include "command_modules.h"
+#include "crc16.h"
 #include "db.h"
 #include "dispatch.h"
 #include "mem.h"
@@ -112,12 +113,24 @@ static void exec_command(client *c) {
         watch_unwatch_all(c);
         return;
     }
-    /* Lock every slot the transaction or its watches touch. */
+    /* Lock every slot the transaction or its watches touch: all of them
+     * when a command walks the keyspace (KEYS, FLUSHDB, ...), since taking
+     * further locks while holding some would break the ascending lock
+     * order. */
     unsigned *slots = NULL;
     int nslots = 0, cap = 0;
-    for (int i = 0; i < m->n; i++) dispatch_key_slots(m->q[i].cmd, m->q[i].argv, m->q[i].argc, &slots, &nslots, &cap);
-    watch_collect_slots(c, &slots, &nslots, &cap);
-    nslots = slots_lock_many(slots, nslots);
+    bool all_slots = false;
+    for (int i = 0; i < m->n; i++) all_slots |= (m->q[i].cmd->flags & CMD_ALL_SLOTS) != 0;
+    if (all_slots) {
+        slots = mem_alloc(CLUSTER_SLOTS * sizeof *slots);
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) slot_lock(slots[s] = s);
+        nslots = CLUSTER_SLOTS;
+    } else {
+        for (int i = 0; i < m->n; i++)
+            dispatch_key_slots(m->q[i].cmd, m->q[i].argv, m->q[i].argc, &slots, &nslots, &cap);
+        watch_collect_slots(c, &slots, &nslots, &cap);
+        nslots = slots_lock_many(slots, nslots);
+    }
 
     if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed)) {
         slots_unlock_many(slots, nslots);
@@ -129,6 +142,10 @@ static void exec_command(client *c) {
     }
     c->mstate = NULL; /* commands below run as plain commands */
     in_exec = true;
+    static _Thread_local uint64_t held[CLUSTER_SLOTS / 64];
+    memset(held, 0, sizeof held);
+    for (int i = 0; i < nslots; i++) held[slots[i] >> 6] |= 1ULL << (slots[i] & 63);
+    slots_held_by_exec = held; /* commands inside may lock these again (no-op) */
     add_reply_array(c, m->n);
     arg_t *saved_argv = c->argv;
     int saved_argc = c->argc;
@@ -140,6 +157,7 @@ static void exec_command(client *c) {
     c->argv = saved_argv;
     c->argc = saved_argc;
     in_exec = false;
+    slots_held_by_exec = NULL;
     slots_unlock_many(slots, nslots);
     mem_free(slots);
     c->mstate = m;

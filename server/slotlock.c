@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 _Atomic uint32_t slot_locks[16384];
+_Thread_local const uint64_t *slots_held_by_exec;
 
 #define SPIN_BEFORE_YIELD 128
 

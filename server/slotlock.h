@@ -12,13 +12,23 @@
 #define SLOTLOCK_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 extern _Atomic uint32_t slot_locks[16384];
 
+/* While a transaction runs (EXEC), the slots its thread holds for it, as a
+ * bitmap (NULL otherwise): slot_lock/slot_unlock of one of them is a no-op,
+ * so a command inside EXEC takes its locks just as it would alone. */
+extern _Thread_local const uint64_t *slots_held_by_exec;
+static inline int slot_held_by_exec(unsigned slot) {
+    return slots_held_by_exec && ((slots_held_by_exec[slot >> 6] >> (slot & 63)) & 1);
+}
+
 void slot_lock_slow(_Atomic uint32_t *l);
 
 static inline void slot_lock(unsigned slot) {
+    if (__builtin_expect(slots_held_by_exec != NULL, 0) && slot_held_by_exec(slot)) return;
     _Atomic uint32_t *l = &slot_locks[slot];
     if (atomic_exchange_explicit(l, 1, memory_order_acquire) == 0) return;
     slot_lock_slow(l);
@@ -31,6 +41,7 @@ static inline int slot_trylock(unsigned slot) {
            atomic_exchange_explicit(l, 1, memory_order_acquire) == 0;
 }
 static inline void slot_unlock(unsigned slot) {
+    if (__builtin_expect(slots_held_by_exec != NULL, 0) && slot_held_by_exec(slot)) return;
     atomic_store_explicit(&slot_locks[slot], 0, memory_order_release);
 }
 

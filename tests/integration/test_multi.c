@@ -650,3 +650,76 @@ Test(multi, exec_atomic_under_load)
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
+
+/* ---- keyspace walkers inside EXEC --------------------------------------- */
+
+/* KEYS, SCAN, RANDOMKEY, FLUSHDB, MEMORY STATS and UNWATCH lock slots beyond
+ * the transaction's keys; inside EXEC (which holds the keys' slots) they
+ * once waited forever on a lock their own thread held. Other connections
+ * run multi-key commands across slots meanwhile, so a broken lock order
+ * would deadlock them too. */
+#define WALK_ROUNDS 150
+static atomic_int walkers_done;
+
+static void *mset_across_slots(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    redisContext *c = sc_thread_connect(&srv, 30000);
+    if (!c) return NULL;
+    for (long n = 0; atomic_load(&walkers_done) == 0 && sc_thread_failures() == 0 && n < 1000000; n++) {
+        redisReply *r = redisCommand(c, "MSET a%d 1 b%d 2 c%d 3 d%d 4", id, id, id, id);
+        if (!r || r->type != REDIS_REPLY_STATUS) sc_thread_fail("MSET client %d: %s", id, r ? "bad reply" : c->errstr);
+        if (r) freeReplyObject(r);
+        if (!r) break;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+Test(multi, keyspace_walkers_inside_exec)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    sc_thread_fail_reset();
+    atomic_store(&walkers_done, 0);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) cr_assert(pthread_create(&th[i], NULL, mset_across_slots, (void *)(intptr_t)i) == 0);
+
+    redisContext *c = sc_connect_or_fail(&srv);
+    char buf[256];
+    for (int round = 0; round < WALK_ROUNDS && sc_thread_failures() == 0; round++) {
+        sc_cmd_expect_or_fail(c, "OK", "SELECT 3"); /* the MSET clients write database 0 */
+        sc_cmd_expect_or_fail(c, "OK", "SET k%d v", round);
+        sc_cmd_expect_or_fail(c, "OK", "WATCH k%d", round);
+        sc_cmd_expect_or_fail(c, "OK", "MULTI");
+        const char *queued[] = { "SET k%d v2", "KEYS k*", "SCAN 0 COUNT 1000", "RANDOMKEY", "MEMORY STATS",
+                                 "UNWATCH", "FLUSHDB", "DBSIZE" };
+        for (size_t i = 0; i < sizeof queued / sizeof *queued; i++)
+            sc_cmd_expect_or_fail(c, "QUEUED", queued[i], round);
+        redisReply *r = redisCommand(c, "EXEC");
+        cr_assert(r != NULL, "round %d: EXEC: %s", round, c->errstr);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "round %d: EXEC answered %s", round, reply_desc(r, buf, sizeof buf));
+        cr_assert_eq(r->elements, 8);
+        cr_assert(is_status(r->element[0], "OK"));
+        cr_assert_eq(r->element[1]->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->element[1]->elements, 1, "KEYS sees the one key of database 3");
+        char key[32];
+        snprintf(key, sizeof key, "k%d", round);
+        cr_assert(is_bulk(r->element[1]->element[0], key), "KEYS");
+        cr_assert_eq(r->element[2]->type, REDIS_REPLY_ARRAY);
+        cr_assert(is_bulk(r->element[2]->element[0], "0"), "SCAN ends in one call");
+        cr_assert_eq(r->element[2]->element[1]->elements, 1, "SCAN sees the one key");
+        cr_assert(is_bulk(r->element[3], key), "RANDOMKEY answered %s", reply_desc(r->element[3], buf, sizeof buf));
+        cr_assert_eq(r->element[4]->type, REDIS_REPLY_ARRAY, "MEMORY STATS");
+        cr_assert(is_status(r->element[5], "OK"));
+        cr_assert(is_status(r->element[6], "OK"));
+        cr_assert(is_int(r->element[7], 0), "DBSIZE after FLUSHDB inside the transaction");
+        freeReplyObject(r);
+        sc_cmd_expect_or_fail(c, "OK", "SELECT 0");
+    }
+    atomic_store(&walkers_done, 1);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+    sc_cmd_expect_or_fail(c, "1", "GET a0");
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}

@@ -1,0 +1,205 @@
+/*
+ * test_fuzz_input.c - bad input at volume: several connections on a
+ * multi-threaded server send valid commands of every family mutated at
+ * random (flipped and inserted bytes, cut commands, huge and negative
+ * lengths, garbage), reconnecting whenever the server closes them for a
+ * protocol error. Afterwards the server must still be alive, answer a fresh
+ * client correctly, still hold a key written and acknowledged before the
+ * storm, and exit cleanly (status 0, no sanitizer report: this suite also
+ * runs against the ASan+UBSan and TSan builds).
+ *
+ * Commands that would end the test rather than test the input are left out
+ * of the corpus (SHUTDOWN, DEBUG, CONFIG SET, CLIENT KILL/PAUSE, FLUSHALL,
+ * SWAPDB, MOVE); the witness key lives in database 15, which the corpus
+ * never selects (FLUSHDB there is on databases 0 and 1).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server_proc.h"
+#include "thread_fail.h"
+
+static sc_server srv;
+
+TestSuite(fuzz_input, .fini = sc_server_cleanup, .timeout = 300);
+
+/* Commands as space-separated words; "{r}" becomes a random small word. */
+static const char *const corpus[] = {
+    "SET {r} {r}", "GET {r}", "SET {r} {r} PX 50", "SET {r} {r} NX GET", "GETEX {r} PERSIST", "INCR {r}",
+    "INCRBYFLOAT {r} 1.5", "APPEND {r} {r}", "SETRANGE {r} 3 {r}", "GETRANGE {r} 0 -1", "MSET {r} {r} {r} {r}",
+    "MGET {r} {r} {r}", "DEL {r} {r}", "UNLINK {r}", "EXISTS {r}", "EXPIRE {r} 1", "PEXPIRE {r} 20 NX", "TTL {r}",
+    "PERSIST {r}", "RENAME {r} {r}", "COPY {r} {r} REPLACE", "TYPE {r}", "OBJECT ENCODING {r}", "SCAN 0 COUNT 5",
+    "KEYS f*", "RANDOMKEY", "DBSIZE", "LPUSH {r} {r} {r}", "RPOP {r} 2", "LRANGE {r} 0 -1", "LINSERT {r} BEFORE {r} {r}",
+    "LPOS {r} {r}", "BLPOP {r} 0.01", "LMOVE {r} {r} LEFT RIGHT", "HSET {r} {r} {r} {r} {r}", "HGETALL {r}",
+    "HINCRBY {r} {r} 3", "HRANDFIELD {r} -3 WITHVALUES", "SADD {r} {r} {r}", "SMEMBERS {r}", "SINTERSTORE {r} {r} {r}",
+    "SPOP {r} 2", "ZADD {r} 1 {r} 2 {r}", "ZRANGE {r} 0 -1 WITHSCORES", "ZINCRBY {r} 2.5 {r}",
+    "ZRANGEBYSCORE {r} -inf +inf LIMIT 0 3", "ZUNIONSTORE {r} 2 {r} {r}", "MULTI", "EXEC", "DISCARD", "WATCH {r}",
+    "UNWATCH", "PUBLISH {r} {r}", "SUBSCRIBE {r}", "UNSUBSCRIBE", "PSUBSCRIBE f*", "PUNSUBSCRIBE", "PING", "ECHO {r}",
+    "SELECT 0", "SELECT 1", "HELLO 3", "HELLO 2", "CLIENT SETNAME {r}", "CLIENT INFO", "CLIENT LIST", "CONFIG GET m*",
+    "INFO", "INFO keyspace", "COMMAND INFO get", "COMMAND GETKEYS SET {r} {r}", "TIME", "SLOWLOG GET 2",
+    "MEMORY USAGE {r}", "DUMP {r}", "RESTORE {r} 0 {r}", "DELIFEQ {r} {r}", "SET {r} {r} IFEQ {r}", "DIGEST {r}",
+    "EVAL {r} 1 {r} {r}", "FLUSHDB ASYNC", "RESET", "WAIT 0 0",
+};
+enum { NCORPUS = sizeof corpus / sizeof *corpus };
+
+static unsigned next_rand(unsigned *s) {
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+static void random_word(unsigned *s, char *out, size_t cap) {
+    static const char *const words[] = {"foo", "f1", "f2", "{t}a", "{t}b", "10", "-3", "1e5", "", "x\r\ny", "f\x00z"};
+    unsigned k = next_rand(s) % 12;
+    if (k < 11) {
+        snprintf(out, cap, "%s", words[k]);
+        return;
+    }
+    size_t n = next_rand(s) % (cap - 1);
+    for (size_t i = 0; i < n; i++) out[i] = (char)('a' + next_rand(s) % 26);
+    out[n] = '\0';
+}
+
+/* One valid RESP command from the corpus, then mutated at random. */
+static void make_command(unsigned *s, sc_buf *b) {
+    char copy[256], words[16][48];
+    const char *argv[16];
+    snprintf(copy, sizeof copy, "%s", corpus[next_rand(s) % NCORPUS]);
+    int argc = 0;
+    for (char *save = NULL, *t = strtok_r(copy, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save)) {
+        if (strcmp(t, "{r}") == 0) {
+            random_word(s, words[argc], sizeof words[argc]);
+        } else {
+            snprintf(words[argc], sizeof words[argc], "%s", t);
+        }
+        argv[argc] = words[argc];
+        argc++;
+    }
+    sc_buf cmd = {0};
+    sc_resp_command(&cmd, argc, argv, NULL);
+    unsigned roll = next_rand(s) % 64; /* 57 of 64 commands stay valid */
+    if (roll < 57 || cmd.len < 4) {
+        sc_buf_append(b, cmd.data, cmd.len);
+        sc_buf_free(&cmd);
+        return;
+    }
+    switch (roll - 57) {
+    case 0: /* flip a byte */
+        cmd.data[next_rand(s) % cmd.len] ^= (char)(1 + next_rand(s) % 255);
+        sc_buf_append(b, cmd.data, cmd.len);
+        break;
+    case 1: /* cut it short, then a fresh command follows */
+        sc_buf_append(b, cmd.data, next_rand(s) % cmd.len);
+        break;
+    case 2: { /* a huge or negative length in front */
+        static const char *const heads[] = {"*99999999999\r\n", "*-5\r\n", "*2\r\n$-7\r\n", "*1\r\n$4294967296\r\n",
+                                            "*1\r\n$999999999999999999999\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$600000000\r\n"};
+        sc_buf_printf(b, "%s", heads[next_rand(s) % 6]);
+        sc_buf_append(b, cmd.data, cmd.len);
+        break;
+    }
+    case 3: /* garbage bytes */
+        for (size_t i = 0, n = 1 + next_rand(s) % 64; i < n; i++) {
+            char ch = (char)next_rand(s);
+            sc_buf_append(b, &ch, 1);
+        }
+        break;
+    case 4: /* inline form with unbalanced quotes */
+        sc_buf_printf(b, "SET \"abc %s\r\n", argv[0]);
+        break;
+    default: { /* insert a byte somewhere */
+        size_t at = next_rand(s) % cmd.len;
+        char ch = (char)next_rand(s);
+        sc_buf_append(b, cmd.data, at);
+        sc_buf_append(b, &ch, 1);
+        sc_buf_append(b, cmd.data + at, cmd.len - at);
+        break;
+    }
+    }
+    sc_buf_free(&cmd);
+}
+
+/* Wait up to `ms` for the server to answer something (it may be waiting
+ * for the rest of a cut command instead), then read and discard what it
+ * sent; false once it closed the connection. */
+static bool drain(int fd, int ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, ms) < 0 && errno != EINTR) return false;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) continue;
+        if (n == 0) return false;
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    }
+}
+
+enum { FUZZERS = 4, BATCHES = 1500, PER_BATCH = 6, REPLY_WAIT_MS = 20 };
+
+/* Each connection lives for a few batches and is then dropped, replies
+ * unread: a cut command or a huge bulk length leaves the server waiting for
+ * bytes that never come (as Redis would), so only fresh connections keep
+ * the server parsing, and dropping them mid-reply is a test of its own. */
+static void *fuzzer_main(void *arg) {
+    int id = (int)(intptr_t)arg;
+    unsigned seed = 0x5eed0000u + (unsigned)id;
+    int fd = -1, left = 0;
+    for (int batch = 0; batch < BATCHES; batch++) {
+        if (fd < 0 || left-- == 0) {
+            if (fd >= 0) close(fd);
+            fd = sc_raw_connect(srv.port);
+            if (fd < 0) {
+                sc_thread_fail("fuzzer %d: connect failed at batch %d", id, batch);
+                return NULL;
+            }
+            left = (int)(next_rand(&seed) % 6);
+        }
+        sc_buf b = {0};
+        for (int i = 0; i < PER_BATCH; i++) make_command(&seed, &b);
+        bool sent = sc_raw_send(fd, b.data, b.len, 2000);
+        sc_buf_free(&b);
+        if (!sent || !drain(fd, REPLY_WAIT_MS)) { /* closed for a protocol error, or stalled */
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd >= 0) close(fd);
+    return NULL;
+}
+
+Test(fuzz_input, mutated_commands_on_four_workers) {
+    sc_server_start_or_fail(&srv, (const char *const[]){"--threads", "4", NULL});
+    redisContext *c = sc_connect_or_fail(&srv);
+    /* acknowledged before the storm; the corpus never selects database 15 */
+    sc_cmd_expect_or_fail(c, "OK", "SELECT 15");
+    sc_cmd_expect_or_fail(c, "OK", "SET witness %s", "acknowledged-value");
+
+    pthread_t th[FUZZERS];
+    for (int i = 0; i < FUZZERS; i++) cr_assert_eq(pthread_create(&th[i], NULL, fuzzer_main, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < FUZZERS; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+
+    cr_assert(sc_server_alive(&srv), "the server died under bad input");
+    sc_cmd_expect_or_fail(c, "acknowledged-value", "GET witness");
+    redisFree(c);
+    redisContext *fresh = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(fresh, "PONG", "PING");
+    sc_cmd_expect_or_fail(fresh, "OK", "SET after-fuzz %s", "ok");
+    sc_cmd_expect_or_fail(fresh, "ok", "GET after-fuzz");
+    sc_cmd_expect_or_fail(fresh, "OK", "SELECT 15");
+    sc_cmd_expect_or_fail(fresh, "acknowledged-value", "GET witness");
+    sc_cmd_expect_or_fail(fresh, "1", "DBSIZE");
+    long long errors = sc_info_ll_or_fail(fresh, "stats", "total_error_replies");
+    long long commands = sc_info_ll_or_fail(fresh, "stats", "total_commands_processed");
+    cr_assert_gt(errors, 100, "the mutations must have produced error replies (%lld)", errors);
+    cr_assert_gt(commands, FUZZERS * BATCHES * PER_BATCH / 4, "the server must have run many of the commands (%lld)",
+                 commands);
+    redisFree(fresh);
+    sc_server_stop_or_fail(&srv);
+}
