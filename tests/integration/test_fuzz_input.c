@@ -6,7 +6,8 @@
  * protocol error. Afterwards the server must still be alive, answer a fresh
  * client correctly, still hold a key written and acknowledged before the
  * storm, and exit cleanly (status 0, no sanitizer report: this suite also
- * runs against the ASan+UBSan and TSan builds).
+ * runs against the ASan+UBSan and TSan builds). The mutation streams are
+ * fixed; SLOTCACHE_FUZZ_SEED=N runs other ones (to explore by hand).
  *
  * Commands that would end the test rather than test the input are left out
  * of the corpus (SHUTDOWN, DEBUG, CONFIG SET, CLIENT KILL/PAUSE, FLUSHALL,
@@ -141,6 +142,7 @@ static bool drain(int fd, int ms) {
 }
 
 enum { FUZZERS = 4, BATCHES = 1500, PER_BATCH = 6, REPLY_WAIT_MS = 20 };
+static unsigned base_seed = 0x5eed0000u; /* SLOTCACHE_FUZZ_SEED overrides it */
 
 /* Each connection lives for a few batches and is then dropped, replies
  * unread: a cut command or a huge bulk length leaves the server waiting for
@@ -148,7 +150,7 @@ enum { FUZZERS = 4, BATCHES = 1500, PER_BATCH = 6, REPLY_WAIT_MS = 20 };
  * the server parsing, and dropping them mid-reply is a test of its own. */
 static void *fuzzer_main(void *arg) {
     int id = (int)(intptr_t)arg;
-    unsigned seed = 0x5eed0000u + (unsigned)id;
+    unsigned seed = base_seed + (unsigned)id;
     int fd = -1, left = 0;
     for (int batch = 0; batch < BATCHES; batch++) {
         if (fd < 0 || left-- == 0) {
@@ -174,6 +176,8 @@ static void *fuzzer_main(void *arg) {
 }
 
 Test(fuzz_input, mutated_commands_on_four_workers) {
+    const char *env = getenv("SLOTCACHE_FUZZ_SEED");
+    if (env && *env) base_seed = (unsigned)strtoul(env, NULL, 0);
     sc_server_start_or_fail(&srv, (const char *const[]){"--threads", "4", NULL});
     redisContext *c = sc_connect_or_fail(&srv);
     /* acknowledged before the storm; the corpus never selects database 15 */
@@ -185,7 +189,7 @@ Test(fuzz_input, mutated_commands_on_four_workers) {
     for (int i = 0; i < FUZZERS; i++) pthread_join(th[i], NULL);
     sc_no_thread_failures_or_fail();
 
-    cr_assert(sc_server_alive(&srv), "the server died under bad input");
+    cr_assert(sc_server_alive(&srv), "the server died under bad input (SLOTCACHE_FUZZ_SEED=%#x)", base_seed);
     sc_cmd_expect_or_fail(c, "acknowledged-value", "GET witness");
     redisFree(c);
     redisContext *fresh = sc_connect_or_fail(&srv);
