@@ -37,6 +37,11 @@ typedef struct {
 } dict;
 
 static inline const char *dict_key(const dict_entry *e) { return e->data; }
+/* The length of a key, given the key bytes of an element (dict_key(e)):
+ * how a sorted set's skiplist finds its members' lengths. */
+static inline size_t dict_key_len(const char *key) {
+    return ((const dict_entry *)(const void *)(key - offsetof(dict_entry, data)))->klen;
+}
 static inline const char *dict_val(const dict_entry *e) { return e->data + e->klen; }
 
 dict *dict_new(void);

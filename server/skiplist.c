@@ -77,19 +77,18 @@ static int random_level(void) {
     }
 }
 
-static zsl_node *node_new(int height, double score, const char *ele, size_t len) {
+static zsl_node *node_new(int height, double score, const char *ele) {
     zsl_node *n = mem_alloc(sizeof(zsl_node) + (size_t)height * sizeof(struct zsl_link));
     n->ele = ele;
-    n->len = len;
     n->score = score;
     n->backward = NULL;
-    n->height = height;
     return n;
 }
 
-zsl *zsl_new(void) {
+zsl *zsl_new(zsl_len_fn *len_of) {
     zsl *l = mem_alloc(sizeof *l);
-    l->header = node_new(ZSL_MAXLEVEL, 0, NULL, 0);
+    l->len_of = len_of;
+    l->header = node_new(ZSL_MAXLEVEL, 0, NULL);
     for (int i = 0; i < ZSL_MAXLEVEL; i++) {
         l->header->level[i].forward = NULL;
         l->header->level[i].span = 0;
@@ -112,9 +111,16 @@ void zsl_free(zsl *l) {
     mem_free(l);
 }
 
+static inline size_t node_len(const zsl *l, const zsl_node *x) { return l->len_of(x->ele); }
+
+/* Compare node x's member with (ele, len). */
+static inline int node_cmp_ele(const zsl *l, const zsl_node *x, const char *ele, size_t len) {
+    return zsl_cmp_ele(x->ele, node_len(l, x), ele, len);
+}
+
 /* True when node x sorts before (score, ele). */
-static inline bool node_before(const zsl_node *x, double score, const char *ele, size_t len) {
-    return x->score < score || (x->score == score && zsl_cmp_ele(x->ele, x->len, ele, len) < 0);
+static inline bool node_before(const zsl *l, const zsl_node *x, double score, const char *ele, size_t len) {
+    return x->score < score || (x->score == score && node_cmp_ele(l, x, ele, len) < 0);
 }
 
 zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
@@ -123,7 +129,7 @@ zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
     zsl_node *x = l->header;
     for (int i = l->level - 1; i >= 0; i--) {
         rank[i] = i == l->level - 1 ? 0 : rank[i + 1];
-        while (x->level[i].forward && node_before(x->level[i].forward, score, ele, len)) {
+        while (x->level[i].forward && node_before(l, x->level[i].forward, score, ele, len)) {
             rank[i] += x->level[i].span;
             x = x->level[i].forward;
         }
@@ -138,7 +144,7 @@ zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
         }
         l->level = height;
     }
-    x = node_new(height, score, ele, len);
+    x = node_new(height, score, ele);
     for (int i = 0; i < height; i++) {
         x->level[i].forward = update[i]->level[i].forward;
         update[i]->level[i].forward = x;
@@ -179,20 +185,20 @@ static void unlink_node(zsl *l, zsl_node *x, zsl_node **update) {
 static zsl_node *find_update(const zsl *l, double score, const char *ele, size_t len, zsl_node **update) {
     zsl_node *x = l->header;
     for (int i = l->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && node_before(x->level[i].forward, score, ele, len)) x = x->level[i].forward;
+        while (x->level[i].forward && node_before(l, x->level[i].forward, score, ele, len)) x = x->level[i].forward;
         update[i] = x;
     }
     return x->level[0].forward;
 }
 
-static bool node_is(const zsl_node *x, double score, const char *ele, size_t len) {
-    return x && x->score == score && zsl_cmp_ele(x->ele, x->len, ele, len) == 0;
+static bool node_is(const zsl *l, const zsl_node *x, double score, const char *ele, size_t len) {
+    return x && x->score == score && node_cmp_ele(l, x, ele, len) == 0;
 }
 
 bool zsl_delete(zsl *l, double score, const char *ele, size_t len) {
     zsl_node *update[ZSL_MAXLEVEL];
     zsl_node *x = find_update(l, score, ele, len, update);
-    if (!node_is(x, score, ele, len)) return false;
+    if (!node_is(l, x, score, ele, len)) return false;
     unlink_node(l, x, update);
     mem_free(x);
     return true;
@@ -201,21 +207,19 @@ bool zsl_delete(zsl *l, double score, const char *ele, size_t len) {
 zsl_node *zsl_update_score(zsl *l, double curscore, const char *ele, size_t len, double newscore) {
     zsl_node *update[ZSL_MAXLEVEL];
     zsl_node *x = find_update(l, curscore, ele, len, update);
-    if (!node_is(x, curscore, ele, len)) return NULL;
+    if (!node_is(l, x, curscore, ele, len)) return NULL;
     /* Still between its neighbours: change the score in place. */
     if ((x->backward == NULL || x->backward->score < newscore ||
-         (x->backward->score == newscore && zsl_cmp_ele(x->backward->ele, x->backward->len, ele, len) < 0)) &&
+         (x->backward->score == newscore && node_cmp_ele(l, x->backward, ele, len) < 0)) &&
         (x->level[0].forward == NULL || x->level[0].forward->score > newscore ||
-         (x->level[0].forward->score == newscore &&
-          zsl_cmp_ele(x->level[0].forward->ele, x->level[0].forward->len, ele, len) > 0))) {
+         (x->level[0].forward->score == newscore && node_cmp_ele(l, x->level[0].forward, ele, len) > 0))) {
         x->score = newscore;
         return x;
     }
     const char *e = x->ele;
-    size_t elen = x->len;
     unlink_node(l, x, update);
     mem_free(x);
-    return zsl_insert(l, newscore, e, elen);
+    return zsl_insert(l, newscore, e, len);
 }
 
 unsigned long zsl_rank(const zsl *l, double score, const char *ele, size_t len) {
@@ -225,11 +229,11 @@ unsigned long zsl_rank(const zsl *l, double score, const char *ele, size_t len) 
         while (x->level[i].forward &&
                (x->level[i].forward->score < score ||
                 (x->level[i].forward->score == score &&
-                 zsl_cmp_ele(x->level[i].forward->ele, x->level[i].forward->len, ele, len) <= 0))) {
+                 node_cmp_ele(l, x->level[i].forward, ele, len) <= 0))) {
             rank += x->level[i].span;
             x = x->level[i].forward;
         }
-        if (x != l->header && x->score == score && zsl_cmp_ele(x->ele, x->len, ele, len) == 0) return rank;
+        if (x != l->header && x->score == score && node_cmp_ele(l, x, ele, len) == 0) return rank;
     }
     return 0;
 }
@@ -251,26 +255,36 @@ zsl_node *zsl_at_rank(const zsl *l, unsigned long rank) {
 /* ------------------------------------------------------------ range search */
 
 /* Generic "first node satisfying gte(min)" descent, then check lte(max). */
-typedef bool node_pred(const zsl_node *n, const void *r);
+typedef bool node_pred(const zsl *l, const zsl_node *n, const void *r);
 
-static bool p_score_gte(const zsl_node *n, const void *r) { return zrange_score_gte_min(n->score, r); }
-static bool p_score_lte(const zsl_node *n, const void *r) { return zrange_score_lte_max(n->score, r); }
-static bool p_lex_gte(const zsl_node *n, const void *r) { return zrange_lex_gte_min(n->ele, n->len, r); }
-static bool p_lex_lte(const zsl_node *n, const void *r) { return zrange_lex_lte_max(n->ele, n->len, r); }
+static bool p_score_gte(const zsl *l, const zsl_node *n, const void *r) {
+    (void)l;
+    return zrange_score_gte_min(n->score, r);
+}
+static bool p_score_lte(const zsl *l, const zsl_node *n, const void *r) {
+    (void)l;
+    return zrange_score_lte_max(n->score, r);
+}
+static bool p_lex_gte(const zsl *l, const zsl_node *n, const void *r) {
+    return zrange_lex_gte_min(n->ele, node_len(l, n), r);
+}
+static bool p_lex_lte(const zsl *l, const zsl_node *n, const void *r) {
+    return zrange_lex_lte_max(n->ele, node_len(l, n), r);
+}
 
 static zsl_node *first_where(const zsl *l, node_pred *gte, node_pred *lte, const void *r, unsigned long *rank) {
     const zsl_node *x = l->header;
     unsigned long traversed = 0;
     /* Redis's zslIsIn*Range: the tail reaches min and the head max. */
-    if (!l->tail || !gte(l->tail, r) || !lte(l->header->level[0].forward, r)) return NULL;
+    if (!l->tail || !gte(l, l->tail, r) || !lte(l, l->header->level[0].forward, r)) return NULL;
     for (int i = l->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && !gte(x->level[i].forward, r)) {
+        while (x->level[i].forward && !gte(l, x->level[i].forward, r)) {
             traversed += x->level[i].span;
             x = x->level[i].forward;
         }
     }
     zsl_node *n = x->level[0].forward;
-    if (!n || !lte(n, r)) return NULL;
+    if (!n || !lte(l, n, r)) return NULL;
     if (rank) *rank = traversed + 1;
     return n;
 }
@@ -279,14 +293,14 @@ static zsl_node *last_where(const zsl *l, node_pred *gte, node_pred *lte, const 
     zsl_node *x = l->header;
     unsigned long traversed = 0;
     zsl_node *first = l->header->level[0].forward;
-    if (!first || !lte(first, r) || !gte(l->tail, r)) return NULL;
+    if (!first || !lte(l, first, r) || !gte(l, l->tail, r)) return NULL;
     for (int i = l->level - 1; i >= 0; i--) {
-        while (x->level[i].forward && lte(x->level[i].forward, r)) {
+        while (x->level[i].forward && lte(l, x->level[i].forward, r)) {
             traversed += x->level[i].span;
             x = x->level[i].forward;
         }
     }
-    if (x == l->header || !gte(x, r)) return NULL;
+    if (x == l->header || !gte(l, x, r)) return NULL;
     if (rank) *rank = traversed;
     return x;
 }
@@ -352,8 +366,7 @@ bool zsl_check(const zsl *l) {
     const zsl_node *prev = NULL;
     for (const zsl_node *x = l->header->level[0].forward; x; x = x->level[0].forward) {
         if (x->backward != prev) return false;
-        if (prev && !node_before(prev, x->score, x->ele, x->len)) return false;
-        if (x->height < 1 || x->height > ZSL_MAXLEVEL) return false;
+        if (prev && !node_before(l, prev, x->score, x->ele, node_len(l, x))) return false;
         if (x->level[0].span != (x->level[0].forward ? 1u : 0u) && x->level[0].forward) return false;
         prev = x;
         count++;

@@ -88,7 +88,7 @@ zset *zset_new_skiplist(void) {
     zset *z = mem_calloc(1, sizeof *z);
     z->enc = ENC_SKIPLIST;
     z->d = dict_new();
-    z->sl = zsl_new();
+    z->sl = zsl_new(dict_key_len);
     return z;
 }
 
@@ -116,7 +116,8 @@ zset *zset_dup(const zset *z) {
     }
     zset *n = zset_new_skiplist();
     /* Insert from the tail: each insert lands at the head (cheap descent). */
-    for (zsl_node *x = zsl_last(z->sl); x; x = x->backward) sl_insert_new(n, x->score, x->ele, x->len);
+    for (zsl_node *x = zsl_last(z->sl); x; x = x->backward)
+        sl_insert_new(n, x->score, x->ele, dict_key_len(x->ele));
     return n;
 }
 
@@ -133,7 +134,7 @@ void zset_convert(zset *z, unsigned enc) {
     if (enc == ENC_SKIPLIST) {
         listpack *lp = z->lp;
         z->d = dict_new();
-        z->sl = zsl_new();
+        z->sl = zsl_new(dict_key_len);
         z->enc = ENC_SKIPLIST;
         size_t off = lp_first(lp), end = lp_end(lp);
         while (off < end) {
@@ -149,7 +150,7 @@ void zset_convert(zset *z, unsigned enc) {
         listpack *lp = lp_new();
         for (zsl_node *x = zsl_first(z->sl); x; x = zsl_next(x)) {
             double s = x->score == 0 ? 0 : x->score; /* -0 becomes 0, as above */
-            lp = lp_append(lp, x->ele, x->len);
+            lp = lp_append(lp, x->ele, dict_key_len(x->ele));
             lp = lp_append(lp, (const char *)&s, sizeof(double));
         }
         zsl_free(z->sl);
@@ -432,7 +433,7 @@ long zset_lex_run(const zset *z, const zrange_lex *r, long start, bool rev, long
         /* Walk node by node so a LIMIT stops the walk early. */
         for (zsl_node *x = zsl_at_rank(z->sl, (unsigned long)start + 1); x && !st.stop;
              x = rev ? x->backward : zsl_next(x))
-            lex_run_cb(x->ele, x->len, x->score, &st);
+            lex_run_cb(x->ele, dict_key_len(x->ele), x->score, &st);
         return st.n;
     }
     if (rev)
@@ -480,14 +481,14 @@ void zset_visit(const zset *z, long lo, long hi, bool rev, zset_visit_fn *fn, vo
     }
     if (!rev) {
         zsl_node *x = zsl_at_rank(z->sl, (unsigned long)lo + 1);
-        for (long i = lo; i <= hi && x; i++, x = zsl_next(x)) fn(x->ele, x->len, x->score, arg);
+        for (long i = lo; i <= hi && x; i++, x = zsl_next(x)) fn(x->ele, dict_key_len(x->ele), x->score, arg);
     } else {
         zsl_node *x = zsl_at_rank(z->sl, (unsigned long)hi + 1);
-        for (long i = hi; i >= lo && x; i--, x = x->backward) fn(x->ele, x->len, x->score, arg);
+        for (long i = hi; i >= lo && x; i--, x = x->backward) fn(x->ele, dict_key_len(x->ele), x->score, arg);
     }
 }
 
-static void sl_del_cb(zsl_node *n, void *arg) { dict_delete(arg, n->ele, n->len); }
+static void sl_del_cb(zsl_node *n, void *arg) { dict_delete(arg, n->ele, dict_key_len(n->ele)); }
 
 unsigned long zset_delete_ranks(zset *z, long lo, long hi) {
     if (lo > hi) return 0;
@@ -514,7 +515,7 @@ bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score) {
     }
     if (!it->node) return false;
     *m = it->node->ele;
-    *len = it->node->len;
+    *len = dict_key_len(it->node->ele);
     *score = it->node->score;
     it->node = zsl_next(it->node);
     return true;
@@ -527,7 +528,7 @@ void zset_at(const zset *z, long rank, const char **m, size_t *len, double *scor
     }
     zsl_node *x = zsl_at_rank(z->sl, (unsigned long)rank + 1);
     *m = x->ele;
-    *len = x->len;
+    *len = dict_key_len(x->ele);
     *score = x->score;
 }
 
@@ -663,7 +664,7 @@ bool zset_check(const zset *z) {
     }
     if (z->lp || !z->d || !z->sl || !zsl_check(z->sl) || dict_size(z->d) != zsl_length(z->sl)) return false;
     for (zsl_node *x = zsl_first(z->sl); x; x = zsl_next(x)) {
-        dict_entry *de = dict_find(z->d, x->ele, x->len);
+        dict_entry *de = dict_find(z->d, x->ele, dict_key_len(x->ele));
         if (!de || de->u.score != x->score || dict_key(de) != x->ele) return false;
     }
     return true;

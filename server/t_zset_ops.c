@@ -451,7 +451,8 @@ static void setop_generic(client *c, int dst_arg, int nk, enum setop op, bool ca
         add_reply_integer(c, (long long)cardinality);
     } else {
         zset_reply_array_len(c, (long)zset_len(dst), withscores);
-        for (zsl_node *x = zsl_first(dst->sl); x; x = zsl_next(x)) zset_reply_elem(c, x->ele, x->len, x->score, withscores);
+        for (zsl_node *x = zsl_first(dst->sl); x; x = zsl_next(x))
+            zset_reply_elem(c, x->ele, dict_key_len(x->ele), x->score, withscores);
     }
     zset_free(dst);
 }

@@ -124,11 +124,14 @@ static void assert_same(const zset *z, const model *md) {
 /* ------------------------------------------------------------ skiplist */
 
 typedef struct {
-    char m[12];
+    char m[12]; /* first: a node's member pointer is the slot's address */
     size_t len;
     double s;
     bool in;
 } slot;
+
+/* The skiplist asks the owner of a member for its length (zsl_len_fn). */
+static size_t slot_len(const char *m) { return ((const slot *)(const void *)m)->len; }
 
 static int slot_cmp(const void *a, const void *b) {
     const slot *x = *(slot *const *)a, *y = *(slot *const *)b;
@@ -154,7 +157,7 @@ Test(skiplist, insert_delete_rank_range_vs_model) {
         pool[i].s = (double)(rnd() % 50); /* many ties: order by member */
         pool[i].in = false;
     }
-    zsl *l = zsl_new();
+    zsl *l = zsl_new(slot_len);
     for (int round = 0; round < 4000; round++) {
         slot *p = &pool[rnd() % N];
         uint64_t op = rnd() % 10;
@@ -223,9 +226,11 @@ Test(skiplist, insert_delete_rank_range_vs_model) {
     zsl_free(l);
 }
 
+static size_t cstr_len(const char *m) { return strlen(m); }
+
 Test(skiplist, backward_links_and_tail) {
     const char *m[] = {"a", "b", "c", "d", "e"};
-    zsl *l = zsl_new();
+    zsl *l = zsl_new(cstr_len);
     for (int i = 4; i >= 0; i--) zsl_insert(l, i, m[i], 1);
     int i = 4;
     for (zsl_node *x = zsl_last(l); x; x = x->backward, i--) cr_assert_eq(x->ele, m[i]);
