@@ -123,19 +123,19 @@ static inline bool node_before(const zsl *l, const zsl_node *x, double score, co
     return x->score < score || (x->score == score && node_cmp_ele(l, x, ele, len) < 0);
 }
 
-zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
+/* Link node x (its score and ele set, `height` levels) at its place. */
+static void link_node(zsl *l, zsl_node *x, int height, size_t len) {
     zsl_node *update[ZSL_MAXLEVEL];
     unsigned long rank[ZSL_MAXLEVEL];
-    zsl_node *x = l->header;
+    zsl_node *p = l->header;
     for (int i = l->level - 1; i >= 0; i--) {
         rank[i] = i == l->level - 1 ? 0 : rank[i + 1];
-        while (x->level[i].forward && node_before(l, x->level[i].forward, score, ele, len)) {
-            rank[i] += x->level[i].span;
-            x = x->level[i].forward;
+        while (p->level[i].forward && node_before(l, p->level[i].forward, x->score, x->ele, len)) {
+            rank[i] += p->level[i].span;
+            p = p->level[i].forward;
         }
-        update[i] = x;
+        update[i] = p;
     }
-    int height = random_level();
     if (height > l->level) {
         for (int i = l->level; i < height; i++) {
             rank[i] = 0;
@@ -144,7 +144,6 @@ zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
         }
         l->level = height;
     }
-    x = node_new(height, score, ele);
     for (int i = 0; i < height; i++) {
         x->level[i].forward = update[i]->level[i].forward;
         update[i]->level[i].forward = x;
@@ -159,15 +158,24 @@ zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
     else
         l->tail = x;
     l->length++;
+}
+
+zsl_node *zsl_insert(zsl *l, double score, const char *ele, size_t len) {
+    int height = random_level();
+    zsl_node *x = node_new(height, score, ele);
+    link_node(l, x, height, len);
     return x;
 }
 
-/* Unlink x given its predecessors at every level. */
-static void unlink_node(zsl *l, zsl_node *x, zsl_node **update) {
+/* Unlink x given its predecessors at every level; returns its height (the
+ * levels it was linked at). */
+static int unlink_node(zsl *l, zsl_node *x, zsl_node **update) {
+    int height = 0;
     for (int i = 0; i < l->level; i++) {
         if (update[i]->level[i].forward == x) {
             update[i]->level[i].span += x->level[i].span - 1;
             update[i]->level[i].forward = x->level[i].forward;
+            height = i + 1;
         } else {
             update[i]->level[i].span -= 1;
         }
@@ -178,6 +186,7 @@ static void unlink_node(zsl *l, zsl_node *x, zsl_node **update) {
         l->tail = x->backward;
     while (l->level > 1 && l->header->level[l->level - 1].forward == NULL) l->level--;
     l->length--;
+    return height;
 }
 
 /* Fill update[] with the last node before (score, ele) at each level;
@@ -216,10 +225,13 @@ zsl_node *zsl_update_score(zsl *l, double curscore, const char *ele, size_t len,
         x->score = newscore;
         return x;
     }
-    const char *e = x->ele;
-    unlink_node(l, x, update);
-    mem_free(x);
-    return zsl_insert(l, newscore, e, len);
+    /* Move the node itself: same height (drawn at random when it was
+     * created, so the level distribution is unchanged), no free and no
+     * allocation, and it stays where the allocator put it. */
+    int height = unlink_node(l, x, update);
+    x->score = newscore;
+    link_node(l, x, height, len);
+    return x;
 }
 
 unsigned long zsl_rank(const zsl *l, double score, const char *ele, size_t len) {
