@@ -19,7 +19,9 @@
 #   sc_free_port  print a free loopback TCP port
 #   sc_start NAME [ARGS...]   start in $WORK/NAME (log: server.log there);
 #                 ready once it answers PING (+PONG, or -NOAUTH under
-#                 --requirepass) and owns its port; sets SRV_PID, SRV_PORT
+#                 --requirepass) and owns its port; sets SRV_PID, SRV_PORT.
+#                 With SC_CONFIG_FILE set, that file is the first argument
+#                 (the redis.conf position); the options still override it
 #   sc_start_or_exit NAME [ARGS...]   sc_start, print the pid and port;
 #                 when it would not start: a failure, exit 1
 #   sc_run_check LABEL SECONDS CMD [ARGS...]   run CMD bounded by
@@ -151,7 +153,8 @@ sc_start() {
     mkdir -p "$dir"
     for attempt in 1 2 3 4 5; do
         SRV_PORT=$(sc_free_port)
-        (cd "$dir" && exec "$SERVER" --port "$SRV_PORT" --bind 127.0.0.1 --save "" --appendonly no "$@") \
+        (cd "$dir" && exec "$SERVER" ${SC_CONFIG_FILE:+"$SC_CONFIG_FILE"} --port "$SRV_PORT" --bind 127.0.0.1 \
+            --save "" --appendonly no "$@") \
             >"$dir/server.log" 2>&1 &
         SRV_PID=$!
         sc_track "$SRV_PID"
