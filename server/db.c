@@ -146,7 +146,10 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
         stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);
         if (!e) notify_keyspace_event(NOTIFY_KEY_MISS, "keymiss", k);
     }
-    if (e && !(flags & LOOKUP_NOTOUCH)) evict_touch(e);
+    if (e && !(flags & LOOKUP_NOTOUCH)) {
+        evict_touch(e);
+        entry_mark_reused(e);
+    }
     if (pos) *pos = p;
     return e;
 }

@@ -141,7 +141,7 @@ bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *
     if (need > have || have - need > 32 + need / 8) return false;
     uint8_t *p = (uint8_t *)old;
     p[0] = (uint8_t)(OBJ_STRING | (enc << 4));
-    p[1] = expire >= 0 ? ENTRY_F_EXPIRE : 0;
+    p[1] = (uint8_t)((expire >= 0 ? ENTRY_F_EXPIRE : 0) | (p[1] & ENTRY_F_REUSED));
     p[2] = p[3] = p[4] = 0;
     uint8_t *q = p + HDR;
     if (expire >= 0) {
@@ -183,6 +183,7 @@ static entry *rebuild(const entry *e, const char *key, size_t klen, long long ex
     entry *n = alloc_entry(key, klen, entry_type(e), entry_encoding(e), expire, vb, &vp);
     memcpy(vp, value_start(e), vb);
     entry_set_lru(n, entry_lru(e));
+    if (entry_was_reused(e)) entry_mark_reused(n);
     return n;
 }
 

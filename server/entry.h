@@ -4,7 +4,7 @@
  *
  * Layout (byte offsets, no padding; multi-byte fields read with memcpy):
  *   0      type (low 4 bits) | encoding (high 4 bits)
- *   1      flags (ENTRY_F_*)
+ *   1      flags (ENTRY_F_*: has an expire time; looked up again since created)
  *   2..4   24-bit LRU clock (seconds, as Redis) or LFU (16-bit minutes | 8-bit counter)
  *   [8]    expire time, unix ms, if ENTRY_F_EXPIRE
  *   varint key length, key bytes
@@ -38,6 +38,7 @@ enum obj_encoding {
 };
 
 #define ENTRY_F_EXPIRE 0x01
+#define ENTRY_F_REUSED 0x02 /* looked up again since the key was created */
 
 /* Redis's embstr limit: strings up to 44 bytes report "embstr". */
 #define EMBSTR_SIZE_LIMIT 44
@@ -50,6 +51,8 @@ static inline void entry_set_encoding(entry *e, unsigned enc) {
     ((uint8_t *)e)[0] = (uint8_t)((((uint8_t *)e)[0] & 0x0f) | (enc << 4));
 }
 static inline bool entry_has_expire(const entry *e) { return ((const uint8_t *)e)[1] & ENTRY_F_EXPIRE; }
+static inline bool entry_was_reused(const entry *e) { return ((const uint8_t *)e)[1] & ENTRY_F_REUSED; }
+static inline void entry_mark_reused(entry *e) { ((uint8_t *)e)[1] |= ENTRY_F_REUSED; }
 static inline uint32_t entry_lru(const entry *e) {
     const uint8_t *p = (const uint8_t *)e + 2;
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16);

@@ -28,6 +28,11 @@
 
 #define POOL_SIZE 16
 #define SAMPLES_PER_SLOT 4
+/* Scan resistance for the LRU policies: how much older a key that was
+ * written and never looked up again looks to eviction than one that was
+ * (measured: hit ratio 0.731 -> 0.758 at 20mb, and a 400k-key write scan
+ * keeps 100% of a re-read hot set instead of 1%; see ARCHITECTURE.md). */
+#define PROBATION_MS 60000ULL
 
 typedef struct {
     unsigned long long score; /* higher = better to evict */
@@ -113,8 +118,9 @@ static unsigned long long score_of(const entry *e, long long p) {
     case MAXMEMORY_ALLKEYS_LFU:
     case MAXMEMORY_VOLATILE_LFU:
         return 255 - evict_lfu_counter(e);
-    default:
-        return entry_idle_ms(e);
+    default: /* LRU: a key never looked up again since it was written is on
+                probation and looks PROBATION_MS more idle than it is */
+        return entry_idle_ms(e) + (entry_was_reused(e) ? 0 : PROBATION_MS);
     }
 }
 

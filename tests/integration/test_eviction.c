@@ -394,6 +394,46 @@ Test(eviction, allkeys_lru_keeps_recently_read_keys)
     sc_server_stop_or_fail(&srv);
 }
 
+/* ---- (d2) allkeys-lru: a scan of keys written once does not flush the
+ * keys in use (slotcache's probation: a key never looked up again since it
+ * was written looks a minute more idle to eviction) ----------------------- */
+
+#define HOT_KEYS 300
+#define SCAN_KEYS 6000
+
+Test(eviction, allkeys_lru_hot_keys_survive_a_write_scan)
+{
+    if (sc_server_binary_is_redis()) cr_skip_test("slotcache's LRU probation: redis-server flushes the hot keys");
+    start_with_policy("allkeys-lru");
+    redisContext *c = sc_connect_or_fail(&srv);
+    cr_assert_eq(set_range(c, "hot", 0, HOT_KEYS, 0, false).ok, HOT_KEYS);
+    for (int i = 0; i < HOT_KEYS; i++) { /* read each hot key once */
+        redisReply *r = redisCommand(c, "GET hot:%d", i);
+        cr_assert(r && r->type == REDIS_REPLY_STRING && r->len == VAL_SIZE, "GET hot:%d", i);
+        freeReplyObject(r);
+    }
+    /* A counter in use (written again since it was created), room for about
+     * 200 more keys, then a scan 30 times that size while the counter keeps
+     * being written. */
+    sc_cmd_expect_or_fail(c, "1", "INCR counter");
+    sc_cmd_expect_or_fail(c, "2", "INCR counter");
+    set_maxmemory(c, used_memory(c) + 200 * (VAL_SIZE + 100));
+    for (int i = 0; i < SCAN_KEYS; i += 500) {
+        set_result r = set_range(c, "scan", i, i + 500, 0, false);
+        cr_assert_eq(r.oom, 0, "allkeys-lru refused a write (index %d)", r.first_oom);
+        sc_cmd_ll_or_fail(c, "INCR counter");
+    }
+    int hot_kept = exist_range(c, "hot", 0, HOT_KEYS, NULL);
+    int scan_kept = exist_range(c, "scan", 0, SCAN_KEYS, NULL);
+    cr_log_info("scan resistance: hot kept %d/%d, scan kept %d/%d, evicted_keys %lld", hot_kept, HOT_KEYS, scan_kept,
+                SCAN_KEYS, evicted_keys(c));
+    cr_assert(evicted_keys(c) >= SCAN_KEYS - 400, "the scan must have overflowed the memory");
+    cr_assert(hot_kept >= HOT_KEYS * 9 / 10, "only %d of %d hot keys survived the scan", hot_kept, HOT_KEYS);
+    sc_cmd_expect_or_fail(c, "14", "GET counter");
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
 /* ---- (e) allkeys-lfu keeps frequently read keys -------------------------- */
 
 Test(eviction, allkeys_lfu_keeps_frequently_read_keys)

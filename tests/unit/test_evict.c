@@ -249,6 +249,80 @@ Test(evict_select, allkeys_lru_prefers_idle_keys) {
     db_teardown();
 }
 
+/* After adding 2000 keys (half "a", half "b", LRU clocks set by the
+ * caller) from `before` bytes used: evict about 500 keys' worth and return
+ * how many of the evicted were "a". */
+static long evict_share_of_a(size_t before, long *evicted) {
+    size_t per_key = (mem_used() - before) / 2000;
+    long long limit = (long long)(mem_used() - 500 * per_key);
+    atomic_store(&cfg.maxmemory, limit);
+    long n = evict_until_under(-1);
+    char key[32];
+    long a_gone = 0;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
+        if (!key_exists(key) && i % 2 == 0) a_gone++;
+    }
+    *evicted = n;
+    return a_gone;
+}
+
+Test(evict_select, lru_keys_never_looked_up_again_go_first) {
+    db_setup();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    uint32_t clock = lru_clock();
+    size_t before = mem_used();
+    char key[32];
+    for (int i = 0; i < 2000; i++) { /* same idle time; "b" keys were read back */
+        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
+        entry *e = add_key(key, -1);
+        entry_set_lru(e, clock);
+        if (i % 2) cr_assert(!entry_was_reused(e) && (entry_mark_reused(e), entry_was_reused(e)));
+    }
+    long n;
+    long a_gone = evict_share_of_a(before, &n);
+    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
+    cr_assert(a_gone * 100 >= n * 95, "only %ld of %ld evicted keys were never looked up again", a_gone, n);
+    db_teardown();
+}
+
+Test(evict_select, lru_probation_ages_out_stale_reused_keys) {
+    db_setup();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    uint32_t clock = lru_clock();
+    size_t before = mem_used();
+    char key[32];
+    for (int i = 0; i < 2000; i++) { /* "a": reused but idle an hour; "b": fresh, never reused */
+        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
+        entry *e = add_key(key, -1);
+        entry_set_lru(e, i % 2 ? clock : (clock - 3600) & 0xffffff);
+        if (i % 2 == 0) entry_mark_reused(e);
+    }
+    long n;
+    long a_gone = evict_share_of_a(before, &n);
+    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
+    cr_assert(a_gone * 100 >= n * 80, "only %ld of %ld evicted keys were the stale reused ones", a_gone, n);
+    db_teardown();
+}
+
+Test(evict_select, lookups_mark_keys_reused) {
+    db_setup();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    entry *e = add_key("k", -1);
+    cr_assert(!entry_was_reused(e), "a new key is on probation");
+    dbkey k;
+    dbkey_init(&k, 0, "k", 1);
+    slot_lock(k.slot);
+    cr_assert(db_lookup(&k, LOOKUP_READ | LOOKUP_NOTOUCH, NULL) == e);
+    cr_assert(!entry_was_reused(e), "NOTOUCH lookups (OBJECT, TYPE...) do not count");
+    cr_assert(db_lookup(&k, LOOKUP_WRITE, NULL) == e);
+    cr_assert(entry_was_reused(e), "a write lookup (INCR, SET over it) counts");
+    cr_assert(db_store_string(&k, 0, "other", 5, -1, false) == e, "rewritten in place");
+    cr_assert(entry_was_reused(e), "an in-place rewrite keeps the mark");
+    slot_unlock(k.slot);
+    db_teardown();
+}
+
 Test(evict_select, allkeys_lfu_prefers_rarely_used_keys) {
     db_setup();
     set_policy(MAXMEMORY_ALLKEYS_LFU);
