@@ -208,50 +208,24 @@ static bool key_exists(const char *key) {
     return e != NULL;
 }
 
-Test(evict_select, allkeys_lru_prefers_idle_keys) {
-    db_setup();
-    set_policy(MAXMEMORY_ALLKEYS_LRU);
-    uint32_t clock = lru_clock();
+/* 2000 keys, alternately a:i and b:i, with the given LRU clocks and
+ * "looked up again" marks. Returns the memory used before they were added. */
+static size_t add_ab_keys(uint32_t lru_a, bool reused_a, uint32_t lru_b, bool reused_b) {
     size_t before = mem_used();
     char key[32];
     for (int i = 0; i < 2000; i++) {
-        bool old = i % 2 == 0;
-        snprintf(key, sizeof key, "%s:%d", old ? "old" : "new", i);
+        bool a = i % 2 == 0;
+        snprintf(key, sizeof key, "%s:%d", a ? "a" : "b", i);
         entry *e = add_key(key, -1);
-        entry_set_lru(e, old ? (clock - 3600) & 0xffffff : clock);
+        cr_assert(!entry_was_reused(e), "a new key is on probation");
+        entry_set_lru(e, (a ? lru_a : lru_b) & 0xffffff);
+        if (a ? reused_a : reused_b) entry_mark_reused(e);
     }
-    cr_assert_eq(db_size(0), 2000);
-    size_t per_key = (mem_used() - before) / 2000;
-    long long limit = (long long)(mem_used() - 500 * per_key);
-    atomic_store(&cfg.maxmemory, limit);
-    uint64_t ev0 = stats_get(STAT_EVICTED_KEYS);
-
-    long n = evict_until_under(-1);
-    cr_assert((long long)mem_used() <= limit, "used %zu > maxmemory %lld", mem_used(), limit);
-    cr_assert(n > 0);
-    cr_assert_eq(stats_get(STAT_EVICTED_KEYS) - ev0, (uint64_t)n);
-    cr_assert_eq(db_size(0), 2000 - (uint64_t)n);
-
-    long old_gone = 0, new_gone = 0;
-    for (int i = 0; i < 2000; i++) {
-        bool old = i % 2 == 0;
-        snprintf(key, sizeof key, "%s:%d", old ? "old" : "new", i);
-        if (!key_exists(key)) {
-            if (old)
-                old_gone++;
-            else
-                new_gone++;
-        }
-    }
-    cr_assert_eq(old_gone + new_gone, n);
-    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
-    cr_assert(old_gone * 100 >= n * 80, "only %ld of %ld evicted keys were idle ones", old_gone, n);
-    db_teardown();
+    return before;
 }
 
-/* After adding 2000 keys (half "a", half "b", LRU clocks set by the
- * caller) from `before` bytes used: evict about 500 keys' worth and return
- * how many of the evicted were "a". */
+/* Evict about 500 keys' worth of the 2000 added since `before`; returns how
+ * many a: keys went, and the number evicted in *evicted. */
 static long evict_share_of_a(size_t before, long *evicted) {
     size_t per_key = (mem_used() - before) / 2000;
     long long limit = (long long)(mem_used() - 500 * per_key);
@@ -259,29 +233,36 @@ static long evict_share_of_a(size_t before, long *evicted) {
     long n = evict_until_under(-1);
     char key[32];
     long a_gone = 0;
-    for (int i = 0; i < 2000; i++) {
-        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
-        if (!key_exists(key) && i % 2 == 0) a_gone++;
+    for (int i = 0; i < 2000; i += 2) {
+        snprintf(key, sizeof key, "a:%d", i);
+        if (!key_exists(key)) a_gone++;
     }
+    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
     *evicted = n;
     return a_gone;
+}
+
+Test(evict_select, allkeys_lru_prefers_idle_keys) {
+    db_setup();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    uint32_t clock = lru_clock();
+    size_t before = add_ab_keys(clock - 3600, false, clock, false); /* a: idle an hour */
+    cr_assert_eq(db_size(0), 2000);
+    uint64_t ev0 = stats_get(STAT_EVICTED_KEYS);
+    long n, a_gone = evict_share_of_a(before, &n);
+    cr_assert((long long)mem_used() <= atomic_load(&cfg.maxmemory), "used %zu > maxmemory", mem_used());
+    cr_assert_eq(stats_get(STAT_EVICTED_KEYS) - ev0, (uint64_t)n);
+    cr_assert_eq(db_size(0), 2000 - (uint64_t)n);
+    cr_assert(a_gone * 100 >= n * 80, "only %ld of %ld evicted keys were idle ones", a_gone, n);
+    db_teardown();
 }
 
 Test(evict_select, lru_keys_never_looked_up_again_go_first) {
     db_setup();
     set_policy(MAXMEMORY_ALLKEYS_LRU);
     uint32_t clock = lru_clock();
-    size_t before = mem_used();
-    char key[32];
-    for (int i = 0; i < 2000; i++) { /* same idle time; "b" keys were read back */
-        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
-        entry *e = add_key(key, -1);
-        entry_set_lru(e, clock);
-        if (i % 2) cr_assert(!entry_was_reused(e) && (entry_mark_reused(e), entry_was_reused(e)));
-    }
-    long n;
-    long a_gone = evict_share_of_a(before, &n);
-    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
+    size_t before = add_ab_keys(clock, false, clock, true); /* same idle time; b: were looked up again */
+    long n, a_gone = evict_share_of_a(before, &n);
     cr_assert(a_gone * 100 >= n * 95, "only %ld of %ld evicted keys were never looked up again", a_gone, n);
     db_teardown();
 }
@@ -290,17 +271,8 @@ Test(evict_select, lru_probation_ages_out_stale_reused_keys) {
     db_setup();
     set_policy(MAXMEMORY_ALLKEYS_LRU);
     uint32_t clock = lru_clock();
-    size_t before = mem_used();
-    char key[32];
-    for (int i = 0; i < 2000; i++) { /* "a": reused but idle an hour; "b": fresh, never reused */
-        snprintf(key, sizeof key, "%s:%d", i % 2 ? "b" : "a", i);
-        entry *e = add_key(key, -1);
-        entry_set_lru(e, i % 2 ? clock : (clock - 3600) & 0xffffff);
-        if (i % 2 == 0) entry_mark_reused(e);
-    }
-    long n;
-    long a_gone = evict_share_of_a(before, &n);
-    cr_assert(n >= 300 && n <= 1000, "evicted %ld keys for ~500 keys' memory", n);
+    size_t before = add_ab_keys(clock - 3600, true, clock, false); /* a: reused but idle an hour */
+    long n, a_gone = evict_share_of_a(before, &n);
     cr_assert(a_gone * 100 >= n * 80, "only %ld of %ld evicted keys were the stale reused ones", a_gone, n);
     db_teardown();
 }
