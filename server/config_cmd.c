@@ -69,7 +69,9 @@ static void config_set_command(client *c) {
     char *err = mem_alloc(errlen);
     if (config_set_pairs(names, values, n, client_is_local(c), err, errlen)) {
         /* A lower maxmemory (or a new policy) takes effect at once, as in
-         * Redis: evict down to the limit now (no slot lock is held here). */
+         * Redis: evict down to the limit now (inside EXEC, where the
+         * transaction's slot locks are held, evict_until_under leaves it to
+         * the cron and the next write). */
         evict_until_under(-1);
         add_reply_ok(c);
     } else {

@@ -29,14 +29,17 @@ static _Thread_local long long cmd_now_ms;
 static _Thread_local uint64_t rng_state;
 
 #define REMEMBERED_SLOTS 4
+#define LRU_FUTURE_SLACK_S 3600 /* see entry_idle_ms */
 static _Thread_local const char *remembered_key[REMEMBERED_SLOTS];
+static _Thread_local size_t remembered_len[REMEMBERED_SLOTS];
 static _Thread_local unsigned remembered_slot[REMEMBERED_SLOTS];
 static _Thread_local uint64_t remembered_hash[REMEMBERED_SLOTS];
 static _Thread_local bool remembered_has_hash[REMEMBERED_SLOTS];
 
-void db_remember_key(int i, const char *key, unsigned slot, const uint64_t *hash) {
+void db_remember_key(int i, const char *key, size_t len, unsigned slot, const uint64_t *hash) {
     if (i >= REMEMBERED_SLOTS) return;
     remembered_key[i] = key;
+    remembered_len[i] = len;
     remembered_slot[i] = slot;
     remembered_has_hash[i] = hash != NULL;
     if (hash) remembered_hash[i] = *hash;
@@ -51,7 +54,7 @@ void dbkey_init(dbkey *k, int db, const char *key, size_t len) {
     k->key = key;
     k->len = len;
     for (int i = 0; i < REMEMBERED_SLOTS; i++) {
-        if (remembered_key[i] != key) continue;
+        if (remembered_key[i] != key || remembered_len[i] != len) continue;
         k->slot = remembered_slot[i];
         k->hash = remembered_has_hash[i] ? remembered_hash[i] : key_hash(key, len);
         return;
@@ -193,6 +196,7 @@ entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, l
             return old;
         }
         entry *e = entry_new_string(k->key, k->len, val, vlen, expire, force_raw);
+        if (entry_was_reused(old)) entry_mark_reused(e); /* as an in-place rewrite keeps it */
         db_replace(k, pos, e);
         return e;
     }
@@ -320,6 +324,10 @@ char *db_random_key(int db, size_t *len) {
 
 unsigned long long entry_idle_ms(const entry *e) {
     uint32_t now = lru_clock(), lru = entry_lru(e);
+    /* A stamp a little ahead of `now` is not a wrap of the 24-bit clock:
+     * another worker touched the key after this thread took its time
+     * snapshot (one eviction run keeps one snapshot). Idle 0, not 194 days. */
+    if (((lru - now) & 0xffffff) < LRU_FUTURE_SLACK_S) return 0;
     uint32_t diff = now >= lru ? now - lru : (0xffffff - lru) + now;
     return (unsigned long long)diff * 1000;
 }

@@ -30,8 +30,8 @@ typedef struct {
 void dbkey_init(dbkey *k, int db, const char *key, size_t len);
 /* Dispatch remembers the slots (and, when known, the key hashes) it has for
  * the current command's key arguments so dbkey_init need not hash them
- * again (matched by pointer; the key's length is the argument's). */
-void db_remember_key(int i, const char *key, unsigned slot, const uint64_t *hash);
+ * again (matched by pointer and length). */
+void db_remember_key(int i, const char *key, size_t len, unsigned slot, const uint64_t *hash);
 void db_forget_key_slots(void);
 
 /* Startup/shutdown. `ndb` from the `databases` setting. */

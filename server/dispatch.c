@@ -172,10 +172,10 @@ void dispatch_command(client *c) {
             const arg_t *key = &c->argv[keyidx[i]];
             uint64_t hash;
             if (prefetch_take(key->ptr, key->len, &slots[i], &hash)) {
-                db_remember_key(i, key->ptr, slots[i], &hash);
+                db_remember_key(i, key->ptr, key->len, slots[i], &hash);
             } else {
                 slots[i] = key_hash_slot(key->ptr, key->len);
-                db_remember_key(i, key->ptr, slots[i], NULL);
+                db_remember_key(i, key->ptr, key->len, slots[i], NULL);
             }
         }
         nkeys = slots_lock_many(slots, nkeys);

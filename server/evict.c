@@ -28,6 +28,7 @@
 
 #define POOL_SIZE 16
 #define SAMPLES_PER_SLOT 4
+#define LFU_FUTURE_SLACK_MIN 60 /* see lfu_elapsed */
 /* Scan resistance for the LRU policies: how much older a key that was
  * written and never looked up again looks to eviction than one that was
  * (measured: hit ratio 0.731 -> 0.758 at 20mb, and a 400k-key write scan
@@ -70,6 +71,9 @@ static unsigned long lfu_minutes(void) { return (unsigned long)((db_now_ms() / 6
 
 static unsigned long lfu_elapsed(unsigned long ldt) {
     unsigned long now = lfu_minutes();
+    /* A stamp a little ahead is another worker's touch after this thread's
+     * time snapshot, not a wrap of the 16-bit minute clock. */
+    if (((ldt - now) & 65535) < LFU_FUTURE_SLACK_MIN) return 0;
     return now >= ldt ? now - ldt : 65535 - ldt + now;
 }
 
@@ -310,6 +314,10 @@ static void now_end(bool own) {
 long evict_until_under(long max_keys) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0) return 0;
+    /* Inside EXEC (CONFIG SET maxmemory queued in a transaction) this thread
+     * holds the transaction's slot locks; taking others now would break the
+     * lock order. The cron and the next write evict instead. */
+    if (slots_held_by_exec) return 0;
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();

@@ -3,7 +3,8 @@
  * durations (slowlog, latency monitor, commandstats), as Redis's
  * monotonic clock: on x86-64 with an invariant TSC it reads the TSC
  * (calibrated once at startup against CLOCK_MONOTONIC), elsewhere it falls
- * back to clock_gettime(CLOCK_MONOTONIC). Not for wall-clock time.
+ * back to clock_gettime(CLOCK_MONOTONIC). monotime_wall_ms() derives the
+ * wall clock from it for the per-command time snapshot.
  */
 #ifndef MONOTIME_H
 #define MONOTIME_H

@@ -723,3 +723,57 @@ Test(multi, keyspace_walkers_inside_exec)
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
+
+/* ---- CONFIG SET maxmemory inside EXEC ----------------------------------- */
+
+/* CONFIG SET maxmemory evicts at once, which locks slots; inside EXEC the
+ * transaction holds its own slots, so that eviction once took other slots
+ * out of order and deadlocked against a multi-key command holding slot 0
+ * and waiting for slot 16383 ({t10790} hashes to slot 0, {t11021} to
+ * 16383). Now eviction waits for the end of the transaction. */
+#define CONFIG_TX_ROUNDS 100
+static atomic_int config_tx_done;
+
+static void *exists_both_ends(void *arg)
+{
+    (void)arg;
+    redisContext *c = sc_thread_connect(&srv, 30000);
+    if (!c) return NULL;
+    for (long n = 0; atomic_load(&config_tx_done) == 0 && sc_thread_failures() == 0 && n < 10000000; n++) {
+        redisReply *r = redisCommand(c, n % 2 ? "EXISTS {t10790}y {t11021}x" : "SET {t10790}y v");
+        if (!r || r->type == REDIS_REPLY_ERROR) sc_thread_fail("client: %s", r ? r->str : c->errstr);
+        if (r) freeReplyObject(r);
+        if (!r) break;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+Test(multi, config_set_maxmemory_inside_exec)
+{
+    sc_server_start_or_fail(&srv, (const char *[]){ "--threads", "4", "--maxmemory-policy", "allkeys-random", NULL });
+    sc_thread_fail_reset();
+    atomic_store(&config_tx_done, 0);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) cr_assert(pthread_create(&th[i], NULL, exists_both_ends, NULL) == 0);
+    redisContext *c = sc_connect_or_fail(&srv);
+    char buf[256];
+    for (int round = 0; round < CONFIG_TX_ROUNDS && sc_thread_failures() == 0; round++) {
+        sc_cmd_expect_or_fail(c, "OK", "MULTI");
+        sc_cmd_expect_or_fail(c, "QUEUED", "SET {t11021}x v");
+        sc_cmd_expect_or_fail(c, "QUEUED", "CONFIG SET maxmemory 1");
+        sc_cmd_expect_or_fail(c, "QUEUED", "CONFIG SET maxmemory 0");
+        redisReply *r = redisCommand(c, "EXEC");
+        cr_assert(r != NULL, "round %d: EXEC: %s", round, c->errstr);
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is_status(r->element[0], "OK") &&
+                      is_status(r->element[1], "OK") && is_status(r->element[2], "OK"),
+                  "round %d: EXEC answered %s", round, reply_desc(r, buf, sizeof buf));
+        freeReplyObject(r);
+    }
+    atomic_store(&config_tx_done, 1);
+    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+    sc_cmd_expect_or_fail(c, "PONG", "PING");
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}

@@ -161,6 +161,30 @@ Test(evict_lru, touch_sets_clock_and_idle_time) {
     entry_free(e);
 }
 
+Test(evict_lru, stamp_from_after_the_snapshot_is_not_a_wrap) {
+    config_init_defaults();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    db_set_now_ms(NOW_MS);
+    entry *e = new_entry();
+    /* another worker touched it 2 s after this thread's time snapshot */
+    entry_set_lru(e, (lru_clock() + 2) & 0xffffff);
+    cr_assert_eq(entry_idle_ms(e), 0ULL, "a stamp just ahead of the snapshot is idle 0, not ~194 days");
+    /* across the 24-bit wrap, a real wrap still counts */
+    db_set_now_ms(5000); /* clock 5 */
+    entry_set_lru(e, 0xffffff - 10);
+    cr_assert_eq(entry_idle_ms(e), 15000ULL);
+    entry_free(e);
+}
+
+Test(evict_lfu, stamp_from_after_the_snapshot_does_not_decay) {
+    setup_lfu(10, 1);
+    db_set_now_ms(NOW_MS);
+    entry *e = new_entry();
+    entry_set_lru(e, (((now_minutes() + 1) & 0xffff) << 8) | 20); /* touched a minute after the snapshot */
+    cr_assert_eq(evict_lfu_counter(e), 20, "no decay for a stamp just ahead of the snapshot");
+    entry_free(e);
+}
+
 Test(evict_lru, noeviction_policy_uses_lru_clock_too) {
     config_init_defaults();
     set_policy(MAXMEMORY_NOEVICTION);
@@ -274,6 +298,21 @@ Test(evict_select, lru_probation_ages_out_stale_reused_keys) {
     size_t before = add_ab_keys(clock - 3600, true, clock, false); /* a: reused but idle an hour */
     long n, a_gone = evict_share_of_a(before, &n);
     cr_assert(a_gone * 100 >= n * 80, "only %ld of %ld evicted keys were the stale reused ones", a_gone, n);
+    db_teardown();
+}
+
+Test(evict_select, no_eviction_while_exec_holds_slots) {
+    db_setup();
+    set_policy(MAXMEMORY_ALLKEYS_LRU);
+    uint32_t clock = lru_clock();
+    add_ab_keys(clock, false, clock, false);
+    atomic_store(&cfg.maxmemory, 1);
+    static const uint64_t held[16384 / 64] = {1}; /* as if EXEC held slot 0 */
+    slots_held_by_exec = held;
+    cr_assert_eq(evict_until_under(-1), 0, "inside EXEC, eviction waits (no locks out of order)");
+    slots_held_by_exec = NULL;
+    cr_assert_eq(db_size(0), 2000);
+    cr_assert_eq(evict_until_under(10), 10, "after EXEC it evicts");
     db_teardown();
 }
 
