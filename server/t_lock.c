@@ -83,6 +83,23 @@ static bool lock_wrong_type(client *c, const entry *e) {
     return false;
 }
 
+/* Look up argv[1] for writing and compare its value with argv[2]. Returns
+ * the entry when they are equal; otherwise replies (the integer `missing`
+ * for an absent key, WRONGTYPE, or 0 for another value) and returns NULL. */
+static entry *lock_lookup_equal(client *c, dbkey *k, long *pos, long long missing) {
+    entry *e = lock_lookup(c, k, LOOKUP_WRITE, pos);
+    if (!e) {
+        add_reply_integer(c, missing);
+        return NULL;
+    }
+    if (lock_wrong_type(c, e)) return NULL;
+    if (!lock_value_eq(e, &c->argv[2])) {
+        add_reply_integer(c, 0);
+        return NULL;
+    }
+    return e;
+}
+
 /* Delete the looked-up key at pos with DEL's epilogue. */
 static void lock_delete(const dbkey *k, long pos) {
     db_delete_at(k, pos);
@@ -95,16 +112,7 @@ static void lock_delete(const dbkey *k, long pos) {
 static void delifeq_command(client *c) {
     dbkey k;
     long pos;
-    entry *e = lock_lookup(c, &k, LOOKUP_WRITE, &pos);
-    if (!e) {
-        add_reply_integer(c, 0);
-        return;
-    }
-    if (lock_wrong_type(c, e)) return;
-    if (!lock_value_eq(e, &c->argv[2])) {
-        add_reply_integer(c, 0);
-        return;
-    }
+    if (!lock_lookup_equal(c, &k, &pos, 0)) return;
     lock_delete(&k, pos);
     add_reply_integer(c, 1);
 }
@@ -113,16 +121,7 @@ static void delifeq_command(client *c) {
 static void cad_command(client *c) {
     dbkey k;
     long pos;
-    entry *e = lock_lookup(c, &k, LOOKUP_WRITE, &pos);
-    if (!e) {
-        add_reply_integer(c, -1);
-        return;
-    }
-    if (lock_wrong_type(c, e)) return;
-    if (!lock_value_eq(e, &c->argv[2])) {
-        add_reply_integer(c, 0);
-        return;
-    }
+    if (!lock_lookup_equal(c, &k, &pos, -1)) return;
     lock_delete(&k, pos);
     add_reply_integer(c, 1);
 }
@@ -249,16 +248,7 @@ static void cas_command(client *c) {
 
     dbkey k;
     long pos;
-    entry *e = lock_lookup(c, &k, LOOKUP_WRITE, &pos);
-    if (!e) {
-        add_reply_integer(c, -1);
-        return;
-    }
-    if (lock_wrong_type(c, e)) return;
-    if (!lock_value_eq(e, &c->argv[2])) {
-        add_reply_integer(c, 0);
-        return;
-    }
+    if (!lock_lookup_equal(c, &k, &pos, -1)) return;
     if (when >= 0 && when <= db_now_ms()) {
         /* Swapped and expired at once: SET then a PEXPIREAT in the past. */
         notify_keyspace_event(NOTIFY_STRING, "set", &k);
