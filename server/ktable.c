@@ -199,13 +199,8 @@ size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_vis
 }
 
 entry *ktable_random(const ktable *t, uint64_t rnd) {
-    if (ktable_count(t) == 0) return NULL;
-    uint32_t i = (uint32_t)(rnd % t->size);
-    for (uint32_t n = 0; n < t->size; n++) {
-        if (t->buckets[i]) return (entry *)(uintptr_t)(t->buckets[i] & PTR_MASK);
-        i = (i + 1 == t->size) ? 0 : i + 1;
-    }
-    return NULL;
+    entry *e;
+    return ktable_sample(t, rnd, false, &e, 1) ? e : NULL;
 }
 
 int ktable_sample(const ktable *t, uint64_t rnd, bool with_expire, entry **out, int max) {

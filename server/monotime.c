@@ -61,16 +61,16 @@ uint64_t monotime_us(void) {
     return clock_us();
 }
 
+static long long realtime_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 long long monotime_wall_ms(uint64_t mono_us) {
-    if (!use_tsc) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    }
+    if (!use_tsc) return realtime_us() / 1000;
     if (!wall_base_set || mono_us - wall_base_mono_us >= WALL_RESYNC_US) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        wall_base_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        wall_base_us = realtime_us();
         wall_base_mono_us = monotime_us();
         wall_base_set = true;
         return wall_base_us / 1000;
