@@ -88,11 +88,19 @@ const command *dispatch_resolve_or_reply(client *c) {
     return cmd;
 }
 
+/* Indexes of cmd's key arguments (from its key spec) into *idx: `stack`
+ * (STACK_KEYS entries) when argc fits, else a heap array the caller frees
+ * (*idx != stack). Returns how many. */
+static int key_indexes(const command *cmd, const arg_t *argv, int argc, int *stack, int **idx) {
+    *idx = stack;
+    if (!cmd->first_key && !cmd->keys_fn) return 0;
+    if (argc > STACK_KEYS) *idx = mem_alloc((size_t)argc * sizeof(int));
+    return command_get_keys(cmd, argv, argc, *idx, argc);
+}
+
 void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap) {
-    if (!cmd->first_key && !cmd->keys_fn) return;
-    int stack_idx[STACK_KEYS];
-    int *idx = argc > STACK_KEYS ? mem_alloc((size_t)argc * sizeof(int)) : stack_idx;
-    int nk = command_get_keys(cmd, argv, argc, idx, argc);
+    int stack_idx[STACK_KEYS], *idx;
+    int nk = key_indexes(cmd, argv, argc, stack_idx, &idx);
     if (*n + nk > *cap) {
         int ncap = (*cap ? *cap : 8);
         while (ncap < *n + nk) ncap *= 2;
@@ -156,30 +164,21 @@ void dispatch_command(client *c) {
         return;
     }
 
-    int keyidx_stack[STACK_KEYS];
-    unsigned slots_stack[STACK_KEYS];
-    int *keyidx = keyidx_stack;
-    unsigned *slots = slots_stack;
-    int nkeys = 0;
-    if (cmd->first_key || cmd->keys_fn) {
-        int max = c->argc;
-        if (max > STACK_KEYS) {
-            keyidx = mem_alloc((size_t)max * sizeof(int));
-            slots = mem_alloc((size_t)max * sizeof(unsigned));
+    int keyidx_stack[STACK_KEYS], *keyidx;
+    unsigned slots_stack[STACK_KEYS], *slots = slots_stack;
+    int nkeys = key_indexes(cmd, c->argv, c->argc, keyidx_stack, &keyidx);
+    if (keyidx != keyidx_stack) slots = mem_alloc((size_t)c->argc * sizeof(unsigned));
+    for (int i = 0; i < nkeys; i++) {
+        const arg_t *key = &c->argv[keyidx[i]];
+        uint64_t hash;
+        if (prefetch_take(key->ptr, key->len, &slots[i], &hash)) {
+            db_remember_key(i, key->ptr, key->len, slots[i], &hash);
+        } else {
+            slots[i] = key_hash_slot(key->ptr, key->len);
+            db_remember_key(i, key->ptr, key->len, slots[i], NULL);
         }
-        nkeys = command_get_keys(cmd, c->argv, c->argc, keyidx, max);
-        for (int i = 0; i < nkeys; i++) {
-            const arg_t *key = &c->argv[keyidx[i]];
-            uint64_t hash;
-            if (prefetch_take(key->ptr, key->len, &slots[i], &hash)) {
-                db_remember_key(i, key->ptr, key->len, slots[i], &hash);
-            } else {
-                slots[i] = key_hash_slot(key->ptr, key->len);
-                db_remember_key(i, key->ptr, key->len, slots[i], NULL);
-            }
-        }
-        nkeys = slots_lock_many(slots, nkeys);
     }
+    if (nkeys) nkeys = slots_lock_many(slots, nkeys);
 
     dispatch_call(c, cmd);
 
