@@ -115,6 +115,10 @@ void add_reply_set(client *c, long long n);
 void add_reply_double(client *c, double v);
 void add_reply_verbatim(client *c, const char *p, size_t len, const char *fmt);
 void add_reply_raw(client *c, const void *p, size_t len);
+/* Reply WRONGTYPE and return true when e exists and is not of `type`
+ * (enum obj_type); the type commands' common first check. */
+struct entry;
+bool reply_wrong_type(client *c, const struct entry *e, unsigned type);
 
 /* Common Redis error strings. */
 #define ERR_SYNTAX "ERR syntax error"

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
+#include "entry.h"
 #include "log.h"
 #include "mem.h"
 #include "monotime.h"
@@ -53,6 +54,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 void add_reply_ok(client *c) { reply_ok(&c->out); }
 void add_reply_status(client *c, const char *s) { reply_status(&c->out, s); }
+bool reply_wrong_type(client *c, const entry *e, unsigned type) {
+    if (!e || entry_type(e) == type) return false;
+    add_reply_error(c, ERR_WRONGTYPE);
+    return true;
+}
+
 void add_reply_error(client *c, const char *msg) {
     stat_inc(STAT_ERROR_REPLIES);
     tl_error_replies++;

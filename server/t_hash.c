@@ -467,10 +467,7 @@ static bool hash_read_or_reply(client *c, const hash **h) {
     entry *e = db_lookup(&k, LOOKUP_READ, &pos);
     *h = NULL;
     if (!e) return true;
-    if (entry_type(e) != OBJ_HASH) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return false;
-    }
+    if (reply_wrong_type(c, e, OBJ_HASH)) return false;
     *h = entry_ptr(e);
     return true;
 }
@@ -490,10 +487,7 @@ typedef struct {
 static bool hash_open_write(client *c, hash_write *w, bool create) {
     dbkey_init(&w->k, c->db, c->argv[1].ptr, c->argv[1].len);
     w->e = db_lookup(&w->k, LOOKUP_WRITE, &w->pos);
-    if (w->e && entry_type(w->e) != OBJ_HASH) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return false;
-    }
+    if (reply_wrong_type(c, w->e, OBJ_HASH)) return false;
     if (w->e) {
         w->h = entry_ptr(w->e);
     } else {

@@ -76,15 +76,6 @@ static entry *list_lookup(client *c, int i, dbkey *k, int flags) {
     return db_lookup(k, flags, NULL);
 }
 
-/* Reply WRONGTYPE and return true when e exists and is not a list. */
-static bool list_wrong_type(client *c, const entry *e) {
-    if (e && entry_type(e) != OBJ_LIST) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return true;
-    }
-    return false;
-}
-
 static quicklist *list_of(const entry *e) { return entry_ptr(e); }
 
 /* Create an empty list under k (absent) and return it. */
@@ -167,7 +158,7 @@ static const char *list_push_event(int where) { return where == QL_HEAD ? "lpush
 static void list_push_generic(client *c, int where, bool xx) {
     dbkey k;
     entry *e = list_lookup(c, 1, &k, LOOKUP_WRITE);
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql;
     if (!e) {
         if (xx) {
@@ -204,7 +195,7 @@ static void linsert_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     const arg_t *pivot = &c->argv[3], *val = &c->argv[4];
     ql_iter it;
@@ -233,7 +224,7 @@ static void linsert_command(client *c) {
 static void llen_command(client *c) {
     dbkey k;
     entry *e = list_lookup(c, 1, &k, LOOKUP_READ);
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     add_reply_integer(c, e ? (long long)ql_count(list_of(e)) : 0);
 }
 
@@ -244,7 +235,7 @@ static void lindex_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     long long idx;
     if (!arg_ll_or_reply(c, &c->argv[2], &idx, NULL)) return;
     const char *p;
@@ -264,7 +255,7 @@ static void lrange_command(client *c) {
         add_reply_array(c, 0);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     long long llen = (long long)ql_count(ql);
     if (start < 0) start = llen + start;
@@ -333,7 +324,7 @@ static void lpos_command(client *c) {
             add_reply_null(c);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     long long llen = (long long)ql_count(ql);
     long long *hits = NULL;
@@ -381,7 +372,7 @@ static void lset_command(client *c) {
         add_reply_error(c, ERR_NO_SUCH_KEY);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     long long idx;
     if (!arg_ll_or_reply(c, &c->argv[2], &idx, NULL)) return;
     if (!ql_replace(list_of(e), idx, c->argv[3].ptr, c->argv[3].len)) {
@@ -402,7 +393,7 @@ static void ltrim_command(client *c) {
         add_reply_ok(c);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     long long llen = (long long)ql_count(ql), ltrim, rtrim;
     if (start < 0) start = llen + start;
@@ -431,7 +422,7 @@ static void lrem_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     const arg_t *ele = &c->argv[3];
     bool backward = toremove < 0;
@@ -483,7 +474,7 @@ static void list_pop_generic(client *c, int where) {
             add_reply_null(c);
         return;
     }
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     quicklist *ql = list_of(e);
     if (hascount && count == 0) {
         add_reply_array(c, 0);
@@ -513,9 +504,9 @@ static void list_move_generic(client *c, int from, int to) {
         add_reply_null(c);
         return;
     }
-    if (list_wrong_type(c, src)) return;
+    if (reply_wrong_type(c, src, OBJ_LIST)) return;
     entry *dst = list_lookup(c, 2, &kd, LOOKUP_WRITE);
-    if (list_wrong_type(c, dst)) return;
+    if (reply_wrong_type(c, dst, OBJ_LIST)) return;
     quicklist *sql = list_of(src);
     const char *p;
     size_t len;
@@ -575,7 +566,7 @@ static bool list_serve_first(client *c, int first, int nkeys, int where, long lo
         dbkey k;
         entry *e = list_lookup(c, j, &k, LOOKUP_WRITE);
         if (!e) continue;
-        if (list_wrong_type(c, e)) return true;
+        if (reply_wrong_type(c, e, OBJ_LIST)) return true;
         quicklist *ql = list_of(e);
         if (ql_count(ql) == 0) continue;
         add_reply_array(c, 2);
@@ -639,7 +630,7 @@ static void list_blocking_move(client *c, int from, int to, const arg_t *timeout
     if (!blocking_parse_timeout_or_reply(c, timeout, &deadline)) return;
     dbkey k;
     entry *e = list_lookup(c, 1, &k, LOOKUP_WRITE);
-    if (list_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_LIST)) return;
     if (e) {
         list_move_generic(c, from, to);
         return;

@@ -75,14 +75,6 @@ static entry *lock_lookup(client *c, dbkey *k, int flags, long *pos) {
     return db_lookup(k, flags, pos);
 }
 
-static bool lock_wrong_type(client *c, const entry *e) {
-    if (e && entry_type(e) != OBJ_STRING) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return true;
-    }
-    return false;
-}
-
 /* Look up argv[1] for writing and compare its value with argv[2]. Returns
  * the entry when they are equal; otherwise replies (the integer `missing`
  * for an absent key, WRONGTYPE, or 0 for another value) and returns NULL. */
@@ -92,7 +84,7 @@ static entry *lock_lookup_equal(client *c, dbkey *k, long *pos, long long missin
         add_reply_integer(c, missing);
         return NULL;
     }
-    if (lock_wrong_type(c, e)) return NULL;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return NULL;
     if (!lock_value_eq(e, &c->argv[2])) {
         add_reply_integer(c, 0);
         return NULL;
@@ -165,7 +157,7 @@ static void delex_command(client *c) {
         return;
     }
     if (has_cond) {
-        if (lock_wrong_type(c, e)) return;
+        if (reply_wrong_type(c, e, OBJ_STRING)) return;
         const arg_t *v = &c->argv[3];
         bool holds;
         switch (cond) {
@@ -198,7 +190,7 @@ static void digest_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (lock_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
     char buf[32], hex[XXH3_HEX_LEN + 1];
     size_t len;
     const char *v = lock_value(e, buf, &len);

@@ -313,15 +313,6 @@ static entry *set_lookup(client *c, const arg_t *key, dbkey *k, int flags) {
     return db_lookup(k, flags, NULL);
 }
 
-/* Reply WRONGTYPE and return true when e exists and is not a set. */
-static bool set_wrong_type(client *c, const entry *e) {
-    if (e && entry_type(e) != OBJ_SET) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return true;
-    }
-    return false;
-}
-
 static void reply_elem(client *c, const set_elem *e) { add_reply_bulk(c, e->p, e->len); }
 
 /* Reply every member as a set (RESP3 '~'), in iteration order. */
@@ -377,7 +368,7 @@ static void reply_vec_elem(client *c, const set_elem *e) {
 static void sadd_command(client *c) {
     dbkey k;
     entry *e = set_lookup(c, &c->argv[1], &k, LOOKUP_WRITE);
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     set_value *s = e ? sv(e) : set_new();
     size_t max = s->enc == ENC_INTSET ? set_max_intset() : 0;
     long long added = 0;
@@ -397,7 +388,7 @@ static void srem_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     set_value *s = sv(e);
     long long deleted = 0;
     bool emptied = false;
@@ -429,7 +420,7 @@ static void smembers_command(client *c) {
         add_reply_set(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     reply_members(c, sv(e));
 }
 
@@ -440,14 +431,14 @@ static void sismember_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     add_reply_integer(c, set_contains(sv(e), c->argv[2].ptr, c->argv[2].len));
 }
 
 static void smismember_command(client *c) {
     dbkey k;
     entry *e = set_lookup(c, &c->argv[1], &k, LOOKUP_READ);
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     add_reply_array(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++)
         add_reply_integer(c, e ? set_contains(sv(e), c->argv[j].ptr, c->argv[j].len) : 0);
@@ -460,7 +451,7 @@ static void scard_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     add_reply_integer(c, (long long)set_size(sv(e)));
 }
 
@@ -475,7 +466,7 @@ static void smove_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    if (set_wrong_type(c, se) || set_wrong_type(c, de)) return;
+    if (reply_wrong_type(c, se, OBJ_SET) || reply_wrong_type(c, de, OBJ_SET)) return;
     set_value *src = sv(se);
     if (se == de) {
         add_reply_integer(c, set_contains(src, m->ptr, m->len));
@@ -522,7 +513,7 @@ static bool lookup_sets(client *c, const arg_t *keys, int n, set_value **sets, i
             (*missing)++;
             continue;
         }
-        if (set_wrong_type(c, e)) return false;
+        if (reply_wrong_type(c, e, OBJ_SET)) return false;
         sets[j] = sv(e);
     }
     return true;
@@ -760,7 +751,7 @@ static void spop_count(client *c) {
         add_reply_set(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     if (count == 0) {
         add_reply_set(c, 0);
         return;
@@ -833,7 +824,7 @@ static void spop_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     set_value *s = sv(e);
     set_elem el;
     char buf[SET_ELEM_BUF];
@@ -905,7 +896,7 @@ static void srandmember_count(client *c) {
         add_reply_array(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     if (count == 0) {
         add_reply_array(c, 0);
         return;
@@ -949,7 +940,7 @@ static void srandmember_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     set_elem el;
     char buf[SET_ELEM_BUF];
     set_random(sv(e), &el, buf);
@@ -1004,7 +995,7 @@ static void sscan_command(client *c) {
         add_reply_array(c, 0);
         return;
     }
-    if (set_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_SET)) return;
     long long count = 10;
     const arg_t *pat = NULL;
     for (int i = 3; i < c->argc; i += 2) {

@@ -48,15 +48,6 @@ static entry *str_lookup(client *c, int i, dbkey *k, int flags, long *pos) {
     return db_lookup(k, flags, pos);
 }
 
-/* Reply WRONGTYPE and return true when e exists and is not a string. */
-static bool str_wrong_type(client *c, const entry *e) {
-    if (e && entry_type(e) != OBJ_STRING) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        return true;
-    }
-    return false;
-}
-
 static void str_reply_value(client *c, const entry *e) {
     char buf[32];
     size_t len;
@@ -233,7 +224,7 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
     long pos;
     entry *old = str_lookup(c, 1, &k, (o->flags & STR_GET) ? LOOKUP_READ : LOOKUP_WRITE, &pos);
     if (o->flags & (STR_GET | STR_ANY_COND)) {
-        if (str_wrong_type(c, old)) return;
+        if (reply_wrong_type(c, old, OBJ_STRING)) return;
         /* As Redis 8.4: a digest's length is checked when there is a value. */
         if (old && (o->flags & (STR_IFDEQ | STR_IFDNE)) && o->cond->len != XXH3_HEX_LEN) {
             add_reply_error(c, "ERR must be exactly 16 hexadecimal characters");
@@ -301,7 +292,7 @@ static void get_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (str_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
     str_reply_value(c, e);
 }
 
@@ -309,7 +300,7 @@ static void getset_command(client *c) {
     dbkey k;
     long pos;
     entry *old = str_lookup(c, 1, &k, LOOKUP_READ, &pos);
-    if (str_wrong_type(c, old)) return;
+    if (reply_wrong_type(c, old, OBJ_STRING)) return;
     if (old)
         str_reply_value(c, old);
     else
@@ -326,7 +317,7 @@ static void getdel_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (str_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
     str_reply_value(c, e);
     db_delete_at(&k, pos);
     notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
@@ -343,7 +334,7 @@ static void getex_command(client *c) {
         add_reply_null(c);
         return;
     }
-    if (str_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
     int which = o.flags & STR_ANY_EXPIRE;
     long long when = -1;
     if (o.expire && !str_expire_ms(c, o.expire, which, "getex", &when)) return;
@@ -376,7 +367,7 @@ static void mget_command(client *c) {
 static void strlen_command(client *c) {
     dbkey k;
     entry *e = str_lookup(c, 1, &k, LOOKUP_READ, NULL);
-    if (str_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
     add_reply_integer(c, e ? (long long)str_value_len(e) : 0);
 }
 
@@ -391,7 +382,7 @@ static void getrange_command(client *c) {
         add_reply_bulk(c, "", 0);
         return;
     }
-    if (str_wrong_type(c, e)) return;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return;
 
     char buf[32];
     size_t slen;
@@ -471,7 +462,7 @@ static void append_command(client *c) {
         add_reply_integer(c, (long long)add->len);
         return;
     }
-    if (str_wrong_type(c, old)) return;
+    if (reply_wrong_type(c, old, OBJ_STRING)) return;
     char buf[32];
     size_t olen;
     const char *ov = entry_string_value(old, buf, &olen);
@@ -505,7 +496,7 @@ static void setrange_command(client *c) {
         add_reply_integer(c, offset + (long long)val->len);
         return;
     }
-    if (str_wrong_type(c, old)) return;
+    if (reply_wrong_type(c, old, OBJ_STRING)) return;
     char buf[32];
     size_t olen;
     const char *ov = entry_string_value(old, buf, &olen);
@@ -527,7 +518,7 @@ static void str_incr_by(client *c, long long incr) {
     dbkey k;
     long pos;
     entry *old = str_lookup(c, 1, &k, LOOKUP_WRITE, &pos);
-    if (str_wrong_type(c, old)) return;
+    if (reply_wrong_type(c, old, OBJ_STRING)) return;
 
     long long value = 0;
     if (old) {
@@ -581,7 +572,7 @@ static void incrbyfloat_command(client *c) {
     dbkey k;
     long pos;
     entry *old = str_lookup(c, 1, &k, LOOKUP_WRITE, &pos);
-    if (str_wrong_type(c, old)) return;
+    if (reply_wrong_type(c, old, OBJ_STRING)) return;
 
     long double value = 0, incr;
     if (old) {

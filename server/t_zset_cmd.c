@@ -37,13 +37,8 @@
 entry *zset_lookup(client *c, int i, dbkey *k, int flags, long *pos, bool *err) {
     dbkey_init(k, c->db, c->argv[i].ptr, c->argv[i].len);
     entry *e = db_lookup(k, flags, pos);
-    *err = false;
-    if (e && entry_type(e) != OBJ_ZSET) {
-        add_reply_error(c, ERR_WRONGTYPE);
-        *err = true;
-        return NULL;
-    }
-    return e;
+    *err = reply_wrong_type(c, e, OBJ_ZSET);
+    return *err ? NULL : e;
 }
 
 void zset_sync_encoding(entry *e) {
