@@ -219,3 +219,29 @@ size_t format_double(char *buf, size_t buflen, double v)
     }
     return (size_t)n + 1 > buflen ? buflen - 1 : (size_t)n;
 }
+
+bool parse_scan_cursor(const char *s, size_t len, uint64_t *out) {
+    const char *p = s, *end = s + len;
+    for (const char *q = p; q < end; q++)
+        if (*q == '\0') {
+            end = q;
+            break;
+        }
+    if (p == end) {
+        *out = 0;
+        return true;
+    }
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
+    bool neg = false;
+    if (*p == '+' || *p == '-') neg = *p++ == '-';
+    if (p == end) return false;
+    uint64_t v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9') return false;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return false;
+        v = v * 10 + d;
+    }
+    *out = neg ? (uint64_t)0 - v : v;
+    return true;
+}

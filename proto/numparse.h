@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Redis string2ll: decimal, optional leading '-', no '+', no spaces, no
  * leading zeros except "0" itself, range of long long, len 1..20 (and
@@ -25,6 +26,12 @@ bool parse_ld(const char *s, size_t len, long double *out);
  * no leading space, no trailing bytes, NaN rejected, "inf"/"-inf"/"+inf" and
  * their spellings accepted as strtod accepts them. */
 bool parse_double(const char *s, size_t len, double *out);
+
+/* A SCAN-family cursor as Redis parses it (strtoul over the C string): no
+ * leading space, an optional sign ('-' negates modulo 2^64), decimal digits
+ * and nothing after them; an empty string is cursor 0; overflow is an
+ * error; a NUL byte ends the string. */
+bool parse_scan_cursor(const char *s, size_t len, uint64_t *out);
 
 /* long long -> decimal. Returns the length written (buf gets a NUL); buf must
  * hold at least 21 bytes. */

@@ -391,35 +391,6 @@ static void scan_visit(entry *e, void *arg) {
     if (key_filter_match(f, e, &k, &len)) keylist_add(&f->out, k, len);
 }
 
-/* The cursor as Redis parses it (strtoul): no leading space, an optional
- * sign ('-' negates modulo 2^64), decimal digits, nothing after them (an
- * empty string is cursor 0); overflow is an error. Parsing stops at a NUL
- * byte as it does in Redis's C string. */
-static bool scan_parse_cursor(const arg_t *a, uint64_t *out) {
-    const char *p = a->ptr, *end = a->ptr + a->len;
-    for (const char *q = p; q < end; q++)
-        if (*q == '\0') {
-            end = q;
-            break;
-        }
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
-    bool neg = false;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (p == end) return false;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return true;
-}
 
 /* A slot holding at most this many keys beyond what COUNT still asks for is
  * taken whole rather than split into hash ranges. */
@@ -432,7 +403,7 @@ static bool scan_parse_cursor(const arg_t *a, uint64_t *out) {
 
 static void scan_command(client *c) {
     uint64_t cursor;
-    if (!scan_parse_cursor(&c->argv[1], &cursor)) {
+    if (!parse_scan_cursor(c->argv[1].ptr, c->argv[1].len, &cursor)) {
         add_reply_error(c, "ERR invalid cursor");
         return;
     }

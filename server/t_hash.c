@@ -753,28 +753,6 @@ static void hrandfield_command(client *c) {
 
 /* --------------------------------------------------------------- HSCAN */
 
-/* Redis's strtoul-based cursor: no leading space, optional sign ('-'
- * wraps modulo 2^64), digits only, parsing stops at a NUL byte; an empty
- * string is cursor 0; overflow is an error. */
-static bool hscan_parse_cursor(const arg_t *a, uint64_t *out) {
-    const char *p = a->ptr, *end = memchr(a->ptr, '\0', a->len);
-    if (!end) end = a->ptr + a->len;
-    *out = 0;
-    if (p == end) return true;
-    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
-    bool neg = false;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (p == end) return false;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return true;
-}
 
 typedef struct {
     const char *f, *v;
@@ -804,7 +782,7 @@ static bool hscan_collect(const char *f, size_t flen, const char *v, size_t vlen
 /* HSCAN key cursor [MATCH pattern] [COUNT count] */
 static void hscan_command(client *c) {
     uint64_t cursor;
-    if (!hscan_parse_cursor(&c->argv[2], &cursor)) {
+    if (!parse_scan_cursor(c->argv[2].ptr, c->argv[2].len, &cursor)) {
         add_reply_error(c, "ERR invalid cursor");
         return;
     }

@@ -949,31 +949,6 @@ static void srandmember_command(client *c) {
 
 /* ---------------------------------------------------------------- SSCAN */
 
-/* The cursor as Redis parses it (strtoul): no leading space, an optional
- * sign ('-' negates modulo 2^64), digits and nothing else; empty is 0;
- * overflow is an error; a NUL byte ends the string. */
-static bool set_parse_cursor(const arg_t *a, uint64_t *out) {
-    const char *p = a->ptr, *end = a->ptr + a->len;
-    const char *nul = memchr(p, '\0', a->len);
-    if (nul) end = nul;
-    if (p == end) {
-        *out = 0;
-        return true;
-    }
-    if (*p == ' ' || (*p >= '\t' && *p <= '\r')) return false;
-    bool neg = false;
-    if (*p == '+' || *p == '-') neg = *p++ == '-';
-    if (p == end) return false;
-    uint64_t v = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return false;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10) return false;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return true;
-}
 
 static void scan_collect(const dict_entry *de, void *arg) {
     set_elem e;
@@ -983,7 +958,7 @@ static void scan_collect(const dict_entry *de, void *arg) {
 
 static void sscan_command(client *c) {
     uint64_t cursor;
-    if (!set_parse_cursor(&c->argv[2], &cursor)) {
+    if (!parse_scan_cursor(c->argv[2].ptr, c->argv[2].len, &cursor)) {
         add_reply_error(c, "ERR invalid cursor");
         return;
     }

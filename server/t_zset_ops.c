@@ -599,28 +599,6 @@ void zrandmember_command(client *c) {
 
 /* ------------------------------------------------------------ ZSCAN */
 
-/* Redis's parseScanCursorOrReply (strtoul over the C string). */
-static bool parse_cursor(const arg_t *a, uint64_t *out) {
-    size_t n = a->len;
-    const char *nul = memchr(a->ptr, '\0', n);
-    if (nul) n = (size_t)(nul - a->ptr);
-    if (n == 0) {
-        *out = 0;
-        return true;
-    }
-    char buf[64];
-    if (n >= sizeof buf) return false;
-    memcpy(buf, a->ptr, n);
-    buf[n] = '\0';
-    if (isspace((unsigned char)buf[0])) return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 10);
-    if (*end != '\0' || errno == ERANGE) return false;
-    *out = v;
-    return true;
-}
-
 typedef struct {
     const char **m;
     size_t *len;
@@ -645,7 +623,7 @@ static void scan_cb(const dict_entry *de, void *arg) { scan_push(arg, dict_key(d
 
 void zscan_command(client *c) {
     uint64_t cursor;
-    if (!parse_cursor(&c->argv[2], &cursor)) {
+    if (!parse_scan_cursor(c->argv[2].ptr, c->argv[2].len, &cursor)) {
         add_reply_error(c, "ERR invalid cursor");
         return;
     }

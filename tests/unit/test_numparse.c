@@ -312,3 +312,25 @@ Test(format_double, round_trips_through_parse_double)
         cr_assert_eq(back, vals[i], "%s", buf);
     }
 }
+
+static bool cursor(const char *s, size_t len, uint64_t *v) { return parse_scan_cursor(s, len, v); }
+
+Test(numparse, scan_cursor_as_redis_strtoul) {
+    uint64_t v = 99;
+    cr_assert(cursor("", 0, &v) && v == 0, "empty is cursor 0");
+    cr_assert(cursor("0", 1, &v) && v == 0);
+    cr_assert(cursor("123", 3, &v) && v == 123);
+    cr_assert(cursor("+5", 2, &v) && v == 5);
+    cr_assert(cursor("-1", 2, &v) && v == UINT64_MAX, "'-' negates modulo 2^64");
+    cr_assert(cursor("18446744073709551615", 20, &v) && v == UINT64_MAX);
+    cr_assert_not(cursor("18446744073709551616", 20, &v), "overflow");
+    cr_assert(cursor("12\0zz", 5, &v) && v == 12, "a NUL byte ends the string");
+    cr_assert_not(cursor(" 1", 2, &v), "leading space");
+    cr_assert_not(cursor("1 ", 2, &v), "trailing bytes");
+    cr_assert_not(cursor("abc", 3, &v));
+    cr_assert_not(cursor("-", 1, &v));
+    char zeros[80];
+    memset(zeros, '0', sizeof zeros);
+    zeros[79] = '7';
+    cr_assert(cursor(zeros, sizeof zeros, &v) && v == 7, "leading zeros of any length");
+}
