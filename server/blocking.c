@@ -30,6 +30,7 @@ typedef struct waiter {
     uint64_t client_id;
     worker *w;
     _Atomic bool wake_pending;
+    unsigned type;                /* OBJ_LIST or OBJ_ZSET: the type it waits for */
     int db;
     unsigned slot;
     size_t len;
@@ -70,10 +71,12 @@ bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *dea
         add_reply_error(c, "ERR timeout is not a float or out of range");
         return false;
     }
-    /* Redis 7.0 computes (long long)(t * 1000): a value out of the range
-     * of long long (inf, 1e400...) comes out as LLONG_MIN on x86, hence
-     * "negative"; a tiny negative truncates to 0 (block forever). */
-    long double ms_ld = t * 1000.0L;
+    /* Redis 7.0 computes (long long)ceill(t * 1000): any positive timeout,
+     * however small (0.001, 0.0001), is at least 1 ms and so times out; 0
+     * alone blocks forever. A value out of the range of long long (inf,
+     * 1e400...) comes out as LLONG_MIN on x86, hence "negative"; a tiny
+     * negative rounds up to 0 (block forever). */
+    long double ms_ld = ceill(t * 1000.0L);
     if (!(ms_ld < 9223372036854775807.0L) || ms_ld <= -9223372036854775808.0L) {
         add_reply_error(c, "ERR timeout is negative");
         return false;
@@ -120,10 +123,13 @@ static void queue_wake(worker *w, uint64_t id) {
     wakes = p;
 }
 
-/* Wake the first waiter of (db, key) in its slot list (lock held). */
-static void wake_first(int db, unsigned slot, const char *key, size_t len) {
+/* Wake the first waiter of (db, key) in its slot list that waits for a
+ * value of `type` (lock held): a BLPOP waiter is not woken by a sorted set
+ * appearing under its key, nor a BZPOPMIN waiter by a list, as Redis serves
+ * only the clients blocked for the type the key holds. */
+static void wake_first(int db, unsigned slot, const char *key, size_t len, unsigned type) {
     for (waiter *x = slot_waiters[slot].head; x; x = x->next) {
-        if (x->db != db || x->len != len || memcmp(x->key, key, len) != 0) continue;
+        if (x->db != db || x->type != type || x->len != len || memcmp(x->key, key, len) != 0) continue;
         bool expected = false;
         if (atomic_compare_exchange_strong_explicit(&x->wake_pending, &expected, true, memory_order_relaxed,
                                                     memory_order_relaxed))
@@ -132,9 +138,9 @@ static void wake_first(int db, unsigned slot, const char *key, size_t len) {
     }
 }
 
-void blocking_key_ready(const dbkey *k) {
+void blocking_key_ready(const dbkey *k, unsigned type) {
     if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
-    wake_first(k->db, k->slot, k->key, k->len);
+    wake_first(k->db, k->slot, k->key, k->len, type);
 }
 
 static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
@@ -152,7 +158,8 @@ static void unblock(client *c, bool pass_on) {
         if (pass_on && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) {
             dbkey k;
             dbkey_init(&k, x->db, x->key, x->len);
-            if (db_lookup(&k, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL)) wake_first(x->db, x->slot, x->key, x->len);
+            const entry *e = db_lookup(&k, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL);
+            if (e) wake_first(x->db, x->slot, x->key, x->len, entry_type(e));
         }
         slot_unlock(x->slot);
         mem_free(x);
@@ -180,7 +187,7 @@ static void on_timeout(uv_timer_t *t) {
     client_resume(c);
 }
 
-void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_ms,
+void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
                     enum blocking_timeout_reply timeout_reply) {
     if (multi_in_exec()) {
         reply_timeout(c, timeout_reply);
@@ -206,6 +213,7 @@ void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_
         x->client_id = c->id;
         x->w = c->worker;
         atomic_store_explicit(&x->wake_pending, false, memory_order_relaxed);
+        x->type = type;
         x->db = keys[i].db;
         x->slot = keys[i].slot;
         x->len = keys[i].len;
@@ -241,6 +249,15 @@ void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_
         long long delay = deadline_ms - mstime();
         uv_timer_start(b->timer, on_timeout, delay > 0 ? (uint64_t)delay : 0, 0);
     }
+}
+
+void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
+                            enum blocking_timeout_reply timeout_reply) {
+    dbkey stack[8] = {{0}};
+    dbkey *keys = nkeys <= 8 ? stack : mem_alloc((size_t)nkeys * sizeof(dbkey));
+    for (int i = 0; i < nkeys; i++) dbkey_init(&keys[i], c->db, c->argv[first + i].ptr, c->argv[first + i].len);
+    blocking_block(c, keys, nkeys, type, deadline_ms, timeout_reply);
+    if (keys != stack) mem_free(keys);
 }
 
 /* Inbox message on the waiter's worker: re-run its command. */

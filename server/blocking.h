@@ -31,19 +31,29 @@ enum blocking_timeout_reply {
  * "ERR timeout is negative"). */
 bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *deadline_ms);
 
-/* Block c on the given keys (the slots of all of them are locked by the
+/* Block c on the given keys, waiting for a value of `type` (OBJ_LIST or
+ * OBJ_ZSET) under any of them (the slots of all of them are locked by the
  * caller, as the command's key spec made dispatch lock them). Inside
  * MULTI/EXEC (or a Lua-less script context) it answers the timeout reply at
  * once instead, as Redis does. */
-void blocking_block(client *c, const dbkey *keys, int nkeys, long long deadline_ms,
+void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
                     enum blocking_timeout_reply timeout_reply);
+/* The same, on the keys c->argv[first .. first+nkeys-1] in c's database. */
+void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
+                            enum blocking_timeout_reply timeout_reply);
 
-/* Data arrived for k: wake its first waiter. Call under k's slot lock, in
- * the write's epilogue (after the data is visible). Cheap when nobody
- * waits. */
-void blocking_key_ready(const dbkey *k);
+/* A value of `type` is now under k (pushed, stored, renamed, moved, copied,
+ * restored): wake its first waiter that waits for that type. Call under k's
+ * slot lock, in the write's epilogue (after the data is visible). Cheap when
+ * nobody waits. The woken client re-runs its command, which serves it only
+ * if the key still holds that type with data when the re-run takes the
+ * lock (the end of the command or transaction that signalled it); a re-run
+ * passes over keys of another type instead of answering WRONGTYPE. */
+void blocking_key_ready(const dbkey *k, unsigned type);
 
 /* Worker-side plumbing (conn.c / dispatch.c / worker.c). */
+/* True while c is blocked: a command it runs is then a re-run after a
+ * wake-up (handlers pass over keys of another type instead of WRONGTYPE). */
 bool blocking_client_is_blocked(const client *c);
 void blocking_client_closed(client *c);   /* unblock silently (disconnect) */
 void blocking_send_wakeups(void);         /* post queued wake-ups (after unlock) */

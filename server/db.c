@@ -160,7 +160,7 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
 /* A list or sorted set appearing under a key (RENAME, COPY, MOVE, RESTORE
  * as well as pushes) may serve clients blocked on it. */
 static void signal_if_blocking_type(const dbkey *k, const entry *e) {
-    if (entry_type(e) == OBJ_LIST || entry_type(e) == OBJ_ZSET) blocking_key_ready(k);
+    if (entry_type(e) == OBJ_LIST || entry_type(e) == OBJ_ZSET) blocking_key_ready(k, entry_type(e));
 }
 
 void db_add(const dbkey *k, entry *e) {

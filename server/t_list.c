@@ -32,7 +32,6 @@
 #include <limits.h>
 #include <string.h>
 
-#define LIST_STACK_KEYS 16
 #define LIST_STACK_ELEM 256
 
 /* ------------------------------------------------------------ type API */
@@ -90,7 +89,7 @@ static quicklist *list_create(const dbkey *k) {
 static void list_pushed(const dbkey *k, const char *event) {
     db_key_modified(k);
     notify_keyspace_event(NOTIFY_LIST, event, k);
-    blocking_key_ready(k);
+    blocking_key_ready(k, OBJ_LIST);
 }
 
 /* Epilogue of a write that removed elements: the event, then the key's
@@ -560,12 +559,15 @@ static bool list_mpop_parse(client *c, int numidx, long long *numkeys, int *wher
 
 /* Serve the first non-empty list among argv[first .. first+nkeys-1]:
  * count < 0 replies [key, element] (BLPOP), else [key, [elements...]]
- * (LMPOP). Returns true when it replied (served or WRONGTYPE). */
+ * (LMPOP). Returns true when it replied (served or WRONGTYPE). A blocked
+ * client's re-run passes over a key that meanwhile holds another type, as
+ * Redis serves a waiter only from a key holding the type it waits for. */
 static bool list_serve_first(client *c, int first, int nkeys, int where, long long count) {
+    bool rerun = blocking_client_is_blocked(c);
     for (int j = first; j < first + nkeys; j++) {
         dbkey k;
         entry *e = list_lookup(c, j, &k, LOOKUP_WRITE);
-        if (!e) continue;
+        if (!e || (rerun && entry_type(e) != OBJ_LIST)) continue;
         if (reply_wrong_type(c, e, OBJ_LIST)) return true;
         quicklist *ql = list_of(e);
         if (ql_count(ql) == 0) continue;
@@ -587,15 +589,6 @@ static bool list_serve_first(client *c, int first, int nkeys, int where, long lo
     return false;
 }
 
-/* Block on argv[first .. first+nkeys-1]. */
-static void list_block(client *c, int first, int nkeys, long long deadline, enum blocking_timeout_reply kind) {
-    dbkey stack[LIST_STACK_KEYS] = {{0}};
-    dbkey *keys = nkeys <= LIST_STACK_KEYS ? stack : mem_alloc((size_t)nkeys * sizeof(dbkey));
-    for (int i = 0; i < nkeys; i++) dbkey_init(&keys[i], c->db, c->argv[first + i].ptr, c->argv[first + i].len);
-    blocking_block(c, keys, nkeys, deadline, kind);
-    if (keys != stack) mem_free(keys);
-}
-
 static void lmpop_command(client *c) {
     long long numkeys, count;
     int where;
@@ -610,7 +603,7 @@ static void list_blocking_pop(client *c, int where) {
     if (!blocking_parse_timeout_or_reply(c, &c->argv[c->argc - 1], &deadline)) return;
     int nkeys = c->argc - 2;
     if (list_serve_first(c, 1, nkeys, where, -1)) return;
-    list_block(c, 1, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
+    blocking_block_on_args(c, 1, nkeys, OBJ_LIST, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
 }
 
 static void blpop_command(client *c) { list_blocking_pop(c, QL_HEAD); }
@@ -622,7 +615,7 @@ static void blmpop_command(client *c) {
     if (!list_mpop_parse(c, 2, &numkeys, &where, &count)) return;
     if (!blocking_parse_timeout_or_reply(c, &c->argv[1], &deadline)) return;
     if (list_serve_first(c, 3, (int)numkeys, where, count)) return;
-    list_block(c, 3, (int)numkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
+    blocking_block_on_args(c, 3, (int)numkeys, OBJ_LIST, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
 }
 
 static void list_blocking_move(client *c, int from, int to, const arg_t *timeout) {
@@ -630,6 +623,7 @@ static void list_blocking_move(client *c, int from, int to, const arg_t *timeout
     if (!blocking_parse_timeout_or_reply(c, timeout, &deadline)) return;
     dbkey k;
     entry *e = list_lookup(c, 1, &k, LOOKUP_WRITE);
+    if (e && entry_type(e) != OBJ_LIST && blocking_client_is_blocked(c)) e = NULL; /* re-run: not a list yet */
     if (reply_wrong_type(c, e, OBJ_LIST)) return;
     if (e) {
         list_move_generic(c, from, to);
@@ -641,7 +635,7 @@ static void list_blocking_move(client *c, int from, int to, const arg_t *timeout
         add_reply_null(c);
         return;
     }
-    list_block(c, 1, 1, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
+    blocking_block_on_args(c, 1, 1, OBJ_LIST, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
 }
 
 static void blmove_command(client *c) {

@@ -68,7 +68,7 @@ void zset_store(client *c, int dst_arg, zset *z, const char *event) {
     db_set(&k, entry_new_ptr(k.key, k.len, OBJ_ZSET, z->enc, z, -1));
     add_reply_integer(c, (long long)n);
     notify_keyspace_event(NOTIFY_ZSET, event, &k);
-    blocking_key_ready(&k);
+    blocking_key_ready(&k, OBJ_ZSET);
 }
 
 void zset_reply_array_len(client *c, long n, bool withscores) {
@@ -175,7 +175,7 @@ epilogue:
     if (added || updated) {
         db_key_modified(&k);
         notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", &k);
-        if (added) blocking_key_ready(&k);
+        if (added) blocking_key_ready(&k, OBJ_ZSET);
     }
 cleanup:
     if (scores != stack_scores) mem_free(scores);

@@ -165,11 +165,7 @@ static void bzpop_generic(client *c, int first, int nkeys, bool max, int timeout
         zpop_generic(c, first + i, 1, max, true, count, nested, nil_when_empty);
         return;
     }
-    dbkey stack_keys[8];
-    dbkey *keys = nkeys <= 8 ? stack_keys : mem_alloc((size_t)nkeys * sizeof(dbkey));
-    for (int i = 0; i < nkeys; i++) dbkey_init(&keys[i], c->db, c->argv[first + i].ptr, c->argv[first + i].len);
-    blocking_block(c, keys, nkeys, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
-    if (keys != stack_keys) mem_free(keys);
+    blocking_block_on_args(c, first, nkeys, OBJ_ZSET, deadline, BLOCK_TIMEOUT_NULL_ARRAY);
 }
 
 void bzpopmin_command(client *c) { bzpop_generic(c, 1, c->argc - 2, false, c->argc - 1, -1, false, false); }

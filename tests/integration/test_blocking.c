@@ -6,7 +6,9 @@
  * service of waiters, wake-up only after EXEC of a pushing transaction, a
  * disconnected waiter stealing nothing, INFO blocked_clients, pipelined
  * commands queued behind a blocked command, and many producers/consumers
- * delivering every element exactly once.
+ * delivering every element exactly once; sub-millisecond timeouts, waiters
+ * served only by a value of the type they wait for, and values moved into
+ * place (RENAME, COPY, MOVE, RESTORE).
  *
  * A waiter is a connection whose blocking command was sent (not read);
  * "blocked" is established by polling INFO clients blocked_clients from a
@@ -635,6 +637,207 @@ Test(blocking, pipelined_commands_wait_behind_blocked_command)
     wait_blocked(ctl, 0, "pipeline done");
 
     redisFree(w);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- issue 9: short timeouts, waited types, keys moved into place ------ */
+
+/* Any timeout > 0 times out, however small (Redis rounds it up to 1 ms);
+ * the waiter leaves nothing behind. */
+Test(blocking, sub_millisecond_timeouts)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    int fd = sc_raw_connect_or_fail(srv.port);
+    static const char *const cmds[] = {
+        "BLPOP nolist %s",           "BRPOP nolist other %s",     "BLMPOP %s 1 nolist LEFT",
+        "BRPOPLPUSH nolist d %s",    "BLMOVE nolist d LEFT RIGHT %s",
+        "BZPOPMIN noz %s",           "BZPOPMAX noz %s",           "BZMPOP %s 1 noz MIN",
+    };
+    static const char *const timeouts[] = { "0.001", "0.0001", "0.0009", "1e-9" };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        for (size_t t = 0; t < sizeof timeouts / sizeof timeouts[0]; t++) {
+            char line[96];
+            snprintf(line, sizeof line, cmds[i], timeouts[t]);
+            long long t0 = sc_now_ms();
+            sc_raw_send_line_or_fail(fd, line);
+            cr_assert(sc_raw_expect(fd, "*-1\r\n", sc_scaled_ms(2000)), "%s: no null-array timeout reply", line);
+            cr_assert(sc_now_ms() - t0 < sc_scaled_ms(1000), "%s: answered after %lld ms", line,
+                      sc_now_ms() - t0);
+        }
+    }
+    cr_assert_eq(blocked_clients(ctl), 0);
+
+    /* A timed-out waiter leaves no registration behind: the next waiter on
+     * the same key gets the element, and the timed-out connection works. */
+    redisContext *a = sc_connect_or_fail(&srv);
+    redisContext *b = sc_connect_or_fail(&srv);
+    cmd_is(a, "(nil)", "BLPOP blist1 0.001");
+    block_on(b, ctl, 1, "BRPOP blist1 1");
+    cmd_is(ctl, "1", "RPUSH blist1 foo");
+    reply_is(b, "[\"blist1\", \"foo\"]", "BRPOP after a timed-out BLPOP on the same key");
+    cmd_is(a, "+PONG", "PING");
+    cmd_is(ctl, "0", "EXISTS blist1");
+    wait_blocked(ctl, 0, "after the serve");
+    close(fd);
+    redisFree(a);
+    redisFree(b);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* A waiter is served only when, after the command or transaction that
+ * signalled its key, the key holds a value of the type it waits for. */
+Test(blocking, served_only_by_the_waited_type)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    redisContext *w = sc_connect_or_fail(&srv);
+    redisContext *p = sc_connect_or_fail(&srv);
+
+    /* The issue's sequence: at EXEC's end `list` is a string. */
+    block_on(w, ctl, 1, "BLPOP list 0");
+    cmd_is(p, "+OK", "MULTI");
+    cmd_is(p, "+QUEUED", "LPUSH list a");
+    cmd_is(p, "+QUEUED", "DEL list");
+    cmd_is(p, "+QUEUED", "SET list foo");
+    cmd_is(p, "[1, 1, +OK]", "EXEC");
+    still_waiting(w, 100, "BLPOP: key is a string after EXEC");
+    cmd_is(p, "1", "DEL list");
+    cmd_is(p, "1", "LPUSH list b");
+    reply_is(w, "[\"list\", \"b\"]", "BLPOP once the key is a list again");
+
+    /* The same for BLMPOP, BLMOVE (source) and the sorted-set family. */
+    static const struct {
+        const char *block, *push, *want;
+    } fam[] = {
+        { "BLMPOP 0 1 k LEFT", "RPUSH k x", "[\"k\", [\"x\"]]" },
+        { "BLMOVE k dst LEFT LEFT 0", "RPUSH k x", "\"x\"" },
+        { "BRPOPLPUSH k dst 0", "RPUSH k x", "\"x\"" },
+        { "BZPOPMIN k 0", "ZADD k 1 x", "[\"k\", \"x\", \"1\"]" },
+        { "BZMPOP 0 1 k MAX", "ZADD k 1 x", "[\"k\", [[\"x\", \"1\"]]]" },
+    };
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        cmd_is(ctl, "+OK", "FLUSHALL");
+        block_on(w, ctl, 1, fam[i].block);
+        cmd_is(p, "+OK", "MULTI");
+        cmd_is(p, "+QUEUED", fam[i].push);
+        cmd_is(p, "+QUEUED", "DEL k");
+        cmd_is(p, "+QUEUED", "SET k foo");
+        cmd_is(p, "[1, 1, +OK]", "EXEC");
+        still_waiting(w, 100, fam[i].block);
+        cmd_is(p, "1", "DEL k");
+        cmd_is(p, "1", fam[i].push);
+        reply_is(w, fam[i].want, fam[i].block);
+        wait_blocked(ctl, 0, fam[i].block);
+    }
+
+    /* Two waiters of different types on one key: the one whose type the
+     * key now holds is served, even behind the other. */
+    cmd_is(ctl, "+OK", "FLUSHALL");
+    redisContext *w2 = sc_connect_or_fail(&srv);
+    block_on(w, ctl, 1, "BLPOP mixed 0");
+    block_on(w2, ctl, 2, "BZPOPMIN mixed 0");
+    cmd_is(p, "1", "ZADD mixed 7 m");
+    reply_is(w2, "[\"mixed\", \"m\", \"7\"]", "BZPOPMIN behind a BLPOP waiter");
+    still_waiting(w, 100, "BLPOP while the key was a sorted set");
+    cmd_is(p, "1", "RPUSH mixed l");
+    reply_is(w, "[\"mixed\", \"l\"]", "BLPOP once the key is a list");
+
+    /* Two keys: the first became a string, the second got data. */
+    block_on(w, ctl, 1, "BLPOP k1 k2 0");
+    cmd_is(p, "+OK", "MULTI");
+    cmd_is(p, "+QUEUED", "LPUSH k1 a");
+    cmd_is(p, "+QUEUED", "DEL k1");
+    cmd_is(p, "+QUEUED", "SET k1 s");
+    cmd_is(p, "+QUEUED", "RPUSH k2 b");
+    cmd_is(p, "[1, 1, +OK, 1]", "EXEC");
+    reply_is(w, "[\"k2\", \"b\"]", "BLPOP k1 k2 with k1 a string");
+
+    /* BLMOVE whose destination became another type: WRONGTYPE, as Redis
+     * answers it when it serves the waiter. */
+    block_on(w, ctl, 1, "BLMOVE src dst2 LEFT LEFT 0");
+    cmd_is(p, "+OK", "SET dst2 x");
+    cmd_is(p, "1", "RPUSH src v");
+    reply_is(w, "(error WRONGTYPE Operation against a key holding the wrong kind of value)", "BLMOVE to a string");
+    cmd_is(ctl, "[\"v\"]", "LRANGE src 0 -1");
+
+    redisFree(w2);
+    redisFree(w);
+    redisFree(p);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* A value moved under a waited key (RENAME, COPY, MOVE, RESTORE) serves
+ * the waiter with that value's content, also inside a transaction. */
+Test(blocking, key_moved_into_place)
+{
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    redisContext *w = sc_connect_or_fail(&srv);
+    redisContext *p = sc_connect_or_fail(&srv);
+    redisContext *db1 = sc_connect_or_fail(&srv);
+    cmd_is(db1, "+OK", "SELECT 1");
+
+    static const char *const pops[] = { "BLPOP foo{t} 0", "BLMPOP 0 1 foo{t} LEFT" };
+    static const char *const got[] = { "[\"foo{t}\", \"hij\"]", "[\"foo{t}\", [\"hij\"]]" };
+    for (int i = 0; i < 2; i++) {
+        /* RENAME */
+        block_on(w, ctl, 1, pops[i]);
+        cmd_is(p, "3", "LPUSH bob{t} abc def hij");
+        cmd_is(p, "+OK", "RENAME bob{t} foo{t}");
+        reply_is(w, got[i], "after RENAME");
+        cmd_is(p, "[\"def\", \"abc\"]", "LRANGE foo{t} 0 -1");
+        cmd_is(p, "1", "DEL foo{t}");
+        /* COPY */
+        block_on(w, ctl, 1, pops[i]);
+        cmd_is(p, "3", "LPUSH bob{t} abc def hij");
+        cmd_is(p, "1", "COPY bob{t} foo{t}");
+        reply_is(w, got[i], "after COPY");
+        /* RESTORE */
+        cmd_is(p, "2", "DEL foo{t} bob{t}");
+        cmd_is(p, "3", "LPUSH bob{t} abc def hij");
+        redisReply *d = sc_cmd_or_fail(p, "DUMP bob{t}");
+        cr_assert_eq(d->type, REDIS_REPLY_STRING, "DUMP");
+        block_on(w, ctl, 1, pops[i]);
+        cmd_is(p, "+OK", "RESTORE foo{t} 0 %b", d->str, d->len);
+        freeReplyObject(d);
+        reply_is(w, got[i], "after RESTORE");
+        /* MOVE from database 1 */
+        cmd_is(p, "2", "DEL foo{t} bob{t}");
+        block_on(w, ctl, 1, pops[i]);
+        cmd_is(db1, "3", "LPUSH foo{t} abc def hij");
+        cmd_is(db1, "1", "MOVE foo{t} 0");
+        reply_is(w, got[i], "after MOVE");
+        cmd_is(p, "1", "DEL foo{t}");
+        /* Inside MULTI: the renamed value replaces a pushed one. */
+        block_on(w, ctl, 1, pops[i]);
+        cmd_is(p, "3", "LPUSH bob{t} abc def hij");
+        cmd_is(p, "+OK", "MULTI");
+        cmd_is(p, "+QUEUED", "LPUSH foo{t} zzz");
+        cmd_is(p, "+QUEUED", "RENAME bob{t} foo{t}");
+        cmd_is(p, "[1, +OK]", "EXEC");
+        reply_is(w, got[i], "after RENAME inside MULTI");
+        cmd_is(p, "1", "DEL foo{t}");
+    }
+
+    /* A sorted set renamed onto a list waiter's key does not serve it. */
+    block_on(w, ctl, 1, "BLPOP foo{t} 0");
+    cmd_is(p, "1", "ZADD zs{t} 1 m");
+    cmd_is(p, "+OK", "RENAME zs{t} foo{t}");
+    still_waiting(w, 100, "sorted set renamed onto a BLPOP key");
+    redisContext *zw = sc_connect_or_fail(&srv);
+    cmd_is(zw, "[\"foo{t}\", \"m\", \"1\"]", "BZPOPMIN foo{t} 0");
+    cmd_is(p, "1", "RPUSH bar{t} l");
+    cmd_is(p, "+OK", "RENAME bar{t} foo{t}");
+    reply_is(w, "[\"foo{t}\", \"l\"]", "list renamed into place");
+
+    redisFree(zw);
+    redisFree(db1);
+    redisFree(w);
+    redisFree(p);
     redisFree(ctl);
     sc_server_stop_or_fail(&srv);
 }
