@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
+#include "persist.h"
 #include "slotlock.h"
 
 #include <limits.h>
@@ -526,6 +527,7 @@ static void flushall_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
     db_flush(-1, async);
+    persist_after_flushall();
     add_reply_ok(c);
 }
 

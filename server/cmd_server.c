@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mem.h"
 #include "numparse.h"
+#include "persist.h"
 #include "process.h"
 #include "slotlock.h"
 #include "slowlog.h"
@@ -34,7 +35,7 @@
 
 /* SLOWLOG subcommand handlers live with the slow log (slowlog.c). */
 
-#define ERR_NO_PERSISTENCE "ERR persistence is not supported by slotcache"
+#define ERR_NO_PERSISTENCE "ERR the append-only file is not supported by slotcache yet"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -81,8 +82,6 @@ static void time_command(client *c) {
     add_reply_bulk(c, buf, n);
 }
 
-/* Nothing is ever saved: like a Redis that never saved, report the start. */
-static void lastsave_command(client *c) { add_reply_integer(c, process_start_ms() / 1000); }
 
 /* ---------------------------------------------------------------- SHUTDOWN, SAVE */
 
@@ -109,14 +108,14 @@ static void shutdown_command(client *c) {
         add_reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (save) log_warning("SHUTDOWN SAVE: slotcache has no persistence, nothing is saved.");
+    persist_set_shutdown_mode(save ? PERSIST_SHUTDOWN_SAVE : nosave ? PERSIST_SHUTDOWN_NOSAVE : PERSIST_SHUTDOWN_DEFAULT);
     /* Like Redis, no reply: the connection ends with the server. Stop
      * reading this client's pipeline now. */
     server_request_shutdown();
     client_close_after_reply(c);
 }
 
-static void save_command(client *c) { add_reply_error(c, ERR_NO_PERSISTENCE); }
+static void bgrewriteaof_command(client *c) { add_reply_error(c, ERR_NO_PERSISTENCE); }
 
 /* ---------------------------------------------------------------- DEBUG */
 
@@ -132,6 +131,8 @@ static void debug_help(client *c) {
         "    it is used instead of the 'key' prefix. These are not propagated to",
         "    replicas. Cluster slots are not respected so keys not belonging to the",
         "    current node can be created in cluster mode.",
+        "RELOAD",
+        "    Save the RDB on disk and reload it back to memory.",
         "PROTOCOL <type>",
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -299,6 +300,7 @@ static void debug_command(client *c) {
     else if (c->argc == 3 && arg_eq(sub, "log")) debug_log(c);
     else if (c->argc >= 3 && c->argc <= 5 && arg_eq(sub, "populate")) debug_populate(c);
     else if (c->argc == 3 && arg_eq(sub, "protocol")) debug_protocol(c);
+    else if (c->argc == 2 && arg_eq(sub, "reload")) persist_debug_reload(c);
     else reply_subcommand_syntax(c, "DEBUG");
 }
 
@@ -562,7 +564,7 @@ command server_commands[] = {
     {.name = "time", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = time_command,
      .group = "server", .since = "2.6.0", .summary = "Return the current server time", .complexity = "O(1)",
      .acl_categories = "fast"},
-    {.name = "lastsave", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = lastsave_command,
+    {.name = "lastsave", .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = persist_lastsave_command,
      .group = "server", .since = "1.0.0", .summary = "Get the UNIX time stamp of the last successful save to disk",
      .complexity = "O(1)", .acl_categories = "admin fast dangerous"},
     {.name = "shutdown", .arity = -1,
@@ -581,14 +583,14 @@ command server_commands[] = {
     {.name = "slowlog", .arity = -2, .group = "server", .since = "2.2.12",
      .summary = "A container for slow log commands", .complexity = "Depends on subcommand.",
      .acl_categories = "slow", .subcommands = slowlog_subcommands},
-    {.name = "save", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, .proc = save_command,
+    {.name = "save", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, .proc = persist_save_command,
      .group = "server", .since = "1.0.0", .summary = "Synchronously save the dataset to disk",
      .complexity = "O(N) where N is the total number of keys in all databases",
      .acl_categories = "admin slow dangerous"},
-    {.name = "bgsave", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .proc = save_command, .group = "server",
+    {.name = "bgsave", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .proc = persist_bgsave_command, .group = "server",
      .since = "1.0.0", .summary = "Asynchronously save the dataset to disk", .complexity = "O(1)",
      .acl_categories = "admin slow dangerous"},
-    {.name = "bgrewriteaof", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .proc = save_command,
+    {.name = "bgrewriteaof", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT, .proc = bgrewriteaof_command,
      .group = "server", .since = "1.0.0", .summary = "Asynchronously rewrite the append-only file",
      .complexity = "O(1)", .acl_categories = "admin slow dangerous"},
     {0},

@@ -383,6 +383,24 @@ static bool save_parse(char **argv, int argc, cfg_stage *st, const char **err) {
     return true;
 }
 
+int cfg_save_points(long long *pairs, int max) {
+    char buf[1024];
+    cfg_get_string("save", buf, sizeof buf);
+    int n = 0;
+    char *p = buf, *end;
+    while (n + 1 < max) {
+        long long a = strtoll(p, &end, 10);
+        if (end == p) break;
+        p = end;
+        long long b = strtoll(p, &end, 10);
+        if (end == p) break;
+        p = end;
+        pairs[n++] = a;
+        pairs[n++] = b;
+    }
+    return n / 2;
+}
+
 /* Lines of a config file add up (save 900 1 / save 300 10), replacing the
  * default on the first one; CONFIG SET replaces. */
 static bool save_commit(cfg_def *d, cfg_stage *st, bool from_file) {
@@ -668,17 +686,17 @@ static cfg_def defs[] = {
 
     /* Accepted, shown with Redis's defaults, not applicable yet. */
     BOOL_("io-threads-do-reads", NULL, IMM | NA, "no", NULL),
-    SPEC_("save", NULL, NA | F_MULTI, "3600 1 300 100 60 10000", sp_save),
+    SPEC_("save", NULL, F_MULTI, "3600 1 300 100 60 10000", sp_save),
     BOOL_("appendonly", NULL, NA, "no", NULL),
     ENUM_("appendfsync", NULL, NA, e_fsync, "everysec", NULL),
     STR_("appendfilename", NULL, IMM | NA, "appendonly.aof"),
     STR_("appenddirname", NULL, IMM | NA, "appendonlydir"),
-    STR_("dbfilename", NULL, F_PROTECTED | NA, "dump.rdb"),
-    BOOL_("rdbcompression", NULL, NA, "yes", NULL),
-    BOOL_("rdbchecksum", NULL, IMM | NA, "yes", NULL),
+    STR_("dbfilename", NULL, F_PROTECTED, "dump.rdb"),
+    BOOL_("rdbcompression", NULL, 0, "yes", &cfg.rdbcompression),
+    BOOL_("rdbchecksum", NULL, IMM, "yes", &cfg.rdbchecksum),
     BOOL_("rdb-del-sync-files", NULL, NA, "no", NULL),
     BOOL_("rdb-save-incremental-fsync", NULL, NA, "yes", NULL),
-    BOOL_("stop-writes-on-bgsave-error", NULL, NA, "yes", NULL),
+    BOOL_("stop-writes-on-bgsave-error", NULL, 0, "yes", &cfg.stop_writes_on_bgsave_error),
     BOOL_("no-appendfsync-on-rewrite", NULL, NA, "no", NULL),
     INT_("auto-aof-rewrite-percentage", NULL, NA, 0, INT_MAX, "100", NULL),
     MEM_("auto-aof-rewrite-min-size", NULL, NA, 0, LL_MAX, "64mb", NULL),

@@ -58,6 +58,10 @@ typedef struct {
     _Atomic long long lazyfree_lazy_user_flush; /* bool */
     _Atomic long long latency_monitor_threshold;
     _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
+    /* Persistence (persist.c, rdb_file.c); bools. */
+    _Atomic long long rdbcompression;
+    _Atomic long long rdbchecksum;
+    _Atomic long long stop_writes_on_bgsave_error;
     /* Data-type encoding thresholds. */
     _Atomic long long hash_max_listpack_entries;
     _Atomic long long hash_max_listpack_value;
@@ -78,6 +82,9 @@ extern server_config cfg;
 /* Copy a string setting ("requirepass", "logfile", "pidfile", "dir",
  * "dbfilename", ...) into out (NUL-terminated); returns its length. */
 size_t cfg_get_string(const char *name, char *out, size_t outlen);
+/* The `save` points as (seconds, changes) pairs into pairs[0..max); returns
+ * the number of points (0: `save ""`, snapshotting off). */
+int cfg_save_points(long long *pairs, int max);
 /* True when requirepass is set (cached atomic, cheap). */
 bool cfg_requirepass_set(void);
 /* Constant-time compare of a password with requirepass. */

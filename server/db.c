@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "notify.h"
 #include "slotlock.h"
+#include "snapshot.h"
 #include "stats.h"
 #include "watch.h"
 
@@ -125,7 +126,10 @@ ktable *db_table(int db, unsigned slot, bool create) {
 
 ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_order_acquire); }
 
-void db_key_modified(const dbkey *k) { watch_touch_key(k); }
+void db_key_modified(const dbkey *k) {
+    watch_touch_key(k);
+    stat_inc(STAT_DIRTY);
+}
 
 bool db_is_expired(const entry *e, long long now) {
     long long when = entry_expire(e);
@@ -133,10 +137,12 @@ bool db_is_expired(const entry *e, long long now) {
 }
 
 entry *db_lookup(const dbkey *k, int flags, long *pos) {
+    if (flags & LOOKUP_WRITE) snapshot_before_write(k->slot); /* the caller may change what it finds */
     ktable *t = db_table(k->db, k->slot, false);
     long p = t ? ktable_find(t, k->key, k->len, k->hash) : -1;
     entry *e = p >= 0 ? ktable_at(t, p) : NULL;
     if (e && db_is_expired(e, db_now_ms())) {
+        snapshot_before_write(k->slot);
         ktable_remove_at(t, p);
         entry_free(e);
         stat_inc(STAT_EXPIRED_KEYS);
@@ -164,6 +170,7 @@ static void signal_if_blocking_type(const dbkey *k, const entry *e) {
 }
 
 void db_add(const dbkey *k, entry *e) {
+    snapshot_before_write(k->slot);
     entry_set_lru(e, evict_initial_field());
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
     db_key_modified(k);
@@ -172,6 +179,7 @@ void db_add(const dbkey *k, entry *e) {
 }
 
 void db_replace(const dbkey *k, long pos, entry *e) {
+    snapshot_before_write(k->slot);
     ktable *t = db_table(k->db, k->slot, false);
     entry *old = ktable_at(t, pos);
     int delta = (int)entry_has_expire(e) - (int)entry_has_expire(old);
@@ -185,6 +193,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
 
 entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw) {
     if (pos >= 0) {
+        snapshot_before_write(k->slot);
         ktable *t = db_table(k->db, k->slot, false);
         entry *old = ktable_at(t, pos);
         int had = entry_has_expire(old);
@@ -214,6 +223,7 @@ void db_set(const dbkey *k, entry *e) {
 }
 
 entry *db_unlink_at(const dbkey *k, long pos) {
+    snapshot_before_write(k->slot);
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
     ktable_remove_at(t, pos);
@@ -231,6 +241,7 @@ bool db_delete(const dbkey *k) {
 }
 
 void db_set_expire_at(const dbkey *k, long pos, long long when) {
+    snapshot_before_write(k->slot);
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
     db_key_modified(k);
@@ -266,9 +277,11 @@ uint64_t db_flush(int db, bool async) {
             if (ktable_count(&t[s]) == 0) continue;
             ktable old;
             slot_lock(s);
+            snapshot_before_write(s);
             ktable_move(&old, &t[s]);
             slot_unlock(s);
             removed += ktable_count(&old);
+            stat_add(STAT_DIRTY, ktable_count(&old));
             if (async)
                 lazyfree_table(&old);
             else

@@ -24,7 +24,9 @@
 #include "notify.h"
 #include "prefetch.h"
 #include "pubsub.h"
+#include "persist.h"
 #include "slotlock.h"
+#include "snapshot.h"
 #include "slowlog.h"
 #include "stats.h"
 
@@ -159,6 +161,18 @@ void dispatch_command(client *c) {
         if (c->mstate) multi_flag_error(c);
         return;
     }
+    const char *refusal = NULL;
+    if ((cmd->flags & CMD_WRITE) && persist_writes_refused())
+        refusal = ERR_MISCONF;
+    else if (!(cmd->flags & CMD_LOADING) && persist_loading())
+        refusal = "LOADING Redis is loading the dataset in memory";
+    if (refusal) {
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        add_reply_error(c, refusal);
+        if (c->mstate) multi_flag_error(c);
+        return;
+    }
     if (c->mstate && !(cmd->flags & CMD_TX_CONTROL)) {
         multi_queue_command(c, cmd);
         return;
@@ -179,6 +193,8 @@ void dispatch_command(client *c) {
         }
     }
     if (nkeys) nkeys = slots_lock_many(slots, nkeys);
+    if (cmd->flags & CMD_WRITE) /* a running snapshot keeps these slots' pre-images */
+        for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
 
     dispatch_call(c, cmd);
 

@@ -99,6 +99,15 @@ void evict_set_lfu(entry *e, unsigned counter) {
     entry_set_lru(e, (uint32_t)((lfu_minutes() << 8) | (counter & 255)));
 }
 
+void evict_set_idle_or_freq(entry *e, long long idle_s, long long freq) {
+    if (freq >= 0 && evict_policy_is_lfu()) {
+        evict_set_lfu(e, (unsigned)freq);
+    } else if (idle_s >= 0 && !evict_policy_is_lfu()) {
+        uint32_t secs = (uint32_t)(idle_s > 0xffffff ? 0xffffff : idle_s);
+        entry_set_lru(e, (lru_clock() - secs) & 0xffffff);
+    }
+}
+
 uint32_t evict_initial_field(void) {
     if (evict_policy_is_lfu()) return (uint32_t)((lfu_minutes() << 8) | LFU_INIT_VAL);
     return lru_clock();

@@ -27,6 +27,10 @@ uint32_t evict_initial_field(void);
 void evict_touch(entry *e);
 /* Set the LFU counter with the current minutes (RESTORE ... FREQ). */
 void evict_set_lfu(entry *e, unsigned counter);
+/* Redis's objectSetLRUOrLFU (RESTORE IDLETIME/FREQ, an RDB's IDLE/FREQ):
+ * under an LFU policy set the counter to freq, under the others set the
+ * LRU clock idle_s seconds back; -1 = not given. */
+void evict_set_idle_or_freq(entry *e, long long idle_s, long long freq);
 /* LFU counter after decay (OBJECT FREQ). */
 unsigned evict_lfu_counter(const entry *e);
 

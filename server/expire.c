@@ -17,6 +17,7 @@
 #include "notify.h"
 #include "slotlock.h"
 #include "stats.h"
+#include "snapshot.h"
 #include "worker.h"
 
 typedef struct {
@@ -25,7 +26,7 @@ typedef struct {
 } sweep_result;
 
 /* Check every entry of one (db, slot) table; caller holds the slot lock. */
-static void sweep_table(int db, ktable *t, long long now, sweep_result *r) {
+static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_result *r) {
     uint32_t size = t->size;
     for (uint32_t i = 0; i < t->size; i++) {
         for (;;) {
@@ -38,6 +39,7 @@ static void sweep_table(int db, ktable *t, long long now, sweep_result *r) {
             if (!entry_has_expire(e)) break;
             r->sampled++;
             if (now <= entry_expire(e)) break; /* same rule as db_is_expired */
+            snapshot_before_write(slot);
             ktable_remove_at(t, i);
             size_t klen;
             const char *key = entry_key(e, &klen);
@@ -87,7 +89,7 @@ void expire_cycle(worker *w, long long now) {
                 ktable *t = &dbs[d][slot];
                 if (ktable_expires(t) == 0) continue;
                 slot_lock(slot);
-                sweep_table(dbids[d], t, now, &batch);
+                sweep_table(dbids[d], slot, t, now, &batch);
                 slot_unlock(slot);
             }
             slot += step;

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "lazyfree.h"
 #include "mem.h"
+#include "persist.h"
 #include "process.h"
 #include "script.h"
 #include "pubsub.h"
@@ -296,27 +297,27 @@ static void section_memory(info_buf *b) {
 }
 
 static void section_persistence(info_buf *b) {
-    /* No persistence: an instance that never saved and never loaded. */
+    persist_status p = persist_get_status();
     ib_printf(b,
               "# Persistence\r\n"
-              "loading:0\r\n"
+              "loading:%d\r\n"
               "async_loading:0\r\n"
               "current_cow_peak:0\r\n"
               "current_cow_size:0\r\n"
               "current_cow_size_age:0\r\n"
               "current_fork_perc:0.00\r\n"
-              "current_save_keys_processed:0\r\n"
-              "current_save_keys_total:0\r\n"
-              "rdb_changes_since_last_save:0\r\n"
-              "rdb_bgsave_in_progress:0\r\n"
+              "current_save_keys_processed:%llu\r\n"
+              "current_save_keys_total:%llu\r\n"
+              "rdb_changes_since_last_save:%llu\r\n"
+              "rdb_bgsave_in_progress:%d\r\n"
               "rdb_last_save_time:%lld\r\n"
-              "rdb_last_bgsave_status:ok\r\n"
-              "rdb_last_bgsave_time_sec:-1\r\n"
-              "rdb_current_bgsave_time_sec:-1\r\n"
-              "rdb_saves:0\r\n"
+              "rdb_last_bgsave_status:%s\r\n"
+              "rdb_last_bgsave_time_sec:%lld\r\n"
+              "rdb_current_bgsave_time_sec:%lld\r\n"
+              "rdb_saves:%lld\r\n"
               "rdb_last_cow_size:0\r\n"
-              "rdb_last_load_keys_expired:0\r\n"
-              "rdb_last_load_keys_loaded:0\r\n"
+              "rdb_last_load_keys_expired:%llu\r\n"
+              "rdb_last_load_keys_loaded:%llu\r\n"
               "aof_enabled:0\r\n"
               "aof_rewrite_in_progress:0\r\n"
               "aof_rewrite_scheduled:0\r\n"
@@ -329,7 +330,10 @@ static void section_persistence(info_buf *b) {
               "aof_last_cow_size:0\r\n"
               "module_fork_in_progress:0\r\n"
               "module_fork_last_cow_size:0\r\n",
-              process_start_ms() / 1000);
+              p.loading, p.current_save_keys_processed, p.current_save_keys_total,
+              (unsigned long long)p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time,
+              p.last_bgsave_ok ? "ok" : "err", p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves,
+              p.last_load_keys_expired, p.last_load_keys_loaded);
 }
 
 static unsigned long long st(enum stat_id id) { return (unsigned long long)stats_get(id); }

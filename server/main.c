@@ -15,6 +15,7 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
+#include "persist.h"
 #include "monotime.h"
 #include "process.h"
 #include "pubsub.h"
@@ -173,12 +174,21 @@ int main(int argc, char **argv) {
     }
     log_notice("Server initialized: %d worker thread%s, port %lld", nthreads, nthreads > 1 ? "s" : "",
                cfg_get(port));
-    log_notice("Ready to accept connections tcp");
-
-    uv_run(&main_loop, UV_RUN_DEFAULT);
-
-    log_warning("User requested shutdown (%s)...", shutdown_reason);
+    /* Connections are accepted (and answered -LOADING) while the dataset
+     * loads, as Redis does. A bad file stops the server: never serve a
+     * partial dataset. */
+    bool loaded = persist_load_at_startup();
+    int status = 0;
+    if (loaded) {
+        log_notice("Ready to accept connections tcp");
+        uv_run(&main_loop, UV_RUN_DEFAULT);
+        log_warning("User requested shutdown (%s)...", shutdown_reason);
+    } else {
+        status = 1;
+        persist_set_shutdown_mode(PERSIST_SHUTDOWN_NOSAVE);
+    }
     workers_stop();
+    if (!persist_shutdown()) status = 1;
     lazyfree_stop();
     pubsub_shutdown();
     uv_walk(&main_loop, close_walk, NULL);
@@ -189,6 +199,6 @@ int main(int argc, char **argv) {
     cmdstats_free();
     latency_free();
     if (pidlen > 0) unlink(pidfile);
-    log_warning("slotcache is now ready to exit, bye bye...");
-    return 0;
+    if (status == 0) log_warning("slotcache is now ready to exit, bye bye...");
+    return status;
 }

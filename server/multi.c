@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "mem.h"
 #include "slotlock.h"
+#include "snapshot.h"
 #include "watch.h"
 
 #include <string.h>
@@ -140,6 +141,10 @@ static void exec_command(client *c) {
         watch_unwatch_all(c);
         return;
     }
+    bool writes = false;
+    for (int i = 0; i < m->n; i++) writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
+    if (writes) /* a running snapshot keeps these slots' pre-images */
+        for (int i = 0; i < nslots; i++) snapshot_before_write(slots[i]);
     c->mstate = NULL; /* commands below run as plain commands */
     in_exec = true;
     static _Thread_local uint64_t held[CLUSTER_SLOTS / 64];

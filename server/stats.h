@@ -31,6 +31,7 @@ enum stat_id {
     STAT_CLIENT_OBUF_LIMIT_DISCONNECTIONS,
     STAT_IO_READS,
     STAT_IO_WRITES,
+    STAT_DIRTY, /* changes to the keyspace (Redis's server.dirty), for save points */
     STAT_COUNT
 };
 

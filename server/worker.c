@@ -16,6 +16,7 @@
 #include "expire.h"
 #include "log.h"
 #include "mem.h"
+#include "persist.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ static void cron_tick(uv_timer_t *t) {
     if (w->id == 0) {
         stats_sample_track(now);
         mem_note_peak();
+        persist_cron();
     }
     long long timeout = cfg_get(timeout);
     if (timeout > 0) {

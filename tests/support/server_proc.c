@@ -702,12 +702,22 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+const char *sc_reference_redis(void)
+{
+    return access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : NULL;
+}
+
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
+{
+    sc_server_start_bin_or_fail(s, sc_server_binary(), extra_args);
+}
+
+void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args)
 {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
-    const char *bin = sc_server_binary();
-    s->is_redis = sc_server_binary_is_redis();
+    const char *base = strrchr(bin, '/');
+    s->is_redis = strstr(base ? base + 1 : bin, "redis-server") != NULL;
     cr_assert(access(bin, X_OK) == 0,
               "server binary %s is not executable (set SLOTCACHE_SERVER or SLOTCACHE_BUILD): %s",
               bin, strerror(errno));

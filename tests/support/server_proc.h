@@ -42,6 +42,12 @@ typedef struct sc_server {
  * error. */
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
 
+/* The same with another binary, e.g. the reference redis-server next to
+ * slotcache in a differential test. */
+void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
+/* Debian's redis-server 7.0 (the reference peer), or NULL when missing. */
+const char *sc_reference_redis(void);
+
 /* SIGTERM, wait (bounded), SIGKILL if needed; fails the test unless the
  * server exited with status 0 and its log holds no sanitizer report. The
  * working directory is removed after a clean stop and kept otherwise. Safe to

@@ -1,0 +1,49 @@
+/*
+ * rdb_file.h - whole RDB files (Redis 7.0's format, version 10): writing a
+ * point-in-time snapshot of the keyspace to a file, and loading a file into
+ * the keyspace at startup. Values are encoded by rdb_codec.c; this layer
+ * owns the file structure (header, aux fields, SELECTDB, RESIZEDB,
+ * EXPIRETIME_MS, IDLE, FREQ, EOF, CRC64) and the file handling (temp file,
+ * fsync, rename).
+ */
+#ifndef RDB_FILE_H
+#define RDB_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- writing ---- */
+
+typedef struct rdb_writer rdb_writer;
+
+/* Open tmp_path, write the header and aux fields and start a snapshot of
+ * the keyspace (its point in time is this call). NULL with err filled when
+ * the file cannot be created or another snapshot is running. */
+rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen);
+
+/* Write the whole snapshot, EOF and checksum, fsync, close, and rename the
+ * temp file to final_path (the old file stays intact until then). Frees w.
+ * On failure the temp file is removed and err says why. Runs on the thread
+ * that owns the save (the BGSAVE thread, or SAVE's worker). */
+bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen);
+
+/* Keys written by the last finished save (INFO current_save_keys_*). */
+unsigned long long rdb_writer_keys(const rdb_writer *w);
+
+/* ---- loading ---- */
+
+typedef struct {
+    unsigned long long keys_loaded, keys_expired;
+    int rdb_version;
+    char err[320];     /* what went wrong and where (offset, key) */
+} rdb_load_result;
+
+/* Load path into the keyspace (empty at startup). Returns 1 when loaded,
+ * 0 when there is no such file, -1 on a bad file (res->err says what and
+ * where; the caller must not go on with the partial keyspace). */
+int rdb_load_file(const char *path, rdb_load_result *res);
+
+/* The same over bytes in memory (tests, and later a replica's full sync). */
+int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res);
+
+#endif
