@@ -412,7 +412,13 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
             mem_free(key);
             return fail(res, &in, at, msg);
         }
+        in.empty_value = false;
         entry *e = rdb_get_value(&in, type, key, klen, expire);
+        if (!e && in.empty_value) { /* well formed but empty: Redis skips it too */
+            mem_free(key);
+            expire = idle = freq = -1;
+            continue;
+        }
         if (!e) {
             char msg[300];
             snprintf(msg, sizeof msg, "Bad value of type %d for key '%.*s'", type, (int)(klen > 128 ? 128 : klen),
