@@ -39,6 +39,7 @@ Python 3.11 standard library only (run it with /usr/bin/python3).
 """
 
 import argparse
+import select
 import shlex
 import socket
 import sys
@@ -292,8 +293,11 @@ class Conn:
         """Bytes received or waiting in the kernel but not read as a reply."""
         n = len(self.buf)
         try:
-            n += len(self.sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-        except (BlockingIOError, OSError):
+            # select first: with a timeout set, recv waits for data even
+            # with MSG_DONTWAIT.
+            if select.select([self.sock], [], [], 0)[0]:
+                n += len(self.sock.recv(65536, socket.MSG_PEEK))
+        except OSError:
             pass
         return n
 
