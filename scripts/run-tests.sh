@@ -279,6 +279,13 @@ if [ ! -x "$SERVER" ] && [ "$MODE" != unit ]; then
     echo "run-tests: server binary $SERVER missing: integration tests will fail"
 fi
 
+# What a server writes in its working directory must not land in the work
+# tree: every test server runs in a directory under /tmp. Names already
+# there before the run (a developer's own) are left alone.
+ARTEFACTS="dump.rdb appendonlydir nodes.conf"
+artefacts_before=""
+for a in $ARTEFACTS; do [ -e "$ROOT/$a" ] && artefacts_before="$artefacts_before $a"; done
+
 case "$MODE" in
 all)
     run_dir "$BUILD/tests/unit"
@@ -314,6 +321,14 @@ threaded)
     run_dir "$integ" "$(threaded_suites)"
     ;;
 esac
+
+for a in $ARTEFACTS; do
+    case " $artefacts_before " in *" $a "*) continue ;; esac
+    if [ -e "$ROOT/$a" ]; then
+        fail_one "artefact:$a"
+        echo "run-tests: $ROOT/$a appeared during the tests: a server ran with the work tree as its directory"
+    fi
+done
 
 [ -n "$FAILED_NAMES" ] && echo "run-tests: failed:$FAILED_NAMES"
 echo "run-tests: $PASSED passed, $FAILED failed"
