@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "numparse.h"
 #include "quicklist.h"
+#include "t_list.h"
 #include "types.h"
 
 #include <limits.h>
@@ -37,7 +38,7 @@
 /* ------------------------------------------------------------ type API */
 
 /* list-max-listpack-size as configured now (Redis's default -2: 8 KB). */
-static int list_fill_from_config(void) {
+int list_fill_from_config(void) {
     long long v = cfg_get(list_max_listpack_size);
     if (v < QL_FILL_MIN) v = QL_FILL_MIN;
     if (v > QL_FILL_MAX) v = QL_FILL_MAX;

@@ -39,12 +39,14 @@
 
 /* ============================================================ type API */
 
-set_value *set_new(void) {
+set_value *set_new_from_intset(intset *is) {
     set_value *s = mem_alloc(sizeof *s);
     s->enc = ENC_INTSET;
-    s->u.is = intset_new();
+    s->u.is = is;
     return s;
 }
+
+set_value *set_new(void) { return set_new_from_intset(intset_new()); }
 
 set_value *set_new_ht(void) {
     set_value *s = mem_alloc(sizeof *s);

@@ -44,6 +44,8 @@ typedef struct {
 
 set_value *set_new(void); /* empty, intset-encoded */
 set_value *set_new_ht(void);
+/* An intset-encoded set owning `is` (not empty, within the limit). */
+set_value *set_new_from_intset(intset *is);
 void set_free(set_value *s);
 set_value *set_dup(const set_value *s);
 size_t set_size(const set_value *s);
