@@ -122,13 +122,6 @@ bool rdb_get_len(rdb_in *in, uint64_t *len, bool *is_encoded) {
     return rdb_fail(in, "Unknown length encoding %u", b);
 }
 
-/* Refuse a count of items that cannot fit in what is left (each takes at
- * least `min` bytes): nothing is allocated for a lying header. */
-static bool count_fits(rdb_in *in, uint64_t n, size_t min, const char *what) {
-    if (n > left(in) / min) return rdb_fail(in, "%s count %llu larger than the data", what, (unsigned long long)n);
-    return true;
-}
-
 /* A string read in place when possible: p points into the input, into
  * ibuf (integer encodings) or into heap (LZF, freed by str_release). */
 typedef struct {
@@ -392,9 +385,8 @@ static void lp_add_score(rpk_lp *lp, double s) {
         rpk_lp_add_int(lp, ll);
         return;
     }
-    char buf[64];
-    int n = isinf(s) ? snprintf(buf, sizeof buf, "%s", s < 0 ? "-inf" : "inf") : snprintf(buf, sizeof buf, "%.17g", s);
-    rpk_lp_add(lp, buf, (size_t)n);
+    char buf[64]; /* Redis's d2string: "inf", "-inf" or "%.17g" */
+    rpk_lp_add(lp, buf, format_double(buf, sizeof buf, s));
 }
 
 typedef struct {
@@ -489,6 +481,16 @@ static void *empty(rdb_in *in) {
     return NULL;
 }
 
+/* The item count of a collection. False (error recorded) when unreadable,
+ * 0 (an empty value), or more than the bytes left could hold with at least
+ * `min` bytes per item: nothing is allocated for a lying header. */
+static bool get_count(rdb_in *in, uint64_t *n, size_t min, const char *what) {
+    if (!rdb_get_len(in, n, NULL)) return false;
+    if (*n == 0) return empty(in);
+    if (*n > left(in) / min) return rdb_fail(in, "%s count %llu larger than the data", what, (unsigned long long)*n);
+    return true;
+}
+
 /* Read a packed blob (one RDB string) and open an iterator on it; the
  * blob stays in s until str_release. `what` names it in errors. */
 static bool get_packed(rdb_in *in, rstr *s, int kind, rpk_iter *it, const char *what) {
@@ -509,8 +511,7 @@ static bool push_packed(quicklist *ql, rpk_iter *it) {
 
 static quicklist *get_list_plain(rdb_in *in) {
     uint64_t n;
-    if (!rdb_get_len(in, &n, NULL) || !count_fits(in, n, 1, "list")) return NULL;
-    if (n == 0) return empty(in);
+    if (!get_count(in, &n, 1, "list")) return NULL;
     quicklist *ql = ql_new(list_fill_from_config());
     for (uint64_t i = 0; i < n; i++) {
         rstr s;
@@ -539,9 +540,7 @@ static quicklist *get_list_ziplist(rdb_in *in) {
 
 static quicklist *get_list_quicklist(rdb_in *in, int type) {
     uint64_t nodes;
-    if (!rdb_get_len(in, &nodes, NULL) || !count_fits(in, nodes, type == RDB_TYPE_LIST_QUICKLIST_2 ? 2 : 1, "node"))
-        return NULL;
-    if (nodes == 0) return empty(in);
+    if (!get_count(in, &nodes, type == RDB_TYPE_LIST_QUICKLIST_2 ? 2 : 1, "node")) return NULL;
     quicklist *ql = ql_new(list_fill_from_config());
     for (uint64_t i = 0; i < nodes; i++) {
         uint64_t container = RDB_QL_PACKED;
@@ -584,8 +583,7 @@ bad:
 
 static set_value *get_set_plain(rdb_in *in) {
     uint64_t n;
-    if (!rdb_get_len(in, &n, NULL) || !count_fits(in, n, 1, "set")) return NULL;
-    if (n == 0) return empty(in);
+    if (!get_count(in, &n, 1, "set")) return NULL;
     size_t max = set_max_intset();
     /* As Redis: too many members for an intset starts as a hashtable,
      * otherwise an intset that converts at the first non-integer. */
@@ -656,8 +654,7 @@ static bool get_text_double(rdb_in *in, double *v) {
 
 static zset *get_zset_plain(rdb_in *in, int type) {
     uint64_t n;
-    if (!rdb_get_len(in, &n, NULL) || !count_fits(in, n, type == RDB_TYPE_ZSET_2 ? 9 : 2, "zset")) return NULL;
-    if (n == 0) return empty(in);
+    if (!get_count(in, &n, type == RDB_TYPE_ZSET_2 ? 9 : 2, "zset")) return NULL;
     zset *z = zset_new_skiplist();
     for (uint64_t i = 0; i < n; i++) {
         rstr m;
@@ -729,8 +726,7 @@ done:
 
 static hash *get_hash_plain(rdb_in *in) {
     uint64_t n;
-    if (!rdb_get_len(in, &n, NULL) || !count_fits(in, n, 2, "hash")) return NULL;
-    if (n == 0) return empty(in);
+    if (!get_count(in, &n, 2, "hash")) return NULL;
     hash_limits lim;
     hash_limits_from_config(&lim);
     hash *h = hash_new();

@@ -103,7 +103,9 @@ bool rdb_get_len(rdb_in *in, uint64_t *len, bool *is_encoded);
 /* A mem_alloc'd copy (LZF-decompressed / int-decoded), NUL-terminated
  * after *len bytes; the caller frees it with mem_free. */
 bool rdb_get_string(rdb_in *in, char **out, size_t *len);
-/* A type byte rdb_get_value can load. */
+/* A Redis object type byte (0-7, 9-19: Redis's rdbIsObjectType), as
+ * opposed to an opcode. rdb_get_value loads all of them except streams and
+ * modules, which it refuses with an error naming the type. */
 bool rdb_is_value_type(int type);
 /* Read the value of RDB type `type` (type byte already consumed) and build
  * an entry for key with expire (unix ms, -1 none), in the encoding

@@ -546,27 +546,21 @@ Test(rdb, list_nodes_split_as_redis_splits) {
     entry_free(e1);
 }
 
+/* Round trip e and free it, checking its encoding and the RDB type it is
+ * written as. */
+static void roundtrip_as(entry *e, unsigned enc, int rdb_type, bool compress) {
+    cr_assert_eq(entry_encoding(e), enc, "built as %s", entry_encoding_name(entry_encoding(e)));
+    serial_buf b = roundtrip(e, compress);
+    cr_assert_eq(b.buf[0], rdb_type);
+    serial_free(&b);
+    entry_free(e);
+}
+
 Test(rdb, roundtrip_sets) {
-    entry *e = set_entry(100, gen_small_ints); /* intset, 16-bit */
-    cr_assert_eq(entry_encoding(e), ENC_INTSET);
-    serial_buf b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_SET_INTSET);
-    serial_free(&b);
-    entry_free(e);
-    e = set_entry(100, gen_ints); /* intset, 64-bit */
-    b = roundtrip(e, true);
-    serial_free(&b);
-    entry_free(e);
-    e = set_entry(600, gen_small_ints); /* more than 512: hashtable */
-    cr_assert_eq(entry_encoding(e), ENC_HASHTABLE);
-    b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_SET);
-    serial_free(&b);
-    entry_free(e);
-    e = set_entry(50, gen_words);
-    b = roundtrip(e, false);
-    serial_free(&b);
-    entry_free(e);
+    roundtrip_as(set_entry(100, gen_small_ints), ENC_INTSET, RDB_TYPE_SET_INTSET, true); /* 16-bit */
+    roundtrip_as(set_entry(100, gen_ints), ENC_INTSET, RDB_TYPE_SET_INTSET, true);       /* 64-bit */
+    roundtrip_as(set_entry(600, gen_small_ints), ENC_HASHTABLE, RDB_TYPE_SET, true);     /* > 512 */
+    roundtrip_as(set_entry(50, gen_words), ENC_HASHTABLE, RDB_TYPE_SET, false);
 }
 
 Test(rdb, intset_width_kept) {
@@ -586,43 +580,15 @@ Test(rdb, intset_width_kept) {
 }
 
 Test(rdb, roundtrip_hashes) {
-    entry *e = hash_entry(10, 12);
-    cr_assert_eq(entry_encoding(e), ENC_LISTPACK);
-    serial_buf b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_HASH_LISTPACK);
-    serial_free(&b);
-    entry_free(e);
-    e = hash_entry(600, 10);
-    cr_assert_eq(entry_encoding(e), ENC_HASHTABLE);
-    b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_HASH);
-    serial_free(&b);
-    entry_free(e);
-    e = hash_entry(5, 100); /* long values: hashtable */
-    cr_assert_eq(entry_encoding(e), ENC_HASHTABLE);
-    b = roundtrip(e, false);
-    serial_free(&b);
-    entry_free(e);
+    roundtrip_as(hash_entry(10, 12), ENC_LISTPACK, RDB_TYPE_HASH_LISTPACK, true);
+    roundtrip_as(hash_entry(600, 10), ENC_HASHTABLE, RDB_TYPE_HASH, true);
+    roundtrip_as(hash_entry(5, 100), ENC_HASHTABLE, RDB_TYPE_HASH, false); /* long values */
 }
 
 Test(rdb, roundtrip_zsets) {
-    entry *e = zset_entry(40, 0);
-    cr_assert_eq(entry_encoding(e), ENC_LISTPACK);
-    serial_buf b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_ZSET_LISTPACK);
-    serial_free(&b);
-    entry_free(e);
-    e = zset_entry(300, 5);
-    cr_assert_eq(entry_encoding(e), ENC_SKIPLIST);
-    b = roundtrip(e, true);
-    cr_assert_eq(b.buf[0], RDB_TYPE_ZSET_2);
-    serial_free(&b);
-    entry_free(e);
-    e = zset_entry(20, 100); /* long members: skiplist */
-    cr_assert_eq(entry_encoding(e), ENC_SKIPLIST);
-    b = roundtrip(e, false);
-    serial_free(&b);
-    entry_free(e);
+    roundtrip_as(zset_entry(40, 0), ENC_LISTPACK, RDB_TYPE_ZSET_LISTPACK, true);
+    roundtrip_as(zset_entry(300, 5), ENC_SKIPLIST, RDB_TYPE_ZSET_2, true);
+    roundtrip_as(zset_entry(20, 100), ENC_SKIPLIST, RDB_TYPE_ZSET_2, false); /* long members */
 }
 
 Test(rdb, zset_skiplist_written_highest_first) {
@@ -845,12 +811,26 @@ static const char *hget(const entry *e, const char *f) {
     return out;
 }
 
+/* The example of zipmap.c: "foo" => "bar", "hello" => "world", here with
+ * one free byte after "bar". */
+static const unsigned char zipmap_example[] =
+    "\x02\x03" "foo" "\x03\x01" "barX" "\x05" "hello" "\x05\x00" "world" "\xff";
+
+/* A zset ziplist: members and scores (text, integers, inf) out of order. */
+static void zset_ziplist(zl_builder *z) {
+    zl_start(z);
+    zl_str(z, "b", 1);
+    zl_str(z, "2.5", 3);
+    zl_str(z, "a", 1);
+    zl_int(z, 0xfe, -3);
+    zl_int(z, 0xf1, 7); /* member "7" */
+    zl_str(z, "inf", 3);
+    zl_finish(z);
+}
+
 Test(rdb, zipmap_hashes) {
-    /* The example of zipmap.c: "foo" => "bar", "hello" => "world", here
-     * with one free byte after "bar". */
-    static const unsigned char zm[] = "\x02\x03" "foo" "\x03\x01" "barX" "\x05" "hello" "\x05\x00" "world" "\xff";
     serial_buf blob = {0};
-    serial_put_raw(&blob, zm, sizeof zm - 1);
+    serial_put_raw(&blob, zipmap_example, sizeof zipmap_example - 1);
     serial_buf b = wrap_blob(RDB_TYPE_HASH_ZIPMAP, &blob, false);
     entry *e = load_ok(&b);
     cr_assert_eq(entry_type(e), OBJ_HASH);
@@ -914,15 +894,7 @@ Test(rdb, ziplist_hashes_and_zsets) {
     serial_free(&b);
     serial_free(&z.b);
 
-    /* zset ziplist: members and scores (text, integers, inf) out of order */
-    zl_start(&z);
-    zl_str(&z, "b", 1);
-    zl_str(&z, "2.5", 3);
-    zl_str(&z, "a", 1);
-    zl_int(&z, 0xfe, -3);
-    zl_int(&z, 0xf1, 7); /* member "7" */
-    zl_str(&z, "inf", 3);
-    zl_finish(&z);
+    zset_ziplist(&z);
     b = wrap_blob(RDB_TYPE_ZSET_ZIPLIST, &z.b, false);
     e = load_ok(&b);
     cr_assert_eq(entry_encoding(e), ENC_LISTPACK);
@@ -1058,51 +1030,45 @@ Test(rdb, plain_old_types) {
 
 /* ------------------------------------------------------------ conversions */
 
+/* Load b: it must come back in encoding enc with like's contents. */
+static void load_as(const serial_buf *b, unsigned enc, const entry *like) {
+    entry *e = load_ok(b);
+    cr_assert_eq(entry_encoding(e), enc, "loaded as %s", entry_encoding_name(entry_encoding(e)));
+    cr_assert(same_contents(e, like));
+    entry_free(e);
+}
+
 Test(rdb, conversion_on_load_follows_config) {
-    entry *h = hash_entry(10, 12), *s = set_entry(10, gen_small_ints), *z = zset_entry(10, 0);
-    serial_buf hb = encode(h, true), sb = encode(s, true), zb = encode(z, true);
+    /* packed values over smaller limits come back converted */
+    entry *v[] = {hash_entry(10, 12), set_entry(10, gen_small_ints), zset_entry(10, 0)};
+    serial_buf b[3];
+    for (int i = 0; i < 3; i++) b[i] = encode(v[i], true);
     atomic_store(&cfg.hash_max_listpack_entries, 4);
     atomic_store(&cfg.set_max_intset_entries, 4);
     atomic_store(&cfg.zset_max_listpack_entries, 4);
-    entry *e = load_ok(&hb);
-    cr_assert_eq(entry_encoding(e), ENC_HASHTABLE);
-    cr_assert(same_contents(e, h));
-    entry_free(e);
-    e = load_ok(&sb);
-    cr_assert_eq(entry_encoding(e), ENC_HASHTABLE);
-    cr_assert(same_contents(e, s));
-    entry_free(e);
-    e = load_ok(&zb);
-    cr_assert_eq(entry_encoding(e), ENC_SKIPLIST);
-    cr_assert(same_contents(e, z));
-    entry_free(e);
-    /* and back: plain encodings of values that fit become packed */
+    load_as(&b[0], ENC_HASHTABLE, v[0]);
+    load_as(&b[1], ENC_HASHTABLE, v[1]);
+    load_as(&b[2], ENC_SKIPLIST, v[2]);
+    for (int i = 0; i < 3; i++) {
+        entry_free(v[i]);
+        serial_free(&b[i]);
+    }
+    /* plain encodings of values that fit larger limits become packed */
     config_init_defaults();
-    entry *hbig = hash_entry(600, 10), *zbig = zset_entry(300, 5);
-    serial_buf hbb = encode(hbig, true), zbb = encode(zbig, true);
-    cr_assert_eq(hbb.buf[0], RDB_TYPE_HASH);
-    cr_assert_eq(zbb.buf[0], RDB_TYPE_ZSET_2);
+    v[0] = hash_entry(600, 10);
+    v[1] = zset_entry(300, 5);
+    for (int i = 0; i < 2; i++) b[i] = encode(v[i], true);
+    cr_assert_eq(b[0].buf[0], RDB_TYPE_HASH);
+    cr_assert_eq(b[1].buf[0], RDB_TYPE_ZSET_2);
     atomic_store(&cfg.hash_max_listpack_entries, 1000);
     atomic_store(&cfg.zset_max_listpack_entries, 1000);
-    e = load_ok(&hbb);
-    cr_assert_eq(entry_encoding(e), ENC_LISTPACK);
-    cr_assert(same_contents(e, hbig));
-    entry_free(e);
-    e = load_ok(&zbb);
-    cr_assert_eq(entry_encoding(e), ENC_LISTPACK);
-    cr_assert(same_contents(e, zbig));
-    entry_free(e);
+    load_as(&b[0], ENC_LISTPACK, v[0]);
+    load_as(&b[1], ENC_LISTPACK, v[1]);
     config_init_defaults();
-    entry_free(hbig);
-    entry_free(zbig);
-    serial_free(&hbb);
-    serial_free(&zbb);
-    entry_free(h);
-    entry_free(s);
-    entry_free(z);
-    serial_free(&hb);
-    serial_free(&sb);
-    serial_free(&zb);
+    for (int i = 0; i < 2; i++) {
+        entry_free(v[i]);
+        serial_free(&b[i]);
+    }
 }
 
 /* ------------------------------------------------------------ rejections */
@@ -1238,18 +1204,12 @@ Test(rdb, truncation_and_mutation_never_crash, .timeout = 300) {
     vals[nv++] = wrap_blob(RDB_TYPE_LIST_ZIPLIST, &z.b, false);
     vals[nv++] = wrap_blob(RDB_TYPE_HASH_ZIPLIST, &z.b, false); /* odd: always refused, still exercised */
     serial_free(&z.b);
-    zl_start(&z);
-    zl_str(&z, "b", 1);
-    zl_str(&z, "2.5", 3);
-    zl_str(&z, "a", 1);
-    zl_int(&z, 0xfe, -3);
-    zl_finish(&z);
+    zset_ziplist(&z);
     vals[nv++] = wrap_blob(RDB_TYPE_ZSET_ZIPLIST, &z.b, false);
     vals[nv++] = wrap_blob(RDB_TYPE_HASH_ZIPLIST, &z.b, true);
     serial_free(&z.b);
-    static const unsigned char zmap[] = "\x02\x03" "foo" "\x03\x01" "barX" "\x05" "hello" "\x05\x00" "world" "\xff";
     serial_buf zm = {0};
-    serial_put_raw(&zm, zmap, sizeof zmap - 1);
+    serial_put_raw(&zm, zipmap_example, sizeof zipmap_example - 1);
     vals[nv++] = wrap_blob(RDB_TYPE_HASH_ZIPMAP, &zm, false);
     serial_free(&zm);
     cr_assert_leq(nv, 40);
