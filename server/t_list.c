@@ -1,6 +1,6 @@
 /*
- * t_list.c - the list type: its keyspace hooks (free, dup, memory, DUMP
- * payload) and the list commands (LPUSH ... LMPOP and the blocking BLPOP,
+ * t_list.c - the list type: its keyspace hooks (free, dup, memory, length)
+ * and the list commands (LPUSH ... LMPOP and the blocking BLPOP,
  * BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
  *
  * Design choices a reader must know:
@@ -50,20 +50,10 @@ static void *list_dup_value(const void *ptr) { return ql_dup(ptr); }
 static size_t list_value_mem(const void *ptr) { return ql_mem(ptr); }
 static size_t list_length(const void *ptr) { return ql_count(ptr); }
 
-static void list_dump(const void *ptr, unsigned enc, void *out) { ql_dump(ptr, out); }
-
-static void *list_load(const char *p, size_t len, unsigned *enc) {
-    quicklist *ql = ql_load(p, len, list_fill_from_config());
-    if (ql) *enc = ENC_QUICKLIST;
-    return ql;
-}
-
 static const entry_type_ops list_ops = {
     .free_value = list_free_value,
     .dup_value = list_dup_value,
     .value_mem = list_value_mem,
-    .dump = list_dump,
-    .load = list_load,
     .length = list_length,
 };
 
