@@ -49,12 +49,13 @@ bool dump_payload_ok(const unsigned char *p, size_t len) {
 
 entry *dump_payload_entry(const char *key, size_t klen, const unsigned char *p, size_t len, long long expire,
                           char *err, size_t errlen) {
+    /* As Redis reads it: the value may run into the trailer (Redis's reader
+     * is bounded by the whole payload), and bytes after it are ignored. */
     rdb_in in;
-    rdb_in_init(&in, p, len - DUMP_TRAILER);
+    rdb_in_init(&in, p, len);
     uint8_t type;
     entry *e = NULL;
-    /* rdb_get_value refuses a byte that is not a value type it loads. Like
-     * Redis, bytes after the value (before the trailer) are ignored. */
+    /* rdb_get_value refuses a byte that is not a value type it loads. */
     if (rdb_get_u8(&in, &type)) e = rdb_get_value(&in, type, key, klen, expire);
     if (!e) snprintf(err, errlen, "%s", in.err);
     return e;
