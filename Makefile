@@ -8,8 +8,8 @@ CC      ?= cc
 VARIANT ?= release
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
-INCS     = -Iproto -Iserver -Icluster
-LIBS     = -luv -lck -lpthread -lm
+INCS     = -Iproto -Iserver -Icluster -I/usr/include/liblzf
+LIBS     = -luv -lck -llzf -lpthread -lm
 
 ifeq ($(VARIANT),release)
   BUILD   = build

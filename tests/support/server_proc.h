@@ -41,6 +41,9 @@ typedef struct sc_server {
  * (retrying on a collision), waits until PING answers. Fails the test on
  * error. */
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
+/* The same with another binary than sc_server_binary(): differential tests
+ * run slotcache and the reference /usr/bin/redis-server side by side. */
+void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
 
 /* SIGTERM, wait (bounded), SIGKILL if needed; fails the test unless the
  * server exited with status 0 and its log holds no sanitizer report. The
