@@ -8,8 +8,8 @@ CC      ?= cc
 VARIANT ?= release
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
-INCS     = -Iproto -Iserver -Icluster
-LIBS     = -luv -lck -lpthread -lm
+INCS     = -Iproto -Iserver -Icluster -I/usr/include/liblzf
+LIBS     = -luv -lck -llzf -lpthread -lm
 
 ifeq ($(VARIANT),release)
   BUILD   = build
@@ -42,7 +42,7 @@ SUPPORT_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC))
 INTEG_SRC   = $(wildcard tests/integration/test_*.c)
 INTEG_BIN   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 
-.PHONY: all deps run test test-unit test-integration test-asan test-tsan bench clean \
+.PHONY: all deps run test test-unit test-integration test-diffcheck test-asan test-tsan bench clean \
         tests-build
 
 all: $(SERVER_BIN)
@@ -91,6 +91,10 @@ test-unit: $(SERVER_BIN) $(UNIT_BIN)
 
 test-integration: tests-build
 	sh scripts/run-tests.sh $(BUILD) integration
+
+# tests/cases/*.txt against redis-server through tests/support/diffcheck.py.
+test-diffcheck: $(SERVER_BIN)
+	sh scripts/run-tests.sh $(BUILD) diffcheck
 
 test-asan:
 	$(MAKE) VARIANT=asan tests-build

@@ -7,6 +7,7 @@
 #   BENCH_ROUNDS  (default 5)  bench-throughput rounds
 set -e
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 BENCH_DIR=${BENCH_DIR:-../shared/bench}
 THREADS=${BENCH_THREADS:-1}
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -31,7 +32,12 @@ RPORT=$(free_port); SPORT=$(free_port)
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
     --dir "$TMP" > "$TMP/redis.log" 2>&1 &
 RPID=$!
-"$SERVER" --port "$SPORT" --bind 127.0.0.1 --threads "$THREADS" > "$TMP/slotcache.log" 2>&1 &
+# In a directory of its own, like redis-server above: started from the
+# repository root, whatever a server writes (dump.rdb, nodes.conf) would land
+# in the work tree.
+mkdir "$TMP/slotcache"
+(cd "$TMP/slotcache" && exec "$ROOT/$SERVER" --port "$SPORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --threads "$THREADS") > "$TMP/slotcache.log" 2>&1 &
 SPID=$!
 trap 'kill $RPID $SPID 2>/dev/null; wait $RPID $SPID 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
 wait_ping "$RPORT"; wait_ping "$SPORT"

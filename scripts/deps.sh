@@ -3,7 +3,7 @@
 # and benchmark, but only those that are missing (so `make` stays fast and
 # works offline once installed). Runs apt-get as root, or through sudo.
 set -e
-PKGS="build-essential pkg-config libuv1-dev libck-dev libhiredis-dev libcriterion-dev \
+PKGS="build-essential pkg-config libuv1-dev libck-dev liblzf-dev libhiredis-dev libcriterion-dev \
 redis-tools redis-server python3 python3-redis prometheus-redis-exporter iproute2 procps"
 missing=""
 for p in $PKGS; do

@@ -8,6 +8,7 @@
 #                diffcheck of tests/cases/*.txt against a reference redis-server
 #   unit         unit binaries only
 #   integration  integration binaries + shell tests
+#   diffcheck    only the diffcheck of tests/cases/*.txt
 #   sanitizer    unit + integration binaries of an ASan+UBSan build
 #   threaded     integration suites that start a server with --threads > 1,
 #                against the TSan build's server (the suites themselves are
@@ -18,6 +19,9 @@
 # file. Output of a failing binary is printed; every log is kept in
 # BUILD/test-logs/. Environment: SLOTCACHE_SERVER overrides the server binary
 # (e.g. /usr/bin/redis-server to check the suites against Redis itself).
+# The diffcheck (tests/support/diffcheck.py) needs redis-server and
+# /usr/bin/python3: without them it is skipped with the reason printed, but
+# counted as a failure when CI=true (.ci/run sets it).
 set -u
 
 BUILD=${1:-build}
@@ -38,7 +42,7 @@ export SLOTCACHE_BUILD="$BUILD"
 SERVER=${SLOTCACHE_SERVER:-$BUILD/slotcache-server}
 
 case "$MODE" in
-all|unit|integration) ;;
+all|unit|integration|diffcheck) ;;
 sanitizer)
     JOBS=1
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
@@ -53,7 +57,7 @@ threaded)
     export SLOTCACHE_TIMEOUT_SCALE=${SLOTCACHE_TIMEOUT_SCALE:-8}
     ;;
 *)
-    echo "usage: $0 BUILD all|unit|integration|sanitizer|threaded" >&2
+    echo "usage: $0 BUILD all|unit|integration|diffcheck|sanitizer|threaded" >&2
     exit 2
     ;;
 esac
@@ -190,20 +194,32 @@ stop_server() {
     return 0
 }
 
-run_diffcheck() {
-    tool="$(dirname "$ROOT")/shared/tools/diffcheck.py"
-    if [ ! -f "$tool" ]; then
-        echo "run-tests: diffcheck skipped: $tool not found"
-        return
+# A missing tool skips the diffcheck on a developer's machine, but fails it
+# in CI, where a skipped comparison would pass unnoticed.
+diffcheck_unavailable() {   # reason
+    if [ "${CI:-}" = true ]; then
+        fail_one diffcheck
+        echo "run-tests: diffcheck FAILED: $1 (CI=true: the differential checks must run; sh scripts/deps.sh)"
+    else
+        echo "run-tests: diffcheck skipped: $1 (sh scripts/deps.sh installs it)"
     fi
+}
+
+run_diffcheck() {
+    tool="$ROOT/tests/support/diffcheck.py"
     ref=$(command -v redis-server)
     if [ -z "$ref" ]; then
-        echo "run-tests: diffcheck skipped: no redis-server to compare with"
+        diffcheck_unavailable "no redis-server to compare with"
+        return
+    fi
+    if [ ! -x /usr/bin/python3 ]; then
+        diffcheck_unavailable "/usr/bin/python3 missing"
         return
     fi
     set -- "$ROOT"/tests/cases/*.txt
     if [ ! -f "$1" ]; then
-        echo "run-tests: diffcheck skipped: no tests/cases/*.txt"
+        fail_one diffcheck
+        echo "run-tests: diffcheck FAILED: no tests/cases/*.txt"
         return
     fi
     for cases in "$@"; do
@@ -222,17 +238,29 @@ run_diffcheck() {
             stop_server "$REF_PID" "$work/ref" >/dev/null
             fail_one "$name"; rm -rf "$work"; continue
         fi
-        timeout -k 10 300 /usr/bin/python3 "$tool" "$REF_PORT" "$SRV_PORT" "$cases" -v >"$log" 2>&1 || ok=0
+        # The relative path makes the reports read tests/cases/NAME.txt:LINE.
+        timeout -k 10 300 /usr/bin/python3 "$tool" -v "$REF_PORT" "$SRV_PORT" "tests/$name" >"$log" 2>&1 || ok=0
+        summary=$(tail -n 1 "$log")
         stop_server "$REF_PID" "$work/ref" >>"$log" 2>&1
         stop_server "$SRV_PID" "$work/sut" >>"$log" 2>&1 || ok=0
         if [ "$ok" -eq 1 ]; then
             PASSED=$((PASSED + 1))
-            echo "run-tests: diffcheck $name: $(tail -n 1 "$log")"
+            echo "run-tests: diffcheck $name: $summary"
             rm -rf "$work"
         else
             fail_one "$name"
-            echo "---- diffcheck $name failed (server dirs kept in $work):"
-            tail -n 60 "$log"
+            # The first mismatches explain the rest (a reply stream out of
+            # step makes every later line differ): show the head.
+            echo "---- diffcheck $name failed (server dirs kept in $work, full report $log):"
+            lines=$(wc -l <"$log")
+            if [ "$lines" -le 90 ]; then
+                cat "$log"
+            else
+                head -n 80 "$log"
+                echo "... ($((lines - 83)) more lines in $log)"
+                tail -n 3 "$log"
+            fi
+            echo "-- last lines of $work/sut/server.log:"
             tail -n 30 "$work/sut/server.log"
             echo "----"
         fi
@@ -251,6 +279,13 @@ if [ ! -x "$SERVER" ] && [ "$MODE" != unit ]; then
     echo "run-tests: server binary $SERVER missing: integration tests will fail"
 fi
 
+# What a server writes in its working directory must not land in the work
+# tree: every test server runs in a directory under /tmp. Names already
+# there before the run (a developer's own) are left alone.
+ARTEFACTS="dump.rdb appendonlydir nodes.conf"
+artefacts_before=""
+for a in $ARTEFACTS; do [ -e "$ROOT/$a" ] && artefacts_before="$artefacts_before $a"; done
+
 case "$MODE" in
 all)
     run_dir "$BUILD/tests/unit"
@@ -264,6 +299,9 @@ unit)
 integration)
     run_dir "$BUILD/tests/integration"
     run_shell_tests
+    ;;
+diffcheck)
+    run_diffcheck
     ;;
 sanitizer)
     run_dir "$BUILD/tests/unit"
@@ -283,6 +321,14 @@ threaded)
     run_dir "$integ" "$(threaded_suites)"
     ;;
 esac
+
+for a in $ARTEFACTS; do
+    case " $artefacts_before " in *" $a "*) continue ;; esac
+    if [ -e "$ROOT/$a" ]; then
+        fail_one "artefact:$a"
+        echo "run-tests: $ROOT/$a appeared during the tests: a server ran with the work tree as its directory"
+    fi
+done
 
 [ -n "$FAILED_NAMES" ] && echo "run-tests: failed:$FAILED_NAMES"
 echo "run-tests: $PASSED passed, $FAILED failed"

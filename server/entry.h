@@ -122,13 +122,6 @@ typedef struct {
     void (*free_value)(void *ptr);
     void *(*dup_value)(const void *ptr);
     size_t (*value_mem)(const void *ptr);
-    /* DUMP: append the value (any encoding) to out, in the type's own
-     * format (see serial.h). RESTORE: rebuild a value from exactly the bytes
-     * dump wrote; sets *enc to the encoding Redis would choose for it; NULL
-     * when the bytes are malformed (never trust them: bounds, counts,
-     * duplicates, sort order must all be checked). */
-    void (*dump)(const void *ptr, unsigned enc, void *serial_buf_out);
-    void *(*load)(const char *p, size_t len, unsigned *enc);
     /* Number of elements (for lazy-free decisions and DEBUG). */
     size_t (*length)(const void *ptr);
 } entry_type_ops;

@@ -59,6 +59,12 @@ intset *intset_new(void) {
     return is;
 }
 
+intset *intset_new_width(uint32_t width) {
+    intset *is = intset_new();
+    is->width = width == 4 || width == 8 ? width : 2;
+    return is;
+}
+
 void intset_free(intset *is) { mem_free(is); }
 
 intset *intset_dup(const intset *is) {

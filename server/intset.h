@@ -25,6 +25,9 @@ typedef struct intset {
 } intset;
 
 intset *intset_new(void);
+/* Empty, with elements `width` bytes wide (2, 4 or 8): for rebuilding a
+ * stored intset at the width it was stored with. */
+intset *intset_new_width(uint32_t width);
 void intset_free(intset *is);
 intset *intset_dup(const intset *is);
 

@@ -212,43 +212,6 @@ size_t ql_mem(const quicklist *ql) {
     return total;
 }
 
-void ql_dump(const quicklist *ql, serial_buf *out) {
-    serial_put_varint(out, ql->count);
-    for (const ql_node *n = ql->head; n; n = n->next) {
-        size_t off = lp_first(n->lp), end = lp_end(n->lp);
-        while (off < end) {
-            const char *p;
-            size_t len;
-            off = lp_get(n->lp, off, &p, &len);
-            serial_put_bytes(out, p, len);
-        }
-    }
-}
-
-quicklist *ql_load(const char *p, size_t len, int fill) {
-    serial_reader r;
-    serial_reader_init(&r, p, len);
-    uint64_t count;
-    /* Every element takes at least one byte, so a larger count is corrupt;
-     * an empty list cannot exist. */
-    if (!serial_get_varint(&r, &count) || count == 0 || count > len) return NULL;
-    quicklist *ql = ql_new(fill);
-    for (uint64_t i = 0; i < count; i++) {
-        const char *e;
-        size_t elen;
-        if (!serial_get_bytes(&r, &e, &elen)) {
-            ql_free(ql);
-            return NULL;
-        }
-        ql_push(ql, QL_TAIL, e, elen);
-    }
-    if (!serial_at_end(&r)) {
-        ql_free(ql);
-        return NULL;
-    }
-    return ql;
-}
-
 void ql_push(quicklist *ql, int where, const char *p, size_t len) {
     ql_node *n = where == QL_HEAD ? ql->head : ql->tail;
     if (!ql_allow_insert(ql, n, len)) {

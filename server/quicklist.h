@@ -14,7 +14,6 @@
 #define QUICKLIST_H
 
 #include "listpack.h"
-#include "serial.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,12 +49,6 @@ quicklist *ql_dup(const quicklist *ql);
 static inline size_t ql_count(const quicklist *ql) { return ql->count; }
 /* Bytes allocated for the list (struct, nodes, listpacks). */
 size_t ql_mem(const quicklist *ql);
-
-/* DUMP payload: varint element count, then each element as length +
- * bytes. ql_load rebuilds a list with the given fill from exactly those
- * bytes; NULL when they are malformed (or describe an empty list). */
-void ql_dump(const quicklist *ql, serial_buf *out);
-quicklist *ql_load(const char *p, size_t len, int fill);
 
 void ql_push(quicklist *ql, int where, const char *p, size_t len);
 /* The element at an end (pointer into the node, valid until the next

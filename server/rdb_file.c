@@ -132,7 +132,7 @@ static void put_entry(entry *e, void *arg) {
     }
     size_t klen;
     const char *key = entry_key(e, &klen);
-    rdb_put_type(x->out, e);
+    serial_put_u8(x->out, rdb_type_of(e));
     rdb_put_string(x->out, key, klen, x->w->compress);
     rdb_put_object(x->out, e, x->w->compress);
     x->w->keys++;
@@ -263,7 +263,7 @@ static bool get_u32le(rdb_in *in, uint32_t *v) {
 }
 
 static int fail(rdb_load_result *res, const rdb_in *in, size_t at, const char *what) {
-    snprintf(res->err, sizeof res->err, "%s at offset %zu%s%s", what, at, in->err[0] ? ": " : "", in->err);
+    snprintf(res->err, sizeof res->err, "%.400s at offset %zu%s%.200s", what, at, in->err[0] ? ": " : "", in->err);
     return -1;
 }
 

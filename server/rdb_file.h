@@ -35,7 +35,7 @@ unsigned long long rdb_writer_keys(const rdb_writer *w);
 typedef struct {
     unsigned long long keys_loaded, keys_expired;
     int rdb_version;
-    char err[320];     /* what went wrong and where (offset, key) */
+    char err[768];     /* what went wrong and where (offset, key) */
 } rdb_load_result;
 
 /* Load path into the keyspace (empty at startup). Returns 1 when loaded,

@@ -1,6 +1,6 @@
 /*
  * t_hash.c - the hash type: its API (create, convert, lookup, set, delete,
- * increment, iterate, sample, scan, serialise) and the hash commands (HSET,
+ * increment, iterate, sample, scan) and the hash commands (HSET,
  * HSETNX, HMSET, HGET, HMGET, HGETALL, HKEYS, HVALS, HDEL, HLEN, HEXISTS,
  * HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN), with Redis 7.0 replies.
  *
@@ -31,7 +31,6 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
-#include "serial.h"
 #include "types.h"
 
 #include <limits.h>
@@ -41,7 +40,6 @@
 
 /* Redis's LISTPACK_MAX_SAFETY_SIZE: a listpack never grows past 1 GB. */
 #define HASH_LP_SAFETY_SIZE (1u << 30)
-#define HASH_DUMP_VERSION 1
 
 /* ================================================================ type API */
 
@@ -348,109 +346,16 @@ uint64_t hash_scan(const hash *h, uint64_t cursor, hash_visit_fn *fn, void *arg)
     return 0;
 }
 
-void hash_dump(const hash *h, serial_buf *out) {
-    serial_put_u8(out, HASH_DUMP_VERSION);
-    serial_put_varint(out, hash_len(h));
-    hash_iter it;
-    hash_iter_init(&it, h);
-    const char *f, *v;
-    size_t flen, vlen;
-    while (hash_iter_next(&it, &f, &flen, &v, &vlen)) {
-        serial_put_bytes(out, f, flen);
-        serial_put_bytes(out, v, vlen);
-    }
-}
-
-/* Fields checked for duplicates with lp_find up to this count; a temporary
- * dict beyond it keeps loading linear. */
-#define HASH_LOAD_LINEAR_DUPS 32
-
-hash *hash_load(const char *p, size_t len, const hash_limits *lim) {
-    serial_reader r;
-    serial_reader_init(&r, p, len);
-    uint8_t version;
-    uint64_t n;
-    if (!serial_get_u8(&r, &version) || version != HASH_DUMP_VERSION) return NULL;
-    if (!serial_get_varint(&r, &n) || n == 0 || n > (uint64_t)(r.end - r.p) / 2) return NULL;
-
-    /* Pass 1: bounds, and whether the result fits a listpack. */
-    serial_reader body = r;
-    size_t maxlen = 0, total = 0;
-    for (uint64_t i = 0; i < 2 * n; i++) {
-        const char *s;
-        size_t slen;
-        if (!serial_get_bytes(&r, &s, &slen) || slen > UINT32_MAX) return NULL;
-        if (slen > maxlen) maxlen = slen;
-        total += slen + 10;
-    }
-    if (!serial_at_end(&r)) return NULL;
-    bool fits = (long long)n <= lim->max_entries && lim->max_value >= 0 && maxlen <= (size_t)lim->max_value &&
-                total < HASH_LP_SAFETY_SIZE;
-
-    /* Pass 2: build, rejecting duplicate fields. */
-    listpack *l = fits ? lp_new() : NULL;
-    dict *d = fits ? NULL : dict_new();
-    dict *seen = fits && n > HASH_LOAD_LINEAR_DUPS ? dict_new() : NULL;
-    bool ok = true;
-    r = body;
-    for (uint64_t i = 0; i < n && ok; i++) {
-        const char *f, *v;
-        size_t flen, vlen;
-        serial_get_bytes(&r, &f, &flen);
-        serial_get_bytes(&r, &v, &vlen);
-        if (d) {
-            if (dict_find(d, f, flen))
-                ok = false;
-            else
-                dict_add(d, f, flen, v, vlen);
-            continue;
-        }
-        if (seen) {
-            if (dict_find(seen, f, flen))
-                ok = false;
-            else
-                dict_add(seen, f, flen, NULL, 0);
-        } else if (lp_find(l, lp_first(l), f, flen, 1) != lp_end(l)) {
-            ok = false;
-        }
-        if (ok) {
-            l = lp_append(l, f, flen);
-            l = lp_append(l, v, vlen);
-        }
-    }
-    dict_free(seen);
-    if (!ok) {
-        if (d) dict_free(d);
-        if (l) lp_free(l);
-        return NULL;
-    }
-    return d ? from_dict(d) : from_lp(l);
-}
-
 /* ---------------------------------------------------- entry type hooks */
 
 static void ops_free(void *ptr) { hash_free(ptr); }
 static void *ops_dup(const void *ptr) { return hash_dup(ptr); }
 static size_t ops_mem(const void *ptr) { return hash_mem(ptr); }
 static size_t ops_length(const void *ptr) { return hash_len(ptr); }
-static void ops_dump(const void *ptr, unsigned enc, void *out) {
-    (void)enc;
-    hash_dump(ptr, out);
-}
-static void *ops_load(const char *p, size_t len, unsigned *enc) {
-    hash_limits lim;
-    hash_limits_from_config(&lim);
-    hash *h = hash_load(p, len, &lim);
-    if (h) *enc = hash_encoding(h);
-    return h;
-}
-
 static const entry_type_ops hash_ops = {
     .free_value = ops_free,
     .dup_value = ops_dup,
     .value_mem = ops_mem,
-    .dump = ops_dump,
-    .load = ops_load,
     .length = ops_length,
 };
 

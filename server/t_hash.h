@@ -16,7 +16,6 @@
 #define T_HASH_H
 
 #include "dict.h"
-#include "serial.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -83,12 +82,5 @@ void hash_random_fields(const hash *h, uint64_t count, bool distinct, uint64_t (
 /* One HSCAN step: a listpack visits everything and returns 0; a hashtable
  * visits one bucket of the reverse-binary cursor and returns the next. */
 uint64_t hash_scan(const hash *h, uint64_t cursor, hash_visit_fn *fn, void *arg);
-
-/* DUMP/RESTORE payload: format byte, pair count, then field/value strings.
- * hash_load validates everything (counts, bounds, duplicate fields, empty
- * hash) and returns NULL on a malformed payload; the result is a listpack
- * when it fits lim, else a hashtable. */
-void hash_dump(const hash *h, serial_buf *out);
-hash *hash_load(const char *p, size_t len, const hash_limits *lim);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * t_list.c - the list type: its keyspace hooks (free, dup, memory, DUMP
- * payload) and the list commands (LPUSH ... LMPOP and the blocking BLPOP,
+ * t_list.c - the list type: its keyspace hooks (free, dup, memory, length)
+ * and the list commands (LPUSH ... LMPOP and the blocking BLPOP,
  * BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
  *
  * Design choices a reader must know:
@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "numparse.h"
 #include "quicklist.h"
+#include "t_list.h"
 #include "types.h"
 
 #include <limits.h>
@@ -37,7 +38,7 @@
 /* ------------------------------------------------------------ type API */
 
 /* list-max-listpack-size as configured now (Redis's default -2: 8 KB). */
-static int list_fill_from_config(void) {
+int list_fill_from_config(void) {
     long long v = cfg_get(list_max_listpack_size);
     if (v < QL_FILL_MIN) v = QL_FILL_MIN;
     if (v > QL_FILL_MAX) v = QL_FILL_MAX;
@@ -49,20 +50,10 @@ static void *list_dup_value(const void *ptr) { return ql_dup(ptr); }
 static size_t list_value_mem(const void *ptr) { return ql_mem(ptr); }
 static size_t list_length(const void *ptr) { return ql_count(ptr); }
 
-static void list_dump(const void *ptr, unsigned enc, void *out) { ql_dump(ptr, out); }
-
-static void *list_load(const char *p, size_t len, unsigned *enc) {
-    quicklist *ql = ql_load(p, len, list_fill_from_config());
-    if (ql) *enc = ENC_QUICKLIST;
-    return ql;
-}
-
 static const entry_type_ops list_ops = {
     .free_value = list_free_value,
     .dup_value = list_dup_value,
     .value_mem = list_value_mem,
-    .dump = list_dump,
-    .load = list_load,
     .length = list_length,
 };
 

@@ -1,6 +1,6 @@
 /*
  * t_set.c - the set type (OBJ_SET): its encoding-agnostic API (t_set.h),
- * the type hooks (free/dup/mem/dump/load) and the SET commands (SADD, SREM,
+ * the type hooks (free/dup/mem/length) and the SET commands (SADD, SREM,
  * SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP, SRANDMEMBER, SMOVE, SINTER,
  * SUNION, SDIFF and their STORE forms, SINTERCARD, SSCAN).
  *
@@ -29,7 +29,6 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
-#include "serial.h"
 #include "types.h"
 
 #include <limits.h>
@@ -39,12 +38,14 @@
 
 /* ============================================================ type API */
 
-set_value *set_new(void) {
+set_value *set_new_from_intset(intset *is) {
     set_value *s = mem_alloc(sizeof *s);
     s->enc = ENC_INTSET;
-    s->u.is = intset_new();
+    s->u.is = is;
     return s;
 }
+
+set_value *set_new(void) { return set_new_from_intset(intset_new()); }
 
 set_value *set_new_ht(void) {
     set_value *s = mem_alloc(sizeof *s);
@@ -209,88 +210,17 @@ size_t set_max_intset(void) {
     return (size_t)v;
 }
 
-/* ------------------------------------------------------ serialisation */
-
-/* Payload: u8 kind (1 intset, 2 hashtable), varint count, then the members:
- * zigzag varints in strictly ascending order, or length-prefixed strings. */
-enum { SET_DUMP_INTSET = 1, SET_DUMP_HT = 2 };
-
-static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static int64_t unzigzag(uint64_t z) { return (int64_t)(z >> 1) ^ -(int64_t)(z & 1); }
-
-void set_dump_value(const set_value *s, void *serial_buf_out) {
-    serial_buf *b = serial_buf_out;
-    serial_put_u8(b, s->enc == ENC_INTSET ? SET_DUMP_INTSET : SET_DUMP_HT);
-    serial_put_varint(b, set_size(s));
-    if (s->enc == ENC_INTSET) {
-        for (uint32_t i = 0; i < intset_len(s->u.is); i++) serial_put_varint(b, zigzag(intset_get(s->u.is, i)));
-        return;
-    }
-    dict_iter it;
-    dict_iter_init(&it);
-    for (dict_entry *de; (de = dict_iter_next(s->u.d, &it));) serial_put_bytes(b, dict_key(de), de->klen);
-}
-
-set_value *set_load_value(const char *p, size_t len, size_t max_intset) {
-    serial_reader r;
-    serial_reader_init(&r, p, len);
-    uint8_t kind;
-    uint64_t n;
-    /* Every member takes at least one byte: a count beyond the payload is a
-     * lie, refused before anything is allocated. An empty set is invalid. */
-    if (!serial_get_u8(&r, &kind) || (kind != SET_DUMP_INTSET && kind != SET_DUMP_HT) ||
-        !serial_get_varint(&r, &n) || n == 0 || n > len)
-        return NULL;
-    /* Redis's RDB loader: a set with too many members for an intset starts
-     * as a hashtable; otherwise an intset that converts at the first
-     * non-integer member. */
-    set_value *s = n > max_intset ? set_new_ht() : set_new();
-    int64_t prev = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        if (kind == SET_DUMP_INTSET) {
-            uint64_t z;
-            if (!serial_get_varint(&r, &z)) goto bad;
-            int64_t v = unzigzag(z);
-            if (i > 0 && v <= prev) goto bad;
-            prev = v;
-            char buf[SET_ELEM_BUF];
-            set_elem e;
-            elem_from_int(&e, v, buf);
-            if (!set_add_elem(s, &e, max_intset)) goto bad;
-        } else {
-            const char *m;
-            size_t ml;
-            if (!serial_get_bytes(&r, &m, &ml) || ml > UINT32_MAX) goto bad;
-            if (!set_add(s, m, ml, max_intset)) goto bad; /* duplicate */
-        }
-    }
-    if (!serial_at_end(&r)) goto bad;
-    return s;
-bad:
-    set_free(s);
-    return NULL;
-}
-
 /* ------------------------------------------------------- type hooks */
 
 static void set_ops_free(void *p) { set_free(p); }
 static void *set_ops_dup(const void *p) { return set_dup(p); }
 static size_t set_ops_mem(const void *p) { return set_mem(p); }
-static void set_ops_dump(const void *p, unsigned enc, void *out) { set_dump_value(p, out); }
 static size_t set_ops_length(const void *p) { return set_size(p); }
-
-static void *set_ops_load(const char *p, size_t len, unsigned *enc) {
-    set_value *s = set_load_value(p, len, set_max_intset());
-    if (s) *enc = s->enc;
-    return s;
-}
 
 static const entry_type_ops set_type_ops = {
     .free_value = set_ops_free,
     .dup_value = set_ops_dup,
     .value_mem = set_ops_mem,
-    .dump = set_ops_dump,
-    .load = set_ops_load,
     .length = set_ops_length,
 };
 

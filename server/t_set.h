@@ -44,6 +44,8 @@ typedef struct {
 
 set_value *set_new(void); /* empty, intset-encoded */
 set_value *set_new_ht(void);
+/* An intset-encoded set owning `is` (not empty, within the limit). */
+set_value *set_new_from_intset(intset *is);
 void set_free(set_value *s);
 set_value *set_dup(const set_value *s);
 size_t set_size(const set_value *s);
@@ -74,12 +76,5 @@ void set_random(const set_value *s, set_elem *out, char buf[SET_ELEM_BUF]);
 
 /* The current set-max-intset-entries setting, capped like Redis. */
 size_t set_max_intset(void);
-
-/* Serialisation (the type's dump/load hooks; out is a serial_buf *).
- * load returns NULL on a malformed payload; the result's enc is the
- * encoding Redis picks when it loads such a set (intset when every member
- * is an integer and there are at most max_intset of them). */
-void set_dump_value(const set_value *s, void *serial_buf_out);
-set_value *set_load_value(const char *p, size_t len, size_t max_intset);
 
 #endif

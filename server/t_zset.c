@@ -1,7 +1,7 @@
 /*
  * t_zset.c - the sorted set type: both encodings behind one API (create,
  * convert, add/delete/score, ranks, range intervals, visits, iteration),
- * range-argument parsing, DUMP/RESTORE serialisation and the entry hooks.
+ * range-argument parsing and the entry hooks.
  * The commands live in t_zset_cmd.c and t_zset_ops.c.
  *
  * Design choices a reader must know:
@@ -17,7 +17,6 @@
 #include "config.h"
 #include "entry.h"
 #include "mem.h"
-#include "serial.h"
 #include "types.h"
 
 #include <errno.h>
@@ -585,61 +584,6 @@ bool zset_parse_lex_range(const char *min, size_t minlen, const char *max, size_
     return parse_lex_item(min, minlen, &r->min) && parse_lex_item(max, maxlen, &r->max);
 }
 
-/* ------------------------------------------------------------ dump / load */
-
-enum { ZDUMP_LISTPACK = 0, ZDUMP_SKIPLIST = 1 };
-
-void zset_dump(const zset *z, void *out) {
-    serial_buf *b = out;
-    serial_put_u8(b, z->enc == ENC_LISTPACK ? ZDUMP_LISTPACK : ZDUMP_SKIPLIST);
-    serial_put_varint(b, zset_len(z));
-    zset_iter it;
-    const char *m;
-    size_t len;
-    double s;
-    zset_iter_init(&it, z);
-    while (zset_iter_next(&it, &m, &len, &s)) {
-        serial_put_bytes(b, m, len);
-        serial_put_double(b, s);
-    }
-}
-
-/* Redis's choice on load: a listpack payload stays a listpack unless it
- * has more than max_entries members; a skiplist payload becomes a listpack
- * when it fits both limits. */
-zset *zset_load(const char *p, size_t plen, unsigned *enc) {
-    serial_reader r;
-    serial_reader_init(&r, p, plen);
-    uint8_t kind;
-    uint64_t n;
-    if (!serial_get_u8(&r, &kind) || kind > ZDUMP_SKIPLIST || !serial_get_varint(&r, &n)) return NULL;
-    /* Each member takes at least 9 bytes: a bound before allocating. */
-    if (n == 0 || n > (uint64_t)(r.end - r.p) / 9) return NULL;
-    zset_limits lim;
-    zset_limits_from_config(&lim);
-    zset *z = zset_new_skiplist();
-    size_t maxlen = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const char *m;
-        size_t len;
-        double s;
-        if (!serial_get_bytes(&r, &m, &len) || !serial_get_double(&r, &s) || isnan(s) || dict_find(z->d, m, len)) {
-            zset_free(z);
-            return NULL;
-        }
-        if (len > maxlen) maxlen = len;
-        sl_insert_new(z, s, m, len);
-    }
-    if (!serial_at_end(&r)) {
-        zset_free(z);
-        return NULL;
-    }
-    bool listpack = kind == ZDUMP_LISTPACK ? n <= lim.max_entries : (n <= lim.max_entries && maxlen <= lim.max_value);
-    if (listpack) zset_convert(z, ENC_LISTPACK);
-    *enc = z->enc;
-    return z;
-}
-
 bool zset_check(const zset *z) {
     if (z->enc == ENC_LISTPACK) {
         if (!z->lp || z->d || z->sl || lp_count(z->lp) % 2) return false;
@@ -675,19 +619,12 @@ bool zset_check(const zset *z) {
 static void ops_free(void *p) { zset_free(p); }
 static void *ops_dup(const void *p) { return zset_dup(p); }
 static size_t ops_mem(const void *p) { return zset_mem(p); }
-static void ops_dump(const void *p, unsigned enc, void *out) {
-    (void)enc;
-    zset_dump(p, out);
-}
-static void *ops_load(const char *p, size_t len, unsigned *enc) { return zset_load(p, len, enc); }
 static size_t ops_length(const void *p) { return zset_len(p); }
 
 static const entry_type_ops zset_ops = {
     .free_value = ops_free,
     .dup_value = ops_dup,
     .value_mem = ops_mem,
-    .dump = ops_dump,
-    .load = ops_load,
     .length = ops_length,
 };
 

@@ -118,10 +118,6 @@ void zset_at(const zset *z, long rank, const char **m, size_t *len, double *scor
 bool zset_parse_score_range(const char *min, size_t minlen, const char *max, size_t maxlen, zrange_score *r);
 bool zset_parse_lex_range(const char *min, size_t minlen, const char *max, size_t maxlen, zrange_lex *r);
 
-/* Serialise / rebuild (DUMP/RESTORE; see entry_type_ops). */
-void zset_dump(const zset *z, void *serial_buf_out);
-zset *zset_load(const char *p, size_t len, unsigned *enc);
-
 /* Debug/test: structural check of either encoding. */
 bool zset_check(const zset *z);
 

@@ -153,13 +153,14 @@ const char *sc_server_binary(void)
     return path;
 }
 
-bool sc_server_binary_is_redis(void)
+static bool binary_is_redis(const char *b)
 {
-    const char *b = sc_server_binary();
     const char *base = strrchr(b, '/');
     base = base ? base + 1 : b;
     return strstr(base, "redis-server") != NULL;
 }
+
+bool sc_server_binary_is_redis(void) { return binary_is_redis(sc_server_binary()); }
 
 /* ---- process helpers --------------------------------------------------- */
 
@@ -716,8 +717,7 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
 {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
-    const char *base = strrchr(bin, '/');
-    s->is_redis = strstr(base ? base + 1 : bin, "redis-server") != NULL;
+    s->is_redis = binary_is_redis(bin);
     cr_assert(access(bin, X_OK) == 0,
               "server binary %s is not executable (set SLOTCACHE_SERVER or SLOTCACHE_BUILD): %s",
               bin, strerror(errno));

@@ -41,9 +41,8 @@ typedef struct sc_server {
  * (retrying on a collision), waits until PING answers. Fails the test on
  * error. */
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
-
-/* The same with another binary, e.g. the reference redis-server next to
- * slotcache in a differential test. */
+/* The same with another binary than sc_server_binary(): differential tests
+ * run slotcache and the reference /usr/bin/redis-server side by side. */
 void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
 /* Debian's redis-server 7.0 (the reference peer), or NULL when missing. */
 const char *sc_reference_redis(void);

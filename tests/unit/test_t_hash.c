@@ -1,7 +1,7 @@
 /*
  * test_t_hash.c - the hash type API (server/t_hash.h): both encodings,
  * conversion at the entry-count and value-length thresholds (one-way),
- * increments, iteration order, sampling, scanning, DUMP payload validation,
+ * increments, iteration order, sampling, scanning, duplication,
  * and a property test of random HSET/HDEL/HINCRBY against a simple model
  * across the listpack -> hashtable conversion.
  */
@@ -300,15 +300,6 @@ Test(t_hash, scan_listpack_and_hashtable) {
     hash_free(ht);
 }
 
-static hash *roundtrip(const hash *h, const hash_limits *lim) {
-    serial_buf b;
-    serial_init(&b);
-    hash_dump(h, &b);
-    hash *r = hash_load((const char *)b.buf, b.len, lim);
-    serial_free(&b);
-    return r;
-}
-
 static void assert_same(const hash *a, const hash *b) {
     cr_assert_eq(hash_len(a), hash_len(b));
     hash_iter it;
@@ -322,24 +313,9 @@ static void assert_same(const hash *a, const hash *b) {
     }
 }
 
-Test(t_hash, dump_load_and_dup) {
+Test(t_hash, dup) {
     hash *lp = make_hash(10, &default_limits);
-    hash *r = roundtrip(lp, &default_limits);
-    cr_assert_not_null(r);
-    cr_assert_eq(hash_encoding(r), ENC_LISTPACK);
-    assert_same(lp, r);
-    hash_free(r);
-    r = roundtrip(lp, &small_limits);
-    cr_assert_eq(hash_encoding(r), ENC_HASHTABLE, "loaded as what fits the limits");
-    assert_same(lp, r);
-    hash_free(r);
-
     hash *ht = make_hash(600, &default_limits);
-    r = roundtrip(ht, &default_limits);
-    cr_assert_eq(hash_encoding(r), ENC_HASHTABLE);
-    assert_same(ht, r);
-    hash_free(r);
-
     hash *d = hash_dup(ht);
     cr_assert_eq(hash_encoding(d), ENC_HASHTABLE);
     assert_same(ht, d);
@@ -348,62 +324,11 @@ Test(t_hash, dump_load_and_dup) {
     cr_assert_gt(hash_mem(d), 600 * 16);
     hash_free(d);
     d = hash_dup(lp);
+    cr_assert_eq(hash_encoding(d), ENC_LISTPACK);
     assert_same(lp, d);
     hash_free(d);
-
-    /* Every truncation of a valid payload is rejected. */
-    serial_buf b;
-    serial_init(&b);
-    hash_dump(lp, &b);
-    for (size_t cut = 0; cut < b.len; cut++)
-        cr_assert_null(hash_load((const char *)b.buf, cut, &default_limits), "truncated at %zu", cut);
-    /* Trailing bytes and a wrong version are rejected. */
-    serial_put_u8(&b, 0);
-    cr_assert_null(hash_load((const char *)b.buf, b.len, &default_limits));
-    b.buf[0] = 99;
-    cr_assert_null(hash_load((const char *)b.buf, b.len - 1, &default_limits));
-    serial_free(&b);
     hash_free(lp);
     hash_free(ht);
-}
-
-static hash *load_pairs(const char **fields, int n, uint64_t claimed, const hash_limits *lim) {
-    serial_buf b;
-    serial_init(&b);
-    serial_put_u8(&b, 1);
-    serial_put_varint(&b, claimed);
-    for (int i = 0; i < n; i++) {
-        serial_put_bytes(&b, fields[i], strlen(fields[i]));
-        serial_put_bytes(&b, "v", 1);
-    }
-    hash *h = hash_load((const char *)b.buf, b.len, lim);
-    serial_free(&b);
-    return h;
-}
-
-Test(t_hash, load_rejects_malformed) {
-    const char *dup[] = {"a", "b", "a"};
-    cr_assert_null(load_pairs(dup, 3, 3, &default_limits), "duplicate field (listpack)");
-    cr_assert_null(load_pairs(dup, 3, 3, &(hash_limits){.max_entries = 1, .max_value = 64}),
-                   "duplicate field (hashtable)");
-    const char *many[40];
-    char names[40][8];
-    for (int i = 0; i < 40; i++) {
-        snprintf(names[i], sizeof names[i], "k%d", i % 39);
-        many[i] = names[i];
-    }
-    cr_assert_null(load_pairs(many, 40, 40, &default_limits), "duplicate field among many");
-    cr_assert_null(load_pairs(dup, 0, 0, &default_limits), "empty hash");
-    cr_assert_null(load_pairs(dup, 2, 3, &default_limits), "count larger than the pairs");
-    cr_assert_null(load_pairs(dup, 2, 1, &default_limits), "count smaller than the pairs");
-    cr_assert_null(load_pairs(dup, 2, UINT64_MAX, &default_limits), "absurd count");
-    hash *ok = load_pairs(dup, 2, 2, &default_limits);
-    cr_assert_not_null(ok);
-    cr_assert_eq(hash_len(ok), 2);
-    hash_free(ok);
-    /* A string length running past the end. */
-    const unsigned char bad[] = {1, 1, 5, 'a', 1, 'v'};
-    cr_assert_null(hash_load((const char *)bad, sizeof bad, &default_limits));
 }
 
 /* ---------------------------------------------------------- property test */

@@ -2,12 +2,10 @@
  * test_t_list.c - the list value (server/quicklist.c): push, pop, index,
  * insert, delete and range across node boundaries at several fills, node
  * invariants after every change, a property test of random operations
- * against a plain array model, and the
- * DUMP payload (what t_list.c's dump/load hooks use) round trip with
- * corrupt payloads rejected.
+ * against a plain array model. (RDB/DUMP encoding:
+ * tests/unit/test_rdb_codec.c.)
  */
 #include "quicklist.h"
-#include "serial.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -513,57 +511,4 @@ Test(quicklist, property_random_ops_vs_model) {
         ql_free(ql);
         m_free(&m);
     }
-}
-
-/* ------------------------------------------------------------ DUMP payload */
-
-Test(quicklist, dump_load_round_trip_and_corruption) {
-    quicklist *ql = ql_new(-2);
-    model m = {0};
-    char buf[64];
-    for (int i = 0; i < 500; i++) {
-        int n = snprintf(buf, sizeof buf, "element-%d", i * 7);
-        ql_push(ql, QL_TAIL, buf, (size_t)n);
-        m_insert(&m, m.n, buf, (size_t)n);
-    }
-    ql_push(ql, QL_TAIL, "", 0);
-    m_insert(&m, m.n, "", 0);
-    serial_buf b;
-    serial_init(&b);
-    ql_dump(ql, &b);
-    quicklist *back = ql_load((const char *)b.buf, b.len, 3);
-    cr_assert_not_null(back);
-    cr_assert_eq(back->fill, 3, "the loaded list takes the fill it is given");
-    check_equal(back, &m);
-    ql_free(back);
-    /* every truncation is rejected */
-    for (size_t cut = 0; cut < b.len; cut += (cut < 64 ? 1 : 97))
-        cr_assert_null(ql_load((const char *)b.buf, cut, -2), "truncated at %zu", cut);
-    /* trailing garbage */
-    serial_put_u8(&b, 0);
-    cr_assert_null(ql_load((const char *)b.buf, b.len, -2));
-    /* empty list, absurd counts, an element running past the end */
-    serial_buf e;
-    serial_init(&e);
-    serial_put_varint(&e, 0);
-    cr_assert_null(ql_load((const char *)e.buf, e.len, -2));
-    serial_free(&e);
-    serial_init(&e);
-    serial_put_varint(&e, UINT64_MAX);
-    serial_put_bytes(&e, "a", 1);
-    cr_assert_null(ql_load((const char *)e.buf, e.len, -2));
-    serial_free(&e);
-    serial_init(&e);
-    serial_put_varint(&e, 1);
-    serial_put_varint(&e, 1000);
-    serial_put_raw(&e, "abc", 3);
-    cr_assert_null(ql_load((const char *)e.buf, e.len, -2));
-    serial_free(&e);
-    /* malformed varint (11 continuation bytes) */
-    unsigned char bad[12];
-    memset(bad, 0xff, sizeof bad);
-    cr_assert_null(ql_load((const char *)bad, sizeof bad, -2));
-    serial_free(&b);
-    ql_free(ql);
-    m_free(&m);
 }

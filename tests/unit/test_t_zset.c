@@ -3,13 +3,12 @@
  * score update, ranks, rank ranges, range searches, spans checked after
  * every change), range-argument parsing with every score and lex bound
  * form, lex ranges on both encodings, listpack -> skiplist conversion at
- * the entry and member-length thresholds, DUMP payload round trips and
- * corruption, and property tests of random operations against a sorted
- * array model.
+ * the entry and member-length thresholds, and property tests of random
+ * operations against a sorted array model. (RDB/DUMP encoding:
+ * tests/unit/test_rdb_codec.c.)
  */
 #include "config.h"
 #include "entry.h"
-#include "serial.h"
 #include "skiplist.h"
 #include "t_zset.h"
 
@@ -543,106 +542,6 @@ Test(zset_property, visit_both_directions_both_encodings, .init = setup) {
         }
         zset_convert(z, ENC_SKIPLIST);
     }
-    zset_free(z);
-}
-
-/* ------------------------------------------------------------ dump / load */
-
-static zset *roundtrip(const zset *z, unsigned *enc) {
-    serial_buf b;
-    serial_init(&b);
-    zset_dump(z, &b);
-    zset *r = zset_load((const char *)b.buf, b.len, enc);
-    serial_free(&b);
-    return r;
-}
-
-Test(zset_dump, roundtrip_and_corruption, .init = setup) {
-    zset *z = zset_new();
-    int out;
-    char m[32];
-    for (int i = 0; i < 10; i++) {
-        snprintf(m, sizeof m, "member%d", i);
-        zset_add(z, i * 1.5 - 3, m, strlen(m), 0, &out, NULL, NULL);
-    }
-    zset_add(z, INFINITY, "inf", 3, 0, &out, NULL, NULL);
-    unsigned enc;
-    zset *r = roundtrip(z, &enc);
-    cr_assert_not_null(r);
-    cr_assert_eq(enc, ENC_LISTPACK);
-    cr_assert(zset_check(r) && zset_len(r) == zset_len(z));
-    zset_free(r);
-
-    /* a skiplist payload that fits comes back as a listpack; one with more
-     * members than the limit stays a skiplist */
-    zset_convert(z, ENC_SKIPLIST);
-    r = roundtrip(z, &enc);
-    cr_assert_eq(enc, ENC_LISTPACK);
-    zset_free(r);
-    zset *big = zset_new_skiplist();
-    for (int i = 0; i < 200; i++) {
-        snprintf(m, sizeof m, "b%d", i);
-        zset_add(big, i, m, strlen(m), 0, &out, NULL, NULL);
-    }
-    r = roundtrip(big, &enc);
-    cr_assert_eq(enc, ENC_SKIPLIST);
-    cr_assert(zset_check(r) && zset_len(r) == 200);
-    zset_free(r);
-    zset_free(big);
-
-    serial_buf b;
-    serial_init(&b);
-    zset_dump(z, &b);
-    /* every truncation is rejected */
-    for (size_t n = 0; n < b.len; n++) cr_assert_null(zset_load((const char *)b.buf, n, &enc), "truncated at %zu", n);
-    /* trailing garbage is rejected */
-    unsigned char *longer = malloc(b.len + 1);
-    memcpy(longer, b.buf, b.len);
-    longer[b.len] = 0;
-    cr_assert_null(zset_load((const char *)longer, b.len + 1, &enc));
-    free(longer);
-    /* byte flips: rejected, or a structurally valid set */
-    unsigned char *p = malloc(b.len);
-    for (size_t i = 0; i < b.len; i++)
-        for (int v = 0; v < 256; v += 51) {
-            memcpy(p, b.buf, b.len);
-            p[i] = (unsigned char)(p[i] ^ (v | 1));
-            zset *x = zset_load((const char *)p, b.len, &enc);
-            if (x) {
-                cr_assert(zset_check(x));
-                zset_free(x);
-            }
-        }
-    free(p);
-    serial_free(&b);
-
-    /* duplicates, NaN and empty sets are rejected */
-    serial_init(&b);
-    serial_put_u8(&b, 0);
-    serial_put_varint(&b, 2);
-    serial_put_bytes(&b, "a", 1);
-    serial_put_double(&b, 1);
-    serial_put_bytes(&b, "a", 1);
-    serial_put_double(&b, 2);
-    cr_assert_null(zset_load((const char *)b.buf, b.len, &enc), "duplicate member");
-    serial_free(&b);
-    serial_init(&b);
-    serial_put_u8(&b, 1);
-    serial_put_varint(&b, 1);
-    serial_put_bytes(&b, "a", 1);
-    serial_put_double(&b, NAN);
-    cr_assert_null(zset_load((const char *)b.buf, b.len, &enc), "NaN score");
-    serial_free(&b);
-    serial_init(&b);
-    serial_put_u8(&b, 0);
-    serial_put_varint(&b, 0);
-    cr_assert_null(zset_load((const char *)b.buf, b.len, &enc), "empty set");
-    serial_free(&b);
-    serial_init(&b);
-    serial_put_u8(&b, 0);
-    serial_put_varint(&b, 1000000000);
-    cr_assert_null(zset_load((const char *)b.buf, b.len, &enc), "count larger than the payload");
-    serial_free(&b);
     zset_free(z);
 }
 
