@@ -11,6 +11,7 @@
  */
 #include "client.h"
 #include "command_modules.h"
+#include "config.h"
 #include "crc64.h"
 #include "dump.h"
 #include "db.h"
@@ -28,8 +29,8 @@
 #define DUMP_TRAILER 10 /* 2-byte RDB version + 8-byte CRC-64, little endian */
 
 void dump_payload(const entry *e, serial_buf *out) {
-    /* rdbcompression's default (yes): Redis compresses DUMP payloads too. */
-    rdb_put_value(out, e, true);
+    /* As Redis, rdbcompression applies to DUMP payloads too. */
+    rdb_put_value(out, e, cfg_get(rdbcompression) != 0);
     unsigned char trailer[DUMP_TRAILER] = {RDB_VERSION & 0xff, RDB_VERSION >> 8};
     serial_put_raw(out, trailer, 2);
     uint64_t crc = crc64(0, out->buf, out->len);
@@ -142,15 +143,7 @@ static void restore_command(client *c) {
         return;
     }
     db_add(&k, e);
-    /* As Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy,
-     * IDLETIME under the others. */
-    if (freq >= 0 && evict_policy_is_lfu()) {
-        evict_set_lfu(e, (unsigned)freq);
-    } else if (idle >= 0 && !evict_policy_is_lfu()) {
-        uint32_t now = lru_clock();
-        uint32_t secs = (uint32_t)(idle > 0xffffff ? 0xffffff : idle);
-        entry_set_lru(e, (now - secs) & 0xffffff);
-    }
+    evict_set_idle_or_freq(e, idle, freq);
     notify_keyspace_event(NOTIFY_GENERIC, "restore", &k);
     add_reply_ok(c);
 }

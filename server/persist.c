@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "multi.h"
 #include "rdb_file.h"
+#include "snapshot.h"
 #include "stats.h"
 
 #include <pthread.h>
@@ -120,6 +121,10 @@ static void *bgsave_main(void *arg) {
     filenames(final, sizeof final, tmp, sizeof tmp);
     bool ok = rdb_writer_finish(w, final, err, sizeof err);
     long long elapsed = (mstime() - start) / 1000;
+    snapshot_stats st = snapshot_last_stats();
+    log_notice("Snapshot: %lu slots copied by writers before their change, %lu by the walker, at most %zu bytes "
+               "waiting",
+               st.preimages, st.walked, st.queued_bytes_peak);
     if (ok) {
         log_notice("Background saving terminated with success");
         record_success(dirty, true, elapsed);
