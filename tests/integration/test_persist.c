@@ -772,3 +772,43 @@ Test(persist, kill_during_bgsave_keeps_old_file)
     free(now);
     remove_tree(dir);
 }
+
+/* LRU idle time and LFU counters travel in the file (IDLE / FREQ), to a
+ * restarted slotcache and to redis-server. */
+Test(persist, lru_and_lfu_metadata_survive)
+{
+    const char *redis = sc_reference_redis();
+    static const char *const policies[] = { "allkeys-lru", "allkeys-lfu" };
+    for (int p = 0; p < 2; p++) {
+        char dir[256];
+        make_dir(dir, sizeof dir);
+        start_in(&a, NULL, dir, (const char *[]){ "--maxmemory-policy", policies[p], NULL });
+        redisContext *c = sc_connect_or_fail(&a);
+        cmd_ok(c, "SET k v");
+        redisReply *d = sc_cmd_or_fail(c, "DUMP k");
+        if (p == 0)
+            cmd_ok(c, "RESTORE old 0 %b IDLETIME 5000", d->str, d->len);
+        else
+            cmd_ok(c, "RESTORE hot 0 %b FREQ 200", d->str, d->len);
+        freeReplyObject(d);
+        sc_cmd_expect_or_fail(c, "OK", "SAVE");
+        redisFree(c);
+        sc_server_stop_or_fail(&a);
+        for (int peer = 0; peer < 2; peer++) {
+            if (peer == 1 && (!redis || sc_server_binary_is_redis())) continue;
+            start_in(&a, peer ? redis : NULL, dir, (const char *[]){ "--maxmemory-policy", policies[p], NULL });
+            c = sc_connect_or_fail(&a);
+            const char *who = peer ? "redis-server" : "slotcache";
+            if (p == 0) {
+                long long idle = sc_cmd_ll_or_fail(c, "OBJECT IDLETIME old");
+                cr_assert(idle >= 5000 && idle < 5100, "%s: OBJECT IDLETIME after load: %lld", who, idle);
+            } else {
+                long long freq = sc_cmd_ll_or_fail(c, "OBJECT FREQ hot");
+                cr_assert(freq >= 199 && freq <= 200, "%s: OBJECT FREQ after load: %lld", who, freq);
+            }
+            redisFree(c);
+            sc_server_stop_or_fail(&a);
+        }
+        remove_tree(dir);
+    }
+}
