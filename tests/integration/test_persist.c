@@ -82,6 +82,7 @@ static char *read_all(const char *path, size_t *len)
     char *buf = malloc((size_t)n + 1);
     size_t got = fread(buf, 1, (size_t)n, f);
     fclose(f);
+    buf[got] = '\0'; /* logs are searched with strstr */
     *len = got;
     return buf;
 }
