@@ -37,6 +37,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +57,7 @@ struct rdb_writer {
     unsigned char *out;      /* OUTBUF_SIZE */
     size_t outlen;
     int write_errno;
-    unsigned long long keys;
+    _Atomic unsigned long long keys; /* workers (pre-images) and the walker add */
 };
 
 static void put_u64le(serial_buf *b, uint64_t v) {
@@ -135,7 +136,7 @@ static void put_entry(entry *e, void *arg) {
     serial_put_u8(x->out, rdb_type_of(e));
     rdb_put_string(x->out, key, klen, x->w->compress);
     rdb_put_object(x->out, e, x->w->compress);
-    x->w->keys++;
+    atomic_fetch_add_explicit(&x->w->keys, 1, memory_order_relaxed);
 }
 
 static void sink_serialize_slot(snapshot_sink *s, unsigned slot, serial_buf *out) {
@@ -202,8 +203,6 @@ rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen) {
     }
     return w;
 }
-
-unsigned long long rdb_writer_keys(const rdb_writer *w) { return w->keys; }
 
 bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen) {
     bool ok = snapshot_run();

@@ -27,9 +27,6 @@ rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen);
  * that owns the save (the BGSAVE thread, or SAVE's worker). */
 bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen);
 
-/* Keys written by the last finished save (INFO current_save_keys_*). */
-unsigned long long rdb_writer_keys(const rdb_writer *w);
-
 /* ---- loading ---- */
 
 typedef struct {
