@@ -33,6 +33,8 @@ enum cmd_flag {
     CMD_SENTINEL = 1 << 14,
     CMD_NO_MULTI = 1 << 15,
     CMD_ALLOW_BUSY = 1 << 16,
+    CMD_NO_MANDATORY_KEYS = 1 << 17, /* may run with no key (EVAL with numkeys 0): GETKEYS answers [] */
+    CMD_NO_ASYNC_LOADING = 1 << 18,  /* shown by COMMAND only (no async loading in slotcache) */
     /* slotcache-internal (not shown by COMMAND): */
     CMD_TX_CONTROL = 1 << 24,   /* runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) */
     CMD_SUBSCRIBE_OK = 1 << 25, /* allowed in RESP2 subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
