@@ -67,10 +67,14 @@ typedef struct command {
     int stat_id;               /* index for cmdstats.c; filled at init */
 } command;
 
-/* The table (commands.c) and lookup. */
-void commands_init(void);
+/* The table (commands.c) and lookup. commands_init also joins the metadata
+ * (command_meta.h) and returns the number of inconsistencies it logged. */
+int commands_init(void);
 const command *command_lookup(const char *name, size_t len);
 const command *command_lookup_sub(const command *parent, const char *name, size_t len);
+/* "name" or "parent|sub" (Redis 7's fullname); NULL for anything else,
+ * including a second '|' or a '|' after a command without subcommands. */
+const command *command_lookup_fullname(const char *name, size_t len);
 /* Iterate top-level commands. */
 int command_count(void);
 /* Number of commands and subcommands (stat_id range). */
