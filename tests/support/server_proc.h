@@ -42,6 +42,10 @@ typedef struct sc_server {
  * error. */
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
 
+/* Same with an explicit binary (e.g. the reference redis-server next to
+ * slotcache in a differential test). */
+void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
+
 /* SIGTERM, wait (bounded), SIGKILL if needed; fails the test unless the
  * server exited with status 0 and its log holds no sanitizer report. The
  * working directory is removed after a clean stop and kept otherwise. Safe to
@@ -67,6 +71,9 @@ void sc_server_dump_log(const sc_server *s, size_t bytes);
 /* Path of the binary the harness runs (see top of file). */
 const char *sc_server_binary(void);
 bool sc_server_binary_is_redis(void);
+/* The reference redis-server for differential tests: $REDIS_SERVER, else the
+ * first redis-server in $PATH; NULL when there is none (skip the test). */
+const char *sc_reference_redis_binary(void);
 
 /* ---- timing ------------------------------------------------------------ */
 
