@@ -13,7 +13,8 @@
  * invocation of tests/support/command_samples.h (one for every command that
  * takes keys, plus error and edge cases).
  *
- * Skipped when there is no redis-server 7.0.x ($REDIS_SERVER, else PATH).
+ * Skipped when there is no redis-server 7.0.x ($REDIS_SERVER, else PATH),
+ * and when the harness runs redis-server in slotcache's place.
  */
 #include "server_proc.h"
 
@@ -119,6 +120,8 @@ static void stop_pair(void) {
 
 #define START_OR_SKIP()                                                                                    \
     do {                                                                                                   \
+        if (sc_server_binary_is_redis()) cr_skip_test("compares slotcache with redis-server: not run against " \
+                                                      "redis-server itself (SLOTCACHE_SERVER)");           \
         if (!start_pair()) cr_skip_test("no redis-server 7.0 to compare with ($REDIS_SERVER or PATH)");    \
     } while (0)
 
