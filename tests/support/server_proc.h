@@ -70,6 +70,9 @@ void sc_server_dump_log(const sc_server *s, size_t bytes);
 /* Path of the binary the harness runs (see top of file). */
 const char *sc_server_binary(void);
 bool sc_server_binary_is_redis(void);
+/* The reference redis-server for differential tests: $REDIS_SERVER, else the
+ * first redis-server in $PATH; NULL when there is none (skip the test). */
+const char *sc_reference_redis_binary(void);
 
 /* ---- timing ------------------------------------------------------------ */
 
