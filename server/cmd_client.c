@@ -245,32 +245,36 @@ static void client_help_command(client *c) {
     for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
 }
 
-#define CLIENT_SUB(nm, ar, fl, fn, sum)                                                                      \
-    {.name = nm, .arity = ar, .flags = (fl), .proc = fn, .group = "connection", .since = "2.4.0",              \
-     .summary = sum, .complexity = "O(1)", .acl_categories = "slow connection"}
+#define CLIENT_SUB(nm, ar, fl, fn, since_, sum, cx, acl)                                                     \
+    {.name = nm, .arity = ar, .flags = (fl), .proc = fn, .group = "connection", .since = since_,               \
+     .summary = sum, .complexity = cx, .acl_categories = acl}
+
+#define CLIENT_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+#define CLIENT_ADMIN_ACL "admin slow dangerous connection"
 
 static command client_subcommands[] = {
-    CLIENT_SUB("id", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_id_command,
-               "Returns the unique client ID of the connection."),
-    CLIENT_SUB("setname", 3, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_setname_command,
-               "Sets the connection name."),
-    CLIENT_SUB("getname", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_getname_command,
-               "Returns the name of the connection."),
-    CLIENT_SUB("list", -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_list_command,
-               "Lists open connections."),
-    CLIENT_SUB("info", 2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_info_command,
-               "Returns information about the connection."),
-    CLIENT_SUB("kill", -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_kill_command,
-               "Terminates open connections."),
-    CLIENT_SUB("no-evict", 3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, client_no_evict_command,
-               "Sets the client eviction mode of the connection."),
-    CLIENT_SUB("help", 2, CMD_LOADING | CMD_STALE, client_help_command, "Returns helpful text about the different subcommands."),
+    CLIENT_SUB("id", 2, CLIENT_FLAGS, client_id_command, "5.0.0", "Returns the client ID for the current connection",
+               "O(1)", "slow connection"),
+    CLIENT_SUB("setname", 3, CLIENT_FLAGS, client_setname_command, "2.6.9", "Set the current connection name", "O(1)",
+               "slow connection"),
+    CLIENT_SUB("getname", 2, CLIENT_FLAGS, client_getname_command, "2.6.9", "Get the current connection name", "O(1)",
+               "slow connection"),
+    CLIENT_SUB("list", -2, CMD_ADMIN | CLIENT_FLAGS, client_list_command, "2.4.0", "Get the list of client connections",
+               "O(N) where N is the number of client connections", CLIENT_ADMIN_ACL),
+    CLIENT_SUB("info", 2, CLIENT_FLAGS, client_info_command, "6.2.0",
+               "Returns information about the current client connection.", "O(1)", "slow connection"),
+    CLIENT_SUB("kill", -3, CMD_ADMIN | CLIENT_FLAGS, client_kill_command, "2.4.0", "Kill the connection of a client",
+               "O(N) where N is the number of client connections", CLIENT_ADMIN_ACL),
+    CLIENT_SUB("no-evict", 3, CMD_ADMIN | CLIENT_FLAGS, client_no_evict_command, "7.0.0",
+               "Set client eviction mode for the current connection", "O(1)", CLIENT_ADMIN_ACL),
+    CLIENT_SUB("help", 2, CMD_LOADING | CMD_STALE, client_help_command, "5.0.0",
+               "Show helpful text about the different subcommands", "O(1)", "slow connection"),
     {0},
 };
 
 command client_commands[] = {
     {.name = "client", .arity = -2, .flags = 0, .group = "connection", .since = "2.4.0",
-     .summary = "A container for client connection commands.", .complexity = "Depends on subcommand.",
+     .summary = "A container for client connection commands", .complexity = "Depends on subcommand.",
      .acl_categories = "slow", .subcommands = client_subcommands},
     {0},
 };

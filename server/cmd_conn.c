@@ -169,30 +169,30 @@ static void reset_command(client *c) {
 
 command conn_commands[] = {
     {.name = "ping", .arity = -1, .flags = CMD_FAST | CMD_SENTINEL | CMD_SUBSCRIBE_OK, .proc = ping_command, .group = "connection",
-     .since = "1.0.0", .summary = "Returns the server's liveliness response.", .complexity = "O(1)",
+     .since = "1.0.0", .summary = "Ping the server", .complexity = "O(1)",
      .acl_categories = "fast connection"},
-    {.name = "echo", .arity = 2, .flags = CMD_FAST, .proc = echo_command, .group = "connection",
-     .since = "1.0.0", .summary = "Returns the given string.", .complexity = "O(1)",
+    {.name = "echo", .arity = 2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = echo_command,
+     .group = "connection", .since = "1.0.0", .summary = "Echo the given string", .complexity = "O(1)",
      .acl_categories = "fast connection"},
     {.name = "quit", .arity = -1, .flags = CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST |
                                            CMD_NO_AUTH | CMD_SUBSCRIBE_OK | CMD_TX_CONTROL,
-     .proc = quit_command, .group = "connection", .since = "1.0.0", .summary = "Closes the connection.",
+     .proc = quit_command, .group = "connection", .since = "1.0.0", .summary = "Close the connection",
      .complexity = "O(1)", .acl_categories = "fast connection"},
     {.name = "select", .arity = 2, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .proc = select_command,
-     .group = "connection", .since = "1.0.0", .summary = "Changes the selected database.",
+     .group = "connection", .since = "1.0.0", .summary = "Change the selected database for the current connection",
      .complexity = "O(1)", .acl_categories = "fast connection"},
     {.name = "auth", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH |
                                            CMD_SENTINEL | CMD_ALLOW_BUSY,
      .proc = auth_command, .group = "connection", .since = "1.0.0",
-     .summary = "Authenticates the connection.", .complexity = "O(N) where N is the number of passwords defined for the user",
+     .summary = "Authenticate to the server", .complexity = "O(N) where N is the number of passwords defined for the user",
      .acl_categories = "fast connection"},
     {.name = "hello", .arity = -1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH |
                                             CMD_SENTINEL | CMD_ALLOW_BUSY,
      .proc = hello_command, .group = "connection", .since = "6.0.0",
-     .summary = "Handshakes with the Redis server.", .complexity = "O(1)", .acl_categories = "fast connection"},
+     .summary = "Handshake with Redis", .complexity = "O(1)", .acl_categories = "fast connection"},
     {.name = "reset", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH |
                                            CMD_ALLOW_BUSY | CMD_SUBSCRIBE_OK | CMD_TX_CONTROL,
-     .proc = reset_command, .group = "connection", .since = "6.2.0", .summary = "Resets the connection.",
+     .proc = reset_command, .group = "connection", .since = "6.2.0", .summary = "Reset the connection",
      .complexity = "O(1)", .acl_categories = "fast connection"},
     {0},
 };

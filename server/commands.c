@@ -5,6 +5,7 @@
  */
 #include "commands.h"
 
+#include "command_meta.h"
 #include "command_modules.h"
 #include "mem.h"
 
@@ -52,12 +53,13 @@ static void add_module(command *arr) {
     }
 }
 
-void commands_init(void) {
+int commands_init(void) {
     command *arrays[] = {conn_commands,   client_commands, string_commands, keys_commands,
                          expire_commands, server_commands, config_commands, command_commands, latency_commands,
                          hash_commands,   list_commands,   set_commands,    zset_commands,
                          pubsub_commands, multi_commands,  dump_commands, lock_commands, script_commands};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
+    return command_meta_init();
 }
 
 const command *command_lookup(const char *name, size_t len) {
@@ -74,6 +76,14 @@ const command *command_lookup_sub(const command *parent, const char *name, size_
     for (const command *sub = parent->subcommands; sub && sub->name; sub++)
         if (strlen(sub->name) == len && strncasecmp(sub->name, name, len) == 0) return sub;
     return NULL;
+}
+
+const command *command_lookup_fullname(const char *name, size_t len) {
+    const char *bar = memchr(name, '|', len);
+    if (!bar) return command_lookup(name, len);
+    const command *parent = command_lookup(name, (size_t)(bar - name));
+    if (!parent) return NULL;
+    return command_lookup_sub(parent, bar + 1, len - (size_t)(bar - name) - 1);
 }
 
 int command_count(void) { return ncommands; }

@@ -33,6 +33,8 @@ enum cmd_flag {
     CMD_SENTINEL = 1 << 14,
     CMD_NO_MULTI = 1 << 15,
     CMD_ALLOW_BUSY = 1 << 16,
+    CMD_NO_MANDATORY_KEYS = 1 << 17, /* may run with no key (EVAL with numkeys 0): GETKEYS answers [] */
+    CMD_NO_ASYNC_LOADING = 1 << 18,  /* shown by COMMAND only (no async loading in slotcache) */
     /* slotcache-internal (not shown by COMMAND): */
     CMD_TX_CONTROL = 1 << 24,   /* runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) */
     CMD_SUBSCRIBE_OK = 1 << 25, /* allowed in RESP2 subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
@@ -65,10 +67,14 @@ typedef struct command {
     int stat_id;               /* index for cmdstats.c; filled at init */
 } command;
 
-/* The table (commands.c) and lookup. */
-void commands_init(void);
+/* The table (commands.c) and lookup. commands_init also joins the metadata
+ * (command_meta.h) and returns the number of inconsistencies it logged. */
+int commands_init(void);
 const command *command_lookup(const char *name, size_t len);
 const command *command_lookup_sub(const command *parent, const char *name, size_t len);
+/* "name" or "parent|sub" (Redis 7's fullname); NULL for anything else,
+ * including a second '|' or a '|' after a command without subcommands. */
+const command *command_lookup_fullname(const char *name, size_t len);
 /* Iterate top-level commands. */
 int command_count(void);
 /* Number of commands and subcommands (stat_id range). */

@@ -151,15 +151,19 @@ static void restore_command(client *c) {
 command dump_commands[] = {
     {.name = "dump", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
      .proc = dump_command, .group = "generic", .since = "2.6.0",
-     .summary = "Returns a serialized representation of the value stored at a key.",
+     .summary = "Return a serialized version of the value stored at the specified key.",
      .complexity = "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis "
-                   "objects composing the value and M their average size.",
+                   "objects composing the value and M their average size. For small string values the time "
+                   "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
      .acl_categories = "keyspace read slow"},
     {.name = "restore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
      .proc = restore_command, .group = "generic", .since = "2.6.0",
-     .summary = "Creates a key from the serialized representation of a value.",
+     .summary = "Create a key using the provided serialized value, previously obtained using DUMP.",
      .complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is "
-                   "the number of Redis objects composing the value and M their average size.",
+                   "the number of Redis objects composing the value and M their average size. For small string "
+                   "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for "
+                   "sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
+                   "O(log(N)).",
      .acl_categories = "keyspace write slow dangerous"},
     {0},
 };

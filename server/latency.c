@@ -171,23 +171,29 @@ static void latency_help_command(client *c) {
     for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
 }
 
-#define LAT_SUB(nm, ar, fn, sum)                                                                              \
-    {.name = nm, .arity = ar, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .proc = fn,        \
-     .group = "server", .since = "2.8.13", .summary = sum, .complexity = "O(1)",                             \
-     .acl_categories = "admin slow dangerous"}
+#define LAT_SUB(nm, ar, fl, fn, sum, acl)                                                                    \
+    {.name = nm, .arity = ar, .flags = (fl), .proc = fn, .group = "server", .since = "2.8.13", .summary = sum,  \
+     .complexity = "O(1)", .acl_categories = acl}
+
+#define LAT_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 
 static command latency_subcommands[] = {
-    LAT_SUB("latest", 2, latency_latest_command, "Returns the latest latency samples for all events."),
-    LAT_SUB("history", 3, latency_history_command, "Returns timestamp-latency samples for an event."),
-    LAT_SUB("reset", -2, latency_reset_command, "Resets the latency data for one or more events."),
-    LAT_SUB("doctor", 2, latency_doctor_command, "Returns a human-readable latency analysis report."),
-    LAT_SUB("help", 2, latency_help_command, "Returns helpful text about the different subcommands."),
+    LAT_SUB("latest", 2, LAT_FLAGS, latency_latest_command, "Return the latest latency samples for all events.",
+            "admin slow dangerous"),
+    LAT_SUB("history", 3, LAT_FLAGS, latency_history_command, "Return timestamp-latency samples for the event.",
+            "admin slow dangerous"),
+    LAT_SUB("reset", -2, LAT_FLAGS, latency_reset_command, "Reset latency data for one or more events.",
+            "admin slow dangerous"),
+    LAT_SUB("doctor", 2, LAT_FLAGS, latency_doctor_command, "Return a human readable latency analysis report.",
+            "admin slow dangerous"),
+    LAT_SUB("help", 2, CMD_LOADING | CMD_STALE, latency_help_command,
+            "Show helpful text about the different subcommands.", "slow"),
     {0},
 };
 
 command latency_commands[] = {
     {.name = "latency", .arity = -2, .group = "server", .since = "2.8.13",
-     .summary = "A container for latency diagnostics commands.", .complexity = "Depends on subcommand.",
+     .summary = "A container for latency diagnostics commands", .complexity = "Depends on subcommand.",
      .acl_categories = "slow", .subcommands = latency_subcommands},
     {0},
 };

@@ -190,26 +190,27 @@ static void unwatch_command(client *c) {
 
 command multi_commands[] = {
     {.name = "multi", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
-                                           CMD_NO_MULTI | CMD_TX_CONTROL,
+                                           CMD_TX_CONTROL,
      .proc = multi_command, .group = "transactions", .since = "1.2.0",
-     .summary = "Starts a transaction.", .complexity = "O(1)", .acl_categories = "fast transaction"},
+     .summary = "Mark the start of a transaction block", .complexity = "O(1)", .acl_categories = "fast transaction"},
     {.name = "exec", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG | CMD_TX_CONTROL,
      .proc = exec_command, .group = "transactions", .since = "1.2.0",
-     .summary = "Executes all commands in a transaction.",
+     .summary = "Execute all commands issued after MULTI",
      .complexity = "Depends on commands in the transaction", .acl_categories = "slow transaction"},
     {.name = "discard", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
                                              CMD_TX_CONTROL,
      .proc = discard_command, .group = "transactions", .since = "2.0.0",
-     .summary = "Discards a transaction.", .complexity = "O(N), when N is the number of queued commands",
+     .summary = "Discard all commands issued after MULTI",
+     .complexity = "O(N), when N is the number of queued commands",
      .acl_categories = "fast transaction"},
     {.name = "watch", .arity = -2, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY |
-                                            CMD_NO_MULTI | CMD_TX_CONTROL,
+                                            CMD_TX_CONTROL,
      .first_key = 1, .last_key = -1, .key_step = 1, .proc = watch_command, .group = "transactions",
-     .since = "2.2.0", .summary = "Monitors changes to keys to determine the execution of a transaction.",
+     .since = "2.2.0", .summary = "Watch the given keys to determine execution of the MULTI/EXEC block",
      .complexity = "O(1) for every key.", .acl_categories = "fast transaction"},
     {.name = "unwatch", .arity = 1, .flags = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_ALLOW_BUSY,
      .proc = unwatch_command, .group = "transactions", .since = "2.2.0",
-     .summary = "Forgets about watched keys of a transaction.", .complexity = "O(1)",
+     .summary = "Forget about all watched keys", .complexity = "O(1)",
      .acl_categories = "fast transaction"},
     {0},
 };

@@ -37,7 +37,6 @@
 #include "snapshot.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +56,6 @@ struct rdb_writer {
     unsigned char *out;      /* OUTBUF_SIZE */
     size_t outlen;
     int write_errno;
-    _Atomic unsigned long long keys; /* workers (pre-images) and the walker add */
 };
 
 static void put_u64le(serial_buf *b, uint64_t v) {
@@ -136,7 +134,6 @@ static void put_entry(entry *e, void *arg) {
     serial_put_u8(x->out, rdb_type_of(e));
     rdb_put_string(x->out, key, klen, x->w->compress);
     rdb_put_object(x->out, e, x->w->compress);
-    atomic_fetch_add_explicit(&x->w->keys, 1, memory_order_relaxed);
 }
 
 static void sink_serialize_slot(snapshot_sink *s, unsigned slot, serial_buf *out) {

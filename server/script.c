@@ -424,7 +424,8 @@ static void script_help_command(client *c) {
 /* ------------------------------------------------------------ table */
 
 #define EVAL_ENTRY(n, fn, flags_, since_, summary_)                                                        \
-    {.name = n, .arity = -3, .flags = (flags_) | CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR,              \
+    {.name = n, .arity = -3, .flags = (flags_) | CMD_NOSCRIPT | CMD_STALE | CMD_SKIP_MONITOR |              \
+                                       CMD_NO_MANDATORY_KEYS,                                             \
      .keys_fn = eval_keys, .proc = fn, .group = "scripting", .since = since_, .summary = summary_,        \
      .complexity = "Depends on the script that is executed.", .acl_categories = "slow scripting"}
 

@@ -472,7 +472,7 @@ Test(persist, bgsave_is_point_in_time_under_writes)
 
 Test(persist, files_cross_both_ways_with_redis_server)
 {
-    const char *redis = sc_reference_redis();
+    const char *redis = sc_reference_redis_binary();
     if (!redis || sc_server_binary_is_redis()) cr_skip_test("needs /usr/bin/redis-server as the reference");
     char rdir[256], sdir[256];
     make_dir(rdir, sizeof rdir);
@@ -614,7 +614,7 @@ Test(persist, bad_files_are_refused)
 
 Test(persist, unsupported_type_names_key_and_type)
 {
-    const char *redis = sc_reference_redis();
+    const char *redis = sc_reference_redis_binary();
     if (!redis || sc_server_binary_is_redis()) cr_skip_test("needs /usr/bin/redis-server as the reference");
     char dir[256];
     make_dir(dir, sizeof dir);
@@ -778,7 +778,7 @@ Test(persist, kill_during_bgsave_keeps_old_file)
  * restarted slotcache and to redis-server. */
 Test(persist, lru_and_lfu_metadata_survive)
 {
-    const char *redis = sc_reference_redis();
+    const char *redis = sc_reference_redis_binary();
     static const char *const policies[] = { "allkeys-lru", "allkeys-lfu" };
     for (int p = 0; p < 2; p++) {
         char dir[256];

@@ -153,14 +153,36 @@ const char *sc_server_binary(void)
     return path;
 }
 
-static bool binary_is_redis(const char *b)
+const char *sc_reference_redis_binary(void)
+{
+    static char path[PATH_MAX];
+    const char *e = getenv("REDIS_SERVER");
+    if (e && *e) return access(e, X_OK) == 0 ? e : NULL;
+    const char *envpath = getenv("PATH");
+    if (!envpath || !*envpath) envpath = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = envpath; *p;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        if (n > 0 && n < sizeof path - 16) {
+            snprintf(path, sizeof path, "%.*s/redis-server", (int)n, p);
+            if (access(path, X_OK) == 0) return path;
+        }
+        p += n + (colon ? 1 : 0);
+    }
+    return NULL;
+}
+
+static bool is_redis_binary(const char *b)
 {
     const char *base = strrchr(b, '/');
     base = base ? base + 1 : b;
     return strstr(base, "redis-server") != NULL;
 }
 
-bool sc_server_binary_is_redis(void) { return binary_is_redis(sc_server_binary()); }
+bool sc_server_binary_is_redis(void)
+{
+    return is_redis_binary(sc_server_binary());
+}
 
 /* ---- process helpers --------------------------------------------------- */
 
@@ -703,11 +725,6 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-const char *sc_reference_redis(void)
-{
-    return access("/usr/bin/redis-server", X_OK) == 0 ? "/usr/bin/redis-server" : NULL;
-}
-
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
 {
     sc_server_start_bin_or_fail(s, sc_server_binary(), extra_args);
@@ -717,7 +734,7 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
 {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
-    s->is_redis = binary_is_redis(bin);
+    s->is_redis = is_redis_binary(bin);
     cr_assert(access(bin, X_OK) == 0,
               "server binary %s is not executable (set SLOTCACHE_SERVER or SLOTCACHE_BUILD): %s",
               bin, strerror(errno));

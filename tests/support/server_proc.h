@@ -44,8 +44,6 @@ void sc_server_start_or_fail(sc_server *s, const char *const *extra_args);
 /* The same with another binary than sc_server_binary(): differential tests
  * run slotcache and the reference /usr/bin/redis-server side by side. */
 void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
-/* Debian's redis-server 7.0 (the reference peer), or NULL when missing. */
-const char *sc_reference_redis(void);
 
 /* SIGTERM, wait (bounded), SIGKILL if needed; fails the test unless the
  * server exited with status 0 and its log holds no sanitizer report. The
@@ -72,6 +70,9 @@ void sc_server_dump_log(const sc_server *s, size_t bytes);
 /* Path of the binary the harness runs (see top of file). */
 const char *sc_server_binary(void);
 bool sc_server_binary_is_redis(void);
+/* The reference redis-server for differential tests: $REDIS_SERVER, else the
+ * first redis-server in $PATH; NULL when there is none (skip the test). */
+const char *sc_reference_redis_binary(void);
 
 /* ---- timing ------------------------------------------------------------ */
 
