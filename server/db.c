@@ -14,6 +14,7 @@
 #include "lazyfree.h"
 #include "mem.h"
 #include "notify.h"
+#include "rng.h"
 #include "slotlock.h"
 #include "stats.h"
 #include "watch.h"
@@ -27,6 +28,7 @@ static int ndatabases;
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local long long cmd_now_ms;
 static _Thread_local uint64_t rng_state;
+static _Thread_local bool rng_seeded;
 
 #define REMEMBERED_SLOTS 4
 #define LRU_FUTURE_SLACK_S 3600 /* see entry_idle_ms */
@@ -100,12 +102,11 @@ bool db_now_is_set(void) { return cmd_now_ms != 0; }
 uint32_t lru_clock(void) { return (uint32_t)((db_now_ms() / 1000) & 0xffffff); }
 
 uint64_t db_random(void) {
-    if (!rng_state) rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state ^ 0x2545f4914f6cdd1dULL;
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
+    if (!rng_seeded) {
+        rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state;
+        rng_seeded = true;
+    }
+    return rng_next(&rng_state);
 }
 
 ktable *db_table(int db, unsigned slot, bool create) {

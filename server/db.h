@@ -107,7 +107,7 @@ void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg);
 /* A random live key of db, copied with mem_alloc (caller frees); NULL if the
  * database is empty. */
 char *db_random_key(int db, size_t *len);
-/* Thread-local fast random numbers (xorshift). */
+/* Thread-local fast random numbers (splitmix64, rng.h). */
 uint64_t db_random(void);
 
 /* LRU helpers for OBJECT IDLETIME. */
