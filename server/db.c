@@ -406,11 +406,14 @@ bool db_random_slot(int db, bool expires, int *db_out, unsigned *slot_out) {
         ndbs = 1;
     }
     if (ndbs == 0) return false;
+    _Static_assert(CLUSTER_SLOTS == 1 << 14, "a draw's top 14 bits are the slot");
+    uint64_t st = db_random();
     for (int t = 0; t < RANDOM_SLOT_TRIES; t++) {
         uint64_t bound = ktable_count_bound(expires);
-        int d = dbs[rng_below(db_random(), (uint64_t)ndbs)];
-        unsigned s = (unsigned)rng_below(db_random(), CLUSTER_SLOTS);
-        uint64_t j = rng_below(db_random(), bound);
+        uint64_t x = rng_next(&st);
+        unsigned s = (unsigned)(x >> 50);
+        uint64_t j = rng_below(x << 14, bound);
+        int d = ndbs == 1 ? dbs[0] : dbs[rng_below(rng_next(&st), (uint64_t)ndbs)];
         /* A counter at or above the bound is an insert racing with us (it
          * raises the bound right after): draw again. */
         uint32_t w = slot_weight(&db_tables(d)[s], expires);
