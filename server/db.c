@@ -14,6 +14,7 @@
 #include "lazyfree.h"
 #include "mem.h"
 #include "notify.h"
+#include "rng.h"
 #include "slotlock.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -25,9 +26,15 @@
 
 static _Atomic(ktable *) *databases; /* [ndb] -> ktable[CLUSTER_SLOTS] */
 static int ndatabases;
+/* The databases whose slot arrays exist, in creation order: appended under
+ * create_lock, published by the release store of written_count. */
+static int *written_dbs;
+static _Atomic int written_count;
+static atomic_flag bound_resetting = ATOMIC_FLAG_INIT;
 static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local long long cmd_now_ms;
 static _Thread_local uint64_t rng_state;
+static _Thread_local bool rng_seeded;
 
 #define REMEMBERED_SLOTS 4
 #define LRU_FUTURE_SLACK_S 3600 /* see entry_idle_ms */
@@ -67,6 +74,8 @@ void dbkey_init(dbkey *k, int db, const char *key, size_t len) {
 void db_init(int ndb) {
     ndatabases = ndb;
     databases = mem_calloc((size_t)ndb, sizeof *databases);
+    written_dbs = mem_calloc((size_t)ndb, sizeof *written_dbs);
+    atomic_store_explicit(&written_count, 0, memory_order_relaxed);
 }
 
 void db_shutdown(void) {
@@ -78,6 +87,8 @@ void db_shutdown(void) {
     }
     mem_free(databases);
     databases = NULL;
+    mem_free(written_dbs);
+    written_dbs = NULL;
 }
 
 int db_count(void) { return ndatabases; }
@@ -101,12 +112,11 @@ bool db_now_is_set(void) { return cmd_now_ms != 0; }
 uint32_t lru_clock(void) { return (uint32_t)((db_now_ms() / 1000) & 0xffffff); }
 
 uint64_t db_random(void) {
-    if (!rng_state) rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state ^ 0x2545f4914f6cdd1dULL;
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
+    if (!rng_seeded) {
+        rng_state = (uint64_t)ustime() ^ (uint64_t)(uintptr_t)&rng_state;
+        rng_seeded = true;
+    }
+    return rng_next(&rng_state);
 }
 
 ktable *db_table(int db, unsigned slot, bool create) {
@@ -118,6 +128,9 @@ ktable *db_table(int db, unsigned slot, bool create) {
         if (!t) {
             t = mem_calloc(CLUSTER_SLOTS, sizeof(ktable));
             atomic_store_explicit(&databases[db], t, memory_order_release);
+            int n = atomic_load_explicit(&written_count, memory_order_relaxed);
+            written_dbs[n] = db;
+            atomic_store_explicit(&written_count, n + 1, memory_order_release);
         }
         pthread_mutex_unlock(&create_lock);
     }
@@ -311,19 +324,131 @@ void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg) {
     slot_unlock(slot);
 }
 
-char *db_random_key(int db, size_t *len) {
-    ktable *base = atomic_load_explicit(&databases[db], memory_order_acquire);
-    if (!base || db_size(db) == 0) return NULL;
-    long long now = db_now_ms();
-    /* Pick a random non-empty slot (weighted tries), then a random entry;
-     * skip expired keys; bounded attempts. */
-    for (int attempt = 0; attempt < 1000; attempt++) {
-        unsigned s = (unsigned)(db_random() % CLUSTER_SLOTS);
-        unsigned tries = 0;
-        while (ktable_count(&base[s]) == 0 && tries++ < CLUSTER_SLOTS) s = (s + 1) % CLUSTER_SLOTS;
-        if (ktable_count(&base[s]) == 0) return NULL;
+/* ------------------------------------------------------ random picks
+ *
+ * A uniform random key is a slot drawn with probability proportional to its
+ * key count, then a uniform key of that slot (ktable_random). The slot draw
+ * is rejection sampling against ktable_count_bound(), a power of two above
+ * every table's count that needs no shared write per insert: draw a
+ * database of the scope, a slot and j < bound, and accept when j < the
+ * slot's count. The chance to accept is mean count / bound, at least half
+ * of mean / max; with 1M keys spread by hash (mean 61, max ~100, bound
+ * 128) a pick reads about 2 counters. After RANDOM_SLOT_TRIES
+ * rejections (a small or skewed keyspace: few keys, or most of them in a
+ * few hash-tagged slots) the pick is exact by a walk over the counters of
+ * the scope (two passes over 16384 counters per database), which also
+ * lowers a bound left high by deleted keys. Counters are read without
+ * locks: exact when the keyspace is quiet, approximate while it changes. */
+
+#define RANDOM_SLOT_TRIES 64
+
+static uint32_t slot_weight(const ktable *t, bool expires) { return expires ? ktable_expires(t) : ktable_count(t); }
+
+static uint32_t max_weight(int ndbs, bool expires) {
+    uint32_t max = 0;
+    for (int i = 0; i < ndbs; i++) {
+        const ktable *t = db_tables(written_dbs[i]);
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+            uint32_t w = slot_weight(&t[s], expires);
+            if (w > max) max = w;
+        }
+    }
+    return max;
+}
+
+/* A bound more than 4x above the largest counter (keys deleted since) makes
+ * rejection fail: lower it to just above that counter, then take every
+ * slot lock once and raise it again for any table above. An insert that
+ * reached a new power of two while the bound was still high did not raise
+ * it, and the lock orders it before our visit of its slot (we see its
+ * count) or after it (it sees the new bound). One thread at a time; costs
+ * a pass over the counters and 16384 uncontended lock round trips, and
+ * happens again only after the largest table shrinks 2-4x more. */
+static void lower_count_bound(bool expires) {
+    int n = atomic_load_explicit(&written_count, memory_order_acquire);
+    uint32_t max = max_weight(n, expires);
+    if (ktable_count_bound(expires) <= 4 * (uint64_t)max + 4) return;
+    if (atomic_flag_test_and_set_explicit(&bound_resetting, memory_order_acquire)) return;
+    ktable_count_bound_reset(expires, max);
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
         slot_lock(s);
-        entry *e = ktable_random(&base[s], db_random());
+        for (int i = 0; i < n; i++)
+            ktable_count_bound_note(expires, slot_weight(&db_tables(written_dbs[i])[s], expires));
+        slot_unlock(s);
+    }
+    atomic_flag_clear_explicit(&bound_resetting, memory_order_release);
+}
+
+/* The exact pick: the slot holding the r-th key of the scope. */
+static bool walk_pick(const int *dbs, int ndbs, bool expires, int *db_out, unsigned *slot_out) {
+    uint64_t total = 0;
+    uint32_t max = 0;
+    for (int i = 0; i < ndbs; i++) {
+        const ktable *t = db_tables(dbs[i]);
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+            uint32_t w = slot_weight(&t[s], expires);
+            total += w;
+            if (w > max) max = w;
+        }
+    }
+    if (total == 0) return false;
+    if (ktable_count_bound(expires) > 4 * (uint64_t)max + 4) lower_count_bound(expires);
+    uint64_t r = rng_below(db_random(), total);
+    bool found = false;
+    for (int i = 0; i < ndbs; i++) {
+        const ktable *t = db_tables(dbs[i]);
+        for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+            uint32_t w = slot_weight(&t[s], expires);
+            if (!w) continue;
+            *db_out = dbs[i];
+            *slot_out = s;
+            found = true;
+            if (r < w) return true;
+            r -= w;
+        }
+    }
+    return found; /* keys went away between the passes: the last non-empty slot */
+}
+
+bool db_random_slot(int db, bool expires, int *db_out, unsigned *slot_out) {
+    const int *dbs = written_dbs;
+    int ndbs = atomic_load_explicit(&written_count, memory_order_acquire);
+    if (db >= 0) {
+        if (!db_tables(db)) return false;
+        dbs = &db;
+        ndbs = 1;
+    }
+    if (ndbs == 0) return false;
+    _Static_assert(CLUSTER_SLOTS == 1 << 14, "a draw's top 14 bits are the slot");
+    uint64_t st = db_random();
+    for (int t = 0; t < RANDOM_SLOT_TRIES; t++) {
+        uint64_t bound = ktable_count_bound(expires);
+        uint64_t x = rng_next(&st);
+        unsigned s = (unsigned)(x >> 50);
+        uint64_t j = rng_below(x << 14, bound);
+        int d = ndbs == 1 ? dbs[0] : dbs[rng_below(rng_next(&st), (uint64_t)ndbs)];
+        /* A counter at or above the bound is an insert racing with us (it
+         * raises the bound right after): draw again. */
+        uint32_t w = slot_weight(&db_tables(d)[s], expires);
+        if (j < w && w < bound) {
+            *db_out = d;
+            *slot_out = s;
+            return true;
+        }
+    }
+    return walk_pick(dbs, ndbs, expires, db_out, slot_out);
+}
+
+char *db_random_key(int db, size_t *len) {
+    long long now = db_now_ms();
+    /* Expired keys (not yet deleted) are skipped, so the pick is uniform
+     * over live keys; bounded attempts. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int d;
+        unsigned s;
+        if (!db_random_slot(db, false, &d, &s)) return NULL;
+        slot_lock(s);
+        entry *e = ktable_random(db_table(d, s, false), db_random(), false);
         char *copy = NULL;
         if (e && (!db_is_expired(e, now) || attempt > 100)) {
             const char *k = entry_key(e, len);

@@ -104,10 +104,19 @@ uint64_t db_flush(int db, bool async);
 typedef void db_visit_fn(entry *e, void *arg);
 void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg);
 
-/* A random live key of db, copied with mem_alloc (caller frees); NULL if the
- * database is empty. */
+/* A (db, slot) drawn with probability proportional to its number of keys
+ * (expires: of keys with an expire time) among the slots of database db, or
+ * of every database when db < 0; false when there are none. Followed by
+ * ktable_random under the slot lock it makes every key equally likely.
+ * Takes no lock (reads the counters), so the caller must expect the slot
+ * to have changed. Cost: expected bound / mean counter reads (about 2 for a
+ * keyspace spread by hash), at most 64, then an exact walk over the
+ * scope's counters (2 x 16384 per database). See db.c. */
+bool db_random_slot(int db, bool expires, int *db_out, unsigned *slot_out);
+/* A random live key of db, every key equally likely, copied with mem_alloc
+ * (caller frees); NULL if the database is empty. */
 char *db_random_key(int db, size_t *len);
-/* Thread-local fast random numbers (xorshift). */
+/* Thread-local fast random numbers (splitmix64, rng.h). */
 uint64_t db_random(void);
 
 /* LRU helpers for OBJECT IDLETIME. */

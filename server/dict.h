@@ -9,6 +9,10 @@
  * costs O(N) on that one operation). Scanning uses Redis's reverse-binary
  * cursor, so HSCAN/SSCAN/ZSCAN return every element present for the whole
  * scan at least once, across resizes.
+ * Each bucket word carries its chain's length beside the head pointer, and
+ * the table keeps an upper bound of the elements in any group of 8
+ * neighbouring buckets: dict_random draws every element with the same
+ * probability by rejection over (group, position) pairs (see dict.c).
  * Not thread-safe: the owning key's slot lock protects it.
  */
 #ifndef DICT_H
@@ -31,9 +35,10 @@ typedef struct dict_entry {
 } dict_entry;
 
 typedef struct {
-    dict_entry **buckets;
-    uint64_t mask;               /* size - 1; size 0 when buckets == NULL */
+    uint64_t *buckets;           /* chain head | chain length << 48 (dict.c) */
     uint64_t count;
+    uint32_t group_bound;        /* >= elements in any group of buckets */
+    uint8_t bits;                /* log2 of the bucket count (buckets != NULL) */
 } dict;
 
 static inline const char *dict_key(const dict_entry *e) { return e->data; }
@@ -58,9 +63,12 @@ dict_entry *dict_add(dict *d, const char *key, size_t klen, const char *val, siz
 bool dict_set(dict *d, const char *key, size_t klen, const char *val, size_t vlen);
 /* Remove a key; returns true if it existed. */
 bool dict_delete(dict *d, const char *key, size_t klen);
-/* A uniformly-ish random element (random bucket, then random chain
- * position), or NULL when empty. rnd: random numbers from the caller. */
-dict_entry *dict_random(const dict *d, uint64_t rnd1, uint64_t rnd2);
+/* A random element, every element with the same probability, or NULL when
+ * empty. seed: a random number from the caller, expanded into as many draws
+ * as needed. Cost: expected (max group size / mean group size) reads of 8
+ * bucket words (about 2 to 4) plus a walk along one chain; at most
+ * 32 times that, then an exact pick by index in O(buckets). */
+dict_entry *dict_random(const dict *d, uint64_t seed);
 
 /* Iteration without modification: call with *pos = 0 and e = NULL; returns
  * the next element or NULL at the end. */

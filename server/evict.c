@@ -11,6 +11,9 @@
  * nearest expiry for volatile-ttl) is re-checked under its slot lock before
  * it is deleted. Slot locks are taken one at a time, never while the
  * evicting command holds its own.
+ * The random policies use no pool: each eviction takes one key drawn
+ * uniformly from every key (volatile-random: every key with a TTL) of all
+ * databases, by db_random_slot() and ktable_random().
  */
 #include "evict.h"
 
@@ -173,15 +176,9 @@ static void pool_insert(unsigned long long score, int db, unsigned slot, const e
     pool_len++;
 }
 
-/* A random entry of t (with an expire for volatile policies: from a random
- * bucket, the first such one, so a lone volatile key in a crowded table is
- * always found). Caller holds the lock. */
-static entry *random_candidate(ktable *t, bool vol) {
-    entry *e;
-    return ktable_sample(t, db_random(), vol, &e, 1) ? e : NULL;
-}
-
-/* A random slot of db with keys (or keys with a TTL); -1 if none. */
+/* A slot of db with keys (or keys with a TTL), the first after a random
+ * one; -1 if none. Cheap but not weighted by the slots' sizes: good enough
+ * to gather pool candidates, not for the random policies. */
 static int random_slot(ktable *tables, bool volatile_only) {
     unsigned start = (unsigned)(db_random() % CLUSTER_SLOTS);
     for (unsigned n = 0; n < CLUSTER_SLOTS; n++) {
@@ -263,13 +260,15 @@ static bool evict_key(int db, unsigned slot, const char *key, size_t klen, bool 
 static bool evict_one(long long p) {
     bool vol = policy_is_volatile(p);
     if (p == MAXMEMORY_ALLKEYS_RANDOM || p == MAXMEMORY_VOLATILE_RANDOM) {
+        /* Every key (volatile: every key with a TTL) of every database is
+         * equally likely: a slot weighted by its count, then a uniform key
+         * of it (db.h). */
         for (int attempt = 0; attempt < 16; attempt++) {
             int db;
-            ktable *tables;
             unsigned slot;
-            if (!pick_db_slot(vol, &db, &tables, &slot)) return false;
+            if (!db_random_slot(-1, vol, &db, &slot)) return false;
             slot_lock(slot);
-            entry *e = random_candidate(&tables[slot], vol);
+            entry *e = ktable_random(db_table(db, slot, false), db_random(), vol);
             char *key = NULL;
             size_t klen = 0;
             if (e) {

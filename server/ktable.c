@@ -8,12 +8,37 @@
 #include "ktable.h"
 
 #include "mem.h"
+#include "rng.h"
 
 #include <string.h>
 
 #define PTR_MASK 0x0000ffffffffffffULL
 #define MAX_LOAD_NUM 92
 #define MAX_LOAD_DEN 100
+#define RANDOM_TRIES 16
+
+/* log2 of ktable_count_bound(false) and (true): every table's count (or
+ * expires) is below 1 << bound_bits[i]. */
+static _Atomic uint8_t bound_bits[2];
+
+/* Smallest b with n < 1 << b. */
+static inline unsigned bits_above(uint32_t n) { return n ? 32u - (unsigned)__builtin_clz(n) : 0; }
+
+uint64_t ktable_count_bound(bool expires) {
+    return 1ULL << atomic_load_explicit(&bound_bits[expires], memory_order_relaxed);
+}
+
+void ktable_count_bound_note(bool expires, uint32_t n) {
+    uint8_t want = (uint8_t)bits_above(n);
+    uint8_t cur = atomic_load_explicit(&bound_bits[expires], memory_order_relaxed);
+    while (cur < want && !atomic_compare_exchange_weak_explicit(&bound_bits[expires], &cur, want, memory_order_relaxed,
+                                                                memory_order_relaxed)) {
+    }
+}
+
+void ktable_count_bound_reset(bool expires, uint32_t n) {
+    atomic_store_explicit(&bound_bits[expires], (uint8_t)bits_above(n), memory_order_relaxed);
+}
 
 static uint64_t hash_seed = 0x9e3779b97f4a7c15ULL;
 
@@ -130,6 +155,7 @@ void ktable_insert(ktable *t, entry *e, uint64_t hash) {
     }
     place(t->buckets, t->size, fingerprint(hash) | (uint64_t)(uintptr_t)e, hash);
     atomic_store_explicit(&t->count, count + 1, memory_order_relaxed);
+    if ((count & (count + 1)) == 0) ktable_count_bound_note(false, count + 1); /* a new power of two */
     if (entry_has_expire(e)) ktable_add_expires(t, 1);
 }
 
@@ -165,8 +191,9 @@ void ktable_remove_at(ktable *t, long pos) {
 }
 
 void ktable_add_expires(ktable *t, int delta) {
-    uint32_t v = ktable_expires(t);
-    atomic_store_explicit(&t->expires, v + (uint32_t)delta, memory_order_relaxed);
+    uint32_t v = ktable_expires(t), nv = v + (uint32_t)delta;
+    atomic_store_explicit(&t->expires, nv, memory_order_relaxed);
+    if (delta > 0 && bits_above(nv) > bits_above(v)) ktable_count_bound_note(true, nv);
 }
 
 uint64_t ktable_hashpos_of_bucket(const ktable *t, uint64_t b) {
@@ -198,9 +225,22 @@ size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_vis
     return visited;
 }
 
-entry *ktable_random(const ktable *t, uint64_t rnd) {
-    entry *e;
-    return ktable_sample(t, rnd, false, &e, 1) ? e : NULL;
+entry *ktable_random(const ktable *t, uint64_t seed, bool with_expire) {
+    uint32_t n = with_expire ? ktable_expires(t) : ktable_count(t);
+    if (t->size == 0 || n == 0) return NULL;
+    uint64_t st = seed;
+    for (int i = 0; i < RANDOM_TRIES; i++) {
+        uint64_t b = t->buckets[rng_below(rng_next(&st), t->size)];
+        entry *e = (entry *)(uintptr_t)(b & PTR_MASK);
+        if (b && (!with_expire || entry_has_expire(e))) return e;
+    }
+    uint64_t r = rng_below(rng_next(&st), n);
+    for (uint32_t i = 0; i < t->size; i++) {
+        uint64_t b = t->buckets[i];
+        entry *e = (entry *)(uintptr_t)(b & PTR_MASK);
+        if (b && (!with_expire || entry_has_expire(e)) && r-- == 0) return e;
+    }
+    return NULL; /* not reached: the counters match the table under its lock */
 }
 
 int ktable_sample(const ktable *t, uint64_t rnd, bool with_expire, entry **out, int max) {

@@ -13,6 +13,10 @@
  * - Scanning is by hash range: a cursor is a 32-bit hash position, stable
  *   across resizes and deletions, so SCAN returns every key present for the
  *   whole scan exactly once.
+ * - A bucket holds at most one entry, so a random bucket that holds one is
+ *   a uniform pick (ktable_random); every table's count stays below one
+ *   global power of two (ktable_count_bound), which lets the keyspace pick
+ *   a slot in proportion to its count.
  * All functions require the caller to hold the slot's lock.
  */
 #ifndef KTABLE_H
@@ -61,14 +65,34 @@ typedef void ktable_visit_fn(entry *e, void *arg);
 size_t ktable_scan_range(const ktable *t, uint64_t from, uint64_t to, ktable_visit_fn *fn, void *arg);
 /* Smallest hash position whose home bucket is >= bucket b (for SCAN steps). */
 uint64_t ktable_hashpos_of_bucket(const ktable *t, uint64_t b);
-/* Entry at a random non-empty bucket, or NULL. `rnd` is a random number. */
-entry *ktable_random(const ktable *t, uint64_t rnd);
+/* A random entry (only entries with an expire time when `with_expire`),
+ * every one with the same probability; NULL if there is none. `seed` is a
+ * random number, expanded into as many draws as needed. A bucket holds at
+ * most one entry, so a random bucket that holds a candidate is a uniform
+ * pick: up to 16 random buckets (expected size / candidates), then the r-th
+ * candidate in bucket order, which is exact too and costs O(size) bucket
+ * reads (with_expire: plus a read of every entry passed). */
+entry *ktable_random(const ktable *t, uint64_t seed, bool with_expire);
 /* Up to `max` entries from consecutive buckets, starting at bucket
  * rnd % size and wrapping (only entries with an expire time when
  * `with_expire`). Consecutive buckets share cache lines, so this is the
  * cheap way to draw several eviction candidates from one table (as Redis's
- * dictGetSomeKeys). Returns how many were stored in out. */
+ * dictGetSomeKeys) for the LRU/LFU/TTL pool. Not uniform: an entry after a
+ * run of empty buckets starts more samples; uniform picks use
+ * ktable_random. Returns how many were stored in out. */
 int ktable_sample(const ktable *t, uint64_t rnd, bool with_expire, entry **out, int max);
+/* Upper bound of every table's count (expires: of every table's expires), a
+ * power of two: the insert that takes a table to a new power of two raises
+ * it, so it holds without a lock and without a shared write per insert
+ * (db.c's weighted slot pick rejects against it). Only
+ * ktable_count_bound_reset lowers it. */
+uint64_t ktable_count_bound(bool expires);
+/* Raise the bound above n if it is not already. */
+void ktable_count_bound_note(bool expires, uint32_t n);
+/* Set the bound just above n: the caller then rechecks every table under
+ * its lock (a table that crossed a power of two while the bound was higher
+ * did not raise it). */
+void ktable_count_bound_reset(bool expires, uint32_t n);
 /* Cache hints for a lookup to come (prefetch.c): the first pulls in the
  * key's home bucket, the second the entry that bucket points to if its
  * fingerprint matches. Both read the table, so the slot lock is needed. */

@@ -264,7 +264,7 @@ static void dict_random_distinct(const dict *d, uint64_t count, uint64_t (*rnd)(
     dict *seen = dict_new();
     uint64_t added = 0;
     while (added < count) {
-        const dict_entry *e = dict_random(d, rnd(), rnd());
+        const dict_entry *e = dict_random(d, rnd());
         if (dict_find(seen, dict_key(e), e->klen)) continue;
         dict_add(seen, dict_key(e), e->klen, NULL, 0);
         added++;
@@ -293,7 +293,7 @@ void hash_random_fields(const hash *h, uint64_t count, bool distinct, uint64_t (
             return;
         }
         while (count--)
-            if (!visit_dict_entry(dict_random(d, rnd(), rnd()), fn, arg)) return;
+            if (!visit_dict_entry(dict_random(d, rnd()), fn, arg)) return;
         return;
     }
     const listpack *l = as_lp(h);

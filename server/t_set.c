@@ -200,7 +200,7 @@ void set_random(const set_value *s, set_elem *out, char buf[SET_ELEM_BUF]) {
         elem_from_int(out, intset_random(s->u.is, db_random()), buf);
         return;
     }
-    elem_from_dict(out, dict_random(s->u.d, db_random(), db_random()));
+    elem_from_dict(out, dict_random(s->u.d, db_random()));
 }
 
 size_t set_max_intset(void) {

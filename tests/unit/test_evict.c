@@ -3,7 +3,9 @@
  * value, logarithmic increment, decay by lfu-decay-time), the LRU clock and
  * idle time, and candidate selection by evict_until_under() over a real
  * keyspace (db.c) for allkeys-lru, allkeys-lfu, volatile-ttl, the volatile
- * policies' "keys without a TTL are never evicted" rule and noeviction.
+ * policies' "keys without a TTL are never evicted" rule and noeviction, and
+ * the random policies' uniformity: keys sharing one hash slot go as often
+ * as keys alone in theirs (hypergeometric z-test).
  * In-process, single thread: Criterion forks per test, so every test starts
  * from fresh globals; the time is pinned with db_set_now_ms() where exact
  * minute/second arithmetic is asserted.
@@ -16,6 +18,8 @@
 #include "mem.h"
 #include "slotlock.h"
 #include "stats.h"
+
+#include "../support/stat_check.h"
 
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -465,4 +469,43 @@ Test(evict_select, max_keys_bounds_the_work_and_zero_limit_disables) {
     cr_assert_eq(evict_until_under(-1), 490, "allkeys-random empties the db when it must");
     cr_assert_eq(db_size(0), 0);
     db_teardown();
+}
+
+/* 500 keys in one slot ({a}:i) and 500 spread by hash (b:i), all with a
+ * TTL when `ttl`, plus `persistent` spread keys without one (p:i); evict
+ * about 500 keys' worth. Every a/b key must be equally likely to go. */
+static void check_random_policy_uniform(long long policy, bool ttl, int persistent) {
+    db_setup();
+    set_policy(policy);
+    long long exp = ttl ? mstime() + 3600000 : -1;
+    char key[32];
+    for (int i = 0; i < persistent; i++) snprintf(key, sizeof key, "p:%d", i), add_key(key, -1);
+    size_t before = mem_used();
+    for (int i = 0; i < 500; i++) snprintf(key, sizeof key, "{a}:%d", i), add_key(key, exp);
+    for (int i = 0; i < 500; i++) snprintf(key, sizeof key, "b:%d", i), add_key(key, exp);
+    size_t per_key = (mem_used() - before) / 1000;
+    atomic_store(&cfg.maxmemory, (long long)(mem_used() - 500 * per_key));
+    long n = evict_until_under(-1);
+    int a_gone = 0, b_gone = 0, p_gone = 0;
+    for (int i = 0; i < 500; i++) {
+        snprintf(key, sizeof key, "{a}:%d", i);
+        a_gone += !key_exists(key);
+        snprintf(key, sizeof key, "b:%d", i);
+        b_gone += !key_exists(key);
+    }
+    for (int i = 0; i < persistent; i++) snprintf(key, sizeof key, "p:%d", i), p_gone += !key_exists(key);
+    cr_assert_eq(p_gone, 0, "keys without a TTL evicted");
+    cr_assert_eq(a_gone + b_gone, n);
+    cr_assert(n >= 300 && n <= 700, "evicted %ld keys for ~500 keys' memory", n);
+    double z = stat_z_hypergeom(1000, 500, (double)n, a_gone);
+    cr_assert(z > -6 && z < 6, "of %ld evicted, %d shared one slot (half of the keys), z = %.1f", n, a_gone, z);
+    db_teardown();
+}
+
+Test(evict_select, allkeys_random_is_uniform_across_slot_sizes) {
+    check_random_policy_uniform(MAXMEMORY_ALLKEYS_RANDOM, false, 0);
+}
+
+Test(evict_select, volatile_random_is_uniform_across_slot_sizes) {
+    check_random_policy_uniform(MAXMEMORY_VOLATILE_RANDOM, true, 500);
 }

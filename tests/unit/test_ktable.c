@@ -1,10 +1,15 @@
 /*
  * test_ktable.c - the per-(db, slot) hash table: insert/find/remove at
- * scale with backward-shift deletion, and hash-range scans that return every
- * stable key exactly once across resizes.
+ * scale with backward-shift deletion, hash-range scans that return every
+ * stable key exactly once across resizes, ktable_random's uniformity
+ * (chi-square; in a full table, a thinned one and over the volatile
+ * entries only) and the global bound of table counts.
  */
 #include "entry.h"
 #include "ktable.h"
+#include "rng.h"
+
+#include "../support/stat_check.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -139,15 +144,114 @@ Test(ktable, scan_ranges_survive_resizes) {
 Test(ktable, random_returns_member) {
     ktable t;
     ktable_init(&t);
-    cr_assert_null(ktable_random(&t, 12345));
+    cr_assert_null(ktable_random(&t, 12345, false));
     ktable_insert(&t, mk("only"), key_hash("only", 4));
+    cr_assert_null(ktable_random(&t, 12345, true), "no entry with an expire time");
     for (uint64_t r = 0; r < 100; r++) {
-        entry *e = ktable_random(&t, r * 7919);
+        entry *e = ktable_random(&t, r * 7919, false);
         cr_assert_not_null(e);
         size_t len;
         cr_assert_eq(memcmp(entry_key(e, &len), "only", 4), 0);
     }
     ktable_clear(&t);
+}
+
+/* Table of keys r:0 .. r:n-1; every `vol_every`-th has an expire time. */
+static void fill_numbered(ktable *t, int from, int to, int vol_every) {
+    char key[32];
+    for (int i = from; i < to; i++) {
+        snprintf(key, sizeof key, "r:%d", i);
+        long long expire = vol_every && i % vol_every == 0 ? 1000000 + i : -1;
+        ktable_insert(t, entry_new_string(key, strlen(key), "v", 1, expire, false), key_hash(key, strlen(key)));
+    }
+}
+
+static int number_of(const entry *e) {
+    size_t len;
+    const char *k = entry_key(e, &len);
+    cr_assert(len > 2 && memcmp(k, "r:", 2) == 0);
+    int v = 0;
+    for (size_t i = 2; i < len; i++) v = v * 10 + (k[i] - '0');
+    return v;
+}
+
+/* Chi-square of `draws` ktable_random picks over the keys r:base.. r:base+n-1
+ * (with_expire: over those with an expire time, numbered i / vol_every). */
+static double random_chisq(const ktable *t, int base, int n, bool with_expire, int vol_every, int draws) {
+    static uint64_t st = 12345;
+    unsigned *counts = calloc((size_t)n, sizeof *counts);
+    for (int i = 0; i < draws; i++) {
+        entry *e = ktable_random(t, rng_next(&st), with_expire);
+        cr_assert_not_null(e);
+        int k = number_of(e) - base;
+        if (with_expire) {
+            cr_assert(entry_has_expire(e) && k % vol_every == 0);
+            k /= vol_every;
+        }
+        cr_assert(k >= 0 && k < n, "picked r:%d", number_of(e));
+        counts[k]++;
+    }
+    double x = stat_chisq(counts, (size_t)n);
+    free(counts);
+    return x;
+}
+
+Test(ktable, random_is_uniform) {
+    ktable t;
+    ktable_init(&t);
+    fill_numbered(&t, 0, 1000, 0);
+    double x = random_chisq(&t, 0, 1000, false, 0, 20000);
+    cr_assert(x < stat_chisq_bound(999), "chi-square %.1f (bound %.1f)", x, stat_chisq_bound(999));
+    ktable_clear(&t);
+}
+
+Test(ktable, random_is_uniform_in_a_thinned_table) {
+    /* Tables shrink only when emptied: 1000 keys left in a table sized for
+     * 5000 (load ~0.2, so many picks take the exact walk). */
+    ktable t;
+    ktable_init(&t);
+    fill_numbered(&t, 0, 5000, 0);
+    char key[32];
+    for (int i = 0; i < 4000; i++) {
+        snprintf(key, sizeof key, "r:%d", i);
+        long pos = find(&t, key);
+        entry *e = ktable_at(&t, pos);
+        ktable_remove_at(&t, pos);
+        entry_free(e);
+    }
+    double x = random_chisq(&t, 4000, 1000, false, 0, 20000);
+    cr_assert(x < stat_chisq_bound(999), "chi-square %.1f (bound %.1f)", x, stat_chisq_bound(999));
+    ktable_clear(&t);
+}
+
+Test(ktable, random_with_expire_is_uniform_over_volatile_entries) {
+    ktable t;
+    ktable_init(&t);
+    fill_numbered(&t, 0, 2000, 10); /* 200 volatile among 2000 */
+    cr_assert_eq(ktable_expires(&t), 200);
+    double x = random_chisq(&t, 0, 200, true, 10, 4000);
+    cr_assert(x < stat_chisq_bound(199), "chi-square %.1f (bound %.1f)", x, stat_chisq_bound(199));
+    ktable_clear(&t);
+}
+
+Test(ktable, count_bound_covers_every_table) {
+    ktable a, b;
+    ktable_init(&a);
+    ktable_init(&b);
+    fill_numbered(&a, 0, 300, 3);
+    cr_assert_gt(ktable_count_bound(false), 300);
+    cr_assert_gt(ktable_count_bound(true), 100);
+    ktable_count_bound_reset(false, 0);
+    ktable_count_bound_reset(true, 0);
+    cr_assert_eq(ktable_count_bound(false), 1, "reset: nothing counted yet");
+    fill_numbered(&b, 1000, 1017, 0); /* reaches 16: raises to 32 */
+    cr_assert_eq(ktable_count_bound(false), 32);
+    ktable_count_bound_note(false, ktable_count(&a));
+    cr_assert_eq(ktable_count_bound(false), 512, "300 -> the power of two above");
+    ktable_add_expires(&b, 1);
+    cr_assert_eq(ktable_count_bound(true), 2);
+    ktable_clear(&a);
+    ktable_clear(&b);
 }
 
 Test(entry, layout_roundtrip) {

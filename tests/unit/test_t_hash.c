@@ -1,12 +1,15 @@
 /*
  * test_t_hash.c - the hash type API (server/t_hash.h): both encodings,
  * conversion at the entry-count and value-length thresholds (one-way),
- * increments, iteration order, sampling, scanning, duplication,
+ * increments, iteration order, sampling (uniform, by chi-square, in both
+ * encodings, with and without repeats), scanning, duplication,
  * and a property test of random HSET/HDEL/HINCRBY against a simple model
  * across the listpack -> hashtable conversion.
  */
 #include "entry.h"
 #include "t_hash.h"
+
+#include "../support/stat_check.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -271,6 +274,38 @@ Test(t_hash, random_fields_both_encodings) {
     hash_random_fields(empty, 5, false, rnd, collect_fn, &c);
     cr_assert_eq(c.calls, 0);
     hash_free(empty);
+}
+
+/* Chi-square of the fields drawn by `calls` hash_random_fields calls of
+ * `count` fields each over a hash of `size` fields. */
+static double sampling_chisq(const hash *h, int size, int calls, uint64_t count, bool distinct) {
+    collect *c = calloc(1, sizeof *c);
+    for (int i = 0; i < calls; i++) hash_random_fields(h, count, distinct, rnd, collect_fn, c);
+    cr_assert_eq((uint64_t)c->calls, (uint64_t)calls * count);
+    unsigned counts[2048];
+    for (int i = 0; i < size; i++) counts[i] = (unsigned)c->seen[i];
+    free(c);
+    return stat_chisq(counts, (size_t)size);
+}
+
+Test(t_hash, random_fields_are_uniform_both_encodings) {
+    static const hash_limits lp_limits = {.max_entries = 128, .max_value = 64};
+    struct {
+        int size;
+        const hash_limits *lim;
+        int enc;
+    } cases[] = {{1000, &default_limits, ENC_HASHTABLE}, {100, &lp_limits, ENC_LISTPACK}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hash *h = make_hash(cases[i].size, cases[i].lim);
+        cr_assert_eq(hash_encoding(h), cases[i].enc);
+        int size = cases[i].size, draws = size * 20;
+        double bound = stat_chisq_bound((size_t)size - 1);
+        double x = sampling_chisq(h, size, 1, (uint64_t)draws, false);
+        cr_assert(x < bound, "%d fields, repeats allowed: chi-square %.1f (bound %.1f)", size, x, bound);
+        x = sampling_chisq(h, size, draws / 10, 10, true);
+        cr_assert(x < bound, "%d fields, 10 distinct per call: chi-square %.1f (bound %.1f)", size, x, bound);
+        hash_free(h);
+    }
 }
 
 Test(t_hash, scan_listpack_and_hashtable) {

@@ -1,12 +1,15 @@
 /*
  * test_t_set.c - the set value: intset operations and width upgrades, the
  * intset -> hashtable conversion at set-max-intset-entries and on a
- * non-integer member, and property tests of random SADD/SREM against a
- * simple model. (RDB/DUMP encoding: tests/unit/test_rdb_codec.c.)
+ * non-integer member, set_random's uniformity in both encodings
+ * (chi-square), and property tests of random SADD/SREM against a simple
+ * model. (RDB/DUMP encoding: tests/unit/test_rdb_codec.c.)
  */
 #include "entry.h"
 #include "intset.h"
 #include "t_set.h"
+
+#include "../support/stat_check.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -277,6 +280,50 @@ Test(set, random_returns_members) {
     set_random(s, &e, buf);
     cr_assert(e.len == 2 && memcmp(e.p, "m0", 2) == 0);
     set_free(s);
+}
+
+/* Chi-square of 20 x size set_random draws over a set of members
+ * <prefix><i>, i < size. */
+static double random_chisq(const set_value *s, const char *prefix, int size) {
+    unsigned *counts = calloc((size_t)size, sizeof *counts);
+    size_t plen = strlen(prefix);
+    char buf[SET_ELEM_BUF];
+    for (int i = 0; i < size * 20; i++) {
+        set_elem e;
+        set_random(s, &e, buf);
+        cr_assert(e.len > plen && e.len < 16 && memcmp(e.p, prefix, plen) == 0);
+        char num[16];
+        memcpy(num, e.p + plen, e.len - plen);
+        num[e.len - plen] = 0;
+        int n = atoi(num);
+        cr_assert(n >= 0 && n < size);
+        counts[n]++;
+    }
+    double x = stat_chisq(counts, (size_t)size);
+    free(counts);
+    return x;
+}
+
+Test(set, random_is_uniform_both_encodings) {
+    set_value *ht = set_new();
+    set_value *is = set_new();
+    char buf[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(buf, sizeof buf, "m%d", i);
+        sadd(ht, buf, 512);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(buf, sizeof buf, "%d", i);
+        sadd(is, buf, 512);
+    }
+    cr_assert_eq(ht->enc, ENC_HASHTABLE);
+    cr_assert_eq(is->enc, ENC_INTSET);
+    double x = random_chisq(ht, "m", 1000);
+    cr_assert(x < stat_chisq_bound(999), "hashtable: chi-square %.1f (bound %.1f)", x, stat_chisq_bound(999));
+    x = random_chisq(is, "", 100);
+    cr_assert(x < stat_chisq_bound(99), "intset: chi-square %.1f (bound %.1f)", x, stat_chisq_bound(99));
+    set_free(ht);
+    set_free(is);
 }
 
 /* ------------------------------------------------- property: SADD/SREM */
