@@ -670,9 +670,9 @@ Test(persist, save_points_and_shutdown)
     redisReply *r = redisCommand(c, "SHUTDOWN SAVE");
     if (r) freeReplyObject(r);
     redisFree(c);
-    ok = SC_WAIT_FOR(!sc_server_alive(&a), 10000);
-    cr_assert(ok, "SHUTDOWN SAVE did not stop the server");
-    a.pid = 0;
+    int st = -1;
+    cr_assert(sc_server_wait_exit(&a, 10000, &st), "SHUTDOWN SAVE did not stop the server");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SHUTDOWN SAVE: status 0x%x", st);
     start_in(&a, NULL, dir, NULL);
     c = sc_connect_or_fail(&a);
     cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS k4"), 1, "SHUTDOWN SAVE did not save");
@@ -680,9 +680,8 @@ Test(persist, save_points_and_shutdown)
     r = redisCommand(c, "SHUTDOWN NOSAVE");
     if (r) freeReplyObject(r);
     redisFree(c);
-    ok = SC_WAIT_FOR(!sc_server_alive(&a), 10000);
-    cr_assert(ok);
-    a.pid = 0;
+    cr_assert(sc_server_wait_exit(&a, 10000, &st), "SHUTDOWN NOSAVE did not stop the server");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SHUTDOWN NOSAVE: status 0x%x", st);
 
     /* FLUSHALL with save points writes the empty dataset at once. */
     start_in(&a, NULL, dir, (const char *[]){ "--save", "3600 1", NULL });

@@ -796,6 +796,17 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
     cr_assert_fail("server did not start after %d port attempts", SC_START_ATTEMPTS);
 }
 
+bool sc_server_wait_exit(sc_server *s, int ms, int *status)
+{
+    if (s->pid <= 0) return false;
+    int st = 0;
+    if (!wait_pid_bounded(s->pid, &st, sc_scaled_ms(ms))) return false;
+    track(s, false);
+    s->pid = 0;
+    if (status) *status = st;
+    return true;
+}
+
 bool sc_server_alive(sc_server *s)
 {
     if (s->pid <= 0) return false;

@@ -58,6 +58,10 @@ void sc_server_stop_or_fail(sc_server *s);
  * test that failed half-way). Never asserts. */
 void sc_server_cleanup(void);
 
+/* Wait (bounded, ms scaled) for a server that was told to exit (SHUTDOWN)
+ * and reap it; *status gets its wait status. False if it is still running. */
+bool sc_server_wait_exit(sc_server *s, int ms, int *status);
+
 /* True while the child has not exited (reaps it if it has). */
 bool sc_server_alive(sc_server *s);
 
