@@ -250,7 +250,15 @@ void persist_lastsave_command(client *c) {
 
 void persist_after_flushall(void) {
     if (!save_points_set()) return;
-    reap_bgsave(true); /* its older snapshot must not land after ours */
+    if (bgsave_running()) {
+        /* Never wait for it here: inside EXEC this thread may hold slots
+         * its walker needs. The cron saves again once it is done, so the
+         * emptied dataset lands after the older snapshot. */
+        pthread_mutex_lock(&ps_lock);
+        ps.bg_scheduled = true;
+        pthread_mutex_unlock(&ps_lock);
+        return;
+    }
     char err[512];
     if (!save_now(err, sizeof err)) log_warning("%s", err);
 }
@@ -310,7 +318,10 @@ bool persist_load_at_startup(void) {
 }
 
 void persist_debug_reload(client *c) {
-    if (bgsave_running()) reap_bgsave(true);
+    if (bgsave_running()) { /* not waited for: see persist_after_flushall */
+        add_reply_error(c, "ERR Background save already in progress");
+        return;
+    }
     char err[512];
     if (!save_now(err, sizeof err)) {
         log_warning("%s", err);
