@@ -526,6 +526,7 @@ static void flushdb_command(client *c) {
 static void flushall_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
+    persist_before_flushall();
     db_flush(-1, async);
     persist_after_flushall();
     add_reply_ok(c);

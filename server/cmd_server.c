@@ -108,7 +108,10 @@ static void shutdown_command(client *c) {
         add_reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    persist_set_shutdown_mode(save ? PERSIST_SHUTDOWN_SAVE : nosave ? PERSIST_SHUTDOWN_NOSAVE : PERSIST_SHUTDOWN_DEFAULT);
+    if (!persist_prepare_shutdown(save, nosave) && !force) {
+        add_reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     /* Like Redis, no reply: the connection ends with the server. Stop
      * reading this client's pipeline now. */
     server_request_shutdown();

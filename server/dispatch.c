@@ -113,6 +113,14 @@ void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigne
     if (idx != stack_idx) mem_free(idx);
 }
 
+void dispatch_snapshot_before_write(const command *cmd, const arg_t *argv, int argc) {
+    if (!(cmd->flags & CMD_WRITE) || !atomic_load_explicit(&snapshot_active, memory_order_relaxed)) return;
+    int stack_idx[STACK_KEYS], *idx;
+    int nk = key_indexes(cmd, argv, argc, stack_idx, &idx);
+    for (int i = 0; i < nk; i++) snapshot_before_write(key_hash_slot(argv[idx[i]].ptr, argv[idx[i]].len));
+    if (idx != stack_idx) mem_free(idx);
+}
+
 void dispatch_call(client *c, const command *cmd) {
     uint64_t errors_before = tl_error_replies;
     uint64_t start = monotime_us();
@@ -193,10 +201,18 @@ void dispatch_command(client *c) {
         }
     }
     if (nkeys) nkeys = slots_lock_many(slots, nkeys);
-    if (cmd->flags & CMD_WRITE) /* a running snapshot keeps these slots' pre-images */
-        for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
-
-    dispatch_call(c, cmd);
+    /* Checked under the slot locks: the final save's snapshot takes them
+     * all, so no write is acknowledged after its point in time. */
+    bool refused = (cmd->flags & CMD_WRITE) && persist_writes_paused();
+    if (refused) {
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        add_reply_error(c, ERR_SHUTTING_DOWN);
+    } else {
+        if (cmd->flags & CMD_WRITE) /* a running snapshot keeps these slots' pre-images */
+            for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
+        dispatch_call(c, cmd);
+    }
 
     if (nkeys) slots_unlock_many(slots, nkeys);
     db_forget_key_slots();

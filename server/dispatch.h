@@ -23,5 +23,9 @@ const command *dispatch_resolve_or_reply(client *c);
 
 /* The slots of cmd's keys in argv appended to slots[*n] (capacity cap). */
 void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap);
+/* A write command about to run inside EXEC (its slots locked by EXEC):
+ * a running snapshot keeps the pre-images of its key slots, which covers
+ * values it changes in place (snapshot.h). */
+void dispatch_snapshot_before_write(const command *cmd, const arg_t *argv, int argc);
 
 #endif

@@ -306,8 +306,8 @@ static void section_persistence(info_buf *b) {
               "current_cow_size:0\r\n"
               "current_cow_size_age:0\r\n"
               "current_fork_perc:0.00\r\n"
-              "current_save_keys_processed:%llu\r\n"
-              "current_save_keys_total:%llu\r\n"
+              "current_save_keys_processed:0\r\n"
+              "current_save_keys_total:0\r\n"
               "rdb_changes_since_last_save:%llu\r\n"
               "rdb_bgsave_in_progress:%d\r\n"
               "rdb_last_save_time:%lld\r\n"
@@ -330,7 +330,7 @@ static void section_persistence(info_buf *b) {
               "aof_last_cow_size:0\r\n"
               "module_fork_in_progress:0\r\n"
               "module_fork_last_cow_size:0\r\n",
-              p.loading, p.current_save_keys_processed, p.current_save_keys_total,
+              p.loading,
               (unsigned long long)p.changes_since_last_save, p.bgsave_in_progress, p.last_save_time,
               p.last_bgsave_ok ? "ok" : "err", p.last_bgsave_time_sec, p.current_bgsave_time_sec, p.saves,
               p.last_load_keys_expired, p.last_load_keys_loaded);

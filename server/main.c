@@ -51,6 +51,13 @@ static void on_signal(uv_signal_t *h, int signum) {
     (void)h;
     shutdown_reason = signum == SIGINT ? "SIGINT" : "SIGTERM";
     log_warning("Received %s scheduling shutdown...", shutdown_reason);
+    /* The final save (with save points set) runs here while the workers
+     * still serve reads; if it fails the server keeps running, as Redis. */
+    if (!persist_prepare_shutdown(false, false)) {
+        log_warning("SIGTERM received but errors trying to shut down the server, check the logs for more "
+                    "information");
+        return;
+    }
     uv_stop(&main_loop);
 }
 
@@ -185,10 +192,9 @@ int main(int argc, char **argv) {
         log_warning("User requested shutdown (%s)...", shutdown_reason);
     } else {
         status = 1;
-        persist_set_shutdown_mode(PERSIST_SHUTDOWN_NOSAVE);
     }
     workers_stop();
-    if (!persist_shutdown()) status = 1;
+    persist_shutdown();
     lazyfree_stop();
     pubsub_shutdown();
     uv_walk(&main_loop, close_walk, NULL);

@@ -16,8 +16,8 @@
 #include "db.h"
 #include "dispatch.h"
 #include "mem.h"
+#include "persist.h"
 #include "slotlock.h"
-#include "snapshot.h"
 #include "watch.h"
 
 #include <string.h>
@@ -143,8 +143,14 @@ static void exec_command(client *c) {
     }
     bool writes = false;
     for (int i = 0; i < m->n; i++) writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
-    if (writes) /* a running snapshot keeps these slots' pre-images */
-        for (int i = 0; i < nslots; i++) snapshot_before_write(slots[i]);
+    if (writes && persist_writes_paused()) { /* under the locks, as dispatch checks it */
+        slots_unlock_many(slots, nslots);
+        mem_free(slots);
+        add_reply_error(c, ERR_SHUTTING_DOWN);
+        multi_discard(c);
+        watch_unwatch_all(c);
+        return;
+    }
     c->mstate = NULL; /* commands below run as plain commands */
     in_exec = true;
     static _Thread_local uint64_t held[CLUSTER_SLOTS / 64];
@@ -157,6 +163,7 @@ static void exec_command(client *c) {
     for (int i = 0; i < m->n; i++) {
         c->argv = m->q[i].argv;
         c->argc = m->q[i].argc;
+        dispatch_snapshot_before_write(m->q[i].cmd, c->argv, c->argc);
         dispatch_call(c, m->q[i].cmd);
     }
     c->argv = saved_argv;

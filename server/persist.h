@@ -1,13 +1,14 @@
 /*
  * persist.h - RDB persistence as a server feature: SAVE, BGSAVE, LASTSAVE,
- * the `save` points, loading dump.rdb at startup, saving at shutdown and
- * after FLUSHALL, DEBUG RELOAD, the MISCONF write refusal
+ * the `save` points, loading dump.rdb at startup, the final save at
+ * shutdown, FLUSHALL's save, DEBUG RELOAD, the MISCONF write refusal
  * (stop-writes-on-bgsave-error) and the INFO persistence figures.
  *
  * A save of either kind is one no-fork snapshot (snapshot.c) written by
- * rdb_file.c: SAVE writes it on the calling worker while the other workers
- * go on serving; BGSAVE writes it on a thread of its own. The state below
- * is guarded by one mutex; `dirty` is the sum of the per-thread STAT_DIRTY
+ * rdb_file.c: SAVE writes it on the calling thread while the other workers
+ * go on serving; BGSAVE hands it to one long-lived save thread. One save
+ * runs at a time (a claim under the persistence mutex, taken before any
+ * file is touched). `dirty` is the sum of the per-thread STAT_DIRTY
  * counters (db_key_modified counts every change).
  */
 #ifndef PERSIST_H
@@ -20,7 +21,8 @@
 
 /* Startup: load `dir`/`dbfilename` if it exists, logging as Redis does.
  * Returns false (after logging why) when the file is bad: the server must
- * not start with a partial dataset. */
+ * not start with a partial dataset. Until it returns, commands get
+ * -LOADING and no save runs. */
 bool persist_load_at_startup(void);
 
 /* Commands (handlers referenced by cmd_server.c's table). */
@@ -30,19 +32,28 @@ void persist_lastsave_command(client *c);
 /* DEBUG RELOAD: save, empty the keyspace, load the file back. Replies. */
 void persist_debug_reload(client *c);
 
-/* FLUSHALL: with save points set, save the (now empty) dataset at once. */
+/* FLUSHALL: before emptying, a running BGSAVE is aborted (as Redis kills
+ * its child); after, with save points set, the emptied dataset is saved at
+ * once, or by the cron right after when this thread must not wait (inside
+ * EXEC). */
+void persist_before_flushall(void);
 void persist_after_flushall(void);
 
 /* Worker 0's cron: start a BGSAVE when a save point is reached or one was
- * scheduled, and reap a finished BGSAVE thread. */
+ * scheduled. */
 void persist_cron(void);
 
-/* Shutdown: `mode` from SHUTDOWN (SAVE / NOSAVE / default). After the
- * workers stopped: wait for a running BGSAVE, then save if asked or if save
- * points are set. Returns false when the save failed. */
-enum persist_shutdown_mode { PERSIST_SHUTDOWN_DEFAULT = 0, PERSIST_SHUTDOWN_SAVE, PERSIST_SHUTDOWN_NOSAVE };
-void persist_set_shutdown_mode(enum persist_shutdown_mode mode);
-bool persist_shutdown(void);
+/* The final save before the server stops (SHUTDOWN, SIGTERM, SIGINT). With
+ * `save` true (SHUTDOWN SAVE) it always saves, with `nosave` never,
+ * otherwise when save points are set; nothing is saved while loading.
+ * Writes are refused from the moment it starts (checked under the slot
+ * locks, so none is acknowledged after the snapshot's point in time); a
+ * running BGSAVE is aborted. Returns false when the save failed: writes
+ * are then accepted again and the server must keep running (as Redis).
+ * Call from a thread holding no slot lock (a worker outside EXEC, main). */
+bool persist_prepare_shutdown(bool save, bool nosave);
+/* After the workers stopped: stop the save thread. */
+void persist_shutdown(void);
 
 /* -MISCONF applies: the last BGSAVE failed, save points are set and
  * stop-writes-on-bgsave-error is yes. Cheap (one relaxed load). */
@@ -53,6 +64,11 @@ bool persist_writes_refused(void);
     "writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for "      \
     "details about the RDB error."
 
+/* The final save is running: writes are refused (dispatch checks it after
+ * taking the command's slot locks). */
+bool persist_writes_paused(void);
+#define ERR_SHUTTING_DOWN "ERR Server is shutting down: writes are refused during the final save"
+
 /* -LOADING while the startup load runs. */
 bool persist_loading(void);
 
@@ -62,7 +78,6 @@ typedef struct {
     uint64_t changes_since_last_save;
     long long last_save_time, last_bgsave_time_sec, current_bgsave_time_sec, saves;
     unsigned long long last_load_keys_loaded, last_load_keys_expired;
-    unsigned long long current_save_keys_processed, current_save_keys_total;
 } persist_status;
 persist_status persist_get_status(void);
 

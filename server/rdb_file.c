@@ -58,9 +58,18 @@ struct rdb_writer {
     int write_errno;
 };
 
+static void u64_to_le(uint64_t v, unsigned char le[8]) {
+    for (int i = 0; i < 8; i++) le[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t le_to_u64(const unsigned char *le) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)le[i] << (8 * i);
+    return v;
+}
+
 static void put_u64le(serial_buf *b, uint64_t v) {
     unsigned char le[8];
-    for (int i = 0; i < 8; i++) le[i] = (unsigned char)(v >> (8 * i));
+    u64_to_le(v, le);
     serial_put_raw(b, le, 8);
 }
 
@@ -201,16 +210,24 @@ rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen) {
     return w;
 }
 
+/* fsync the directory holding path, so the rename itself is durable. */
+static void fsync_dir_of(const char *path) {
+    char dir[1024];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (fsync(fd) < 0) log_warning("Could not sync the directory of %s: %s", path, strerror(errno));
+    close(fd);
+}
+
 bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen) {
     bool ok = snapshot_run();
+    unsigned char eof = RDB_OPCODE_EOF;
+    if (ok) ok = sink_write(&w->sink, &eof, 1);
     if (ok) {
-        unsigned char eof = RDB_OPCODE_EOF;
-        ok = sink_write(&w->sink, &eof, 1);
-    }
-    if (ok) {
-        uint64_t crc = w->checksum ? w->crc : 0;
         unsigned char le[8];
-        for (int i = 0; i < 8; i++) le[i] = (unsigned char)(crc >> (8 * i));
+        u64_to_le(w->checksum ? w->crc : 0, le);
         w->checksum = false; /* the checksum itself is not summed */
         ok = sink_write(&w->sink, le, 8) && flush_out(w);
     }
@@ -222,19 +239,17 @@ bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t 
         w->write_errno = errno;
         ok = false;
     }
-    if (ok && rename(w->tmp_path, final_path) < 0) {
+    if (!ok) {
+        snprintf(err, errlen, "Write error saving DB on disk: %s", strerror(w->write_errno ? w->write_errno : EIO));
+    } else if (rename(w->tmp_path, final_path) < 0) {
         char cwd[512];
         snprintf(err, errlen, "Error moving temp DB file %s on the final destination %s (in server root dir %s): %s",
                  w->tmp_path, final_path, getcwd(cwd, sizeof cwd) ? cwd : "unknown", strerror(errno));
-        unlink(w->tmp_path);
-        mem_free(w->out);
-        mem_free(w);
-        return false;
+        ok = false;
+    } else {
+        fsync_dir_of(final_path);
     }
-    if (!ok) {
-        snprintf(err, errlen, "Write error saving DB on disk: %s", strerror(w->write_errno ? w->write_errno : EIO));
-        unlink(w->tmp_path);
-    }
+    if (!ok) unlink(w->tmp_path);
     mem_free(w->out);
     mem_free(w);
     return ok;
@@ -244,10 +259,8 @@ bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t 
 
 static bool get_u64le(rdb_in *in, uint64_t *v) {
     if (in->end - in->p < 8) return false;
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++) x |= (uint64_t)in->p[i] << (8 * i);
+    *v = le_to_u64(in->p);
     in->p += 8;
-    *v = x;
     return true;
 }
 
@@ -263,33 +276,23 @@ static int fail(rdb_load_result *res, const rdb_in *in, size_t at, const char *w
     return -1;
 }
 
-static const char *type_name(int type) {
-    switch (type) {
-    case RDB_TYPE_STREAM_LISTPACKS:
-    case RDB_TYPE_STREAM_LISTPACKS_2: return "stream";
-    case RDB_TYPE_MODULE:
-    case RDB_TYPE_MODULE_2: return "module";
-    default: return "unknown";
-    }
-}
-
 /* Log an aux field the way Redis does for the ones it reports. */
 static void note_aux(const char *k, size_t klen, const char *v, size_t vlen) {
     if (klen == 9 && !memcmp(k, "redis-ver", 9)) {
         log_notice("Loading RDB produced by version %.*s", (int)vlen, v);
     } else if (klen == 5 && !memcmp(k, "ctime", 5)) {
         long long ctime = 0;
-        for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++) ctime = ctime * 10 + (v[i] - '0');
+        for (size_t i = 0; i < vlen && i < 18 && v[i] >= '0' && v[i] <= '9'; i++) ctime = ctime * 10 + (v[i] - '0');
         long long age = mstime() / 1000 - ctime;
         log_notice("RDB age %lld seconds", age < 0 ? 0 : age);
     } else if (klen == 8 && !memcmp(k, "used-mem", 8)) {
         long long mem = 0;
-        for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9'; i++) mem = mem * 10 + (v[i] - '0');
+        for (size_t i = 0; i < vlen && i < 18 && v[i] >= '0' && v[i] <= '9'; i++) mem = mem * 10 + (v[i] - '0');
         log_notice("RDB memory usage when created %.2f Mb", (double)mem / (1024 * 1024));
     }
 }
 
-int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
+int rdb_load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res) {
     memset(res, 0, sizeof *res);
     rdb_in in;
     rdb_in_init(&in, p, len);
@@ -311,13 +314,13 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
      * version < 5 or written with rdbchecksum no, has none or zeros): the
      * last 8 bytes, over everything before them. */
     if (ver >= 5 && cfg_get(rdbchecksum) && len >= 9 + 1 + 8) {
-        uint64_t want = 0;
-        for (int i = 0; i < 8; i++) want |= (uint64_t)p[len - 8 + i] << (8 * i);
+        uint64_t want = le_to_u64(p + len - 8);
         if (want != 0 && crc64(0, p, len - 8) != want) return fail(res, &in, len - 8, "Wrong RDB checksum");
     }
     int ndb = db_count();
     int dbid = 0;
-    long long expire = -1, idle = -1, freq = -1;
+    long long expire = -1, idle = -1, freq = -1; /* expire: valid when has_expire */
+    bool has_expire = false;
     long long now = mstime();
     for (;;) {
         size_t at = (size_t)(in.p - in.start);
@@ -328,12 +331,14 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
             uint64_t ms;
             if (!get_u64le(&in, &ms)) return fail(res, &in, at, "Unexpected EOF reading RDB file");
             expire = (long long)ms;
+            has_expire = true;
             continue;
         }
         case RDB_OPCODE_EXPIRETIME: {
             uint32_t s;
             if (!get_u32le(&in, &s)) return fail(res, &in, at, "Unexpected EOF reading RDB file");
             expire = (long long)s * 1000;
+            has_expire = true;
             continue;
         }
         case RDB_OPCODE_IDLE: {
@@ -403,16 +408,20 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
         if (!rdb_get_string(&in, &key, &klen)) return fail(res, &in, at, "Bad key");
         if (!rdb_is_value_type(type)) {
             char msg[400];
-            snprintf(msg, sizeof msg, "Key '%.*s' has a value of type %d (%s), which slotcache does not support",
-                     (int)(klen > 128 ? 128 : klen), key, type, type_name(type));
+            snprintf(msg, sizeof msg, "Key '%.*s' has a value of unknown type %d", (int)(klen > 128 ? 128 : klen), key,
+                     type);
             mem_free(key);
             return fail(res, &in, at, msg);
         }
         in.empty_value = false;
-        entry *e = rdb_get_value(&in, type, key, klen, expire);
+        /* A key that has any expire time before now (negative ones too) is
+         * dropped below; the entry never holds a negative time. */
+        if (has_expire && expire < 0) expire = 0;
+        entry *e = rdb_get_value(&in, type, key, klen, has_expire ? expire : -1);
         if (!e && in.empty_value) { /* well formed but empty: Redis skips it too */
             mem_free(key);
             expire = idle = freq = -1;
+            has_expire = false;
             continue;
         }
         if (!e) {
@@ -422,7 +431,7 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
             mem_free(key);
             return fail(res, &in, at, msg);
         }
-        if (expire >= 0 && expire < now) {
+        if (has_expire && expire < now) {
             entry_free(e);
             res->keys_expired++;
         } else {
@@ -435,6 +444,13 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
                 evict_set_idle_or_freq(e, idle, freq);
             }
             slot_unlock(k.slot);
+            if (dup && keep_existing) {
+                entry_free(e);
+                mem_free(key);
+                expire = idle = freq = -1;
+                has_expire = false;
+                continue;
+            }
             if (dup) {
                 entry_free(e);
                 char msg[300];
@@ -447,10 +463,11 @@ int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res) {
         }
         mem_free(key);
         expire = idle = freq = -1;
+        has_expire = false;
     }
 }
 
-int rdb_load_file(const char *path, rdb_load_result *res) {
+int rdb_load_file(const char *path, bool keep_existing, rdb_load_result *res) {
     memset(res, 0, sizeof *res);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -477,7 +494,7 @@ int rdb_load_file(const char *path, rdb_load_result *res) {
         return -1;
     }
     madvise(map, len, MADV_SEQUENTIAL);
-    int rc = rdb_load_bytes(map, len, res);
+    int rc = rdb_load_bytes(map, len, keep_existing, res);
     munmap(map, len);
     return rc;
 }

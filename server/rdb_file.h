@@ -37,10 +37,12 @@ typedef struct {
 
 /* Load path into the keyspace (empty at startup). Returns 1 when loaded,
  * 0 when there is no such file, -1 on a bad file (res->err says what and
- * where; the caller must not go on with the partial keyspace). */
-int rdb_load_file(const char *path, rdb_load_result *res);
+ * where; the caller must not go on with the partial keyspace). A key of the
+ * file that already exists is an error, or with keep_existing (DEBUG
+ * RELOAD, while clients write) is skipped: the newer write wins. */
+int rdb_load_file(const char *path, bool keep_existing, rdb_load_result *res);
 
 /* The same over bytes in memory (tests, and later a replica's full sync). */
-int rdb_load_bytes(const unsigned char *p, size_t len, rdb_load_result *res);
+int rdb_load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res);
 
 #endif

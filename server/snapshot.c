@@ -27,14 +27,16 @@ typedef struct chunk {
 } chunk;
 
 _Atomic bool snapshot_active;
-static _Atomic bool running;
+static _Atomic bool running;   /* claimed by snapshot_start, released by snapshot_run's end */
+static _Atomic bool aborting;  /* snapshot_abort: the walker stops, pre-images are skipped */
 static _Atomic uint8_t done[NSLOTS];
-static snapshot_sink *cur;
+static snapshot_sink *cur;     /* written while every slot lock is held (start), read under one */
 
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static chunk *q_head, *q_tail;
-static size_t q_bytes;
-static snapshot_stats st, last_st;
+static chunk *q_head, *q_tail; /* q_lock */
+static size_t q_bytes;         /* q_lock */
+static snapshot_stats st;      /* preimages, queued_bytes_peak: q_lock; walked: the walker */
+static snapshot_stats last_st; /* q_lock */
 
 static void lock_all(void) {
     for (unsigned s = 0; s < NSLOTS; s++) slot_lock(s);
@@ -50,6 +52,7 @@ bool snapshot_start(snapshot_sink *sink) {
         return false;
     lock_all();
     cur = sink;
+    atomic_store_explicit(&aborting, false, memory_order_relaxed);
     memset(&st, 0, sizeof st);
     for (unsigned s = 0; s < NSLOTS; s++) atomic_store_explicit(&done[s], 0, memory_order_relaxed);
     atomic_store_explicit(&snapshot_active, true, memory_order_relaxed);
@@ -59,6 +62,10 @@ bool snapshot_start(snapshot_sink *sink) {
 
 void snapshot_preimage(unsigned slot) {
     if (atomic_load_explicit(&done[slot], memory_order_relaxed)) return;
+    if (atomic_load_explicit(&aborting, memory_order_relaxed)) { /* nobody will write it */
+        atomic_store_explicit(&done[slot], 1, memory_order_release);
+        return;
+    }
     chunk *c = mem_alloc(sizeof *c);
     c->next = NULL;
     serial_init(&c->buf);
@@ -94,11 +101,14 @@ static bool drain(bool ok) {
     }
 }
 
+void snapshot_abort(void) { atomic_store_explicit(&aborting, true, memory_order_relaxed); }
+
 bool snapshot_run(void) {
     bool ok = true;
     serial_buf b;
     serial_init(&b);
     for (unsigned s = 0; s < NSLOTS && ok; s++) {
+        if (atomic_load_explicit(&aborting, memory_order_relaxed)) ok = false;
         ok = drain(ok);
         if (!ok || atomic_load_explicit(&done[s], memory_order_acquire)) continue;
         b.len = 0;

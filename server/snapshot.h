@@ -7,11 +7,13 @@
  * serialized exactly once, with its content as of that point, by one of:
  * - the walker (the thread that calls snapshot_run()), slot after slot,
  *   under that slot's lock;
- * - a worker about to change a slot the walker has not reached yet: db.c
- *   calls snapshot_before_write(slot) under the slot lock before every
- *   change to the keyspace (lookup for write, add, replace, delete, expire,
- *   flush, eviction, active expiry), which serializes the slot's pre-image
- *   first (slot-level copy-on-write) and queues it for the walker.
+ * - a worker about to change a slot the walker has not reached yet: every
+ *   change to the keyspace calls snapshot_before_write(slot) under the
+ *   slot lock first (db.c: lookup for write, add, replace, delete, expire,
+ *   flush, eviction; expire.c: active expiry; dispatch.c: the key slots of
+ *   every write command, alone or inside EXEC, for values changed in
+ *   place), which serializes the slot's pre-image first (slot-level
+ *   copy-on-write) and queues it for the walker.
  * The walker writes the queued pre-images before it visits the next slot,
  * so the memory a snapshot costs is the pre-images not yet written, not a
  * copy of the dataset. The serialized slots reach the sink in the order
@@ -50,6 +52,11 @@ bool snapshot_start(snapshot_sink *sink);
  * the worker running SAVE). */
 bool snapshot_run(void);
 
+/* Make the running snapshot (if any) stop: its walker ends at the next
+ * slot and snapshot_run returns false; writers stop copying pre-images.
+ * Does not wait. (FLUSHALL and shutdown use it as Redis kills its child.) */
+void snapshot_abort(void);
+
 /* Slots serialized so far by workers (pre-images) and by the walker, for
  * INFO and tests. */
 typedef struct {
@@ -67,10 +74,6 @@ void snapshot_preimage(unsigned slot);
 static inline void snapshot_before_write(unsigned slot) {
     if (__builtin_expect(atomic_load_explicit(&snapshot_active, memory_order_relaxed), 0))
         snapshot_preimage(slot);
-}
-
-static inline bool snapshot_in_progress(void) {
-    return atomic_load_explicit(&snapshot_active, memory_order_relaxed);
 }
 
 #endif

@@ -335,12 +335,15 @@ Test(persist, expired_keys_are_not_loaded)
     make_dir(dir, sizeof dir);
     start_in(&a, NULL, dir, NULL);
     redisContext *c = sc_connect_or_fail(&a);
-    cmd_ok(c, "SET short v PX 300");
+    int ttl_ms = sc_scaled_ms(1500); /* long enough to be saved on a loaded machine */
+    long long set_at = sc_now_ms();
+    cmd_ok(c, "SET short v PX %d", ttl_ms);
     cmd_ok(c, "SET long v EX 3600");
     sc_cmd_expect_or_fail(c, "OK", "SAVE");
+    cr_assert_lt(sc_now_ms() - set_at, ttl_ms, "SAVE came after the key expired: machine too slow");
     redisFree(c);
     sc_server_stop_or_fail(&a);
-    sc_sleep_ms(400);
+    while (sc_now_ms() - set_at <= ttl_ms + 50) sc_sleep_ms(20);
     start_in(&a, NULL, dir, NULL);
     c = sc_connect_or_fail(&a);
     cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS short long"), 1);
@@ -429,6 +432,13 @@ Test(persist, bgsave_is_point_in_time_under_writes)
     cr_assert(ok, "BGSAVE did not finish");
     cr_assert_eq(info_ll(c, "rdb_saves"), 1);
     atomic_store(&stop, true);
+    /* The writes really overlapped the save: writers copied slots. */
+    size_t loglen;
+    char *log = read_all(a.log_path, &loglen);
+    const char *line = log ? strstr(log, "Snapshot: ") : NULL;
+    cr_assert(line, "no snapshot figures in the log");
+    cr_assert_gt(atol(line + strlen("Snapshot: ")), 0, "no slot was copied by a writer: %.200s", line);
+    free(log);
     for (int i = 0; i < PIT_WRITERS; i++) pthread_join(th[i], NULL);
     sc_no_thread_failures_or_fail();
     redisFree(c);
@@ -811,4 +821,202 @@ Test(persist, lru_and_lfu_metadata_survive)
         }
         remove_tree(dir);
     }
+}
+
+/* A save point never fires while the startup load runs: a file the server
+ * refuses half-way (a stream after 200k keys) stays byte for byte. */
+Test(persist, no_save_during_load_and_bad_file_kept)
+{
+    const char *redis = sc_reference_redis_binary();
+    if (!redis || sc_server_binary_is_redis()) cr_skip_test("needs /usr/bin/redis-server as the reference");
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    start_in(&a, redis, dir, (const char *[]){ "--enable-debug-command", "yes", NULL });
+    redisContext *c = sc_connect_or_fail(&a);
+    cmd_ok(c, "DEBUG POPULATE 200000 k 50");
+    cmd_ok(c, "SELECT 9");
+    cmd_ok(c, "XADD zstream 1-1 f v");
+    sc_cmd_expect_or_fail(c, "OK", "SAVE");
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    char path[512];
+    snprintf(path, sizeof path, "%s/dump.rdb", dir);
+    size_t len0, len1;
+    char *before = read_all(path, &len0);
+    /* slotcache with a save point that any change would trigger. */
+    char logp[512];
+    snprintf(logp, sizeof logp, "%s/refused.log", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(sc_server_binary(), sc_server_binary(), "--port", "0", "--dir", dir, "--save", "1 1", "--hz", "100",
+              NULL);
+        _exit(127);
+    }
+    int status = 0;
+    long long deadline = sc_now_ms() + sc_scaled_ms(60000);
+    bool done = false;
+    while (sc_now_ms() < deadline && !(done = waitpid(pid, &status, WNOHANG) == pid)) sc_sleep_ms(10);
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    cr_assert(done && WIFEXITED(status) && WEXITSTATUS(status) != 0, "the server should refuse the file");
+    char *after = read_all(path, &len1);
+    cr_assert(after && len0 == len1 && memcmp(before, after, len0) == 0, "dump.rdb changed during a refused load");
+    size_t ll;
+    char *log = read_all(logp, &ll);
+    cr_assert(log && !strstr(log, "Saving...") && !strstr(log, "Background saving started"),
+              "a save ran during the load:\n%s", log ? log : "");
+    free(log);
+    free(before);
+    free(after);
+
+    /* A good file under the same save point: loaded keys are not changes,
+     * so nothing is saved after the load either. */
+    start_in(&a, redis, dir, NULL);
+    c = sc_connect_or_fail(&a);
+    cmd_ok(c, "SELECT 9");
+    cmd_ok(c, "DEL zstream");
+    sc_cmd_expect_or_fail(c, "OK", "SAVE");
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    start_in(&a, NULL, dir, (const char *[]){ "--save", "1 1", "--hz", "100", NULL });
+    c = sc_connect_or_fail(&a);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DBSIZE"), 200000);
+    cr_assert_eq(info_ll(c, "rdb_changes_since_last_save"), 0);
+    sc_sleep_ms(1200);
+    cr_assert_eq(info_ll(c, "rdb_saves"), 0, "a save point fired for the loaded keys");
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    remove_tree(dir);
+}
+
+typedef struct {
+    const sc_server *srv;
+    const char *cmd;
+    int rounds;
+} hammer_arg;
+
+static void *hammer(void *arg)
+{
+    hammer_arg *h = arg;
+    redisContext *c = sc_thread_connect(h->srv, 30000);
+    if (!c) return NULL;
+    for (int i = 0; i < h->rounds; i++) {
+        redisReply *r = redisCommand(c, h->cmd);
+        if (!r) {
+            sc_thread_fail("%s: connection broke: %s", h->cmd, c->errstr);
+            break;
+        }
+        /* "already in progress" is a fine answer; nothing else may fail. */
+        if (r->type == REDIS_REPLY_ERROR && !strstr(r->str, "already in progress"))
+            sc_thread_fail("%s: %s", h->cmd, r->str);
+        freeReplyObject(r);
+        r = redisCommand(c, "SET h%d %d", i, i);
+        if (!r || r->type == REDIS_REPLY_ERROR) sc_thread_fail("SET after %s: %s", h->cmd, r ? r->str : c->errstr);
+        if (r) freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+/* SAVE, BGSAVE, FLUSHALL (with save points) and DEBUG RELOAD racing on
+ * several workers: every answer is a success or "already in progress",
+ * nothing hangs, no save fails. */
+Test(persist, concurrent_saves_flushes_and_reloads)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    start_in(&a, NULL, dir, (const char *[]){ "--threads", "3", "--save", "3600 1000000", NULL });
+    redisContext *c = sc_connect_or_fail(&a);
+    cmd_ok(c, "DEBUG POPULATE 50000 k 30");
+    sc_thread_fail_reset();
+    hammer_arg args[] = { { &a, "BGSAVE", 40 }, { &a, "SAVE", 20 }, { &a, "FLUSHALL", 20 }, { &a, "DEBUG RELOAD", 10 } };
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) cr_assert_eq(pthread_create(&th[i], NULL, hammer, &args[i]), 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+    bool ok = SC_WAIT_FOR(info_ll(c, "rdb_bgsave_in_progress") == 0, 30000);
+    cr_assert(ok, "a BGSAVE never ended");
+    redisReply *r = sc_cmd_or_fail(c, "INFO persistence");
+    cr_assert(strstr(r->str, "rdb_last_bgsave_status:ok"), "%s", r->str);
+    freeReplyObject(r);
+    cmd_ok(c, "SET after all");
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) cr_assert(strncmp(de->d_name, "temp-", 5) != 0, "left behind: %s", de->d_name);
+    closedir(d);
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    remove_tree(dir);
+}
+
+/* FLUSHALL inside MULTI/EXEC while a BGSAVE walks: EXEC holds every slot
+ * lock; nothing may wait for the BGSAVE then. */
+Test(persist, flushall_in_exec_during_bgsave)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    start_in(&a, NULL, dir, (const char *[]){ "--threads", "2", "--save", "3600 1", NULL });
+    redisContext *c = sc_connect_or_fail(&a);
+    cmd_ok(c, "DEBUG POPULATE 1000000 k 50");
+    sc_cmd_expect_or_fail(c, "Background saving started", "BGSAVE");
+    cmd_ok(c, "MULTI");
+    cmd_ok(c, "FLUSHALL");
+    redisReply *r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(c, "PONG", "PING");
+    bool ok = SC_WAIT_FOR(info_ll(c, "rdb_bgsave_in_progress") == 0 && info_ll(c, "rdb_changes_since_last_save") == 0,
+                          30000);
+    cr_assert(ok, "the save after FLUSHALL did not happen");
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    /* What is on disk is the emptied dataset. */
+    start_in(&a, NULL, dir, NULL);
+    c = sc_connect_or_fail(&a);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "DBSIZE"), 0);
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    remove_tree(dir);
+}
+
+/* A final save that fails keeps the server running (SHUTDOWN answers
+ * Redis's error; SIGTERM is ignored), with every write still there. */
+Test(persist, failed_shutdown_save_keeps_running)
+{
+    char dir[256];
+    make_dir(dir, sizeof dir);
+    start_in(&a, NULL, dir, (const char *[]){ "--save", "3600 1", NULL });
+    redisContext *c = sc_connect_or_fail(&a);
+    cmd_ok(c, "SET k v");
+    char path[512];
+    snprintf(path, sizeof path, "%s/dump.rdb", dir);
+    cr_assert_eq(mkdir(path, 0755), 0); /* the rename will fail */
+    redisReply *r = sc_cmd_or_fail(c, "SHUTDOWN");
+    cr_assert(r->type == REDIS_REPLY_ERROR && !strcmp(r->str, "ERR Errors trying to SHUTDOWN. Check logs."), "%s",
+              r->str);
+    freeReplyObject(r);
+    cmd_ok(c, "SET k2 v2");
+    kill(a.pid, SIGTERM);
+    sc_sleep_ms(300);
+    cr_assert(sc_server_alive(&a), "SIGTERM with a failing save stopped the server");
+    sc_cmd_expect_or_fail(c, "v2", "GET k2");
+    cr_assert_eq(rmdir(path), 0);
+    r = redisCommand(c, "SHUTDOWN");
+    if (r) freeReplyObject(r);
+    redisFree(c);
+    int st = -1;
+    cr_assert(sc_server_wait_exit(&a, 10000, &st), "SHUTDOWN did not stop the server");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status 0x%x", st);
+    start_in(&a, NULL, dir, NULL);
+    c = sc_connect_or_fail(&a);
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS k k2"), 2);
+    redisFree(c);
+    sc_server_stop_or_fail(&a);
+    remove_tree(dir);
 }
