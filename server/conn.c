@@ -1,6 +1,6 @@
 /*
  * conn.c - client connections on a worker's loop: accept, read, parse,
- * dispatch, write.
+ * dispatch, write (socket I/O; the reply API commands call is reply.c).
  *
  * Reading: while a client has no partial command pending, libuv reads into
  * the worker's shared 64 KB buffer and complete commands run straight from
@@ -49,67 +49,6 @@ static _Thread_local char *shared_rbuf;
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void on_close(uv_handle_t *h);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-
-/* ---------------------------------------------------------------- replies */
-
-void add_reply_ok(client *c) { reply_ok(&c->out); }
-void add_reply_status(client *c, const char *s) { reply_status(&c->out, s); }
-bool reply_wrong_type(client *c, const entry *e, unsigned type) {
-    if (!e || entry_type(e) == type) return false;
-    add_reply_error(c, ERR_WRONGTYPE);
-    return true;
-}
-
-void add_reply_error(client *c, const char *msg) {
-    stat_inc(STAT_ERROR_REPLIES);
-    tl_error_replies++;
-    errorstats_count(msg);
-    reply_error(&c->out, msg, strlen(msg));
-}
-void add_reply_errorf(client *c, const char *fmt, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    add_reply_error(c, buf);
-}
-void add_reply_integer(client *c, long long v) { reply_integer(&c->out, v); }
-void add_reply_bulk(client *c, const void *p, size_t len) { reply_bulk(&c->out, p, len); }
-void add_reply_bulk_cstr(client *c, const char *s) { reply_bulk_cstr(&c->out, s); }
-void add_reply_null(client *c) { reply_null(&c->out, c->resp); }
-void add_reply_null_array(client *c) { reply_null_array(&c->out, c->resp); }
-void add_reply_array(client *c, long long n) { reply_array(&c->out, n); }
-void add_reply_map(client *c, long long n) { reply_map(&c->out, c->resp, n); }
-void add_reply_set(client *c, long long n) { reply_set(&c->out, c->resp, n); }
-void add_reply_double(client *c, double v) { reply_double(&c->out, c->resp, v); }
-void add_reply_verbatim(client *c, const char *p, size_t len, const char *fmt) {
-    reply_verbatim(&c->out, c->resp, p, len, fmt);
-}
-void add_reply_raw(client *c, const void *p, size_t len) { reply_raw(&c->out, p, len); }
-
-bool arg_eq(const arg_t *a, const char *s) {
-    size_t n = strlen(s);
-    return a->len == n && strncasecmp(a->ptr, s, n) == 0;
-}
-
-bool arg_ll_or_reply(client *c, const arg_t *a, long long *out, const char *errmsg) {
-    if (parse_ll(a->ptr, a->len, out)) return true;
-    add_reply_error(c, errmsg ? errmsg : ERR_NOT_INT);
-    return false;
-}
-
-bool arg_ld_or_reply(client *c, const arg_t *a, long double *out, const char *errmsg) {
-    if (parse_ld(a->ptr, a->len, out)) return true;
-    add_reply_error(c, errmsg ? errmsg : ERR_NOT_FLOAT);
-    return false;
-}
-
-bool arg_double_or_reply(client *c, const arg_t *a, double *out, const char *errmsg) {
-    if (parse_double(a->ptr, a->len, out)) return true;
-    add_reply_error(c, errmsg ? errmsg : ERR_NOT_FLOAT);
-    return false;
-}
 
 /* ---------------------------------------------------------------- lifecycle */
 
