@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "monotime.h"
 #include "notify.h"
+#include "persist.h"
 #include "slotlock.h"
 #include "stats.h"
 
@@ -326,6 +327,9 @@ long evict_until_under(long max_keys) {
      * holds the transaction's slot locks; taking others now would break the
      * lock order. The cron and the next write evict instead. */
     if (slots_held_by_exec) return 0;
+    /* Not while the startup load runs (Redis's isSafeToPerformEvictions):
+     * the dataset is whole only once it is loaded. */
+    if (persist_loading()) return 0;
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();

@@ -175,6 +175,7 @@ int main(int argc, char **argv) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
     lazyfree_start();
+    persist_begin_loading();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
         return 1;

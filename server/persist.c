@@ -55,7 +55,7 @@ static struct {
     unsigned long long load_loaded, load_expired;
 } ps = {.last_bgsave_ok = true, .last_bgsave_time_s = -1};
 
-static _Atomic bool loading = true; /* until the startup load is over (no window of an empty keyspace) */
+static _Atomic bool loading;        /* from persist_begin_loading to the end of the startup load */
 static _Atomic bool misconf;        /* last BGSAVE failed (MISCONF when save points + stop-writes) */
 static _Atomic bool paused;         /* the final save runs: writes refused */
 
@@ -343,6 +343,8 @@ void persist_cron(void) {
 }
 
 /* ---- loading ---- */
+
+void persist_begin_loading(void) { atomic_store_explicit(&loading, true, memory_order_release); }
 
 bool persist_load_at_startup(void) {
     char path[1024];

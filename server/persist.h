@@ -19,6 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Startup, before the workers accept anything: from now until the load
+ * ends, commands get -LOADING, no save runs and nothing is evicted (so no
+ * client ever sees the keyspace empty or half-loaded). */
+void persist_begin_loading(void);
 /* Startup: load `dir`/`dbfilename` if it exists, logging as Redis does.
  * Returns false (after logging why) when the file is bad: the server must
  * not start with a partial dataset. Until it returns, commands get
