@@ -187,8 +187,8 @@ static void on_timeout(uv_timer_t *t) {
     client_resume(c);
 }
 
-void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
-                    enum blocking_timeout_reply timeout_reply) {
+static void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
+                           enum blocking_timeout_reply timeout_reply) {
     if (multi_in_exec()) {
         reply_timeout(c, timeout_reply);
         return;

@@ -3,7 +3,7 @@
  * BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP).
  *
  * A blocking command first tries to serve itself like its non-blocking form;
- * if none of its keys has data it calls blocking_block() and replies
+ * if none of its keys has data it calls blocking_block_on_args() and replies
  * nothing. The client's command is kept and re-run, on the client's own
  * worker, when a key it waits on is signalled by blocking_key_ready() (any
  * worker, under the key's slot lock) or answered with the timeout reply when
@@ -31,14 +31,11 @@ enum blocking_timeout_reply {
  * "ERR timeout is negative"). */
 bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *deadline_ms);
 
-/* Block c on the given keys, waiting for a value of `type` (OBJ_LIST or
- * OBJ_ZSET) under any of them (the slots of all of them are locked by the
- * caller, as the command's key spec made dispatch lock them). Inside
- * MULTI/EXEC (or a Lua-less script context) it answers the timeout reply at
- * once instead, as Redis does. */
-void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
-                    enum blocking_timeout_reply timeout_reply);
-/* The same, on the keys c->argv[first .. first+nkeys-1] in c's database. */
+/* Block c on the keys c->argv[first .. first+nkeys-1] in its database,
+ * waiting for a value of `type` (OBJ_LIST or OBJ_ZSET) under any of them
+ * (the slots of all of them are locked by the caller, as the command's key
+ * spec made dispatch lock them). Inside MULTI/EXEC it answers the timeout
+ * reply at once instead, as Redis does. */
 void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
                             enum blocking_timeout_reply timeout_reply);
 

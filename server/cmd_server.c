@@ -35,7 +35,7 @@
 
 /* SLOWLOG subcommand handlers live with the slow log (slowlog.c). */
 
-#define ERR_NO_PERSISTENCE "ERR the append-only file is not supported by slotcache yet"
+#define ERR_NO_AOF "ERR the append-only file is not supported by slotcache yet"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -118,7 +118,7 @@ static void shutdown_command(client *c) {
     client_close_after_reply(c);
 }
 
-static void bgrewriteaof_command(client *c) { add_reply_error(c, ERR_NO_PERSISTENCE); }
+static void bgrewriteaof_command(client *c) { add_reply_error(c, ERR_NO_AOF); }
 
 /* ---------------------------------------------------------------- DEBUG */
 

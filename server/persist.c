@@ -130,13 +130,19 @@ static void abort_bgsave(void) {
     pthread_mutex_unlock(&ps_lock);
 }
 
-static void record_success(uint64_t dirty_at_start) {
-    pthread_mutex_lock(&ps_lock);
+/* A save that started at dirty count `dirty_at_start` succeeded (ps_lock
+ * held). As Redis, a good SAVE clears a failed BGSAVE too. */
+static void do_record_success(uint64_t dirty_at_start) {
     ps.lastsave_s = now_s();
     ps.dirty_base = dirty_at_start;
-    ps.last_bgsave_ok = true; /* as Redis: a good SAVE clears a failed BGSAVE too */
-    pthread_mutex_unlock(&ps_lock);
+    ps.last_bgsave_ok = true;
     atomic_store_explicit(&misconf, false, memory_order_relaxed);
+}
+
+static void record_success(uint64_t dirty_at_start) {
+    pthread_mutex_lock(&ps_lock);
+    do_record_success(dirty_at_start);
+    pthread_mutex_unlock(&ps_lock);
 }
 
 /* A synchronous save on the calling thread. */
@@ -186,10 +192,7 @@ static void *save_thread_main(void *arg) {
         bool aborted = ps.bg_aborted;
         if (ok) {
             log_notice("Background saving terminated with success");
-            ps.lastsave_s = now_s();
-            ps.dirty_base = dirty;
-            ps.last_bgsave_ok = true;
-            atomic_store_explicit(&misconf, false, memory_order_relaxed);
+            do_record_success(dirty);
         } else if (aborted) {
             log_notice("Background saving terminated by an abort (FLUSHALL or shutdown)");
         } else {

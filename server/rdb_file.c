@@ -292,7 +292,8 @@ static void note_aux(const char *k, size_t klen, const char *v, size_t vlen) {
     }
 }
 
-int rdb_load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res) {
+/* rdb_load_file over the mapped bytes. */
+static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res) {
     memset(res, 0, sizeof *res);
     rdb_in in;
     rdb_in_init(&in, p, len);
@@ -494,7 +495,7 @@ int rdb_load_file(const char *path, bool keep_existing, rdb_load_result *res) {
         return -1;
     }
     madvise(map, len, MADV_SEQUENTIAL);
-    int rc = rdb_load_bytes(map, len, keep_existing, res);
+    int rc = load_bytes(map, len, keep_existing, res);
     munmap(map, len);
     return rc;
 }

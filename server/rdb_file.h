@@ -42,7 +42,4 @@ typedef struct {
  * RELOAD, while clients write) is skipped: the newer write wins. */
 int rdb_load_file(const char *path, bool keep_existing, rdb_load_result *res);
 
-/* The same over bytes in memory (tests, and later a replica's full sync). */
-int rdb_load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res);
-
 #endif

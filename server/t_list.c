@@ -11,7 +11,7 @@
  *   (db_key_modified, keyspace event, blocking_key_ready for pushes); a
  *   list that becomes empty is deleted.
  * - Blocking commands serve themselves like their non-blocking form and
- *   otherwise call blocking_block(); blocking.c re-runs the whole command
+ *   otherwise call blocking_block_on_args(); blocking.c re-runs the whole command
  *   when a key gets data, so every handler is written to be re-run from
  *   scratch (the saved deadline survives the re-run).
  */

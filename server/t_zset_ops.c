@@ -6,7 +6,7 @@
  *
  * Design choices a reader must know:
  * - Blocking pops first try to serve like their non-blocking form; with
- *   nothing to pop they call blocking_block(), which re-runs the very same
+ *   nothing to pop they call blocking_block_on_args(), which re-runs the very same
  *   handler when a key gets data, so every handler here is written to be
  *   re-run (it parses and checks everything again).
  * - Set operations accumulate straight into the result's dict (member ->

@@ -30,15 +30,15 @@
 
 #include "server_proc.h"
 
-#define REDIS_BIN "/usr/bin/redis-server"
 
 static sc_server ref, sut;
 
 TestSuite(dump_redis, .fini = sc_server_cleanup, .timeout = 300);
 
 static void start_both(redisContext **rc, redisContext **sc) {
-    if (access(REDIS_BIN, X_OK) != 0) cr_skip_test("%s not installed: nothing to compare with", REDIS_BIN);
-    sc_server_start_bin_or_fail(&ref, REDIS_BIN, NULL);
+    const char *redis = sc_reference_redis_binary();
+    if (!redis) cr_skip_test("redis-server not installed: nothing to compare with");
+    sc_server_start_bin_or_fail(&ref, redis, NULL);
     sc_server_start_or_fail(&sut, NULL);
     *rc = sc_connect_or_fail(&ref);
     *sc = sc_connect_or_fail(&sut);

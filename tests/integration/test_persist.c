@@ -716,17 +716,24 @@ Test(persist, save_points_and_shutdown)
     remove_tree(dir);
 }
 
+/* slotcache with a save point and one key, whose dump.rdb is a directory,
+ * so every save fails at its rename (path gets that directory). */
+static redisContext *start_with_dump_blocked(const char *dir, char *path, size_t n)
+{
+    start_in(&a, NULL, dir, (const char *[]){ "--save", "3600 1", NULL });
+    redisContext *c = sc_connect_or_fail(&a);
+    cmd_ok(c, "SET k v");
+    snprintf(path, n, "%s/dump.rdb", dir);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    return c;
+}
+
 Test(persist, failed_bgsave_gives_misconf)
 {
     char dir[256];
     make_dir(dir, sizeof dir);
-    start_in(&a, NULL, dir, (const char *[]){ "--save", "3600 1", NULL });
-    redisContext *c = sc_connect_or_fail(&a);
-    cmd_ok(c, "SET k v");
-    /* A directory where the file should go: the rename fails. */
     char path[512];
-    snprintf(path, sizeof path, "%s/dump.rdb", dir);
-    cr_assert_eq(mkdir(path, 0755), 0);
+    redisContext *c = start_with_dump_blocked(dir, path, sizeof path);
     sc_cmd_expect_or_fail(c, "Background saving started", "BGSAVE");
     bool ok = SC_WAIT_FOR(info_ll(c, "rdb_bgsave_in_progress") == 0, 10000);
     cr_assert(ok);
@@ -979,12 +986,8 @@ Test(persist, failed_shutdown_save_keeps_running)
 {
     char dir[256];
     make_dir(dir, sizeof dir);
-    start_in(&a, NULL, dir, (const char *[]){ "--save", "3600 1", NULL });
-    redisContext *c = sc_connect_or_fail(&a);
-    cmd_ok(c, "SET k v");
     char path[512];
-    snprintf(path, sizeof path, "%s/dump.rdb", dir);
-    cr_assert_eq(mkdir(path, 0755), 0); /* the rename will fail */
+    redisContext *c = start_with_dump_blocked(dir, path, sizeof path);
     redisReply *r = sc_cmd_or_fail(c, "SHUTDOWN");
     cr_assert(r->type == REDIS_REPLY_ERROR && !strcmp(r->str, "ERR Errors trying to SHUTDOWN. Check logs."), "%s",
               r->str);
