@@ -79,6 +79,27 @@ static void exec_expect_pong(redisContext *c, const char *what)
     freeReplyObject(r);
 }
 
+/* SET key with a short TTL and WATCH it while it is still live; returns the
+ * TTL used. A slow build (TSan) can take longer than the TTL between SET and
+ * WATCH; a key already expired at WATCH time does not abort EXEC (Redis 7.0
+ * records it as expired-when-watched), so confirm through `o` (PTTL does not
+ * touch the key) and retry with a longer TTL, a bounded number of times. */
+static int set_and_watch_live(redisContext *c, redisContext *o, const char *key)
+{
+    for (int ttl = sc_scaled_ms(50); ttl <= sc_scaled_ms(50) * 64; ttl *= 4) {
+        sc_cmd_expect_or_fail(c, "OK", "SET %s v PX %d", key, ttl);
+        sc_cmd_expect_or_fail(c, "OK", "WATCH %s", key);
+        redisReply *r = sc_cmd_or_fail(o, "PTTL %s", key);
+        bool live = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+        freeReplyObject(r);
+        if (live)
+            return ttl;
+        sc_cmd_expect_or_fail(c, "OK", "UNWATCH");
+    }
+    cr_assert_fail("could not WATCH %s before its TTL ran out", key);
+    return 0;
+}
+
 /* WATCH key, then MULTI / PING (queued). */
 static void watch_then_multi_ping(redisContext *c, const char *key)
 {
@@ -349,9 +370,8 @@ Test(multi, watched_key_expires)
     redisContext *o = sc_connect_or_fail(&srv);
 
     /* Nobody touches the key: its expiry alone aborts EXEC. */
-    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
-    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
-    sc_sleep_ms(150);
+    int ttl = set_and_watch_live(c, o, "k");
+    sc_sleep_ms(3 * ttl);
     sc_cmd_expect_or_fail(c, "OK", "MULTI");
     sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
     exec_expect_nil(c, "watched key expired (untouched)");
@@ -360,9 +380,8 @@ Test(multi, watched_key_expires)
     freeReplyObject(r);
 
     /* Another connection reads the expired key (lazy expiry) first. */
-    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
-    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
-    sc_sleep_ms(150);
+    ttl = set_and_watch_live(c, o, "k");
+    sc_sleep_ms(3 * ttl);
     r = sc_cmd_or_fail(o, "GET k");
     cr_assert_eq(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
@@ -371,8 +390,7 @@ Test(multi, watched_key_expires)
     exec_expect_nil(c, "watched key expired (read lazily by another connection)");
 
     /* Long enough for the active expiry cycle to have deleted it. */
-    sc_cmd_expect_or_fail(c, "OK", "SET k v PX 50");
-    sc_cmd_expect_or_fail(c, "OK", "WATCH k");
+    set_and_watch_live(c, o, "k");
     cr_assert(SC_WAIT_FOR(({
                   redisReply *x = sc_cmd_or_fail(o, "DBSIZE");
                   bool gone = x->type == REDIS_REPLY_INTEGER && x->integer == 0;
@@ -380,7 +398,7 @@ Test(multi, watched_key_expires)
                   gone;
               }),
                           5000),
-              "key with PX 50 not actively expired within 5 s");
+              "key with a short TTL not actively expired within 5 s");
     sc_cmd_expect_or_fail(c, "OK", "MULTI");
     sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
     exec_expect_nil(c, "watched key expired (active expiry)");
