@@ -1,0 +1,43 @@
+/*
+ * cluster_api.h - all that server/ sees of cluster/ (replication today;
+ * routing and the slot map later). server/ includes this header and no other
+ * header of cluster/; cluster/ may use all of server/.
+ */
+#ifndef CLUSTER_API_H
+#define CLUSTER_API_H
+
+#include "client.h"
+#include "commands.h"
+
+#include <stdbool.h>
+
+/* REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT (cluster/repl_*.c). */
+extern command repl_commands[];
+
+/* Startup (main, before the workers start): replication id, the feed
+ * (propagate.h), `replicaof` from the config file. */
+void repl_init(void);
+/* Worker 0's cron, every 100 ms: pings to replicas, REPLCONF ACK to the
+ * master, timeouts, reconnects, backlog TTL, min-replicas bookkeeping. */
+void repl_cron(void);
+/* Shutdown (main, after the workers stopped). */
+void repl_shutdown(void);
+
+/* The error a write command must get here and now, or NULL: -READONLY on a
+ * read-only replica (not for the master link itself), -MASTERDOWN when the
+ * link is down and replica-serve-stale-data is no (for commands without
+ * CMD_STALE), -NOREPLICAS under min-replicas-to-write. */
+const char *repl_refusal(const client *c, const command *cmd);
+
+/* This server is a replica (REPLICAOF host port in force): no active
+ * expiry, no eviction of its own (replica-ignore-maxmemory), reads hide
+ * logically expired keys without deleting them. One relaxed load. */
+bool repl_is_replica(void);
+
+/* INFO replication: the section's text appended through the callback. */
+typedef void repl_info_out(void *ctx, const char *fmt, ...);
+void repl_info(repl_info_out *out, void *ctx);
+/* INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
+void repl_sync_stats(long long *full, long long *partial_ok, long long *partial_err);
+
+#endif
