@@ -37,6 +37,7 @@ enum client_flag {
     CF_NO_EVICT = 1 << 3,
     CF_PROTECTED = 1 << 4,     /* reading paused: output backlog too large */
     CF_KILLED = 1 << 5,
+    CF_MASTER = 1 << 6,        /* a replica's link to its master (cluster/) */
 };
 
 typedef struct client {

@@ -14,10 +14,12 @@
 #include "client.h"
 #include "command_modules.h"
 #include "commands.h"
+#include "config.h"
 #include "db.h"
 #include "entry.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -99,9 +101,19 @@ static void expire_generic(client *c, long long basetime, bool seconds, const ch
     if (when <= db_now_ms()) {
         db_delete_at(&k, pos);
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        propagate_rewrite_key(c, cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
     } else {
         db_set_expire_at(&k, pos, when);
         notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        /* As PEXPIREAT key <absolute ms> with the same options; PEXPIREAT
+         * itself goes as sent (Redis 7.0's expireGenericCommand). */
+        if (basetime != 0 || seconds) {
+            propagate_rewrite_begin(c->argc);
+            propagate_arg_str("PEXPIREAT");
+            propagate_arg(c->argv[1].ptr, c->argv[1].len);
+            propagate_arg_ll(when);
+            for (int j = 3; j < c->argc; j++) propagate_arg(c->argv[j].ptr, c->argv[j].len);
+        }
     }
     add_reply_integer(c, 1);
     return;

@@ -30,6 +30,7 @@
 #include "ktable.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "persist.h"
 #include "slotlock.h"
@@ -520,6 +521,7 @@ static void flushdb_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
     db_flush(c->db, async);
+    propagate_force(); /* even when it was already empty, as Redis */
     add_reply_ok(c);
 }
 
@@ -528,6 +530,7 @@ static void flushall_command(client *c) {
     if (!flush_args_ok_or_reply(c, &async)) return;
     persist_before_flushall();
     db_flush(-1, async);
+    propagate_force();
     persist_after_flushall();
     add_reply_ok(c);
 }

@@ -682,6 +682,8 @@ static cfg_def defs[] = {
     INT_("latency-monitor-threshold", NULL, 0, 0, LL_MAX, "0", &cfg.latency_monitor_threshold),
     BOOL_("lazyfree-lazy-user-del", NULL, 0, "no", &cfg.lazyfree_lazy_user_del),
     BOOL_("lazyfree-lazy-user-flush", NULL, 0, "no", &cfg.lazyfree_lazy_user_flush),
+    BOOL_("lazyfree-lazy-eviction", NULL, 0, "no", &cfg.lazyfree_lazy_eviction),
+    BOOL_("lazyfree-lazy-expire", NULL, 0, "no", &cfg.lazyfree_lazy_expire),
     BOOL_("cluster-enabled", NULL, IMM, "no", &cfg.cluster_enabled),
 
     /* Accepted, shown with Redis's defaults, not applicable yet. */
@@ -705,8 +707,6 @@ static cfg_def defs[] = {
     BOOL_("aof-rewrite-incremental-fsync", NULL, NA, "yes", NULL),
     BOOL_("aof-timestamp-enabled", NULL, NA, "no", NULL),
     BOOL_("aof-disable-auto-gc", NULL, NA, "no", NULL),
-    BOOL_("lazyfree-lazy-eviction", NULL, NA, "no", NULL),
-    BOOL_("lazyfree-lazy-expire", NULL, NA, "no", NULL),
     BOOL_("lazyfree-lazy-server-del", NULL, NA, "no", NULL),
     BOOL_("replica-lazy-flush", "slave-lazy-flush", NA, "no", NULL),
     MSTR_("replicaof", "slaveof", IMM | NA, ""),

@@ -56,6 +56,10 @@ typedef struct {
     _Atomic long long cluster_enabled;    /* bool; cluster mode arrives later */
     _Atomic long long lazyfree_lazy_user_del; /* bool */
     _Atomic long long lazyfree_lazy_user_flush; /* bool */
+    /* bool: expired / evicted keys go to the stream as UNLINK instead of
+     * DEL (their values are freed off the slot lock either way) */
+    _Atomic long long lazyfree_lazy_expire;
+    _Atomic long long lazyfree_lazy_eviction;
     _Atomic long long latency_monitor_threshold;
     _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
     /* Persistence (persist.c, rdb_file.c); bools. */

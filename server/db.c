@@ -8,12 +8,15 @@
  */
 #include "db.h"
 
+#include "config.h"
+
 #include "blocking.h"
 #include "crc16.h"
 #include "evict.h"
 #include "lazyfree.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "rng.h"
 #include "slotlock.h"
 #include "snapshot.h"
@@ -142,6 +145,31 @@ ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_o
 void db_key_modified(const dbkey *k) {
     watch_touch_key(k);
     stat_inc(STAT_DIRTY);
+    propagate_count_change();
+}
+
+/* The one path of a key the server removes on its own (Redis's
+ * deleteExpiredKeyAndPropagate and performEvictions): WATCH, the keyspace
+ * event, the statistic and DEL/UNLINK in the replication stream. Not a
+ * change of the running command (a GET that meets an expired key does not
+ * propagate itself). Caller holds the slot lock; returns the entry, which
+ * the caller frees (outside the lock when it can). */
+entry *db_remove_by_server(const dbkey *k, long pos, bool evicted) {
+    snapshot_before_write(k->slot);
+    ktable *t = db_table(k->db, k->slot, false);
+    entry *e = ktable_at(t, pos);
+    ktable_remove_at(t, pos);
+    watch_touch_key(k);
+    bool lazy = (evicted ? cfg_get(lazyfree_lazy_eviction) : cfg_get(lazyfree_lazy_expire)) != 0;
+    if (evicted) {
+        notify_keyspace_event(NOTIFY_EVICTED, "evicted", k);
+        stat_inc(STAT_EVICTED_KEYS);
+    } else {
+        notify_keyspace_event(NOTIFY_EXPIRED, "expired", k);
+        stat_inc(STAT_EXPIRED_KEYS);
+    }
+    propagate_deletion(k->db, k->key, k->len, lazy);
+    return e;
 }
 
 bool db_is_expired(const entry *e, long long now) {
@@ -155,12 +183,7 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
     long p = t ? ktable_find(t, k->key, k->len, k->hash) : -1;
     entry *e = p >= 0 ? ktable_at(t, p) : NULL;
     if (e && db_is_expired(e, db_now_ms())) {
-        snapshot_before_write(k->slot);
-        ktable_remove_at(t, p);
-        entry_free(e);
-        stat_inc(STAT_EXPIRED_KEYS);
-        db_key_modified(k);
-        notify_keyspace_event(NOTIFY_EXPIRED, "expired", k);
+        lazyfree_entry(db_remove_by_server(k, p, false));
         e = NULL;
         p = -1;
     }

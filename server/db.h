@@ -85,6 +85,10 @@ bool db_delete(const dbkey *k);
  * notify_keyspace_event() (notify.h) and, for list/zset pushes,
  * blocking_key_ready() (blocking.h). Caller holds k's slot lock. */
 void db_key_modified(const dbkey *k);
+/* A key removed by the server itself, expired (lazily or by the active
+ * cycle) or evicted: WATCH, event, statistic and the stream's DEL/UNLINK in
+ * one place. Caller holds the slot lock and frees the returned entry. */
+entry *db_remove_by_server(const dbkey *k, long pos, bool evicted);
 
 /* Expire helpers (absolute unix ms; -1 = none). */
 bool db_is_expired(const entry *e, long long now);

@@ -23,6 +23,7 @@
 #include "multi.h"
 #include "notify.h"
 #include "prefetch.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "persist.h"
 #include "slotlock.h"
@@ -126,7 +127,10 @@ void dispatch_call(client *c, const command *cmd) {
     uint64_t start = monotime_us();
     db_set_now_ms(monotime_wall_ms(start));
     atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
+    propagate_mark pm;
+    propagate_call_begin(&pm, cmd);
     cmd->proc(c);
+    propagate_call_end(c, cmd, &pm);
     long long duration = (long long)(monotime_us() - start);
     db_set_now_ms(0);
     stat_inc(STAT_COMMANDS);
@@ -213,6 +217,13 @@ void dispatch_command(client *c) {
             for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
         dispatch_call(c, cmd);
     }
+    /* Its effects reach the stream while its slots are still locked. The
+     * master link's commands are not ours to propagate: a replica forwards
+     * its master's bytes verbatim (cluster/). */
+    if (c->flags & CF_MASTER)
+        propagate_discard();
+    else
+        propagate_flush((cmd->flags & CMD_ALL_SLOTS) != 0);
 
     if (nkeys) slots_unlock_many(slots, nkeys);
     db_forget_key_slots();

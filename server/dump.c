@@ -19,6 +19,7 @@
 #include "evict.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "rdb_codec.h"
 #include "serial.h"
@@ -138,9 +139,22 @@ static void restore_command(client *c) {
     }
     if (ttl && ttl <= db_now_ms()) { /* already expired: nothing to add */
         entry_free(e);
-        if (deleted) notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        if (deleted) {
+            notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+            propagate_rewrite_key(c, "DEL");
+        }
         add_reply_ok(c);
         return;
+    }
+    if (ttl && !absttl) { /* the TTL propagates as an absolute time */
+        propagate_rewrite_begin(c->argc + 1);
+        for (int j = 0; j < c->argc; j++) {
+            if (j == 2)
+                propagate_arg_ll(ttl);
+            else
+                propagate_arg(c->argv[j].ptr, c->argv[j].len);
+        }
+        propagate_arg_str("ABSTTL");
     }
     db_add(&k, e);
     evict_set_idle_or_freq(e, idle, freq);

@@ -246,11 +246,9 @@ static bool evict_key(int db, unsigned slot, const char *key, size_t klen, bool 
     long pos = t ? ktable_find(t, key, klen, k.hash) : -1;
     bool done = false;
     if (pos >= 0 && (!vol || entry_has_expire(ktable_at(t, pos)))) {
-        entry *e = db_unlink_at(&k, pos);
-        notify_keyspace_event(NOTIFY_EVICTED, "evicted", &k);
+        entry *e = db_remove_by_server(&k, pos, true);
         slot_unlock(slot);
         lazyfree_entry(e); /* outside the lock; big values on the lazy-free thread */
-        stat_inc(STAT_EVICTED_KEYS);
         return true;
     }
     slot_unlock(slot);

@@ -39,17 +39,12 @@ static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_r
             if (!entry_has_expire(e)) break;
             r->sampled++;
             if (now <= entry_expire(e)) break; /* same rule as db_is_expired */
-            snapshot_before_write(slot);
-            ktable_remove_at(t, i);
             size_t klen;
             const char *key = entry_key(e, &klen);
             dbkey k;
             dbkey_init(&k, db, key, klen);
-            db_key_modified(&k);
-            notify_keyspace_event(NOTIFY_EXPIRED, "expired", &k);
-            entry_free(e);
+            entry_free(db_remove_by_server(&k, (long)i, false));
             r->expired++;
-            stat_inc(STAT_EXPIRED_KEYS);
         }
         if (t->size == 0) break;
     }

@@ -25,6 +25,8 @@ typedef struct {
     const char *name;        /* the library's name for it: "release", "extend"... */
     const char *summary;     /* what it does, in terms of native commands */
     lock_script_fn *run;
+    bool upper_calls;        /* the body calls redis.call("DEL", ...) in upper
+                                case (its DEL propagates as spelled) */
 } lock_script;
 
 /* The table (lock_scripts.c), lock_scripts_count entries, in a fixed

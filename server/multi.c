@@ -17,6 +17,7 @@
 #include "dispatch.h"
 #include "mem.h"
 #include "persist.h"
+#include "propagate.h"
 #include "slotlock.h"
 #include "watch.h"
 
@@ -170,6 +171,12 @@ static void exec_command(client *c) {
     c->argc = saved_argc;
     in_exec = false;
     slots_held_by_exec = NULL;
+    /* The transaction's writes reach the stream as one unit (MULTI ...
+     * EXEC when more than one), before the slots are released. */
+    if (c->flags & CF_MASTER)
+        propagate_discard();
+    else
+        propagate_flush(false);
     slots_unlock_many(slots, nslots);
     mem_free(slots);
     c->mstate = m;

@@ -1,10 +1,223 @@
 /*
  * propagate.c - the replication stream side of the write funnel (see
- * propagate.h).
+ * propagate.h): the per-thread list of ops a command produces, their RESP
+ * encoding, and the hand-over of a finished unit to the feed.
+ *
+ * Thread ownership: everything below except `feed` and `propagate_on` is
+ * _Thread_local, used by the worker running the command.
  */
 #include "propagate.h"
 
+#include "commands.h"
+#include "mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
 _Atomic bool propagate_on;
-static repl_feed_fn *feed;
+static repl_feed_fn *feed; /* written once before the workers start */
 
 void propagate_set_feed(repl_feed_fn *fn) { feed = fn; }
+
+typedef struct {
+    int db;
+    size_t off, len;
+} op;
+
+static _Thread_local struct {
+    char *buf; /* the ops' RESP bytes, back to back */
+    size_t len, cap;
+    op *ops;
+    int nops, cap_ops;
+    int depth;            /* nesting of propagate_call_begin */
+    int rewrite;          /* index+1 of the running call's rewrite op, 0: none */
+    bool prevent, force;  /* of the running call */
+    bool arbitrary;       /* the top-level command touches arbitrary keys */
+    int building;         /* arguments still expected by the op being built */
+    unsigned long long changes;
+} pt;
+
+static const char multi_resp[] = "*1\r\n$5\r\nMULTI\r\n";
+static const char exec_resp[] = "*1\r\n$4\r\nEXEC\r\n";
+
+static void put(const void *p, size_t n) {
+    if (pt.len + n > pt.cap) {
+        size_t cap = pt.cap ? pt.cap * 2 : 1024;
+        while (cap < pt.len + n) cap *= 2;
+        pt.buf = mem_realloc(pt.buf, cap);
+        pt.cap = cap;
+    }
+    memcpy(pt.buf + pt.len, p, n);
+    pt.len += n;
+}
+
+static void put_header(char type, long long n) {
+    char h[32];
+    int w = snprintf(h, sizeof h, "%c%lld\r\n", type, n);
+    put(h, (size_t)w);
+}
+
+static int new_op(int db, int argc) {
+    if (pt.nops == pt.cap_ops) {
+        pt.cap_ops = pt.cap_ops ? pt.cap_ops * 2 : 16;
+        pt.ops = mem_realloc(pt.ops, (size_t)pt.cap_ops * sizeof *pt.ops);
+    }
+    pt.ops[pt.nops] = (op){.db = db, .off = pt.len, .len = 0};
+    put_header('*', argc);
+    pt.building = argc;
+    if (argc == 0) pt.ops[pt.nops].len = pt.len - pt.ops[pt.nops].off;
+    return pt.nops++;
+}
+
+/* Recording is on when a feed wants the stream. */
+static bool recording(void) { return feed && propagate_enabled(); }
+
+void propagate_arg(const char *p, size_t len) {
+    if (pt.building <= 0) return; /* not recording */
+    put_header('$', (long long)len);
+    put(p, len);
+    put("\r\n", 2);
+    if (--pt.building == 0) {
+        op *o = &pt.ops[pt.nops - 1];
+        o->len = pt.len - o->off;
+    }
+}
+
+void propagate_arg_str(const char *s) { propagate_arg(s, strlen(s)); }
+
+void propagate_arg_ll(long long v) {
+    char n[32];
+    int w = snprintf(n, sizeof n, "%lld", v);
+    propagate_arg(n, (size_t)w);
+}
+
+static op take_op(int i);
+
+void propagate_also_begin(int db, int argc) {
+    if (recording()) new_op(db, argc);
+}
+
+void propagate_rewrite_begin(int argc) {
+    if (!recording() || pt.depth == 0) return;
+    if (pt.rewrite) take_op(pt.rewrite - 1); /* rewritten again */
+    /* db is filled in at the end of the call (the client's db then) */
+    pt.rewrite = new_op(-1, argc) + 1;
+}
+
+void propagate_also_argv(int db, int argc, const arg_t *argv) {
+    propagate_also_begin(db, argc);
+    for (int i = 0; i < argc; i++) propagate_arg(argv[i].ptr, argv[i].len);
+}
+
+void propagate_rewrite_argv(int argc, const arg_t *argv) {
+    propagate_rewrite_begin(argc);
+    for (int i = 0; i < argc; i++) propagate_arg(argv[i].ptr, argv[i].len);
+}
+
+void propagate_rewrite_key(client *c, const char *name) {
+    propagate_rewrite_begin(2);
+    propagate_arg_str(name);
+    propagate_arg(c->argv[1].ptr, c->argv[1].len);
+}
+
+void propagate_prevent(void) { pt.prevent = true; }
+void propagate_force(void) { pt.force = true; }
+void propagate_count_change(void) { pt.changes++; }
+int propagate_pending(void) { return pt.nops; }
+
+void propagate_call_begin(propagate_mark *m, const struct command *cmd) {
+    m->changes = pt.changes;
+    m->rewrite = pt.rewrite;
+    m->prevent = pt.prevent;
+    m->force = pt.force;
+    m->arbitrary = pt.arbitrary;
+    if (pt.depth == 0) pt.arbitrary = cmd && (cmd->flags & CMD_ALL_SLOTS);
+    pt.rewrite = 0;
+    pt.prevent = pt.force = false;
+    pt.depth++;
+}
+
+/* Remove op i from the list, keeping the order of the others (its bytes
+ * stay in the buffer, unused). */
+static op take_op(int i) {
+    op o = pt.ops[i];
+    memmove(&pt.ops[i], &pt.ops[i + 1], (size_t)(pt.nops - i - 1) * sizeof *pt.ops);
+    pt.nops--;
+    return o;
+}
+
+void propagate_call_end(client *c, const struct command *cmd, const propagate_mark *m) {
+    bool changed = pt.changes != m->changes || pt.force;
+    if (recording() && !pt.prevent && changed && !(cmd->flags & CMD_TX_CONTROL)) {
+        if (pt.rewrite) {
+            op o = take_op(pt.rewrite - 1); /* the rewrite goes last, as Redis's call() */
+            o.db = c->db;
+            pt.ops[pt.nops++] = o; /* take_op freed a place */
+        } else {
+            propagate_also_argv(c->db, c->argc, c->argv);
+        }
+    } else if (pt.rewrite) {
+        take_op(pt.rewrite - 1);
+    }
+    pt.depth--;
+    pt.rewrite = m->rewrite;
+    pt.prevent = m->prevent;
+    pt.force = m->force;
+    if (pt.depth == 0) pt.arbitrary = false;
+    else pt.arbitrary = m->arbitrary;
+}
+
+static void reset(void) {
+    pt.nops = 0;
+    pt.len = 0;
+    pt.building = 0;
+}
+
+void propagate_discard(void) { reset(); }
+
+void propagate_flush(bool arbitrary) {
+    if (pt.nops == 0) return;
+    if (!recording()) {
+        reset();
+        return;
+    }
+    enum { STACK_OPS = 16 };
+    repl_cmd stack[STACK_OPS + 2], *cmds = stack;
+    int n = pt.nops;
+    bool wrap = n > 1 && !arbitrary;
+    int total = n + (wrap ? 2 : 0);
+    if (total > STACK_OPS + 2) cmds = mem_alloc((size_t)total * sizeof *cmds);
+    int k = 0;
+    /* MULTI in the first op's database, EXEC in the last's: no SELECT
+     * between them and their neighbours (propagatePendingCommands). */
+    if (wrap) cmds[k++] = (repl_cmd){pt.ops[0].db, multi_resp, sizeof multi_resp - 1};
+    for (int i = 0; i < n; i++) cmds[k++] = (repl_cmd){pt.ops[i].db, pt.buf + pt.ops[i].off, pt.ops[i].len};
+    if (wrap) cmds[k++] = (repl_cmd){pt.ops[n - 1].db, exec_resp, sizeof exec_resp - 1};
+    if (arbitrary)
+        for (int i = 0; i < k; i++) feed(&cmds[i], 1);
+    else
+        feed(cmds, k);
+    if (cmds != stack) mem_free(cmds);
+    reset();
+}
+
+void propagate_deletion(int db, const char *key, size_t len, bool lazy) {
+    if (!recording()) return;
+    propagate_also_begin(db, 2);
+    propagate_arg_str(lazy ? "UNLINK" : "DEL");
+    propagate_arg(key, len);
+    /* Outside a command, or in one that touches arbitrary keys (whose
+     * slot locks come and go while it runs): fed now, under this slot's
+     * lock. */
+    if (pt.depth == 0 || pt.arbitrary) {
+        if (pt.depth == 0) {
+            propagate_flush(true);
+        } else {
+            /* only this op: the command's own ops (none yet, as it
+             * propagates last) stay */
+            op o = take_op(pt.nops - 1);
+            repl_cmd one = {o.db, pt.buf + o.off, o.len};
+            feed(&one, 1);
+        }
+    }
+}

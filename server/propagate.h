@@ -1,18 +1,34 @@
 /*
  * propagate.h - the replication stream side of the write funnel.
  *
- * Every change to the keyspace reaches the stream through here, already in
- * the form Redis 7.0 propagates it (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT,
- * SPOP -> SREM, expiry and eviction -> DEL/UNLINK, ...). While a command
- * runs, its handler records what it changed (propagate_cmd /
- * propagate_argv, or nothing for a verbatim write); when it is done, still
- * under the command's slot locks, the funnel hands the whole unit
- * (one command, or MULTI ... EXEC) to the feed, so the stream's order is the
- * order in which the slots were written.
+ * Every change to the keyspace reaches the stream through here, in the form
+ * Redis 7.0 propagates it (SET EX -> SET PXAT, EXPIRE -> PEXPIREAT, SPOP ->
+ * SREM, expiry and eviction -> DEL/UNLINK, ...). The model is Redis's
+ * call(): while a command runs, the funnel collects "ops" for the worker
+ * running it:
+ * - a deletion the server makes on its own (lazy expiry during a lookup)
+ *   adds DEL/UNLINK at once (Redis's alsoPropagate);
+ * - a handler that propagates something else than its argv adds its
+ *   effects itself (propagate_also_*) and calls propagate_prevent(), or
+ *   gives its rewritten form (propagate_rewrite_*);
+ * - when the command is done, if it changed the keyspace (db_key_modified
+ *   counted a change) or forced propagation, its argv (or its rewrite) is
+ *   added last, in the database the client is in after the command.
+ * Nested calls (EXEC running its queue, a blocked command re-run) add to
+ * the same list. propagate_flush() then hands the list to the feed as one
+ * unit, wrapped in MULTI ... EXEC when it holds more than one op (Redis
+ * 7.0's propagatePendingCommands), and must be called while the slot locks
+ * of the keys written are still held: the stream's order is then the order
+ * in which the slots were written. Deletions made outside any command
+ * (active expiry, eviction) are fed at once, under their slot lock.
  *
  * The feed is installed by cluster/ (the replication buffer); server/ knows
  * only this interface. With no feed, or the feed off (no backlog yet), the
- * funnel costs one relaxed load per write.
+ * funnel records nothing and costs a few thread-local loads per command.
+ *
+ * Thread ownership: the op list is per thread (_Thread_local); only the
+ * worker running a command (or the active expiry / eviction on that
+ * worker) touches it.
  */
 #ifndef PROPAGATE_H
 #define PROPAGATE_H
@@ -22,6 +38,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct command;
 
 /* One RESP-encoded command of the stream and the database it runs in. */
 typedef struct {
@@ -43,5 +61,60 @@ extern _Atomic bool propagate_on;
 static inline bool propagate_enabled(void) {
     return atomic_load_explicit(&propagate_on, memory_order_relaxed);
 }
+
+/* ---- around a command (dispatch.c) ---- */
+
+typedef struct {
+    unsigned long long changes; /* the thread's change count at the start */
+    int rewrite;                /* the enclosing call's rewrite (nesting) */
+    bool prevent, force, arbitrary;
+} propagate_mark;
+
+/* Before c runs cmd (saves the enclosing call's state in m). */
+void propagate_call_begin(propagate_mark *m, const struct command *cmd);
+/* After c ran cmd: add its argv (or rewrite) if it changed anything. */
+void propagate_call_end(client *c, const struct command *cmd, const propagate_mark *m);
+/* Hand the collected ops to the feed as one unit (see above). `arbitrary`:
+ * the command touches arbitrary keys (KEYS, SCAN, ...): no MULTI/EXEC
+ * wrapping, as Redis's CMD_TOUCHES_ARBITRARY_KEYS. */
+void propagate_flush(bool arbitrary);
+/* Drop what was collected (the command's effects are not the stream's:
+ * the master link on a replica, whose bytes are forwarded verbatim). */
+void propagate_discard(void);
+
+/* Count one change of the running command (db_key_modified calls it). */
+void propagate_count_change(void);
+
+/* ---- inside a handler ---- */
+
+/* The command's argv is not propagated (it added its effects itself, or
+ * they must not reach the stream). */
+void propagate_prevent(void);
+/* Propagate the command's argv even if it changed nothing (FLUSHALL). */
+void propagate_force(void);
+/* The command propagates as this command instead of its argv (added when
+ * the command is done, if it changed anything). Begin, then exactly argc
+ * arguments. */
+void propagate_rewrite_begin(int argc);
+/* An op added now, in database db (Redis's alsoPropagate). Begin, then
+ * exactly argc arguments. */
+void propagate_also_begin(int db, int argc);
+void propagate_arg(const char *p, size_t len);
+void propagate_arg_str(const char *s);
+void propagate_arg_ll(long long v);
+/* Shorthands for whole commands of string arguments. */
+void propagate_also_argv(int db, int argc, const arg_t *argv);
+void propagate_rewrite_argv(int argc, const arg_t *argv);
+/* The command propagates as `<name> argv[1]` (GETDEL -> DEL key). */
+void propagate_rewrite_key(client *c, const char *name);
+
+/* A key the server deleted on its own: lazy or active expiry, eviction.
+ * DEL, or UNLINK when `lazy` (lazyfree-lazy-expire / -eviction). Inside a
+ * command it joins the command's unit; outside one (or in a command that
+ * touches arbitrary keys) it is fed at once. Caller holds the slot lock. */
+void propagate_deletion(int db, const char *key, size_t len, bool lazy);
+
+/* The ops collected so far on this thread (tests). */
+int propagate_pending(void);
 
 #endif

@@ -26,6 +26,8 @@
  */
 #include "pubsub.h"
 
+#include "propagate.h"
+
 #include "command_modules.h"
 #include "commands.h"
 #include "config.h"
@@ -763,12 +765,14 @@ static void ssubscribe_command(client *c) {
 static void publish_command(client *c) {
     /* Inside EXEC the transaction's slot locks are held: defer the sends. */
     long n = publish(KIND_CHANNEL, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len, multi_in_exec());
+    propagate_force(); /* replicas' subscribers get it too, as Redis */
     add_reply_integer(c, n);
 }
 
 static void spublish_command(client *c) {
     /* Runs under the shard channel's slot lock. */
     long n = publish(KIND_SHARD, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len, true);
+    propagate_force();
     add_reply_integer(c, n);
 }
 

@@ -35,6 +35,7 @@
 #include "lock_scripts.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "sha1.h"
 
@@ -182,6 +183,9 @@ bool script_call_del(script_run *r, int line, const arg_t *key, bool protected_c
     if (db_delete(&k)) {
         *n = 1;
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        propagate_also_begin(r->c->db, 2);
+        propagate_arg_str(r->upper_calls ? "DEL" : "del");
+        propagate_arg(k.key, k.len);
     }
     return true;
 }
@@ -209,9 +213,16 @@ bool script_call_pexpire(script_run *r, int line, const arg_t *key, const arg_t 
     if (when <= now) {
         db_delete_at(&k, pos);
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        propagate_also_begin(r->c->db, 2);
+        propagate_arg_str(cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
+        propagate_arg(k.key, k.len);
     } else {
         db_set_expire_at(&k, pos, when);
         notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        propagate_also_begin(r->c->db, 3); /* as PEXPIRE propagates */
+        propagate_arg_str("PEXPIREAT");
+        propagate_arg(k.key, k.len);
+        propagate_arg_ll(when);
     }
     *n = 1;
     return true;
@@ -243,6 +254,12 @@ bool script_call_set_px(script_run *r, int line, const arg_t *key, const arg_t *
     db_store_string(&k, old ? pos : -1, value->ptr, value->len, when, false);
     notify_keyspace_event(NOTIFY_STRING, "set", &k);
     notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    propagate_also_begin(r->c->db, 5); /* as SET ... PX propagates */
+    propagate_arg_str("SET");
+    propagate_arg(k.key, k.len);
+    propagate_arg(value->ptr, value->len);
+    propagate_arg_str("PXAT");
+    propagate_arg_ll(when);
     *done = true;
     return true;
 }
@@ -330,7 +347,11 @@ static void eval_generic(client *c, bool by_sha, bool read_only) {
         .args = &c->argv[3 + numkeys],
         .nargs = c->argc - 3 - (int)numkeys,
         .read_only = read_only,
+        .upper_calls = lock_scripts[idx].upper_calls,
     };
+    /* A script propagates its effects (each write it made, as that command
+     * propagates), never EVAL itself: Redis 7.0's effects replication. */
+    propagate_prevent();
     lock_scripts[idx].run(&r);
 }
 

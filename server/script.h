@@ -41,6 +41,8 @@ typedef struct script_run {
     int nargs;
     bool read_only;            /* EVAL_RO / EVALSHA_RO: any write command fails */
     bool wrote;                /* a write command ran (no OOM check after it) */
+    bool upper_calls;          /* the body spells commands in upper case
+                                  ("DEL"): its effects propagate so */
 } script_run;
 
 /* KEYS[i] / ARGV[i], 1-based as in Lua; NULL (nil) when out of range. */

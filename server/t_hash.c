@@ -30,6 +30,7 @@
 #include "listpack.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "types.h"
 
@@ -582,6 +583,13 @@ static void hincrbyfloat_command(client *c) {
     size_t len = 0;
     int rc = hash_incrbyfloat(&w.h, c->argv[2].ptr, c->argv[2].len, incr, buf, &len, &w.lim);
     hash_store_back(c, &w, rc == HASH_OK, "hincrbyfloat");
+    if (rc == HASH_OK) { /* as HSET key field <result>, as Redis 7.0 */
+        propagate_rewrite_begin(4);
+        propagate_arg_str("HSET");
+        propagate_arg(c->argv[1].ptr, c->argv[1].len);
+        propagate_arg(c->argv[2].ptr, c->argv[2].len);
+        propagate_arg(buf, len);
+    }
     if (rc == HASH_ERR_NOT_FLOAT)
         add_reply_error(c, "ERR hash value is not a float");
     else if (rc == HASH_ERR_NAN)

@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "multi.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "quicklist.h"
 #include "t_list.h"
@@ -564,6 +565,11 @@ static bool list_serve_first(client *c, int first, int nkeys, int where, long lo
         if (ql_count(ql) == 0) continue;
         add_reply_array(c, 2);
         add_reply_bulk(c, k.key, k.len);
+        /* Propagated as [LR]POP key (BLPOP, BRPOP) or [LR]POP key n
+         * (LMPOP, BLMPOP; n what was popped), as Redis 7.0 rewrites them. */
+        propagate_rewrite_begin(count < 0 ? 2 : 3);
+        propagate_arg_str(where == QL_HEAD ? "LPOP" : "RPOP");
+        propagate_arg(k.key, k.len);
         if (count < 0) {
             const char *p;
             size_t len;
@@ -572,6 +578,7 @@ static bool list_serve_first(client *c, int first, int nkeys, int where, long lo
             ql_pop(ql, where);
         } else {
             size_t n = (unsigned long long)count < ql_count(ql) ? (size_t)count : ql_count(ql);
+            propagate_arg_ll((long long)n);
             list_pop_range_reply(c, ql, where, n);
         }
         list_removed(&k, ql, list_pop_event(where));
@@ -617,6 +624,27 @@ static void list_blocking_move(client *c, int from, int to, const arg_t *timeout
     if (e && entry_type(e) != OBJ_LIST && blocking_client_is_blocked(c)) e = NULL; /* re-run: not a list yet */
     if (reply_wrong_type(c, e, OBJ_LIST)) return;
     if (e) {
+        /* Propagated as LMOVE / RPOPLPUSH; a served waiter's directions
+         * in lower case, as Redis's serveClientBlockedOnList spells them. */
+        bool rerun = blocking_client_is_blocked(c);
+        if (c->argc == 6) {
+            propagate_rewrite_begin(5);
+            propagate_arg_str("LMOVE");
+            propagate_arg(c->argv[1].ptr, c->argv[1].len);
+            propagate_arg(c->argv[2].ptr, c->argv[2].len);
+            if (rerun) {
+                propagate_arg_str(from == QL_HEAD ? "left" : "right");
+                propagate_arg_str(to == QL_HEAD ? "left" : "right");
+            } else {
+                propagate_arg(c->argv[3].ptr, c->argv[3].len);
+                propagate_arg(c->argv[4].ptr, c->argv[4].len);
+            }
+        } else {
+            propagate_rewrite_begin(3);
+            propagate_arg_str("RPOPLPUSH");
+            propagate_arg(c->argv[1].ptr, c->argv[1].len);
+            propagate_arg(c->argv[2].ptr, c->argv[2].len);
+        }
         list_move_generic(c, from, to);
         return;
     }

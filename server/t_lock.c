@@ -39,6 +39,7 @@
 #include "db.h"
 #include "entry.h"
 #include "notify.h"
+#include "propagate.h"
 #include "xxh3.h"
 
 #include <limits.h>
@@ -96,6 +97,10 @@ static entry *lock_lookup_equal(client *c, dbkey *k, long *pos, long long missin
 static void lock_delete(const dbkey *k, long pos) {
     db_delete_at(k, pos);
     notify_keyspace_event(NOTIFY_GENERIC, "del", k);
+    /* Replicas (redis-server among them) know DEL, not these commands. */
+    propagate_rewrite_begin(2);
+    propagate_arg_str("DEL");
+    propagate_arg(k->key, k->len);
 }
 
 /* ------------------------------------------------------------ DELIFEQ, CAD */
@@ -252,6 +257,15 @@ static void cas_command(client *c) {
     db_store_string(&k, pos, nv->ptr, nv->len, when, false);
     notify_keyspace_event(NOTIFY_STRING, "set", &k);
     if (when >= 0) notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    /* As SET key new [PXAT when]: what any replica can apply. */
+    propagate_rewrite_begin(when >= 0 ? 5 : 3);
+    propagate_arg_str("SET");
+    propagate_arg(k.key, k.len);
+    propagate_arg(nv->ptr, nv->len);
+    if (when >= 0) {
+        propagate_arg_str("PXAT");
+        propagate_arg_ll(when);
+    }
     add_reply_integer(c, 1);
 }
 

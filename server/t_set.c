@@ -28,6 +28,7 @@
 #include "glob.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "types.h"
 
@@ -244,6 +245,14 @@ static entry *set_lookup(client *c, const arg_t *key, dbkey *k, int flags) {
 }
 
 static void reply_elem(client *c, const set_elem *e) { add_reply_bulk(c, e->p, e->len); }
+
+/* SPOP's effect on the stream: SREM key member, one op per member. */
+static void propagate_srem(client *c, const set_elem *e) {
+    propagate_also_begin(c->db, 3);
+    propagate_arg_str("SREM");
+    propagate_arg(c->argv[1].ptr, c->argv[1].len);
+    propagate_arg(e->p, e->len);
+}
 
 /* Reply every member as a set (RESP3 '~'), in iteration order. */
 static void reply_members(client *c, const set_value *s) {
@@ -705,9 +714,13 @@ static void spop_count(client *c) {
         }
         db_delete(&k);
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        propagate_rewrite_key(c, "DEL");
         return;
     }
 
+    /* Redis 7.0 propagates one SREM per popped member (wrapped in
+     * MULTI/EXEC with more than one), never SPOP itself. */
+    propagate_prevent();
     size_t remaining = size - (size_t)count;
     add_reply_set(c, count);
     set_elem el;
@@ -717,6 +730,7 @@ static void spop_count(client *c) {
         for (long long i = 0; i < count; i++) {
             set_random(s, &el, buf);
             reply_elem(c, &el);
+            propagate_srem(c, &el);
             set_remove_elem(s, &el);
         }
         set_touched(&k, e);
@@ -733,7 +747,10 @@ static void spop_count(client *c) {
     }
     set_iter it;
     set_iter_init(&it, s);
-    while (set_iter_next(&it, &el)) reply_elem(c, &el);
+    while (set_iter_next(&it, &el)) {
+        reply_elem(c, &el);
+        propagate_srem(c, &el);
+    }
     entry_set_ptr(e, keep);
     set_free(s);
     set_touched(&k, e);
@@ -761,6 +778,10 @@ static void spop_command(client *c) {
     set_random(s, &el, buf);
     notify_keyspace_event(NOTIFY_SET, "spop", &k);
     reply_elem(c, &el);
+    propagate_rewrite_begin(3); /* as SREM key member */
+    propagate_arg_str("SREM");
+    propagate_arg(c->argv[1].ptr, c->argv[1].len);
+    propagate_arg(el.p, el.len);
     set_remove_elem(s, &el);
     if (set_size(s) == 0) {
         db_delete(&k);

@@ -29,6 +29,7 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
+#include "propagate.h"
 #include "xxh3.h"
 
 #include <limits.h>
@@ -213,6 +214,42 @@ static bool str_cond_holds(const str_opts *o, const entry *old) {
     return (f & (STR_IFEQ | STR_IFDEQ)) ? eq : !eq;
 }
 
+/* How a SET that wrote propagates (Redis 7.0's setGenericCommand): with
+ * an expiry, as SET key value PXAT <absolute ms>; with GET (or a condition,
+ * already checked here), as SET without them; otherwise verbatim. */
+static void str_set_propagate(client *c, const str_opts *o, const arg_t *val, long long when) {
+    if (o->expire) {
+        propagate_rewrite_begin(5);
+        propagate_arg_str("SET");
+        propagate_arg(c->argv[1].ptr, c->argv[1].len);
+        propagate_arg(val->ptr, val->len);
+        propagate_arg_str("PXAT");
+        propagate_arg_ll(when);
+        return;
+    }
+    if (!(o->flags & (STR_GET | STR_ANY_COND))) return;
+    int keep = 3;
+    for (int j = 3; j < c->argc; j++) {
+        if (arg_eq(&c->argv[j], "get")) continue;
+        if (arg_eq(&c->argv[j], "ifeq") || arg_eq(&c->argv[j], "ifne") || arg_eq(&c->argv[j], "ifdeq") ||
+            arg_eq(&c->argv[j], "ifdne")) {
+            j++;
+            continue;
+        }
+        keep++;
+    }
+    propagate_rewrite_begin(keep);
+    for (int j = 0; j < c->argc; j++) {
+        if (j >= 3 && arg_eq(&c->argv[j], "get")) continue;
+        if (j >= 3 && (arg_eq(&c->argv[j], "ifeq") || arg_eq(&c->argv[j], "ifne") ||
+                       arg_eq(&c->argv[j], "ifdeq") || arg_eq(&c->argv[j], "ifdne"))) {
+            j++;
+            continue;
+        }
+        propagate_arg(c->argv[j].ptr, c->argv[j].len);
+    }
+}
+
 /* The common part of SET, SETNX, SETEX and PSETEX: argv[1] is the key, `val`
  * the value. With STR_GET the old value is the reply. */
 static void str_set_generic(client *c, const str_opts *o, const arg_t *val, const char *cmd,
@@ -251,6 +288,7 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
     if (!o->expire && (o->flags & STR_KEEPTTL) && old) when = entry_expire(old);
     db_store_string(&k, pos, val->ptr, val->len, when, false);
     notify_keyspace_event(NOTIFY_STRING, "set", &k);
+    str_set_propagate(c, o, val, when);
     /* Redis 7.0 stores an already passed EXAT/PXAT too (the key expires on
      * its next access) and still raises "expire". */
     if (o->expire) notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
@@ -307,6 +345,10 @@ static void getset_command(client *c) {
         add_reply_null(c);
     str_store(&k, pos, entry_new_string(k.key, k.len, c->argv[2].ptr, c->argv[2].len, -1, false));
     notify_keyspace_event(NOTIFY_STRING, "set", &k);
+    propagate_rewrite_begin(3); /* as SET */
+    propagate_arg_str("SET");
+    propagate_arg(c->argv[1].ptr, c->argv[1].len);
+    propagate_arg(c->argv[2].ptr, c->argv[2].len);
 }
 
 static void getdel_command(client *c) {
@@ -321,6 +363,7 @@ static void getdel_command(client *c) {
     str_reply_value(c, e);
     db_delete_at(&k, pos);
     notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+    propagate_rewrite_key(c, cfg_get(lazyfree_lazy_user_del) ? "UNLINK" : "DEL");
 }
 
 static void getex_command(client *c) {
@@ -340,15 +383,22 @@ static void getex_command(client *c) {
     if (o.expire && !str_expire_ms(c, o.expire, which, "getex", &when)) return;
 
     str_reply_value(c, e);
+    /* GETEX never propagates as itself: DEL/UNLINK, PEXPIREAT or PERSIST. */
     if ((which & (STR_EXAT | STR_PXAT)) && when <= db_now_ms()) {
         db_delete_at(&k, pos); /* an absolute time already passed: delete now */
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        propagate_rewrite_key(c, cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
     } else if (o.expire) {
         db_set_expire_at(&k, pos, when);
         notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        propagate_rewrite_begin(3);
+        propagate_arg_str("PEXPIREAT");
+        propagate_arg(c->argv[1].ptr, c->argv[1].len);
+        propagate_arg_ll(when);
     } else if ((o.flags & STR_PERSIST) && entry_has_expire(e)) {
         db_set_expire_at(&k, pos, -1); /* no TTL: nothing changes, no event */
         notify_keyspace_event(NOTIFY_GENERIC, "persist", &k);
+        propagate_rewrite_key(c, "PERSIST");
     }
 }
 
@@ -597,6 +647,13 @@ static void incrbyfloat_command(client *c) {
     size_t len = format_ld_human(buf, sizeof buf, value);
     str_store(&k, pos, str_new_plain(&c->argv[1], buf, len, old ? entry_expire(old) : -1));
     notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", &k);
+    /* As SET key <result> KEEPTTL: float formatting must not differ on
+     * the replica. */
+    propagate_rewrite_begin(4);
+    propagate_arg_str("SET");
+    propagate_arg(c->argv[1].ptr, c->argv[1].len);
+    propagate_arg(buf, len);
+    propagate_arg_str("KEEPTTL");
     add_reply_bulk(c, buf, len);
 }
 

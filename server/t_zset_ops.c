@@ -22,6 +22,7 @@
 #include "glob.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "numparse.h"
 #include "t_set.h"
 #include "t_zset.h"
@@ -96,10 +97,17 @@ static void zpop_generic(client *c, int first, int nkeys, bool max, bool emitkey
         add_reply_array(c, 0);
         return;
     }
+    bool single = count == -1;
     if (count == -1) count = 1;
     zset *z = entry_ptr(e);
     long llen = (long)zset_len(z);
     long n = count > llen ? llen : count;
+    if (emitkey) { /* ZMPOP, BZPOPMIN/MAX, BZMPOP: as ZPOPMIN/MAX key [n] */
+        propagate_rewrite_begin(single ? 2 : 3);
+        propagate_arg_str(max ? "ZPOPMAX" : "ZPOPMIN");
+        propagate_arg(k.key, k.len);
+        if (!single) propagate_arg_ll(n);
+    }
     if (!nested && !emitkey) {
         add_reply_array(c, n * 2);
     } else if (nested && !emitkey) {
