@@ -14,6 +14,7 @@
 #include "client.h"
 #include "command_modules.h"
 #include "commands.h"
+#include "cluster_api.h"
 #include "config.h"
 #include "db.h"
 #include "entry.h"
@@ -98,7 +99,9 @@ static void expire_generic(client *c, long long basetime, bool seconds, const ch
         add_reply_integer(c, 0);
         return;
     }
-    if (when <= db_now_ms()) {
+    /* Redis's checkAlreadyExpired: a replica keeps the key with its past
+     * time (its master's DEL follows). */
+    if (when <= db_now_ms() && !repl_is_replica()) {
         db_delete_at(&k, pos);
         notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
         propagate_rewrite_key(c, cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");

@@ -714,7 +714,7 @@ static cfg_def defs[] = {
     STR_("masteruser", NULL, NA, ""),
     BOOL_("replica-read-only", "slave-read-only", NA, "yes", NULL),
     BOOL_("replica-serve-stale-data", "slave-serve-stale-data", NA, "yes", NULL),
-    BOOL_("replica-ignore-maxmemory", "slave-ignore-maxmemory", NA, "yes", NULL),
+    BOOL_("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, "yes", &cfg.replica_ignore_maxmemory),
     BOOL_("replica-announced", NULL, NA, "yes", NULL),
     BOOL_("replica-ignore-disk-write-errors", NULL, NA, "no", NULL),
     INT_("replica-priority", "slave-priority", NA, 0, INT_MAX, "100", NULL),

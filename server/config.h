@@ -60,6 +60,7 @@ typedef struct {
      * DEL (their values are freed off the slot lock either way) */
     _Atomic long long lazyfree_lazy_expire;
     _Atomic long long lazyfree_lazy_eviction;
+    _Atomic long long replica_ignore_maxmemory; /* bool */
     _Atomic long long latency_monitor_threshold;
     _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
     /* Persistence (persist.c, rdb_file.c); bools. */

@@ -8,6 +8,7 @@
  */
 #include "db.h"
 
+#include "cluster_api.h"
 #include "config.h"
 
 #include "blocking.h"
@@ -177,15 +178,29 @@ bool db_is_expired(const entry *e, long long now) {
     return when >= 0 && now > when; /* as Redis's keyIsExpired */
 }
 
+/* The command running on this thread came from our master (a replica
+ * applying its stream). Redis 7.0's expireIfNeeded on a replica: the
+ * master's commands see an expired key as present (the master's DEL is on
+ * its way); other clients' reads see it missing without deleting it; a
+ * write on a writable replica deletes it (locally: a replica's stream is
+ * its master's, so nothing is propagated, see propagate.h). */
+static _Thread_local bool from_master;
+void db_set_from_master(bool on) { from_master = on; }
+
 entry *db_lookup(const dbkey *k, int flags, long *pos) {
     if (flags & LOOKUP_WRITE) snapshot_before_write(k->slot); /* the caller may change what it finds */
     ktable *t = db_table(k->db, k->slot, false);
     long p = t ? ktable_find(t, k->key, k->len, k->hash) : -1;
     entry *e = p >= 0 ? ktable_at(t, p) : NULL;
-    if (e && db_is_expired(e, db_now_ms())) {
-        lazyfree_entry(db_remove_by_server(k, p, false));
-        e = NULL;
-        p = -1;
+    if (e && db_is_expired(e, db_now_ms()) && !from_master) {
+        if (repl_is_replica() && !(flags & LOOKUP_WRITE)) {
+            e = NULL; /* a replica hides it; its master's DEL removes it */
+            p = -1;
+        } else {
+            lazyfree_entry(db_remove_by_server(k, p, false));
+            e = NULL;
+            p = -1;
+        }
     }
     if (!(flags & (LOOKUP_WRITE | LOOKUP_NOSTATS))) {
         stat_inc(e ? STAT_KEYSPACE_HITS : STAT_KEYSPACE_MISSES);

@@ -61,6 +61,9 @@ enum { LOOKUP_READ = 0, LOOKUP_WRITE = 1, LOOKUP_NOTOUCH = 2, LOOKUP_NOSTATS = 4
  * keyspace hit or miss and refreshes the LRU clock (unless NOTOUCH).
  * *pos receives the bucket index (valid until the table changes). */
 entry *db_lookup(const dbkey *k, int flags, long *pos);
+/* The commands now running on this thread come from this replica's master
+ * (dispatch sets it around them): lookups do not expire keys for them. */
+void db_set_from_master(bool on);
 
 /* Insert e for a key known to be absent (e's key must equal k). */
 void db_add(const dbkey *k, entry *e);

@@ -129,7 +129,10 @@ void dispatch_call(client *c, const command *cmd) {
     atomic_store_explicit(&c->last_cmd, cmd, memory_order_relaxed);
     propagate_mark pm;
     propagate_call_begin(&pm, cmd);
+    bool master = (c->flags & CF_MASTER) != 0;
+    if (master) db_set_from_master(true);
     cmd->proc(c);
+    if (master) db_set_from_master(false);
     propagate_call_end(c, cmd, &pm);
     long long duration = (long long)(monotime_us() - start);
     db_set_now_ms(0);

@@ -18,6 +18,7 @@
 #include "entry.h"
 #include "evict.h"
 #include "mem.h"
+#include "cluster_api.h"
 #include "notify.h"
 #include "propagate.h"
 #include "numparse.h"
@@ -137,7 +138,8 @@ static void restore_command(client *c) {
         db_delete_at(&k, pos);
         deleted = true;
     }
-    if (ttl && ttl <= db_now_ms()) { /* already expired: nothing to add */
+    if (ttl && ttl <= db_now_ms() && !repl_is_replica()) { /* already expired: nothing to add (a replica adds it:
+                                                               its master's DEL follows) */
         entry_free(e);
         if (deleted) {
             notify_keyspace_event(NOTIFY_GENERIC, "del", &k);

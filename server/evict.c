@@ -21,6 +21,7 @@
 #include "crc16.h"
 #include "db.h"
 #include "lazyfree.h"
+#include "cluster_api.h"
 #include "mem.h"
 #include "monotime.h"
 #include "notify.h"
@@ -318,6 +319,11 @@ static void now_end(bool own) {
     if (own) db_set_now_ms(0);
 }
 
+/* A replica with replica-ignore-maxmemory (the default) neither evicts
+ * nor refuses writes for memory: its master's DELs do it (Redis's
+ * performEvictions). */
+static bool evict_applies(void) { return !(repl_is_replica() && cfg_get(replica_ignore_maxmemory)); }
+
 long evict_until_under(long max_keys) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0) return 0;
@@ -327,7 +333,7 @@ long evict_until_under(long max_keys) {
     if (slots_held_by_exec) return 0;
     /* Not while the startup load runs (Redis's isSafeToPerformEvictions):
      * the dataset is whole only once it is loaded. */
-    if (persist_loading()) return 0;
+    if (persist_loading() || !evict_applies()) return 0;
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();
@@ -343,7 +349,7 @@ long evict_until_under(long max_keys) {
 
 bool evict_make_room_or_reply(client *c) {
     long long limit = cfg_get(maxmemory);
-    if (limit <= 0 || (long long)mem_used() <= limit) return true;
+    if (limit <= 0 || (long long)mem_used() <= limit || !evict_applies()) return true;
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();

@@ -10,6 +10,7 @@
  */
 #include "expire.h"
 
+#include "cluster_api.h"
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
@@ -51,6 +52,9 @@ static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_r
 }
 
 void expire_cycle(worker *w, long long now) {
+    /* A replica expires nothing itself: its master's DELs do (reads hide
+     * logically expired keys meanwhile, db_lookup). */
+    if (repl_is_replica()) return;
     long long effort = cfg_get(active_expire_effort) - 1; /* 0..9 */
     long long hz = cfg_get(hz);
     if (hz <= 0) hz = 10;

@@ -56,7 +56,9 @@ typedef void repl_feed_fn(const repl_cmd *cmds, int n);
 
 /* Install the feed (cluster/, once at startup, before the workers start). */
 void propagate_set_feed(repl_feed_fn *fn);
-/* The feed wants data (a replication backlog exists). Set by cluster/. */
+/* The funnel feeds the stream: a replication backlog exists and this
+ * server is not a replica (a replica's stream is its master's, forwarded
+ * verbatim; its own deletions and writes never enter it). Set by cluster/. */
 extern _Atomic bool propagate_on;
 static inline bool propagate_enabled(void) {
     return atomic_load_explicit(&propagate_on, memory_order_relaxed);
