@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "cluster_api.h"
+#include "propagate.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +48,10 @@ void repl_backlog_create(void);
 /* After a full sync from a master: take its replid and offset; the backlog
  * restarts empty at offset+1; replid2 is cleared. */
 void repl_adopt_master(const char *replid, long long offset);
+/* A fresh history: a new random replid, replid2 cleared (the first
+ * replica of a master without backlog, as Redis's changeReplicationId +
+ * clearReplicationId2). */
+void repl_new_history(void);
 /* Promotion (REPLICAOF NO ONE) and switching masters: replid2 = replid,
  * second_repl_offset = offset + 1, a fresh random replid. */
 void repl_shift_replid(void);
@@ -54,7 +59,46 @@ void repl_shift_replid(void);
  * stream, whose SELECT state is not ours, stops feeding the backlog). */
 void repl_forget_stream_db(void);
 
+/* A replica's read position in the stream (repl_buffer.c). While active
+ * it pins every byte from `pos` on: the backlog trims nothing a cursor still
+ * has to send. Created inactive by the replica's worker; activated at a
+ * position (full sync: at the snapshot's point, under every slot lock;
+ * partial: PSYNC's offset); read and freed by that worker only. */
+typedef struct repl_cursor repl_cursor;
+repl_cursor *repl_cursor_new(void);
+/* Activate at byte `pos` (the next byte to send; offsets are 1-based as
+ * Redis's). False when pos is not in the backlog [first, offset + 1]. */
+bool repl_cursor_start(repl_cursor *cur, long long pos);
+/* Like repl_cursor_start at master_repl_offset + 1, returning that offset.
+ * Takes no slot lock: the full sync calls it under every slot lock. */
+long long repl_cursor_start_at_end(repl_cursor *cur);
+/* Copy up to `max` bytes from the cursor's position to emit(), advancing
+ * it; returns the bytes copied. The copy runs outside the buffer lock. */
+size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx);
+/* Bytes appended to the stream that the cursor has not read yet. */
+long long repl_cursor_lag(const repl_cursor *cur);
+void repl_cursor_free(repl_cursor *cur);
+/* The feed installed with propagate_set_feed (repl_master_init does it). */
+void repl_feed_units(const repl_cmd *cmds, int n);
+/* Memory held by the stream buffer (INFO mem_total_replication_buffers). */
+size_t repl_buffer_memory(void);
+
 /* ---- the master side: our replicas (repl_master.c) ---- */
+
+/* Startup (main, before the workers start): the feed and the sync thread.
+ * The replica side's repl_init calls it. */
+void repl_master_init(void);
+/* Worker 0's cron (every tick; it keeps its own pace): PINGs every
+ * repl-ping-replica-period, replicas timed out by repl-timeout or over the
+ * output limit, a held WAIT re-checked. repl_cron calls it. */
+void repl_master_cron(void);
+/* After the workers stopped: stop the sync thread. */
+void repl_master_shutdown(void);
+/* New bytes in the stream: wake the workers serving replicas (any thread;
+ * one inbox post per worker until it has drained). */
+void repl_master_wake(void);
+/* The master-side command table entries: SYNC PSYNC REPLCONF WAIT. */
+extern command repl_master_commands[];
 
 /* Disconnect every replica of this server (it became a replica of someone
  * else: they must resync with the new history). */

@@ -96,6 +96,17 @@ typedef struct client {
     /* Blocking commands (blocking.c). */
     struct blocked_state *bstate; /* non-NULL while blocked */
     bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
+
+    /* ---- Replication, master side (cluster/repl_master.c; owner thread
+     * only). NULL / false for ordinary clients. ---- */
+    struct repl_peer *repl;     /* REPLCONF options and, after SYNC/PSYNC, the replica's state */
+    /* Called by client_flush before it writes: tops the output up (the
+     * replica's RDB and stream), so the stream advances as the socket drains. */
+    void (*out_fill)(struct client *c);
+    /* Called once by client_close, before the handle is closed. */
+    void (*on_close)(struct client *c);
+    /* No command runs while set (WAIT); client_resume continues the input. */
+    bool suspended;
 } client;
 
 #include "reply.h" /* the reply API every command uses (reply.c) */

@@ -78,6 +78,13 @@ typedef struct {
     _Atomic long long obuf_hard[CLIENT_CLASS_COUNT];
     _Atomic long long obuf_soft[CLIENT_CLASS_COUNT];
     _Atomic long long obuf_soft_seconds[CLIENT_CLASS_COUNT];
+    /* Replication, master side (cluster/repl_buffer.c, repl_master.c). */
+    _Atomic long long repl_backlog_size;
+    _Atomic long long repl_diskless_sync_delay; /* seconds */
+    _Atomic long long repl_ping_replica_period; /* seconds */
+    _Atomic long long repl_timeout;             /* seconds */
+    _Atomic long long min_replicas_to_write;
+    _Atomic long long min_replicas_max_lag;     /* seconds */
 } server_config;
 
 extern server_config cfg;

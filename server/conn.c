@@ -193,7 +193,7 @@ static void ensure_argv(client *c, int argc) {
 static size_t process_input(client *c, char *buf, size_t len) {
     size_t pos = 0;
     size_t prefetched = 0; /* commands in buf[pos..prefetched) were prefetched */
-    while (pos < len && !c->bstate && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
+    while (pos < len && !c->bstate && !c->suspended && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
         if (pos >= prefetched) prefetched = pos + prefetch_commands(c->db, buf + pos, len - pos);
         c->parser.authenticated = c->authenticated;
         c->parser.max_bulk_len = cfg_get(proto_max_bulk_len);
@@ -357,6 +357,7 @@ static bool over_output_limit(client *c, size_t pending) {
 void client_flush(client *c) {
     if (c->flags & CF_CLOSING) return;
     if (c->writing) return; /* on_write will call us again */
+    if (c->out_fill) c->out_fill(c); /* a replica: more of its RDB / stream */
     uv_buf_t *bufs;
     int n = gather(c, &bufs);
     if (n > 0) {
@@ -424,6 +425,7 @@ void client_close_after_reply(client *c) { c->flags |= CF_CLOSE_AFTER_REPLY; }
 void client_close(client *c) {
     if (c->flags & CF_CLOSING) return;
     c->flags |= CF_CLOSING;
+    if (c->on_close) c->on_close(c); /* replication's cleanup (replica, WAIT) */
     uv_read_stop((uv_stream_t *)&c->tcp);
     blocking_client_closed(c);
     multi_discard(c);

@@ -15,6 +15,7 @@
 #include "info.h"
 
 #include "blocking.h"
+#include "cluster_api.h"
 #include "clients.h"
 #include "cmdstats.h"
 #include "commands.h"
@@ -341,6 +342,8 @@ static unsigned long long st(enum stat_id id) { return (unsigned long long)stats
 static void section_stats(info_buf *b) {
     unsigned long long sampled = st(STAT_EXPIRED_STALE_SAMPLED), found = st(STAT_EXPIRED_STALE_FOUND);
     double stale_perc = sampled ? (double)found * 100.0 / (double)sampled : 0;
+    long long sync_full, sync_pok, sync_perr;
+    repl_sync_stats(&sync_full, &sync_pok, &sync_perr);
     ib_printf(b,
               "# Stats\r\n"
               "total_connections_received:%llu\r\n"
@@ -355,9 +358,9 @@ static void section_stats(info_buf *b) {
               "instantaneous_input_repl_kbps:0.00\r\n"
               "instantaneous_output_repl_kbps:0.00\r\n"
               "rejected_connections:%llu\r\n"
-              "sync_full:0\r\n"
-              "sync_partial_ok:0\r\n"
-              "sync_partial_err:0\r\n"
+              "sync_full:%lld\r\n"
+              "sync_partial_ok:%lld\r\n"
+              "sync_partial_err:%lld\r\n"
               "expired_keys:%llu\r\n"
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%llu\r\n"
@@ -370,7 +373,8 @@ static void section_stats(info_buf *b) {
               "keyspace_misses:%llu\r\n",
               st(STAT_CONNECTIONS), st(STAT_COMMANDS), (long long)(stats_instantaneous(STAT_COMMANDS) + 0.5),
               st(STAT_NET_INPUT), st(STAT_NET_OUTPUT), stats_instantaneous(STAT_NET_INPUT) / 1024,
-              stats_instantaneous(STAT_NET_OUTPUT) / 1024, st(STAT_REJECTED_CONNECTIONS), st(STAT_EXPIRED_KEYS),
+              stats_instantaneous(STAT_NET_OUTPUT) / 1024, st(STAT_REJECTED_CONNECTIONS), sync_full, sync_pok,
+              sync_perr, st(STAT_EXPIRED_KEYS),
               stale_perc, st(STAT_EXPIRED_TIME_CAP), st(STAT_EVICTED_KEYS), st(STAT_EVICTED_CLIENTS),
               st(STAT_KEYSPACE_HITS), st(STAT_KEYSPACE_MISSES));
     ib_printf(b,
@@ -403,21 +407,19 @@ static void section_stats(info_buf *b) {
               st(STAT_ERROR_REPLIES), st(STAT_IO_READS), st(STAT_IO_WRITES));
 }
 
+static void repl_info_out_cb(void *ctx, const char *fmt, ...) {
+    info_buf *b = ctx;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ib_printf(b, "%s", line);
+}
+
 static void section_replication(info_buf *b) {
-    ib_printf(b,
-              "# Replication\r\n"
-              "role:master\r\n"
-              "connected_slaves:0\r\n"
-              "master_failover_state:no-failover\r\n"
-              "master_replid:%s\r\n"
-              "master_replid2:0000000000000000000000000000000000000000\r\n"
-              "master_repl_offset:0\r\n"
-              "second_repl_offset:-1\r\n"
-              "repl_backlog_active:0\r\n"
-              "repl_backlog_size:1048576\r\n"
-              "repl_backlog_first_byte_offset:0\r\n"
-              "repl_backlog_histlen:0\r\n",
-              master_replid);
+    ib_printf(b, "# Replication\r\n");
+    repl_info(repl_info_out_cb, b);
 }
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

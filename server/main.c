@@ -15,6 +15,7 @@
 #include "lazyfree.h"
 #include "log.h"
 #include "mem.h"
+#include "cluster_api.h"
 #include "persist.h"
 #include "monotime.h"
 #include "process.h"
@@ -176,6 +177,7 @@ int main(int argc, char **argv) {
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
     lazyfree_start();
     persist_begin_loading();
+    repl_init();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
         return 1;
@@ -195,6 +197,7 @@ int main(int argc, char **argv) {
         status = 1;
     }
     workers_stop();
+    repl_shutdown();
     persist_shutdown();
     lazyfree_stop();
     pubsub_shutdown();

@@ -105,6 +105,18 @@ static void release(void) {
     pthread_mutex_unlock(&ps_lock);
 }
 
+/* Replication's full sync (cluster/repl_master.c) shares the one-save
+ * claim, so a BGSAVE and a sync never collide: it waits while a save runs
+ * (on its own thread, which holds no slot lock). Not counted in rdb_saves. */
+void persist_claim_for_sync(void) {
+    pthread_mutex_lock(&ps_lock);
+    while (ps.saving) pthread_cond_wait(&ps_cond, &ps_lock);
+    ps.saving = true;
+    pthread_mutex_unlock(&ps_lock);
+}
+
+void persist_release_for_sync(void) { release(); }
+
 static bool bgsave_running(void) {
     pthread_mutex_lock(&ps_lock);
     bool r = ps.bg_running;

@@ -43,6 +43,12 @@ void persist_debug_reload(client *c);
 void persist_before_flushall(void);
 void persist_after_flushall(void);
 
+/* The one-save claim for replication's full sync (a thread that is not a
+ * worker and holds no slot lock): waits until no save runs, then owns the
+ * snapshot until persist_release_for_sync. */
+void persist_claim_for_sync(void);
+void persist_release_for_sync(void);
+
 /* Worker 0's cron: start a BGSAVE when a save point is reached or one was
  * scheduled. */
 void persist_cron(void);

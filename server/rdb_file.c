@@ -10,8 +10,10 @@
  * travel together. Redis's loader and redis-check-rdb take SELECTDB
  * anywhere, so the file needs no database-major order. Then EOF and the
  * CRC-64 of everything before (zeros with rdbchecksum no). Output is
- * buffered (64 KB) and written to a temp file that is fsynced and renamed
- * over the target, so a crash mid-save leaves the old file intact.
+ * buffered (64 KB) and handed to a byte sink: for a file, a temp file that
+ * is fsynced and renamed over the target, so a crash mid-save leaves the old
+ * file intact; for replication (rdb_writer_start_stream), the caller's
+ * function, which carries the bytes to replicas.
  *
  * Loading. The file is mapped read-only and parsed with the bounds-checked
  * reader of rdb_codec.c; the checksum is verified before anything is
@@ -48,7 +50,10 @@
 
 struct rdb_writer {
     snapshot_sink sink;      /* first: the snapshot calls back with it */
-    int fd;
+    rdb_out_fn *out_fn;      /* where the buffered bytes go */
+    void *out_ctx;
+    rdb_at_start_fn *at_start;
+    int fd;                  /* file saves: the temp file (-1 for streams) */
     char tmp_path[1024];
     uint64_t crc;
     bool checksum, compress, save_lru, save_lfu;
@@ -87,10 +92,13 @@ static void put_aux_ll(serial_buf *b, const char *key, long long v) {
 
 /* ---- the sink: buffered, checksummed file output ---- */
 
-static bool flush_out(rdb_writer *w) {
+/* The file sink: write(2) everything to w->fd. */
+static bool file_out(void *ctx, const void *p, size_t len) {
+    rdb_writer *w = ctx;
+    const char *src = p;
     size_t off = 0;
-    while (off < w->outlen) {
-        ssize_t n = write(w->fd, w->out + off, w->outlen - off);
+    while (off < len) {
+        ssize_t n = write(w->fd, src + off, len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             w->write_errno = n < 0 ? errno : EIO;
@@ -98,8 +106,21 @@ static bool flush_out(rdb_writer *w) {
         }
         off += (size_t)n;
     }
+    return true;
+}
+
+static bool flush_out(rdb_writer *w) {
+    if (w->outlen && !w->out_fn(w->out_ctx, w->out, w->outlen)) {
+        if (!w->write_errno) w->write_errno = EIO;
+        return false;
+    }
     w->outlen = 0;
     return true;
+}
+
+static void sink_at_start(snapshot_sink *s) {
+    rdb_writer *w = (rdb_writer *)s;
+    if (w->at_start) w->at_start(w->out_ctx);
 }
 
 static bool sink_write(snapshot_sink *s, const void *p, size_t len) {
@@ -157,19 +178,18 @@ static void sink_serialize_slot(snapshot_sink *s, unsigned slot, serial_buf *out
     }
 }
 
-rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen) {
+static rdb_writer *writer_new(void) {
     rdb_writer *w = mem_calloc(1, sizeof *w);
     w->sink.serialize_slot = sink_serialize_slot;
     w->sink.write = sink_write;
-    snprintf(w->tmp_path, sizeof w->tmp_path, "%s", tmp_path);
-    w->fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        char cwd[512];
-        snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp_path,
-                 getcwd(cwd, sizeof cwd) ? cwd : "unknown", strerror(errno));
-        mem_free(w);
-        return NULL;
-    }
+    w->sink.at_start = sink_at_start;
+    w->fd = -1;
+    return w;
+}
+
+/* Header, aux fields and size hints, then the snapshot's start. Frees w
+ * (closing and removing a temp file) and returns false on failure. */
+static bool writer_begin(rdb_writer *w, char *err, size_t errlen) {
     w->out = mem_alloc(OUTBUF_SIZE);
     w->checksum = cfg_get(rdbchecksum) != 0;
     w->compress = cfg_get(rdbcompression) != 0;
@@ -201,13 +221,61 @@ rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen) {
     if (!ok || !snapshot_start(&w->sink)) {
         snprintf(err, errlen, ok ? "Background save already in progress" : "Write error saving DB on disk: %s",
                  strerror(w->write_errno));
-        close(w->fd);
-        unlink(w->tmp_path);
+        if (w->fd >= 0) {
+            close(w->fd);
+            unlink(w->tmp_path);
+        }
         mem_free(w->out);
+        mem_free(w);
+        return false;
+    }
+    return true;
+}
+
+rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen) {
+    rdb_writer *w = writer_new();
+    w->out_fn = file_out;
+    w->out_ctx = w;
+    snprintf(w->tmp_path, sizeof w->tmp_path, "%s", tmp_path);
+    w->fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        char cwd[512];
+        snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp_path,
+                 getcwd(cwd, sizeof cwd) ? cwd : "unknown", strerror(errno));
         mem_free(w);
         return NULL;
     }
-    return w;
+    return writer_begin(w, err, errlen) ? w : NULL;
+}
+
+rdb_writer *rdb_writer_start_stream(rdb_out_fn *out, rdb_at_start_fn *at_start, void *ctx, char *err,
+                                    size_t errlen) {
+    rdb_writer *w = writer_new();
+    w->out_fn = out;
+    w->out_ctx = ctx;
+    w->at_start = at_start;
+    return writer_begin(w, err, errlen) ? w : NULL;
+}
+
+/* The snapshot, EOF and the checksum, all flushed to the sink. */
+static bool writer_run(rdb_writer *w) {
+    bool ok = snapshot_run();
+    unsigned char eof = RDB_OPCODE_EOF;
+    if (ok) ok = sink_write(&w->sink, &eof, 1);
+    if (ok) {
+        unsigned char le[8];
+        u64_to_le(w->checksum ? w->crc : 0, le);
+        w->checksum = false; /* the checksum itself is not summed */
+        ok = sink_write(&w->sink, le, 8) && flush_out(w);
+    }
+    return ok;
+}
+
+bool rdb_writer_finish_stream(rdb_writer *w) {
+    bool ok = writer_run(w);
+    mem_free(w->out);
+    mem_free(w);
+    return ok;
 }
 
 /* fsync the directory holding path, so the rename itself is durable. */
@@ -222,15 +290,7 @@ static void fsync_dir_of(const char *path) {
 }
 
 bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen) {
-    bool ok = snapshot_run();
-    unsigned char eof = RDB_OPCODE_EOF;
-    if (ok) ok = sink_write(&w->sink, &eof, 1);
-    if (ok) {
-        unsigned char le[8];
-        u64_to_le(w->checksum ? w->crc : 0, le);
-        w->checksum = false; /* the checksum itself is not summed */
-        ok = sink_write(&w->sink, le, 8) && flush_out(w);
-    }
+    bool ok = writer_run(w);
     if (ok && fsync(w->fd) < 0) {
         w->write_errno = errno;
         ok = false;

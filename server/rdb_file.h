@@ -27,6 +27,18 @@ rdb_writer *rdb_writer_start(const char *tmp_path, char *err, size_t errlen);
  * that owns the save (the BGSAVE thread, or SAVE's worker). */
 bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t errlen);
 
+/* The same RDB written to any byte sink instead of a file (replication's
+ * full sync). `out` receives the bytes in order, in pieces of up to 64 KB,
+ * on the thread that runs rdb_writer_finish_stream; false from it stops the
+ * snapshot. `at_start`, if not NULL, is called once while the snapshot's
+ * start holds every slot lock (its point in time; in-memory work only). */
+typedef bool rdb_out_fn(void *ctx, const void *p, size_t len);
+typedef void rdb_at_start_fn(void *ctx);
+rdb_writer *rdb_writer_start_stream(rdb_out_fn *out, rdb_at_start_fn *at_start, void *ctx, char *err,
+                                    size_t errlen);
+/* Write the whole snapshot, EOF and checksum to the sink; frees w. */
+bool rdb_writer_finish_stream(rdb_writer *w);
+
 /* ---- loading ---- */
 
 typedef struct {

@@ -56,6 +56,7 @@ bool snapshot_start(snapshot_sink *sink) {
     memset(&st, 0, sizeof st);
     for (unsigned s = 0; s < NSLOTS; s++) atomic_store_explicit(&done[s], 0, memory_order_relaxed);
     atomic_store_explicit(&snapshot_active, true, memory_order_relaxed);
+    if (sink->at_start) sink->at_start(sink);
     unlock_all();
     return true;
 }

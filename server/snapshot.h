@@ -39,6 +39,11 @@ typedef struct snapshot_sink {
     void (*serialize_slot)(struct snapshot_sink *s, unsigned slot, serial_buf *out);
     /* Write bytes out (walker thread only); false stops the snapshot. */
     bool (*write)(struct snapshot_sink *s, const void *p, size_t len);
+    /* Optional (may be NULL): called once by snapshot_start while it holds
+     * every slot lock, i.e. exactly at the snapshot's point in time (the
+     * replication master reads its stream offset here). In-memory work
+     * only: no syscall, no slot lock. */
+    void (*at_start)(struct snapshot_sink *s);
 } snapshot_sink;
 
 /* Start a snapshot feeding `sink`; false if one is already running. Call

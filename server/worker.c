@@ -9,6 +9,7 @@
 #include "worker.h"
 
 #include "client.h"
+#include "cluster_api.h"
 #include "cmdstats.h"
 #include "config.h"
 #include "db.h"
@@ -95,6 +96,7 @@ static void cron_tick(uv_timer_t *t) {
         stats_sample_track(now);
         mem_note_peak();
         persist_cron();
+        repl_cron();
     }
     long long timeout = cfg_get(timeout);
     if (timeout > 0) {
