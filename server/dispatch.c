@@ -30,7 +30,6 @@
 #include "snapshot.h"
 #include "slowlog.h"
 #include "stats.h"
-#include "propagate.h" /* TEMPORARY until the funnel lands */
 
 #include <stdio.h>
 #include <string.h>
@@ -148,26 +147,6 @@ void dispatch_call(client *c, const command *cmd) {
     latency_add_sample_if_needed((cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
 }
 
-/* TEMPORARY until the funnel lands: the write command as it came, verbatim,
- * to the replication stream (still under its slot locks). */
-void repl_feed_units(const repl_cmd *cmds, int n);
-static void temporary_feed_verbatim(client *c) {
-    size_t cap = 32;
-    for (int i = 0; i < c->argc; i++) cap += c->argv[i].len + 32;
-    char *buf = mem_alloc(cap);
-    size_t len = (size_t)snprintf(buf, cap, "*%d\r\n", c->argc);
-    for (int i = 0; i < c->argc; i++) {
-        len += (size_t)snprintf(buf + len, cap - len, "$%zu\r\n", c->argv[i].len);
-        memcpy(buf + len, c->argv[i].ptr, c->argv[i].len);
-        len += c->argv[i].len;
-        memcpy(buf + len, "\r\n", 2);
-        len += 2;
-    }
-    repl_cmd unit = {.db = c->db, .resp = buf, .len = len};
-    repl_feed_units(&unit, 1);
-    mem_free(buf);
-}
-
 void dispatch_command(client *c) {
     const command *cmd = dispatch_resolve_or_reply(c);
     if (!cmd) {
@@ -239,10 +218,7 @@ void dispatch_command(client *c) {
     } else {
         if (cmd->flags & CMD_WRITE) /* a running snapshot keeps these slots' pre-images */
             for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
-        uint64_t errors_before = tl_error_replies; /* TEMPORARY until the funnel lands */
         dispatch_call(c, cmd);
-        if ((cmd->flags & CMD_WRITE) && propagate_enabled() && tl_error_replies == errors_before)
-            temporary_feed_verbatim(c); /* TEMPORARY until the funnel lands */
     }
     /* Its effects reach the stream while its slots are still locked. The
      * master link's commands are not ours to propagate: a replica forwards
