@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""bench-repl.py - replication side by side: a slotcache master and a
+redis-server master, each with the same kind of replica (redis-server 7.0,
+so that only the master differs), in one run.
+
+For each master:
+  1. SET throughput (redis-benchmark -t set -P 16 -d 100 -r 100000) on the
+     master alone, then with one replica attached and online: the ratio
+     with/without is what a replica costs the master.
+  2. Full sync of N keys x SIZE bytes (default 1M x 100 B) while a write
+     load runs (redis-benchmark SET -P 16 over the same keys): the time
+     from REPLICAOF until the replica reports master_link_status:up, and
+     the peak growth of the master's memory (PSS of the server and its
+     children: redis-server forks) over its baseline during the sync.
+  3. Replication lag once online, under a lighter write load (4 clients,
+     no pipelining, which either replica keeps up with): every 10 ms the
+     master's master_repl_offset and then the replica's slave_repl_offset;
+     the difference in bytes, p50 / p99 / max over the sampling window.
+Prints one row per master and the slotcache / redis-server ratios.
+
+usage: scripts/bench-repl.py [--keys N] [--size BYTES] [--threads T] [--seconds S]
+Needs /usr/bin/redis-server, redis-benchmark, python3-redis.
+"""
+import argparse, importlib.util, os, re, shutil, subprocess, sys, tempfile, time
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location("bench_rdb", os.path.join(ROOT, "scripts", "bench-rdb.py"))
+rdb = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rdb)  # free_port, pss_kb, start, stop
+
+
+def bench_set(port, seconds_n):
+    out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(seconds_n), "-P", "16",
+                          "-d", "100", "-r", "100000", "-c", "50", "-q"], capture_output=True, text=True).stdout
+    m = re.findall(r"([0-9.]+) requests per second", out)
+    return float(m[-1]) if m else 0.0
+
+
+def wait_online(m, r, limit_s=600):
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        info = r.info("replication")
+        if info.get("master_link_status") == "up":
+            minfo = m.info("replication")
+            if "online" in str(minfo.get("slave0", "")):
+                return time.time() - t0
+        time.sleep(0.01)
+    raise SystemExit("replica not online in time")
+
+
+def run(name, binary, extra, a):
+    d = tempfile.mkdtemp(prefix="bench-repl-")
+    rd = tempfile.mkdtemp(prefix="bench-repl-replica-")
+    port, rport = rdb.free_port(), rdb.free_port()
+    p, m, _ = rdb.start(binary, d, port, extra + ["--repl-diskless-sync-delay", "0"])
+    rp, r, _ = rdb.start("/usr/bin/redis-server", rd, rport, [])
+
+    # 1. throughput without and with a replica
+    alone = bench_set(port, a.requests)
+    r.replicaof("127.0.0.1", port)
+    wait_online(m, r)
+    with_replica = bench_set(port, a.requests)
+    r.replicaof("no", "one")
+    m.flushall()
+
+    # 2. full sync of the dataset under a write load
+    pipe = m.pipeline(transaction=False)
+    val = b"x" * a.size
+    for i in range(a.keys):
+        pipe.set(b"key:%012d" % i, val)
+        if i % 5000 == 4999:
+            pipe.execute()
+    pipe.execute()
+    time.sleep(0.5)
+    data_kb = m.info("memory")["used_memory"] / 1024
+    load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(a.keys), "-d", str(a.size),
+                             "-n", str(a.keys * 100), "-P", "16", "-q"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    base = rdb.pss_kb(p.pid)
+    peak = base
+    r.flushall()
+    t0 = time.time()
+    r.replicaof("127.0.0.1", port)
+    while True:
+        peak = max(peak, rdb.pss_kb(p.pid))
+        info = r.info("replication")
+        if info.get("master_link_status") == "up":
+            break
+        if time.time() - t0 > 600:
+            raise SystemExit("sync did not finish")
+        time.sleep(0.01)
+    sync_s = time.time() - t0
+
+    # 3. lag once online, under a load both replicas keep up with (4
+    #    clients, no pipelining): the lag then measures propagation, not the
+    #    replica's apply speed
+    load.kill()
+    load.wait()
+    wait_online(m, r)
+    load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(a.keys), "-d", str(a.size),
+                             "-n", str(a.keys * 100), "-c", "4", "-P", "1", "-q"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    lags = []
+    t1 = time.time()
+    while time.time() - t1 < a.seconds:
+        mo = m.info("replication")["master_repl_offset"]
+        ro = r.info("replication")["slave_repl_offset"]
+        lags.append(max(0, mo - ro))
+        time.sleep(0.01)
+    load.kill()
+    load.wait()
+    lags.sort()
+    q = lambda f: lags[min(len(lags) - 1, int(f * len(lags)))] if lags else 0
+    row = {"name": name, "alone": alone, "with": with_replica, "ratio": with_replica / alone if alone else 0,
+           "sync_s": sync_s, "growth_mb": (peak - base) / 1024, "data_mb": data_kb / 1024,
+           "lag50": q(0.50), "lag99": q(0.99), "lagmax": lags[-1] if lags else 0}
+    print(f"{name:10s} SET {alone:10.0f}/s alone {with_replica:10.0f}/s with a replica (ratio {row['ratio']:.2f}) | "
+          f"full sync {sync_s:6.2f} s, master growth {row['growth_mb']:7.1f} MB of {row['data_mb']:7.1f} MB "
+          f"({100 * row['growth_mb'] / row['data_mb']:.1f}%) | lag bytes p50 {row['lag50']} p99 {row['lag99']} "
+          f"max {row['lagmax']}")
+    rdb.stop(rp, r)
+    rdb.stop(p, m)
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(rd, ignore_errors=True)
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keys", type=int, default=1000000)
+    ap.add_argument("--size", type=int, default=100)
+    ap.add_argument("--requests", type=int, default=2000000)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--threads", type=int, default=0, help="slotcache --threads (0: its default)")
+    a = ap.parse_args()
+    sc = os.path.join(ROOT, "build", "slotcache-server")
+    extra = ["--threads", str(a.threads)] if a.threads else []
+    rs = run("redis", "/usr/bin/redis-server", [], a)
+    ss = run("slotcache", sc, extra, a)
+    print(f"slotcache/redis: throughput ratio with a replica {ss['ratio']:.2f} vs {rs['ratio']:.2f}; "
+          f"full sync time {ss['sync_s'] / rs['sync_s']:.2f}; master memory growth "
+          f"{ss['growth_mb']:.1f} MB ({100 * ss['growth_mb'] / ss['data_mb']:.1f}% of its data) vs "
+          f"{rs['growth_mb']:.1f} MB ({100 * rs['growth_mb'] / rs['data_mb']:.1f}%); "
+          f"lag p99 {ss['lag99']} vs {rs['lag99']} bytes")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
