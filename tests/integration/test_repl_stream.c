@@ -19,6 +19,11 @@
  * server) are equal within RS_TS_TOLERANCE_MS; and, in the cases flagged
  * F_ANY_MEMBER, the members of SREM (SPOP picks them at random).
  *
+ * Two more tests: offsets_match_info_replication (master_repl_offset is
+ * +FULLRESYNC's offset plus the stream bytes read, master_replid its id) and
+ * reference_stream_is_what_the_rules_say (a few streams checked literally
+ * on redis-server alone, so a comparator blind to everything cannot pass).
+ *
  * Until slotcache serves replicas, its side refuses PSYNC and SYNC and every
  * test FAILS saying so: the suite is the acceptance test of that work.
  * Self-check of the comparator: SLOTCACHE_SERVER=/usr/bin/redis-server runs
@@ -1012,6 +1017,44 @@ Test(repl_stream, transactions) { RUN_FAMILY("transactions", transactions); }
 Test(repl_stream, lock_scripts) { RUN_FAMILY("scripts", scripts); }
 Test(repl_stream, expiry_and_eviction) { RUN_FAMILY("expiry", expiry); }
 Test(repl_stream, select_and_flush) { RUN_FAMILY("select", select_flush); }
+
+/* Offsets: after +FULLRESYNC <id> <off>, each byte of the stream (SELECT,
+ * MULTI/EXEC, PING included) advances master_repl_offset by one, so once a
+ * marker came through, INFO replication's master_repl_offset is <off> plus
+ * the bytes read since the RDB; and master_replid is <id>. */
+static void check_offsets(side *s)
+{
+    if (!s->link.psync) {
+        cr_log_warn("%s: attached with SYNC, no offset to check", s->label);
+        return;
+    }
+    repl_ops junk = { 0 };
+    char err[512];
+    redisContext *c = sc_connect_or_fail(&s->srv);
+    const char *writes[] = { "SET a 1", "SELECT 3", "SET b 2", "MULTI", "SET c 3", "SET d 4", "EXEC", "DEL nokey" };
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) freeReplyObject(sc_cmd_line_or_fail(c, writes[i]));
+    redisFree(c);
+    cr_assert(drain(s, &junk, err, sizeof err), "%s: %s", s->label, err);
+    repl_ops_clear(&junk);
+    long long off = sc_info_ll_or_fail(s->marker, "replication", "master_repl_offset");
+    cr_expect_eq(off, s->link.offset + s->link.stream_bytes,
+                 "%s: master_repl_offset %lld, expected +FULLRESYNC's %lld + %lld stream bytes read", s->label, off,
+                 s->link.offset, s->link.stream_bytes);
+    redisReply *r = sc_cmd_or_fail(s->marker, "INFO replication");
+    char want[128];
+    snprintf(want, sizeof want, "master_replid:%s\r\n", s->link.replid);
+    cr_expect(r->type == REDIS_REPLY_STRING && strstr(r->str, want), "%s: INFO replication lacks %s", s->label,
+              s->link.replid);
+    freeReplyObject(r);
+}
+
+Test(repl_stream, offsets_match_info_replication)
+{
+    env_start(&E);
+    check_offsets(&E.ref);
+    check_offsets(&E.sut);
+    env_stop(&E);
+}
 
 /* The comparator itself: what the stream must show for a few cases, checked
  * on redis-server alone (so a comparator that sees nothing cannot pass). */

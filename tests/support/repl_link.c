@@ -315,7 +315,10 @@ bool repl_link_next(repl_link *l, repl_op *op, int timeout_ms)
     l->err[0] = '\0';
     long long deadline = sc_now_ms() + sc_scaled_ms(timeout_ms);
     for (;;) {
-        while (avail(l) > 0 && (cur(l)[0] == '\n' || cur(l)[0] == '\r')) l->pos++;
+        while (avail(l) > 0 && (cur(l)[0] == '\n' || cur(l)[0] == '\r')) {
+            l->pos++;
+            l->stream_bytes++;
+        }
         if (avail(l) > 0) {
             if (cur(l)[0] != '*') return next_fail(l, "not a command");
             long fl = sc_resp_frame_len(cur(l), avail(l));
@@ -341,6 +344,7 @@ bool repl_link_next(repl_link *l, repl_op *op, int timeout_ms)
                 free(argv);
                 free(lens);
                 l->pos += (size_t)fl;
+                l->stream_bytes += fl;
                 if (l->pos == l->in.len) l->pos = l->in.len = 0;
                 return true;
             }

@@ -46,6 +46,7 @@ typedef struct repl_link {
     size_t rdb_bytes;       /* size of the RDB payload read */
     bool streaming;         /* a byte of the command stream has arrived */
     long long last_ack_ms;  /* when REPLCONF ACK was last sent */
+    long long stream_bytes; /* bytes of the command stream consumed so far */
     char err[200];          /* why repl_link_next last returned false */
 } repl_link;
 
