@@ -378,6 +378,10 @@ bool evict_make_room_or_reply(client *c) {
      * workers writing at the same time), it runs and the next ones go on
      * evicting. */
     if (got_under || evicted > 0 || (long long)mem_used() <= limit) return true;
+    /* Values being freed by the lazy-free thread will bring memory down:
+     * not a failure (Redis's EVICT_RUNNING while lazy-free jobs are
+     * pending). */
+    if (lazyfree_pending() > 0) return true;
     add_reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
     return false;
 }

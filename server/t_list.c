@@ -26,6 +26,7 @@
 #include "multi.h"
 #include "notify.h"
 #include "propagate.h"
+#include "watch.h"
 #include "numparse.h"
 #include "quicklist.h"
 #include "t_list.h"
@@ -397,6 +398,14 @@ static void ltrim_command(client *c) {
         if (end >= llen) end = llen - 1;
         ltrim = start;
         rtrim = llen - end - 1;
+    }
+    if (ltrim + rtrim == 0) {
+        /* Redis signals and notifies but counts no change: nothing
+         * propagates. */
+        notify_keyspace_event(NOTIFY_LIST, "ltrim", &k);
+        watch_touch_key(&k);
+        add_reply_ok(c);
+        return;
     }
     ql_del_range(ql, 0, (size_t)ltrim);
     ql_del_range(ql, -rtrim, (size_t)rtrim);
