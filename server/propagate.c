@@ -221,3 +221,9 @@ void propagate_deletion(int db, const char *key, size_t len, bool lazy) {
         }
     }
 }
+
+void propagate_thread_cleanup(void) {
+    mem_free(pt.buf);
+    mem_free(pt.ops);
+    memset(&pt, 0, sizeof pt);
+}

@@ -116,6 +116,9 @@ void propagate_rewrite_key(client *c, const char *name);
  * touches arbitrary keys) it is fed at once. Caller holds the slot lock. */
 void propagate_deletion(int db, const char *key, size_t len, bool lazy);
 
+/* Free this thread's buffers (a worker that stops). */
+void propagate_thread_cleanup(void);
+
 /* The ops collected so far on this thread (tests). */
 int propagate_pending(void);
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "persist.h"
+#include "propagate.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -122,6 +123,7 @@ static void *worker_main(void *arg) {
     uv_run(&w->loop, UV_RUN_DEFAULT);
     conn_worker_free();
     evict_thread_cleanup();
+    propagate_thread_cleanup();
     return NULL;
 }
 
