@@ -993,8 +993,9 @@ void repl_master_cron(void) {
         }
     }
     pthread_mutex_unlock(&reg_lock);
+    if (last_ping_ms == 0) last_ping_ms = now; /* the first period starts now */
     if (n > 0 && now - last_ping_ms >= cfg_get(repl_ping_replica_period) * 1000) {
-        static const char ping[] = "*1\r\n$4\r\nPING\r\n";
+        static const char ping[] = "*1\r\n$4\r\nping\r\n"; /* Redis's shared.ping */
         repl_feed_raw(ping, sizeof ping - 1);
         last_ping_ms = now;
     } else if (n == 0) {
