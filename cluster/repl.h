@@ -53,8 +53,20 @@ void repl_shift_replid(void);
 /* The next unit fed by the funnel starts with SELECT (after a master's
  * stream, whose SELECT state is not ours, stops feeding the backlog). */
 void repl_forget_stream_db(void);
+/* A partial resync (+CONTINUE <new replid>) with a master whose history
+ * has a new id: replid2 = our replid, second_repl_offset = offset + 1,
+ * replid = new_replid; the backlog and offset are kept (Redis 7.0's
+ * slaveTryPartialResynchronization). Added by the replica side. */
+void repl_switch_replid(const char *new_replid);
 
 /* ---- the master side: our replicas (repl_master.c) ---- */
+
+/* Lifecycle hooks repl_cmd.c's repl_init / repl_cron / repl_shutdown call
+ * (same threads and moments as those): the master side's replid, feed,
+ * pings, backlog TTL... Added by the replica side. */
+void repl_master_init(void);
+void repl_master_cron(void);
+void repl_master_shutdown(void);
 
 /* Disconnect every replica of this server (it became a replica of someone
  * else: they must resync with the new history). */
@@ -73,5 +85,12 @@ void repl_master_sync_counts(long long *full, long long *partial_ok, long long *
 
 /* REPLCONF GETACK from our master: answer REPLCONF ACK <offset>. */
 void repl_replica_getack(client *c);
+
+/* ---- command handlers the master side owns (repl_cmd.c's table) ---- */
+
+void repl_sync_command(client *c);
+void repl_psync_command(client *c);
+void repl_replconf_command(client *c);
+void repl_wait_command(client *c);
 
 #endif

@@ -14,6 +14,8 @@
  */
 #include "info.h"
 
+#include "cluster_api.h"
+
 #include "blocking.h"
 #include "clients.h"
 #include "cmdstats.h"
@@ -87,7 +89,6 @@ static void human(char *out, size_t len, size_t n) { config_bytes_human(out, len
 static size_t startup_bytes;
 static pthread_once_t facts_once = PTHREAD_ONCE_INIT;
 static char os_name[256];
-static char master_replid[41];
 
 static void facts_init(void) {
     struct utsname u;
@@ -95,14 +96,6 @@ static void facts_init(void) {
         snprintf(os_name, sizeof os_name, "%s %s %s", u.sysname, u.release, u.machine);
     else
         snprintf(os_name, sizeof os_name, "unknown");
-    /* The replication id of a master that never had replicas: random, fixed
-     * for the life of the process, like Redis's. */
-    unsigned char rnd[20];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        const char *run = process_run_id();
-        for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)(run[i] * 31 + run[39 - i]);
-    }
-    for (size_t i = 0; i < sizeof rnd; i++) snprintf(master_replid + 2 * i, 3, "%02x", rnd[i]);
 }
 
 void info_init(void) {
@@ -341,6 +334,8 @@ static unsigned long long st(enum stat_id id) { return (unsigned long long)stats
 static void section_stats(info_buf *b) {
     unsigned long long sampled = st(STAT_EXPIRED_STALE_SAMPLED), found = st(STAT_EXPIRED_STALE_FOUND);
     double stale_perc = sampled ? (double)found * 100.0 / (double)sampled : 0;
+    long long sync_full, sync_pok, sync_perr;
+    repl_sync_stats(&sync_full, &sync_pok, &sync_perr);
     ib_printf(b,
               "# Stats\r\n"
               "total_connections_received:%llu\r\n"
@@ -355,9 +350,9 @@ static void section_stats(info_buf *b) {
               "instantaneous_input_repl_kbps:0.00\r\n"
               "instantaneous_output_repl_kbps:0.00\r\n"
               "rejected_connections:%llu\r\n"
-              "sync_full:0\r\n"
-              "sync_partial_ok:0\r\n"
-              "sync_partial_err:0\r\n"
+              "sync_full:%lld\r\n"
+              "sync_partial_ok:%lld\r\n"
+              "sync_partial_err:%lld\r\n"
               "expired_keys:%llu\r\n"
               "expired_stale_perc:%.2f\r\n"
               "expired_time_cap_reached_count:%llu\r\n"
@@ -370,7 +365,8 @@ static void section_stats(info_buf *b) {
               "keyspace_misses:%llu\r\n",
               st(STAT_CONNECTIONS), st(STAT_COMMANDS), (long long)(stats_instantaneous(STAT_COMMANDS) + 0.5),
               st(STAT_NET_INPUT), st(STAT_NET_OUTPUT), stats_instantaneous(STAT_NET_INPUT) / 1024,
-              stats_instantaneous(STAT_NET_OUTPUT) / 1024, st(STAT_REJECTED_CONNECTIONS), st(STAT_EXPIRED_KEYS),
+              stats_instantaneous(STAT_NET_OUTPUT) / 1024, st(STAT_REJECTED_CONNECTIONS), sync_full, sync_pok,
+              sync_perr, st(STAT_EXPIRED_KEYS),
               stale_perc, st(STAT_EXPIRED_TIME_CAP), st(STAT_EVICTED_KEYS), st(STAT_EVICTED_CLIENTS),
               st(STAT_KEYSPACE_HITS), st(STAT_KEYSPACE_MISSES));
     ib_printf(b,
@@ -403,21 +399,29 @@ static void section_stats(info_buf *b) {
               st(STAT_ERROR_REPLIES), st(STAT_IO_READS), st(STAT_IO_WRITES));
 }
 
+/* repl_info's callback: append to the INFO buffer. */
+__attribute__((format(printf, 2, 3))) static void repl_out(void *ctx, const char *fmt, ...) {
+    info_buf *b = ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    char small[1024];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        ib_cat(b, small);
+        return;
+    }
+    ib_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
 static void section_replication(info_buf *b) {
-    ib_printf(b,
-              "# Replication\r\n"
-              "role:master\r\n"
-              "connected_slaves:0\r\n"
-              "master_failover_state:no-failover\r\n"
-              "master_replid:%s\r\n"
-              "master_replid2:0000000000000000000000000000000000000000\r\n"
-              "master_repl_offset:0\r\n"
-              "second_repl_offset:-1\r\n"
-              "repl_backlog_active:0\r\n"
-              "repl_backlog_size:1048576\r\n"
-              "repl_backlog_first_byte_offset:0\r\n"
-              "repl_backlog_histlen:0\r\n",
-              master_replid);
+    ib_cat(b, "# Replication\r\n");
+    repl_info(repl_out, b);
 }
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "persist.h"
+#include "cluster_api.h"
 #include "monotime.h"
 #include "process.h"
 #include "pubsub.h"
@@ -175,6 +176,7 @@ int main(int argc, char **argv) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
     lazyfree_start();
+    repl_init();
     persist_begin_loading();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
@@ -195,6 +197,7 @@ int main(int argc, char **argv) {
         status = 1;
     }
     workers_stop();
+    repl_shutdown();
     persist_shutdown();
     lazyfree_stop();
     pubsub_shutdown();
