@@ -235,6 +235,7 @@ const tip_row redis_tip_rows[] = {
     {"touch", "request_policy:multi_shard response_policy:agg_sum"},
     {"ttl", "nondeterministic_output"},
     {"unlink", "request_policy:multi_shard response_policy:agg_sum"},
+    {"wait", "request_policy:all_shards response_policy:agg_min"},
     {"zrandmember", "nondeterministic_output"},
     {"zscan", "nondeterministic_output"},
     {0},
