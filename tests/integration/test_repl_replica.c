@@ -544,7 +544,7 @@ Test(repl_replica, killed_replica_restarts_and_resyncs)
     redisFree(r);
 
     kill(replica.pid, SIGKILL);
-    cr_assert(SC_WAIT_FOR(!sc_server_alive(&replica), 10000));
+    waitpid(replica.pid, NULL, 0);
     replica.pid = 0; /* reaped: nothing left to stop */
     sc_cmd_expect_or_fail(m, "OK", "SET while-down 1");
     cr_assert(SC_WAIT_FOR(info_ll(m, "replication", "connected_slaves") == 0, 20000));
