@@ -481,8 +481,17 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
     /* The master sees us as an online replica with our ACKed offset. */
     cr_assert(SC_WAIT_FOR(info_str(m, "replication", "slave0", v, sizeof v) && strstr(v, "state=online"), 10000));
 
-    /* REPLCONF GETACK from the master: the replica answers with its offset
-     * (the master's INFO shows it). */
+    /* REPLCONF GETACK from the master (WAIT sends one): the replica answers
+     * with its offset at once; the ACKs every second show in the master's
+     * INFO. */
+    sc_cmd_expect_or_fail(m, "OK", "SET acked 1");
+    cr_assert_eq(sc_cmd_ll_or_fail(m, "WAIT 1 5000"), 1);
+    cr_assert(SC_WAIT_FOR(info_str(m, "replication", "slave0", v, sizeof v) &&
+                              strstr(v, "offset=") &&
+                              strtoll(strstr(v, "offset=") + 7, NULL, 10) ==
+                                  info_ll(m, "replication", "master_repl_offset"),
+                          10000),
+              "master sees %s, its offset %lld", v, info_ll(m, "replication", "master_repl_offset"));
     long long full = info_ll(m, "stats", "sync_full"), pok = info_ll(m, "stats", "sync_partial_ok");
     /* The master drops the link: the replica comes back with a partial
      * resync and gets what it missed. */
@@ -697,6 +706,21 @@ Test(repl_replica, garbage_from_master_drops_link_never_partial)
     sc_cmd_expect_or_fail(r, "PONG", "PING");
     char v[32];
     cr_assert(info_str(r, "replication", "master_link_status", v, sizeof v) && !strcmp(v, "down"));
+    /* With replica-serve-stale-data no, a down link refuses data commands. */
+    sc_cmd_expect_or_fail(r, "OK", "CONFIG SET replica-serve-stale-data no");
+    cr_assert(SC_WAIT_FOR(({
+                              redisReply *g = sc_cmd_or_fail(r, "GET key");
+                              bool down = g->type == REDIS_REPLY_ERROR && !strcmp(g->str,
+                                  "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+                              freeReplyObject(g);
+                              down;
+                          }),
+                          5000));
+    /* As in Redis 7.0, PING has no `stale` flag; INFO and CONFIG do. */
+    sc_cmd_expect_or_fail(r, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+                          "PING");
+    cr_assert_eq(info_ll(r, "replication", "master_sync_in_progress"), 0);
+    sc_cmd_expect_or_fail(r, "OK", "CONFIG SET replica-serve-stale-data yes");
     sc_cmd_expect_or_fail(r, "OK", "REPLICAOF NO ONE");
 
     atomic_store(&f.stop, true);
