@@ -40,4 +40,18 @@ void repl_info(repl_info_out *out, void *ctx);
 /* INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
 void repl_sync_stats(long long *full, long long *partial_ok, long long *partial_err);
 
+/* The master link (cluster/repl_replica.c), called by conn.c for a client
+ * flagged CF_MASTER, on its worker's thread:
+ * - repl_master_read: n bytes arrived from the master (slave_read_repl_offset);
+ * - repl_master_applied: one command (its exact bytes p[0..len), empty
+ *   lines included) has been processed: the replication offset advances and
+ *   the bytes are forwarded to our own replicas;
+ * - repl_master_closed: the link is being closed (before it is freed). */
+void repl_master_read(client *c, size_t n);
+void repl_master_applied(client *c, const char *p, size_t len);
+void repl_master_closed(client *c);
+/* Worker 0 is stopping (worker.c, on worker 0, before its clients are
+ * closed): close the master link's own handles so its loop can end. */
+void repl_worker_stop(void);
+
 #endif

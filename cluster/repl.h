@@ -45,6 +45,10 @@ void repl_feed_raw(const char *p, size_t len);
 /* Make sure a backlog exists (it is created on the first replica, or when
  * this server syncs from a master) and the funnel feeds it. */
 void repl_backlog_create(void);
+/* The funnel feeds the stream exactly when a backlog exists and this
+ * server is not a replica (a replica's stream is its master's bytes,
+ * forwarded with repl_feed_raw). Call after every change of role. */
+void repl_update_feeding(void);
 /* After a full sync from a master: take its replid and offset; the backlog
  * restarts empty at offset+1; replid2 is cleared. */
 void repl_adopt_master(const char *replid, long long offset);
@@ -58,6 +62,11 @@ void repl_shift_replid(void);
 /* The next unit fed by the funnel starts with SELECT (after a master's
  * stream, whose SELECT state is not ours, stops feeding the backlog). */
 void repl_forget_stream_db(void);
+/* A partial resync (+CONTINUE <new replid>) with a master whose history
+ * has a new id: replid2 = our replid, second_repl_offset = offset + 1,
+ * replid = new_replid; the backlog and offset are kept (Redis 7.0's
+ * slaveTryPartialResynchronization). Added by the replica side. */
+void repl_switch_replid(const char *new_replid);
 
 /* A replica's read position in the stream (repl_buffer.c). While active
  * it pins every byte from `pos` on: the backlog trims nothing a cursor still
@@ -97,8 +106,6 @@ void repl_master_shutdown(void);
 /* New bytes in the stream: wake the workers serving replicas (any thread;
  * one inbox post per worker until it has drained). */
 void repl_master_wake(void);
-/* The master-side command table entries: SYNC PSYNC REPLCONF WAIT. */
-extern command repl_master_commands[];
 
 /* Disconnect every replica of this server (it became a replica of someone
  * else: they must resync with the new history). */
@@ -117,5 +124,11 @@ void repl_master_sync_counts(long long *full, long long *partial_ok, long long *
 
 /* REPLCONF GETACK from our master: answer REPLCONF ACK <offset>. */
 void repl_replica_getack(client *c);
+
+/* ---- command handlers the master side owns (repl_cmd.c's table) ---- */
+
+void repl_sync_command(client *c);
+void repl_replconf_command(client *c);
+void repl_wait_command(client *c);
 
 #endif

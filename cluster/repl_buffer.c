@@ -193,7 +193,14 @@ void repl_backlog_create(void) {
         st.stream_db = -1;
     }
     pthread_mutex_unlock(&buf_lock);
-    atomic_store_explicit(&propagate_on, true, memory_order_relaxed);
+    repl_update_feeding();
+}
+
+void repl_update_feeding(void) {
+    pthread_mutex_lock(&buf_lock);
+    bool on = st.backlog && !repl_is_replica();
+    pthread_mutex_unlock(&buf_lock);
+    atomic_store_explicit(&propagate_on, on, memory_order_relaxed);
 }
 
 /* buf_lock held: drop every block; the backlog restarts empty after
@@ -225,14 +232,24 @@ void repl_adopt_master(const char *replid, long long offset) {
     pthread_mutex_unlock(&buf_lock);
 }
 
-void repl_shift_replid(void) {
+/* replid2 = replid, second_repl_offset = offset + 1, replid = new_replid
+ * (NULL: a fresh random one). Backlog and offset are kept. */
+static void shift_replid_to(const char *new_replid) {
     pthread_mutex_lock(&buf_lock);
     do_init_ids();
     memcpy(st.replid2, st.replid, sizeof st.replid2);
     st.second_offset = st.offset + 1;
-    random_replid(st.replid);
+    if (new_replid) {
+        memcpy(st.replid, new_replid, REPL_ID_LEN);
+        st.replid[REPL_ID_LEN] = '\0';
+    } else {
+        random_replid(st.replid);
+    }
     pthread_mutex_unlock(&buf_lock);
 }
+
+void repl_shift_replid(void) { shift_replid_to(NULL); }
+void repl_switch_replid(const char *new_replid) { shift_replid_to(new_replid); }
 
 /* A fresh history (the first replica of a master without backlog, as
  * Redis's changeReplicationId + clearReplicationId2). */

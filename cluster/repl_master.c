@@ -695,7 +695,7 @@ static bool try_partial(client *c, repl_peer *p) {
     return true;
 }
 
-static void sync_command(client *c) {
+void repl_sync_command(client *c) {
     if (c->repl && c->repl->is_replica) return; /* already a replica: ignored, as Redis */
     if (client_output_bytes(c) > 0) {
         add_reply_error(c, "ERR SYNC and PSYNC are invalid with pending output");
@@ -734,7 +734,7 @@ static void sync_command(client *c) {
     pthread_mutex_unlock(&sync_lock);
 }
 
-static void replconf_command(client *c) {
+void repl_replconf_command(client *c) {
     if (c->argc % 2 == 0) {
         add_reply_error(c, ERR_SYNTAX);
         return;
@@ -794,7 +794,7 @@ static void replconf_command(client *c) {
     add_reply_ok(c);
 }
 
-static void wait_command(client *c) {
+void repl_wait_command(client *c) {
     long long numreplicas, timeout;
     if (repl_is_replica()) {
         add_reply_error(c, "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
@@ -839,23 +839,6 @@ static void wait_command(client *c) {
     repl_feed_raw(getack, sizeof getack - 1);
 }
 
-command repl_master_commands[] = {
-    {.name = "sync", .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING | CMD_NO_MULTI,
-     .proc = sync_command, .group = "server", .since = "1.0.0", .summary = "Internal command used for replication",
-     .acl_categories = "admin slow dangerous"},
-    {.name = "psync", .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING | CMD_NO_MULTI,
-     .proc = sync_command, .group = "server", .since = "2.8.0", .summary = "Internal command used for replication",
-     .acl_categories = "admin slow dangerous"},
-    {.name = "replconf", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY,
-     .proc = replconf_command, .group = "server", .since = "3.0.0",
-     .summary = "An internal command for configuring the replication stream", .complexity = "O(1)",
-     .acl_categories = "admin slow dangerous"},
-    {.name = "wait", .arity = 3, .flags = CMD_NOSCRIPT, .proc = wait_command, .group = "generic", .since = "3.0.0",
-     .summary = "Wait for the synchronous replication of all the write commands sent in the context of the "
-                "current connection",
-     .complexity = "O(1)", .acl_categories = "slow connection"},
-    {0},
-};
 
 /* ---- figures ---- */
 
@@ -900,6 +883,8 @@ void repl_master_info(repl_info_out *out, void *ctx) {
     }
     pthread_mutex_unlock(&reg_lock);
     out(ctx, "connected_slaves:%d\r\n", n);
+    if (cfg_get(min_replicas_to_write) && cfg_get(min_replicas_max_lag))
+        out(ctx, "min_slaves_good_slaves:%d\r\n", repl_good_replicas());
     /* The registry is newest first; Redis lists its replicas oldest first. */
     for (int k = 0; k < n; k++) {
         line *l = &ls[n - 1 - k];
@@ -943,10 +928,6 @@ void repl_master_sync_counts(long long *full, long long *partial_ok, long long *
     *full = atomic_load_explicit(&n_full, memory_order_relaxed);
     *partial_ok = atomic_load_explicit(&n_partial_ok, memory_order_relaxed);
     *partial_err = atomic_load_explicit(&n_partial_err, memory_order_relaxed);
-}
-
-void repl_sync_stats(long long *full, long long *partial_ok, long long *partial_err) {
-    repl_master_sync_counts(full, partial_ok, partial_err);
 }
 
 void repl_drop_replicas(void) {

@@ -37,7 +37,10 @@ enum client_flag {
     CF_NO_EVICT = 1 << 3,
     CF_PROTECTED = 1 << 4,     /* reading paused: output backlog too large */
     CF_KILLED = 1 << 5,
-    CF_MASTER = 1 << 6,        /* a replica's link to its master (cluster/) */
+    CF_MASTER = 1 << 6,        /* the link to our master (cluster/repl_replica.c):
+                                  replies are discarded, commands are never
+                                  refused as READONLY/LOADING/OOM/MISCONF, no
+                                  idle timeout */
 };
 
 typedef struct client {
@@ -118,6 +121,17 @@ void client_close(client *c);
 
 /* Connection lifecycle (conn.c). */
 void client_accept(struct worker *w, uv_stream_t *listener);
+/* A client over a socket this server connected itself (the link to a
+ * master), created on worker w and called on w's thread only. The fd is
+ * taken over (closed with the client). `pending` (may be NULL) holds bytes
+ * already read from the socket: they are processed as the client's first
+ * input before reading starts. `flags` are CF_* flags set from the start
+ * (CF_MASTER). The client counts as authenticated. Returns NULL (fd
+ * closed) when libuv refuses the fd. */
+client *client_adopt_fd(struct worker *w, int fd, const char *pending, size_t len, int flags);
+/* Write bytes to the socket now, outside the reply buffer (the ACKs a
+ * CF_MASTER client sends while its replies are discarded). Owner thread. */
+void client_write_direct(client *c, const char *p, size_t len);
 void client_flush(client *c);
 /* Run argv as a command of c (a blocked command's re-run); the reply stays
  * buffered until the caller flushes (client_flush or client_resume). */

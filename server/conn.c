@@ -14,11 +14,19 @@
  * uv_write at a time. Past the output limits the client is disconnected
  * (client-output-buffer-limit) or, for normal clients, reading is paused
  * until the backlog drains, so memory stays bounded.
+ *
+ * The master link (CF_MASTER, created by client_adopt_fd over a socket
+ * cluster/repl_replica.c connected) runs its commands like any client, but
+ * its replies are dropped at flush time; the only bytes it sends are the
+ * ACKs written through client_write_direct. conn.c tells cluster/ what it
+ * read, what it applied (command by command, for the offset) and when the
+ * link closes (cluster_api.h).
  */
 #include "client.h"
 
 #include "blocking.h"
 #include "clients.h"
+#include "cluster_api.h"
 #include "config.h"
 #include "db.h"
 #include "dispatch.h"
@@ -39,6 +47,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SHARED_READ_BUF (64 * 1024)
 #define BIG_BULK 32768
@@ -148,6 +157,57 @@ void client_accept(worker *w, uv_stream_t *listener) {
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
+client *client_adopt_fd(worker *w, int fd, const char *pending, size_t len, int flags) {
+    client *c = mem_calloc(1, sizeof *c);
+    resp_parser_init(&c->parser, cfg_get(proto_max_bulk_len));
+    reply_buf_init(&c->out);
+    uv_tcp_init(&w->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        close(fd);
+        c->flags |= CF_CLOSING;
+        uv_close((uv_handle_t *)&c->tcp, on_close);
+        return NULL;
+    }
+    c->worker = w;
+    c->flags = flags;
+    c->resp = 2;
+    c->id = clients_next_id();
+    long long now = mstime();
+    atomic_store_explicit(&c->ctime_ms, now, memory_order_relaxed);
+    atomic_store_explicit(&c->last_interaction_ms, now, memory_order_relaxed);
+    atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
+    c->authenticated = true;
+    c->fd = fd;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int sl = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) format_addr(&ss, c->addr, sizeof c->addr);
+    struct sockaddr_storage ls;
+    sl = sizeof ls;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ls, &sl) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    uv_tcp_nodelay(&c->tcp, 1);
+    long long ka = cfg_get(tcp_keepalive);
+    if (ka > 0) uv_tcp_keepalive(&c->tcp, 1, (unsigned)ka);
+    clients_register(c);
+    c->wnext = w->clients;
+    if (w->clients) w->clients->wprev = c;
+    w->clients = c;
+    w->nclients++;
+    worker_idmap_add(w, c);
+    if (len > 0) {
+        if (c->flags & CF_MASTER) repl_master_read(c, len);
+        c->qbuf = mem_alloc(len + 16 * 1024);
+        c->qcap = len + 16 * 1024;
+        memcpy(c->qbuf, pending, len);
+        c->qlen = len;
+        client_resume(c);
+        if (c->flags & CF_CLOSING) return NULL;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    return c;
+}
+
 /* ---------------------------------------------------------------- input */
 
 static void qbuf_reserve(client *c, size_t extra) {
@@ -219,6 +279,7 @@ static size_t process_input(client *c, char *buf, size_t len) {
             dispatch_command(c);
             c->argc = 0;
         }
+        if ((c->flags & CF_MASTER) && r == RESP_PARSE_COMMAND) repl_master_applied(c, buf + pos, consumed);
         pos += consumed;
     }
     prefetch_reset(); /* buf is reused after this */
@@ -245,6 +306,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (nread == 0) return;
     stat_inc(STAT_IO_READS);
     stat_add(STAT_NET_INPUT, (uint64_t)nread);
+    if (c->flags & CF_MASTER) repl_master_read(c, (size_t)nread);
     atomic_store_explicit(&c->last_interaction_ms, monotime_wall_ms(monotime_us()), memory_order_relaxed);
     if (c->flags & (CF_CLOSING | CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP)) return;
     if (c->using_shared_rbuf) {
@@ -354,8 +416,49 @@ static bool over_output_limit(client *c, size_t pending) {
     return false;
 }
 
+/* A CF_MASTER client's replies are never sent (Redis suppresses them). */
+static void drop_master_output(client *c) {
+    consume_output(c, client_output_bytes(c));
+    if (c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP)) client_close(c);
+}
+
+typedef struct {
+    uv_write_t req;
+    char data[];
+} direct_write;
+
+static void on_direct_write(uv_write_t *req, int status) {
+    (void)status; /* an error shows on the read side too */
+    mem_free(req->data);
+}
+
+void client_write_direct(client *c, const char *p, size_t len) {
+    if (c->flags & CF_CLOSING) return;
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+    int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (w == UV_EAGAIN) w = 0;
+    if (w < 0) {
+        client_close(c);
+        return;
+    }
+    stat_add(STAT_NET_OUTPUT, (uint64_t)w);
+    if ((size_t)w == len) return;
+    direct_write *d = mem_alloc(sizeof *d + len - (size_t)w);
+    memcpy(d->data, p + w, len - (size_t)w);
+    d->req.data = d;
+    b = uv_buf_init(d->data, (unsigned)(len - (size_t)w));
+    if (uv_write(&d->req, (uv_stream_t *)&c->tcp, &b, 1, on_direct_write) != 0) {
+        mem_free(d);
+        client_close(c);
+    }
+}
+
 void client_flush(client *c) {
     if (c->flags & CF_CLOSING) return;
+    if (c->flags & CF_MASTER) {
+        drop_master_output(c);
+        return;
+    }
     if (c->writing) return; /* on_write will call us again */
     if (c->out_fill) c->out_fill(c); /* a replica: more of its RDB / stream */
     uv_buf_t *bufs;
@@ -426,6 +529,7 @@ void client_close(client *c) {
     if (c->flags & CF_CLOSING) return;
     c->flags |= CF_CLOSING;
     if (c->on_close) c->on_close(c); /* replication's cleanup (replica, WAIT) */
+    if (c->flags & CF_MASTER) repl_master_closed(c);
     uv_read_stop((uv_stream_t *)&c->tcp);
     blocking_client_closed(c);
     multi_discard(c);

@@ -12,6 +12,7 @@
 
 #include "blocking.h"
 #include "clients.h"
+#include "cluster_api.h"
 #include "cmdstats.h"
 #include "config.h"
 #include "crc16.h"
@@ -170,15 +171,22 @@ void dispatch_command(client *c) {
                          cmd->fullname);
         return;
     }
-    if ((cmd->flags & CMD_DENYOOM) && !evict_make_room_or_reply(c)) {
+    /* Our master's stream is never refused (Redis exempts CLIENT_MASTER
+     * from OOM, MISCONF, READONLY and LOADING). */
+    bool from_master = (c->flags & CF_MASTER) != 0;
+    if ((cmd->flags & CMD_DENYOOM) && !from_master && !evict_make_room_or_reply(c)) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         if (c->mstate) multi_flag_error(c);
         return;
     }
     const char *refusal = NULL;
-    if ((cmd->flags & CMD_WRITE) && persist_writes_refused())
+    if (from_master)
+        refusal = NULL;
+    else if ((cmd->flags & CMD_WRITE) && persist_writes_refused())
         refusal = ERR_MISCONF;
+    else if ((refusal = repl_refusal(c, cmd)) != NULL)
+        ;
     else if (!(cmd->flags & CMD_LOADING) && persist_loading())
         refusal = "LOADING Redis is loading the dataset in memory";
     if (refusal) {

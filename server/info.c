@@ -14,8 +14,9 @@
  */
 #include "info.h"
 
-#include "blocking.h"
 #include "cluster_api.h"
+
+#include "blocking.h"
 #include "clients.h"
 #include "cmdstats.h"
 #include "commands.h"
@@ -88,7 +89,6 @@ static void human(char *out, size_t len, size_t n) { config_bytes_human(out, len
 static size_t startup_bytes;
 static pthread_once_t facts_once = PTHREAD_ONCE_INIT;
 static char os_name[256];
-static char master_replid[41];
 
 static void facts_init(void) {
     struct utsname u;
@@ -96,14 +96,6 @@ static void facts_init(void) {
         snprintf(os_name, sizeof os_name, "%s %s %s", u.sysname, u.release, u.machine);
     else
         snprintf(os_name, sizeof os_name, "unknown");
-    /* The replication id of a master that never had replicas: random, fixed
-     * for the life of the process, like Redis's. */
-    unsigned char rnd[20];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        const char *run = process_run_id();
-        for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)(run[i] * 31 + run[39 - i]);
-    }
-    for (size_t i = 0; i < sizeof rnd; i++) snprintf(master_replid + 2 * i, 3, "%02x", rnd[i]);
 }
 
 void info_init(void) {
@@ -407,19 +399,29 @@ static void section_stats(info_buf *b) {
               st(STAT_ERROR_REPLIES), st(STAT_IO_READS), st(STAT_IO_WRITES));
 }
 
-static void repl_info_out_cb(void *ctx, const char *fmt, ...) {
+/* repl_info's callback: append to the INFO buffer. */
+__attribute__((format(printf, 2, 3))) static void repl_out(void *ctx, const char *fmt, ...) {
     info_buf *b = ctx;
-    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    char small[1024];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
-    ib_printf(b, "%s", line);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        ib_cat(b, small);
+        return;
+    }
+    ib_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 static void section_replication(info_buf *b) {
-    ib_printf(b, "# Replication\r\n");
-    repl_info(repl_info_out_cb, b);
+    ib_cat(b, "# Replication\r\n");
+    repl_info(repl_out, b);
 }
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }

@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "cluster_api.h"
 #include "persist.h"
+#include "cluster_api.h"
 #include "monotime.h"
 #include "process.h"
 #include "pubsub.h"
@@ -176,8 +177,8 @@ int main(int argc, char **argv) {
     if (nthreads < 1) nthreads = 1;
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
     lazyfree_start();
-    persist_begin_loading();
     repl_init();
+    persist_begin_loading();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
         return 1;

@@ -361,6 +361,8 @@ void persist_cron(void) {
 
 void persist_begin_loading(void) { atomic_store_explicit(&loading, true, memory_order_release); }
 
+void persist_set_loading(bool on) { atomic_store_explicit(&loading, on, memory_order_release); }
+
 bool persist_load_at_startup(void) {
     char path[1024];
     db_filename(path, sizeof path);

@@ -81,6 +81,10 @@ bool persist_writes_paused(void);
 
 /* -LOADING while the startup load runs. */
 bool persist_loading(void);
+/* A replica loading its master's RDB (cluster/repl_replica.c) raises the
+ * same flag: other clients get -LOADING, no save starts, nothing is
+ * evicted. */
+void persist_set_loading(bool on);
 
 /* INFO persistence. */
 typedef struct {

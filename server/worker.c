@@ -105,7 +105,7 @@ static void cron_tick(uv_timer_t *t) {
         while (c) {
             client *next = c->wnext;
             long long last = atomic_load_explicit(&c->last_interaction_ms, memory_order_relaxed);
-            if (now - last > timeout * 1000) client_close(c);
+            if (!(c->flags & CF_MASTER) && now - last > timeout * 1000) client_close(c);
             c = next;
         }
     }
@@ -223,6 +223,7 @@ void worker_idmap_remove(worker *w, client *c) {
 static void stop_on_worker(worker *w, void *arg) {
     (void)arg;
     w->stopping = true;
+    if (w->id == 0) repl_worker_stop();
     while (w->clients) client_close(w->clients);
     for (int i = 0; i < w->nlisteners; i++) uv_close((uv_handle_t *)&w->listeners[i], NULL);
     uv_close((uv_handle_t *)&w->cron, NULL);

@@ -379,11 +379,36 @@ Test(repl_master, wait_counts_acknowledging_replicas) {
     sc_server_stop_or_fail(&master);
 }
 
-/* Needs the replica side's repl_refusal wired into dispatch (after merge). */
-Test(repl_master, min_replicas_to_write_refuses, .disabled = true) {
-    start_master((const char *[]){"--min-replicas-to-write", "2", NULL});
+/* min-replicas-to-write: writes refused with Redis's error until enough
+ * replicas are online and recent; reads always served. */
+Test(repl_master, min_replicas_to_write_refuses) {
+    start_master((const char *[]){"--min-replicas-to-write", "1", "--min-replicas-max-lag", "10", NULL});
     redisContext *mc = sc_connect_or_fail(&master);
     sc_cmd_expect_or_fail(mc, "NOREPLICAS Not enough good replicas to write.", "SET k v");
+    redisReply *r = sc_cmd_or_fail(mc, "GET k");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL, "a read is not refused");
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(mc, "OK", "MULTI");
+    sc_cmd_expect_or_fail(mc, "NOREPLICAS Not enough good replicas to write.", "SET k v");
+    sc_cmd_expect_or_fail(mc, "EXECABORT Transaction discarded because of previous errors.", "EXEC");
+    if (!start_replica()) {
+        redisFree(mc);
+        sc_server_stop_or_fail(&master);
+        cr_skip_test("no redis-server");
+    }
+    redisContext *rc = sc_connect_or_fail(&replica);
+    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000), "the replica did not catch up");
+    cr_assert(SC_WAIT_FOR(({
+                  redisReply *x = sc_cmd_or_fail(mc, "SET k v");
+                  bool ok = x->type == REDIS_REPLY_STATUS && strcmp(x->str, "OK") == 0;
+                  freeReplyObject(x);
+                  ok;
+              }),
+                          5000),
+              "writes still refused with an online replica");
+    cr_assert_eq(sc_info_ll_or_fail(mc, "replication", "min_slaves_good_slaves"), 1);
+    redisFree(rc);
+    sc_server_stop_or_fail(&replica);
     redisFree(mc);
     sc_server_stop_or_fail(&master);
 }

@@ -1,0 +1,48 @@
+/*
+ * repl_replica.h - what repl_cmd.c (the command table, INFO, ROLE, the
+ * refusals) asks of the replica side (repl_replica.c). Not for server/.
+ */
+#ifndef REPL_REPLICA_H
+#define REPL_REPLICA_H
+
+#include "repl.h"
+
+#include <stdbool.h>
+
+/* The link's states, in Redis 7.0's order (repl_state). */
+enum repl_link_state {
+    RL_NONE = 0,      /* not a replica */
+    RL_CONNECT,       /* must (re)connect */
+    RL_CONNECTING,    /* resolving / TCP connect in flight */
+    RL_RECEIVE_PONG,  /* handshake: PING sent */
+    RL_RECEIVE_AUTH,
+    RL_RECEIVE_PORT,
+    RL_RECEIVE_IP,
+    RL_RECEIVE_CAPA,
+    RL_RECEIVE_PSYNC,
+    RL_TRANSFER,      /* receiving (then loading) the RDB */
+    RL_CONNECTED,     /* applying the command stream */
+};
+
+/* Startup (main, before the workers): `replicaof` from the configuration. */
+void repl_replica_init(void);
+/* Worker 0's cron: (re)connect, timeouts, ACK every second, settings. */
+void repl_replica_cron(void);
+/* After the workers stopped. */
+void repl_replica_shutdown(void);
+
+/* REPLICAOF / SLAVEOF host port | NO ONE (any worker). */
+void repl_replicaof_command(client *c);
+/* ROLE's reply on a replica; false when this server is a master. */
+bool repl_replica_role(client *c);
+/* INFO replication's replica lines (role:slave ... replica_announced);
+ * false (nothing written) when this server is a master. */
+bool repl_replica_info(repl_info_out *out, void *ctx);
+
+/* State read by the refusals (relaxed loads; settings refreshed by the
+ * cron every tick). */
+int repl_replica_link_state(void);
+bool repl_replica_read_only(void);
+bool repl_replica_serve_stale(void);
+
+#endif
