@@ -431,6 +431,7 @@ static void make_replica(client *c, repl_peer *p, int state) {
     pthread_mutex_unlock(&reg_lock);
     c->out_fill = replica_fill;
     c->flags |= CF_NO_EVICT;
+    atomic_store_explicit(&c->shared_kind, CLIENT_KIND_REPLICA, memory_order_relaxed); /* CLIENT LIST/KILL */
 }
 
 /* The inbox message of wake_worker: flush every replica, check WAITs. */

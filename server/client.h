@@ -43,6 +43,10 @@ enum client_flag {
                                   idle timeout */
 };
 
+/* What CLIENT LIST / KILL TYPE and the `flags=` field call a client
+ * (pub/sub is derived from its subscriptions). */
+enum client_kind { CLIENT_KIND_NORMAL, CLIENT_KIND_REPLICA, CLIENT_KIND_MASTER };
+
 typedef struct client {
     uv_tcp_t tcp;               /* first member: the handle's data is us */
     struct worker *worker;
@@ -82,6 +86,7 @@ typedef struct client {
     _Atomic size_t shared_qbuf;
     _Atomic size_t shared_omem;
     _Atomic int shared_resp;
+    _Atomic int shared_kind;    /* enum client_kind: set by replication */
     char *name;                 /* guarded by the registry lock */
 
     struct client *prev, *next; /* registry list (clients.c, under its lock) */

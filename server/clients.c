@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static client *registry_head;
@@ -104,6 +105,40 @@ static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n
     (*buf)[*len] = '\0';
 }
 
+/* CLIENT LIST's flags: S replica, M master, P subscriber, N none. */
+static const char *client_flags_text(client *c, int subs) {
+    int kind = atomic_load_explicit(&c->shared_kind, memory_order_relaxed);
+    if (kind == CLIENT_KIND_REPLICA) return "S";
+    if (kind == CLIENT_KIND_MASTER) return "M";
+    return subs ? "P" : "N";
+}
+
+int clients_type_of(client *c) {
+    int kind = atomic_load_explicit(&c->shared_kind, memory_order_relaxed);
+    if (kind == CLIENT_KIND_MASTER) return CLIENT_TYPE_MASTER;
+    if (kind == CLIENT_KIND_REPLICA) return CLIENT_TYPE_REPLICA;
+    if (atomic_load_explicit(&c->sub_channels, memory_order_relaxed) +
+            atomic_load_explicit(&c->sub_patterns, memory_order_relaxed) +
+            atomic_load_explicit(&c->sub_shard, memory_order_relaxed) >
+        0)
+        return CLIENT_TYPE_PUBSUB;
+    return CLIENT_TYPE_NORMAL;
+}
+
+int clients_type_by_name(const char *name, size_t len) {
+    static const struct {
+        const char *name;
+        int type;
+    } names[] = {{"normal", CLIENT_TYPE_NORMAL},
+                 {"replica", CLIENT_TYPE_REPLICA},
+                 {"slave", CLIENT_TYPE_REPLICA},
+                 {"pubsub", CLIENT_TYPE_PUBSUB},
+                 {"master", CLIENT_TYPE_MASTER}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == len && strncasecmp(names[i].name, name, len) == 0) return names[i].type;
+    return -1;
+}
+
 void clients_format_line(client *c, char **buf, size_t *len, size_t *cap) {
     long long now = mstime();
     long long ctime = atomic_load_explicit(&c->ctime_ms, memory_order_relaxed);
@@ -120,7 +155,7 @@ void clients_format_line(client *c, char **buf, size_t *len, size_t *cap) {
                      "ssub=%d multi=-1 qbuf=%zu qbuf-free=0 argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 "
                      "omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 resp=%d\n",
                      (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-                     (now - ctime) / 1000, (now - last) / 1000, (sub + psub + ssub) ? "P" : "N",
+                     (now - ctime) / 1000, (now - last) / 1000, client_flags_text(c, sub + psub + ssub),
                      atomic_load_explicit(&c->shared_db, memory_order_relaxed), sub, psub, ssub, qbuf,
                      qbuf ? (int)qbuf : 0,
                      omem, sizeof(client) + qbuf + omem, cmd ? cmd->fullname : "NULL",

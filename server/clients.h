@@ -35,6 +35,13 @@ void clients_unlock(void);
 /* Iterate (under clients_lock). */
 client *clients_first(void);
 
+/* Redis's client types, as CLIENT LIST / KILL TYPE name them. */
+enum client_type { CLIENT_TYPE_NORMAL, CLIENT_TYPE_REPLICA, CLIENT_TYPE_PUBSUB, CLIENT_TYPE_MASTER };
+/* The type of c (any thread: reads shared fields only). */
+int clients_type_of(client *c);
+/* "normal", "master", "replica"/"slave", "pubsub" -> type; -1 unknown. */
+int clients_type_by_name(const char *name, size_t len);
+
 /* Ask the owning worker to close client c (by id: safe if it is gone). */
 void clients_kill_async(client *c);
 

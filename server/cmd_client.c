@@ -51,17 +51,14 @@ static void client_info_command(client *c) {
 
 static void client_list_command(client *c) {
     int j = 2;
-    bool type_normal = true; /* TYPE filter: only "normal" clients exist here */
+    int type = -1; /* TYPE filter: -1 none */
     uint64_t *ids = NULL;
     int nids = 0;
     while (j < c->argc) {
         if (arg_eq(&c->argv[j], "TYPE") && j + 1 < c->argc) {
             const arg_t *t = &c->argv[j + 1];
-            if (arg_eq(t, "normal"))
-                type_normal = true;
-            else if (arg_eq(t, "master") || arg_eq(t, "replica") || arg_eq(t, "slave") || arg_eq(t, "pubsub"))
-                type_normal = false;
-            else {
+            type = clients_type_by_name(t->ptr, t->len);
+            if (type < 0) {
                 add_reply_errorf(c, "ERR Unknown client type '%.*s'", (int)t->len, t->ptr);
                 mem_free(ids);
                 return;
@@ -86,15 +83,14 @@ static void client_list_command(client *c) {
     }
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    if (type_normal) {
-        clients_lock();
-        for (client *o = clients_first(); o; o = o->next) {
-            bool match = nids == 0;
-            for (int i = 0; i < nids && !match; i++) match = ids[i] == o->id;
-            if (match) clients_format_line(o, &buf, &len, &cap);
-        }
-        clients_unlock();
+    clients_lock();
+    for (client *o = clients_first(); o; o = o->next) {
+        if (type >= 0 && clients_type_of(o) != type) continue;
+        bool match = nids == 0;
+        for (int i = 0; i < nids && !match; i++) match = ids[i] == o->id;
+        if (match) clients_format_line(o, &buf, &len, &cap);
     }
+    clients_unlock();
     add_reply_verbatim(c, buf ? buf : "", len, "txt");
     mem_free(buf);
     mem_free(ids);
@@ -104,7 +100,8 @@ static void client_list_command(client *c) {
 static void client_kill_command(client *c) {
     const arg_t *addr = NULL, *laddr = NULL;
     long long id = 0, maxage = 0;
-    bool skipme = true, old_form = c->argc == 3, type_other = false, type_set = false;
+    bool skipme = true, old_form = c->argc == 3;
+    int type = -1; /* TYPE filter: -1 none */
     const arg_t *user = NULL;
     if (old_form) {
         addr = &c->argv[2];
@@ -122,13 +119,8 @@ static void client_kill_command(client *c) {
                     return;
                 }
             } else if (arg_eq(opt, "type")) {
-                type_set = true;
-                if (arg_eq(val, "normal"))
-                    type_other = false;
-                else if (arg_eq(val, "master") || arg_eq(val, "replica") || arg_eq(val, "slave") ||
-                         arg_eq(val, "pubsub"))
-                    type_other = true;
-                else {
+                type = clients_type_by_name(val->ptr, val->len);
+                if (type < 0) {
                     add_reply_errorf(c, "ERR Unknown client type '%.*s'", (int)val->len, val->ptr);
                     return;
                 }
@@ -163,7 +155,7 @@ static void client_kill_command(client *c) {
     long long now = mstime();
     clients_lock();
     for (client *o = clients_first(); o; o = o->next) {
-        if (type_set && type_other) break;
+        if (type >= 0 && clients_type_of(o) != type) continue;
         if (addr && (strlen(o->addr) != addr->len || memcmp(o->addr, addr->ptr, addr->len) != 0)) continue;
         if (laddr && (strlen(o->laddr) != laddr->len || memcmp(o->laddr, laddr->ptr, laddr->len) != 0)) continue;
         if (id && o->id != (uint64_t)id) continue;

@@ -171,6 +171,7 @@ client *client_adopt_fd(worker *w, int fd, const char *pending, size_t len, int 
     }
     c->worker = w;
     c->flags = flags;
+    if (flags & CF_MASTER) atomic_store_explicit(&c->shared_kind, CLIENT_KIND_MASTER, memory_order_relaxed);
     c->resp = 2;
     c->id = clients_next_id();
     long long now = mstime();

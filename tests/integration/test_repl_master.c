@@ -413,6 +413,59 @@ Test(repl_master, min_replicas_to_write_refuses) {
     sc_server_stop_or_fail(&master);
 }
 
+/* CLIENT LIST / KILL TYPE see replicas (flags=S) on a master and the
+ * master link (flags=M) on a replica, and subscribers as pubsub. */
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+Test(repl_master, client_types_replica_master_pubsub) {
+    start_master(NULL);
+    redisContext *mc = sc_connect_or_fail(&master);
+    char port[16];
+    snprintf(port, sizeof port, "%d", master.port);
+    /* A slotcache replica of the slotcache master. */
+    sc_server *sub = &replica;
+    sc_server_start_or_fail(sub, (const char *[]){"--replicaof", "127.0.0.1", port, "--save", "", NULL});
+    redisContext *rc = sc_connect_or_fail(sub);
+    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000), "the replica did not catch up");
+
+    redisReply *r = sc_cmd_or_fail(mc, "CLIENT LIST TYPE replica");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING);
+    cr_assert_eq(count_lines(r->str), 1, "CLIENT LIST TYPE replica: %s", r->str);
+    cr_assert(strstr(r->str, " flags=S "), "%s", r->str);
+    freeReplyObject(r);
+    r = sc_cmd_or_fail(mc, "CLIENT LIST TYPE normal");
+    cr_assert(!strstr(r->str, " flags=S "), "a replica listed as normal: %s", r->str);
+    freeReplyObject(r);
+    r = sc_cmd_or_fail(rc, "CLIENT LIST TYPE master");
+    cr_assert_eq(count_lines(r->str), 1, "CLIENT LIST TYPE master: %s", r->str);
+    cr_assert(strstr(r->str, " flags=M "), "%s", r->str);
+    freeReplyObject(r);
+
+    /* A subscriber is pubsub, not normal. */
+    redisContext *s = sc_connect_or_fail(&master);
+    freeReplyObject(sc_cmd_or_fail(s, "SUBSCRIBE ch"));
+    r = sc_cmd_or_fail(mc, "CLIENT LIST TYPE pubsub");
+    cr_assert_eq(count_lines(r->str), 1, "CLIENT LIST TYPE pubsub: %s", r->str);
+    freeReplyObject(r);
+
+    /* Killing the master link on the replica: it reconnects (partially). */
+    cr_assert_eq(sc_cmd_ll_or_fail(rc, "CLIENT KILL TYPE master"), 1);
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(mc, "stats", "sync_partial_ok") == 1, 10000), "no partial resync");
+    /* Killing replicas on the master. */
+    cr_assert(SC_WAIT_FOR(sc_cmd_ll_or_fail(mc, "CLIENT KILL TYPE replica") == 1, 10000));
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(mc, "stats", "sync_partial_ok") == 2, 10000), "no partial resync");
+    cr_assert_eq(sc_info_ll_or_fail(mc, "stats", "sync_full"), 1);
+    redisFree(s);
+    redisFree(rc);
+    sc_server_stop_or_fail(sub);
+    redisFree(mc);
+    sc_server_stop_or_fail(&master);
+}
+
 /* ---- the wire, seen by a raw socket replica ----------------------------- */
 
 /* Read one "\r\n"-terminated line (without it) into out. */
