@@ -88,7 +88,7 @@ size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, co
 long long repl_cursor_lag(const repl_cursor *cur);
 void repl_cursor_free(repl_cursor *cur);
 /* The feed installed with propagate_set_feed (repl_master_init does it). */
-void repl_feed_units(const repl_cmd *cmds, int n);
+long long repl_feed_units(const repl_cmd *cmds, int n);
 /* Memory held by the stream buffer (INFO mem_total_replication_buffers). */
 size_t repl_buffer_memory(void);
 

@@ -157,18 +157,22 @@ static void do_append_select(int db) {
     st.stream_db = db;
 }
 
-void repl_feed_units(const repl_cmd *cmds, int n) {
+/* The funnel's feed: called under the writer's slot locks, so no syscall
+ * here; the funnel calls repl_master_wake (propagate_wake) once they are
+ * released. */
+long long repl_feed_units(const repl_cmd *cmds, int n) {
     pthread_mutex_lock(&buf_lock);
-    bool fed = st.backlog;
-    if (fed) {
+    long long end = 0;
+    if (st.backlog) {
         for (int i = 0; i < n; i++) {
             if (cmds[i].db != st.stream_db) do_append_select(cmds[i].db);
             do_append(cmds[i].resp, cmds[i].len);
         }
         do_trim();
+        end = st.offset;
     }
     pthread_mutex_unlock(&buf_lock);
-    if (fed) repl_master_wake();
+    return end;
 }
 
 void repl_feed_raw(const char *p, size_t len) {

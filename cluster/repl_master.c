@@ -809,9 +809,9 @@ void repl_wait_command(client *c) {
         add_reply_error(c, "ERR timeout is negative");
         return;
     }
-    /* Redis waits for the client's last write (c->woff); the stream's end
-     * covers it (and possibly later writes of others). */
-    long long target = repl_get_ids().offset;
+    /* The client's last write (Redis's c->woff); 0 when it wrote nothing
+     * since the stream began: every online replica counts. */
+    long long target = c->woff;
     int acked = count_acked(target);
     if (acked >= numreplicas || c->mstate) {
         add_reply_integer(c, acked);
@@ -944,7 +944,7 @@ void repl_master_init(void) {
     pthread_condattr_init(&ca);
     pthread_cond_init(&sync_cond, &ca);
     pthread_condattr_destroy(&ca);
-    propagate_set_feed(repl_feed_units);
+    propagate_set_feed(repl_feed_units, repl_master_wake);
     pthread_mutex_lock(&sync_lock);
     if (!sync_started && pthread_create(&sync_thread, NULL, sync_main, NULL) == 0) sync_started = true;
     pthread_mutex_unlock(&sync_lock);

@@ -104,6 +104,8 @@ typedef struct client {
     /* Blocking commands (blocking.c). */
     struct blocked_state *bstate; /* non-NULL while blocked */
     bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
+    long long woff;             /* replication stream offset after this
+                                   client's last propagated write (WAIT) */
 
     /* ---- Replication, master side (cluster/repl_master.c; owner thread
      * only). NULL / false for ordinary clients. ---- */

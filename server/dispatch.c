@@ -231,10 +231,12 @@ void dispatch_command(client *c) {
     /* Its effects reach the stream while its slots are still locked. The
      * master link's commands are not ours to propagate: a replica forwards
      * its master's bytes verbatim (cluster/). */
-    if (c->flags & CF_MASTER)
+    if (c->flags & CF_MASTER) {
         propagate_discard();
-    else
-        propagate_flush((cmd->flags & CMD_ALL_SLOTS) != 0);
+    } else {
+        long long woff = propagate_flush((cmd->flags & CMD_ALL_SLOTS) != 0);
+        if (woff > 0) c->woff = woff;
+    }
 
     if (nkeys) slots_unlock_many(slots, nkeys);
     db_forget_key_slots();
@@ -242,7 +244,8 @@ void dispatch_command(client *c) {
         mem_free(keyidx);
         mem_free(slots);
     }
-    notify_flush(); /* also sends pending pub/sub deliveries */
+    propagate_wake(); /* replicas' workers, now that no slot lock is held */
+    notify_flush();   /* also sends pending pub/sub deliveries */
     blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
 }

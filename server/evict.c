@@ -25,6 +25,7 @@
 #include "mem.h"
 #include "monotime.h"
 #include "notify.h"
+#include "propagate.h"
 #include "persist.h"
 #include "slotlock.h"
 #include "stats.h"
@@ -343,6 +344,7 @@ long evict_until_under(long max_keys) {
         n++;
     }
     now_end(own_now);
+    propagate_wake();
     notify_flush();
     return n;
 }
@@ -372,6 +374,7 @@ bool evict_make_room_or_reply(client *c) {
         if (budget_us >= 0 && (evicted & 15) == 0 && ustime() - start > budget_us) break;
     }
     now_end(own_now);
+    propagate_wake();
     notify_flush();
     /* As Redis's performEvictions: a command is refused only when nothing
      * could be evicted; when the time budget ran out while evicting (other

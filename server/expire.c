@@ -16,6 +16,7 @@
 #include "db.h"
 #include "mem.h"
 #include "notify.h"
+#include "propagate.h"
 #include "slotlock.h"
 #include "stats.h"
 #include "snapshot.h"
@@ -108,5 +109,6 @@ void expire_cycle(worker *w, long long now) {
         mem_free(dbs);
         mem_free(dbids);
     }
+    propagate_wake();
     notify_flush(); /* expired events, now that no slot lock is held */
 }

@@ -173,10 +173,12 @@ static void exec_command(client *c) {
     slots_held_by_exec = NULL;
     /* The transaction's writes reach the stream as one unit (MULTI ...
      * EXEC when more than one), before the slots are released. */
-    if (c->flags & CF_MASTER)
+    if (c->flags & CF_MASTER) {
         propagate_discard();
-    else
-        propagate_flush(false);
+    } else {
+        long long woff = propagate_flush(false);
+        if (woff > 0) c->woff = woff;
+    }
     slots_unlock_many(slots, nslots);
     mem_free(slots);
     c->mstate = m;

@@ -16,8 +16,12 @@
 
 _Atomic bool propagate_on;
 static repl_feed_fn *feed; /* written once before the workers start */
+static repl_wake_fn *wake;
 
-void propagate_set_feed(repl_feed_fn *fn) { feed = fn; }
+void propagate_set_feed(repl_feed_fn *feed_fn, repl_wake_fn *wake_fn) {
+    feed = feed_fn;
+    wake = wake_fn;
+}
 
 typedef struct {
     int db;
@@ -35,6 +39,7 @@ static _Thread_local struct {
     bool arbitrary;       /* the top-level command touches arbitrary keys */
     int building;         /* arguments still expected by the op being built */
     unsigned long long changes;
+    bool fed;             /* fed since the last propagate_wake */
 } pt;
 
 static const char multi_resp[] = "*1\r\n$5\r\nMULTI\r\n";
@@ -175,11 +180,24 @@ static void reset(void) {
 
 void propagate_discard(void) { reset(); }
 
-void propagate_flush(bool arbitrary) {
-    if (pt.nops == 0) return;
+/* One unit to the feed; remembers that the readers need waking. */
+static long long feed_unit(const repl_cmd *cmds, int n) {
+    long long end = feed(cmds, n);
+    if (end > 0) pt.fed = true;
+    return end;
+}
+
+void propagate_wake(void) {
+    if (!pt.fed) return;
+    pt.fed = false;
+    if (wake) wake();
+}
+
+long long propagate_flush(bool arbitrary) {
+    if (pt.nops == 0) return 0;
     if (!recording()) {
         reset();
-        return;
+        return 0;
     }
     enum { STACK_OPS = 16 };
     repl_cmd stack[STACK_OPS + 2], *cmds = stack;
@@ -193,12 +211,14 @@ void propagate_flush(bool arbitrary) {
     if (wrap) cmds[k++] = (repl_cmd){pt.ops[0].db, multi_resp, sizeof multi_resp - 1};
     for (int i = 0; i < n; i++) cmds[k++] = (repl_cmd){pt.ops[i].db, pt.buf + pt.ops[i].off, pt.ops[i].len};
     if (wrap) cmds[k++] = (repl_cmd){pt.ops[n - 1].db, exec_resp, sizeof exec_resp - 1};
+    long long end = 0;
     if (arbitrary)
-        for (int i = 0; i < k; i++) feed(&cmds[i], 1);
+        for (int i = 0; i < k; i++) end = feed_unit(&cmds[i], 1);
     else
-        feed(cmds, k);
+        end = feed_unit(cmds, k);
     if (cmds != stack) mem_free(cmds);
     reset();
+    return end;
 }
 
 void propagate_deletion(int db, const char *key, size_t len, bool lazy) {
@@ -217,7 +237,7 @@ void propagate_deletion(int db, const char *key, size_t len, bool lazy) {
              * propagates last) stay */
             op o = take_op(pt.nops - 1);
             repl_cmd one = {o.db, pt.buf + o.off, o.len};
-            feed(&one, 1);
+            feed_unit(&one, 1);
         }
     }
 }

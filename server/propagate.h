@@ -49,13 +49,21 @@ typedef struct {
 } repl_cmd;
 
 /* Append cmds[0..n) to the stream as one unit (nothing of another unit
- * between them), inserting SELECT where the database changes. Called from
- * any worker, with the slot locks of the unit's keys held: it must not take
- * a slot lock, block or make a syscall other than waking a loop. */
-typedef void repl_feed_fn(const repl_cmd *cmds, int n);
+ * between them), inserting SELECT where the database changes, and return
+ * the stream's offset after it (0 when nothing was appended). Called from
+ * any worker, with the slot locks of the unit's keys held: it must not
+ * take a slot lock, block or make a syscall. */
+typedef long long repl_feed_fn(const repl_cmd *cmds, int n);
+/* Tell the readers of the stream that it grew: called by the thread that
+ * fed, once its slot locks are released (it may post to other loops). */
+typedef void repl_wake_fn(void);
 
 /* Install the feed (cluster/, once at startup, before the workers start). */
-void propagate_set_feed(repl_feed_fn *fn);
+void propagate_set_feed(repl_feed_fn *feed, repl_wake_fn *wake);
+/* Wake the stream's readers if this thread fed since the last call. Call
+ * with no slot lock held (dispatch after a command, the active expiry
+ * cycle and eviction after their sweeps). */
+void propagate_wake(void);
 /* The funnel feeds the stream: a replication backlog exists and this
  * server is not a replica (a replica's stream is its master's, forwarded
  * verbatim; its own deletions and writes never enter it). Set by cluster/. */
@@ -78,8 +86,10 @@ void propagate_call_begin(propagate_mark *m, const struct command *cmd);
 void propagate_call_end(client *c, const struct command *cmd, const propagate_mark *m);
 /* Hand the collected ops to the feed as one unit (see above). `arbitrary`:
  * the command touches arbitrary keys (KEYS, SCAN, ...): no MULTI/EXEC
- * wrapping, as Redis's CMD_TOUCHES_ARBITRARY_KEYS. */
-void propagate_flush(bool arbitrary);
+ * wrapping, as Redis's CMD_TOUCHES_ARBITRARY_KEYS. Returns the stream's
+ * offset after the unit, 0 when nothing was fed (WAIT's target: the
+ * client's last write, Redis's c->woff). */
+long long propagate_flush(bool arbitrary);
 /* Drop what was collected (the command's effects are not the stream's:
  * the master link on a replica, whose bytes are forwarded verbatim). */
 void propagate_discard(void);

@@ -17,7 +17,10 @@ static char got[8192];
 static size_t got_len;
 static int units;
 
-static void record(const repl_cmd *cmds, int n) {
+static int wakes;
+static void count_wake(void) { wakes++; }
+
+static long long record(const repl_cmd *cmds, int n) {
     units++;
     for (int i = 0; i < n; i++) {
         got_len += (size_t)snprintf(got + got_len, sizeof got - got_len, "[%d]", cmds[i].db);
@@ -26,13 +29,17 @@ static void record(const repl_cmd *cmds, int n) {
         got[got_len] = '\0';
     }
     got_len += (size_t)snprintf(got + got_len, sizeof got - got_len, "|");
+    return (long long)got_len;
 }
 
 static void setup(void) {
     got_len = 0;
     got[0] = '\0';
     units = 0;
-    propagate_set_feed(record);
+    wakes = 0;
+    propagate_wake(); /* a previous test's pending wake */
+    wakes = 0;
+    propagate_set_feed(record, count_wake);
     atomic_store(&propagate_on, true);
 }
 
@@ -154,4 +161,20 @@ Test(propagate, off_records_nothing) {
     propagate_deletion(0, "k", 1, false);
     cr_assert_eq(units, 0);
     cr_assert_eq(propagate_pending(), 0);
+}
+
+Test(propagate, flush_returns_the_offset_and_wakes_once_after) {
+    cl.db = 0;
+    set_argv(3, (const char *[]){"SET", "k", "v"});
+    propagate_mark m;
+    propagate_call_begin(&m, &cmd_write);
+    propagate_count_change();
+    propagate_call_end(&cl, &cmd_write, &m);
+    long long end = propagate_flush(false);
+    cr_assert_eq(end, (long long)got_len, "the feed's offset after the unit");
+    cr_assert_eq(wakes, 0, "no wake while the slot locks are held");
+    propagate_wake();
+    propagate_wake();
+    cr_assert_eq(wakes, 1);
+    cr_assert_eq(propagate_flush(false), 0, "nothing pending: nothing fed");
 }
