@@ -45,10 +45,16 @@ void repl_sync_stats(long long *full, long long *partial_ok, long long *partial_
  * - repl_master_read: n bytes arrived from the master (slave_read_repl_offset);
  * - repl_master_applied: one command (its exact bytes p[0..len), empty
  *   lines included) has been processed: the replication offset advances and
- *   the bytes are forwarded to our own replicas;
+ *   the bytes are forwarded to our own replicas. A command that changed the
+ *   keyspace gets here from dispatch (or EXEC) while its slot locks are
+ *   still held, so a sub-replica's snapshot and offset agree; others from
+ *   conn.c after they ran;
+ * - repl_master_check: after each command: close the link if REPLICAOF
+ *   changed the master meanwhile;
  * - repl_master_closed: the link is being closed (before it is freed). */
 void repl_master_read(client *c, size_t n);
 void repl_master_applied(client *c, const char *p, size_t len);
+void repl_master_check(client *c);
 void repl_master_closed(client *c);
 /* Worker 0 is stopping (worker.c, on worker 0, before its clients are
  * closed): close the master link's own handles so its loop can end. */

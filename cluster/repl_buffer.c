@@ -47,6 +47,7 @@ struct repl_cursor {
     bool active;
     long long pos;        /* next byte to send (written by the owner under buf_lock) */
     rblock *blk;          /* block holding pos, or NULL when not known yet */
+    bool dead;            /* the history it read was replaced: reads nothing more */
 };
 
 static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +62,8 @@ static struct {
     size_t nblocks;
     int stream_db;             /* database of the stream's last SELECT; -1: none */
     repl_cursor *cursors;
+    int readers;               /* repl_cursor_read copies in progress (outside the lock) */
+    rblock *grave;             /* blocks dropped by a reset while readers > 0 */
 } st = {.second_offset = -1, .stream_db = -1};
 static _Atomic bool ids_ready;
 
@@ -207,21 +210,39 @@ void repl_update_feeding(void) {
     atomic_store_explicit(&propagate_on, on, memory_order_relaxed);
 }
 
-/* buf_lock held: drop every block; the backlog restarts empty after
- * st.offset. Active cursors lose their place (callers drop the replicas). */
-static void do_reset_blocks(void) {
-    while (st.head) {
-        rblock *b = st.head;
-        st.head = b->next;
+static void do_free_blocks(rblock *b) {
+    while (b) {
+        rblock *n = b->next;
         mem_free(b);
+        b = n;
     }
-    st.tail = NULL;
+}
+
+/* buf_lock held: drop every block; the backlog restarts empty after
+ * st.offset. Every active cursor dies (its replica followed the old
+ * history and is being dropped): it reads nothing more, not even bytes of
+ * the new history at the old one's offsets. A reader copying outside the
+ * lock right now may still hold a block: those blocks wait in the
+ * graveyard until the last reader is out. */
+static void do_reset_blocks(void) {
+    if (st.readers > 0 && st.head) {
+        st.tail->next = st.grave;
+        st.grave = st.head;
+    } else {
+        do_free_blocks(st.head);
+    }
+    st.head = st.tail = NULL;
     st.nblocks = 0;
     st.first = st.offset + 1;
-    for (repl_cursor *c = st.cursors; c; c = c->next) {
+    for (repl_cursor *c = st.cursors; c;) {
+        repl_cursor *n = c->next;
+        c->dead = true;
+        c->active = false;
         c->blk = NULL;
-        if (c->pos < st.first) c->pos = st.first;
+        c->prev = c->next = NULL;
+        c = n;
     }
+    st.cursors = NULL;
 }
 
 void repl_adopt_master(const char *replid, long long offset) {
@@ -315,13 +336,14 @@ long long repl_cursor_start_at_end(repl_cursor *cur) {
 
 size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx) {
     pthread_mutex_lock(&buf_lock);
-    if (!cur->active || cur->pos > st.offset) {
+    if (!cur->active || cur->dead || cur->pos > st.offset) {
         pthread_mutex_unlock(&buf_lock);
         return 0;
     }
     if (!cur->blk) do_activate(cur, cur->pos);
     rblock *b = cur->blk;
     long long pos = cur->pos, end = st.offset; /* bytes pos..end are readable */
+    if (b) st.readers++;
     pthread_mutex_unlock(&buf_lock);
     if (!b) return 0;
 
@@ -340,17 +362,23 @@ size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, co
         pos += (long long)n;
     }
     pthread_mutex_lock(&buf_lock);
-    cur->pos = pos;
-    cur->blk = b;
-    if (pos >= b->start + (long long)BLOCK_SIZE && b->next) cur->blk = b->next;
-    do_trim();
+    if (--st.readers == 0 && st.grave) {
+        do_free_blocks(st.grave);
+        st.grave = NULL;
+    }
+    if (!cur->dead) { /* a reset meanwhile leaves it dead: b may be gone */
+        cur->pos = pos;
+        cur->blk = b;
+        if (pos >= b->start + (long long)BLOCK_SIZE && b->next) cur->blk = b->next;
+        do_trim();
+    }
     pthread_mutex_unlock(&buf_lock);
     return copied;
 }
 
 long long repl_cursor_lag(const repl_cursor *cur) {
     pthread_mutex_lock(&buf_lock);
-    long long lag = cur->active ? st.offset + 1 - cur->pos : 0;
+    long long lag = cur->active && !cur->dead ? st.offset + 1 - cur->pos : 0;
     pthread_mutex_unlock(&buf_lock);
     return lag;
 }

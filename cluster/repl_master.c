@@ -37,12 +37,14 @@
  * No slot lock is ever taken here, except by the snapshot.
  */
 #include "repl.h"
+#include "repl_replica.h"
 
 #include "clients.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "multi.h"
 #include "numparse.h"
 #include "persist.h"
 #include "rdb_file.h"
@@ -76,6 +78,7 @@ typedef struct replica_rec {
     _Atomic long long ack_off;
     _Atomic long long ack_ms;        /* last ACK (or the sync's start) */
     _Atomic bool streaming;          /* the stream flows (timeouts apply) */
+    _Atomic bool pre_psync;          /* came with SYNC: never ACKs, never timed out (as Redis) */
 } replica_rec;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -232,6 +235,10 @@ static void pump_xfer(client *c, repl_peer *p) {
         tailp = &k->next;
     }
     bool failed = x->failed, finished = x->done && !x->head;
+    /* Redis 7.0 waits for the replica's first ACK only after a diskless
+     * (EOF-marked) transfer; a `$<len>` transfer (SYNC, or a replica
+     * without capa eof) streams at once: such replicas may never ACK. */
+    bool wait_ack = x->eof_capa && !x->pre_psync;
     if (got) pthread_cond_broadcast(&sync_cond);
     if (finished) {
         p->cur = x->cur;
@@ -251,7 +258,10 @@ static void pump_xfer(client *c, repl_peer *p) {
     } else if (finished) {
         log_notice("Synchronization with replica %s succeeded", c->addr);
         set_state(p, RS_ONLINE);
-        p->stream_on_ack = true;
+        if (wait_ack)
+            p->stream_on_ack = true;
+        else
+            atomic_store_explicit(&p->rec->streaming, true, memory_order_relaxed);
     }
 }
 
@@ -697,6 +707,12 @@ static bool try_partial(client *c, repl_peer *p) {
 }
 
 void repl_sync_command(client *c) {
+    /* A replica serves its own replicas only while its link is up: a
+     * stale or half-loaded dataset must not spread (Redis's check). */
+    if (repl_is_replica() && repl_replica_link_state() != RL_CONNECTED) {
+        add_reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
+    }
     if (c->repl && c->repl->is_replica) return; /* already a replica: ignored, as Redis */
     if (client_output_bytes(c) > 0) {
         add_reply_error(c, "ERR SYNC and PSYNC are invalid with pending output");
@@ -726,6 +742,7 @@ void repl_sync_command(client *c) {
     x->cur = repl_cursor_new();
     x->refs = 2;
     make_replica(c, p, RS_WAIT_BGSAVE);
+    atomic_store_explicit(&p->rec->pre_psync, x->pre_psync, memory_order_relaxed);
     p->x = x;
     pthread_mutex_lock(&sync_lock);
     if (!pending) pending_since_ms = now_ms();
@@ -813,7 +830,7 @@ void repl_wait_command(client *c) {
      * since the stream began: every online replica counts. */
     long long target = c->woff;
     int acked = count_acked(target);
-    if (acked >= numreplicas || c->mstate) {
+    if (acked >= numreplicas || multi_in_exec()) { /* inside EXEC: never block (as Redis) */
         add_reply_integer(c, acked);
         return;
     }
@@ -967,7 +984,9 @@ void repl_master_cron(void) {
     int n = reg_count;
     long long timeout_ms = cfg_get(repl_timeout) * 1000;
     for (replica_rec *r = reg_head; r; r = r->next) {
-        if (!atomic_load_explicit(&r->streaming, memory_order_relaxed)) continue;
+        if (!atomic_load_explicit(&r->streaming, memory_order_relaxed) ||
+            atomic_load_explicit(&r->pre_psync, memory_order_relaxed))
+            continue;
         if (now - atomic_load_explicit(&r->ack_ms, memory_order_relaxed) > timeout_ms) {
             log_warning("Disconnecting timedout replica (streaming sync): %s:%d", r->ip, r->port);
             atomic_store_explicit(&r->streaming, false, memory_order_relaxed); /* once */

@@ -361,6 +361,12 @@ static bool hs_line(char *line) {
             memcpy(L.full_replid, p, REPL_ID_LEN);
             L.full_replid[REPL_ID_LEN] = '\0';
             L.full_offset = off;
+            /* The cached history is no longer ours to continue: a failed
+             * load empties the keyspace, and the next attempt must not
+             * +CONTINUE onto it (Redis's replicationDiscardCachedMaster). */
+            pthread_mutex_lock(&rs_lock);
+            has_cached = false;
+            pthread_mutex_unlock(&rs_lock);
             log_notice("Full resync from master: %s:%lld", L.full_replid, off);
             set_state(RL_TRANSFER);
             L.header_done = false;
@@ -760,12 +766,17 @@ void repl_master_read(client *c, size_t n) {
     atomic_store_explicit(&master_lastio_ms, mstime(), memory_order_relaxed);
 }
 
+void repl_master_check(client *c) {
+    if (is_link(c) && atomic_load_explicit(&generation, memory_order_relaxed) != L.gen) /* REPLICAOF changed it */
+        client_close(c);
+}
+
+/* Runs under the command's slot locks when it changed the keyspace: no
+ * closing here. A command applied after a REPLICAOF NO ONE on another
+ * worker is still forwarded: it is in the dataset, so it must be in the
+ * stream the promoted server's replicas continue from. */
 void repl_master_applied(client *c, const char *p, size_t len) {
     if (!is_link(c)) return;
-    if (atomic_load_explicit(&generation, memory_order_relaxed) != L.gen) { /* REPLICAOF changed it */
-        client_close(c);
-        return;
-    }
     if (c->mstate) { /* inside MULTI: the offset moves when EXEC ran */
         if (L.multi_cap - L.multi_len < len) {
             L.multi_cap = (L.multi_len + len) * 2;

@@ -106,6 +106,9 @@ typedef struct client {
     bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
     long long woff;             /* replication stream offset after this
                                    client's last propagated write (WAIT) */
+    const char *master_cmd;     /* CF_MASTER: the exact bytes of the command
+                                   being run, until reported applied */
+    size_t master_cmd_len;
 
     /* ---- Replication, master side (cluster/repl_master.c; owner thread
      * only). NULL / false for ordinary clients. ---- */

@@ -517,11 +517,31 @@ static bool flush_args_ok_or_reply(client *c, bool *async) {
     return true;
 }
 
+/* Empty database db (-1: all) at one point in time: with every slot lock
+ * held, and the command fed to the replication stream before they are
+ * released, so that no write of another worker lands between a slot's
+ * flush and the stream's FLUSH* (a replica would run it before the FLUSH*
+ * and lose it) and a snapshot never sees half a flush. Inside EXEC the
+ * transaction already holds every lock (CMD_ALL_SLOTS) and the command is
+ * part of EXEC's unit. Propagated even when nothing was there, as Redis. */
+static void flush_at_one_point(client *c, int db, bool async) {
+    bool own = slots_lock_all();
+    db_flush(db, async);
+    if (!own) {
+        propagate_force();
+        return;
+    }
+    propagate_also_argv(c->db, c->argc, c->argv);
+    propagate_prevent(); /* fed here, not by dispatch after the unlock */
+    long long woff = propagate_flush(false);
+    if (woff > 0) c->woff = woff;
+    slots_unlock_all();
+}
+
 static void flushdb_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
-    db_flush(c->db, async);
-    propagate_force(); /* even when it was already empty, as Redis */
+    flush_at_one_point(c, c->db, async);
     add_reply_ok(c);
 }
 
@@ -529,9 +549,8 @@ static void flushall_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
     persist_before_flushall();
-    db_flush(-1, async);
-    propagate_force();
-    persist_after_flushall();
+    flush_at_one_point(c, -1, async);
+    persist_after_flushall(); /* no slot lock held (or EXEC's) */
     add_reply_ok(c);
 }
 

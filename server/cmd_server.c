@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "numparse.h"
 #include "persist.h"
+#include "propagate.h"
 #include "process.h"
 #include "slotlock.h"
 #include "slowlog.h"
@@ -297,6 +298,9 @@ static void debug_protocol(client *c) {
 
 static void debug_command(client *c) {
     const arg_t *sub = &c->argv[1];
+    /* DEBUG never enters the replication stream (Redis 7.0 does not
+     * propagate DEBUG POPULATE / RELOAD; a replica may refuse DEBUG). */
+    propagate_prevent();
     if (c->argc == 2 && arg_eq(sub, "help")) debug_help(c);
     else if (c->argc == 3 && arg_eq(sub, "sleep")) debug_sleep(c);
     else if (c->argc == 3 && arg_eq(sub, "error")) debug_error(c);

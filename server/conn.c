@@ -277,10 +277,23 @@ static size_t process_input(client *c, char *buf, size_t len) {
                 c->argv[i].len = c->parser.argv[i].len;
             }
             c->argc = c->parser.argc;
+            if (c->flags & CF_MASTER) { /* dispatch reports it applied under its slot locks */
+                c->master_cmd = buf + pos;
+                c->master_cmd_len = consumed;
+            }
             dispatch_command(c);
             c->argc = 0;
         }
-        if ((c->flags & CF_MASTER) && r == RESP_PARSE_COMMAND) repl_master_applied(c, buf + pos, consumed);
+        if ((c->flags & CF_MASTER) && r == RESP_PARSE_COMMAND) {
+            /* Not reported by dispatch under slot locks (queued in MULTI,
+             * refused, keyless, an empty line): report it now. */
+            if (c->master_cmd || c->parser.argc == 0) {
+                c->master_cmd = buf + pos;
+                c->master_cmd_len = consumed;
+                dispatch_master_applied(c);
+            }
+            repl_master_check(c);
+        }
         pos += consumed;
     }
     prefetch_reset(); /* buf is reused after this */

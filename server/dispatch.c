@@ -148,6 +148,13 @@ void dispatch_call(client *c, const command *cmd) {
     latency_add_sample_if_needed((cmd->flags & CMD_FAST) ? "fast-command" : "command", duration / 1000);
 }
 
+void dispatch_master_applied(client *c) {
+    if (!c->master_cmd) return;
+    const char *p = c->master_cmd;
+    c->master_cmd = NULL;
+    repl_master_applied(c, p, c->master_cmd_len);
+}
+
 void dispatch_command(client *c) {
     const command *cmd = dispatch_resolve_or_reply(c);
     if (!cmd) {
@@ -233,6 +240,7 @@ void dispatch_command(client *c) {
      * its master's bytes verbatim (cluster/). */
     if (c->flags & CF_MASTER) {
         propagate_discard();
+        if (!c->mstate) dispatch_master_applied(c); /* a MULTI's commands: at EXEC */
     } else {
         long long woff = propagate_flush((cmd->flags & CMD_ALL_SLOTS) != 0);
         if (woff > 0) c->woff = woff;

@@ -28,4 +28,10 @@ void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigne
  * values it changes in place (snapshot.h). */
 void dispatch_snapshot_before_write(const command *cmd, const arg_t *argv, int argc);
 
+/* The master link (CF_MASTER) ran the command whose bytes conn.c set in
+ * c->master_cmd: report it to replication (offset, forwarding to our
+ * replicas) once. Called under the command's slot locks (dispatch, EXEC)
+ * or after it (conn.c) when dispatch did not. */
+void dispatch_master_applied(client *c);
+
 #endif

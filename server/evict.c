@@ -338,11 +338,13 @@ long evict_until_under(long max_keys) {
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();
+    propagate_own_locks_begin(); /* each victim's DEL is fed under its own lock */
     long n = 0;
     while ((long long)mem_used() > limit && (max_keys < 0 || n < max_keys)) {
         if (p == MAXMEMORY_NOEVICTION || !evict_one(p)) break;
         n++;
     }
+    propagate_own_locks_end();
     now_end(own_now);
     propagate_wake();
     notify_flush();
@@ -355,6 +357,7 @@ bool evict_make_room_or_reply(client *c) {
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();
+    propagate_own_locks_begin(); /* each victim's DEL is fed under its own lock */
     long long start = ustime();
     long long tenacity = cfg_get(maxmemory_eviction_tenacity);
     long long budget_us = tenacity >= 100 ? -1 : 500 + tenacity * tenacity * 50; /* 500us .. ~0.5s */
@@ -373,6 +376,7 @@ bool evict_make_room_or_reply(client *c) {
         }
         if (budget_us >= 0 && (evicted & 15) == 0 && ustime() - start > budget_us) break;
     }
+    propagate_own_locks_end();
     now_end(own_now);
     propagate_wake();
     notify_flush();

@@ -175,6 +175,7 @@ static void exec_command(client *c) {
      * EXEC when more than one), before the slots are released. */
     if (c->flags & CF_MASTER) {
         propagate_discard();
+        dispatch_master_applied(c); /* EXEC's bytes: with MULTI and the queue, under EXEC's locks */
     } else {
         long long woff = propagate_flush(false);
         if (woff > 0) c->woff = woff;

@@ -40,6 +40,7 @@ static _Thread_local struct {
     int building;         /* arguments still expected by the op being built */
     unsigned long long changes;
     bool fed;             /* fed since the last propagate_wake */
+    int own_locks;        /* inside propagate_own_locks_begin/end */
 } pt;
 
 static const char multi_resp[] = "*1\r\n$5\r\nMULTI\r\n";
@@ -226,21 +227,21 @@ void propagate_deletion(int db, const char *key, size_t len, bool lazy) {
     propagate_also_begin(db, 2);
     propagate_arg_str(lazy ? "UNLINK" : "DEL");
     propagate_arg(key, len);
-    /* Outside a command, or in one that touches arbitrary keys (whose
-     * slot locks come and go while it runs): fed now, under this slot's
-     * lock. */
-    if (pt.depth == 0 || pt.arbitrary) {
-        if (pt.depth == 0) {
-            propagate_flush(true);
-        } else {
-            /* only this op: the command's own ops (none yet, as it
-             * propagates last) stay */
-            op o = take_op(pt.nops - 1);
-            repl_cmd one = {o.db, pt.buf + o.off, o.len};
-            feed_unit(&one, 1);
-        }
+    /* Fed now, alone, under this slot's lock, when that lock is not one the
+     * running command holds until its unit is fed: outside a command, in
+     * one that touches arbitrary keys (KEYS, SCAN, RANDOMKEY: their slot
+     * locks come and go while it runs), or during an eviction (it locks
+     * each victim's slot itself, CONFIG SET maxmemory included). */
+    if (pt.depth == 0 || pt.arbitrary || pt.own_locks > 0) {
+        op o = take_op(pt.nops - 1);
+        repl_cmd one = {o.db, pt.buf + o.off, o.len};
+        feed_unit(&one, 1);
+        if (pt.nops == 0) pt.len = 0;
     }
 }
+
+void propagate_own_locks_begin(void) { pt.own_locks++; }
+void propagate_own_locks_end(void) { pt.own_locks--; }
 
 void propagate_thread_cleanup(void) {
     mem_free(pt.buf);

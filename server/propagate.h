@@ -129,6 +129,12 @@ void propagate_deletion(int db, const char *key, size_t len, bool lazy);
 /* Free this thread's buffers (a worker that stops). */
 void propagate_thread_cleanup(void);
 
+/* Between these, the thread deletes keys under slot locks it takes and
+ * releases itself (eviction): each deletion is fed at once, under its own
+ * lock, rather than joining the running command's unit. Nestable. */
+void propagate_own_locks_begin(void);
+void propagate_own_locks_end(void);
+
 /* The ops collected so far on this thread (tests). */
 int propagate_pending(void);
 

@@ -53,3 +53,17 @@ int slots_lock_many(unsigned *slots, int n) {
 void slots_unlock_many(const unsigned *slots, int n) {
     for (int i = n - 1; i >= 0; i--) slot_unlock(slots[i]);
 }
+
+static const uint64_t all_slots_bitmap[16384 / 64] = {[0 ... 16384 / 64 - 1] = ~0ULL};
+
+bool slots_lock_all(void) {
+    if (slots_held_by_exec) return false; /* EXEC with a keyspace-wide command holds them all */
+    for (unsigned s = 0; s < 16384; s++) slot_lock(s);
+    slots_held_by_exec = all_slots_bitmap;
+    return true;
+}
+
+void slots_unlock_all(void) {
+    slots_held_by_exec = NULL;
+    for (unsigned s = 16384; s-- > 0;) slot_unlock(s);
+}

@@ -12,6 +12,7 @@
 #define SLOTLOCK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,13 @@ static inline void slot_unlock(unsigned slot) {
  * deduplicated count (the array is rewritten). */
 int slots_lock_many(unsigned *slots, int n);
 void slots_unlock_many(const unsigned *slots, int n);
+
+/* Take every slot lock in ascending order and mark them held on this thread
+ * (slot_lock of any of them is then a no-op, as inside EXEC), for a command
+ * that must change the whole keyspace at one point in time (FLUSHALL,
+ * FLUSHDB). Returns false, taking nothing, when this thread already holds
+ * them all (inside EXEC). Call slots_unlock_all() after a true return. */
+bool slots_lock_all(void);
+void slots_unlock_all(void);
 
 #endif

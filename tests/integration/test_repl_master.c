@@ -586,7 +586,32 @@ Test(repl_master, wire_sync_gets_a_bulk_payload) {
     cr_expect(!memcmp(rdb, "REDIS0010", 9));
     cr_expect_eq((unsigned char)rdb[len - 9], 0xff); /* EOF opcode, then the CRC */
     free(rdb);
+    /* A SYNC replica never ACKs: the stream flows at once all the same (as
+     * Redis after a `$<len>` transfer). DEBUG never enters the stream. */
+    freeReplyObject(sc_cmd_or_fail(mc, "DEBUG POPULATE 3"));
+    sc_cmd_expect_or_fail(mc, "OK", "SET after 2");
+    cr_assert(sc_raw_expect(fd, "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n",
+                            5000),
+              "no stream after a SYNC transfer (or DEBUG POPULATE propagated)");
     close(fd);
+    redisFree(mc);
+    sc_server_stop_or_fail(&master);
+}
+
+/* WAIT inside MULTI answers at once, in order (Redis never blocks there). */
+Test(repl_master, wait_inside_multi_does_not_block) {
+    start_master(NULL);
+    redisContext *mc = sc_connect_or_fail(&master);
+    sc_cmd_expect_or_fail(mc, "OK", "MULTI");
+    sc_cmd_expect_or_fail(mc, "QUEUED", "WAIT 1 0");
+    sc_cmd_expect_or_fail(mc, "QUEUED", "SET b 2");
+    long long t0 = sc_now_ms();
+    redisReply *r = sc_cmd_or_fail(mc, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "EXEC: type %d", r->type);
+    cr_assert(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 0, "WAIT's reply first");
+    cr_assert(r->element[1]->type == REDIS_REPLY_STATUS && !strcmp(r->element[1]->str, "OK"));
+    freeReplyObject(r);
+    cr_assert_lt(sc_now_ms() - t0, sc_scaled_ms(1000), "WAIT blocked inside EXEC");
     redisFree(mc);
     sc_server_stop_or_fail(&master);
 }
