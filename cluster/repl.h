@@ -42,6 +42,17 @@ repl_ids repl_get_ids(void);
  * applied from its master (every byte, PINGs included, so that offsets
  * stay equal down a chain). Any thread; takes the buffer lock. */
 void repl_feed_raw(const char *p, size_t len);
+/* repl_feed_raw for the bytes of commands a replica applied from its
+ * master; `db` is the master client's database after them. The stream's
+ * database goes with its offset (under the buffer lock), so that a full
+ * sync served from this replica can tell its own replica in which
+ * database the forwarded stream continues (RDB aux repl-stream-db, as
+ * Redis's rdbPopulateSaveInfo takes server.master->db->id). */
+void repl_feed_from_master(const char *p, size_t len, int db);
+/* The master client's database after the last byte fed with
+ * repl_feed_from_master (0 after repl_adopt_master without one, or after
+ * repl_forget_stream_db): where a +CONTINUE resumes. */
+int repl_master_stream_db(void);
 /* Make sure a backlog exists (it is created on the first replica, or when
  * this server syncs from a master) and the funnel feeds it. */
 void repl_backlog_create(void);
@@ -50,8 +61,10 @@ void repl_backlog_create(void);
  * forwarded with repl_feed_raw). Call after every change of role. */
 void repl_update_feeding(void);
 /* After a full sync from a master: take its replid and offset; the backlog
- * restarts empty at offset+1; replid2 is cleared. */
-void repl_adopt_master(const char *replid, long long offset);
+ * restarts empty at offset+1; replid2 is cleared. `stream_db` is the
+ * database the master's stream continues in (the RDB's repl-stream-db; -1
+ * when absent: 0). */
+void repl_adopt_master(const char *replid, long long offset, int stream_db);
 /* A fresh history: a new random replid, replid2 cleared (the first
  * replica of a master without backlog, as Redis's changeReplicationId +
  * clearReplicationId2). */
@@ -79,8 +92,12 @@ repl_cursor *repl_cursor_new(void);
  * Redis's). False when pos is not in the backlog [first, offset + 1]. */
 bool repl_cursor_start(repl_cursor *cur, long long pos);
 /* Like repl_cursor_start at master_repl_offset + 1, returning that offset.
- * Takes no slot lock: the full sync calls it under every slot lock. */
-long long repl_cursor_start_at_end(repl_cursor *cur);
+ * Takes no slot lock: the full sync calls it under every slot lock.
+ * *stream_db gets the database in which the stream after that offset
+ * continues without a SELECT: a replica's master's (see
+ * repl_feed_from_master), or -1 on a master (its next unit starts with a
+ * SELECT anyway). */
+long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db);
 /* Copy up to `max` bytes from the cursor's position to emit(), advancing
  * it; returns the bytes copied. The copy runs outside the buffer lock. */
 size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx);

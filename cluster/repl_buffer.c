@@ -61,6 +61,7 @@ static struct {
     rblock *head, *tail;
     size_t nblocks;
     int stream_db;             /* database of the stream's last SELECT; -1: none */
+    int master_db;             /* replica: the master client's db after the last forwarded byte */
     repl_cursor *cursors;
     int readers;               /* repl_cursor_read copies in progress (outside the lock) */
     rblock *grave;             /* blocks dropped by a reset while readers > 0 */
@@ -189,6 +190,25 @@ void repl_feed_raw(const char *p, size_t len) {
     if (fed) repl_master_wake();
 }
 
+void repl_feed_from_master(const char *p, size_t len, int db) {
+    pthread_mutex_lock(&buf_lock);
+    bool fed = st.backlog;
+    st.master_db = db; /* with the offset it belongs to */
+    if (fed) {
+        do_append(p, len);
+        do_trim();
+    }
+    pthread_mutex_unlock(&buf_lock);
+    if (fed) repl_master_wake();
+}
+
+int repl_master_stream_db(void) {
+    pthread_mutex_lock(&buf_lock);
+    int db = st.master_db;
+    pthread_mutex_unlock(&buf_lock);
+    return db;
+}
+
 /* ---- identity ---- */
 
 void repl_backlog_create(void) {
@@ -245,7 +265,7 @@ static void do_reset_blocks(void) {
     st.cursors = NULL;
 }
 
-void repl_adopt_master(const char *replid, long long offset) {
+void repl_adopt_master(const char *replid, long long offset, int stream_db) {
     pthread_mutex_lock(&buf_lock);
     do_init_ids();
     snprintf(st.replid, sizeof st.replid, "%.*s", REPL_ID_LEN, replid);
@@ -254,6 +274,7 @@ void repl_adopt_master(const char *replid, long long offset) {
     st.offset = offset;
     do_reset_blocks();
     st.stream_db = -1;
+    st.master_db = stream_db < 0 ? 0 : stream_db;
     pthread_mutex_unlock(&buf_lock);
 }
 
@@ -290,6 +311,7 @@ void repl_new_history(void) {
 void repl_forget_stream_db(void) {
     pthread_mutex_lock(&buf_lock);
     st.stream_db = -1;
+    st.master_db = 0; /* a later +CONTINUE starts in db 0, as Redis's fresh master client */
     pthread_mutex_unlock(&buf_lock);
 }
 
@@ -323,10 +345,14 @@ bool repl_cursor_start(repl_cursor *cur, long long pos) {
     return ok;
 }
 
-long long repl_cursor_start_at_end(repl_cursor *cur) {
+long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db) {
     pthread_mutex_lock(&buf_lock);
     long long off = st.offset;
     do_activate(cur, off + 1);
+    /* A replica forwards its master's bytes verbatim and cannot insert a
+     * SELECT: its replica must start in the database the master's stream
+     * is in at this offset. A master emits SELECT first (below). */
+    *stream_db = repl_is_replica() ? st.master_db : -1;
     /* The replica loads the snapshot with no database selected for the
      * stream: the next unit starts with SELECT (as Redis's slaveseldb = -1). */
     st.stream_db = -1;

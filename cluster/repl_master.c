@@ -471,6 +471,7 @@ static void on_wake(worker *w, void *arg) {
 typedef struct job {
     xfer *list;
     long long offset;
+    int stream_db;                   /* the stream's database at offset (-1: a SELECT comes first) */
     serial_buf whole;                /* the RDB for $<len> replicas */
     bool need_whole;
 } job;
@@ -480,7 +481,7 @@ static void job_at_start(void *ctx) {
     bool first = true;
     for (xfer *x = j->list; x; x = x->next) {
         if (first) {
-            j->offset = repl_cursor_start_at_end(x->cur);
+            j->offset = repl_cursor_start_at_end(x->cur, &j->stream_db);
             first = false;
         } else {
             repl_cursor_start(x->cur, j->offset + 1);
@@ -555,6 +556,9 @@ static void run_job(job *j) {
         serial_free(&j->whole);
         return;
     }
+    /* Known once the snapshot started (job_at_start): a replica serving
+     * this sync forwards its master's stream, which goes on in that db. */
+    rdb_writer_set_repl_stream_db(wr, j->stream_db);
     repl_ids ids = repl_get_ids();
     log_notice("Starting BGSAVE for SYNC with target: replicas sockets (no fork, offset %lld)", j->offset);
     pthread_mutex_lock(&sync_lock);
@@ -995,6 +999,11 @@ void repl_master_cron(void) {
     }
     pthread_mutex_unlock(&reg_lock);
     if (last_ping_ms == 0) last_ping_ms = now; /* the first period starts now */
+    /* Only a top-level master pings: a replica forwards its master's stream
+     * (its PINGs included) byte for byte, and a PING of its own would put
+     * its replicas' offsets ahead of its master's (Redis's
+     * replicationFeedSlaves returns at once when masterhost is set). */
+    if (repl_is_replica()) n = 0;
     if (n > 0 && now - last_ping_ms >= cfg_get(repl_ping_replica_period) * 1000) {
         static const char ping[] = "*1\r\n$4\r\nping\r\n"; /* Redis's shared.ping */
         repl_feed_raw(ping, sizeof ping - 1);

@@ -277,7 +277,7 @@ static bool valid_replid(const char *p, size_t n) {
     return true;
 }
 
-static void adopt_master_client(const char *pending, size_t n);
+static void adopt_master_client(const char *pending, size_t n, int db);
 
 /* +CONTINUE [replid]: the master goes on from our offset. */
 static void partial_resync(const char *rest) {
@@ -301,7 +301,11 @@ static void partial_resync(const char *rest) {
     }
     repl_backlog_create();
     log_notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-    adopt_master_client(L.buf + L.pos, L.len - L.pos);
+    /* The stream goes on in the database our last applied byte left the
+     * master client in (Redis resurrects its cached master client, db
+     * included): without this a stream that continues in db N without a
+     * SELECT would be applied in db 0. */
+    adopt_master_client(L.buf + L.pos, L.len - L.pos, repl_master_stream_db());
 }
 
 static bool start_transfer_file(void) {
@@ -685,7 +689,7 @@ static void load_transferred(const char *rest, size_t restlen) {
                (double)(mstime() - start) / 1000.0);
 
     repl_drop_replicas(); /* our replicas must resync with the new dataset */
-    repl_adopt_master(L.full_replid, L.full_offset);
+    repl_adopt_master(L.full_replid, L.full_offset, res.repl_stream_db);
     repl_backlog_create();
     pthread_mutex_lock(&rs_lock);
     memcpy(cached_replid, L.full_replid, sizeof cached_replid);
@@ -693,7 +697,11 @@ static void load_transferred(const char *rest, size_t restlen) {
     pthread_mutex_unlock(&rs_lock);
     atomic_store_explicit(&reploff, L.full_offset, memory_order_relaxed);
     atomic_store_explicit(&read_reploff, L.full_offset, memory_order_relaxed);
-    adopt_master_client(pending, restlen);
+    /* The master client starts in the database the stream continues in:
+     * a master that is itself a replica forwards its master's stream and
+     * sends no SELECT first, it tells it with the RDB's repl-stream-db (as
+     * Redis's replicationCreateMasterClient(conn, rsi.repl_stream_db)). */
+    adopt_master_client(pending, restlen, res.repl_stream_db < 0 ? 0 : res.repl_stream_db);
     mem_free(pending);
 }
 
@@ -707,8 +715,8 @@ static void send_ack(client *c) {
 }
 
 /* The handshake socket becomes the master client (pending: stream bytes
- * already read). */
-static void adopt_master_client(const char *pending, size_t n) {
+ * already read; db: the database the stream continues in). */
+static void adopt_master_client(const char *pending, size_t n, int db) {
     hs_conn *hc = L.hs;
     uv_os_fd_t fd = -1;
     if (!hc || uv_fileno((uv_handle_t *)&hc->tcp, &fd) != 0) {
@@ -738,6 +746,10 @@ static void adopt_master_client(const char *pending, size_t n) {
     if (!c) {
         link_fail();
         return;
+    }
+    if (db > 0 && db < db_count()) {
+        c->db = db;
+        atomic_store_explicit(&c->shared_db, db, memory_order_relaxed);
     }
     L.master = c;
     L.last_ack_ms = mstime();
@@ -797,7 +809,7 @@ void repl_master_applied(client *c, const char *p, size_t len) {
         len = L.multi_len;
         L.multi_len = 0;
     }
-    repl_feed_raw(p, len);
+    repl_feed_from_master(p, len, c->db);
     atomic_fetch_add_explicit(&reploff, (long long)len, memory_order_relaxed);
 }
 

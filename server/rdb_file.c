@@ -58,6 +58,7 @@ struct rdb_writer {
     uint64_t crc;
     bool checksum, compress, save_lru, save_lfu;
     int ndb;
+    int repl_stream_db;      /* aux written before EOF when >= 0 */
     unsigned char *out;      /* OUTBUF_SIZE */
     size_t outlen;
     int write_errno;
@@ -184,6 +185,7 @@ static rdb_writer *writer_new(void) {
     w->sink.write = sink_write;
     w->sink.at_start = sink_at_start;
     w->fd = -1;
+    w->repl_stream_db = -1;
     return w;
 }
 
@@ -257,9 +259,19 @@ rdb_writer *rdb_writer_start_stream(rdb_out_fn *out, rdb_at_start_fn *at_start, 
     return writer_begin(w, err, errlen) ? w : NULL;
 }
 
-/* The snapshot, EOF and the checksum, all flushed to the sink. */
+void rdb_writer_set_repl_stream_db(rdb_writer *w, int db) { w->repl_stream_db = db; }
+
+/* The snapshot, [aux repl-stream-db,] EOF and the checksum, all flushed to
+ * the sink. */
 static bool writer_run(rdb_writer *w) {
     bool ok = snapshot_run();
+    if (ok && w->repl_stream_db >= 0) {
+        serial_buf a;
+        serial_init(&a);
+        put_aux_ll(&a, "repl-stream-db", w->repl_stream_db);
+        ok = sink_write(&w->sink, a.buf, a.len);
+        serial_free(&a);
+    }
     unsigned char eof = RDB_OPCODE_EOF;
     if (ok) ok = sink_write(&w->sink, &eof, 1);
     if (ok) {
@@ -355,6 +367,7 @@ static void note_aux(const char *k, size_t klen, const char *v, size_t vlen) {
 /* rdb_load_file over the mapped bytes. */
 static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rdb_load_result *res) {
     memset(res, 0, sizeof *res);
+    res->repl_stream_db = -1;
     rdb_in in;
     rdb_in_init(&in, p, len);
     if (len < 9 || memcmp(p, "REDIS", 5) != 0) return fail(res, &in, 0, "Wrong signature trying to load DB from file");
@@ -441,6 +454,11 @@ static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rd
                 return fail(res, &in, at, "Bad aux field");
             }
             note_aux(k, klen, v, vlen);
+            if (klen == 14 && !memcmp(k, "repl-stream-db", 14)) {
+                long long db = 0;
+                for (size_t i = 0; i < vlen && i < 9 && v[i] >= '0' && v[i] <= '9'; i++) db = db * 10 + (v[i] - '0');
+                res->repl_stream_db = (int)db;
+            }
             mem_free(k);
             mem_free(v);
             continue;
@@ -530,6 +548,7 @@ static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rd
 
 int rdb_load_file(const char *path, bool keep_existing, rdb_load_result *res) {
     memset(res, 0, sizeof *res);
+    res->repl_stream_db = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT) return 0;

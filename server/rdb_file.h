@@ -36,6 +36,11 @@ typedef bool rdb_out_fn(void *ctx, const void *p, size_t len);
 typedef void rdb_at_start_fn(void *ctx);
 rdb_writer *rdb_writer_start_stream(rdb_out_fn *out, rdb_at_start_fn *at_start, void *ctx, char *err,
                                     size_t errlen);
+/* Add the aux field repl-stream-db = db (unless db < 0) to the RDB. It is
+ * written after the keys, just before EOF: the database is only known at the
+ * snapshot's point in time, after the header went out (Redis's loader reads
+ * aux fields anywhere). */
+void rdb_writer_set_repl_stream_db(rdb_writer *w, int db);
 /* Write the whole snapshot, EOF and checksum to the sink; frees w. */
 bool rdb_writer_finish_stream(rdb_writer *w);
 
@@ -44,6 +49,7 @@ bool rdb_writer_finish_stream(rdb_writer *w);
 typedef struct {
     unsigned long long keys_loaded, keys_expired;
     int rdb_version;
+    int repl_stream_db;   /* aux repl-stream-db; -1 when absent */
     char err[768];     /* what went wrong and where (offset, key) */
 } rdb_load_result;
 
