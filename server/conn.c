@@ -101,6 +101,39 @@ static const char DENIED_MSG[] =
     "password for the default user. NOTE: You only need to do one of the above things in order for "
     "the server to start accepting connections from the outside.\r\n";
 
+/* What every client gets once its socket is in c->tcp: identity, times,
+ * parser and reply buffer, addresses, TCP options, and its places in the
+ * registry and on worker w. The peer address is left in *peer. */
+static void client_setup(client *c, worker *w, struct sockaddr_storage *peer) {
+    c->worker = w;
+    c->resp = 2;
+    c->id = clients_next_id();
+    long long now = mstime();
+    atomic_store_explicit(&c->ctime_ms, now, memory_order_relaxed);
+    atomic_store_explicit(&c->last_interaction_ms, now, memory_order_relaxed);
+    atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
+    resp_parser_init(&c->parser, cfg_get(proto_max_bulk_len));
+    reply_buf_init(&c->out);
+    uv_os_fd_t fd = -1;
+    uv_fileno((uv_handle_t *)&c->tcp, &fd);
+    c->fd = fd;
+    memset(peer, 0, sizeof *peer);
+    int sl = sizeof *peer;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)peer, &sl) == 0) format_addr(peer, c->addr, sizeof c->addr);
+    struct sockaddr_storage ls;
+    sl = sizeof ls;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ls, &sl) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
+    uv_tcp_nodelay(&c->tcp, 1);
+    long long ka = cfg_get(tcp_keepalive);
+    if (ka > 0) uv_tcp_keepalive(&c->tcp, 1, (unsigned)ka);
+    clients_register(c);
+    c->wnext = w->clients;
+    if (w->clients) w->clients->wprev = c;
+    w->clients = c;
+    w->nclients++;
+    worker_idmap_add(w, c);
+}
+
 void client_accept(worker *w, uv_stream_t *listener) {
     client *c = mem_calloc(1, sizeof *c);
     uv_tcp_init(&w->loop, &c->tcp);
@@ -109,36 +142,10 @@ void client_accept(worker *w, uv_stream_t *listener) {
         uv_close((uv_handle_t *)&c->tcp, on_close);
         return;
     }
-    c->worker = w;
-    c->resp = 2;
-    c->id = clients_next_id();
-    long long now = mstime();
-    atomic_store_explicit(&c->ctime_ms, now, memory_order_relaxed);
-    atomic_store_explicit(&c->last_interaction_ms, now, memory_order_relaxed);
-    atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
     c->authenticated = !cfg_requirepass_set();
-    resp_parser_init(&c->parser, cfg_get(proto_max_bulk_len));
-    reply_buf_init(&c->out);
-    uv_os_fd_t fd = -1;
-    uv_fileno((uv_handle_t *)&c->tcp, &fd);
-    c->fd = fd;
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    int sl = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) format_addr(&ss, c->addr, sizeof c->addr);
-    struct sockaddr_storage ls;
-    sl = sizeof ls;
-    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ls, &sl) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
-    uv_tcp_nodelay(&c->tcp, 1);
-    long long ka = cfg_get(tcp_keepalive);
-    if (ka > 0) uv_tcp_keepalive(&c->tcp, 1, (unsigned)ka);
+    client_setup(c, w, &ss);
     stat_inc(STAT_CONNECTIONS);
-    clients_register(c);
-    c->wnext = w->clients;
-    if (w->clients) w->clients->wprev = c;
-    w->clients = c;
-    w->nclients++;
-    worker_idmap_add(w, c);
 
     if (clients_connected() > cfg_get(maxclients)) {
         stat_inc(STAT_REJECTED_CONNECTIONS);
@@ -159,8 +166,6 @@ void client_accept(worker *w, uv_stream_t *listener) {
 
 client *client_adopt_fd(worker *w, int fd, const char *pending, size_t len, int flags) {
     client *c = mem_calloc(1, sizeof *c);
-    resp_parser_init(&c->parser, cfg_get(proto_max_bulk_len));
-    reply_buf_init(&c->out);
     uv_tcp_init(&w->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_tcp_open(&c->tcp, fd) != 0) {
@@ -169,33 +174,11 @@ client *client_adopt_fd(worker *w, int fd, const char *pending, size_t len, int 
         uv_close((uv_handle_t *)&c->tcp, on_close);
         return NULL;
     }
-    c->worker = w;
     c->flags = flags;
     if (flags & CF_MASTER) atomic_store_explicit(&c->shared_kind, CLIENT_KIND_MASTER, memory_order_relaxed);
-    c->resp = 2;
-    c->id = clients_next_id();
-    long long now = mstime();
-    atomic_store_explicit(&c->ctime_ms, now, memory_order_relaxed);
-    atomic_store_explicit(&c->last_interaction_ms, now, memory_order_relaxed);
-    atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
     c->authenticated = true;
-    c->fd = fd;
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    int sl = sizeof ss;
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) format_addr(&ss, c->addr, sizeof c->addr);
-    struct sockaddr_storage ls;
-    sl = sizeof ls;
-    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ls, &sl) == 0) format_addr(&ls, c->laddr, sizeof c->laddr);
-    uv_tcp_nodelay(&c->tcp, 1);
-    long long ka = cfg_get(tcp_keepalive);
-    if (ka > 0) uv_tcp_keepalive(&c->tcp, 1, (unsigned)ka);
-    clients_register(c);
-    c->wnext = w->clients;
-    if (w->clients) w->clients->wprev = c;
-    w->clients = c;
-    w->nclients++;
-    worker_idmap_add(w, c);
+    client_setup(c, w, &ss);
     if (len > 0) {
         if (c->flags & CF_MASTER) repl_master_read(c, len);
         c->qbuf = mem_alloc(len + 16 * 1024);
