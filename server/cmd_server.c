@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mem.h"
 #include "numparse.h"
+#include "expire.h"
 #include "persist.h"
 #include "propagate.h"
 #include "process.h"
@@ -141,6 +142,10 @@ static void debug_help(client *c) {
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
         "    true, false.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         NULL,
@@ -296,6 +301,15 @@ static void debug_protocol(client *c) {
     }
 }
 
+/* DEBUG SET-ACTIVE-EXPIRE 0|1: the active expiry cycle off or on (tests
+ * that need lazy expiry alone, as Redis's). */
+static void debug_set_active_expire(client *c) {
+    long long v;
+    if (!arg_ll_or_reply(c, &c->argv[2], &v, NULL)) return;
+    atomic_store_explicit(&expire_active_enabled, v != 0, memory_order_relaxed);
+    add_reply_ok(c);
+}
+
 static void debug_command(client *c) {
     const arg_t *sub = &c->argv[1];
     /* DEBUG never enters the replication stream (Redis 7.0 does not
@@ -308,6 +322,7 @@ static void debug_command(client *c) {
     else if (c->argc >= 3 && c->argc <= 5 && arg_eq(sub, "populate")) debug_populate(c);
     else if (c->argc == 3 && arg_eq(sub, "protocol")) debug_protocol(c);
     else if (c->argc == 2 && arg_eq(sub, "reload")) persist_debug_reload(c);
+    else if (c->argc == 3 && arg_eq(sub, "set-active-expire")) debug_set_active_expire(c);
     else reply_subcommand_syntax(c, "DEBUG");
 }
 

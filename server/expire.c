@@ -52,7 +52,10 @@ static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_r
     }
 }
 
+_Atomic bool expire_active_enabled = true;
+
 void expire_cycle(worker *w, long long now) {
+    if (!atomic_load_explicit(&expire_active_enabled, memory_order_relaxed)) return;
     /* A replica expires nothing itself: its master's DELs do (reads hide
      * logically expired keys meanwhile, db_lookup). */
     if (repl_is_replica()) return;

@@ -6,8 +6,14 @@
 #ifndef EXPIRE_H
 #define EXPIRE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
+
 struct worker;
 
 void expire_cycle(struct worker *w, long long now_ms);
+
+/* The active cycle runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off). */
+extern _Atomic bool expire_active_enabled;
 
 #endif

@@ -144,7 +144,18 @@ static void env_start(env *e)
     e->ref.label = "redis-server";
     e->sut.label = sc_server_binary_is_redis() ? "server under test (redis-server)" : "slotcache";
     sc_server_start_bin_or_fail(&e->ref.srv, redis, server_args);
-    sc_server_start_or_fail(&e->sut.srv, server_args);
+    if (sc_server_binary_is_redis()) {
+        sc_server_start_or_fail(&e->sut.srv, server_args);
+    } else { /* two workers: the stream's order across threads is part of what is compared */
+        static const char *const threads[] = {"--threads", "2"};
+        const char *args[16];
+        int n = 0;
+        for (int i = 0; server_args[i] && n < 13; i++) args[n++] = server_args[i];
+        args[n++] = threads[0];
+        args[n++] = threads[1];
+        args[n] = NULL;
+        sc_server_start_or_fail(&e->sut.srv, args);
+    }
     side_attach(&e->ref);
     cr_assert(e->ref.active_expire_off, "redis-server refused DEBUG SET-ACTIVE-EXPIRE 0");
     side_attach(&e->sut);
