@@ -20,16 +20,11 @@
  * Every wait is a bounded poll; every server is stopped by the test.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,133 +40,13 @@ static sc_server s_top, s_mid, s_bottom;
 
 TestSuite(repl_chain, .fini = sc_server_cleanup, .timeout = 300);
 
-/* ---- nodes ------------------------------------------------------------- */
-
-static const char *redis_or_skip(void)
-{
-    const char *bin = sc_reference_redis_binary();
-    if (!bin) cr_skip_test("no redis-server");
-    return bin;
-}
-
-/* Start slotcache (redis == NULL) or redis-server, with the settings every
- * node here uses (a diskless full sync starts at once), then `extra`, then
- * "--replicaof 127.0.0.1 <master's port>" when master is not NULL. */
-static void start_node(sc_server *s, const char *redis, const sc_server *master, const char *const *extra)
-{
-    const char *args[40];
-    char port[16];
-    int n = 0;
-    args[n++] = "--repl-diskless-sync";
-    args[n++] = "yes";
-    args[n++] = "--repl-diskless-sync-delay";
-    args[n++] = "0";
-    if (!redis) {
-        args[n++] = "--threads";
-        args[n++] = "2";
-    }
-    for (int i = 0; extra && extra[i] && n < 34; i++) args[n++] = extra[i];
-    if (master) {
-        snprintf(port, sizeof port, "%d", master->port);
-        args[n++] = "--replicaof";
-        args[n++] = "127.0.0.1";
-        args[n++] = port;
-    }
-    args[n] = NULL;
-    if (redis)
-        sc_server_start_bin_or_fail(s, redis, args);
-    else
-        sc_server_start_or_fail(s, args);
-}
-
-/* Restart a server that was killed (and reaped) on the SAME port, in the
- * same directory, with the given arguments (the harness has no such call;
- * this mirrors its spawn: --port --bind --save "" --appendonly no first).
- * The server stays registered for sc_server_cleanup (it was never
- * untracked) and is stopped with sc_server_stop_or_fail as usual. */
-static void restart_same_port_or_fail(sc_server *s, const sc_server *master, const char *const *extra)
-{
-    cr_assert_eq(s->pid, 0, "restart of a running server");
-    const char *argv[48];
-    char portbuf[16], mport[16];
-    int n = 0;
-    snprintf(portbuf, sizeof portbuf, "%d", s->port);
-    argv[n++] = s->bin;
-    argv[n++] = "--port";
-    argv[n++] = portbuf;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--save";
-    argv[n++] = "";
-    argv[n++] = "--appendonly";
-    argv[n++] = "no";
-    argv[n++] = "--repl-diskless-sync-delay";
-    argv[n++] = "0";
-    if (!s->is_redis) {
-        argv[n++] = "--threads";
-        argv[n++] = "2";
-    }
-    for (int i = 0; extra && extra[i] && n < 40; i++) argv[n++] = extra[i];
-    if (master) {
-        snprintf(mport, sizeof mport, "%d", master->port);
-        argv[n++] = "--replicaof";
-        argv[n++] = "127.0.0.1";
-        argv[n++] = mport;
-    }
-    argv[n] = NULL;
-    int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    cr_assert(logfd >= 0, "open %s: %s", s->log_path, strerror(errno));
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(127);
-        signal(SIGPIPE, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        for (int fd = 3; fd < 1024; fd++) close(fd);
-        if (chdir(s->dir) != 0) _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(logfd);
-    s->pid = pid;
-    bool up = SC_WAIT_FOR(({
-                              bool ok = false;
-                              int fd = sc_raw_connect(s->port);
-                              if (fd >= 0) {
-                                  char b[8] = {0};
-                                  ok = sc_raw_send_str(fd, "PING\r\n") && sc_raw_recv_exact(fd, b, 7, 1000) == 7 &&
-                                       !memcmp(b, "+PONG\r\n", 7);
-                                  close(fd);
-                              }
-                              ok || !sc_server_alive(s);
-                          }),
-                          15000);
-    if (!up || !sc_server_alive(s)) {
-        sc_server_dump_log(s, 8192);
-        cr_assert_fail("the restarted server does not answer on port %d", s->port);
-    }
-}
-
-static void kill9(sc_server *s)
-{
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0; /* reaped; it stays registered for cleanup if restarted */
-}
-
 /* ---- replication state ------------------------------------------------- */
 
 static long long info_ll(redisContext *c, const char *name) { return sc_info_ll_or_fail(c, "replication", name); }
+/* Integer field `name` of INFO stats. */
 static long long stat_ll(redisContext *c, const char *name) { return sc_info_ll_or_fail(c, "stats", name); }
 
+/* Field `name` of INFO replication as text ("" when absent). */
 static void info_text(redisContext *c, const char *name, char *out, size_t n)
 {
     sc_repl_info_str(c, "replication", name, out, n);
@@ -187,6 +62,7 @@ static bool synced(redisContext *m, redisContext *r)
     return mo >= 0 && info_ll(r, "slave_repl_offset") == mo && info_ll(r, "master_repl_offset") == mo;
 }
 
+/* Wait `ms` until synced(m, r); else fail with rs's log and the offsets. */
 static void wait_synced_or_fail(redisContext *m, redisContext *r, const sc_server *rs, int ms, const char *what)
 {
     if (!SC_WAIT_FOR(synced(m, r), ms)) {
@@ -198,6 +74,7 @@ static void wait_synced_or_fail(redisContext *m, redisContext *r, const sc_serve
     }
 }
 
+/* a and b have the same (non-empty) master_replid. */
 static void expect_same_replid(redisContext *a, redisContext *b, const char *what)
 {
     char ia[64], ib[64];
@@ -207,16 +84,6 @@ static void expect_same_replid(redisContext *a, redisContext *b, const char *wha
 }
 
 /* ---- data -------------------------------------------------------------- */
-
-static void pipeline_drain_or_fail(redisContext *c, int n)
-{
-    for (int i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
-        cr_assert(r->type != REDIS_REPLY_ERROR, "pipeline error: %s", r->str);
-        freeReplyObject(r);
-    }
-}
 
 /* Every type and encoding (int / raw / big strings, small and large lists,
  * hashes, int and string sets, small and large zsets), about a third with
@@ -266,7 +133,7 @@ static void populate(redisContext *c, const char *tag, int per_db)
                 n += 3;
             }
         }
-        pipeline_drain_or_fail(c, n);
+        sc_repl_drain_or_fail(c, n);
     }
     sc_cmd_expect_or_fail(c, "OK", "SELECT 0");
 }
@@ -297,8 +164,67 @@ static void mixed_writes(redisContext *c, const char *tag)
         redisAppendCommand(c, "HINCRBYFLOAT %s:h f0 0.5", tag);
         redisAppendCommand(c, "EXEC");
         n += 7;
-        pipeline_drain_or_fail(c, n);
+        sc_repl_drain_or_fail(c, n);
     }
+}
+
+/* ---- nodes ------------------------------------------------------------ */
+
+/* Fill args with the settings every node here uses (a diskless full sync
+ * starts at once; slotcache runs 2 threads), then `extra`, then
+ * "--replicaof 127.0.0.1 <master's port>" (in port) when master is not NULL. */
+static void node_args(const char **args, bool redis, const sc_server *master, const char *const *extra, char *port)
+{
+    int n = 0;
+    args[n++] = "--repl-diskless-sync";
+    args[n++] = "yes";
+    args[n++] = "--repl-diskless-sync-delay";
+    args[n++] = "0";
+    if (!redis) {
+        args[n++] = "--threads";
+        args[n++] = "2";
+    }
+    for (int i = 0; extra && extra[i] && n < 34; i++) args[n++] = extra[i];
+    if (master) {
+        snprintf(port, 16, "%d", master->port);
+        args[n++] = "--replicaof";
+        args[n++] = "127.0.0.1";
+        args[n++] = port;
+    }
+    args[n] = NULL;
+}
+
+/* Start slotcache (redis == NULL) or redis-server with node_args. */
+static void start_node(sc_server *s, const char *redis, const sc_server *master, const char *const *extra)
+{
+    const char *args[40];
+    char port[16];
+    node_args(args, redis != NULL, master, extra, port);
+    if (redis)
+        sc_server_start_bin_or_fail(s, redis, args);
+    else
+        sc_server_start_or_fail(s, args);
+}
+
+/* Restart a killed node on its port and directory with node_args. */
+static void restart_node(sc_server *s, const sc_server *master, const char *const *extra)
+{
+    const char *args[40];
+    char port[16];
+    node_args(args, s->is_redis, master, extra, port);
+    sc_server_restart_or_fail(s, args);
+}
+
+/* A slotcache master (populated with `per_db` keys a database) and its
+ * slotcache replica, in sync. */
+static void start_synced_pair(int per_db, redisContext **m, redisContext **r)
+{
+    start_node(&s_top, NULL, NULL, NULL);
+    *m = sc_connect_or_fail(&s_top);
+    populate(*m, "pre", per_db);
+    start_node(&s_mid, NULL, &s_top, NULL);
+    *r = sc_connect_or_fail(&s_mid);
+    wait_synced_or_fail(*m, *r, &s_mid, 30000, "the replica");
 }
 
 /* ---- a write load ------------------------------------------------------ */
@@ -317,12 +243,8 @@ typedef struct {
 static void *load_thread(void *p)
 {
     load_arg *a = p;
-    redisContext *c = redisConnect("127.0.0.1", a->port);
-    if (!c || c->err) {
-        sc_thread_fail("load: connect failed");
-        if (c) redisFree(c);
-        return NULL;
-    }
+    redisContext *c = sc_repl_thread_connect(a->port, "load");
+    if (!c) return NULL;
     for (long b = 0; b < 5000 && !atomic_load(&a->stop) && !sc_thread_failures(); b++) {
         int n = 0;
         int db = b % 2 ? 0 : 2;
@@ -359,15 +281,9 @@ static void *load_thread(void *p)
             redisAppendCommand(c, "ZADD bzq %ld zm%ld", b, b);
             n += 2;
         }
-        for (int i = 0; i < n; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                sc_thread_fail("load: %s", c->errstr);
-                redisFree(c);
-                return NULL;
-            }
-            if (r->type == REDIS_REPLY_ERROR) sc_thread_fail("load: error %s", r->str);
-            freeReplyObject(r);
+        if (!sc_repl_thread_drain(c, n, "load", true)) {
+            redisFree(c);
+            return NULL;
         }
         atomic_fetch_add(&a->batches, 1);
     }
@@ -380,12 +296,8 @@ static void *load_thread(void *p)
 static void *popper_thread(void *p)
 {
     load_arg *a = p;
-    redisContext *c = redisConnect("127.0.0.1", a->port);
-    if (!c || c->err) {
-        sc_thread_fail("popper: connect failed");
-        if (c) redisFree(c);
-        return NULL;
-    }
+    redisContext *c = sc_repl_thread_connect(a->port, "popper");
+    if (!c) return NULL;
     for (long i = 0; !atomic_load(&a->stop) && !sc_thread_failures(); i++) {
         redisReply *r;
         switch (i % 3) {
@@ -579,7 +491,7 @@ static void chain(const char *redis)
     sc_server_stop_or_fail(&s_top);
 }
 
-Test(repl_chain, chain_redis_slotcache_redis) { chain(redis_or_skip()); }
+Test(repl_chain, chain_redis_slotcache_redis) { chain(sc_repl_redis_or_skip()); }
 
 Test(repl_chain, chain_slotcache_slotcache_slotcache) { chain(NULL); }
 
@@ -699,13 +611,16 @@ Test(repl_chain, promotion_slotcache_replicas_partial_resync) { promotion(NULL, 
 
 /* A redis-server replica B' of slotcache M moves to the promoted slotcache
  * A: redis-server's PSYNC with M's replid is served through A's replid2. */
-Test(repl_chain, promotion_redis_replica_follows_promoted_slotcache) { promotion(NULL, NULL, redis_or_skip()); }
+Test(repl_chain, promotion_redis_replica_follows_promoted_slotcache)
+{
+    promotion(NULL, NULL, sc_repl_redis_or_skip());
+}
 
 /* slotcache B of a redis-server master moves to the promoted redis-server
  * A: slotcache's PSYNC is accepted by redis-server through its replid2. */
 Test(repl_chain, promotion_slotcache_follows_promoted_redis)
 {
-    const char *redis = redis_or_skip();
+    const char *redis = sc_repl_redis_or_skip();
     promotion(redis, redis, NULL);
 }
 
@@ -713,19 +628,15 @@ Test(repl_chain, promotion_slotcache_follows_promoted_redis)
 
 Test(repl_chain, replica_killed_and_restarted_resyncs)
 {
-    start_node(&s_top, NULL, NULL, NULL);
-    redisContext *m = sc_connect_or_fail(&s_top);
-    populate(m, "pre", 200);
-    start_node(&s_mid, NULL, &s_top, NULL);
-    redisContext *r = sc_connect_or_fail(&s_mid);
-    wait_synced_or_fail(m, r, &s_mid, 30000, "the replica");
+    redisContext *m, *r;
+    start_synced_pair(200, &m, &r);
     redisFree(r);
 
-    kill9(&s_mid);
+    sc_server_kill9(&s_mid);
     mixed_writes(m, "while-down");
     cr_assert(SC_WAIT_FOR(info_ll(m, "connected_slaves") == 0, 20000));
 
-    restart_same_port_or_fail(&s_mid, &s_top, NULL);
+    restart_node(&s_mid, &s_top, NULL);
     r = sc_connect_or_fail(&s_mid);
     wait_synced_or_fail(m, r, &s_mid, 30000, "the restarted replica");
     cr_assert_eq(stat_ll(m, "sync_full"), 2, "the restarted replica did not resync fully");
@@ -745,20 +656,16 @@ Test(repl_chain, replica_killed_and_restarted_resyncs)
 
 Test(repl_chain, master_restarted_empty_replica_follows)
 {
-    start_node(&s_top, NULL, NULL, NULL);
-    redisContext *m = sc_connect_or_fail(&s_top);
-    populate(m, "pre", 200);
-    start_node(&s_mid, NULL, &s_top, NULL);
-    redisContext *r = sc_connect_or_fail(&s_mid);
-    wait_synced_or_fail(m, r, &s_mid, 30000, "the replica");
+    redisContext *m, *r;
+    start_synced_pair(200, &m, &r);
     char old_id[64];
     info_text(m, "master_replid", old_id, sizeof old_id);
     redisFree(m);
 
-    kill9(&s_top);
+    sc_server_kill9(&s_top);
     cr_assert(SC_WAIT_FOR(!sc_repl_link_up(r), 10000), "the replica did not notice its master died");
     cr_assert_gt(sc_cmd_ll_or_fail(r, "DBSIZE"), 0, "the replica keeps its data while the master is away");
-    restart_same_port_or_fail(&s_top, NULL, (const char *[]){"--save", "", NULL});
+    restart_node(&s_top, NULL, (const char *[]){"--save", "", NULL});
     m = sc_connect_or_fail(&s_top);
     /* The new master has a new history: the replica's PSYNC fails, it
      * resyncs fully and ends empty. */

@@ -18,7 +18,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "repl_compare.h"
 #include "server_proc.h"
+
+/* PTTL difference allowed between master and replica: under 2 s. */
+#define TTL_TOLERANCE_MS 1999
 
 static sc_server master, replica;
 
@@ -26,41 +30,14 @@ TestSuite(repl_master, .fini = sc_server_cleanup, .timeout = 300);
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Field `name` of INFO `section` as text into out ("" when absent). */
-static void info_str(redisContext *c, const char *section, const char *name, char *out, size_t n) {
-    out[0] = '\0';
-    redisReply *r = sc_cmd_or_fail(c, "INFO %s", section);
-    if (r->type == REDIS_REPLY_STRING) {
-        size_t nl = strlen(name);
-        for (const char *p = r->str; p && *p;) {
-            if (!strncmp(p, name, nl) && p[nl] == ':') {
-                const char *v = p + nl + 1;
-                size_t len = strcspn(v, "\r\n");
-                if (len >= n) len = n - 1;
-                memcpy(out, v, len);
-                out[len] = '\0';
-                break;
-            }
-            p = strchr(p, '\n');
-            if (p) p++;
-        }
-    }
-    freeReplyObject(r);
-}
-
-static bool link_up(redisContext *rc) {
-    char v[64];
-    info_str(rc, "replication", "master_link_status", v, sizeof v);
-    return !strcmp(v, "up");
-}
-
 /* The replica has applied everything the master streamed so far. */
 static bool in_sync(redisContext *mc, redisContext *rc) {
     long long m = sc_info_ll_or_fail(mc, "replication", "master_repl_offset");
     long long r = sc_info_ll_or_fail(rc, "replication", "master_repl_offset");
-    return link_up(rc) && m == r;
+    return sc_repl_link_up(rc) && m == r;
 }
 
+/* Start the slotcache master: diskless sync at once, no save, then `extra`. */
 static void start_master(const char *const *extra) {
     const char *base[] = {"--repl-diskless-sync-delay", "0", "--save", "", NULL};
     const char *args[32];
@@ -71,14 +48,20 @@ static void start_master(const char *const *extra) {
     sc_server_start_or_fail(&master, args);
 }
 
-static bool start_replica(void) {
+/* Start a redis-server replica of the master and connect to it; without a
+ * redis-server, close mc, stop the master and skip the test. */
+static redisContext *replica_or_skip(redisContext *mc) {
     const char *redis = sc_reference_redis_binary();
-    if (!redis) return false;
+    if (!redis) {
+        redisFree(mc);
+        sc_server_stop_or_fail(&master);
+        cr_skip_test("no redis-server");
+    }
     char port[16];
     snprintf(port, sizeof port, "%d", master.port);
     const char *args[] = {"--replicaof", "127.0.0.1", port, "--save", "", "--repl-diskless-load", "disabled", NULL};
     sc_server_start_bin_or_fail(&replica, redis, args);
-    return true;
+    return sc_connect_or_fail(&replica);
 }
 
 /* Every type and encoding, with and without TTLs, big values, db 0 and 3. */
@@ -108,6 +91,16 @@ static void populate(redisContext *c, const char *tag) {
     sc_cmd_expect_or_fail(c, "OK", "SELECT 0");
 }
 
+/* A master (extra arguments `extra`) populated with `tag`'s keys and its
+ * redis-server replica, in sync (the test is skipped without redis-server). */
+static void start_synced_pair(const char *const *extra, const char *tag, redisContext **mc, redisContext **rc) {
+    start_master(extra);
+    *mc = sc_connect_or_fail(&master);
+    populate(*mc, tag);
+    *rc = replica_or_skip(*mc);
+    cr_assert(SC_WAIT_FOR(in_sync(*mc, *rc), 20000), "the replica did not catch up");
+}
+
 /* ROLE's replica list has `n` entries, the first at `port` (ROLE is the
  * replica side's command: until it is merged in, an unknown command is
  * accepted). */
@@ -129,125 +122,17 @@ static void expect_role_replicas(redisContext *mc, size_t n, int port) {
     freeReplyObject(role);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The reply's elements as text, sorted when `sort` (sets, hash pairs). */
-static char *reply_canon(redisReply *r, bool sort) {
-    if (r->type != REDIS_REPLY_ARRAY) {
-        char *s = malloc(r->len + 32);
-        if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-            snprintf(s, r->len + 32, "%.*s", (int)r->len, r->str);
-        else
-            snprintf(s, r->len + 32, "type%d", r->type);
-        return s;
-    }
-    size_t n = r->elements, step = 1;
-    char **items = calloc(n ? n : 1, sizeof *items);
-    size_t total = 1;
-    for (size_t i = 0; i < n; i += step) {
-        items[i] = reply_canon(r->element[i], false);
-        total += strlen(items[i]) + 1;
-    }
-    if (sort) qsort(items, n, sizeof *items, cmp_str);
-    char *out = malloc(total);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        strcat(out, items[i]);
-        strcat(out, ",");
-        free(items[i]);
-    }
-    free(items);
-    return out;
-}
-
-static char *value_of(redisContext *c, const char *type, const char *key) {
-    redisReply *r;
-    bool sort = false;
-    if (!strcmp(type, "string"))
-        r = sc_cmd_or_fail(c, "GET %s", key);
-    else if (!strcmp(type, "list"))
-        r = sc_cmd_or_fail(c, "LRANGE %s 0 -1", key);
-    else if (!strcmp(type, "hash")) {
-        /* field=value pairs, sorted */
-        redisReply *k = sc_cmd_or_fail(c, "HGETALL %s", key);
-        sc_buf b = {0};
-        char **pairs = calloc(k->elements / 2 + 1, sizeof *pairs);
-        for (size_t i = 0; i + 1 < k->elements; i += 2) {
-            char *p = malloc(k->element[i]->len + k->element[i + 1]->len + 2);
-            sprintf(p, "%s=%s", k->element[i]->str, k->element[i + 1]->str);
-            pairs[i / 2] = p;
-        }
-        qsort(pairs, k->elements / 2, sizeof *pairs, cmp_str);
-        for (size_t i = 0; i < k->elements / 2; i++) {
-            sc_buf_printf(&b, "%s,", pairs[i]);
-            free(pairs[i]);
-        }
-        free(pairs);
-        freeReplyObject(k);
-        char *s = strdup(b.data ? b.data : "");
-        sc_buf_free(&b);
-        return s;
-    } else if (!strcmp(type, "set")) {
-        r = sc_cmd_or_fail(c, "SMEMBERS %s", key);
-        sort = true;
-    } else if (!strcmp(type, "zset"))
-        r = sc_cmd_or_fail(c, "ZRANGE %s 0 -1 WITHSCORES", key);
-    else
-        return strdup(type);
-    char *s = reply_canon(r, sort);
-    freeReplyObject(r);
-    return s;
-}
-
 /* Every key of dbs 0..15 of the master is on the replica with the same
- * type, value and TTL (within 2 s), and the sizes are equal. Returns the
- * number of keys compared. */
-static int compare_keyspaces(redisContext *mc, redisContext *rc) {
-    int compared = 0;
-    for (int db = 0; db < 16; db++) {
-        sc_cmd_expect_or_fail(mc, "OK", "SELECT %d", db);
-        sc_cmd_expect_or_fail(rc, "OK", "SELECT %d", db);
-        long long ms = sc_cmd_ll_or_fail(mc, "DBSIZE"), rs = sc_cmd_ll_or_fail(rc, "DBSIZE");
-        cr_expect_eq(ms, rs, "db %d: %lld keys on the master, %lld on the replica", db, ms, rs);
-        redisReply *keys = sc_cmd_or_fail(mc, "KEYS *");
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *k = keys->element[i]->str;
-            redisReply *mt = sc_cmd_or_fail(mc, "TYPE %s", k), *rt = sc_cmd_or_fail(rc, "TYPE %s", k);
-            cr_expect_str_eq(rt->str, mt->str, "db %d key %s: type", db, k);
-            char *mv = value_of(mc, mt->str, k), *rv = value_of(rc, mt->str, k);
-            cr_expect(!strcmp(mv, rv), "db %d key %s: values differ (%zu vs %zu bytes)", db, k, strlen(mv),
-                      strlen(rv));
-            free(mv);
-            free(rv);
-            long long mp = sc_cmd_ll_or_fail(mc, "PTTL %s", k), rp = sc_cmd_ll_or_fail(rc, "PTTL %s", k);
-            if (mp < 0)
-                cr_expect_eq(rp, mp, "db %d key %s: PTTL %lld vs %lld", db, k, mp, rp);
-            else
-                cr_expect(llabs(mp - rp) < 2000, "db %d key %s: PTTL %lld vs %lld", db, k, mp, rp);
-            freeReplyObject(mt);
-            freeReplyObject(rt);
-            compared++;
-        }
-        freeReplyObject(keys);
-    }
-    sc_cmd_expect_or_fail(mc, "OK", "SELECT 0");
-    sc_cmd_expect_or_fail(rc, "OK", "SELECT 0");
-    return compared;
+ * type, value and TTL (under 2 s apart); returns the number compared. */
+static long long compare_keyspaces(redisContext *mc, redisContext *rc) {
+    return sc_repl_compare_keyspaces_or_fail(mc, rc, TTL_TOLERANCE_MS);
 }
 
 /* ---- a real redis-server replica --------------------------------------- */
 
 Test(repl_master, full_sync_every_type_then_live_writes) {
-    start_master(NULL);
-    redisContext *mc = sc_connect_or_fail(&master);
-    populate(mc, "pre");
-    if (!start_replica()) {
-        redisFree(mc);
-        sc_server_stop_or_fail(&master);
-        cr_skip_test("no redis-server");
-    }
-    redisContext *rc = sc_connect_or_fail(&replica);
-    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000), "the replica did not catch up");
+    redisContext *mc, *rc;
+    start_synced_pair(NULL, "pre", &mc, &rc);
     cr_expect_eq(sc_info_ll_or_fail(mc, "stats", "sync_full"), 1);
     cr_expect_gt(compare_keyspaces(mc, rc), 20);
 
@@ -261,7 +146,7 @@ Test(repl_master, full_sync_every_type_then_live_writes) {
     cr_expect_gt(compare_keyspaces(mc, rc), 40);
 
     char v[256];
-    info_str(mc, "replication", "slave0", v, sizeof v);
+    sc_repl_info_str(mc, "replication", "slave0", v, sizeof v);
     char want[64];
     snprintf(want, sizeof want, "ip=127.0.0.1,port=%d,state=online,", replica.port);
     cr_expect(!strncmp(v, want, strlen(want)), "INFO slave0: %s", v);
@@ -274,16 +159,8 @@ Test(repl_master, full_sync_every_type_then_live_writes) {
 }
 
 Test(repl_master, broken_link_resyncs_partially) {
-    start_master(NULL);
-    redisContext *mc = sc_connect_or_fail(&master);
-    populate(mc, "a");
-    if (!start_replica()) {
-        redisFree(mc);
-        sc_server_stop_or_fail(&master);
-        cr_skip_test("no redis-server");
-    }
-    redisContext *rc = sc_connect_or_fail(&replica);
-    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000));
+    redisContext *mc, *rc;
+    start_synced_pair(NULL, "a", &mc, &rc);
     for (int round = 0; round < 2; round++) {
         long long ok0 = sc_info_ll_or_fail(mc, "stats", "sync_partial_ok");
         /* The replica drops its master link and reconnects with PSYNC. */
@@ -303,16 +180,8 @@ Test(repl_master, broken_link_resyncs_partially) {
 }
 
 Test(repl_master, link_broken_past_the_backlog_resyncs_fully) {
-    start_master((const char *[]){"--repl-backlog-size", "16kb", NULL});
-    redisContext *mc = sc_connect_or_fail(&master);
-    populate(mc, "a");
-    if (!start_replica()) {
-        redisFree(mc);
-        sc_server_stop_or_fail(&master);
-        cr_skip_test("no redis-server");
-    }
-    redisContext *rc = sc_connect_or_fail(&replica);
-    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000));
+    redisContext *mc, *rc;
+    start_synced_pair((const char *[]){"--repl-backlog-size", "16kb", NULL}, "a", &mc, &rc);
     /* The replica stops reading; the master keeps its stream until the
      * link is broken, then trims to 16 KB. */
     kill(replica.pid, SIGSTOP);
@@ -345,13 +214,8 @@ Test(repl_master, wait_counts_acknowledging_replicas) {
     long long t0 = sc_now_ms();
     cr_expect_eq(sc_cmd_ll_or_fail(mc, "WAIT 1 100"), 0); /* no replica: times out */
     cr_expect_geq(sc_now_ms() - t0, 90);
-    if (!start_replica()) {
-        redisFree(mc);
-        sc_server_stop_or_fail(&master);
-        cr_skip_test("no redis-server");
-    }
-    redisContext *rc = sc_connect_or_fail(&replica);
-    cr_assert(SC_WAIT_FOR(link_up(rc), 20000));
+    redisContext *rc = replica_or_skip(mc);
+    cr_assert(SC_WAIT_FOR(sc_repl_link_up(rc), 20000));
     for (int i = 0; i < 5; i++) {
         sc_cmd_expect_or_fail(mc, "OK", "SET w%d v", i);
         cr_expect_eq(sc_cmd_ll_or_fail(mc, "WAIT 1 5000"), 1);
@@ -391,12 +255,7 @@ Test(repl_master, min_replicas_to_write_refuses) {
     sc_cmd_expect_or_fail(mc, "OK", "MULTI");
     sc_cmd_expect_or_fail(mc, "NOREPLICAS Not enough good replicas to write.", "SET k v");
     sc_cmd_expect_or_fail(mc, "EXECABORT Transaction discarded because of previous errors.", "EXEC");
-    if (!start_replica()) {
-        redisFree(mc);
-        sc_server_stop_or_fail(&master);
-        cr_skip_test("no redis-server");
-    }
-    redisContext *rc = sc_connect_or_fail(&replica);
+    redisContext *rc = replica_or_skip(mc);
     cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000), "the replica did not catch up");
     cr_assert(SC_WAIT_FOR(({
                   redisReply *x = sc_cmd_or_fail(mc, "SET k v");
@@ -529,7 +388,7 @@ Test(repl_master, wire_psync_eof_payload_and_stream) {
     sc_buf_free(&rdb);
     cr_expect_eq(sc_info_ll_or_fail(mc, "stats", "sync_partial_err"), 1);
     char v[256];
-    info_str(mc, "replication", "slave0", v, sizeof v);
+    sc_repl_info_str(mc, "replication", "slave0", v, sizeof v);
     cr_expect(!strncmp(v, "ip=127.0.0.1,port=4444,state=online,offset=0,", 45), "INFO slave0: %s", v);
 
     /* The stream starts at the first ACK: SELECT, then the write. */

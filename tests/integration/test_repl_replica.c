@@ -12,21 +12,22 @@
  * Every wait is a bounded poll; every server is stopped by the test.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "repl_compare.h"
 #include "server_proc.h"
 #include "thread_fail.h"
+
+/* PTTL difference allowed between master and replica: under 2 s. */
+#define TTL_TOLERANCE_MS 1999
 
 static sc_server master, replica, replica2;
 
@@ -34,77 +35,23 @@ TestSuite(repl_replica, .fini = sc_server_cleanup, .timeout = 600);
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static const char *redis_or_skip(void)
-{
-    const char *bin = sc_reference_redis_binary();
-    if (!bin) cr_skip_test("no redis-server to replicate from");
-    return bin;
-}
-
-/* The value of INFO field `name` (in section) into out; false when absent. */
-static bool info_str(redisContext *c, const char *section, const char *name, char *out, size_t n)
-{
-    redisReply *r = sc_cmd_or_fail(c, "INFO %s", section);
-    bool found = false;
-    if (r->type == REDIS_REPLY_STRING) {
-        size_t nl = strlen(name);
-        for (const char *p = r->str; p && *p;) {
-            const char *eol = strstr(p, "\r\n");
-            size_t len = eol ? (size_t)(eol - p) : strlen(p);
-            if (len > nl && !strncmp(p, name, nl) && p[nl] == ':') {
-                size_t vl = len - nl - 1;
-                if (vl >= n) vl = n - 1;
-                memcpy(out, p + nl + 1, vl);
-                out[vl] = '\0';
-                found = true;
-                break;
-            }
-            p = eol ? eol + 2 : NULL;
-        }
-    }
-    freeReplyObject(r);
-    return found;
-}
-
-static long long info_ll(redisContext *c, const char *section, const char *name)
-{
-    char v[128];
-    if (!info_str(c, section, name, v, sizeof v)) return -1;
-    return strtoll(v, NULL, 10);
-}
-
-static bool link_up(redisContext *r)
-{
-    char v[32];
-    return info_str(r, "replication", "master_link_status", v, sizeof v) && !strcmp(v, "up");
-}
-
 /* The replica's link is up and it applied everything the master wrote. */
 static bool synced(redisContext *m, redisContext *r)
 {
-    if (!link_up(r)) return false;
-    long long mo = info_ll(m, "replication", "master_repl_offset");
-    long long ro = info_ll(r, "replication", "slave_repl_offset");
+    if (!sc_repl_link_up(r)) return false;
+    long long mo = sc_info_ll_or_fail(m, "replication", "master_repl_offset");
+    long long ro = sc_info_ll_or_fail(r, "replication", "slave_repl_offset");
     return mo > 0 && mo == ro;
 }
 
+/* Wait `ms` until synced(m, r); else fail with the replica's log and offsets. */
 static void wait_synced_or_fail(redisContext *m, redisContext *r, int ms)
 {
     if (!SC_WAIT_FOR(synced(m, r), ms)) {
         sc_server_dump_log(&replica, 8192);
         cr_assert_fail("replica not in sync: master_repl_offset %lld, slave_repl_offset %lld, link up %d",
-                       info_ll(m, "replication", "master_repl_offset"),
-                       info_ll(r, "replication", "slave_repl_offset"), link_up(r));
-    }
-}
-
-static void pipeline_drain_or_fail(redisContext *c, int n)
-{
-    for (int i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
-        cr_assert(r->type != REDIS_REPLY_ERROR, "pipeline error: %s", r->str);
-        freeReplyObject(r);
+                       sc_info_ll_or_fail(m, "replication", "master_repl_offset"),
+                       sc_info_ll_or_fail(r, "replication", "slave_repl_offset"), sc_repl_link_up(r));
     }
 }
 
@@ -153,7 +100,7 @@ static void populate(redisContext *m)
                 n += 2;
             }
         }
-        pipeline_drain_or_fail(m, n);
+        sc_repl_drain_or_fail(m, n);
     }
     sc_cmd_expect_or_fail(m, "OK", "SELECT 0");
 }
@@ -168,12 +115,8 @@ typedef struct {
 static void *load_thread(void *p)
 {
     load_arg *a = p;
-    redisContext *c = redisConnect("127.0.0.1", a->port);
-    if (!c || c->err) {
-        sc_thread_fail("load: connect failed");
-        if (c) redisFree(c);
-        return NULL;
-    }
+    redisContext *c = sc_repl_thread_connect(a->port, "load");
+    if (!c) return NULL;
     for (long b = 0; b < 2000 && !atomic_load(&a->stop); b++) {
         int n = 0;
         int db = b % 2 ? 0 : 2;
@@ -196,14 +139,9 @@ static void *load_thread(void *p)
         redisAppendCommand(c, "SET txlast %ld", b);
         redisAppendCommand(c, "EXEC");
         n += 4;
-        for (int i = 0; i < n; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                sc_thread_fail("load: %s", c->errstr);
-                redisFree(c);
-                return NULL;
-            }
-            freeReplyObject(r);
+        if (!sc_repl_thread_drain(c, n, "load", false)) {
+            redisFree(c);
+            return NULL;
         }
         atomic_fetch_add(&a->batches, 1);
     }
@@ -211,116 +149,34 @@ static void *load_thread(void *p)
     return NULL;
 }
 
-/* Sorted copy of an array reply's element strings, joined with '\n'. */
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static char *joined(redisReply *r, bool sort, bool pairs)
-{
-    size_t n = r->elements;
-    char **items = calloc(n + 1, sizeof *items);
-    size_t total = 1;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i += pairs ? 2 : 1) {
-        char buf[512];
-        if (pairs)
-            snprintf(buf, sizeof buf, "%s=%s", r->element[i]->str, r->element[i + 1]->str);
-        else
-            snprintf(buf, sizeof buf, "%s", r->element[i]->str ? r->element[i]->str : "");
-        items[m++] = strdup(buf);
-        total += strlen(buf) + 1;
-    }
-    if (sort) qsort(items, m, sizeof *items, cmp_str);
-    char *out = malloc(total);
-    out[0] = '\0';
-    for (size_t i = 0; i < m; i++) {
-        strcat(out, items[i]);
-        strcat(out, "\n");
-        free(items[i]);
-    }
-    free(items);
-    return out;
-}
-
-/* A key's value as text, read type-specifically. */
-static char *value_of(redisContext *c, const char *key, const char *type)
-{
-    redisReply *r;
-    char *out;
-    if (!strcmp(type, "string")) {
-        r = sc_cmd_or_fail(c, "GET %s", key);
-        out = strdup(r->str ? r->str : "(nil)");
-    } else if (!strcmp(type, "list")) {
-        r = sc_cmd_or_fail(c, "LRANGE %s 0 -1", key);
-        out = joined(r, false, false);
-    } else if (!strcmp(type, "hash")) {
-        r = sc_cmd_or_fail(c, "HGETALL %s", key);
-        out = joined(r, true, true);
-    } else if (!strcmp(type, "set")) {
-        r = sc_cmd_or_fail(c, "SMEMBERS %s", key);
-        out = joined(r, true, false);
-    } else if (!strcmp(type, "zset")) {
-        r = sc_cmd_or_fail(c, "ZRANGE %s 0 -1 WITHSCORES", key);
-        out = joined(r, false, true);
-    } else {
-        return strdup(type);
-    }
-    freeReplyObject(r);
-    return out;
-}
-
-/* Every key of databases 0..15: same type, value and TTL (2 s tolerance). */
+/* Every key of databases 0..15: same type, value and TTL (under 2 s
+ * apart), and at least one key compared. */
 static void compare_keyspaces_or_fail(redisContext *m, redisContext *r)
 {
-    long long total = 0;
-    for (int db = 0; db < 16; db++) {
-        sc_cmd_expect_or_fail(m, "OK", "SELECT %d", db);
-        sc_cmd_expect_or_fail(r, "OK", "SELECT %d", db);
-        long long mn = sc_cmd_ll_or_fail(m, "DBSIZE"), rn = sc_cmd_ll_or_fail(r, "DBSIZE");
-        redisReply *keys = sc_cmd_or_fail(m, "KEYS *");
-        if (mn != rn) {
-            redisReply *rk = sc_cmd_or_fail(r, "KEYS *");
-            for (size_t i = 0; i < keys->elements; i++) cr_log_error("master key %s", keys->element[i]->str);
-            for (size_t i = 0; i < rk->elements; i++) cr_log_error("replica key %s", rk->element[i]->str);
-            freeReplyObject(rk);
-        }
-        cr_assert_eq(mn, rn, "db %d: master has %lld keys, replica %lld", db, mn, rn);
-        total += mn;
-        cr_assert_eq(keys->type, REDIS_REPLY_ARRAY);
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *k = keys->element[i]->str;
-            redisReply *mt = sc_cmd_or_fail(m, "TYPE %s", k), *rt = sc_cmd_or_fail(r, "TYPE %s", k);
-            cr_assert_str_eq(rt->str, mt->str, "db %d key %s: type %s on the replica, %s on the master", db, k,
-                             rt->str, mt->str);
-            char *mv = value_of(m, k, mt->str), *rv = value_of(r, k, mt->str);
-            cr_assert(strcmp(mv, rv) == 0, "db %d key %s: values differ (%.60s... vs %.60s...)", db, k, mv, rv);
-            free(mv);
-            free(rv);
-            long long mttl = sc_cmd_ll_or_fail(m, "PTTL %s", k), rttl = sc_cmd_ll_or_fail(r, "PTTL %s", k);
-            if (mttl < 0 || rttl < 0)
-                cr_assert_eq(mttl, rttl, "db %d key %s: PTTL %lld on the master, %lld on the replica", db, k, mttl,
-                             rttl);
-            else
-                cr_assert(llabs(mttl - rttl) < 2000, "db %d key %s: PTTL %lld vs %lld", db, k, mttl, rttl);
-            freeReplyObject(mt);
-            freeReplyObject(rt);
-        }
-        freeReplyObject(keys);
-    }
-    sc_cmd_expect_or_fail(m, "OK", "SELECT 0");
-    sc_cmd_expect_or_fail(r, "OK", "SELECT 0");
-    cr_assert_gt(total, 0);
+    cr_assert_gt(sc_repl_compare_keyspaces_or_fail(m, r, TTL_TOLERANCE_MS), 0);
 }
 
+/* Start the redis-server master with `extra` (skip without redis-server). */
 static void start_master(const char *const *extra)
 {
-    sc_server_start_bin_or_fail(&master, redis_or_skip(), extra);
+    sc_server_start_bin_or_fail(&master, sc_repl_redis_or_skip(), extra);
 }
 
+/* Start slotcache (2 threads) on s as a replica of the master. */
 static void start_replica_of_master(sc_server *s)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", master.port);
     sc_server_start_or_fail(s, (const char *[]){"--threads", "2", "--replicaof", "127.0.0.1", port, NULL});
+}
+
+/* Start a replica of the master on s, connect, and wait (30 s) until in sync. */
+static redisContext *start_synced_replica(sc_server *s, redisContext *m)
+{
+    start_replica_of_master(s);
+    redisContext *r = sc_connect_or_fail(s);
+    wait_synced_or_fail(m, r, 30000);
+    return r;
 }
 
 /* ---- full sync --------------------------------------------------------- */
@@ -348,7 +204,7 @@ static void full_sync_under_load(const char *const *master_args, bool by_command
         start_replica_of_master(&replica);
         r = sc_connect_or_fail(&replica);
     }
-    bool up = SC_WAIT_FOR(link_up(r), 30000);
+    bool up = SC_WAIT_FOR(sc_repl_link_up(r), 30000);
     long at_up = atomic_load(&la.batches);
     /* Some more load after the sync, then stop. */
     SC_WAIT_FOR(atomic_load(&la.batches) >= at_up + 5 || sc_thread_failures(), 10000);
@@ -361,7 +217,7 @@ static void full_sync_under_load(const char *const *master_args, bool by_command
 
     wait_synced_or_fail(m, r, 30000);
     compare_keyspaces_or_fail(m, r);
-    cr_assert_eq(info_ll(m, "stats", "sync_full"), 1);
+    cr_assert_eq(sc_info_ll_or_fail(m, "stats", "sync_full"), 1);
 
     redisFree(r);
     redisFree(m);
@@ -427,9 +283,7 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
     start_master((const char *[]){"--repl-diskless-sync-delay", "0", NULL});
     redisContext *m = sc_connect_or_fail(&master);
     sc_cmd_expect_or_fail(m, "OK", "SET before sync");
-    start_replica_of_master(&replica);
-    redisContext *r = sc_connect_or_fail(&replica);
-    wait_synced_or_fail(m, r, 30000);
+    redisContext *r = start_synced_replica(&replica, m);
 
     /* Writes after the sync reach the replica, in every database used. */
     sc_cmd_expect_or_fail(m, "OK", "SET after 1");
@@ -460,14 +314,14 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
     /* INFO replication and ROLE. */
     expect_info_order(r);
     char v[128];
-    cr_assert(info_str(r, "replication", "role", v, sizeof v) && !strcmp(v, "slave"));
-    cr_assert(info_str(r, "replication", "master_host", v, sizeof v) && !strcmp(v, "127.0.0.1"));
-    cr_assert_eq(info_ll(r, "replication", "master_port"), master.port);
-    cr_assert_eq(info_ll(r, "replication", "master_sync_in_progress"), 0);
-    cr_assert_eq(info_ll(r, "replication", "slave_read_only"), 1);
+    cr_assert(sc_repl_info_str(r, "replication", "role", v, sizeof v) && !strcmp(v, "slave"));
+    cr_assert(sc_repl_info_str(r, "replication", "master_host", v, sizeof v) && !strcmp(v, "127.0.0.1"));
+    cr_assert_eq(sc_info_ll_or_fail(r, "replication", "master_port"), master.port);
+    cr_assert_eq(sc_info_ll_or_fail(r, "replication", "master_sync_in_progress"), 0);
+    cr_assert_eq(sc_info_ll_or_fail(r, "replication", "slave_read_only"), 1);
     char mid[64], rid[64];
-    cr_assert(info_str(m, "replication", "master_replid", mid, sizeof mid));
-    cr_assert(info_str(r, "replication", "master_replid", rid, sizeof rid));
+    cr_assert(sc_repl_info_str(m, "replication", "master_replid", mid, sizeof mid));
+    cr_assert(sc_repl_info_str(r, "replication", "master_replid", rid, sizeof rid));
     cr_assert_str_eq(rid, mid, "the replica takes its master's replid");
     redisReply *role = sc_cmd_or_fail(r, "ROLE");
     cr_assert_eq(role->type, REDIS_REPLY_ARRAY);
@@ -476,30 +330,32 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
     cr_assert_str_eq(role->element[1]->str, "127.0.0.1");
     cr_assert_eq(role->element[2]->integer, master.port);
     cr_assert_str_eq(role->element[3]->str, "connected");
-    cr_assert_eq(role->element[4]->integer, info_ll(r, "replication", "slave_repl_offset"));
+    cr_assert_eq(role->element[4]->integer, sc_info_ll_or_fail(r, "replication", "slave_repl_offset"));
     freeReplyObject(role);
     /* The master sees us as an online replica with our ACKed offset. */
-    cr_assert(SC_WAIT_FOR(info_str(m, "replication", "slave0", v, sizeof v) && strstr(v, "state=online"), 10000));
+    cr_assert(SC_WAIT_FOR(sc_repl_info_str(m, "replication", "slave0", v, sizeof v) && strstr(v, "state=online"),
+                          10000));
 
     /* REPLCONF GETACK from the master (WAIT sends one): the replica answers
      * with its offset at once; the ACKs every second show in the master's
      * INFO. */
     sc_cmd_expect_or_fail(m, "OK", "SET acked 1");
     cr_assert_eq(sc_cmd_ll_or_fail(m, "WAIT 1 5000"), 1);
-    cr_assert(SC_WAIT_FOR(info_str(m, "replication", "slave0", v, sizeof v) &&
+    cr_assert(SC_WAIT_FOR(sc_repl_info_str(m, "replication", "slave0", v, sizeof v) &&
                               strstr(v, "offset=") &&
                               strtoll(strstr(v, "offset=") + 7, NULL, 10) ==
-                                  info_ll(m, "replication", "master_repl_offset"),
+                                  sc_info_ll_or_fail(m, "replication", "master_repl_offset"),
                           10000),
-              "master sees %s, its offset %lld", v, info_ll(m, "replication", "master_repl_offset"));
-    long long full = info_ll(m, "stats", "sync_full"), pok = info_ll(m, "stats", "sync_partial_ok");
+              "master sees %s, its offset %lld", v, sc_info_ll_or_fail(m, "replication", "master_repl_offset"));
+    long long full = sc_info_ll_or_fail(m, "stats", "sync_full");
+    long long pok = sc_info_ll_or_fail(m, "stats", "sync_partial_ok");
     /* The master drops the link: the replica comes back with a partial
      * resync and gets what it missed. */
     cr_assert_eq(sc_cmd_ll_or_fail(m, "CLIENT KILL TYPE replica"), 1);
     sc_cmd_expect_or_fail(m, "OK", "SET during cut");
     for (int i = 0; i < 100; i++) sc_cmd_ll_or_fail(m, "INCR cutcount");
-    cr_assert(SC_WAIT_FOR(info_ll(m, "stats", "sync_partial_ok") == pok + 1, 20000), "no partial resync");
-    cr_assert_eq(info_ll(m, "stats", "sync_full"), full, "the resync was a full one");
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(m, "stats", "sync_partial_ok") == pok + 1, 20000), "no partial resync");
+    cr_assert_eq(sc_info_ll_or_fail(m, "stats", "sync_full"), full, "the resync was a full one");
     wait_synced_or_fail(m, r, 10000);
     sc_cmd_expect_or_fail(r, "cut", "GET during");
     sc_cmd_expect_or_fail(r, "100", "GET cutcount");
@@ -507,14 +363,14 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
 
     /* Promotion. */
     char old_replid[64];
-    cr_assert(info_str(r, "replication", "master_replid", old_replid, sizeof old_replid));
-    long long off = info_ll(r, "replication", "master_repl_offset");
+    cr_assert(sc_repl_info_str(r, "replication", "master_replid", old_replid, sizeof old_replid));
+    long long off = sc_info_ll_or_fail(r, "replication", "master_repl_offset");
     sc_cmd_expect_or_fail(r, "OK", "REPLICAOF NO ONE");
-    cr_assert(info_str(r, "replication", "role", v, sizeof v) && !strcmp(v, "master"));
-    cr_assert(info_str(r, "replication", "master_replid2", v, sizeof v));
+    cr_assert(sc_repl_info_str(r, "replication", "role", v, sizeof v) && !strcmp(v, "master"));
+    cr_assert(sc_repl_info_str(r, "replication", "master_replid2", v, sizeof v));
     cr_assert_str_eq(v, old_replid);
-    cr_assert_eq(info_ll(r, "replication", "second_repl_offset"), off + 1);
-    cr_assert(info_str(r, "replication", "master_replid", v, sizeof v));
+    cr_assert_eq(sc_info_ll_or_fail(r, "replication", "second_repl_offset"), off + 1);
+    cr_assert(sc_repl_info_str(r, "replication", "master_replid", v, sizeof v));
     cr_assert_str_neq(v, old_replid);
     sc_cmd_expect_or_fail(r, "OK", "SET promoted yes");
     sc_cmd_expect_or_fail(r, "yes", "GET promoted");
@@ -525,7 +381,7 @@ Test(repl_replica, stream_readonly_info_role_partial_resync_promotion)
     freeReplyObject(role);
     /* The old master no longer reaches it. */
     sc_cmd_expect_or_fail(m, "OK", "SET after-promotion 1");
-    cr_assert(SC_WAIT_FOR(info_ll(m, "replication", "connected_slaves") == 0, 10000));
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(m, "replication", "connected_slaves") == 0, 10000));
     cr_assert_eq(sc_cmd_ll_or_fail(r, "EXISTS after-promotion"), 0);
 
     /* And REPLICAOF again: full resync (our history is new to the master). */
@@ -547,23 +403,17 @@ Test(repl_replica, killed_replica_restarts_and_resyncs)
     start_master((const char *[]){"--repl-diskless-sync-delay", "0", NULL});
     redisContext *m = sc_connect_or_fail(&master);
     populate(m);
-    start_replica_of_master(&replica);
-    redisContext *r = sc_connect_or_fail(&replica);
-    wait_synced_or_fail(m, r, 30000);
+    redisContext *r = start_synced_replica(&replica, m);
     redisFree(r);
 
-    kill(replica.pid, SIGKILL);
-    waitpid(replica.pid, NULL, 0);
-    replica.pid = 0; /* reaped: nothing left to stop */
+    sc_server_kill9(&replica); /* nothing left to stop */
     sc_cmd_expect_or_fail(m, "OK", "SET while-down 1");
-    cr_assert(SC_WAIT_FOR(info_ll(m, "replication", "connected_slaves") == 0, 20000));
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(m, "replication", "connected_slaves") == 0, 20000));
 
-    start_replica_of_master(&replica2);
-    r = sc_connect_or_fail(&replica2);
-    wait_synced_or_fail(m, r, 30000);
+    r = start_synced_replica(&replica2, m);
     sc_cmd_expect_or_fail(r, "1", "GET while-down");
     compare_keyspaces_or_fail(m, r);
-    cr_assert_eq(info_ll(m, "stats", "sync_full"), 2);
+    cr_assert_eq(sc_info_ll_or_fail(m, "stats", "sync_full"), 2);
 
     redisFree(r);
     redisFree(m);
@@ -581,6 +431,7 @@ typedef struct {
     _Atomic bool stop;
 } fake_master;
 
+/* Send all bytes (2 s bound) from the fake master. */
 static void send_all(int fd, const void *p, size_t n)
 {
     sc_raw_send(fd, p, n, 2000);
@@ -633,6 +484,7 @@ static void fake_psync_reply(int fd, int n)
     }
 }
 
+/* Accept replicas, answer PING / REPLCONF, and PSYNC with fake_psync_reply. */
 static void *fake_master_thread(void *p)
 {
     fake_master *f = p;
@@ -705,7 +557,7 @@ Test(repl_replica, garbage_from_master_drops_link_never_partial)
     freeReplyObject(rep);
     sc_cmd_expect_or_fail(r, "PONG", "PING");
     char v[32];
-    cr_assert(info_str(r, "replication", "master_link_status", v, sizeof v) && !strcmp(v, "down"));
+    cr_assert(sc_repl_info_str(r, "replication", "master_link_status", v, sizeof v) && !strcmp(v, "down"));
     /* With replica-serve-stale-data no, a down link refuses data commands. */
     sc_cmd_expect_or_fail(r, "OK", "CONFIG SET replica-serve-stale-data no");
     cr_assert(SC_WAIT_FOR(({
@@ -719,7 +571,7 @@ Test(repl_replica, garbage_from_master_drops_link_never_partial)
     /* As in Redis 7.0, PING has no `stale` flag; INFO and CONFIG do. */
     sc_cmd_expect_or_fail(r, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
                           "PING");
-    cr_assert_eq(info_ll(r, "replication", "master_sync_in_progress"), 0);
+    cr_assert_eq(sc_info_ll_or_fail(r, "replication", "master_sync_in_progress"), 0);
     sc_cmd_expect_or_fail(r, "OK", "CONFIG SET replica-serve-stale-data yes");
     sc_cmd_expect_or_fail(r, "OK", "REPLICAOF NO ONE");
 

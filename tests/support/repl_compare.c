@@ -11,6 +11,7 @@
 #include <criterion/logging.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 bool sc_repl_info_str(redisContext *c, const char *section, const char *name, char *out, size_t n)
 {
@@ -177,4 +178,46 @@ long long sc_repl_compare_keyspaces_or_fail(redisContext *a, redisContext *b, lo
     sc_cmd_expect_or_fail(a, "OK", "SELECT 0");
     sc_cmd_expect_or_fail(b, "OK", "SELECT 0");
     return total;
+}
+
+void sc_repl_drain_or_fail(redisContext *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        cr_assert(redisGetReply(c, (void **)&r) == REDIS_OK, "pipeline broke: %s", c->errstr);
+        cr_assert(r->type != REDIS_REPLY_ERROR, "pipeline error: %s", r->str);
+        freeReplyObject(r);
+    }
+}
+
+const char *sc_repl_redis_or_skip(void)
+{
+    const char *bin = sc_reference_redis_binary();
+    if (!bin) cr_skip_test("no redis-server");
+    return bin;
+}
+
+redisContext *sc_repl_thread_connect(int port, const char *who)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    if (!c || c->err) {
+        sc_thread_fail("%s: connect failed", who);
+        if (c) redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
+bool sc_repl_thread_drain(redisContext *c, int n, const char *who, bool errors_fail)
+{
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+            sc_thread_fail("%s: %s", who, c->errstr);
+            return false;
+        }
+        if (errors_fail && r->type == REDIS_REPLY_ERROR) sc_thread_fail("%s: error %s", who, r->str);
+        freeReplyObject(r);
+    }
+    return true;
 }

@@ -654,7 +654,10 @@ const char *sc_server_log_problem(const sc_server *s)
     return found;
 }
 
-static pid_t spawn_server(sc_server *s, const char *const *extra)
+/* Fork and exec s->bin on s->port in s->dir with the harness's base
+ * arguments, then extra; the log is truncated, or appended to when
+ * append_log (a restart keeps the first run's log). */
+static pid_t spawn_server(sc_server *s, const char *const *extra, bool append_log)
 {
     const char *argv[128];
     char portbuf[16];
@@ -676,7 +679,7 @@ static pid_t spawn_server(sc_server *s, const char *const *extra)
     }
     argv[n] = NULL;
 
-    int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int logfd = open(s->log_path, O_WRONLY | O_CREAT | (append_log ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
     if (logfd < 0) return -1;
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -725,6 +728,33 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* Spawn s on s->port and wait (SC_START_TIMEOUT_MS, scaled) until it answers
+ * PING on a port it owns: true. Else the child is killed and reaped, s is
+ * untracked, and *up / *died tell whether something answered / it exited. */
+static bool launch(sc_server *s, const char *const *extra_args, bool append_log, bool *up, bool *died)
+{
+    pid_t pid = spawn_server(s, extra_args, append_log);
+    cr_assert(pid > 0, "fork/open log failed: %s", strerror(errno));
+    s->pid = pid;
+    track(s, true);
+    *up = *died = false;
+    int status = 0;
+    long long deadline = sc_now_ms() + sc_scaled_ms(SC_START_TIMEOUT_MS);
+    while (sc_now_ms() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid) { *died = true; break; }
+        if (ping_ok(s->port)) { *up = true; break; }
+        sc_sleep_ms(10);
+    }
+    if (*up && port_owned_by(pid, s->port)) return true;
+    if (!*died) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    s->pid = 0;
+    track(s, false);
+    return false;
+}
+
 void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
 {
     sc_server_start_bin_or_fail(s, sc_server_binary(), extra_args);
@@ -761,27 +791,8 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
     for (int attempt = 0; attempt < SC_START_ATTEMPTS; attempt++) {
         s->port = pick_free_port();
         cr_assert(s->port > 0, "no free port: %s", strerror(errno));
-        pid_t pid = spawn_server(s, extra_args);
-        cr_assert(pid > 0, "fork/open log failed: %s", strerror(errno));
-        s->pid = pid;
-        track(s, true);
-
-        long long deadline = sc_now_ms() + sc_scaled_ms(SC_START_TIMEOUT_MS);
-        bool up = false, died = false;
-        int status = 0;
-        while (sc_now_ms() < deadline) {
-            if (waitpid(pid, &status, WNOHANG) == pid) { died = true; break; }
-            if (ping_ok(s->port)) { up = true; break; }
-            sc_sleep_ms(10);
-        }
-        if (up && port_owned_by(pid, s->port)) return;   /* started */
-
-        if (!died) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-        }
-        s->pid = 0;
-        track(s, false);
+        bool up, died;
+        if (launch(s, extra_args, false, &up, &died)) return;   /* started */
         size_t len = 0;
         char *log = read_file_tail(s->log_path, 8192, &len);
         bool collision = (up && !died) || (log && (strstr(log, "in use") || strstr(log, "EADDRINUSE")));
@@ -794,6 +805,32 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
         free(log);   /* port collision: retry on another port */
     }
     cr_assert_fail("server did not start after %d port attempts", SC_START_ATTEMPTS);
+}
+
+void sc_server_kill9(sc_server *s)
+{
+    if (s->pid == 0) return;
+    track(s, false);
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+    }
+    s->pid = 0;
+}
+
+void sc_server_restart_or_fail(sc_server *s, const char *const *extra_args)
+{
+    cr_assert_eq(s->pid, 0, "restart of a running server (pid %d)", (int)s->pid);
+    cr_assert(s->port > 0 && access(s->dir, F_OK) == 0, "restart of a server that never ran or was stopped: %s",
+              s->dir);
+    for (int i = 0; extra_args && extra_args[i]; i++)
+        if (strcmp(extra_args[i], "--requirepass") == 0 && extra_args[i + 1])
+            snprintf(s->password, sizeof s->password, "%s", extra_args[i + 1]);
+    bool up, died;
+    if (launch(s, extra_args, true, &up, &died)) return;
+    sc_server_dump_log(s, 8192);
+    cr_assert_fail("the restarted server does not answer on port %d (%s)", s->port,
+                   died ? "exited" : up ? "another process owns the port" : "no PING answer in time");
 }
 
 bool sc_server_wait_exit(sc_server *s, int ms, int *status)

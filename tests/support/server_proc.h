@@ -54,6 +54,17 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
  * failures raised in a .fini but does not fail the test for them. */
 void sc_server_stop_or_fail(sc_server *s);
 
+/* SIGKILL and reap the server now (no exit check); its port, directory and
+ * log stay for sc_server_restart_or_fail. A no-op when it is not running. */
+void sc_server_kill9(sc_server *s);
+
+/* Start a server again that sc_server_kill9 killed: the same binary, port,
+ * working directory (its files are kept) and log (appended to), with the
+ * harness's base arguments then extra_args (NULL-terminated, may be NULL;
+ * not those of the first start). Waits until PING answers on the port;
+ * fails the test, with the log, otherwise. Stop it as usual. */
+void sc_server_restart_or_fail(sc_server *s, const char *const *extra_args);
+
 /* For .fini: SIGKILL servers this process started and has not stopped (a
  * test that failed half-way). Never asserts. */
 void sc_server_cleanup(void);
