@@ -180,9 +180,10 @@ static void node_args(const char **args, bool redis, const sc_server *master, co
     args[n++] = "yes";
     args[n++] = "--repl-diskless-sync-delay";
     args[n++] = "0";
+    static const char *const two_threads[] = {"--threads", "2"};
     if (!redis) {
-        args[n++] = "--threads";
-        args[n++] = "2";
+        args[n++] = two_threads[0];
+        args[n++] = two_threads[1];
     }
     for (int i = 0; extra && extra[i] && n < 34; i++) args[n++] = extra[i];
     if (master) {
@@ -330,9 +331,11 @@ static void expire_short_keys(redisContext *m)
     sc_cmd_expect_or_fail(m, "OK", "SELECT 0");
 }
 
-/* ---- 1. slotcache -> slotcache: full sync under load -------------------- */
+/* ---- 1. slotcache -> slotcache / redis-server: full sync under load ------ */
 
-Test(repl_chain, slotcache_to_slotcache_full_sync_under_load)
+/* A slotcache master with a mixed write load running while its replica
+ * (slotcache, or redis-server when `redis` is given) does its full sync. */
+static void full_sync_under_load(const char *redis)
 {
     start_node(&s_top, NULL, NULL, NULL);
     redisContext *m = sc_connect_or_fail(&s_top);
@@ -346,7 +349,7 @@ Test(repl_chain, slotcache_to_slotcache_full_sync_under_load)
     cr_assert(SC_WAIT_FOR(atomic_load(&la.batches) >= 5 || sc_thread_failures(), 10000));
 
     /* The replica syncs while the load runs. */
-    start_node(&s_mid, NULL, &s_top, NULL);
+    start_node(&s_mid, redis, &s_top, NULL);
     redisContext *r = sc_connect_or_fail(&s_mid);
     bool up = SC_WAIT_FOR(sc_repl_link_up(r), 30000);
     long at_up = atomic_load(&la.batches);
@@ -379,6 +382,10 @@ Test(repl_chain, slotcache_to_slotcache_full_sync_under_load)
     sc_server_stop_or_fail(&s_mid);
     sc_server_stop_or_fail(&s_top);
 }
+
+Test(repl_chain, slotcache_to_slotcache_full_sync_under_load) { full_sync_under_load(NULL); }
+
+Test(repl_chain, slotcache_to_redis_full_sync_under_load) { full_sync_under_load(sc_repl_redis_or_skip()); }
 
 /* ---- 2. chains ---------------------------------------------------------- */
 

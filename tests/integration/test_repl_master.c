@@ -39,7 +39,7 @@ static bool in_sync(redisContext *mc, redisContext *rc) {
 
 /* Start the slotcache master: diskless sync at once, no save, then `extra`. */
 static void start_master(const char *const *extra) {
-    const char *base[] = {"--repl-diskless-sync-delay", "0", "--save", "", NULL};
+    const char *base[] = {"--repl-diskless-sync-delay", "0", "--save", "", "--threads", "2", NULL};
     const char *args[32];
     int n = 0;
     for (int i = 0; base[i]; i++) args[n++] = base[i];
