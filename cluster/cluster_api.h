@@ -37,6 +37,9 @@ bool repl_is_replica(void);
 /* INFO replication: the section's text appended through the callback. */
 typedef void repl_info_out(void *ctx, const char *fmt, ...);
 void repl_info(repl_info_out *out, void *ctx);
+/* INFO memory: the replication stream buffer (backlog and what replicas
+ * have not been sent yet) and the part of it that is the backlog. */
+void repl_memory(size_t *total, size_t *backlog);
 /* INFO stats: sync_full, sync_partial_ok, sync_partial_err. */
 void repl_sync_stats(long long *full, long long *partial_ok, long long *partial_err);
 

@@ -56,6 +56,9 @@ int repl_master_stream_db(void);
 /* Make sure a backlog exists (it is created on the first replica, or when
  * this server syncs from a master) and the funnel feeds it. */
 void repl_backlog_create(void);
+/* Free the backlog (a master without replicas for repl-backlog-ttl
+ * seconds): the funnel stops feeding; a new replid. */
+void repl_backlog_free(void);
 /* The funnel feeds the stream exactly when a backlog exists and this
  * server is not a replica (a replica's stream is its master's bytes,
  * forwarded with repl_feed_raw). Call after every change of role. */

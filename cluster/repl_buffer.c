@@ -101,6 +101,14 @@ repl_ids repl_get_ids(void) {
     return r;
 }
 
+void repl_memory(size_t *total, size_t *backlog) {
+    pthread_mutex_lock(&buf_lock);
+    *total = st.nblocks * sizeof(rblock);
+    long long hist = st.backlog ? st.offset - st.first + 1 : 0;
+    *backlog = hist < (long long)*total ? (size_t)hist : *total;
+    pthread_mutex_unlock(&buf_lock);
+}
+
 size_t repl_buffer_memory(void) {
     pthread_mutex_lock(&buf_lock);
     size_t n = st.nblocks * sizeof(rblock);
@@ -218,6 +226,24 @@ void repl_backlog_create(void) {
         st.backlog = true;
         st.first = st.offset + 1;
         st.stream_db = -1;
+    }
+    pthread_mutex_unlock(&buf_lock);
+    repl_update_feeding();
+}
+
+static void do_reset_blocks(void);
+
+void repl_backlog_free(void) {
+    pthread_mutex_lock(&buf_lock);
+    if (st.backlog) {
+        do_reset_blocks();
+        st.backlog = false;
+        /* A later replica must not continue this history partially: a new
+         * id, no previous one (Redis's changeReplicationId +
+         * clearReplicationId2). The offset goes on. */
+        random_replid(st.replid);
+        memset(st.replid2, '0', REPL_ID_LEN);
+        st.second_offset = -1;
     }
     pthread_mutex_unlock(&buf_lock);
     repl_update_feeding();

@@ -981,6 +981,23 @@ void repl_master_shutdown(void) {
     if (started) pthread_join(sync_thread, NULL);
 }
 
+/* repl-backlog-ttl: a master without replicas for that long frees its
+ * backlog (Redis's replicationCron); a replica keeps it (its history may
+ * be continued by replicas after a promotion). Worker 0's cron. */
+static void backlog_ttl_check(int nreplicas, long long now) {
+    static long long no_replicas_since;
+    long long ttl = cfg_get(repl_backlog_ttl);
+    if (nreplicas > 0 || repl_is_replica()) {
+        no_replicas_since = 0;
+        return;
+    }
+    if (!no_replicas_since) no_replicas_since = now;
+    if (ttl > 0 && repl_get_ids().backlog_active && now - no_replicas_since > ttl * 1000) {
+        repl_backlog_free();
+        log_notice("Replication backlog freed after %lld seconds without connected replicas.", ttl);
+    }
+}
+
 void repl_master_cron(void) {
     static long long last_ping_ms;
     long long now = now_ms();
@@ -998,6 +1015,7 @@ void repl_master_cron(void) {
         }
     }
     pthread_mutex_unlock(&reg_lock);
+    backlog_ttl_check(n, now);
     if (last_ping_ms == 0) last_ping_ms = now; /* the first period starts now */
     /* Only a top-level master pings: a replica forwards its master's stream
      * (its PINGs included) byte for byte, and a PING of its own would put

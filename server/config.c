@@ -728,7 +728,7 @@ static cfg_def defs[] = {
     INT_("repl-timeout", NULL, 0, 1, INT_MAX, "60", &cfg.repl_timeout),
     BOOL_("repl-disable-tcp-nodelay", NULL, NA, "no", NULL),
     MEM_("repl-backlog-size", NULL, 0, 1, LL_MAX, "1mb", &cfg.repl_backlog_size),
-    INT_("repl-backlog-ttl", NULL, NA, 0, LL_MAX, "3600", NULL),
+    INT_("repl-backlog-ttl", NULL, 0, 0, LL_MAX, "3600", &cfg.repl_backlog_ttl),
     INT_("min-replicas-to-write", "min-slaves-to-write", 0, 0, INT_MAX, "0", &cfg.min_replicas_to_write),
     INT_("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, INT_MAX, "10", &cfg.min_replicas_max_lag),
     STR_("cluster-config-file", NULL, IMM | NA, "nodes.conf"),

@@ -61,6 +61,7 @@ typedef struct {
     _Atomic long long lazyfree_lazy_expire;
     _Atomic long long lazyfree_lazy_eviction;
     _Atomic long long replica_ignore_maxmemory; /* bool */
+    _Atomic long long repl_backlog_ttl;   /* seconds; 0: never freed */
     _Atomic long long latency_monitor_threshold;
     _Atomic long long notify_keyspace_events; /* Redis's NOTIFY_* flag bits (notify.h) */
     /* Persistence (persist.c, rdb_file.c); bools. */

@@ -211,6 +211,8 @@ static void section_clients(info_buf *b) {
 }
 
 static void section_memory(info_buf *b) {
+    size_t repl_total_mem, repl_backlog_mem;
+    repl_memory(&repl_total_mem, &repl_backlog_mem);
     info_memory m;
     info_memory_get(&m);
     char used_h[32], rss_h[32], peak_h[32], sys_h[32], maxmem_h[32], zero_h[32];
@@ -271,8 +273,8 @@ static void section_memory(info_buf *b) {
               "mem_fragmentation_ratio:%.2f\r\n"
               "mem_fragmentation_bytes:%lld\r\n"
               "mem_not_counted_for_evict:0\r\n"
-              "mem_replication_backlog:0\r\n"
-              "mem_total_replication_buffers:0\r\n"
+              "mem_replication_backlog:%zu\r\n"
+              "mem_total_replication_buffers:%zu\r\n"
               "mem_clients_slaves:0\r\n"
               "mem_clients_normal:%zu\r\n"
               "mem_cluster_links:0\r\n"
@@ -285,7 +287,8 @@ static void section_memory(info_buf *b) {
               ratio(m.alloc_active, m.alloc_allocated), diff(m.alloc_active, m.alloc_allocated),
               ratio(m.alloc_resident, m.alloc_active), diff(m.alloc_resident, m.alloc_active),
               ratio(m.rss, m.alloc_resident), diff(m.rss, m.alloc_resident), ratio(m.rss, m.used),
-              diff(m.rss, m.used), m.clients_normal, (unsigned long long)lazyfree_pending(),
+              diff(m.rss, m.used), repl_backlog_mem, repl_total_mem, m.clients_normal,
+              (unsigned long long)lazyfree_pending(),
               (unsigned long long)lazyfree_done());
 }
 

@@ -243,6 +243,34 @@ Test(repl_master, wait_counts_acknowledging_replicas) {
     sc_server_stop_or_fail(&master);
 }
 
+/* repl-backlog-ttl: a master left without replicas for that long frees its
+ * backlog and takes a new replid; the next replica syncs fully. */
+Test(repl_master, backlog_freed_after_ttl_without_replicas) {
+    redisContext *mc, *rc;
+    start_synced_pair((const char *[]){"--repl-backlog-ttl", "1", NULL}, "ttl", &mc, &rc);
+    char id1[64], id2[64];
+    sc_repl_info_str(mc, "replication", "master_replid", id1, sizeof id1);
+    cr_assert_eq(sc_info_ll_or_fail(mc, "replication", "repl_backlog_active"), 1);
+    sc_cmd_expect_or_fail(mc, "OK", "SET in-backlog 1");
+    cr_assert_gt(sc_info_ll_or_fail(mc, "memory", "mem_total_replication_buffers"), 0);
+    redisFree(rc);
+    sc_server_stop_or_fail(&replica);
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(mc, "replication", "repl_backlog_active") == 0, 10000),
+              "the backlog outlived repl-backlog-ttl");
+    sc_repl_info_str(mc, "replication", "master_replid", id2, sizeof id2);
+    cr_assert(strcmp(id1, id2) != 0, "the replid did not change when the backlog was freed");
+    cr_assert_eq(sc_info_ll_or_fail(mc, "memory", "mem_total_replication_buffers"), 0);
+    sc_cmd_expect_or_fail(mc, "OK", "SET after-free 1");
+    rc = replica_or_skip(mc);
+    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 20000), "a new replica did not sync after the backlog was freed");
+    cr_assert_eq(sc_info_ll_or_fail(mc, "stats", "sync_full"), 2);
+    compare_keyspaces(mc, rc);
+    redisFree(rc);
+    redisFree(mc);
+    sc_server_stop_or_fail(&replica);
+    sc_server_stop_or_fail(&master);
+}
+
 /* min-replicas-to-write: writes refused with Redis's error until enough
  * replicas are online and recent; reads always served. */
 Test(repl_master, min_replicas_to_write_refuses) {
