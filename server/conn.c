@@ -460,7 +460,11 @@ void client_flush(client *c) {
     if (c->out_fill) c->out_fill(c); /* a replica: more of its RDB / stream */
     uv_buf_t *bufs;
     int n = gather(c, &bufs);
-    if (n > 0) {
+    /* A replica's output is refilled from the stream whenever a write
+     * completes: it always goes through uv_write, whose completion calls us
+     * again. (uv_try_write may take everything at once, and then nothing
+     * would come back to refill it until the replica's next ACK.) */
+    if (n > 0 && !c->out_fill) {
         int w = uv_try_write((uv_stream_t *)&c->tcp, bufs, (unsigned)n);
         if (w > 0) {
             stat_inc(STAT_IO_WRITES);

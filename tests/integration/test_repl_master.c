@@ -243,6 +243,27 @@ Test(repl_master, wait_counts_acknowledging_replicas) {
     sc_server_stop_or_fail(&master);
 }
 
+/* A burst of writes much larger than what one refill of a replica's output
+ * holds reaches the replica without further writes or ACK-driven refills:
+ * the stream keeps flowing on write completions alone (it used to move
+ * one refill per second, at the replica's ACK, when a write took it all). */
+Test(repl_master, burst_drains_without_more_writes) {
+    redisContext *mc, *rc;
+    start_synced_pair((const char *[]){"--repl-ping-replica-period", "3600", NULL}, "burst", &mc, &rc);
+    char val[1024];
+    memset(val, 'v', sizeof val - 1);
+    val[sizeof val - 1] = '\0';
+    for (int i = 0; i < 8192; i++) redisAppendCommand(mc, "SET burst:%d %s", i, val); /* 8 MB of stream */
+    sc_repl_drain_or_fail(mc, 8192);
+    long long t0 = sc_now_ms();
+    cr_assert(SC_WAIT_FOR(in_sync(mc, rc), 3000), "8 MB of stream not drained within 3 s without further writes");
+    cr_log_info("8 MB burst drained %lld ms after the last write", sc_now_ms() - t0);
+    redisFree(rc);
+    redisFree(mc);
+    sc_server_stop_or_fail(&replica);
+    sc_server_stop_or_fail(&master);
+}
+
 /* repl-backlog-ttl: a master left without replicas for that long frees its
  * backlog and takes a new replid; the next replica syncs fully. */
 Test(repl_master, backlog_freed_after_ttl_without_replicas) {
