@@ -22,6 +22,7 @@ For each master:
 Prints one row per master and the slotcache / redis-server ratios.
 
 usage: scripts/bench-repl.py [--keys N] [--size BYTES] [--threads T] [--seconds S]
+                             [--rounds R] [--throughput-only]
 Needs /usr/bin/redis-server, redis-benchmark, python3-redis.
 """
 import argparse, importlib.util, os, re, shutil, subprocess, sys, tempfile, time
@@ -60,13 +61,24 @@ def run(name, binary, extra, a):
     p, m, _ = rdb.start(binary, d, port, extra + ["--repl-diskless-sync-delay", "0"])
     rp, r, _ = rdb.start("/usr/bin/redis-server", rd, rport, [])
 
-    # 1. throughput without and with a replica
-    alone = bench_set(port, a.requests)
-    r.replicaof("127.0.0.1", port)
-    wait_online(m, r)
-    with_replica = bench_set(port, a.requests)
-    r.replicaof("no", "one")
+    # 1. throughput without and with a replica: medians of --rounds runs
+    #    each, alternating (the replica detached and attached again)
+    alones, withs = [], []
+    for _ in range(a.rounds):
+        alones.append(bench_set(port, a.requests))
+        r.replicaof("127.0.0.1", port)
+        wait_online(m, r)
+        withs.append(bench_set(port, a.requests))
+        r.replicaof("no", "one")
+    alone = sorted(alones)[len(alones) // 2]
+    with_replica = sorted(withs)[len(withs) // 2]
     m.flushall()
+    if a.throughput_only:
+        print(f"{name:10s} SET {alone:10.0f}/s alone {with_replica:10.0f}/s with a replica "
+              f"(ratio {with_replica / alone:.2f}; runs {[round(x) for x in alones]} / {[round(x) for x in withs]})")
+        rdb.stop(rp, r)
+        rdb.stop(p, m)
+        return {"name": name, "ratio": with_replica / alone, "alone": alone, "with": with_replica}
 
     # 2. full sync of the dataset under a write load
     pipe = m.pipeline(transaction=False)
@@ -149,11 +161,17 @@ def main():
     ap.add_argument("--requests", type=int, default=2000000)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=0, help="slotcache --threads (0: its default)")
+    ap.add_argument("--rounds", type=int, default=3, help="throughput runs each way (medians)")
+    ap.add_argument("--throughput-only", action="store_true")
     a = ap.parse_args()
     sc = os.path.join(ROOT, "build", "slotcache-server")
     extra = ["--threads", str(a.threads)] if a.threads else []
     rs = run("redis", "/usr/bin/redis-server", [], a)
     ss = run("slotcache", sc, extra, a)
+    if a.throughput_only:
+        print(f"slotcache/redis: throughput ratio with a replica {ss['ratio']:.2f} vs {rs['ratio']:.2f}; "
+              f"with a replica slotcache/redis {ss['with'] / rs['with']:.2f}")
+        return 0
     print(f"slotcache/redis: throughput ratio with a replica {ss['ratio']:.2f} vs {rs['ratio']:.2f}; "
           f"full sync time {ss['sync_s'] / rs['sync_s']:.2f}; master memory growth "
           f"{ss['growth_mb']:.1f} MB ({100 * ss['growth_mb'] / ss['data_mb']:.1f}% of its data) vs "
