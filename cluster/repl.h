@@ -106,6 +106,9 @@ long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db);
 size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx);
 /* Bytes appended to the stream that the cursor has not read yet. */
 long long repl_cursor_lag(const repl_cursor *cur);
+/* The stream buffer was reset under the cursor (a new history, or the
+ * backlog freed): it will read nothing more. */
+bool repl_cursor_dead(const repl_cursor *cur);
 void repl_cursor_free(repl_cursor *cur);
 /* The feed installed with propagate_set_feed (repl_master_init does it). */
 long long repl_feed_units(const repl_cmd *cmds, int n);

@@ -428,6 +428,13 @@ size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, co
     return copied;
 }
 
+bool repl_cursor_dead(const repl_cursor *cur) {
+    pthread_mutex_lock(&buf_lock);
+    bool dead = cur->dead;
+    pthread_mutex_unlock(&buf_lock);
+    return dead;
+}
+
 long long repl_cursor_lag(const repl_cursor *cur) {
     pthread_mutex_lock(&buf_lock);
     long long lag = cur->active && !cur->dead ? st.offset + 1 - cur->pos : 0;

@@ -698,6 +698,10 @@ static bool try_partial(client *c, repl_peer *p) {
     }
     make_replica(c, p, RS_ONLINE);
     p->cur = cur;
+    if (repl_cursor_dead(cur)) { /* the backlog was freed (repl-backlog-ttl) before we registered */
+        post_close(c->worker, c->id);
+        return true;
+    }
     atomic_store_explicit(&p->rec->streaming, true, memory_order_relaxed);
     char line[64];
     int n = p->capa_psync2 ? snprintf(line, sizeof line, "+CONTINUE %s\r\n", ids.replid)
@@ -746,6 +750,7 @@ void repl_sync_command(client *c) {
     x->cur = repl_cursor_new();
     x->refs = 2;
     make_replica(c, p, RS_WAIT_BGSAVE);
+    repl_backlog_create(); /* again, now that we are registered: repl-backlog-ttl may have freed it meanwhile */
     atomic_store_explicit(&p->rec->pre_psync, x->pre_psync, memory_order_relaxed);
     p->x = x;
     pthread_mutex_lock(&sync_lock);
@@ -993,8 +998,15 @@ static void backlog_ttl_check(int nreplicas, long long now) {
     }
     if (!no_replicas_since) no_replicas_since = now;
     if (ttl > 0 && repl_get_ids().backlog_active && now - no_replicas_since > ttl * 1000) {
-        repl_backlog_free();
-        log_notice("Replication backlog freed after %lld seconds without connected replicas.", ttl);
+        /* Under reg_lock, re-checked: a replica registering meanwhile
+         * (make_replica) either comes before (nothing is freed) or after
+         * (its SYNC re-creates the backlog, its PSYNC finds its cursor
+         * dead and reconnects). reg_lock before buf_lock. */
+        pthread_mutex_lock(&reg_lock);
+        bool none = reg_count == 0;
+        if (none) repl_backlog_free();
+        pthread_mutex_unlock(&reg_lock);
+        if (none) log_notice("Replication backlog freed after %lld seconds without connected replicas.", ttl);
     }
 }
 

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "crc16.h"
 #include "db.h"
+#include "dispatch.h"
 #include "evict.h"
 #include "entry.h"
 #include "glob.h"
@@ -526,16 +527,20 @@ static bool flush_args_ok_or_reply(client *c, bool *async) {
  * part of EXEC's unit. Propagated even when nothing was there, as Redis. */
 static void flush_at_one_point(client *c, int db, bool async) {
     bool own = slots_lock_all();
-    db_flush(db, async);
-    if (!own) {
+    if (!own) { /* inside EXEC: its unit, its locks */
+        db_flush(db, async);
         propagate_force();
         return;
     }
+    db_flushed *old;
+    db_flush_detach(db, &old);
     propagate_also_argv(c->db, c->argc, c->argv);
     propagate_prevent(); /* fed here, not by dispatch after the unlock */
     long long woff = propagate_flush(false);
     if (woff > 0) c->woff = woff;
+    if (c->flags & CF_MASTER) dispatch_master_applied(c); /* a replica forwards it under the locks too */
     slots_unlock_all();
+    db_flushed_free(old, async); /* the other workers go on meanwhile */
 }
 
 static void flushdb_command(client *c) {

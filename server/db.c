@@ -318,7 +318,23 @@ static uint64_t sum_db(int db, bool expires) {
 uint64_t db_size(int db) { return sum_db(db, false); }
 uint64_t db_expires(int db) { return sum_db(db, true); }
 
-uint64_t db_flush(int db, bool async) {
+/* A table moved out of the keyspace by a flush, waiting to be freed. */
+struct db_flushed {
+    ktable t;
+    struct db_flushed *next;
+};
+
+static void free_table(ktable *t, bool async) {
+    if (async)
+        lazyfree_table(t);
+    else
+        ktable_clear(t);
+}
+
+/* Move every table of db (-1: all) out, each under its slot lock. With
+ * `later` the tables are returned for db_flushed_free, else freed at once
+ * (outside their slot lock). */
+static uint64_t flush_tables(int db, bool async, db_flushed **later) {
     uint64_t removed = 0;
     watch_touch_db(db);
     for (int d = (db < 0 ? 0 : db); d < (db < 0 ? ndatabases : db + 1); d++) {
@@ -333,13 +349,33 @@ uint64_t db_flush(int db, bool async) {
             slot_unlock(s);
             removed += ktable_count(&old);
             stat_add(STAT_DIRTY, ktable_count(&old));
-            if (async)
-                lazyfree_table(&old);
-            else
-                ktable_clear(&old); /* freed outside the slot lock */
+            if (later) {
+                db_flushed *f = mem_alloc(sizeof *f);
+                ktable_move(&f->t, &old);
+                f->next = *later;
+                *later = f;
+            } else {
+                free_table(&old, async);
+            }
         }
     }
     return removed;
+}
+
+uint64_t db_flush(int db, bool async) { return flush_tables(db, async, NULL); }
+
+uint64_t db_flush_detach(int db, db_flushed **out) {
+    *out = NULL;
+    return flush_tables(db, false, out);
+}
+
+void db_flushed_free(db_flushed *list, bool async) {
+    while (list) {
+        db_flushed *n = list->next;
+        free_table(&list->t, async);
+        mem_free(list);
+        list = n;
+    }
 }
 
 typedef struct {

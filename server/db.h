@@ -106,6 +106,12 @@ uint64_t db_expires(int db);
 /* Remove all keys of db (-1 = all databases); returns keys removed. With
  * async the emptied tables are freed by the lazy-free thread. */
 uint64_t db_flush(int db, bool async);
+/* The same, for a caller that holds every slot lock (FLUSHALL): the emptied
+ * tables come back in *out, to be freed with db_flushed_free once the locks
+ * are released (no large free under a slot lock). */
+typedef struct db_flushed db_flushed;
+uint64_t db_flush_detach(int db, db_flushed **out);
+void db_flushed_free(db_flushed *list, bool async);
 
 /* Walk every live entry of one slot of db under its lock. */
 typedef void db_visit_fn(entry *e, void *arg);
