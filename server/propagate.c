@@ -10,8 +10,8 @@
 
 #include "commands.h"
 #include "mem.h"
+#include "numparse.h"
 
-#include <stdio.h>
 #include <string.h>
 
 _Atomic bool propagate_on;
@@ -57,10 +57,16 @@ static void put(const void *p, size_t n) {
     pt.len += n;
 }
 
+/* "*<n>\r\n" or "$<n>\r\n" (format_ll: this runs per argument of every
+ * write while a replica is attached, where snprintf showed up at ~10% of
+ * the master's CPU). */
 static void put_header(char type, long long n) {
     char h[32];
-    int w = snprintf(h, sizeof h, "%c%lld\r\n", type, n);
-    put(h, (size_t)w);
+    h[0] = type;
+    size_t w = 1 + format_ll(h + 1, sizeof h - 3, n);
+    h[w++] = '\r';
+    h[w++] = '\n';
+    put(h, w);
 }
 
 static int new_op(int db, int argc) {
@@ -93,8 +99,7 @@ void propagate_arg_str(const char *s) { propagate_arg(s, strlen(s)); }
 
 void propagate_arg_ll(long long v) {
     char n[32];
-    int w = snprintf(n, sizeof n, "%lld", v);
-    propagate_arg(n, (size_t)w);
+    propagate_arg(n, format_ll(n, sizeof n, v));
 }
 
 static op take_op(int i);
