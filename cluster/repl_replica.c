@@ -566,6 +566,14 @@ static void hs_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     hs_process();
 }
 
+/* A consistent copy of the master's address (any thread). */
+static void master_addr(char host[256], int *port) {
+    pthread_mutex_lock(&rs_lock);
+    memcpy(host, m_host, 256);
+    *port = m_port;
+    pthread_mutex_unlock(&rs_lock);
+}
+
 static void hs_on_connect(uv_connect_t *req, int status) {
     hs_conn *hc = req->data;
     assert_owner();
@@ -573,10 +581,7 @@ static void hs_on_connect(uv_connect_t *req, int status) {
     if (status < 0) {
         char host[256];
         int port;
-        pthread_mutex_lock(&rs_lock);
-        memcpy(host, m_host, sizeof host);
-        port = m_port;
-        pthread_mutex_unlock(&rs_lock);
+        master_addr(host, &port);
         log_warning("Error condition on socket for SYNC: %s (%s:%d)", uv_strerror(status), host, port);
         link_fail();
         return;
@@ -619,10 +624,9 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static void start_connect(void) {
     char host[256], port[16];
-    pthread_mutex_lock(&rs_lock);
-    memcpy(host, m_host, sizeof host);
-    snprintf(port, sizeof port, "%d", m_port);
-    pthread_mutex_unlock(&rs_lock);
+    int p;
+    master_addr(host, &p);
+    snprintf(port, sizeof port, "%d", p);
     log_notice("Connecting to MASTER %s:%s", host, port);
     log_notice("MASTER <-> REPLICA sync started");
     L.len = L.pos = 0;
@@ -1019,10 +1023,7 @@ bool repl_replica_role(client *c) {
     if (!repl_is_replica()) return false;
     char host[256];
     int port;
-    pthread_mutex_lock(&rs_lock);
-    memcpy(host, m_host, sizeof host);
-    port = m_port;
-    pthread_mutex_unlock(&rs_lock);
+    master_addr(host, &port);
     int st = get_state();
     const char *s = st >= RL_RECEIVE_PONG && st <= RL_RECEIVE_PSYNC ? "handshake"
                     : st == RL_CONNECT                          ? "connect"

@@ -214,6 +214,14 @@ static bool str_cond_holds(const str_opts *o, const entry *old) {
     return (f & (STR_IFEQ | STR_IFDEQ)) ? eq : !eq;
 }
 
+/* Arguments of SET's option at a that its propagated form leaves out: GET
+ * (1) or a condition and its value (2); 0 for the rest. */
+static int set_dropped_args(const arg_t *a) {
+    if (arg_eq(a, "get")) return 1;
+    if (arg_eq(a, "ifeq") || arg_eq(a, "ifne") || arg_eq(a, "ifdeq") || arg_eq(a, "ifdne")) return 2;
+    return 0;
+}
+
 /* How a SET that wrote propagates (Redis 7.0's setGenericCommand): with
  * an expiry, as SET key value PXAT <absolute ms>; with GET (or a condition,
  * already checked here), as SET without them; otherwise verbatim. */
@@ -229,24 +237,16 @@ static void str_set_propagate(client *c, const str_opts *o, const arg_t *val, lo
     }
     if (!(o->flags & (STR_GET | STR_ANY_COND))) return;
     int keep = 3;
-    for (int j = 3; j < c->argc; j++) {
-        if (arg_eq(&c->argv[j], "get")) continue;
-        if (arg_eq(&c->argv[j], "ifeq") || arg_eq(&c->argv[j], "ifne") || arg_eq(&c->argv[j], "ifdeq") ||
-            arg_eq(&c->argv[j], "ifdne")) {
-            j++;
-            continue;
-        }
-        keep++;
+    for (int j = 3; j < c->argc;) {
+        int drop = set_dropped_args(&c->argv[j]);
+        if (!drop) keep++;
+        j += drop ? drop : 1;
     }
     propagate_rewrite_begin(keep);
-    for (int j = 0; j < c->argc; j++) {
-        if (j >= 3 && arg_eq(&c->argv[j], "get")) continue;
-        if (j >= 3 && (arg_eq(&c->argv[j], "ifeq") || arg_eq(&c->argv[j], "ifne") ||
-                       arg_eq(&c->argv[j], "ifdeq") || arg_eq(&c->argv[j], "ifdne"))) {
-            j++;
-            continue;
-        }
-        propagate_arg(c->argv[j].ptr, c->argv[j].len);
+    for (int j = 0; j < c->argc;) {
+        int drop = j >= 3 ? set_dropped_args(&c->argv[j]) : 0;
+        if (!drop) propagate_arg(c->argv[j].ptr, c->argv[j].len);
+        j += drop ? drop : 1;
     }
 }
 
