@@ -1,7 +1,7 @@
 /*
- * cluster_api.h - all that server/ sees of cluster/ (replication today;
- * routing and the slot map later). server/ includes this header and no other
- * header of cluster/; cluster/ may use all of server/.
+ * cluster_api.h - all that server/ sees of cluster/: replication, cluster
+ * mode's lifecycle and commands, and routing. server/ includes this header
+ * and no other header of cluster/; cluster/ may use all of server/.
  */
 #ifndef CLUSTER_API_H
 #define CLUSTER_API_H
@@ -62,5 +62,21 @@ void repl_master_closed(client *c);
 /* Worker 0 is stopping (worker.c, on worker 0, before its clients are
  * closed): close the master link's own handles so its loop can end. */
 void repl_worker_stop(void);
+
+/* ---- cluster mode (cluster-enabled yes) ---- */
+
+/* CLUSTER (cluster/cluster_cmd.c) and ASKING, READONLY, READWRITE
+ * (cluster/route.c). In a standalone server they answer "ERR This instance
+ * has cluster support disabled". */
+extern command cluster_commands[];
+extern command route_commands[];
+/* Startup (main, after the config and the dataset are loaded, before the
+ * workers accept clients): in cluster mode, load or create nodes.conf,
+ * publish the first slot map and start the bus thread. Exits the process
+ * with a logged reason when nodes.conf cannot be used. No-op standalone. */
+void cluster_init(void);
+/* Shutdown (main, after the workers stopped): stop the bus thread, save
+ * nodes.conf. No-op standalone. */
+void cluster_shutdown(void);
 
 #endif
