@@ -1,0 +1,22 @@
+/*
+ * bus.h - the cluster bus thread: its own libuv loop, the listening socket
+ * on the bus port (cluster-port, default port + 10000), one outbound link to
+ * every known node and the inbound links they open, the 100 ms cron
+ * (heartbeats, PFAIL/FAIL, handshakes, reconnects) and the processing of
+ * Redis 7.0 "RCmb" messages (bus_msg.h). It owns the links; it changes the
+ * cluster state (cluster_state.h) under cluster_lock() and publishes the
+ * slot map after a change.
+ */
+#ifndef BUS_H
+#define BUS_H
+
+/* Start the bus thread (cluster_init, once, after nodes.conf is loaded).
+ * Returns 0, or -1 with the reason logged (the bus port cannot be bound). */
+int bus_start(void);
+/* Stop it and join (cluster_shutdown). */
+void bus_stop(void);
+/* Any thread: make the bus loop run its cron soon (a CLUSTER MEET added a
+ * node to connect to, a CLUSTER command changed what peers must hear). */
+void bus_wake(void);
+
+#endif
