@@ -8,7 +8,9 @@ For each master:
      master alone, then with one replica attached and online: the ratio
      with/without is what a replica costs the master.
   2. Full sync of N keys x SIZE bytes (default 1M x 100 B) while a write
-     load runs (redis-benchmark SET -P 16 over the same keys): the time
+     load runs over the same keys: by default redis-benchmark SET -P 16, as
+     fast as the master takes it; with --load-rate W, W SETs per second
+     (batches of W/100 every 10 ms, the same for both masters). The time
      from REPLICAOF until the replica reports master_link_status:up, and
      the peak growth of the master's memory (PSS of the server and its
      children: redis-server forks) over its baseline during the sync, and
@@ -22,7 +24,7 @@ For each master:
 Prints one row per master and the slotcache / redis-server ratios.
 
 usage: scripts/bench-repl.py [--keys N] [--size BYTES] [--threads T] [--seconds S]
-                             [--rounds R] [--throughput-only]
+                             [--rounds R] [--throughput-only] [--load-rate W]
 Needs /usr/bin/redis-server, redis-benchmark, python3-redis.
 """
 import argparse, importlib.util, os, re, shutil, subprocess, sys, tempfile, time
@@ -90,9 +92,13 @@ def run(name, binary, extra, a):
     pipe.execute()
     time.sleep(0.5)
     data_kb = m.info("memory")["used_memory"] / 1024
-    load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(a.keys), "-d", str(a.size),
-                             "-n", str(a.keys * 100), "-P", "16", "-q"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    if a.load_rate:
+        load = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--paced-load", str(port),
+                                 "--load-rate", str(a.load_rate), "--keys", str(a.keys), "--size", str(a.size)])
+    else:
+        load = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-r", str(a.keys), "-d",
+                                 str(a.size), "-n", str(a.keys * 100), "-P", "16", "-q"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     base = rdb.pss_kb(p.pid)
     peak = base
@@ -143,7 +149,7 @@ def run(name, binary, extra, a):
            "buf_mb": peak_buf / 1e6, "catchup_s": catchup_s,
            "lag50": q(0.50), "lag99": q(0.99), "lagmax": lags[-1] if lags else 0}
     print(f"{name:10s} SET {alone:10.0f}/s alone {with_replica:10.0f}/s with a replica (ratio {row['ratio']:.2f}) | "
-          f"full sync {sync_s:6.2f} s, master growth {row['growth_mb']:7.1f} MB of {row['data_mb']:7.1f} MB "
+          f"full sync ({'%d SET/s' % a.load_rate if a.load_rate else 'unthrottled SETs'}) {sync_s:6.2f} s, master growth {row['growth_mb']:7.1f} MB of {row['data_mb']:7.1f} MB "
           f"({100 * row['growth_mb'] / row['data_mb']:.1f}%; of it the stream buffered for the replica: peak "
           f"{row['buf_mb']:.1f} MB; caught up {row['catchup_s']:.1f} s later) | lag bytes p50 {row['lag50']} p99 {row['lag99']} "
           f"max {row['lagmax']}")
@@ -152,6 +158,24 @@ def run(name, binary, extra, a):
     shutil.rmtree(d, ignore_errors=True)
     shutil.rmtree(rd, ignore_errors=True)
     return row
+
+
+def paced_load(port, rate, keys, size):
+    """SET random keys of `keys` at `rate` per second, in batches every 10 ms, until killed."""
+    import random
+    c = redis.Redis(port=port)
+    val = b"y" * size
+    batch = max(1, rate // 100)
+    t = time.monotonic()
+    while True:
+        pipe = c.pipeline(transaction=False)
+        for _ in range(batch):
+            pipe.set(b"key:%012d" % random.randrange(keys), val)
+        pipe.execute()
+        t += batch / rate
+        d = t - time.monotonic()
+        if d > 0:
+            time.sleep(d)
 
 
 def main():
@@ -163,7 +187,12 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="slotcache --threads (0: its default)")
     ap.add_argument("--rounds", type=int, default=3, help="throughput runs each way (medians)")
     ap.add_argument("--throughput-only", action="store_true")
+    ap.add_argument("--load-rate", type=int, default=0, help="SETs/s during the full sync (0: unthrottled)")
+    ap.add_argument("--paced-load", type=int, default=0, help=argparse.SUPPRESS)  # internal: the paced writer
     a = ap.parse_args()
+    if a.paced_load:
+        paced_load(a.paced_load, a.load_rate, a.keys, a.size)
+        return 0
     sc = os.path.join(ROOT, "build", "slotcache-server")
     extra = ["--threads", str(a.threads)] if a.threads else []
     rs = run("redis", "/usr/bin/redis-server", [], a)
