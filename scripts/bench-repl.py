@@ -37,11 +37,23 @@ rdb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rdb)  # free_port, pss_kb, start, stop
 
 
-def bench_set(port, seconds_n):
-    out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(seconds_n), "-P", "16",
+def cpu_s(pid):
+    """User + system CPU seconds of process pid, all its threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_set(port, n, pid):
+    """SETs per second, and the master's CPU microseconds per SET (on a
+    machine with few cores the replica competes with the master for CPU,
+    so the CPU the master spends per write is what isolates the cost of
+    feeding a replica from the machine's size)."""
+    c0 = cpu_s(pid)
+    out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(n), "-P", "16",
                           "-d", "100", "-r", "100000", "-c", "50", "-q"], capture_output=True, text=True).stdout
     m = re.findall(r"([0-9.]+) requests per second", out)
-    return float(m[-1]) if m else 0.0
+    return (float(m[-1]) if m else 0.0), (cpu_s(pid) - c0) * 1e6 / n
 
 
 def wait_online(m, r, limit_s=600):
@@ -65,22 +77,29 @@ def run(name, binary, extra, a):
 
     # 1. throughput without and with a replica: medians of --rounds runs
     #    each, alternating (the replica detached and attached again)
-    alones, withs = [], []
+    alones, withs, cpu_alone, cpu_with = [], [], [], []
+    med = lambda xs: sorted(xs)[len(xs) // 2]
     for _ in range(a.rounds):
-        alones.append(bench_set(port, a.requests))
+        rate, cpu = bench_set(port, a.requests, p.pid)
+        alones.append(rate)
+        cpu_alone.append(cpu)
         r.replicaof("127.0.0.1", port)
         wait_online(m, r)
-        withs.append(bench_set(port, a.requests))
+        rate, cpu = bench_set(port, a.requests, p.pid)
+        withs.append(rate)
+        cpu_with.append(cpu)
         r.replicaof("no", "one")
-    alone = sorted(alones)[len(alones) // 2]
-    with_replica = sorted(withs)[len(withs) // 2]
+    alone, with_replica = med(alones), med(withs)
+    cpu0, cpu1 = med(cpu_alone), med(cpu_with)
     m.flushall()
     if a.throughput_only:
         print(f"{name:10s} SET {alone:10.0f}/s alone {with_replica:10.0f}/s with a replica "
-              f"(ratio {with_replica / alone:.2f}; runs {[round(x) for x in alones]} / {[round(x) for x in withs]})")
+              f"(ratio {with_replica / alone:.2f}; runs {[round(x) for x in alones]} / {[round(x) for x in withs]}); "
+              f"master CPU per SET {cpu0:.2f} us alone, {cpu1:.2f} us with a replica (x{cpu1 / cpu0:.2f})")
         rdb.stop(rp, r)
         rdb.stop(p, m)
-        return {"name": name, "ratio": with_replica / alone, "alone": alone, "with": with_replica}
+        return {"name": name, "ratio": with_replica / alone, "alone": alone, "with": with_replica,
+                "cpu0": cpu0, "cpu1": cpu1}
 
     # 2. full sync of the dataset under a write load
     pipe = m.pipeline(transaction=False)
@@ -145,6 +164,7 @@ def run(name, binary, extra, a):
     lags.sort()
     q = lambda f: lags[min(len(lags) - 1, int(f * len(lags)))] if lags else 0
     row = {"name": name, "alone": alone, "with": with_replica, "ratio": with_replica / alone if alone else 0,
+           "cpu0": cpu0, "cpu1": cpu1,
            "sync_s": sync_s, "growth_mb": (peak - base) / 1024, "data_mb": data_kb / 1024,
            "buf_mb": peak_buf / 1e6, "catchup_s": catchup_s,
            "lag50": q(0.50), "lag99": q(0.99), "lagmax": lags[-1] if lags else 0}
@@ -199,9 +219,11 @@ def main():
     ss = run("slotcache", sc, extra, a)
     if a.throughput_only:
         print(f"slotcache/redis: throughput ratio with a replica {ss['ratio']:.2f} vs {rs['ratio']:.2f}; "
-              f"with a replica slotcache/redis {ss['with'] / rs['with']:.2f}")
+              f"with a replica slotcache/redis {ss['with'] / rs['with']:.2f}; master CPU per SET with/without "
+              f"a replica x{ss['cpu1'] / ss['cpu0']:.2f} vs x{rs['cpu1'] / rs['cpu0']:.2f}")
         return 0
     print(f"slotcache/redis: throughput ratio with a replica {ss['ratio']:.2f} vs {rs['ratio']:.2f}; "
+          f"master CPU per SET with/without a replica x{ss['cpu1'] / ss['cpu0']:.2f} vs x{rs['cpu1'] / rs['cpu0']:.2f}; "
           f"full sync time {ss['sync_s'] / rs['sync_s']:.2f}; master memory growth "
           f"{ss['growth_mb']:.1f} MB ({100 * ss['growth_mb'] / ss['data_mb']:.1f}% of its data) vs "
           f"{rs['growth_mb']:.1f} MB ({100 * rs['growth_mb'] / rs['data_mb']:.1f}%); without the stream buffered "
