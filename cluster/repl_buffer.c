@@ -17,6 +17,11 @@
  * slow replica keeps exactly the blocks it has not sent yet; its worker
  * disconnects it past `client-output-buffer-limit replica` (repl_master.c).
  *
+ * A trimmed block goes to a short list of spares that the next append
+ * takes before it allocates: the stream advances a block every ~100 SETs,
+ * and allocating there (under the slot locks) and freeing on another
+ * worker cost the master more than the copy itself.
+ *
  * Everything in the static state `st` is guarded by buf_lock; the fields a
  * cursor's owner reads outside it are written under it by that owner only.
  */
@@ -34,6 +39,7 @@
 #include <sys/random.h>
 
 #define BLOCK_SIZE (16 * 1024)
+#define SPARE_BLOCKS 4
 
 typedef struct rblock {
     struct rblock *next;  /* set under buf_lock before the bytes count */
@@ -65,8 +71,12 @@ static struct {
     repl_cursor *cursors;
     int readers;               /* repl_cursor_read copies in progress (outside the lock) */
     rblock *grave;             /* blocks dropped by a reset while readers > 0 */
+    rblock *spare;             /* trimmed blocks kept for reuse (at most SPARE_BLOCKS) */
+    size_t nspare;
 } st = {.second_offset = -1, .stream_db = -1};
 static _Atomic bool ids_ready;
+
+static void do_free_blocks(rblock *b);
 
 static void random_replid(char out[REPL_ID_LEN + 1]) {
     unsigned char rnd[REPL_ID_LEN / 2];
@@ -103,7 +113,7 @@ repl_ids repl_get_ids(void) {
 
 void repl_memory(size_t *total, size_t *backlog) {
     pthread_mutex_lock(&buf_lock);
-    *total = st.nblocks * sizeof(rblock);
+    *total = (st.nblocks + st.nspare) * sizeof(rblock);
     long long hist = st.backlog ? st.offset - st.first + 1 : 0;
     *backlog = hist < (long long)*total ? (size_t)hist : *total;
     pthread_mutex_unlock(&buf_lock);
@@ -111,7 +121,7 @@ void repl_memory(size_t *total, size_t *backlog) {
 
 size_t repl_buffer_memory(void) {
     pthread_mutex_lock(&buf_lock);
-    size_t n = st.nblocks * sizeof(rblock);
+    size_t n = (st.nblocks + st.nspare) * sizeof(rblock);
     pthread_mutex_unlock(&buf_lock);
     return n;
 }
@@ -133,14 +143,26 @@ static void do_trim(void) {
         st.head = b->next;
         st.first = st.head->start;
         st.nblocks--;
-        mem_free(b);
+        if (st.nspare < SPARE_BLOCKS) {
+            b->next = st.spare;
+            st.spare = b;
+            st.nspare++;
+        } else {
+            mem_free(b);
+        }
     }
 }
 
 static void do_append(const char *p, size_t len) {
     while (len) {
         if (!st.tail || st.tail->used == BLOCK_SIZE) {
-            rblock *b = mem_alloc(sizeof *b);
+            rblock *b = st.spare;
+            if (b) {
+                st.spare = b->next;
+                st.nspare--;
+            } else {
+                b = mem_alloc(sizeof *b);
+            }
             b->next = NULL;
             b->start = st.offset + 1;
             b->used = 0;
@@ -237,6 +259,9 @@ void repl_backlog_free(void) {
     pthread_mutex_lock(&buf_lock);
     if (st.backlog) {
         do_reset_blocks();
+        do_free_blocks(st.spare);
+        st.spare = NULL;
+        st.nspare = 0;
         st.backlog = false;
         /* A later replica must not continue this history partially: a new
          * id, no previous one (Redis's changeReplicationId +
