@@ -103,11 +103,11 @@ static void expire_generic(client *c, long long basetime, bool seconds, const ch
      * time (its master's DEL follows). */
     if (when <= db_now_ms() && !repl_is_replica()) {
         db_delete_at(&k, pos);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        db_changed(&k, NOTIFY_GENERIC, "del");
         propagate_rewrite_key(c, cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
     } else {
         db_set_expire_at(&k, pos, when);
-        notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        db_changed(&k, NOTIFY_GENERIC, "expire");
         /* As PEXPIREAT key <absolute ms> with the same options; PEXPIREAT
          * itself goes as sent (Redis 7.0's expireGenericCommand). */
         if (basetime != 0 || seconds) {
@@ -168,7 +168,7 @@ static void persist_command(client *c) {
         return;
     }
     db_set_expire_at(&k, pos, -1);
-    notify_keyspace_event(NOTIFY_GENERIC, "persist", &k);
+    db_changed(&k, NOTIFY_GENERIC, "persist");
     add_reply_integer(c, 1);
 }
 

@@ -185,7 +185,7 @@ static void del_command(client *c) {
         key_of_arg(&k, c->db, &c->argv[j]);
         if (db_delete(&k)) {
             deleted++;
-            notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+            db_changed(&k, NOTIFY_GENERIC, "del");
         }
     }
     add_reply_integer(c, deleted);
@@ -248,8 +248,8 @@ static void rename_generic(client *c, bool nx) {
     db_unlink_at(&src, spos);
     mem_free(e); /* the value, if any, now belongs to `moved` */
     db_add(&dst, moved);
-    notify_keyspace_event(NOTIFY_GENERIC, "rename_from", &src);
-    notify_keyspace_event(NOTIFY_GENERIC, "rename_to", &dst);
+    db_changed(&src, NOTIFY_GENERIC, "rename_from");
+    db_changed(&dst, NOTIFY_GENERIC, "rename_to");
     if (nx)
         add_reply_integer(c, 1);
     else
@@ -307,7 +307,7 @@ static void copy_command(client *c) {
     entry *e = db_lookup(&src, LOOKUP_WRITE | LOOKUP_NOSTATS, NULL);
     entry *copy = entry_dup(e, dst.key, dst.len); /* keeps the expire */
     db_add(&dst, copy);
-    notify_keyspace_event(NOTIFY_GENERIC, "copy_to", &dst);
+    db_changed(&dst, NOTIFY_GENERIC, "copy_to");
     add_reply_integer(c, 1);
 }
 
@@ -337,8 +337,8 @@ static void move_command(client *c) {
     /* Different tables of the same slot: the entry moves as is. */
     entry *e = db_unlink_at(&src, spos);
     db_add(&dst, e);
-    notify_keyspace_event(NOTIFY_GENERIC, "move_from", &src);
-    notify_keyspace_event(NOTIFY_GENERIC, "move_to", &dst);
+    db_changed(&src, NOTIFY_GENERIC, "move_from");
+    db_changed(&dst, NOTIFY_GENERIC, "move_to");
     add_reply_integer(c, 1);
 }
 

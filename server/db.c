@@ -1,5 +1,11 @@
 /*
- * db.c - keyspace operations over the per-(db, slot) tables (see db.h).
+ * db.c - keyspace operations over the per-(db, slot) tables and the write
+ * funnel (see db.h).
+ *
+ * The funnel (db_changed and its siblings, db_remove_by_server) is the only
+ * code that raises keyspace events, counts dirty or marks a command's
+ * change for the replication stream: storage primitives change tables
+ * only, so a command states each change exactly once, with its event.
  *
  * Each database's slot array (16384 ktables) is allocated on first write to
  * that database and published with a release store; readers load it with
@@ -16,7 +22,7 @@
 #include "evict.h"
 #include "lazyfree.h"
 #include "mem.h"
-#include "notify.h"
+#include "notify_internal.h"
 #include "propagate.h"
 #include "rng.h"
 #include "slotlock.h"
@@ -143,10 +149,29 @@ ktable *db_table(int db, unsigned slot, bool create) {
 
 ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_order_acquire); }
 
-void db_key_modified(const dbkey *k) {
+void db_changed(const dbkey *k, int type, const char *event) {
     watch_touch_key(k);
     stat_inc(STAT_DIRTY);
     propagate_count_change();
+    notify_keyspace_event(type, event, k);
+    /* The key holds a list (sorted set) again, or nothing: its first
+     * waiter for that type re-checks it (nobody waits: one relaxed load). */
+    if (type == NOTIFY_LIST)
+        blocking_key_ready(k, OBJ_LIST);
+    else if (type == NOTIFY_ZSET)
+        blocking_key_ready(k, OBJ_ZSET);
+}
+
+void db_changed_removed(const dbkey *k, int type, const char *event, bool emptied) {
+    db_changed(k, type, event);
+    if (!emptied) return;
+    db_delete(k);
+    db_changed(k, NOTIFY_GENERIC, "del");
+}
+
+void db_unchanged_event(const dbkey *k, int type, const char *event) {
+    watch_touch_key(k);
+    notify_keyspace_event(type, event, k);
 }
 
 /* The one path of a key the server removes on its own (Redis's
@@ -224,7 +249,6 @@ void db_add(const dbkey *k, entry *e) {
     snapshot_before_write(k->slot);
     entry_set_lru(e, evict_initial_field());
     ktable_insert(db_table(k->db, k->slot, true), e, k->hash);
-    db_key_modified(k);
     signal_if_blocking_type(k, e);
     notify_keyspace_event(NOTIFY_NEW, "new", k);
 }
@@ -238,7 +262,6 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     if (entry_lru(e) == 0) entry_set_lru(e, evict_initial_field());
     ktable_replace_at(t, pos, e);
     if (old != e) lazyfree_entry(old);
-    db_key_modified(k);
     signal_if_blocking_type(k, e);
 }
 
@@ -252,7 +275,6 @@ entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, l
             int delta = (int)entry_has_expire(old) - had;
             if (delta) ktable_add_expires(t, delta);
             entry_set_lru(old, evict_initial_field());
-            db_key_modified(k);
             return old;
         }
         entry *e = entry_new_string(k->key, k->len, val, vlen, expire, force_raw);
@@ -278,7 +300,6 @@ entry *db_unlink_at(const dbkey *k, long pos) {
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
     ktable_remove_at(t, pos);
-    db_key_modified(k);
     return e;
 }
 
@@ -295,7 +316,6 @@ void db_set_expire_at(const dbkey *k, long pos, long long when) {
     snapshot_before_write(k->slot);
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
-    db_key_modified(k);
     if (when >= 0 && entry_has_expire(e)) {
         entry_store_expire(e, when);
         return;

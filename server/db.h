@@ -6,6 +6,11 @@
  * expiry happens here: a lookup that finds an expired key deletes it and
  * counts it in expired_keys. Whole-keyspace walks (FLUSHDB, DBSIZE, KEYS,
  * SCAN, RANDOMKEY, the active expire cycle) lock one slot at a time.
+ *
+ * The write funnel is here too: the storage primitives change tables only,
+ * and every change a command makes is stated once through db_changed,
+ * which runs the whole epilogue (WATCH, dirty, the stream's change mark,
+ * the keyspace event, blocked clients).
  */
 #ifndef DB_H
 #define DB_H
@@ -65,6 +70,13 @@ entry *db_lookup(const dbkey *k, int flags, long *pos);
  * (dispatch sets it around them): lookups do not expire keys for them. */
 void db_set_from_master(bool on);
 
+/* ---- Storage primitives ----
+ * They change the table and nothing else of the write's epilogue: no WATCH,
+ * no dirty, no stream, no event but db_add's "new" (Redis's dbAdd), and
+ * db_add / db_replace wake the clients blocked on k when the value placed
+ * is a list or a sorted set. A command states each change it made with
+ * db_changed (below). Loaders (RDB, DEBUG POPULATE) call db_add alone. */
+
 /* Insert e for a key known to be absent (e's key must equal k). */
 void db_add(const dbkey *k, entry *e);
 /* Replace the entry at pos with e (same key); frees the old entry. */
@@ -81,13 +93,26 @@ entry *db_unlink_at(const dbkey *k, long pos);
 /* Delete a key if present; returns true if it was deleted (live). */
 bool db_delete(const dbkey *k);
 
-/* The write epilogue's keyspace part: invalidates WATCHes on k. db.c calls
- * it for every mutation it performs (add, replace, delete, expire change,
- * lazy expiry); a command that changes a value in place (HSET into an
- * existing hash, INCR, LPUSH...) must call it itself, together with
- * notify_keyspace_event() (notify.h) and, for list/zset pushes,
- * blocking_key_ready() (blocking.h). Caller holds k's slot lock. */
-void db_key_modified(const dbkey *k);
+/* ---- The write funnel ----
+ * A change a command made to key k, stated once with its Redis 7.0
+ * keyspace event (`type` a NOTIFY_* class of notify.h, `event` its name):
+ * invalidates WATCHes on k, counts dirty (STAT_DIRTY, for save points),
+ * marks the running command as a change (so it propagates, propagate.h),
+ * queues the event (published after the slot locks are released, when the
+ * class is enabled: otherwise one relaxed load) and, for a list or sorted
+ * set event, wakes a client blocked on k for that type. A command raising
+ * several events states each, in Redis's order (SETEX: "set", "expire";
+ * RENAME: "rename_from", "rename_to"); each counts one change. This is the
+ * only way to count a change or raise an event for one, so neither happens
+ * without the other. Call after the change; caller holds k's slot lock. */
+void db_changed(const dbkey *k, int type, const char *event);
+/* Elements were removed from the container under k (LPOP, SREM, HDEL,
+ * ZREM, ...): db_changed(k, type, event), then, when the container is now
+ * empty, the key's deletion and its "del" event (Redis's order). */
+void db_changed_removed(const dbkey *k, int type, const char *event, bool emptied);
+/* Redis's one event for a key left unchanged (LTRIM keeping the whole
+ * list): the event and WATCH, no dirty, nothing propagated. */
+void db_unchanged_event(const dbkey *k, int type, const char *event);
 /* A key removed by the server itself, expired (lazily or by the active
  * cycle) or evicted: WATCH, event, statistic and the stream's DEL/UNLINK in
  * one place. Caller holds the slot lock and frees the returned entry. */
@@ -96,7 +121,7 @@ entry *db_remove_by_server(const dbkey *k, long pos, bool evicted);
 /* Expire helpers (absolute unix ms; -1 = none). */
 bool db_is_expired(const entry *e, long long now);
 /* Set/remove the expire of the entry at pos; rebuilds the entry if its
- * layout changes. */
+ * layout changes. A storage primitive: the command states the change. */
 void db_set_expire_at(const dbkey *k, long pos, long long when);
 
 /* Count of keys / keys with expire in a database (no lock; approximate

@@ -142,7 +142,7 @@ static void restore_command(client *c) {
                                                                its master's DEL follows) */
         entry_free(e);
         if (deleted) {
-            notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+            db_changed(&k, NOTIFY_GENERIC, "del");
             propagate_rewrite_key(c, "DEL");
         }
         add_reply_ok(c);
@@ -160,7 +160,7 @@ static void restore_command(client *c) {
     }
     db_add(&k, e);
     evict_set_idle_or_freq(e, idle, freq);
-    notify_keyspace_event(NOTIFY_GENERIC, "restore", &k);
+    db_changed(&k, NOTIFY_GENERIC, "restore");
     add_reply_ok(c);
 }
 

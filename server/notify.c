@@ -1,11 +1,12 @@
 /*
- * notify.c - keyspace notifications (see notify.h). Events raised while a
- * command holds slot locks are buffered per thread and published after the
- * locks are released, in the order raised.
+ * notify.c - keyspace notifications (see notify.h): the per-thread queue
+ * of events the write funnel raised (notify_internal.h) and their
+ * publication. Events raised while a command holds slot locks are buffered
+ * per thread and published after the locks are released, in the order
+ * raised.
  */
-#include "notify.h"
+#include "notify_internal.h"
 
-#include "config.h"
 #include "mem.h"
 #include "pubsub.h"
 
@@ -23,9 +24,7 @@ typedef struct pending_event {
 
 static _Thread_local pending_event *queue_head, *queue_tail;
 
-void notify_keyspace_event(int type, const char *event, const dbkey *k) {
-    long long flags = cfg_get(notify_keyspace_events);
-    if (!(flags & type) || !(flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT))) return;
+void notify_queue_event(int type, const char *event, const dbkey *k) {
     pending_event *p = mem_alloc(sizeof *p + k->len);
     p->next = NULL;
     p->db = k->db;

@@ -1,9 +1,13 @@
 /*
- * notify.h - keyspace notifications (notify-keyspace-events): every write
- * command calls notify_keyspace_event() in its epilogue with its event class
- * and name ("set", "hset", "lpush", "expired", ...); when the class is
- * enabled, a message is published on __keyspace@<db>__:<key> (K) and/or
- * __keyevent@<db>__:<event> (E) through pubsub.
+ * notify.h - keyspace notifications (notify-keyspace-events): the event
+ * classes and the sending of queued events.
+ *
+ * Events are raised by the write funnel only (db.c: db_changed and its
+ * siblings for the changes commands make, db_add's "new", the server's own
+ * "expired" / "evicted", db_lookup's "keymiss"; see db.h): a handler names
+ * the class and event of its change there, never publishes itself. When the
+ * class is enabled, a message is published on __keyspace@<db>__:<key> (K)
+ * and/or __keyevent@<db>__:<event> (E) through pubsub.
  *
  * Publishing posts to other workers' inboxes (a syscall), so while a slot
  * lock is held the events are queued on the thread and sent by dispatch
@@ -12,9 +16,8 @@
 #ifndef NOTIFY_H
 #define NOTIFY_H
 
-#include "db.h"
-
-/* Redis's flag bits (also the storage of cfg.notify_keyspace_events). */
+/* Redis's flag bits (also the storage of cfg.notify_keyspace_events); a
+ * change's class is one of GENERIC .. STREAM. */
 enum {
     NOTIFY_KEYSPACE = 1 << 0,  /* K */
     NOTIFY_KEYEVENT = 1 << 1,  /* E */
@@ -33,10 +36,8 @@ enum {
     NOTIFY_NEW = 1 << 14,      /* n */
 };
 
-/* Queue (or send) the notification for event `event` of class `type` on
- * key k. Cheap when notifications are off (one relaxed load). */
-void notify_keyspace_event(int type, const char *event, const dbkey *k);
-/* Send the queued notifications of this thread (dispatch, after unlock). */
+/* Send the queued notifications of this thread (dispatch, the expire cycle
+ * and eviction, after their slot locks are released). */
 void notify_flush(void);
 
 #endif

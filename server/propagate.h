@@ -11,9 +11,10 @@
  * - a handler that propagates something else than its argv adds its
  *   effects itself (propagate_also_*) and calls propagate_prevent(), or
  *   gives its rewritten form (propagate_rewrite_*);
- * - when the command is done, if it changed the keyspace (db_key_modified
- *   counted a change) or forced propagation, its argv (or its rewrite) is
- *   added last, in the database the client is in after the command.
+ * - when the command is done, if it changed the keyspace (the write
+ *   funnel, db.h's db_changed, counted a change) or forced propagation,
+ *   its argv (or its rewrite) is added last, in the database the client
+ *   is in after the command.
  * Nested calls (EXEC running its queue, a blocked command re-run) add to
  * the same list. propagate_flush() then hands the list to the feed as one
  * unit, wrapped in MULTI ... EXEC when it holds more than one op (Redis
@@ -94,7 +95,7 @@ long long propagate_flush(bool arbitrary);
  * the master link on a replica, whose bytes are forwarded verbatim). */
 void propagate_discard(void);
 
-/* Count one change of the running command (db_key_modified calls it). */
+/* Count one change of the running command (db_changed calls it). */
 void propagate_count_change(void);
 
 /* ---- inside a handler ---- */

@@ -182,7 +182,7 @@ bool script_call_del(script_run *r, int line, const arg_t *key, bool protected_c
     *n = 0;
     if (db_delete(&k)) {
         *n = 1;
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        db_changed(&k, NOTIFY_GENERIC, "del");
         propagate_also_begin(r->c->db, 2);
         propagate_arg_str(r->upper_calls ? "DEL" : "del");
         propagate_arg(k.key, k.len);
@@ -212,13 +212,13 @@ bool script_call_pexpire(script_run *r, int line, const arg_t *key, const arg_t 
     }
     if (when <= now) {
         db_delete_at(&k, pos);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        db_changed(&k, NOTIFY_GENERIC, "del");
         propagate_also_begin(r->c->db, 2);
         propagate_arg_str(cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
         propagate_arg(k.key, k.len);
     } else {
         db_set_expire_at(&k, pos, when);
-        notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        db_changed(&k, NOTIFY_GENERIC, "expire");
         propagate_also_begin(r->c->db, 3); /* as PEXPIRE propagates */
         propagate_arg_str("PEXPIREAT");
         propagate_arg(k.key, k.len);
@@ -252,8 +252,8 @@ bool script_call_set_px(script_run *r, int line, const arg_t *key, const arg_t *
         return true;
     }
     db_store_string(&k, old ? pos : -1, value->ptr, value->len, when, false);
-    notify_keyspace_event(NOTIFY_STRING, "set", &k);
-    notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    db_changed(&k, NOTIFY_STRING, "set");
+    db_changed(&k, NOTIFY_GENERIC, "expire");
     propagate_also_begin(r->c->db, 5); /* as SET ... PX propagates */
     propagate_arg_str("SET");
     propagate_arg(k.key, k.len);

@@ -381,7 +381,6 @@ static bool hash_read_or_reply(client *c, const hash **h) {
 /* A write in progress on the hash at argv[1]. */
 typedef struct {
     dbkey k;
-    long pos;
     entry *e; /* NULL: the key is new and h not yet in the keyspace */
     hash *h;
     hash_limits lim;
@@ -392,7 +391,7 @@ typedef struct {
  * WRONGTYPE, or when the key is absent and !create (nothing replied). */
 static bool hash_open_write(client *c, hash_write *w, bool create) {
     dbkey_init(&w->k, c->db, c->argv[1].ptr, c->argv[1].len);
-    w->e = db_lookup(&w->k, LOOKUP_WRITE, &w->pos);
+    w->e = db_lookup(&w->k, LOOKUP_WRITE, NULL);
     if (reply_wrong_type(c, w->e, OBJ_HASH)) return false;
     if (w->e) {
         w->h = entry_ptr(w->e);
@@ -408,10 +407,10 @@ static bool hash_open_write(client *c, hash_write *w, bool create) {
     return true;
 }
 
-/* Store w->h back into the keyspace and run the write epilogue: a new key
- * is added, a changed one is marked modified, an emptied one is deleted
- * ("del" event after the command's own). `changed` false: nothing happened
- * (a new empty hash is just freed). */
+/* Store w->h back into the keyspace and state the change to the write
+ * funnel: a new key is added, an emptied one is deleted ("del" event after
+ * the command's own). `changed` false: nothing happened (a new empty hash
+ * is just freed). */
 static void hash_store_back(client *c, hash_write *w, bool changed, const char *event) {
     if (!w->e) {
         if (!changed || hash_len(w->h) == 0) {
@@ -420,20 +419,12 @@ static void hash_store_back(client *c, hash_write *w, bool changed, const char *
         }
         entry *e = entry_new_ptr(w->k.key, w->k.len, OBJ_HASH, hash_encoding(w->h), w->h, -1);
         db_add(&w->k, e);
-        notify_keyspace_event(NOTIFY_HASH, event, &w->k);
+        db_changed(&w->k, NOTIFY_HASH, event);
         return;
     }
     entry_set_ptr(w->e, w->h);
     entry_set_encoding(w->e, hash_encoding(w->h));
-    if (!changed) return;
-    if (hash_len(w->h) == 0) {
-        db_delete_at(&w->k, w->pos);
-        notify_keyspace_event(NOTIFY_HASH, event, &w->k);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &w->k);
-        return;
-    }
-    db_key_modified(&w->k);
-    notify_keyspace_event(NOTIFY_HASH, event, &w->k);
+    if (changed) db_changed_removed(&w->k, NOTIFY_HASH, event, hash_len(w->h) == 0);
 }
 
 /* HSET key field value [field value ...] / HMSET (reply OK). */

@@ -7,9 +7,9 @@
  * - Every list is a quicklist (quicklist.c) and reports "quicklist", as in
  *   Redis 7.0. Its node size comes from list-max-listpack-size when the
  *   list is created. The entry holds the quicklist pointer, which never
- *   moves, so changes are made in place and end with the write epilogue
- *   (db_key_modified, keyspace event, blocking_key_ready for pushes); a
- *   list that becomes empty is deleted.
+ *   moves, so changes are made in place and end with the write funnel
+ *   (db_changed with the list event: WATCH, dirty, stream, event and the
+ *   wake-up of blocked clients); a list that becomes empty is deleted.
  * - Blocking commands serve themselves like their non-blocking form and
  *   otherwise call blocking_block_on_args(); blocking.c re-runs the whole command
  *   when a key gets data, so every handler is written to be re-run from
@@ -26,7 +26,6 @@
 #include "multi.h"
 #include "notify.h"
 #include "propagate.h"
-#include "watch.h"
 #include "numparse.h"
 #include "quicklist.h"
 #include "t_list.h"
@@ -78,23 +77,13 @@ static quicklist *list_create(const dbkey *k) {
 }
 
 /* Epilogue of a write that added elements (event "lpush", "rpush",
- * "linsert"). */
-static void list_pushed(const dbkey *k, const char *event) {
-    db_key_modified(k);
-    notify_keyspace_event(NOTIFY_LIST, event, k);
-    blocking_key_ready(k, OBJ_LIST);
-}
+ * "linsert"); the funnel wakes the key's blocked clients. */
+static void list_pushed(const dbkey *k, const char *event) { db_changed(k, NOTIFY_LIST, event); }
 
 /* Epilogue of a write that removed elements: the event, then the key's
  * deletion when the list became empty. */
 static void list_removed(const dbkey *k, quicklist *ql, const char *event) {
-    notify_keyspace_event(NOTIFY_LIST, event, k);
-    if (ql_count(ql) == 0) {
-        db_delete(k);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", k);
-    } else {
-        db_key_modified(k);
-    }
+    db_changed_removed(k, NOTIFY_LIST, event, ql_count(ql) == 0);
 }
 
 /* "left" / "right" (Redis's getListPositionFromObjectOrReply). */
@@ -372,8 +361,7 @@ static void lset_command(client *c) {
         return;
     }
     add_reply_ok(c);
-    db_key_modified(&k);
-    notify_keyspace_event(NOTIFY_LIST, "lset", &k);
+    db_changed(&k, NOTIFY_LIST, "lset");
 }
 
 static void ltrim_command(client *c) {
@@ -402,8 +390,7 @@ static void ltrim_command(client *c) {
     if (ltrim + rtrim == 0) {
         /* Redis signals and notifies but counts no change: nothing
          * propagates. */
-        notify_keyspace_event(NOTIFY_LIST, "ltrim", &k);
-        watch_touch_key(&k);
+        db_unchanged_event(&k, NOTIFY_LIST, "ltrim");
         add_reply_ok(c);
         return;
     }
@@ -441,15 +428,7 @@ static void lrem_command(client *c) {
         }
     }
     ql_iter_release(&it);
-    if (removed) {
-        notify_keyspace_event(NOTIFY_LIST, "lrem", &k);
-        if (ql_count(ql) == 0) {
-            db_delete(&k);
-            notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
-        } else {
-            db_key_modified(&k);
-        }
-    }
+    if (removed) list_removed(&k, ql, "lrem");
     add_reply_integer(c, removed);
 }
 

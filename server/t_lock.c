@@ -96,7 +96,7 @@ static entry *lock_lookup_equal(client *c, dbkey *k, long *pos, long long missin
 /* Delete the looked-up key at pos with DEL's epilogue. */
 static void lock_delete(const dbkey *k, long pos) {
     db_delete_at(k, pos);
-    notify_keyspace_event(NOTIFY_GENERIC, "del", k);
+    db_changed(k, NOTIFY_GENERIC, "del");
     /* Replicas (redis-server among them) know DEL, not these commands. */
     propagate_rewrite_begin(2);
     propagate_arg_str("DEL");
@@ -248,15 +248,15 @@ static void cas_command(client *c) {
     if (!lock_lookup_equal(c, &k, &pos, -1)) return;
     if (when >= 0 && when <= db_now_ms()) {
         /* Swapped and expired at once: SET then a PEXPIREAT in the past. */
-        notify_keyspace_event(NOTIFY_STRING, "set", &k);
+        db_changed(&k, NOTIFY_STRING, "set");
         lock_delete(&k, pos);
         add_reply_integer(c, 1);
         return;
     }
     const arg_t *nv = &c->argv[3];
     db_store_string(&k, pos, nv->ptr, nv->len, when, false);
-    notify_keyspace_event(NOTIFY_STRING, "set", &k);
-    if (when >= 0) notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    db_changed(&k, NOTIFY_STRING, "set");
+    if (when >= 0) db_changed(&k, NOTIFY_GENERIC, "expire");
     /* As SET key new [PXAT when]: what any replica can apply. */
     propagate_rewrite_begin(when >= 0 ? 5 : 3);
     propagate_arg_str("SET");

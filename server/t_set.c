@@ -268,11 +268,19 @@ static void set_store(const dbkey *k, set_value *s) {
     db_set(k, entry_new_ptr(k->key, k->len, OBJ_SET, s->enc, s, -1));
 }
 
-/* After an in-place change of e (key k): sync the encoding, invalidate
- * WATCHes. */
-static void set_touched(const dbkey *k, entry *e) {
+/* After an in-place change of e (key k): sync the encoding, state the
+ * change (`event`) to the write funnel. */
+static void set_changed(const dbkey *k, entry *e, const char *event) {
     entry_set_encoding(e, sv(e)->enc);
-    db_key_modified(k);
+    db_changed(k, NOTIFY_SET, event);
+}
+
+/* After members were removed from e in place: the event, then the key's
+ * deletion when the set became empty. */
+static void set_removed(const dbkey *k, entry *e, const char *event) {
+    bool emptied = set_size(sv(e)) == 0;
+    if (!emptied) entry_set_encoding(e, sv(e)->enc);
+    db_changed_removed(k, NOTIFY_SET, event, emptied);
 }
 
 /* Members collected for a reply: hashtable members point into their dict
@@ -312,11 +320,12 @@ static void sadd_command(client *c) {
     size_t max = s->enc == ENC_INTSET ? set_max_intset() : 0;
     long long added = 0;
     for (int j = 2; j < c->argc; j++) added += set_add(s, c->argv[j].ptr, c->argv[j].len, max);
-    if (!e)
+    if (!e) {
         db_add(&k, entry_new_ptr(k.key, k.len, OBJ_SET, s->enc, s, -1));
-    else if (added)
-        set_touched(&k, e);
-    if (added) notify_keyspace_event(NOTIFY_SET, "sadd", &k);
+        db_changed(&k, NOTIFY_SET, "sadd");
+    } else if (added) {
+        set_changed(&k, e, "sadd");
+    }
     add_reply_integer(c, added);
 }
 
@@ -330,23 +339,12 @@ static void srem_command(client *c) {
     if (reply_wrong_type(c, e, OBJ_SET)) return;
     set_value *s = sv(e);
     long long deleted = 0;
-    bool emptied = false;
     for (int j = 2; j < c->argc; j++) {
         if (!set_remove(s, c->argv[j].ptr, c->argv[j].len)) continue;
         deleted++;
-        if (set_size(s) == 0) {
-            emptied = true;
-            break;
-        }
+        if (set_size(s) == 0) break;
     }
-    if (deleted) {
-        if (emptied)
-            db_delete(&k);
-        else
-            set_touched(&k, e);
-        notify_keyspace_event(NOTIFY_SET, "srem", &k);
-        if (emptied) notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
-    }
+    if (deleted) set_removed(&k, e, "srem");
     add_reply_integer(c, deleted);
 }
 
@@ -415,24 +413,16 @@ static void smove_command(client *c) {
         add_reply_integer(c, 0);
         return;
     }
-    notify_keyspace_event(NOTIFY_SET, "srem", &sk);
-    if (set_size(src) == 0) {
-        db_delete(&sk);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &sk);
-    } else {
-        set_touched(&sk, se);
-    }
+    set_removed(&sk, se, "srem");
     if (!de) {
         set_value *dst = set_new();
         set_add(dst, m->ptr, m->len, set_max_intset());
         db_add(&dk, entry_new_ptr(dk.key, dk.len, OBJ_SET, dst->enc, dst, -1));
-        notify_keyspace_event(NOTIFY_SET, "sadd", &dk);
+        db_changed(&dk, NOTIFY_SET, "sadd");
     } else {
         set_value *dst = sv(de);
-        if (set_add(dst, m->ptr, m->len, dst->enc == ENC_INTSET ? set_max_intset() : 0)) {
-            set_touched(&dk, de);
-            notify_keyspace_event(NOTIFY_SET, "sadd", &dk);
-        }
+        if (set_add(dst, m->ptr, m->len, dst->enc == ENC_INTSET ? set_max_intset() : 0))
+            set_changed(&dk, de, "sadd");
     }
     add_reply_integer(c, 1);
 }
@@ -467,12 +457,12 @@ static void store_result(client *c, const arg_t *dst, set_value *res, const char
     if (n) {
         set_store(&dk, res);
         add_reply_integer(c, (long long)n);
-        notify_keyspace_event(NOTIFY_SET, event, &dk);
+        db_changed(&dk, NOTIFY_SET, event);
         return;
     }
     set_free(res);
     add_reply_integer(c, 0);
-    if (db_delete(&dk)) notify_keyspace_event(NOTIFY_GENERIC, "del", &dk);
+    if (db_delete(&dk)) db_changed(&dk, NOTIFY_GENERIC, "del");
 }
 
 typedef struct {
@@ -697,7 +687,6 @@ static void spop_count(client *c) {
     }
     set_value *s = sv(e);
     size_t size = set_size(s);
-    notify_keyspace_event(NOTIFY_SET, "spop", &k);
 
     if ((unsigned long long)count >= size) {
         /* The whole set, as SUNION of it would reply (an intset copy of an
@@ -712,8 +701,7 @@ static void spop_count(client *c) {
             reply_members(c, copy);
             set_free(copy);
         }
-        db_delete(&k);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        db_changed_removed(&k, NOTIFY_SET, "spop", true);
         propagate_rewrite_key(c, "DEL");
         return;
     }
@@ -733,7 +721,7 @@ static void spop_count(client *c) {
             propagate_srem(c, &el);
             set_remove_elem(s, &el);
         }
-        set_touched(&k, e);
+        set_changed(&k, e, "spop");
         return;
     }
     /* Most of the set goes: move the few that stay into a new set (whose
@@ -753,7 +741,7 @@ static void spop_count(client *c) {
     }
     entry_set_ptr(e, keep);
     set_free(s);
-    set_touched(&k, e);
+    set_changed(&k, e, "spop");
 }
 
 static void spop_command(client *c) {
@@ -776,19 +764,13 @@ static void spop_command(client *c) {
     set_elem el;
     char buf[SET_ELEM_BUF];
     set_random(s, &el, buf);
-    notify_keyspace_event(NOTIFY_SET, "spop", &k);
     reply_elem(c, &el);
     propagate_rewrite_begin(3); /* as SREM key member */
     propagate_arg_str("SREM");
     propagate_arg(c->argv[1].ptr, c->argv[1].len);
     propagate_arg(el.p, el.len);
     set_remove_elem(s, &el);
-    if (set_size(s) == 0) {
-        db_delete(&k);
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
-    } else {
-        set_touched(&k, e);
-    }
+    set_removed(&k, e, "spop");
 }
 
 /* --------------------------------------------------------- SRANDMEMBER */

@@ -11,10 +11,10 @@
  *   from arguments go through entry_new_string (int/embstr/raw), APPEND and
  *   SETRANGE results on existing keys are raw, INCR results are int and
  *   INCRBYFLOAT results are embstr/raw strings (never int).
- * - Every write ends with Redis 7.0's keyspace events ("set", "expire",
- *   "append", "setrange", "incrby", "incrbyfloat", "del", "persist"); the
- *   db_* calls invalidate WATCHes, so only the in-place INCR calls
- *   db_key_modified itself.
+ * - Every write states its change through the write funnel with Redis
+ *   7.0's keyspace events (db_changed: "set", "expire", "append",
+ *   "setrange", "incrby", "incrbyfloat", "del", "persist"), which also runs
+ *   WATCH, dirty and the stream's change mark.
  * - SET also takes Redis 8.4's compare-and-set conditions (IFEQ, IFNE, IFDEQ,
  *   IFDNE; Valkey 8.1 has IFEQ) for locks without Lua (issue 5; the other
  *   lock commands are in t_lock.c). Without one of them SET behaves exactly
@@ -287,11 +287,11 @@ static void str_set_generic(client *c, const str_opts *o, const arg_t *val, cons
 
     if (!o->expire && (o->flags & STR_KEEPTTL) && old) when = entry_expire(old);
     db_store_string(&k, pos, val->ptr, val->len, when, false);
-    notify_keyspace_event(NOTIFY_STRING, "set", &k);
+    db_changed(&k, NOTIFY_STRING, "set");
     str_set_propagate(c, o, val, when);
     /* Redis 7.0 stores an already passed EXAT/PXAT too (the key expires on
      * its next access) and still raises "expire". */
-    if (o->expire) notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+    if (o->expire) db_changed(&k, NOTIFY_GENERIC, "expire");
 
     if (o->flags & STR_GET) return;
     if (mode == STR_REPLY_ONE_ZERO)
@@ -344,7 +344,7 @@ static void getset_command(client *c) {
     else
         add_reply_null(c);
     str_store(&k, pos, entry_new_string(k.key, k.len, c->argv[2].ptr, c->argv[2].len, -1, false));
-    notify_keyspace_event(NOTIFY_STRING, "set", &k);
+    db_changed(&k, NOTIFY_STRING, "set");
     propagate_rewrite_begin(3); /* as SET */
     propagate_arg_str("SET");
     propagate_arg(c->argv[1].ptr, c->argv[1].len);
@@ -362,7 +362,7 @@ static void getdel_command(client *c) {
     if (reply_wrong_type(c, e, OBJ_STRING)) return;
     str_reply_value(c, e);
     db_delete_at(&k, pos);
-    notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+    db_changed(&k, NOTIFY_GENERIC, "del");
     propagate_rewrite_key(c, cfg_get(lazyfree_lazy_user_del) ? "UNLINK" : "DEL");
 }
 
@@ -386,18 +386,18 @@ static void getex_command(client *c) {
     /* GETEX never propagates as itself: DEL/UNLINK, PEXPIREAT or PERSIST. */
     if ((which & (STR_EXAT | STR_PXAT)) && when <= db_now_ms()) {
         db_delete_at(&k, pos); /* an absolute time already passed: delete now */
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        db_changed(&k, NOTIFY_GENERIC, "del");
         propagate_rewrite_key(c, cfg_get(lazyfree_lazy_expire) ? "UNLINK" : "DEL");
     } else if (o.expire) {
         db_set_expire_at(&k, pos, when);
-        notify_keyspace_event(NOTIFY_GENERIC, "expire", &k);
+        db_changed(&k, NOTIFY_GENERIC, "expire");
         propagate_rewrite_begin(3);
         propagate_arg_str("PEXPIREAT");
         propagate_arg(c->argv[1].ptr, c->argv[1].len);
         propagate_arg_ll(when);
     } else if ((o.flags & STR_PERSIST) && entry_has_expire(e)) {
         db_set_expire_at(&k, pos, -1); /* no TTL: nothing changes, no event */
-        notify_keyspace_event(NOTIFY_GENERIC, "persist", &k);
+        db_changed(&k, NOTIFY_GENERIC, "persist");
         propagate_rewrite_key(c, "PERSIST");
     }
 }
@@ -473,7 +473,7 @@ static void mset_generic(client *c, bool nx, const char *cmd) {
         dbkey k;
         dbkey_init(&k, c->db, c->argv[i].ptr, c->argv[i].len);
         db_set(&k, entry_new_string(k.key, k.len, c->argv[i + 1].ptr, c->argv[i + 1].len, -1, false));
-        notify_keyspace_event(NOTIFY_STRING, "set", &k);
+        db_changed(&k, NOTIFY_STRING, "set");
     }
     if (nx)
         add_reply_integer(c, 1);
@@ -508,7 +508,7 @@ static void append_command(client *c) {
     const arg_t *add = &c->argv[2];
     if (!old) {
         db_add(&k, entry_new_string(k.key, k.len, add->ptr, add->len, -1, false));
-        notify_keyspace_event(NOTIFY_STRING, "append", &k);
+        db_changed(&k, NOTIFY_STRING, "append");
         add_reply_integer(c, (long long)add->len);
         return;
     }
@@ -519,7 +519,7 @@ static void append_command(client *c) {
     if (!str_length_ok(c, (long long)olen, (long long)add->len)) return;
     entry *e = str_build_raw(&k, ov, olen, olen, add->ptr, add->len, entry_expire(old));
     db_replace(&k, pos, e);
-    notify_keyspace_event(NOTIFY_STRING, "append", &k);
+    db_changed(&k, NOTIFY_STRING, "append");
     add_reply_integer(c, (long long)(olen + add->len));
 }
 
@@ -542,7 +542,7 @@ static void setrange_command(client *c) {
         }
         if (!str_length_ok(c, offset, (long long)val->len)) return;
         db_add(&k, str_build_raw(&k, "", 0, (size_t)offset, val->ptr, val->len, -1));
-        notify_keyspace_event(NOTIFY_STRING, "setrange", &k);
+        db_changed(&k, NOTIFY_STRING, "setrange");
         add_reply_integer(c, offset + (long long)val->len);
         return;
     }
@@ -558,7 +558,7 @@ static void setrange_command(client *c) {
     entry *e = str_build_raw(&k, ov, olen, (size_t)offset, val->ptr, val->len, entry_expire(old));
     size_t total = (size_t)offset + val->len > olen ? (size_t)offset + val->len : olen;
     db_replace(&k, pos, e);
-    notify_keyspace_event(NOTIFY_STRING, "setrange", &k);
+    db_changed(&k, NOTIFY_STRING, "setrange");
     add_reply_integer(c, (long long)total);
 }
 
@@ -589,13 +589,11 @@ static void str_incr_by(client *c, long long incr) {
         return;
     }
     value += incr;
-    if (old && entry_is_int(old)) {
+    if (old && entry_is_int(old))
         str_int_store_inplace(old, value);
-        db_key_modified(&k);
-    } else {
+    else
         str_store(&k, pos, entry_new_int(k.key, k.len, value, old ? entry_expire(old) : -1));
-    }
-    notify_keyspace_event(NOTIFY_STRING, "incrby", &k);
+    db_changed(&k, NOTIFY_STRING, "incrby");
     add_reply_integer(c, value);
 }
 
@@ -646,7 +644,7 @@ static void incrbyfloat_command(client *c) {
     char buf[STR_LD_BUF];
     size_t len = format_ld_human(buf, sizeof buf, value);
     str_store(&k, pos, str_new_plain(&c->argv[1], buf, len, old ? entry_expire(old) : -1));
-    notify_keyspace_event(NOTIFY_STRING, "incrbyfloat", &k);
+    db_changed(&k, NOTIFY_STRING, "incrbyfloat");
     /* As SET key <result> KEEPTTL: float formatting must not differ on
      * the replica. */
     propagate_rewrite_begin(4);

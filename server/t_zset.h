@@ -129,9 +129,9 @@ entry *zset_lookup(client *c, int i, dbkey *k, int flags, long *pos, bool *err);
 static inline zset *zset_of(entry *e) { return e ? (zset *)entry_ptr(e) : NULL; }
 /* Refresh the entry's encoding byte after a change. */
 void zset_sync_encoding(entry *e);
-/* After removals: delete the key when the set became empty. Returns true
- * if it was deleted (the caller then notifies "del"). */
-bool zset_delete_if_empty(const dbkey *k, long pos, entry *e);
+/* After removals from e in place: state the change (`event`) to the write
+ * funnel, then delete the key ("del") when the set became empty. */
+void zset_removed(const dbkey *k, entry *e, const char *event);
 /* Store a built set at dst (replacing any value, no TTL) or delete dst when
  * it is empty; replies the length and notifies `event` (or "del"). Takes
  * ownership of z. */

@@ -12,10 +12,9 @@
  *   visits it; argument checks run in Redis's order so the first error
  *   reported is the one Redis reports.
  * - A set is changed in place; the entry's encoding byte is refreshed and
- *   the write epilogue (WATCH, notification, blocking wake-up) run by the
- *   command after the change.
+ *   the change stated to the write funnel (db_changed: WATCH, dirty,
+ *   stream, notification, blocking wake-up) by the command after it.
  */
-#include "blocking.h"
 #include "client.h"
 #include "command_modules.h"
 #include "commands.h"
@@ -46,10 +45,10 @@ void zset_sync_encoding(entry *e) {
     if (entry_encoding(e) != z->enc) entry_set_encoding(e, z->enc);
 }
 
-bool zset_delete_if_empty(const dbkey *k, long pos, entry *e) {
-    if (zset_len(entry_ptr(e)) != 0) return false;
-    db_delete_at(k, pos);
-    return true;
+void zset_removed(const dbkey *k, entry *e, const char *event) {
+    bool emptied = zset_len(entry_ptr(e)) == 0;
+    if (!emptied) zset_sync_encoding(e);
+    db_changed_removed(k, NOTIFY_ZSET, event, emptied);
 }
 
 void zset_store(client *c, int dst_arg, zset *z, const char *event) {
@@ -59,7 +58,7 @@ void zset_store(client *c, int dst_arg, zset *z, const char *event) {
     if (n == 0) {
         zset_free(z);
         add_reply_integer(c, 0);
-        if (db_delete(&k)) notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        if (db_delete(&k)) db_changed(&k, NOTIFY_GENERIC, "del");
         return;
     }
     zset_limits lim;
@@ -67,8 +66,7 @@ void zset_store(client *c, int dst_arg, zset *z, const char *event) {
     zset_fit_encoding(z, &lim);
     db_set(&k, entry_new_ptr(k.key, k.len, OBJ_ZSET, z->enc, z, -1));
     add_reply_integer(c, (long long)n);
-    notify_keyspace_event(NOTIFY_ZSET, event, &k);
-    blocking_key_ready(&k, OBJ_ZSET);
+    db_changed(&k, NOTIFY_ZSET, event);
 }
 
 void zset_reply_array_len(client *c, long n, bool withscores) {
@@ -130,9 +128,8 @@ static void zadd_generic(client *c, int flags) {
         if (!arg_double_or_reply(c, &c->argv[scoreidx + 2 * j], &scores[j], NULL)) goto cleanup;
 
     dbkey k;
-    long pos;
     bool err;
-    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, &pos, &err);
+    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, NULL, &err);
     if (err) goto cleanup;
     long added = 0, updated = 0, processed = 0;
     double score = 0;
@@ -172,11 +169,7 @@ reply:
         add_reply_integer(c, ch ? added + updated : added);
     }
 epilogue:
-    if (added || updated) {
-        db_key_modified(&k);
-        notify_keyspace_event(NOTIFY_ZSET, incr ? "zincr" : "zadd", &k);
-        if (added) blocking_key_ready(&k, OBJ_ZSET);
-    }
+    if (added || updated) db_changed(&k, NOTIFY_ZSET, incr ? "zincr" : "zadd");
 cleanup:
     if (scores != stack_scores) mem_free(scores);
 }
@@ -188,9 +181,8 @@ static void zincrby_command(client *c) { zadd_generic(c, ZADD_IN_INCR); }
 
 static void zrem_command(client *c) {
     dbkey k;
-    long pos;
     bool err;
-    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, &pos, &err);
+    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, NULL, &err);
     if (err) return;
     if (!e) {
         add_reply_integer(c, 0);
@@ -198,23 +190,11 @@ static void zrem_command(client *c) {
     }
     zset *z = entry_ptr(e);
     long deleted = 0;
-    bool removed = false;
     for (int j = 2; j < c->argc; j++) {
         if (zset_del(z, c->argv[j].ptr, c->argv[j].len)) deleted++;
-        if (zset_len(z) == 0) {
-            db_delete_at(&k, pos);
-            removed = true;
-            break;
-        }
+        if (zset_len(z) == 0) break;
     }
-    if (deleted) {
-        if (!removed) {
-            zset_sync_encoding(e);
-            db_key_modified(&k);
-        }
-        notify_keyspace_event(NOTIFY_ZSET, "zrem", &k);
-        if (removed) notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
-    }
+    if (deleted) zset_removed(&k, e, "zrem");
     add_reply_integer(c, deleted);
 }
 
@@ -504,9 +484,8 @@ static void zremrange_generic(client *c, enum zr_type type) {
         return;
     }
     dbkey k;
-    long pos;
     bool err;
-    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, &pos, &err);
+    entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, NULL, &err);
     if (err) return;
     if (!e) {
         add_reply_integer(c, 0);
@@ -533,13 +512,7 @@ static void zremrange_generic(client *c, enum zr_type type) {
     unsigned long deleted = zset_delete_ranks(z, lo, hi);
     if (deleted) {
         const char *event = type == ZR_RANK ? "zremrangebyrank" : type == ZR_SCORE ? "zremrangebyscore" : "zremrangebylex";
-        bool removed = zset_delete_if_empty(&k, pos, e);
-        if (!removed) {
-            zset_sync_encoding(e);
-            db_key_modified(&k);
-        }
-        notify_keyspace_event(NOTIFY_ZSET, event, &k);
-        if (removed) notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
+        zset_removed(&k, e, event);
     }
     add_reply_integer(c, (long long)deleted);
 }

@@ -79,11 +79,10 @@ static void pop_reply(const char *m, size_t len, double score, void *arg) {
 static void zpop_generic(client *c, int first, int nkeys, bool max, bool emitkey, long count, bool nested,
                          bool nil_when_empty) {
     dbkey k;
-    long pos = -1;
     entry *e = NULL;
     for (int i = 0; i < nkeys && !e; i++) {
         bool err;
-        e = zset_lookup(c, first + i, &k, LOOKUP_WRITE, &pos, &err);
+        e = zset_lookup(c, first + i, &k, LOOKUP_WRITE, NULL, &err);
         if (err) return;
     }
     if (!e) {
@@ -124,13 +123,7 @@ static void zpop_generic(client *c, int first, int nkeys, bool max, bool emitkey
     pop_emit pe = {c, nested};
     zset_visit(z, lo, hi, max, pop_reply, &pe);
     zset_delete_ranks(z, lo, hi);
-    notify_keyspace_event(NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", &k);
-    if (zset_delete_if_empty(&k, pos, e)) {
-        notify_keyspace_event(NOTIFY_GENERIC, "del", &k);
-    } else {
-        zset_sync_encoding(e);
-        db_key_modified(&k);
-    }
+    zset_removed(&k, e, max ? "zpopmax" : "zpopmin");
 }
 
 static void zpop_command(client *c, bool max) {

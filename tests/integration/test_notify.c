@@ -6,7 +6,11 @@
  * another worker), in order, and nothing else (a marker PUBLISH closes
  * every check). Then the notify-keyspace-events classes: "" publishes
  * nothing, "KEA" has no "new", "Kx" only keyspace "expired", "En" only
- * keyevent "new".
+ * keyevent "new". Then, family by family (strings, generic keys and
+ * expiry, lists, sets, hashes, sorted sets, lock scripts, blocked clients
+ * served by another client's write), the write funnel: a command that
+ * changes nothing raises no event, and a command with several events
+ * raises Redis's sequence, checked side by side with redis-server.
  *
  * The expected lists were validated against redis-server 7.0.15
  * (SLOTCACHE_SERVER=/usr/bin/redis-server). Already-expired keys are set and
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lock_script_bodies.h"
 #include "server_proc.h"
 
 static sc_server srv;
@@ -269,4 +274,499 @@ Test(notify, event_classes)
     redisFree(s);
     redisFree(c);
     sc_server_stop_or_fail(&srv);
+}
+
+/* ---- the write funnel, family by family, side by side with Redis -------
+ *
+ * Each family's table runs on slotcache and, when there is one, on the
+ * reference redis-server (sc_reference_redis_binary) at the same time. A
+ * pattern subscriber on __keyevent@*__:* (classes "EAn": every class and
+ * "new") records each step's events up to a marker; both servers must
+ * publish the sequence written in the table, which was taken from Redis
+ * 7.0.15 (so a table error shows as a Redis mismatch), and give the same
+ * reply. Steps with "" are commands that change nothing: no event at all.
+ * "@<id> args": EVAL of the lock script <id> (lock_script_bodies.h);
+ * "^src RESTORE ...": RESTORE of src's DUMP. */
+
+#define EV_PATTERN "__keyevent@*__:*"
+
+typedef struct {
+    const char *cmd;    /* a leading '~': the reply is random, not compared */
+    const char *events; /* "event:key" (db 0) or "event@db:key", "" none */
+} ev_step;
+
+typedef struct {
+    sc_server *srv;
+    redisContext *c, *s; /* commands, subscriber */
+    const char *label;
+} ev_side;
+
+static sc_server ref;
+
+static void ev_side_open(ev_side *x, sc_server *srv, const char *label)
+{
+    x->srv = srv;
+    x->label = label;
+    x->c = sc_connect_or_fail(srv);
+    x->s = sc_connect_or_fail(srv);
+    redisAppendCommand(x->s, "PSUBSCRIBE " EV_PATTERN);
+    void *rv = NULL;
+    cr_assert(redisGetReply(x->s, &rv) == REDIS_OK && rv, "%s: PSUBSCRIBE", label);
+    freeReplyObject(rv);
+    run(x->c, "CONFIG SET notify-keyspace-events EAn", "OK");
+}
+
+static void ev_side_close(ev_side *x)
+{
+    redisFree(x->s);
+    redisFree(x->c);
+}
+
+/* Start slotcache and, when there is one, redis-server, each with its
+ * command and subscriber connections; returns how many sides run. */
+static int ev_sides_start(ev_side sides[2])
+{
+    sc_server_start_or_fail(&srv, threaded);
+    ev_side_open(&sides[0], &srv, "slotcache");
+    const char *redis = sc_reference_redis_binary();
+    if (!redis) return 1;
+    sc_server_start_bin_or_fail(&ref, redis, NULL);
+    ev_side_open(&sides[1], &ref, "redis-server");
+    return 2;
+}
+
+static void ev_sides_stop(ev_side *sides, int n)
+{
+    for (int j = n - 1; j >= 0; j--) {
+        ev_side_close(&sides[j]);
+        sc_server_stop_or_fail(sides[j].srv);
+    }
+}
+
+/* Run "@<id> numkeys key... arg...": EVAL of that lock script's body. */
+static redisReply *ev_run_script(redisContext *c, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line + 1);
+    const char *argv[SC_LINE_MAX_WORDS + 2];
+    int argc = 0;
+    char *save = NULL;
+    char *id = strtok_r(buf, " ", &save);
+    const char *body = NULL;
+    for (int i = 0; i < TLS_COUNT; i++)
+        if (strcmp(test_lock_scripts[i].id, id) == 0) body = test_lock_scripts[i].body;
+    cr_assert(body, "no lock script %s", id);
+    argv[argc++] = "EVAL";
+    argv[argc++] = body;
+    for (char *w = strtok_r(NULL, " ", &save); w && argc < SC_LINE_MAX_WORDS + 2; w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    cr_assert(r, "%s: connection lost (%s)", line, c->errstr);
+    return r;
+}
+
+/* Run "^src RESTORE dst ttl [option...]": RESTORE with the DUMP of src
+ * as its payload (after ttl). */
+static redisReply *ev_run_restore(redisContext *c, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line + 1);
+    char *save = NULL;
+    char *src = strtok_r(buf, " ", &save);
+    redisReply *dump = redisCommand(c, "DUMP %s", src);
+    cr_assert(dump && dump->type == REDIS_REPLY_STRING, "%s: no DUMP of %s", line, src);
+    const char *argv[SC_LINE_MAX_WORDS + 1];
+    size_t lens[SC_LINE_MAX_WORDS + 1];
+    int argc = 0;
+    for (char *w = strtok_r(NULL, " ", &save); w && argc < SC_LINE_MAX_WORDS; w = strtok_r(NULL, " ", &save)) {
+        argv[argc] = w;
+        lens[argc++] = strlen(w);
+        if (argc == 3) {
+            argv[argc] = dump->str;
+            lens[argc++] = dump->len;
+        }
+    }
+    redisReply *r = redisCommandArgv(c, argc, argv, lens);
+    cr_assert(r, "%s: connection lost (%s)", line, c->errstr);
+    freeReplyObject(dump);
+    return r;
+}
+
+/* Run one step; its reply as text into reply. */
+static void ev_run(ev_side *x, const char *line, char *reply, size_t n)
+{
+    redisReply *r = line[0] == '@'   ? ev_run_script(x->c, line)
+                    : line[0] == '^' ? ev_run_restore(x->c, line)
+                                     : sc_cmd_line_or_fail(x->c, line);
+    sc_reply_text(r, reply, n);
+    freeReplyObject(r);
+}
+
+/* The events published since the last call, as "event:key" words (db 0)
+ * or "event@db:key", up to the marker this publishes. */
+static void ev_collect(ev_side *x, char *out, size_t n, const char *what)
+{
+    run(x->c, "PUBLISH __keyevent@0__:marker done", "1");
+    size_t used = 0;
+    out[0] = '\0';
+    for (;;) {
+        void *rv = NULL;
+        cr_assert(redisGetReply(x->s, &rv) == REDIS_OK && rv, "%s (%s): no marker (%s)", what, x->label,
+                  x->s->errstr);
+        redisReply *r = rv;
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4 && sc_reply_is(r->element[0], "pmessage"),
+                  "%s (%s): not a pmessage", what, x->label);
+        const char *chan = r->element[2]->str;
+        int db = -1, off = 0;
+        cr_assert(sscanf(chan, "__keyevent@%d__:%n", &db, &off) == 1 && off > 0, "%s (%s): channel %s", what,
+                  x->label, chan);
+        if (db == 0 && strcmp(chan + off, "marker") == 0 && sc_reply_is(r->element[3], "done")) {
+            freeReplyObject(r);
+            return;
+        }
+        int w = db == 0 ? snprintf(out + used, n - used, "%s%s:%.*s", used ? " " : "", chan + off,
+                                   (int)r->element[3]->len, r->element[3]->str)
+                        : snprintf(out + used, n - used, "%s%s@%d:%.*s", used ? " " : "", chan + off, db,
+                                   (int)r->element[3]->len, r->element[3]->str);
+        cr_assert(w > 0 && (size_t)w < n - used, "%s (%s): too many events", what, x->label);
+        used += (size_t)w;
+        freeReplyObject(r);
+    }
+}
+
+/* Run the table on slotcache and (when there is one) redis-server. */
+static void ev_run_family(const ev_step *steps, size_t nsteps)
+{
+    ev_side sides[2];
+    int nsides = ev_sides_start(sides);
+    for (size_t i = 0; i < nsteps; i++) {
+        bool random_reply = steps[i].cmd[0] == '~';
+        const char *cmd = steps[i].cmd + random_reply;
+        char reply[2][512], got[2][1024];
+        for (int j = 0; j < nsides; j++) {
+            ev_run(&sides[j], cmd, reply[j], sizeof reply[j]);
+            ev_collect(&sides[j], got[j], sizeof got[j], cmd);
+        }
+        if (nsides == 2 && !random_reply)
+            cr_assert_str_eq(reply[0], reply[1], "\"%s\": slotcache replied \"%s\", redis-server \"%s\"",
+                             cmd, reply[0], reply[1]);
+        for (int j = nsides - 1; j >= 0; j--)
+            cr_assert_str_eq(got[j], steps[i].events, "\"%s\" on %s: events \"%s\", want \"%s\"", cmd,
+                             sides[j].label, got[j], steps[i].events);
+    }
+    ev_sides_stop(sides, nsides);
+}
+
+#define RUN_FAMILY(t) ev_run_family(t, sizeof t / sizeof t[0])
+
+Test(notify, string_family)
+{
+    static const ev_step t[] = {
+        { "SET s1 v EX 100", "new:s1 set:s1 expire:s1" },
+        { "SET s1 v2 NX", "" },
+        { "SET nos v XX", "" },
+        { "SET s1 v3 XX GET", "set:s1" },
+        { "SETEX s2 100 v", "new:s2 set:s2 expire:s2" },
+        { "PSETEX s2 100000 w", "set:s2 expire:s2" },
+        { "SETNX s2 x", "" },
+        { "MSETNX s2 a s3 b", "" },
+        { "MSET s3 a s4 b", "new:s3 set:s3 new:s4 set:s4" },
+        { "SETRANGE s3 0 \"\"", "" },
+        { "SETRANGE nos 3 \"\"", "" },
+        { "APPEND s3 bc", "append:s3" },
+        { "INCR s3", "" },
+        { "INCRBYFLOAT s3 1", "" },
+        { "GETEX s3", "" },
+        { "GETEX s3 PERSIST", "" },
+        { "GETEX s2 PERSIST", "persist:s2" },
+        { "GETEX s2 EX 100", "expire:s2" },
+        { "GETEX s2 PXAT 1", "del:s2" },
+        { "GETDEL nos", "" },
+        { "GETDEL s4", "del:s4" },
+        { "GETSET s5 1", "new:s5 set:s5" },
+        { "INCRBYFLOAT s5 0.5", "incrbyfloat:s5" },
+        { "SET s5 v EXAT 4000000000", "set:s5 expire:s5" },
+        { "SET s5 w KEEPTTL", "set:s5" },
+        { "APPEND s6 x", "new:s6 append:s6" },
+        { "SETRANGE s6 3 y", "setrange:s6" },
+        { "INCRBY s7 5", "new:s7 incrby:s7" },
+        { "DECRBY s7 5", "incrby:s7" },
+        { "LPUSH wt x", "new:wt lpush:wt" },
+        { "SET wt v GET", "" },
+        { "APPEND wt v", "" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, generic_family)
+{
+    static const ev_step t[] = {
+        { "DEL nog", "" },
+        { "UNLINK nog nog2", "" },
+        { "MSET g1 a g2 b", "new:g1 set:g1 new:g2 set:g2" },
+        { "DEL g1 nog g2", "del:g1 del:g2" },
+        { "MSET g1 a g2 b g3 c", "new:g1 set:g1 new:g2 set:g2 new:g3 set:g3" },
+        { "TOUCH g1 nog", "" },
+        { "EXPIRE nog 10", "" },
+        { "PERSIST g1", "" },
+        { "EXPIRE g1 100", "expire:g1" },
+        { "EXPIRE g1 200 NX", "" },
+        { "EXPIRE g1 50 GT", "" },
+        { "EXPIRE g2 50 XX", "" },
+        { "EXPIRE g2 50 GT", "" },
+        { "PEXPIRE g1 300000 GT", "expire:g1" },
+        { "PERSIST g1", "persist:g1" },
+        { "EXPIRE g1 -1", "del:g1" },
+        { "PEXPIREAT g2 1", "del:g2" },
+        { "EXPIREAT nog 1", "" },
+        { "RENAME g3 g3", "" },
+        { "SET g4 v", "new:g4 set:g4" },
+        { "RENAMENX g3 g4", "" },
+        { "RENAME g3 g4", "new:g4 rename_from:g3 rename_to:g4" },
+        { "RENAME nog g5", "" },
+        { "COPY g4 g5", "new:g5 copy_to:g5" },
+        { "COPY g4 g5", "" },
+        { "COPY g4 g5 REPLACE", "new:g5 copy_to:g5" },
+        { "COPY nog g6", "" },
+        { "MOVE g5 1", "new@1:g5 move_from:g5 move_to@1:g5" },
+        { "MOVE nog 1", "" },
+        { "SET g5 v", "new:g5 set:g5" },
+        { "MOVE g5 1", "" },
+        { "SELECT 1", "" },
+        { "DEL g5", "del@1:g5" },
+        { "SELECT 0", "" },
+        { "RPUSH gl a", "new:gl rpush:gl" },
+        { "RENAME gl gl2", "new:gl2 rename_from:gl rename_to:gl2" },
+        /* RESTORE (REPLACE: the old key goes without an event) */
+        { "^g4 RESTORE r1 0", "new:r1 restore:r1" },
+        { "^g4 RESTORE r1 0", "" },
+        { "^g4 RESTORE r1 0 REPLACE", "new:r1 restore:r1" },
+        { "^g4 RESTORE r1 100000 REPLACE", "new:r1 restore:r1" },
+        { "^g4 RESTORE r1 1 REPLACE ABSTTL", "del:r1" },
+        { "^g4 RESTORE r2 1 ABSTTL", "" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, list_family)
+{
+    static const ev_step t[] = {
+        { "LPUSH l1 a b c", "new:l1 lpush:l1" },
+        { "RPUSH l1 d", "rpush:l1" },
+        { "LPUSHX nol x", "" },
+        { "RPUSHX nol x", "" },
+        { "LPUSHX l1 z", "lpush:l1" },
+        { "LINSERT l1 BEFORE nopivot x", "" },
+        { "LINSERT nol BEFORE a x", "" },
+        { "LINSERT l1 AFTER a x", "linsert:l1" },
+        { "LSET l1 0 q", "lset:l1" },
+        { "LSET l1 100 q", "" },
+        { "LREM l1 0 nomatch", "" },
+        { "LREM nol 0 a", "" },
+        { "LREM l1 1 x", "lrem:l1" },
+        /* Redis 7.0 raises "ltrim" for a trim that keeps every element */
+        { "LTRIM l1 0 -1", "ltrim:l1" },
+        { "LTRIM nol 0 1", "" },
+        { "LTRIM l1 0 1", "ltrim:l1" },
+        { "LPOP nol", "" },
+        { "LPOP l1 0", "" },
+        { "RPOP l1", "rpop:l1" },
+        { "LPOP l1", "lpop:l1 del:l1" },
+        { "RPUSH l2 1 2 3", "new:l2 rpush:l2" },
+        { "LPOP l2 5", "lpop:l2 del:l2" },
+        { "RPUSH l3 1 2 3", "new:l3 rpush:l3" },
+        { "LTRIM l3 5 10", "ltrim:l3 del:l3" },
+        { "RPUSH l3 1 2 1", "new:l3 rpush:l3" },
+        { "LREM l3 0 1", "lrem:l3" },
+        { "LREM l3 0 2", "lrem:l3 del:l3" },
+        /* LMOVE: the push on the destination, then the pop on the source */
+        { "RPUSH src a b", "new:src rpush:src" },
+        { "LMOVE nol dst LEFT RIGHT", "" },
+        { "LMOVE src dst LEFT RIGHT", "new:dst rpush:dst lpop:src" },
+        { "LMOVE src src LEFT RIGHT", "rpush:src lpop:src" },
+        { "LMOVE src dst RIGHT LEFT", "lpush:dst rpop:src del:src" },
+        { "RPOPLPUSH dst dst2", "new:dst2 lpush:dst2 rpop:dst" },
+        { "LMPOP 2 nol dst LEFT", "lpop:dst del:dst" },
+        { "LMPOP 1 nol RIGHT", "" },
+        /* blocking forms served at once */
+        { "BLPOP dst2 0", "lpop:dst2 del:dst2" },
+        { "RPUSH b1 x y", "new:b1 rpush:b1" },
+        { "BLMOVE b1 b2 LEFT LEFT 0", "new:b2 lpush:b2 lpop:b1" },
+        { "BRPOPLPUSH b1 b2 0", "lpush:b2 rpop:b1 del:b1" },
+        { "BLMPOP 0 1 b2 RIGHT COUNT 5", "rpop:b2 del:b2" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, set_family)
+{
+    static const ev_step t[] = {
+        { "SADD st1 a b c", "new:st1 sadd:st1" },
+        { "SADD st1 a", "" },
+        { "SADD st1 a d", "sadd:st1" },
+        { "SREM st1 nomember", "" },
+        { "SREM nost a", "" },
+        { "SREM st1 a x", "srem:st1" },
+        { "SMOVE st1 st2 nomember", "" },
+        { "SMOVE nost st2 a", "" },
+        { "SMOVE st1 st1 b", "" },
+        { "SMOVE st1 st2 b", "srem:st1 new:st2 sadd:st2" },
+        { "SADD st3 c", "new:st3 sadd:st3" },
+        { "SMOVE st1 st3 c", "srem:st1" },
+        { "SMOVE st1 st2 d", "srem:st1 del:st1 sadd:st2" },
+        { "SPOP nost", "" },
+        { "SPOP st2 0", "" },
+        { "SADD sp 1", "new:sp sadd:sp" },
+        { "SPOP sp", "spop:sp del:sp" },
+        { "SADD sp 1 2 3 4 5", "new:sp sadd:sp" },
+        { "~SPOP sp 2", "spop:sp" },
+        { "~SPOP sp 10", "spop:sp del:sp" },
+        { "SINTERSTORE nodst nost1 nost2", "" },
+        { "SADD x1 a b", "new:x1 sadd:x1" },
+        { "SADD x2 b c", "new:x2 sadd:x2" },
+        { "SINTERSTORE d1 x1 x2", "new:d1 sinterstore:d1" },
+        { "SUNIONSTORE d1 x1 x2", "sunionstore:d1" },
+        { "SDIFFSTORE d1 x1 x1", "del:d1" },
+        { "SINTERSTORE d1 x1 nost", "" },
+        { "SINTERSTORE x1 x1 x2", "sinterstore:x1" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, hash_family)
+{
+    static const ev_step t[] = {
+        { "HSET h1 f1 v1 f2 v2", "new:h1 hset:h1" },
+        { "HSET h1 f1 v1", "hset:h1" },
+        { "HSETNX h1 f1 x", "" },
+        { "HSETNX h1 f3 x", "hset:h1" },
+        { "HMSET h1 f4 y", "hset:h1" },
+        { "HDEL h1 nofield", "" },
+        { "HDEL noh f1", "" },
+        { "HDEL h1 f1 nofield", "hdel:h1" },
+        { "HINCRBY h1 n 5", "hincrby:h1" },
+        { "HINCRBY h1 f2 1", "" },
+        { "HINCRBYFLOAT h1 fl 1.5", "hincrbyfloat:h1" },
+        { "HINCRBYFLOAT h1 f2 1", "" },
+        { "HINCRBY noh2 n 1", "new:noh2 hincrby:noh2" },
+        { "HDEL h1 f2 f3 f4 n fl", "hdel:h1 del:h1" },
+        { "HSETNX h2 f v", "new:h2 hset:h2" },
+        { "HDEL h2 f", "hdel:h2 del:h2" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, zset_family)
+{
+    static const ev_step t[] = {
+        { "ZADD z1 1 a 2 b", "new:z1 zadd:z1" },
+        { "ZADD noz XX 1 a", "" },
+        { "ZADD z1 NX 5 a", "" },
+        { "ZADD z1 GT 0 a", "" },
+        { "ZADD z1 LT 5 a", "" },
+        { "ZADD z1 1 a", "" },
+        { "ZADD z1 3 a", "zadd:z1" },
+        { "ZADD z1 INCR 1 a", "zincr:z1" },
+        { "ZINCRBY z1 1 c", "zincr:z1" },
+        { "ZADD z1 XX INCR 1 nomember", "" },
+        { "ZREM z1 nomember", "" },
+        { "ZREM noz a", "" },
+        { "ZREM z1 a nomember", "zrem:z1" },
+        { "ZREMRANGEBYSCORE z1 100 200", "" },
+        { "ZREMRANGEBYRANK noz 0 -1", "" },
+        { "ZREMRANGEBYLEX z1 [x [y", "" },
+        { "ZADD z2 0 a 0 b 0 c 0 d", "new:z2 zadd:z2" },
+        { "ZREMRANGEBYLEX z2 [a [a", "zremrangebylex:z2" },
+        { "ZREMRANGEBYRANK z2 0 0", "zremrangebyrank:z2" },
+        { "ZREMRANGEBYSCORE z2 -inf +inf", "zremrangebyscore:z2 del:z2" },
+        { "ZPOPMIN noz", "" },
+        { "ZPOPMIN z1 0", "" },
+        { "ZPOPMIN z1", "zpopmin:z1" },
+        { "ZPOPMAX z1", "zpopmax:z1 del:z1" },
+        { "ZADD z3 1 a 2 b 3 c", "new:z3 zadd:z3" },
+        { "ZMPOP 2 noz z3 MIN COUNT 2", "zpopmin:z3" },
+        { "BZPOPMAX z3 0", "zpopmax:z3 del:z3" },
+        { "ZADD z4 1 a", "new:z4 zadd:z4" },
+        { "BZMPOP 0 1 z4 MAX", "zpopmax:z4 del:z4" },
+        { "ZADD za 1 a 2 b", "new:za zadd:za" },
+        { "ZADD zb 2 b 3 c", "new:zb zadd:zb" },
+        { "ZUNIONSTORE zd 2 za zb", "new:zd zunionstore:zd" },
+        { "ZINTERSTORE zd 2 za zb", "zinterstore:zd" },
+        { "ZDIFFSTORE zd 2 za za", "del:zd" },
+        { "ZDIFFSTORE zd 2 za za", "" },
+        { "ZRANGESTORE zd za 0 0", "new:zd zrangestore:zd" },
+        { "ZRANGESTORE zd za 5 10", "del:zd" },
+        { "ZUNIONSTORE zd 1 noz", "" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, lock_script_family)
+{
+    static const ev_step t[] = {
+        { "@rs_touchnx 1 lk tok 100000", "new:lk set:lk expire:lk" },
+        { "@rs_touchnx 1 lk other 100000", "" },
+        { "@py_reacquire 1 lk tok 200000", "expire:lk" },
+        { "@py_reacquire 1 lk bad 200000", "" },
+        { "@rs_touch 1 lk tok -1", "del:lk" },
+        { "@py_release 1 lk tok", "" },
+        { "@rs_touchnx 1 lk tok 100000", "new:lk set:lk expire:lk" },
+        { "@py_release 1 lk tok", "del:lk" },
+        { "@rl4_lock 2 {m}a {m}b tok 100000", "new:{m}a set:{m}a expire:{m}a new:{m}b set:{m}b expire:{m}b" },
+        { "@rs_delete 1 {m}a tok", "del:{m}a" },
+        { "@rs_delete 1 {m}a tok", "" },
+    };
+    RUN_FAMILY(t);
+}
+
+/* A client blocked on a key, served by another client's write: the write's
+ * events, then the pop's ("del" when it empties the key), as Redis 7.0. */
+typedef struct {
+    const char *setup; /* NULL: none */
+    const char *block; /* run by a second client, which blocks */
+    const char *write;
+    const char *events;
+} ev_blocked;
+
+static void ev_serve_blocked(ev_side *x, const ev_blocked *t, char *out, size_t n)
+{
+    char reply[512];
+    if (t->setup) {
+        ev_run(x, t->setup, reply, sizeof reply);
+        ev_collect(x, out, n, t->setup);
+    }
+    redisContext *b = sc_connect_or_fail(x->srv);
+    redisAppendCommand(b, t->block);
+    int done = 0;
+    while (!done) cr_assert(redisBufferWrite(b, &done) == REDIS_OK, "%s: send", t->block);
+    bool blocked = SC_WAIT_FOR(sc_info_ll_or_fail(x->c, "clients", "blocked_clients") == 1, 5000);
+    cr_assert(blocked, "%s (%s): never blocked", t->block, x->label);
+    ev_run(x, t->write, reply, sizeof reply);
+    void *rv = NULL;
+    cr_assert(redisGetReply(b, &rv) == REDIS_OK && rv, "%s (%s): not served", t->block, x->label);
+    freeReplyObject(rv);
+    redisFree(b);
+    ev_collect(x, out, n, t->write);
+}
+
+Test(notify, served_blocked_clients)
+{
+    static const ev_blocked t[] = {
+        { NULL, "BLPOP bq 0", "LPUSH bq a", "new:bq lpush:bq lpop:bq del:bq" },
+        { NULL, "BLMOVE bq bd LEFT RIGHT 0", "RPUSH bq a b", "new:bq rpush:bq new:bd rpush:bd lpop:bq" },
+        { NULL, "BLMPOP 0 1 bq2 LEFT COUNT 3", "RPUSH bq2 a b", "new:bq2 rpush:bq2 lpop:bq2 del:bq2" },
+        { NULL, "BZPOPMIN bz 0", "ZADD bz 1 a", "new:bz zadd:bz zpopmin:bz del:bz" },
+        { "RPUSH tmp a", "BLPOP bq3 0", "RENAME tmp bq3", "new:bq3 rename_from:tmp rename_to:bq3 lpop:bq3 del:bq3" },
+    };
+    ev_side sides[2];
+    int nsides = ev_sides_start(sides);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        for (int j = nsides - 1; j >= 0; j--) {
+            char got[1024];
+            ev_serve_blocked(&sides[j], &t[i], got, sizeof got);
+            cr_assert_str_eq(got, t[i].events, "\"%s\" served by \"%s\" on %s: events \"%s\", want \"%s\"",
+                             t[i].block, t[i].write, sides[j].label, got, t[i].events);
+        }
+    }
+    ev_sides_stop(sides, nsides);
 }
