@@ -25,6 +25,7 @@
 #include "process.h"
 #include "slotlock.h"
 #include "slowlog.h"
+#include "watch.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -226,7 +227,10 @@ static void debug_populate(client *c) {
         long pos;
         slot_lock(k.slot);
         bool exists = db_lookup(&k, LOOKUP_WRITE | LOOKUP_NOSTATS, &pos) != NULL;
-        if (!exists) db_add(&k, e);
+        if (!exists) {
+            db_add(&k, e);
+            watch_touch_key(&k); /* as Redis's signalModifiedKey; no event, no dirty */
+        }
         slot_unlock(k.slot);
         if (exists) entry_free(e);
     }

@@ -9,7 +9,7 @@
  * go on serving; BGSAVE hands it to one long-lived save thread. One save
  * runs at a time (a claim under the persistence mutex, taken before any
  * file is touched). `dirty` is the sum of the per-thread STAT_DIRTY
- * counters (db_key_modified counts every change).
+ * counters (db_changed counts every change).
  */
 #ifndef PERSIST_H
 #define PERSIST_H

@@ -1,7 +1,7 @@
 /*
  * watch.h - WATCH / UNWATCH state and its invalidation. A watched key is
  * registered in its slot's watch list (guarded by the slot lock); every
- * write to a key (db_key_modified) marks the clients watching it dirty, from
+ * write to a key (db_changed) marks the clients watching it dirty, from
  * whatever worker the write runs on; EXEC of a dirty client aborts.
  */
 #ifndef WATCH_H
