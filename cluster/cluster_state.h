@@ -13,13 +13,14 @@
  *   Workers never read the state on the request path: routing reads the
  *   published slot map (slotmap.h) without any lock.
  * - cluster_lock is a mutex, held for short in-memory work. Lock order:
- *   cluster_lock may be taken with no slot lock held and is never held
- *   while taking a slot lock, EXCEPT by COUNTKEYSINSLOT / GETKEYSINSLOT /
- *   the emptiness checks, which take one slot lock at a time under it
- *   (slot locks are leaves with respect to it: nothing that holds a slot
- *   lock takes cluster_lock). The replication leaf mutexes (repl_replica.c)
- *   and the log are taken under it. Saving nodes.conf (write + fsync +
- *   rename) happens under it: a vote or a new epoch is on disk before
+ *   slot locks before cluster_lock. A CLUSTER command inside EXEC takes
+ *   cluster_lock while EXEC holds slot locks, so NO slot lock may ever be
+ *   taken while cluster_lock is held (COUNTKEYSINSLOT / GETKEYSINSLOT read
+ *   the keyspace without it; emptiness checks use the lock-free counters;
+ *   CLUSTER RESET empties a replica's dataset after unlocking). The
+ *   replication leaf mutexes (repl_replica.c, repl_master.c), the config
+ *   mutex and the log are taken under it. Saving nodes.conf (write + fsync
+ *   + rename) happens under it: a vote or a new epoch is on disk before
  *   anything leaves the process.
  * - Every function below requires the lock unless it says otherwise
  *   (asserted by cluster_assert_locked()).
@@ -337,24 +338,32 @@ void cluster_update_state(void);
  * cluster-announce-hostname. Called by cluster_init; the bus may call it
  * each cron tick to follow CONFIG SET. */
 void cluster_update_myself_from_config(void);
+/* A cluster-* setting by name (CONFIG GET's text: "yes" is true, numbers
+ * parsed; 0 / false when unknown). Any thread; takes the config mutex, so
+ * read them once per cron tick, not per message. */
+long long cluster_cfg_ll(const char *name);
+bool cluster_cfg_bool(const char *name);
 /* The port the bus listens on: cluster-port, or port + 10000. Any thread. */
 int cluster_bus_port(void);
-/* What clients are told to connect to (getPreferredEndpoint): the ip, the
- * hostname or "?" (hostname), or "" (unknown-endpoint), by
- * cluster-preferred-endpoint-type. */
-const char *cluster_preferred_endpoint(const cluster_node *n);
 /* cluster-preferred-endpoint-type: 0 ip, 1 hostname, 2 unknown-endpoint.
  * Any thread. */
 enum { CLUSTER_ENDPOINT_IP = 0, CLUSTER_ENDPOINT_HOSTNAME = 1, CLUSTER_ENDPOINT_UNKNOWN = 2 };
 int cluster_endpoint_type(void);
+/* What clients are told to connect to (getPreferredEndpoint) for an
+ * endpoint type (cluster_endpoint_type()): the ip, the hostname or "?"
+ * (hostname), or "" (unknown-endpoint: Redis 7.0.15 prints "" here). */
+const char *cluster_preferred_endpoint(const cluster_node *n, int type);
 /* The replication offset myself reports: master_repl_offset for a master,
  * the applied offset for a replica (Redis's header `offset`). */
 long long cluster_my_repl_offset(void);
 
 /* clusterReset: forget every other node, unassign all slots, close open
- * slots, a replica becomes a master (its dataset is emptied); hard: a new
- * name and epochs 0. Saves with fsync and updates the state (todo). */
-void cluster_reset(bool hard);
+ * slots, a replica becomes a master; hard: a new name and epochs 0. Saves
+ * with fsync and updates the state (todo). Returns true when myself was a
+ * replica: the caller must then empty the dataset (db_flush) AFTER
+ * cluster_unlock(), as Redis's emptyData (slot locks are never taken under
+ * cluster_lock). */
+bool cluster_reset(bool hard);
 
 /* ---- hooks the bus fills (bus*.c, once, before bus_start returns) ---- */
 
