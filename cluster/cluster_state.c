@@ -13,6 +13,7 @@
  */
 #include "cluster_state.h"
 
+#include "bus.h"
 #include "cluster_api.h"
 #include "config.h"
 #include "db.h"
@@ -21,7 +22,11 @@
 #include "repl.h"
 #include "repl_replica.h"
 
+#include "ktable.h"
+#include "slotlock.h"
+
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -104,7 +109,9 @@ int cluster_take_todo(int flags) {
 
 void cluster_apply_todo(void) {
     cluster_assert_locked();
-    if (cluster->todo & CLUSTER_TODO_UPDATE_STATE) cluster_update_state();
+    /* clusterCron re-evaluates a failed state every tick: that is how a
+     * master leaves the writable delay. */
+    if (cluster->todo & CLUSTER_TODO_UPDATE_STATE || cluster->state == CLUSTER_FAIL) cluster_update_state();
     if (cluster->todo & CLUSTER_TODO_SAVE_CONFIG) cluster_save_config_or_die(cluster->todo & CLUSTER_TODO_FSYNC_CONFIG);
     if (cluster->todo & CLUSTER_TODO_PUBLISH) {
         cluster->todo &= ~CLUSTER_TODO_PUBLISH;
@@ -667,13 +674,17 @@ cluster_state *cluster_state_new(void) {
     return s;
 }
 
-void cluster_state_free(cluster_state *s) {
-    if (!s) return;
-    bool current = s == cluster;
+static void free_nodes(cluster_state *s) {
     for (int i = 0; i < s->nnodes; i++) cluster_node_free(s->nodes[i]);
     mem_free(s->nodes);
     mem_free(s);
-    if (current) {
+}
+
+/* The state cluster pointed to, with the module's index and blacklist. */
+static void cluster_state_free_current(cluster_state *s) {
+    if (!s) return;
+    free_nodes(s);
+    {
         mem_free(index_slots);
         index_slots = NULL;
         index_cap = 0;
@@ -681,4 +692,98 @@ void cluster_state_free(cluster_state *s) {
         blacklist = NULL;
         nblacklist = 0;
     }
+}
+
+void cluster_state_free(cluster_state *s) {
+    if (!s) return;
+    if (s == cluster) cluster_state_free_current(s);
+    else free_nodes(s);
+}
+
+/* ---- cluster_api.h: startup and shutdown ---- */
+
+void cluster_init(void) {
+    if (!cfg_get(cluster_enabled)) return;
+    cluster = cluster_state_new();
+    cluster_lock();
+    const char *path = cluster_config_path();
+    if (cluster_config_lock(path) < 0) exit(1);
+    bool fresh = cluster_config_load(path) != 0;
+    if (fresh) {
+        cluster_node *me = cluster_node_create(NULL, CLUSTER_NODE_MYSELF | CLUSTER_NODE_MASTER);
+        cluster->myself = me;
+        cluster_node_add(me);
+        log_notice("No cluster configuration found, I'm %.40s", me->name);
+    }
+    long long port = cfg_get(port);
+    if (cluster_cfg_ll("cluster-port") == 0 && port > 65535 - CLUSTER_PORT_INCR) {
+        log_warning("Redis port number too high. Cluster communication port is 10,000 port numbers higher than "
+                    "your Redis port. Your Redis port number must be 55535 or less.");
+        exit(1);
+    }
+    reset_manual_failover();
+    cluster_update_myself_from_config();
+    if (fresh) cluster_save_config_or_die(true);
+    cluster->todo |= CLUSTER_TODO_PUBLISH;
+    cluster_apply_todo();
+    cluster_unlock();
+    if (bus_start() < 0) exit(1);
+}
+
+/* verifyClusterConfigWithData: keys loaded from disk in a slot myself
+ * neither owns nor imports make myself take the slot (unassigned) or
+ * mark it importing (owned elsewhere). Keys outside db 0 stop the server. */
+void cluster_check_loaded_data(void) {
+    if (!cluster) return;
+    for (int db = 1; db < db_count(); db++) {
+        if (db_size(db)) {
+            log_warning("You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.");
+            exit(1);
+        }
+    }
+    /* Counts first (slot locks), then the state (cluster lock): never both. */
+    unsigned char *has_keys = mem_calloc(CLUSTER_SLOTS, 1);
+    ktable *tables = db_tables(0);
+    for (int j = 0; tables && j < CLUSTER_SLOTS; j++) {
+        slot_lock((unsigned)j);
+        has_keys[j] = ktable_count(&tables[j]) != 0;
+        slot_unlock((unsigned)j);
+    }
+    cluster_lock();
+    cluster_node *me = cluster->myself;
+    if (!(me->flags & CLUSTER_NODE_SLAVE)) {
+        int changed = 0;
+        for (int j = 0; j < CLUSTER_SLOTS; j++) {
+            if (!has_keys[j] || cluster->slots[j] == me || cluster->importing_slots_from[j]) continue;
+            changed++;
+            if (!cluster->slots[j]) {
+                log_warning("I have keys for unassigned slot %d. Taking responsibility for it.", j);
+                cluster_add_slot(me, j);
+            } else {
+                log_warning("I have keys for slot %d, but the slot is assigned to another node. Setting it to "
+                            "importing state.",
+                            j);
+                cluster->importing_slots_from[j] = cluster->slots[j];
+            }
+        }
+        if (changed) {
+            cluster_save_config_or_die(true);
+            cluster->todo |= CLUSTER_TODO_PUBLISH | CLUSTER_TODO_UPDATE_STATE;
+        }
+    }
+    cluster_apply_todo();
+    cluster_unlock();
+    mem_free(has_keys);
+}
+
+void cluster_shutdown(void) {
+    if (!cluster) return;
+    bus_stop();
+    cluster_lock();
+    if (cluster_save_config(true) < 0) log_warning("Could not save the cluster config at shutdown: %s", strerror(errno));
+    cluster_unlock();
+    slotmap_free();
+    cluster_state *s = cluster;
+    cluster = NULL;
+    cluster_state_free_current(s);
 }
