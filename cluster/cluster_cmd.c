@@ -1,6 +1,6 @@
 /*
  * cluster_cmd.c - the CLUSTER container command (cluster_commands[],
- * cluster_api.h): INFO, NODES, SHARDS, SLOTS, MYID, MYSHARDID, KEYSLOT,
+ * cluster_api.h): INFO, NODES, SHARDS, SLOTS, MYID, KEYSLOT,
  * COUNTKEYSINSLOT, GETKEYSINSLOT, ADDSLOTS(RANGE), DELSLOTS(RANGE),
  * FLUSHSLOTS, MEET, FORGET, REPLICATE, REPLICAS, SLAVES, SET-CONFIG-EPOCH,
  * BUMPEPOCH, COUNT-FAILURE-REPORTS, RESET, SAVECONFIG, LINKS, HELP, with
@@ -12,7 +12,8 @@
  * client hears of it). The keyspace subcommands (COUNTKEYSINSLOT,
  * GETKEYSINSLOT) take a slot lock and never the cluster lock (lock order,
  * cluster_state.h). SETSLOT and FAILOVER belong to later issues and are not
- * in the table yet. A standalone server answers every subcommand that
+ * in the table yet; MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
+ * subcommand"), so it is left out as well. A standalone server answers every subcommand that
  * passes the table's arity with "ERR This instance has cluster support
  * disabled", as Redis does.
  */
@@ -97,7 +98,7 @@ static int slot_runs(slot_run *runs) {
     return n;
 }
 
-/* ---- INFO, NODES, MYID, MYSHARDID, HELP ---- */
+/* ---- INFO, NODES, MYID, HELP ---- */
 
 static void cluster_info_command(client *c) {
     if (disabled_or_reply(c)) return;
@@ -156,19 +157,6 @@ static void cluster_myid_command(client *c) {
     cluster_lock();
     char name[CLUSTER_NAMELEN];
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
-    finish();
-    add_reply_bulk(c, name, CLUSTER_NAMELEN);
-}
-
-/* Redis 7.2's CLUSTER MYSHARDID (7.0 has no shard ids): here a shard is
- * named by its master's id, myself's for a master. */
-static void cluster_myshardid_command(client *c) {
-    if (disabled_or_reply(c)) return;
-    cluster_lock();
-    const cluster_node *me = cluster->myself;
-    const cluster_node *shard = is_slave(me) && me->slaveof ? me->slaveof : me;
-    char name[CLUSTER_NAMELEN];
-    memcpy(name, shard->name, CLUSTER_NAMELEN);
     finish();
     add_reply_bulk(c, name, CLUSTER_NAMELEN);
 }
@@ -791,7 +779,6 @@ static command cluster_subcommands[] = {
     SUB("meet", -4, ADMIN_FLAGS, cluster_meet_command, "3.0.0", "Force a node cluster to handshake with another node",
         "O(1)", "admin slow dangerous"),
     SUB("myid", 2, CMD_STALE, cluster_myid_command, "3.0.0", "Return the node id", "O(1)", "slow"),
-    SUB("myshardid", 2, CMD_STALE, cluster_myshardid_command, "7.2.0", "Return the node shard id", "O(1)", "slow"),
     SUB("nodes", 2, CMD_STALE, cluster_nodes_command, "3.0.0", "Get Cluster config for the node",
         "O(N) where N is the total number of Cluster nodes", "slow"),
     SUB("replicas", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "5.0.0",
