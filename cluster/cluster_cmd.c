@@ -75,6 +75,14 @@ static cluster_node *node_or_reply(client *c, const arg_t *a) {
 
 static bool is_slave(const cluster_node *n) { return (n->flags & CLUSTER_NODE_SLAVE) != 0; }
 
+/* Start of a handler that uses the state: the lock, and myself's address,
+ * ports, hostname and NOFAILOVER flag as the configuration says now (a
+ * CONFIG SET cluster-announce-* shows in the next reply, as in Redis). */
+static void enter(void) {
+    cluster_lock();
+    cluster_update_myself_from_config();
+}
+
 /* End of a locked handler: pending work, then the lock goes. */
 static void finish(void) {
     cluster_apply_todo();
@@ -102,7 +110,7 @@ static int slot_runs(slot_run *runs) {
 
 static void cluster_info_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int assigned = 0, ok = 0, pfail = 0, fail = 0;
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
@@ -143,7 +151,7 @@ static void cluster_info_command(client *c) {
 
 static void cluster_nodes_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     cluster_buf b = {0};
     cluster_nodes_description(&b, 0);
@@ -154,7 +162,7 @@ static void cluster_nodes_command(client *c) {
 
 static void cluster_myid_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     char name[CLUSTER_NAMELEN];
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
     finish();
@@ -258,7 +266,7 @@ static void reply_slots_node(client *c, const cluster_node *n, int type) {
 
 static void cluster_slots_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type();
     slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
@@ -311,7 +319,7 @@ static void reply_shard_node(client *c, const cluster_node *n, int type) {
 
 static void cluster_shards_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type();
     slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
@@ -450,7 +458,7 @@ static void slots_command(client *c, bool del) {
     for (int j = 2; j < c->argc; j++)
         if (slot_or_reply(c, &c->argv[j]) < 0) return;
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
-    cluster_lock();
+    enter();
     for (int j = 2; j < c->argc; j++) {
         long long slot;
         parse_ll(c->argv[j].ptr, c->argv[j].len, &slot);
@@ -475,7 +483,7 @@ static void slots_range_command(client *c, bool del) {
         return;
     }
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
-    cluster_lock();
+    enter();
     for (int j = 2; j < c->argc; j += 2) {
         int start = slot_or_reply(c, &c->argv[j]);
         int end = start < 0 ? -1 : slot_or_reply(c, &c->argv[j + 1]);
@@ -503,7 +511,7 @@ static void cluster_flushslots_command(client *c) {
         add_reply_error(c, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
         return;
     }
-    cluster_lock();
+    enter();
     cluster_del_node_slots(cluster->myself);
     cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
     finish();
@@ -514,7 +522,7 @@ static void cluster_flushslots_command(client *c) {
 
 static void cluster_bumpepoch_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     bool bumped = cluster_bump_epoch_without_consensus();
     unsigned long long epoch = (unsigned long long)cluster->myself->config_epoch;
     finish();
@@ -531,7 +539,7 @@ static void cluster_set_config_epoch_command(client *c) {
         add_reply_errorf(c, "ERR Invalid config epoch specified: %lld", epoch);
         return;
     }
-    cluster_lock();
+    enter();
     if (cluster->nnodes > 1) {
         cluster_unlock();
         add_reply_error(c, "ERR The user can assign a config epoch only when the node does not know any other node.");
@@ -599,7 +607,7 @@ static void cluster_meet_command(client *c) {
     snprintf(ip, sizeof ip, "%.*s", (int)(c->argv[2].len < sizeof ip - 1 ? c->argv[2].len : sizeof ip - 1),
              c->argv[2].ptr);
     bool invalid = strlen(ip) != c->argv[2].len; /* a NUL or an overlong address */
-    cluster_lock();
+    enter();
     bool started = !invalid && start_handshake(ip, (int)port, (int)cport, &invalid);
     finish();
     if (invalid) {
@@ -613,7 +621,7 @@ static void cluster_meet_command(client *c) {
 
 static void cluster_forget_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     const char *err = NULL;
     if (n == cluster->myself) err = "ERR I tried hard but I can't forget myself...";
@@ -633,7 +641,7 @@ static void cluster_forget_command(client *c) {
 
 static void cluster_replicate_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]), *me = cluster->myself;
     const char *err = NULL;
     if (!n) err = "";
@@ -656,7 +664,7 @@ static void cluster_replicate_command(client *c) {
 /* REPLICAS / SLAVES <node-id> */
 static void cluster_replicas_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (!n) {
         cluster_unlock();
@@ -679,7 +687,7 @@ static void cluster_replicas_command(client *c) {
 
 static void cluster_count_failure_reports_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (n) add_reply_integer(c, cluster_node_failure_reports_count(n));
     finish();
@@ -701,7 +709,7 @@ static void cluster_reset_command(client *c) {
             return;
         }
     }
-    cluster_lock();
+    enter();
     if ((cluster->myself->flags & CLUSTER_NODE_MASTER) && db_size(c->db) != 0) {
         cluster_unlock();
         add_reply_error(c, "ERR CLUSTER RESET can't be called with master nodes containing keys");
@@ -716,7 +724,7 @@ static void cluster_reset_command(client *c) {
 
 static void cluster_saveconfig_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     int r = cluster_save_config(true);
     char err[256] = "";
     if (r < 0) snprintf(err, sizeof err, "ERR error saving the cluster node config: %s", strerror(errno));
@@ -727,7 +735,7 @@ static void cluster_saveconfig_command(client *c) {
 
 static void cluster_links_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     const cluster_bus_hooks *h = cluster_get_bus_hooks();
     if (h->links_reply) h->links_reply(c);
     else add_reply_array(c, 0);
