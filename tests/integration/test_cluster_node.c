@@ -673,3 +673,83 @@ Test(cluster_node, standalone_answers_cluster_support_disabled) {
     node_disconnect(&sc);
     sc_server_stop_or_fail(&sc.srv);
 }
+
+/* ---- REPLICATE: a node replicates a master it knows from nodes.conf ---- */
+
+/* kill -9 n, give it this nodes.conf, start it again. */
+static void restart_with_conf(node *n, const char *conf) {
+    node_disconnect(n);
+    sc_server_kill9(&n->srv);
+    char path[512];
+    snprintf(path, sizeof path, "%s/nodes.conf", n->srv.dir);
+    write_file(path, conf);
+    char cport[16];
+    snprintf(cport, sizeof cport, "%d", n->cport);
+    const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", cport, "--threads", "2", NULL};
+    sc_server_restart_or_fail(&n->srv, args);
+    node_connect(n, 2);
+}
+
+static bool reply_has(node *n, const char *line, const char *want) {
+    char *r = call(n, line, NULL);
+    bool has = strstr(r, want) != NULL;
+    free(r);
+    return has;
+}
+
+Test(cluster_node, replicate_a_known_master_then_reset) {
+    static node a, b;
+    node_start(&a, "master", NULL);
+    node_start(&b, "replica", NULL);
+    expect(&a, "CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    expect(&a, "SET {k}1 v1", "+OK\r\n");
+    char conf[512];
+    snprintf(conf, sizeof conf,
+             "%s :%d@%d myself,master - 0 0 0 connected\n%s 127.0.0.1:%d@%d master - 0 0 0 connected 0-16383\n"
+             "vars currentEpoch 0 lastVoteEpoch 0\n",
+             b.id, b.srv.port, b.cport, a.id, a.srv.port, a.cport);
+    restart_with_conf(&b, conf);
+    char line[128];
+    snprintf(line, sizeof line, "CLUSTER REPLICATE %s", a.id);
+    expect(&b, "SET own 1", "+OK\r\n");
+    expect(&b, line, "-ERR To set a master the node must be empty and without assigned slots.\r\n");
+    expect(&b, "DEL own", ":1\r\n");
+    expect(&b, line, "+OK\r\n");
+    cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}1", "v1"), 10000), "the replica never synced");
+    char want[256];
+    snprintf(want, sizeof want, "%s :%d@%d myself,slave %s 0 0 0 connected\n", b.id, b.srv.port, b.cport, a.id);
+    cr_assert(reply_has(&b, "CLUSTER NODES", want));
+    snprintf(line, sizeof line, "CLUSTER REPLICAS %s", a.id);
+    snprintf(want, sizeof want, "*1\r\n$%zu\r\n%s :%d@%d myself,slave %s 0 0 0 connected\r\n",
+             strlen(want) - 1, b.id, b.srv.port, b.cport, a.id);
+    expect(&b, line, want);
+    /* A replica at offset 0 (nothing streamed since the full sync) is
+     * hidden from CLUSTER SLOTS (isReplicaAvailable); after a write it is
+     * listed after its master. */
+    expect(&a, "SET {k}3 v3", "+OK\r\n");
+    cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}3", "v3"), 10000));
+    snprintf(want, sizeof want, "*1\r\n*4\r\n:0\r\n:16383\r\n*4\r\n$9\r\n127.0.0.1\r\n:%d\r\n$40\r\n%s\r\n*0\r\n*4\r\n",
+             a.srv.port, a.id);
+    cr_assert(reply_has(&b, "CLUSTER SLOTS", want));
+    snprintf(line, sizeof line, "CLUSTER FORGET %s", a.id);
+    expect(&b, line, "-ERR Can't forget my master!\r\n");
+    /* the role survives a restart from nodes.conf */
+    node_disconnect(&b);
+    sc_server_kill9(&b.srv);
+    char cport[16];
+    snprintf(cport, sizeof cport, "%d", b.cport);
+    const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", cport, NULL};
+    sc_server_restart_or_fail(&b.srv, args);
+    node_connect(&b, 2);
+    expect(&a, "SET {k}2 v2", "+OK\r\n");
+    cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}2", "v2"), 10000), "the restarted replica does not follow");
+    /* a replica resets into an empty master that knows nobody */
+    expect(&b, "CLUSTER RESET", "+OK\r\n");
+    expect(&b, "DBSIZE", ":0\r\n");
+    cr_assert(reply_has(&b, "ROLE", "master"));
+    cr_assert(reply_has(&b, "CLUSTER INFO", "cluster_known_nodes:1\r\n"));
+    snprintf(want, sizeof want, "%s :%d@%d myself,master - 0 0 0 connected\n", b.id, b.srv.port, b.cport);
+    cr_assert(reply_has(&b, "CLUSTER NODES", want));
+    node_stop(&b);
+    node_stop(&a);
+}
