@@ -257,7 +257,7 @@ Test(cluster_node, fresh_node_nodes_line_and_info) {
 
 /* CLUSTER ADDSLOTS 0 ... 16383 in one command, as redis-cli sends it. */
 static char *addslots_all(node *n) {
-    static char nums[16384][6];
+    static char nums[16384][12];
     static const char *argv[16386];
     argv[0] = "CLUSTER";
     argv[1] = "ADDSLOTS";
