@@ -464,6 +464,16 @@ static bool write_all(int fd, const char *p, size_t n) {
     return true;
 }
 
+/* The history a later PSYNC asks to continue: replid and applied offset. */
+static void remember_history(const char *replid, long long offset) {
+    pthread_mutex_lock(&rs_lock);
+    memcpy(cached_replid, replid, sizeof cached_replid);
+    has_cached = true;
+    pthread_mutex_unlock(&rs_lock);
+    atomic_store_explicit(&reploff, offset, memory_order_relaxed);
+    atomic_store_explicit(&read_reploff, offset, memory_order_relaxed);
+}
+
 static void load_transferred(const char *rest, size_t restlen);
 
 /* RDB bytes: to the temp file. Returns false when the transfer ended (or
@@ -695,12 +705,7 @@ static void load_transferred(const char *rest, size_t restlen) {
     repl_drop_replicas(); /* our replicas must resync with the new dataset */
     repl_adopt_master(L.full_replid, L.full_offset, res.repl_stream_db);
     repl_backlog_create();
-    pthread_mutex_lock(&rs_lock);
-    memcpy(cached_replid, L.full_replid, sizeof cached_replid);
-    has_cached = true;
-    pthread_mutex_unlock(&rs_lock);
-    atomic_store_explicit(&reploff, L.full_offset, memory_order_relaxed);
-    atomic_store_explicit(&read_reploff, L.full_offset, memory_order_relaxed);
+    remember_history(L.full_replid, L.full_offset);
     /* The master client starts in the database the stream continues in:
      * a master that is itself a replica forwards its master's stream and
      * sends no SELECT first, it tells it with the RDB's repl-stream-db (as
@@ -877,31 +882,72 @@ static void post_generation(void) {
         worker_post(&workers[0], on_generation_post, NULL);
 }
 
+/* REPLICAOF NO ONE's work: true when this server was a replica. */
+static bool unset_master(void) {
+    pthread_mutex_lock(&rs_lock);
+    bool was = atomic_load_explicit(&is_replica, memory_order_relaxed);
+    if (was) {
+        m_host[0] = '\0';
+        m_port = 0;
+        has_cached = false;
+        atomic_store_explicit(&is_replica, false, memory_order_relaxed);
+        repl_update_feeding();
+        atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&rs_lock);
+    if (was) {
+        repl_shift_replid();
+        repl_forget_stream_db();
+        atomic_store_explicit(&down_since_ms, 0, memory_order_relaxed);
+        post_generation();
+    }
+    return was;
+}
+
+/* REPLICAOF host port's work (host shorter than m_host): false when this
+ * server already follows host:port (nothing changed). */
+static bool set_master(const char *host, int port) {
+    pthread_mutex_lock(&rs_lock);
+    bool was_replica = atomic_load_explicit(&is_replica, memory_order_relaxed);
+    if (was_replica && !strcasecmp(m_host, host) && m_port == port) {
+        pthread_mutex_unlock(&rs_lock);
+        return false;
+    }
+    snprintf(m_host, sizeof m_host, "%s", host);
+    m_port = port;
+    pthread_mutex_unlock(&rs_lock);
+    if (!was_replica) { /* PSYNC with our own history: a master that knows it may continue */
+        repl_ids ids = repl_get_ids();
+        remember_history(ids.replid, ids.offset);
+    }
+    repl_drop_replicas(); /* they follow a history that is about to change */
+    atomic_store_explicit(&is_replica, true, memory_order_relaxed);
+    repl_update_feeding();
+    set_state(RL_CONNECT);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    post_generation();
+    return true;
+}
+
+void repl_replica_set_master(const char *host, int port) {
+    if (!host) {
+        if (unset_master()) log_notice("MASTER MODE enabled (cluster configuration)");
+        return;
+    }
+    if (set_master(host, port)) log_notice("Connecting to MASTER %s:%d (cluster configuration)", host, port);
+}
+
+long long repl_replica_applied_offset(void) { return atomic_load_explicit(&reploff, memory_order_relaxed); }
+
 void repl_replicaof_command(client *c) {
     if (cfg_get(cluster_enabled)) {
         add_reply_error(c, "ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
     if (arg_eq(&c->argv[1], "no") && arg_eq(&c->argv[2], "one")) {
-        pthread_mutex_lock(&rs_lock);
-        bool was = atomic_load_explicit(&is_replica, memory_order_relaxed);
-        if (was) {
-            m_host[0] = '\0';
-            m_port = 0;
-            has_cached = false;
-            atomic_store_explicit(&is_replica, false, memory_order_relaxed);
-            repl_update_feeding();
-            atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&rs_lock);
-        if (was) {
-            repl_shift_replid();
-            repl_forget_stream_db();
-            atomic_store_explicit(&down_since_ms, 0, memory_order_relaxed);
-            post_generation();
+        if (unset_master())
             log_notice("MASTER MODE enabled (user request from 'id=%llu addr=%s')", (unsigned long long)c->id,
                        c->addr);
-        }
         add_reply_ok(c);
         return;
     }
@@ -918,33 +964,12 @@ void repl_replicaof_command(client *c) {
     char host[sizeof m_host];
     memcpy(host, c->argv[1].ptr, c->argv[1].len);
     host[c->argv[1].len] = '\0';
-    pthread_mutex_lock(&rs_lock);
-    bool was_replica = atomic_load_explicit(&is_replica, memory_order_relaxed);
-    if (was_replica && !strcasecmp(m_host, host) && m_port == (int)port) {
-        pthread_mutex_unlock(&rs_lock);
+    if (!set_master(host, (int)port)) {
         log_notice("REPLICAOF would result into synchronization with the master we are already connected with. No "
                    "operation performed.");
         add_reply_raw(c, "+OK Already connected to specified master\r\n", 43);
         return;
     }
-    memcpy(m_host, host, sizeof m_host);
-    m_port = (int)port;
-    pthread_mutex_unlock(&rs_lock);
-    if (!was_replica) { /* PSYNC with our own history: a master that knows it may continue */
-        repl_ids ids = repl_get_ids();
-        pthread_mutex_lock(&rs_lock);
-        memcpy(cached_replid, ids.replid, sizeof cached_replid);
-        has_cached = true;
-        pthread_mutex_unlock(&rs_lock);
-        atomic_store_explicit(&reploff, ids.offset, memory_order_relaxed);
-        atomic_store_explicit(&read_reploff, ids.offset, memory_order_relaxed);
-    }
-    repl_drop_replicas(); /* they follow a history that is about to change */
-    atomic_store_explicit(&is_replica, true, memory_order_relaxed);
-    repl_update_feeding();
-    set_state(RL_CONNECT);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-    post_generation();
     log_notice("REPLICAOF %s:%lld enabled (user request from 'id=%llu addr=%s')", host, port,
                (unsigned long long)c->id, c->addr);
     add_reply_ok(c);
