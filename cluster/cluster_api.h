@@ -86,7 +86,6 @@ void cluster_check_loaded_data(void);
  * nodes.conf. No-op standalone. */
 void cluster_shutdown(void);
 
-
 /* ---- routing in cluster mode (cluster/route.c) ----
  *
  * Redis 7.0's getNodeByQuery in two phases (DESIGN.md): before the slot
