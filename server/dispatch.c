@@ -153,7 +153,7 @@ typedef struct {
     int n;
 } cmd_keys;
 
-static inline void cmd_keys_compute(cmd_keys *k, const command *cmd, const client *c) {
+static inline __attribute__((always_inline)) void cmd_keys_compute(cmd_keys *k, const command *cmd, const client *c) {
     k->slots = k->slots_stack;
     k->n = key_indexes(cmd, c->argv, c->argc, k->idx_stack, &k->idx);
     if (k->idx != k->idx_stack) k->slots = mem_alloc((size_t)c->argc * sizeof(unsigned));
@@ -169,7 +169,7 @@ static inline void cmd_keys_compute(cmd_keys *k, const command *cmd, const clien
     }
 }
 
-static inline void cmd_keys_release(cmd_keys *k) {
+static inline __attribute__((always_inline)) void cmd_keys_release(cmd_keys *k) {
     db_forget_key_slots();
     if (k->idx != k->idx_stack) {
         mem_free(k->idx);
