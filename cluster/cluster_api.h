@@ -111,8 +111,9 @@ typedef struct route_ticket {
     uint64_t version; /* the map it was taken on */
 } route_ticket;
 
-/* Every command, first thing after authentication: ASKING's one-shot
- * bookkeeping (the flag lasts one command, or until EXEC inside MULTI). */
+/* Every command of a client with CF_ASKING set, first thing after
+ * authentication (or its rejection): ASKING's one-shot bookkeeping (the
+ * flag lasts one command, or until EXEC inside MULTI). */
 void route_command_begin(client *c);
 /* Phase 1, no slot lock held: the decision for cmd over keys (`writes`:
  * the command writes; for EXEC, one of the queued commands does). On

@@ -19,6 +19,7 @@
 #include "route.h"
 
 #include "cluster_api.h"
+#include "cluster_state.h"
 #include "cmdstats.h"
 #include "config.h"
 #include "crc16.h"
@@ -148,14 +149,6 @@ void route_error_text(const slotmap *m, const route_answer *a, char *buf, size_t
 
 /* -------------------------------------------------------------------- glue */
 
-/* A boolean setting read only on the cluster-down path (not one of the
- * atomics config.h keeps). */
-static bool cfg_yes(const char *name) {
-    char v[8];
-    cfg_get_string(name, v, sizeof v);
-    return strcmp(v, "yes") == 0;
-}
-
 static void fill_query(route_query *q, const client *c, const command *cmd, const route_keys *keys, bool writes) {
     memset(q, 0, sizeof *q);
     q->keys = *keys;
@@ -182,15 +175,21 @@ bool route_key_exists(void *ctx, const char *key, size_t len, unsigned slot) {
 static int decide_now(const route_query *q0, bool locked, char *err, size_t errlen, uint64_t *version) {
     route_query q = *q0;
     route_answer a;
-    const slotmap *m = slotmap_read_begin();
-    if (!m) { /* no map (shutting down): serve as a single node would */
+    const slotmap *m;
+    for (bool cfg_read = false;; cfg_read = true) {
+        m = slotmap_read_begin();
+        if (!m) { /* no map (shutting down): serve as a single node would */
+            slotmap_read_end();
+            *version = 0;
+            return ROUTE_SERVE;
+        }
+        if (m->ok || cfg_read) break;
+        /* The cluster is down: the two settings decide. They are read
+         * outside the section (the config mutex is a lock: a read section
+         * never waits for one), then the current map decides. */
         slotmap_read_end();
-        *version = 0;
-        return ROUTE_SERVE;
-    }
-    if (!m->ok) {
-        q.allow_reads_down = cfg_yes("cluster-allow-reads-when-down");
-        q.allow_shard_down = cfg_yes("cluster-allow-pubsubshard-when-down");
+        q.allow_reads_down = cluster_cfg_bool("cluster-allow-reads-when-down");
+        q.allow_shard_down = cluster_cfg_bool("cluster-allow-pubsubshard-when-down");
     }
     int code = route_decide(m, &q, locked ? route_key_exists : NULL, NULL, &a);
     if (code >= ROUTE_MOVED) route_error_text(m, &a, err, errlen);

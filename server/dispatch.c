@@ -191,7 +191,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
     cmd_keys_compute(&k, cmd, c);
     route_ticket rt = {0};
     if (cluster) {
-        route_command_begin(c);
+        if (c->flags & CF_ASKING) route_command_begin(c);
         route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
         if (k.n && !from_master && !route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
             if (c->mstate) multi_flag_error(c);
