@@ -10,6 +10,7 @@
 #include "commands.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT (cluster/repl_*.c). */
 extern command repl_commands[];
@@ -84,5 +85,58 @@ void cluster_check_loaded_data(void);
 /* Shutdown (main, after the workers stopped): stop the bus thread, save
  * nodes.conf. No-op standalone. */
 void cluster_shutdown(void);
+
+/* ---- routing in cluster mode (cluster/route.c) ----
+ *
+ * Redis 7.0's getNodeByQuery in two phases (DESIGN.md): before the slot
+ * locks, lock-free against the published slot map (CROSSSLOT, MOVED,
+ * CLUSTERDOWN, and ASK / TRYAGAIN with the slots locked for a moment when
+ * the slot is migrating or importing); after the command's slot locks are
+ * taken, again if key existence decides or the map changed meanwhile.
+ * Called only when cluster-enabled is yes. */
+
+/* The keys a command addresses: key i is argv[idx[i]] (argv[i] when idx is
+ * NULL), in slot slots[i]. For EXEC: every queued command's keys. */
+typedef struct route_keys {
+    const arg_t *argv;
+    const int *idx;
+    const unsigned *slots;
+    int n;
+} route_keys;
+
+/* What phase 1 leaves for phase 2. */
+typedef struct route_ticket {
+    bool routed;      /* phase 1 ran (a command with keys, not our master's) */
+    bool lookup;      /* the decision depended on which keys exist here */
+    uint64_t version; /* the map it was taken on */
+} route_ticket;
+
+/* Every command of a client with CF_ASKING set, first thing after
+ * authentication (or its rejection): ASKING's one-shot bookkeeping (the
+ * flag lasts one command, or until EXEC inside MULTI). */
+void route_command_begin(client *c);
+/* Phase 1, no slot lock held: the decision for cmd over keys (`writes`:
+ * the command writes; for EXEC, one of the queued commands does). On
+ * false the redirect was replied and counted as a rejected call; the
+ * caller flags (or, for EXEC, discards) the transaction. */
+bool route_check_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes, route_ticket *t);
+/* Phase 2, the keys' slot locks held: decides again, looking keys up, when
+ * phase 1 needed key existence or the map's version changed since. Cheap
+ * otherwise (one load). False: the redirect was replied, as above. */
+bool route_recheck_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes,
+                            const route_ticket *t);
+
+/* Blocked clients (blocking.c): the version of the current slot map (0:
+ * none), and the error (Redis's clusterRedirectBlockedClientIfNeeded) a
+ * client blocked on a key of `slot` must be unblocked with now, written
+ * into buf (without the leading '-'); false when it may stay blocked. */
+uint64_t route_map_version(void);
+bool route_blocked_error(const client *c, unsigned slot, char *buf, size_t len);
+#define ROUTE_ERR_MAX 320
+
+/* Cluster mode has database 0 only: when it is on, reply "ERR <what> is
+ * not allowed in cluster mode" (SELECT n, MOVE, SWAPDB, "Copying to another
+ * database" for COPY ... DB n) and return true. */
+bool route_db0_only_or_reply(client *c, const char *what);
 
 #endif

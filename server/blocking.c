@@ -9,9 +9,16 @@
  * served -> the client is unblocked and the next waiter is woken; nothing
  * to serve (another client was faster) -> it stays blocked at the head.
  * Only the owning worker touches a client's blocked_state.
+ *
+ * Cluster mode: each worker keeps its blocked clients in a list, and its
+ * cron checks them against the slot map whenever the map's version changed
+ * (a bounded batch per tick): a client whose slot moved away or became
+ * unserved, or whose cluster went down, is unblocked with -MOVED or
+ * -CLUSTERDOWN, as Redis's clientsCron does once a second.
  */
 #include "blocking.h"
 
+#include "cluster_api.h"
 #include "config.h"
 #include "crc16.h"
 #include "dispatch.h"
@@ -47,7 +54,41 @@ typedef struct blocked_state {
     int argc;
     char *argbuf;
     bool blocked_again;           /* set by blocking_block during a re-run */
+    client *c;
+    struct blocked_state *lprev, *lnext; /* the worker's list of blocked clients */
 } blocked_state;
+
+/* This worker's blocked clients; the first `redirect_pending` have not been
+ * checked against the slot map of version `redirect_version` yet. */
+static _Thread_local struct {
+    blocked_state *head, *tail;
+    int n;
+} blocked_list;
+static _Thread_local uint64_t redirect_version;
+static _Thread_local int redirect_pending;
+
+static void list_append(blocked_state *b) {
+    b->lnext = NULL;
+    b->lprev = blocked_list.tail;
+    if (b->lprev)
+        b->lprev->lnext = b;
+    else
+        blocked_list.head = b;
+    blocked_list.tail = b;
+    blocked_list.n++;
+}
+
+static void list_remove(blocked_state *b) {
+    if (b->lprev)
+        b->lprev->lnext = b->lnext;
+    else
+        blocked_list.head = b->lnext;
+    if (b->lnext)
+        b->lnext->lprev = b->lprev;
+    else
+        blocked_list.tail = b->lprev;
+    blocked_list.n--;
+}
 
 static struct {
     waiter *head, *tail;
@@ -151,6 +192,7 @@ static void unblock(client *c, bool pass_on) {
     blocked_state *b = c->bstate;
     if (!b) return;
     c->bstate = NULL;
+    list_remove(b);
     for (int i = 0; i < b->nwaiters; i++) {
         waiter *x = b->waiters[i];
         slot_lock(x->slot);
@@ -240,7 +282,9 @@ static void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned typ
         b->argv[i].len = c->argv[i].len;
         off += c->argv[i].len;
     }
+    b->c = c;
     c->bstate = b;
+    list_append(b);
     atomic_fetch_add_explicit(&total_blocked, 1, memory_order_relaxed);
     if (deadline_ms > 0 && c->worker) {
         b->timer = mem_alloc(sizeof(uv_timer_t));
@@ -301,3 +345,31 @@ void blocking_send_wakeups(void) {
 }
 
 void blocking_client_closed(client *c) { unblock(c, true); }
+
+#define REDIRECT_BATCH 1000
+
+void blocking_cron(void) {
+    if (!blocked_list.head || !cfg_get(cluster_enabled)) return;
+    uint64_t v = route_map_version();
+    if (v != redirect_version) {
+        redirect_version = v;
+        redirect_pending = blocked_list.n;
+    }
+    /* Checked clients that stay blocked go to the tail, so the head holds
+     * the unchecked ones (clients that block later were routed on a map at
+     * least this new). */
+    for (int budget = REDIRECT_BATCH; redirect_pending > 0 && budget > 0 && blocked_list.head; budget--) {
+        blocked_state *b = blocked_list.head;
+        redirect_pending--;
+        char err[ROUTE_ERR_MAX];
+        if (b->nwaiters > 0 && route_blocked_error(b->c, b->waiters[0]->slot, err, sizeof err)) {
+            client *c = b->c;
+            unblock(c, true);
+            add_reply_error(c, err);
+            client_resume(c);
+        } else {
+            list_remove(b);
+            list_append(b);
+        }
+    }
+}

@@ -55,5 +55,9 @@ bool blocking_client_is_blocked(const client *c);
 void blocking_client_closed(client *c);   /* unblock silently (disconnect) */
 void blocking_send_wakeups(void);         /* post queued wake-ups (after unlock) */
 long blocking_total_blocked(void);        /* INFO blocked_clients */
+/* The worker's cron (cluster mode): unblock with -MOVED / -CLUSTERDOWN the
+ * clients of this worker blocked on a slot that is no longer served here,
+ * when the slot map changed; at most a bounded batch per call. */
+void blocking_cron(void);
 
 #endif

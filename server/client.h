@@ -41,6 +41,13 @@ enum client_flag {
                                   replies are discarded, commands are never
                                   refused as READONLY/LOADING/OOM/MISCONF, no
                                   idle timeout */
+    /* Cluster mode (cluster/route.c). */
+    CF_ASKING = 1 << 7,        /* ASKING: the next command (or transaction) may
+                                  use a slot this node imports */
+    CF_ASKING_SPENT = 1 << 8,  /* a command ran since ASKING: the flag ends
+                                  before the next one unless inside MULTI */
+    CF_READONLY = 1 << 9,      /* READONLY: reads of our master's slots are
+                                  served on this replica */
 };
 
 /* What CLIENT LIST / KILL TYPE and the `flags=` field call a client

@@ -5,6 +5,7 @@
  */
 #include "client.h"
 #include "clients.h"
+#include "cluster_api.h"
 #include "command_modules.h"
 #include "config.h"
 #include "db.h"
@@ -14,6 +15,7 @@
 #include "watch.h"
 #include "process.h"
 
+#include <limits.h>
 #include <string.h>
 
 static void ping_command(client *c) {
@@ -45,7 +47,12 @@ static void quit_command(client *c) {
 static void select_command(client *c) {
     long long id;
     if (!arg_ll_or_reply(c, &c->argv[1], &id, "ERR value is not an integer or out of range")) return;
-    if (id < 0 || id >= db_count() || id > 2147483647LL) {
+    if (id < INT_MIN || id > INT_MAX) { /* Redis's getIntFromObjectOrReply */
+        add_reply_error(c, "ERR value is out of range, value must between -2147483648 and 2147483647");
+        return;
+    }
+    if (id != 0 && route_db0_only_or_reply(c, "SELECT")) return;
+    if (id < 0 || id >= db_count()) {
         add_reply_error(c, ERR_DB_RANGE);
         return;
     }
@@ -147,7 +154,7 @@ static void hello_command(client *c) {
     add_reply_bulk_cstr(c, "id");
     add_reply_integer(c, (long long)c->id);
     add_reply_bulk_cstr(c, "mode");
-    add_reply_bulk_cstr(c, "standalone");
+    add_reply_bulk_cstr(c, cfg_get(cluster_enabled) ? "cluster" : "standalone");
     add_reply_bulk_cstr(c, "role");
     add_reply_bulk_cstr(c, "master");
     add_reply_bulk_cstr(c, "modules");
@@ -162,7 +169,7 @@ static void reset_command(client *c) {
     c->resp = 2;
     atomic_store_explicit(&c->shared_resp, 2, memory_order_relaxed);
     clients_set_name(c, NULL, 0);
-    c->flags &= ~CF_NO_EVICT;
+    c->flags &= ~(CF_NO_EVICT | CF_ASKING | CF_ASKING_SPENT | CF_READONLY);
     c->authenticated = !cfg_requirepass_set();
     add_reply_status(c, "RESET");
 }

@@ -1,7 +1,8 @@
 /*
  * cmd_keys.c - the generic keyspace commands: DEL, UNLINK, EXISTS, TYPE,
  * TOUCH, RENAME(NX), COPY, MOVE, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB,
- * FLUSHALL and the OBJECT introspection family.
+ * FLUSHALL, the OBJECT introspection family, and SWAPDB's cluster-mode
+ * error (databases are never swapped).
  *
  * Design choices a reader must know:
  * - Whole-keyspace walks (KEYS, SCAN) copy matching key names into a chunked
@@ -19,6 +20,7 @@
  *   Redis does; FLUSHDB/FLUSHALL raise nothing per key.
  */
 #include "client.h"
+#include "cluster_api.h"
 #include "command_modules.h"
 #include "commands.h"
 #include "config.h"
@@ -279,10 +281,7 @@ static void copy_command(client *c) {
             return;
         }
     }
-    if (cfg_get(cluster_enabled) && (c->db != 0 || dstdb != 0)) {
-        add_reply_error(c, "ERR Copying to another database is not allowed in cluster mode");
-        return;
-    }
+    if ((c->db != 0 || dstdb != 0) && route_db0_only_or_reply(c, "Copying to another database")) return;
     if (dstdb == c->db && arg_same(&c->argv[1], &c->argv[2])) {
         add_reply_error(c, ERR_SAME_OBJECT);
         return;
@@ -311,11 +310,15 @@ static void copy_command(client *c) {
     add_reply_integer(c, 1);
 }
 
+/* SWAPDB exists only to answer Redis's cluster-mode error: slotcache does
+ * not swap databases in a standalone server either (redis-compat.md). */
+static void swapdb_command(client *c) {
+    if (route_db0_only_or_reply(c, "SWAPDB")) return;
+    add_reply_error(c, "ERR SWAPDB is not supported by slotcache");
+}
+
 static void move_command(client *c) {
-    if (cfg_get(cluster_enabled)) {
-        add_reply_error(c, "ERR MOVE is not allowed in cluster mode");
-        return;
-    }
+    if (route_db0_only_or_reply(c, "MOVE")) return;
     int dstdb;
     if (!arg_int_or_reply(c, &c->argv[2], &dstdb)) return;
     if (!db_index_valid(dstdb)) {
@@ -709,6 +712,10 @@ command keys_commands[] = {
     {.name = "move", .arity = 3, .flags = CMD_WRITE | CMD_FAST, ONE_KEY, .proc = move_command,
      .group = "generic", .since = "1.0.0", .summary = "Move a key to another database", .complexity = "O(1)",
      .acl_categories = "keyspace write fast"},
+    {.name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .proc = swapdb_command, .group = "server",
+     .since = "4.0.0", .summary = "Swaps two Redis databases",
+     .complexity = "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+     .acl_categories = "keyspace write fast dangerous"},
     {.name = "keys", .arity = 2, .flags = CMD_ALL_SLOTS | CMD_READONLY, .proc = keys_command, .group = "generic",
      .since = "1.0.0", .summary = "Find all keys matching the given pattern",
      .complexity = "O(N) with N being the number of keys in the database, under the assumption that the key "

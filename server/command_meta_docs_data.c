@@ -531,6 +531,8 @@ const arg_row redis_arg_rows[] = {
     {ARG_ROW("sunionstore", 0, "destination", ARG_KEY, 0), .key_spec = 0},
     {ARG_ROW("sunionstore", 0, "key", ARG_KEY, ARG_MULTIPLE), .key_spec = 1},
     {ARG_ROW("sunsubscribe", 0, "shardchannel", ARG_STRING, ARG_OPTIONAL | ARG_MULTIPLE)},
+    {ARG_ROW("swapdb", 0, "index1", ARG_INTEGER, 0)},
+    {ARG_ROW("swapdb", 0, "index2", ARG_INTEGER, 0)},
     {ARG_ROW("touch", 0, "key", ARG_KEY, ARG_MULTIPLE), .key_spec = 0},
     {ARG_ROW("ttl", 0, "key", ARG_KEY, 0), .key_spec = 0},
     {ARG_ROW("type", 0, "key", ARG_KEY, 0), .key_spec = 0},

@@ -2,10 +2,13 @@
  * dispatch.c - run one command (see dispatch.h).
  *
  * Order of checks follows Redis 7's processCommand: existence, arity, then
- * authentication, then the RESP2 subscriber-mode restriction, then MULTI
- * queueing. Keys come from the command table's key spec; their slots are
- * locked in ascending order for the duration of the handler. Work that needs
- * a syscall (publishing keyspace events, waking blocked clients on other
+ * authentication, then (cluster mode) the redirect, then the RESP2
+ * subscriber-mode restriction, OOM, MISCONF, the replication refusals,
+ * LOADING, then MULTI queueing. Keys come from the command table's key
+ * spec, their slots computed once for routing, MULTI and the locks; the
+ * slots are locked in ascending order for the duration of the handler (in
+ * cluster mode routing's second phase runs under them). Work that needs a
+ * syscall (publishing keyspace events, waking blocked clients on other
  * workers) is queued during the command and done after the unlock.
  */
 #include "dispatch.h"
@@ -102,19 +105,6 @@ static int key_indexes(const command *cmd, const arg_t *argv, int argc, int *sta
     return command_get_keys(cmd, argv, argc, *idx, argc);
 }
 
-void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap) {
-    int stack_idx[STACK_KEYS], *idx;
-    int nk = key_indexes(cmd, argv, argc, stack_idx, &idx);
-    if (*n + nk > *cap) {
-        int ncap = (*cap ? *cap : 8);
-        while (ncap < *n + nk) ncap *= 2;
-        *slots = mem_realloc(*slots, (size_t)ncap * sizeof(unsigned));
-        *cap = ncap;
-    }
-    for (int i = 0; i < nk; i++) (*slots)[(*n)++] = key_hash_slot(argv[idx[i]].ptr, argv[idx[i]].len);
-    if (idx != stack_idx) mem_free(idx);
-}
-
 void dispatch_snapshot_before_write(const command *cmd, const arg_t *argv, int argc) {
     if (!(cmd->flags & CMD_WRITE) || !atomic_load_explicit(&snapshot_active, memory_order_relaxed)) return;
     int stack_idx[STACK_KEYS], *idx;
@@ -155,37 +145,71 @@ void dispatch_master_applied(client *c) {
     repl_master_applied(c, p, c->master_cmd_len);
 }
 
-void dispatch_command(client *c) {
-    const command *cmd = dispatch_resolve_or_reply(c);
-    if (!cmd) {
-        if (c->mstate) multi_flag_error(c);
-        return;
-    }
-    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
-        if (cfg_requirepass_set()) {
-            stat_inc(STAT_REJECTED_CALLS);
-            cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
-            add_reply_error(c, "NOAUTH Authentication required.");
-            if (c->mstate) multi_flag_error(c);
-            return;
+/* The command's keys: positions into argv and their slots, computed once
+ * (prefetch hints taken, db.c told) for routing, MULTI and the slot locks. */
+typedef struct {
+    int idx_stack[STACK_KEYS], *idx;
+    unsigned slots_stack[STACK_KEYS], *slots;
+    int n;
+} cmd_keys;
+
+static inline __attribute__((always_inline)) void cmd_keys_compute(cmd_keys *k, const command *cmd, const client *c) {
+    k->slots = k->slots_stack;
+    k->n = key_indexes(cmd, c->argv, c->argc, k->idx_stack, &k->idx);
+    if (k->idx != k->idx_stack) k->slots = mem_alloc((size_t)c->argc * sizeof(unsigned));
+    for (int i = 0; i < k->n; i++) {
+        const arg_t *key = &c->argv[k->idx[i]];
+        uint64_t hash;
+        if (prefetch_take(key->ptr, key->len, &k->slots[i], &hash)) {
+            db_remember_key(i, key->ptr, key->len, k->slots[i], &hash);
+        } else {
+            k->slots[i] = key_hash_slot(key->ptr, key->len);
+            db_remember_key(i, key->ptr, key->len, k->slots[i], NULL);
         }
-        c->authenticated = true; /* requirepass was cleared at run time */
+    }
+}
+
+static inline __attribute__((always_inline)) void cmd_keys_release(cmd_keys *k) {
+    db_forget_key_slots();
+    if (k->idx != k->idx_stack) {
+        mem_free(k->idx);
+        mem_free(k->slots);
+    }
+}
+
+/* Everything after authentication, in Redis 7's processCommand order: the
+ * cluster redirect, the RESP2 subscriber context, OOM, MISCONF and the
+ * replication refusals, LOADING, MULTI queueing; then the slot locks and
+ * the handler. `cluster` is a constant in each of the two copies
+ * dispatch_command inlines, so a standalone server runs no routing code at
+ * all: one branch picks the copy. */
+static inline __attribute__((always_inline)) void dispatch_checked(client *c, const command *cmd, const bool cluster) {
+    /* Our master's stream is never refused (Redis exempts CLIENT_MASTER
+     * from redirects, OOM, MISCONF, READONLY and LOADING). */
+    bool from_master = (c->flags & CF_MASTER) != 0;
+    cmd_keys k;
+    cmd_keys_compute(&k, cmd, c);
+    route_ticket rt = {0};
+    if (cluster) {
+        if (c->flags & CF_ASKING) route_command_begin(c);
+        route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
+        if (k.n && !from_master && !route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
+            if (c->mstate) multi_flag_error(c);
+            goto not_run;
+        }
     }
     if (c->resp == 2 && !(cmd->flags & CMD_SUBSCRIBE_OK) && pubsub_client_count(c) > 0) {
         add_reply_errorf(c,
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
                          "allowed in this context",
                          cmd->fullname);
-        return;
+        goto not_run;
     }
-    /* Our master's stream is never refused (Redis exempts CLIENT_MASTER
-     * from OOM, MISCONF, READONLY and LOADING). */
-    bool from_master = (c->flags & CF_MASTER) != 0;
     if ((cmd->flags & CMD_DENYOOM) && !from_master && !evict_make_room_or_reply(c)) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         if (c->mstate) multi_flag_error(c);
-        return;
+        goto not_run;
     }
     const char *refusal = NULL;
     if (from_master)
@@ -201,38 +225,35 @@ void dispatch_command(client *c) {
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, refusal);
         if (c->mstate) multi_flag_error(c);
-        return;
+        goto not_run;
     }
     if (c->mstate && !(cmd->flags & CMD_TX_CONTROL)) {
-        multi_queue_command(c, cmd);
-        return;
+        multi_queue_command(c, cmd, k.idx, k.slots, k.n);
+        goto not_run;
     }
 
-    int keyidx_stack[STACK_KEYS], *keyidx;
-    unsigned slots_stack[STACK_KEYS], *slots = slots_stack;
-    int nkeys = key_indexes(cmd, c->argv, c->argc, keyidx_stack, &keyidx);
-    if (keyidx != keyidx_stack) slots = mem_alloc((size_t)c->argc * sizeof(unsigned));
-    for (int i = 0; i < nkeys; i++) {
-        const arg_t *key = &c->argv[keyidx[i]];
-        uint64_t hash;
-        if (prefetch_take(key->ptr, key->len, &slots[i], &hash)) {
-            db_remember_key(i, key->ptr, key->len, slots[i], &hash);
-        } else {
-            slots[i] = key_hash_slot(key->ptr, key->len);
-            db_remember_key(i, key->ptr, key->len, slots[i], NULL);
+    int nlocked = k.n ? slots_lock_many(k.slots, k.n) : 0; /* sorts and dedupes k.slots */
+    bool refused = false;
+    if (cluster && rt.routed) {
+        /* Phase 2: the keys' slots were reordered by the lock; routing
+         * recomputes them in the rare case it has to decide again. */
+        route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = NULL, .n = k.n};
+        if (!route_recheck_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
+            if (c->mstate) multi_flag_error(c);
+            refused = true;
         }
     }
-    if (nkeys) nkeys = slots_lock_many(slots, nkeys);
     /* Checked under the slot locks: the final save's snapshot takes them
      * all, so no write is acknowledged after its point in time. */
-    bool refused = (cmd->flags & CMD_WRITE) && persist_writes_paused();
-    if (refused) {
+    if (!refused && (cmd->flags & CMD_WRITE) && persist_writes_paused()) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, ERR_SHUTTING_DOWN);
-    } else {
+        refused = true;
+    }
+    if (!refused) {
         if (cmd->flags & CMD_WRITE) /* a running snapshot keeps these slots' pre-images */
-            for (int i = 0; i < nkeys; i++) snapshot_before_write(slots[i]);
+            for (int i = 0; i < nlocked; i++) snapshot_before_write(k.slots[i]);
         dispatch_call(c, cmd);
     }
     /* Its effects reach the stream while its slots are still locked. The
@@ -246,14 +267,38 @@ void dispatch_command(client *c) {
         if (woff > 0) c->woff = woff;
     }
 
-    if (nkeys) slots_unlock_many(slots, nkeys);
-    db_forget_key_slots();
-    if (keyidx != keyidx_stack) {
-        mem_free(keyidx);
-        mem_free(slots);
-    }
+    if (nlocked) slots_unlock_many(k.slots, nlocked);
+    cmd_keys_release(&k);
     propagate_wake(); /* replicas' workers, now that no slot lock is held */
     notify_flush();   /* also sends pending pub/sub deliveries */
     blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
+    return;
+
+not_run:
+    cmd_keys_release(&k);
+}
+
+void dispatch_command(client *c) {
+    const command *cmd = dispatch_resolve_or_reply(c);
+    if (!cmd) {
+        if (c->flags & CF_ASKING) route_command_begin(c); /* a rejected command uses ASKING up too */
+        if (c->mstate) multi_flag_error(c);
+        return;
+    }
+    if (!c->authenticated && !(cmd->flags & CMD_NO_AUTH)) {
+        if (cfg_requirepass_set()) {
+            stat_inc(STAT_REJECTED_CALLS);
+            cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+            add_reply_error(c, "NOAUTH Authentication required.");
+            if (c->flags & CF_ASKING) route_command_begin(c);
+            if (c->mstate) multi_flag_error(c);
+            return;
+        }
+        c->authenticated = true; /* requirepass was cleared at run time */
+    }
+    if (__builtin_expect(cfg_get(cluster_enabled) != 0, 0))
+        dispatch_checked(c, cmd, true);
+    else
+        dispatch_checked(c, cmd, false);
 }

@@ -21,8 +21,6 @@ void dispatch_call(client *c, const command *cmd);
  * returning NULL when it does not exist or has the wrong arity. */
 const command *dispatch_resolve_or_reply(client *c);
 
-/* The slots of cmd's keys in argv appended to slots[*n] (capacity cap). */
-void dispatch_key_slots(const command *cmd, const arg_t *argv, int argc, unsigned **slots, int *n, int *cap);
 /* A write command about to run inside EXEC (its slots locked by EXEC):
  * a running snapshot keeps the pre-images of its key slots, which covers
  * values it changes in place (snapshot.h). */

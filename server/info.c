@@ -168,7 +168,7 @@ static void section_server(info_buf *b) {
               "redis_git_sha1:00000000\r\n"
               "redis_git_dirty:0\r\n"
               "redis_build_id:%016llx\r\n"
-              "redis_mode:standalone\r\n"
+              "redis_mode:%s\r\n"
               "os:%s\r\n"
               "arch_bits:%d\r\n"
               "monotonic_clock:POSIX clock_gettime\r\n"
@@ -188,7 +188,8 @@ static void section_server(info_buf *b) {
               "executable:%s\r\n"
               "config_file:%s\r\n"
               "io_threads_active:0\r\n",
-              REDIS_COMPAT_VERSION, SLOTCACHE_VERSION, build_id(), os_name, (int)(sizeof(void *) * 8), gv[0], gv[1],
+              REDIS_COMPAT_VERSION, SLOTCACHE_VERSION, build_id(),
+              cfg_get(cluster_enabled) ? "cluster" : "standalone", os_name, (int)(sizeof(void *) * 8), gv[0], gv[1],
               gv[2], (long)getpid(), process_run_id(), process_tcp_port(), now_us, uptime, uptime / 86400,
               cfg_get(hz), cfg_get(hz), (unsigned)lru_clock(), process_executable(), cfgpath);
 }

@@ -3,15 +3,20 @@
  * multi.h and watch.h).
  *
  * Queued commands keep a private copy of their arguments (the query buffer
- * they came from is reused). EXEC gathers the slots of all queued keys and
- * all watched keys, locks them in ascending order, checks the watch flag
- * (set by writers on any worker under those same locks), runs the queue and
+ * they came from is reused) and the key positions and slots dispatch
+ * computed for them. EXEC gathers the slots of all queued keys and all
+ * watched keys, locks them in ascending order, checks the watch flag (set
+ * by writers on any worker under those same locks), runs the queue and
  * unlocks: no other worker can observe or interleave with a transaction.
+ * In cluster mode EXEC first routes all the queued keys together, as
+ * Redis does before running EXEC: a redirect discards the transaction.
  */
 #include "multi.h"
 
 #include "blocking.h"
+#include "cluster_api.h"
 #include "command_modules.h"
+#include "config.h"
 #include "crc16.h"
 #include "db.h"
 #include "dispatch.h"
@@ -25,8 +30,11 @@
 
 typedef struct {
     const command *cmd;
-    arg_t *argv;
+    arg_t *argv;      /* argc arguments, then keyidx and slots: one block */
     int argc;
+    int nkeys;
+    int *keyidx;      /* the key arguments' positions in argv */
+    unsigned *slots;  /* slots[i]: the slot of argv[keyidx[i]] */
     char *buf;
 } queued_cmd;
 
@@ -56,7 +64,7 @@ void multi_discard(client *c) {
     c->mstate = NULL;
 }
 
-void multi_queue_command(client *c, const command *cmd) {
+void multi_queue_command(client *c, const command *cmd, const int *keyidx, const unsigned *slots, int nkeys) {
     multi_state *m = c->mstate;
     if (cmd->flags & CMD_NO_MULTI) {
         add_reply_error(c, "ERR Command not allowed inside a transaction");
@@ -72,7 +80,12 @@ void multi_queue_command(client *c, const command *cmd) {
     queued_cmd *qc = &m->q[m->n++];
     qc->cmd = cmd;
     qc->argc = c->argc;
-    qc->argv = mem_alloc((size_t)c->argc * sizeof(arg_t));
+    qc->nkeys = nkeys;
+    qc->argv = mem_alloc((size_t)c->argc * sizeof(arg_t) + (size_t)nkeys * (sizeof(int) + sizeof(unsigned)));
+    qc->keyidx = (int *)(qc->argv + c->argc);
+    qc->slots = (unsigned *)(qc->keyidx + nkeys);
+    memcpy(qc->keyidx, keyidx, (size_t)nkeys * sizeof(int));
+    memcpy(qc->slots, slots, (size_t)nkeys * sizeof(unsigned));
     qc->buf = mem_alloc(total ? total : 1);
     size_t off = 0;
     for (int i = 0; i < c->argc; i++) {
@@ -103,16 +116,64 @@ static void discard_command(client *c) {
     add_reply_ok(c);
 }
 
+/* Every queued command's keys in one list for routing: key i is keys[i],
+ * in slots[i] (mem_alloc'd, the caller frees both). */
+static route_keys queued_keys(const multi_state *m) {
+    int n = 0;
+    for (int i = 0; i < m->n; i++) n += m->q[i].nkeys;
+    arg_t *keys = mem_alloc((size_t)(n ? n : 1) * sizeof *keys);
+    unsigned *slots = mem_alloc((size_t)(n ? n : 1) * sizeof *slots);
+    n = 0;
+    for (int i = 0; i < m->n; i++) {
+        const queued_cmd *qc = &m->q[i];
+        for (int j = 0; j < qc->nkeys; j++, n++) {
+            keys[n] = qc->argv[qc->keyidx[j]];
+            slots[n] = qc->slots[j];
+        }
+    }
+    return (route_keys){.argv = keys, .idx = NULL, .slots = slots, .n = n};
+}
+
+static void free_route_keys(route_keys *k) {
+    mem_free((void *)k->argv);
+    mem_free((void *)k->slots);
+    *k = (route_keys){0};
+}
+
+/* The transaction ends without running (a redirect, WATCH, shutdown). */
+static void exec_abort(client *c, route_keys *rk, unsigned *slots, int nslots) {
+    if (slots) {
+        slots_unlock_many(slots, nslots);
+        mem_free(slots);
+    }
+    if (rk->argv) free_route_keys(rk);
+    multi_discard(c);
+    watch_unwatch_all(c);
+}
+
 static void exec_command(client *c) {
     multi_state *m = c->mstate;
     if (!m) {
         add_reply_error(c, "ERR EXEC without MULTI");
         return;
     }
+    bool writes = false;
+    for (int i = 0; i < m->n; i++) writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
+    /* Cluster mode: all the queued keys are routed as one request, before
+     * EXECABORT (Redis's processCommand does it before calling EXEC). */
+    const command *exec = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
+    route_keys rk = {0};
+    route_ticket rt = {0};
+    if (cfg_get(cluster_enabled) && !(c->flags & CF_MASTER)) {
+        rk = queued_keys(m);
+        if (!route_check_or_reply(c, exec, &rk, writes, &rt)) {
+            exec_abort(c, &rk, NULL, 0);
+            return;
+        }
+    }
     if (m->error) {
         add_reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
-        multi_discard(c);
-        watch_unwatch_all(c);
+        exec_abort(c, &rk, NULL, 0);
         return;
     }
     /* Lock every slot the transaction or its watches touch: all of them
@@ -128,28 +189,31 @@ static void exec_command(client *c) {
         for (unsigned s = 0; s < CLUSTER_SLOTS; s++) slot_lock(slots[s] = s);
         nslots = CLUSTER_SLOTS;
     } else {
-        for (int i = 0; i < m->n; i++)
-            dispatch_key_slots(m->q[i].cmd, m->q[i].argv, m->q[i].argc, &slots, &nslots, &cap);
+        for (int i = 0; i < m->n; i++) nslots += m->q[i].nkeys;
+        cap = nslots ? nslots : 1;
+        slots = mem_alloc((size_t)cap * sizeof *slots);
+        nslots = 0;
+        for (int i = 0; i < m->n; i++) {
+            memcpy(slots + nslots, m->q[i].slots, (size_t)m->q[i].nkeys * sizeof *slots);
+            nslots += m->q[i].nkeys;
+        }
         watch_collect_slots(c, &slots, &nslots, &cap);
         nslots = slots_lock_many(slots, nslots);
     }
-
-    if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed)) {
-        slots_unlock_many(slots, nslots);
-        mem_free(slots);
-        add_reply_null_array(c);
-        multi_discard(c);
-        watch_unwatch_all(c);
+    if (rt.routed && !route_recheck_or_reply(c, exec, &rk, writes, &rt)) {
+        exec_abort(c, &rk, slots, nslots);
         return;
     }
-    bool writes = false;
-    for (int i = 0; i < m->n; i++) writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
+    if (rk.argv) free_route_keys(&rk);
+
+    if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed)) {
+        add_reply_null_array(c);
+        exec_abort(c, &rk, slots, nslots);
+        return;
+    }
     if (writes && persist_writes_paused()) { /* under the locks, as dispatch checks it */
-        slots_unlock_many(slots, nslots);
-        mem_free(slots);
         add_reply_error(c, ERR_SHUTTING_DOWN);
-        multi_discard(c);
-        watch_unwatch_all(c);
+        exec_abort(c, &rk, slots, nslots);
         return;
     }
     c->mstate = NULL; /* commands below run as plain commands */

@@ -12,9 +12,10 @@
 
 #include <stdbool.h>
 
-/* Queue cmd with c's current argv (copied) and reply +QUEUED, or reply
- * the queueing error and mark the transaction to abort. */
-void multi_queue_command(client *c, const command *cmd);
+/* Queue cmd with c's current argv (copied) and its keys (argv[keyidx[i]]
+ * in slots[i], as dispatch computed them; copied) and reply +QUEUED, or
+ * reply the queueing error and mark the transaction to abort. */
+void multi_queue_command(client *c, const command *cmd, const int *keyidx, const unsigned *slots, int nkeys);
 /* An error while queueing (unknown command, arity, auth): EXEC will answer
  * EXECABORT. */
 void multi_flag_error(client *c);

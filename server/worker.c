@@ -8,6 +8,7 @@
  */
 #include "worker.h"
 
+#include "blocking.h"
 #include "client.h"
 #include "cluster_api.h"
 #include "cmdstats.h"
@@ -90,6 +91,7 @@ static void cron_tick(uv_timer_t *t) {
     long long now = mstime();
     w->cron_runs++;
     expire_cycle(w, now);
+    blocking_cron(); /* cluster mode: blocked clients whose slot moved away */
     /* Over maxmemory with no writes to trigger eviction (e.g. after the
      * limit was lowered): each worker evicts a bounded batch per tick. */
     if (cfg_get(maxmemory) > 0 && (long long)mem_used() > cfg_get(maxmemory)) evict_until_under(1000);
