@@ -432,6 +432,7 @@ Test(cluster_node, meet_adds_a_handshake_node_and_forget_removes_it) {
 Test(cluster_node, countkeysinslot_and_getkeysinslot) {
     node_start(&sc, "slotcache", NULL);
     expect(&sc, "CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    cr_assert(state_ok(&sc, 6000), "cluster_state never became ok"); /* CLUSTERDOWN before */
     char *r = call(&sc, "CLUSTER KEYSLOT {user1}", NULL);
     int slot = atoi(r + 1);
     free(r);
@@ -571,6 +572,7 @@ Test(cluster_node, keys_in_unowned_slots_at_start_are_taken) {
      * it takes the slots they live in (verifyClusterConfigWithData). */
     node_start(&sc, "slotcache", NULL);
     expect(&sc, "CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    cr_assert(state_ok(&sc, 6000), "cluster_state never became ok");
     expect(&sc, "SET {a}x 1", "+OK\r\n");
     expect(&sc, "SAVE", "+OK\r\n");
     expect(&sc, "CLUSTER FLUSHSLOTS", "-ERR DB must be empty to perform CLUSTER FLUSHSLOTS.\r\n");
@@ -702,6 +704,7 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     node_start(&a, "master", NULL);
     node_start(&b, "replica", NULL);
     expect(&a, "CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    cr_assert(state_ok(&a, 6000), "cluster_state never became ok");
     expect(&a, "SET {k}1 v1", "+OK\r\n");
     char conf[512];
     snprintf(conf, sizeof conf,
@@ -711,10 +714,12 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     restart_with_conf(&b, conf);
     char line[128];
     snprintf(line, sizeof line, "CLUSTER REPLICATE %s", a.id);
-    expect(&b, "SET own 1", "+OK\r\n");
+    /* b owns no slot, so a key gets there only without routing */
+    expect(&b, "DEBUG POPULATE 1", "+OK\r\n");
     expect(&b, line, "-ERR To set a master the node must be empty and without assigned slots.\r\n");
-    expect(&b, "DEL own", ":1\r\n");
+    expect(&b, "FLUSHALL", "+OK\r\n");
     expect(&b, line, "+OK\r\n");
+    expect(&b, "READONLY", "+OK\r\n"); /* reads on a replica, else -MOVED to a */
     cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}1", "v1"), 10000), "the replica never synced");
     char want[256];
     snprintf(want, sizeof want, "%s :%d@%d myself,slave %s 0 0 0 connected\n", b.id, b.srv.port, b.cport, a.id);
@@ -741,6 +746,7 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", cport, NULL};
     sc_server_restart_or_fail(&b.srv, args);
     node_connect(&b, 2);
+    expect(&b, "READONLY", "+OK\r\n");
     expect(&a, "SET {k}2 v2", "+OK\r\n");
     cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}2", "v2"), 10000), "the restarted replica does not follow");
     /* a replica resets into an empty master that knows nobody */
