@@ -75,6 +75,12 @@ extern command route_commands[];
  * publish the first slot map and start the bus thread. Exits the process
  * with a logged reason when nodes.conf cannot be used. No-op standalone. */
 void cluster_init(void);
+/* After the dataset was loaded at startup (main): Redis's
+ * verifyClusterConfigWithData. Keys in a slot myself neither owns nor
+ * imports make myself take the slot (unassigned) or mark it importing
+ * (owned elsewhere; saved at once); keys in a database other than 0 stop
+ * the server. No-op standalone. */
+void cluster_check_loaded_data(void);
 /* Shutdown (main, after the workers stopped): stop the bus thread, save
  * nodes.conf. No-op standalone. */
 void cluster_shutdown(void);

@@ -877,58 +877,39 @@ static void post_generation(void) {
         worker_post(&workers[0], on_generation_post, NULL);
 }
 
-void repl_replicaof_command(client *c) {
-    if (cfg_get(cluster_enabled)) {
-        add_reply_error(c, "ERR REPLICAOF not allowed in cluster mode.");
-        return;
+/* REPLICAOF NO ONE's work: true when this server was a replica. */
+static bool unset_master(void) {
+    pthread_mutex_lock(&rs_lock);
+    bool was = atomic_load_explicit(&is_replica, memory_order_relaxed);
+    if (was) {
+        m_host[0] = '\0';
+        m_port = 0;
+        has_cached = false;
+        atomic_store_explicit(&is_replica, false, memory_order_relaxed);
+        repl_update_feeding();
+        atomic_fetch_add_explicit(&generation, 1, memory_order_release);
     }
-    if (arg_eq(&c->argv[1], "no") && arg_eq(&c->argv[2], "one")) {
-        pthread_mutex_lock(&rs_lock);
-        bool was = atomic_load_explicit(&is_replica, memory_order_relaxed);
-        if (was) {
-            m_host[0] = '\0';
-            m_port = 0;
-            has_cached = false;
-            atomic_store_explicit(&is_replica, false, memory_order_relaxed);
-            repl_update_feeding();
-            atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&rs_lock);
-        if (was) {
-            repl_shift_replid();
-            repl_forget_stream_db();
-            atomic_store_explicit(&down_since_ms, 0, memory_order_relaxed);
-            post_generation();
-            log_notice("MASTER MODE enabled (user request from 'id=%llu addr=%s')", (unsigned long long)c->id,
-                       c->addr);
-        }
-        add_reply_ok(c);
-        return;
+    pthread_mutex_unlock(&rs_lock);
+    if (was) {
+        repl_shift_replid();
+        repl_forget_stream_db();
+        atomic_store_explicit(&down_since_ms, 0, memory_order_relaxed);
+        post_generation();
     }
-    long long port;
-    if (!arg_ll_or_reply(c, &c->argv[2], &port, "ERR Invalid master port")) return;
-    if (port < 0 || port > 65535) {
-        add_reply_error(c, "ERR Invalid master port");
-        return;
-    }
-    if (c->argv[1].len >= sizeof m_host) {
-        add_reply_error(c, "ERR Invalid master host");
-        return;
-    }
-    char host[sizeof m_host];
-    memcpy(host, c->argv[1].ptr, c->argv[1].len);
-    host[c->argv[1].len] = '\0';
+    return was;
+}
+
+/* REPLICAOF host port's work (host shorter than m_host): false when this
+ * server already follows host:port (nothing changed). */
+static bool set_master(const char *host, int port) {
     pthread_mutex_lock(&rs_lock);
     bool was_replica = atomic_load_explicit(&is_replica, memory_order_relaxed);
-    if (was_replica && !strcasecmp(m_host, host) && m_port == (int)port) {
+    if (was_replica && !strcasecmp(m_host, host) && m_port == port) {
         pthread_mutex_unlock(&rs_lock);
-        log_notice("REPLICAOF would result into synchronization with the master we are already connected with. No "
-                   "operation performed.");
-        add_reply_raw(c, "+OK Already connected to specified master\r\n", 43);
-        return;
+        return false;
     }
-    memcpy(m_host, host, sizeof m_host);
-    m_port = (int)port;
+    snprintf(m_host, sizeof m_host, "%s", host);
+    m_port = port;
     pthread_mutex_unlock(&rs_lock);
     if (!was_replica) { /* PSYNC with our own history: a master that knows it may continue */
         repl_ids ids = repl_get_ids();
@@ -945,6 +926,50 @@ void repl_replicaof_command(client *c) {
     set_state(RL_CONNECT);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
     post_generation();
+    return true;
+}
+
+void repl_replica_set_master(const char *host, int port) {
+    if (!host) {
+        if (unset_master()) log_notice("MASTER MODE enabled (cluster configuration)");
+        return;
+    }
+    if (set_master(host, port)) log_notice("Connecting to MASTER %s:%d (cluster configuration)", host, port);
+}
+
+long long repl_replica_applied_offset(void) { return atomic_load_explicit(&reploff, memory_order_relaxed); }
+
+void repl_replicaof_command(client *c) {
+    if (cfg_get(cluster_enabled)) {
+        add_reply_error(c, "ERR REPLICAOF not allowed in cluster mode.");
+        return;
+    }
+    if (arg_eq(&c->argv[1], "no") && arg_eq(&c->argv[2], "one")) {
+        if (unset_master())
+            log_notice("MASTER MODE enabled (user request from 'id=%llu addr=%s')", (unsigned long long)c->id,
+                       c->addr);
+        add_reply_ok(c);
+        return;
+    }
+    long long port;
+    if (!arg_ll_or_reply(c, &c->argv[2], &port, "ERR Invalid master port")) return;
+    if (port < 0 || port > 65535) {
+        add_reply_error(c, "ERR Invalid master port");
+        return;
+    }
+    if (c->argv[1].len >= sizeof m_host) {
+        add_reply_error(c, "ERR Invalid master host");
+        return;
+    }
+    char host[sizeof m_host];
+    memcpy(host, c->argv[1].ptr, c->argv[1].len);
+    host[c->argv[1].len] = '\0';
+    if (!set_master(host, (int)port)) {
+        log_notice("REPLICAOF would result into synchronization with the master we are already connected with. No "
+                   "operation performed.");
+        add_reply_raw(c, "+OK Already connected to specified master\r\n", 43);
+        return;
+    }
     log_notice("REPLICAOF %s:%lld enabled (user request from 'id=%llu addr=%s')", host, port,
                (unsigned long long)c->id, c->addr);
     add_reply_ok(c);

@@ -33,6 +33,13 @@ void repl_replica_shutdown(void);
 
 /* REPLICAOF / SLAVEOF host port | NO ONE (any worker). */
 void repl_replicaof_command(client *c);
+/* Cluster mode (cluster_state.c: CLUSTER REPLICATE, RESET, a master
+ * learnt from the bus): follow host:port as REPLICAOF host port does, or
+ * with host NULL become a master as REPLICAOF NO ONE does. Any thread
+ * (worker 0 picks the change up through its inbox). */
+void repl_replica_set_master(const char *host, int port);
+/* The applied offset (slave_repl_offset) of this replica. */
+long long repl_replica_applied_offset(void);
 /* ROLE's reply on a replica; false when this server is a master. */
 bool repl_replica_role(client *c);
 /* INFO replication's replica lines (role:slave ... replica_announced);

@@ -28,8 +28,9 @@
 typedef struct slotmap_node {
     char id[CLUSTER_NAMELEN];
     /* What -MOVED / -ASK print before ":port": the ip, the hostname (or
-     * "?"), or "?" for unknown-endpoint, by cluster-preferred-endpoint-type
-     * (Redis's getPreferredEndpoint). NUL-terminated. */
+     * "?"), or "" for unknown-endpoint (Redis 7.0.15's getPreferredEndpoint
+     * returns "" there: "-MOVED 3999 :6381"), by
+     * cluster-preferred-endpoint-type. NUL-terminated. */
     char endpoint[256];
     int port;       /* the client port it announces */
     int master;     /* index of its master in nodes[], -1 for a master */
@@ -59,5 +60,8 @@ uint64_t slotmap_version(void);
  * and free the previous one once no reader holds it (waits for readers'
  * sections to end: microseconds). */
 void slotmap_publish(void);
+/* Shutdown (cluster_shutdown, after the workers and the bus stopped): free
+ * the current map; slotmap_read_begin answers NULL afterwards. */
+void slotmap_free(void);
 
 #endif

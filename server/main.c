@@ -178,6 +178,7 @@ int main(int argc, char **argv) {
     if (nthreads > WORKER_MAX) nthreads = WORKER_MAX;
     lazyfree_start();
     repl_init();
+    cluster_init();
     persist_begin_loading();
     if (workers_start(nthreads) < 0) {
         if (pidlen > 0) unlink(pidfile);
@@ -191,6 +192,7 @@ int main(int argc, char **argv) {
     bool loaded = persist_load_at_startup();
     int status = 0;
     if (loaded) {
+        cluster_check_loaded_data();
         log_notice("Ready to accept connections tcp");
         uv_run(&main_loop, UV_RUN_DEFAULT);
         log_warning("User requested shutdown (%s)...", shutdown_reason);
@@ -198,6 +200,7 @@ int main(int argc, char **argv) {
         status = 1;
     }
     workers_stop();
+    cluster_shutdown();
     repl_shutdown();
     persist_shutdown();
     lazyfree_stop();
