@@ -1,6 +1,6 @@
 /*
  * cluster_cmd.c - the CLUSTER container command (cluster_commands[],
- * cluster_api.h): INFO, NODES, SHARDS, SLOTS, MYID, MYSHARDID, KEYSLOT,
+ * cluster_api.h): INFO, NODES, SHARDS, SLOTS, MYID, KEYSLOT,
  * COUNTKEYSINSLOT, GETKEYSINSLOT, ADDSLOTS(RANGE), DELSLOTS(RANGE),
  * FLUSHSLOTS, MEET, FORGET, REPLICATE, REPLICAS, SLAVES, SET-CONFIG-EPOCH,
  * BUMPEPOCH, COUNT-FAILURE-REPORTS, RESET, SAVECONFIG, LINKS, HELP, with
@@ -12,7 +12,8 @@
  * client hears of it). The keyspace subcommands (COUNTKEYSINSLOT,
  * GETKEYSINSLOT) take a slot lock and never the cluster lock (lock order,
  * cluster_state.h). SETSLOT and FAILOVER belong to later issues and are not
- * in the table yet. A standalone server answers every subcommand that
+ * in the table yet; MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
+ * subcommand"), so it is left out as well. A standalone server answers every subcommand that
  * passes the table's arity with "ERR This instance has cluster support
  * disabled", as Redis does.
  */
@@ -74,6 +75,14 @@ static cluster_node *node_or_reply(client *c, const arg_t *a) {
 
 static bool is_slave(const cluster_node *n) { return (n->flags & CLUSTER_NODE_SLAVE) != 0; }
 
+/* Start of a handler that uses the state: the lock, and myself's address,
+ * ports, hostname and NOFAILOVER flag as the configuration says now (a
+ * CONFIG SET cluster-announce-* shows in the next reply, as in Redis). */
+static void enter(void) {
+    cluster_lock();
+    cluster_update_myself_from_config();
+}
+
 /* End of a locked handler: pending work, then the lock goes. */
 static void finish(void) {
     cluster_apply_todo();
@@ -97,11 +106,11 @@ static int slot_runs(slot_run *runs) {
     return n;
 }
 
-/* ---- INFO, NODES, MYID, MYSHARDID, HELP ---- */
+/* ---- INFO, NODES, MYID, HELP ---- */
 
 static void cluster_info_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int assigned = 0, ok = 0, pfail = 0, fail = 0;
     for (int j = 0; j < CLUSTER_SLOTS; j++) {
@@ -142,7 +151,7 @@ static void cluster_info_command(client *c) {
 
 static void cluster_nodes_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     cluster_buf b = {0};
     cluster_nodes_description(&b, 0);
@@ -153,22 +162,9 @@ static void cluster_nodes_command(client *c) {
 
 static void cluster_myid_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     char name[CLUSTER_NAMELEN];
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
-    finish();
-    add_reply_bulk(c, name, CLUSTER_NAMELEN);
-}
-
-/* Redis 7.2's CLUSTER MYSHARDID (7.0 has no shard ids): here a shard is
- * named by its master's id, myself's for a master. */
-static void cluster_myshardid_command(client *c) {
-    if (disabled_or_reply(c)) return;
-    cluster_lock();
-    const cluster_node *me = cluster->myself;
-    const cluster_node *shard = is_slave(me) && me->slaveof ? me->slaveof : me;
-    char name[CLUSTER_NAMELEN];
-    memcpy(name, shard->name, CLUSTER_NAMELEN);
     finish();
     add_reply_bulk(c, name, CLUSTER_NAMELEN);
 }
@@ -270,7 +266,7 @@ static void reply_slots_node(client *c, const cluster_node *n, int type) {
 
 static void cluster_slots_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type();
     slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
@@ -323,7 +319,7 @@ static void reply_shard_node(client *c, const cluster_node *n, int type) {
 
 static void cluster_shards_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type();
     slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
@@ -462,7 +458,7 @@ static void slots_command(client *c, bool del) {
     for (int j = 2; j < c->argc; j++)
         if (slot_or_reply(c, &c->argv[j]) < 0) return;
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
-    cluster_lock();
+    enter();
     for (int j = 2; j < c->argc; j++) {
         long long slot;
         parse_ll(c->argv[j].ptr, c->argv[j].len, &slot);
@@ -487,7 +483,7 @@ static void slots_range_command(client *c, bool del) {
         return;
     }
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
-    cluster_lock();
+    enter();
     for (int j = 2; j < c->argc; j += 2) {
         int start = slot_or_reply(c, &c->argv[j]);
         int end = start < 0 ? -1 : slot_or_reply(c, &c->argv[j + 1]);
@@ -515,7 +511,7 @@ static void cluster_flushslots_command(client *c) {
         add_reply_error(c, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
         return;
     }
-    cluster_lock();
+    enter();
     cluster_del_node_slots(cluster->myself);
     cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
     finish();
@@ -526,7 +522,7 @@ static void cluster_flushslots_command(client *c) {
 
 static void cluster_bumpepoch_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     bool bumped = cluster_bump_epoch_without_consensus();
     unsigned long long epoch = (unsigned long long)cluster->myself->config_epoch;
     finish();
@@ -543,7 +539,7 @@ static void cluster_set_config_epoch_command(client *c) {
         add_reply_errorf(c, "ERR Invalid config epoch specified: %lld", epoch);
         return;
     }
-    cluster_lock();
+    enter();
     if (cluster->nnodes > 1) {
         cluster_unlock();
         add_reply_error(c, "ERR The user can assign a config epoch only when the node does not know any other node.");
@@ -611,7 +607,7 @@ static void cluster_meet_command(client *c) {
     snprintf(ip, sizeof ip, "%.*s", (int)(c->argv[2].len < sizeof ip - 1 ? c->argv[2].len : sizeof ip - 1),
              c->argv[2].ptr);
     bool invalid = strlen(ip) != c->argv[2].len; /* a NUL or an overlong address */
-    cluster_lock();
+    enter();
     bool started = !invalid && start_handshake(ip, (int)port, (int)cport, &invalid);
     finish();
     if (invalid) {
@@ -625,7 +621,7 @@ static void cluster_meet_command(client *c) {
 
 static void cluster_forget_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     const char *err = NULL;
     if (n == cluster->myself) err = "ERR I tried hard but I can't forget myself...";
@@ -645,7 +641,7 @@ static void cluster_forget_command(client *c) {
 
 static void cluster_replicate_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]), *me = cluster->myself;
     const char *err = NULL;
     if (!n) err = "";
@@ -668,7 +664,7 @@ static void cluster_replicate_command(client *c) {
 /* REPLICAS / SLAVES <node-id> */
 static void cluster_replicas_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (!n) {
         cluster_unlock();
@@ -691,7 +687,7 @@ static void cluster_replicas_command(client *c) {
 
 static void cluster_count_failure_reports_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (n) add_reply_integer(c, cluster_node_failure_reports_count(n));
     finish();
@@ -713,7 +709,7 @@ static void cluster_reset_command(client *c) {
             return;
         }
     }
-    cluster_lock();
+    enter();
     if ((cluster->myself->flags & CLUSTER_NODE_MASTER) && db_size(c->db) != 0) {
         cluster_unlock();
         add_reply_error(c, "ERR CLUSTER RESET can't be called with master nodes containing keys");
@@ -728,7 +724,7 @@ static void cluster_reset_command(client *c) {
 
 static void cluster_saveconfig_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     int r = cluster_save_config(true);
     char err[256] = "";
     if (r < 0) snprintf(err, sizeof err, "ERR error saving the cluster node config: %s", strerror(errno));
@@ -739,7 +735,7 @@ static void cluster_saveconfig_command(client *c) {
 
 static void cluster_links_command(client *c) {
     if (disabled_or_reply(c)) return;
-    cluster_lock();
+    enter();
     const cluster_bus_hooks *h = cluster_get_bus_hooks();
     if (h->links_reply) h->links_reply(c);
     else add_reply_array(c, 0);
@@ -791,7 +787,6 @@ static command cluster_subcommands[] = {
     SUB("meet", -4, ADMIN_FLAGS, cluster_meet_command, "3.0.0", "Force a node cluster to handshake with another node",
         "O(1)", "admin slow dangerous"),
     SUB("myid", 2, CMD_STALE, cluster_myid_command, "3.0.0", "Return the node id", "O(1)", "slow"),
-    SUB("myshardid", 2, CMD_STALE, cluster_myshardid_command, "7.2.0", "Return the node shard id", "O(1)", "slow"),
     SUB("nodes", 2, CMD_STALE, cluster_nodes_command, "3.0.0", "Get Cluster config for the node",
         "O(N) where N is the total number of Cluster nodes", "slow"),
     SUB("replicas", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "5.0.0",

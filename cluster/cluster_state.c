@@ -112,6 +112,12 @@ void cluster_apply_todo(void) {
     /* clusterCron re-evaluates a failed state every tick: that is how a
      * master leaves the writable delay. */
     if (cluster->todo & CLUSTER_TODO_UPDATE_STATE || cluster->state == CLUSTER_FAIL) cluster_update_state();
+    /* clusterCron: a replica whose replication is not set up (a restart
+     * from nodes.conf) follows its master. */
+    cluster_node *me = cluster->myself, *master = me ? me->slaveof : NULL;
+    if (master && (me->flags & CLUSTER_NODE_SLAVE) && !(master->flags & CLUSTER_NODE_NOADDR) && master->ip[0] &&
+        !repl_is_replica())
+        repl_replica_set_master(master->ip, master->port);
     if (cluster->todo & CLUSTER_TODO_SAVE_CONFIG) cluster_save_config_or_die(cluster->todo & CLUSTER_TODO_FSYNC_CONFIG);
     if (cluster->todo & CLUSTER_TODO_PUBLISH) {
         cluster->todo &= ~CLUSTER_TODO_PUBLISH;

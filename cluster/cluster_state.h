@@ -215,7 +215,10 @@ void cluster_assert_locked(void);
 
 /* Record work for cluster_apply_todo (clusterDoBeforeSleep). */
 void cluster_todo(int flags);
-/* Run the pending items: UPDATE_STATE (cluster_update_state), SAVE_CONFIG
+/* Run the pending items: UPDATE_STATE (cluster_update_state; also run
+ * whenever the state is fail, as clusterCron does every tick, which is how
+ * a master leaves the writable delay), a replica whose replication is not
+ * running starts it towards its master (clusterCron), SAVE_CONFIG
  * (with fsync when FSYNC_CONFIG is set; the process exits with a logged
  * reason when the file cannot be written, as clusterSaveConfigOrDie), then
  * PUBLISH (slotmap_publish). HANDLE_FAILOVER / HANDLE_MANUALFAILOVER are

@@ -1,0 +1,265 @@
+/*
+ * test_nodes_conf.c - unit tests for cluster/nodes_conf.c (the CLUSTER
+ * NODES line generator and the nodes.conf parser) and the parts of
+ * cluster/cluster_state.c they lean on (node table, slots, replicas,
+ * failure reports, epochs, blacklist). Line formats are Redis 7.0.15's
+ * (CLUSTER-WIRE 1.2); the captured lines below come from a real
+ * redis-server cluster. Criterion forks per test: every test starts from
+ * fresh globals.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../cluster/cluster_state.h"
+#include "../../server/config.h"
+
+#define ID_A "5258e7ab81ea300d7b7936e1277edf172eab2c58"
+#define ID_B "a0f9bad7c1a0d2b8e6c1e4f7b2b9c7d3e5f60718"
+#define ID_C "65e245da0a4f1d7c2f8b9e3d6c5a4b3f2e1d0c9b"
+#define ID_R "8734987192a6727de05595e27159b6abd1b004de"
+
+static void setup(void) {
+    config_init_defaults();
+    cluster = cluster_state_new();
+    cluster_lock();
+}
+
+static void teardown(void) {
+    cluster_unlock();
+    cluster_state_free(cluster);
+    cluster = NULL;
+}
+
+TestSuite(nodes_conf, .init = setup, .fini = teardown);
+
+static int parse(const char *text, char *err) {
+    return cluster_config_parse(text, strlen(text), err, 256);
+}
+
+static void parse_ok(const char *text) {
+    char err[256] = "";
+    int r = parse(text, err);
+    cr_assert_eq(r, 0, "parse failed: %s", err);
+}
+
+static char *config_text(void) {
+    cluster_buf b = {0};
+    cluster_config_text(&b);
+    char *s = strdup(b.p ? b.p : "");
+    cluster_buf_free(&b);
+    return s;
+}
+
+/* A 3-master, 1-replica file whose masters come before the replica, so
+ * the generator prints the lines back in the same order. */
+static const char *const three_masters =
+    ID_A " 127.0.0.1:45001@55001 myself,master - 0 1796566016000 1 connected 0-5460\n" ID_B
+    " 127.0.0.1:45002@55002 master - 0 1796566016618 2 connected 5461-10922\n" ID_C
+    " 127.0.0.1:45003@55003 master - 0 1796566016618 3 connected 10923-16383\n" ID_R
+    " 127.0.0.1:45004@55004 slave " ID_A " 0 1796566016316 1 connected\n"
+    "vars currentEpoch 6 lastVoteEpoch 0\n";
+
+Test(nodes_conf, round_trip_of_a_healthy_cluster) {
+    parse_ok(three_masters);
+    cr_assert_eq(cluster->nnodes, 4);
+    cr_assert(!memcmp(cluster->myself->name, ID_A, 40));
+    cr_assert_eq(cluster->current_epoch, 6);
+    cr_assert_eq(cluster->myself->numslots, 5461);
+    cluster_node *r = cluster_lookup_node(ID_R, 40);
+    cr_assert(r && r->slaveof == cluster->myself);
+    cr_assert_eq(cluster->myself->numslaves, 1);
+    cr_assert_eq(r->config_epoch, 0, "a replica's own epoch is not read from its line");
+    /* ping/pong are stored as "now" when non-zero, so print the times as
+     * the file had them only after zeroing them. */
+    for (int i = 0; i < cluster->nnodes; i++) cluster->nodes[i]->ping_sent = cluster->nodes[i]->pong_received = 0;
+    char *text = config_text();
+    cr_assert_str_eq(text, ID_A " 127.0.0.1:45001@55001 myself,master - 0 0 1 connected 0-5460\n" ID_B
+                           " 127.0.0.1:45002@55002 master - 0 0 2 disconnected 5461-10922\n" ID_C
+                           " 127.0.0.1:45003@55003 master - 0 0 3 disconnected 10923-16383\n" ID_R
+                           " 127.0.0.1:45004@55004 slave " ID_A " 0 0 1 disconnected\n"
+                           "vars currentEpoch 6 lastVoteEpoch 0\n");
+    free(text);
+}
+
+Test(nodes_conf, captured_fresh_node_line) {
+    parse_ok("eb6fd14343cc90acafcb584d671a25c25edab869 :45100@55100 myself,master - 0 0 0 connected\n");
+    cluster_buf b = {0};
+    cluster_node_description(&b, cluster->myself);
+    cr_assert_str_eq(b.p, "eb6fd14343cc90acafcb584d671a25c25edab869 :45100@55100 myself,master - 0 0 0 connected");
+    cluster_buf_free(&b);
+}
+
+Test(nodes_conf, open_slot_markers_only_on_myself_in_slot_order) {
+    parse_ok(ID_A " 127.0.0.1:45001@55001 myself,master - 0 0 1 connected 0-5460 [3300->-" ID_B "] [10-<-" ID_C
+                  "]\n" ID_B " 127.0.0.1:45002@55002 master - 0 0 2 connected 5461-10922\n" ID_C
+                  " 127.0.0.1:45003@55003 master - 0 0 3 connected\n");
+    cr_assert_eq(cluster->migrating_slots_to[3300], cluster_lookup_node(ID_B, 40));
+    cr_assert_eq(cluster->importing_slots_from[10], cluster_lookup_node(ID_C, 40));
+    cluster_buf b = {0};
+    cluster_node_description(&b, cluster->myself);
+    cr_assert_str_eq(b.p, ID_A " 127.0.0.1:45001@55001 myself,master - 0 0 1 connected 0-5460 [10-<-" ID_C
+                             "] [3300->-" ID_B "]");
+    cluster_buf_free(&b);
+    b = (cluster_buf){0};
+    cluster_node_description(&b, cluster_lookup_node(ID_B, 40));
+    cr_assert_str_eq(b.p, ID_B " 127.0.0.1:45002@55002 master - 0 0 2 disconnected 5461-10922");
+    cluster_buf_free(&b);
+}
+
+Test(nodes_conf, slot_runs_hostname_and_old_address_form) {
+    parse_ok(ID_A " 10.0.0.1:7000@17000,node-a.example myself,master - 0 0 4 connected 0-5 7 9-10 16383\n" ID_B
+                  " 10.0.0.2:7001 master - 0 0 2 connected 6\n");
+    cluster_node *a = cluster->myself, *b2 = cluster_lookup_node(ID_B, 40);
+    cr_assert_str_eq(a->hostname, "node-a.example");
+    cr_assert_eq(b2->cport, 17001, "no @cport: port + 10000");
+    cr_assert_eq(a->numslots, 10);
+    cluster_buf b = {0};
+    cluster_nodes_description(&b, 0);
+    cr_assert_str_eq(b.p, ID_A " 10.0.0.1:7000@17000,node-a.example myself,master - 0 0 4 connected 0-5 7 9-10 16383\n" ID_B
+                             " 10.0.0.2:7001@17001 master - 0 0 2 disconnected 6\n");
+    cluster_buf_free(&b);
+}
+
+Test(nodes_conf, flags_in_redis_order_and_noflags) {
+    parse_ok(ID_A " :1@2 myself,master - 0 0 0 connected\n" ID_B " 1.2.3.4:5@6 nofailover,noaddr,handshake,fail,fail?,slave " ID_A
+                  " 0 0 0 connected\n" ID_C " 1.2.3.4:7@8 noflags - 0 0 0 connected\n");
+    cluster_node *b2 = cluster_lookup_node(ID_B, 40), *c = cluster_lookup_node(ID_C, 40);
+    cr_assert_eq(b2->flags, CLUSTER_NODE_SLAVE | CLUSTER_NODE_PFAIL | CLUSTER_NODE_FAIL | CLUSTER_NODE_HANDSHAKE |
+                                CLUSTER_NODE_NOADDR | CLUSTER_NODE_NOFAILOVER);
+    b2->flags |= CLUSTER_NODE_MEET | CLUSTER_NODE_MIGRATE_TO; /* never printed */
+    cluster_buf b = {0};
+    cluster_node_description(&b, b2);
+    cr_assert_str_eq(b.p, ID_B " 1.2.3.4:5@6 slave,fail?,fail,handshake,noaddr,nofailover " ID_A " 0 0 0 disconnected");
+    cluster_buf_free(&b);
+    b = (cluster_buf){0};
+    cluster_node_description(&b, c);
+    cr_assert_str_eq(b.p, ID_C " 1.2.3.4:7@8 noflags - 0 0 0 disconnected");
+    cluster_buf_free(&b);
+    /* nodes.conf leaves handshake nodes out */
+    char *text = config_text();
+    cr_assert_null(strstr(text, ID_B));
+    free(text);
+}
+
+Test(nodes_conf, link_and_times_in_the_line) {
+    parse_ok(ID_A " 127.0.0.1:1@2 myself,master - 0 0 0 connected\n" ID_B " 127.0.0.1:3@4 master - 0 0 7 connected\n");
+    cluster_node *b2 = cluster_lookup_node(ID_B, 40);
+    b2->ping_sent = 1796566016000LL;
+    b2->pong_received = 1796566016618LL;
+    b2->link = (struct bus_link *)b2; /* any non-NULL pointer: "connected" */
+    cluster_buf b = {0};
+    cluster_node_description(&b, b2);
+    cr_assert_str_eq(b.p, ID_B " 127.0.0.1:3@4 master - 1796566016000 1796566016618 7 connected");
+    cluster_buf_free(&b);
+    b2->link = NULL;
+}
+
+Test(nodes_conf, vars_and_blank_lines) {
+    parse_ok("\n" ID_A " :1@2 myself,master - 0 0 9 connected\n\n   \nvars lastVoteEpoch 3 currentEpoch 2 someday 5\n");
+    cr_assert_eq(cluster->current_epoch, 9, "raised to the largest configEpoch");
+    cr_assert_eq(cluster->last_vote_epoch, 3);
+    char err[256];
+    cr_assert_eq(parse("", err), 1, "an empty file is no configuration");
+}
+
+Test(nodes_conf, corrupt_files_are_refused_whole) {
+    static const struct {
+        const char *text, *why;
+    } bad[] = {
+        {"vars currentEpoch 1 lastVoteEpoch 0\n", "no node flagged myself"},
+        {"abc :1@2 myself,master - 0 0 0 connected\n", "bad node id"},
+        {ID_A " :1@2 myself,master - 0 0 0\n", "at least 8"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected 16384\n", "bad slot"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected 5-x\n", "bad slot range"},
+        {ID_A " :1@2 myself,sometimes - 0 0 0 connected\n", "unknown flag"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected\n" ID_B " :3@4 myself,master - 0 0 0 connected\n", "two nodes"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected [12-x-" ID_B "]\n", "bad open slot"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected [12->-abc]\n", "bad open slot"},
+        {ID_A " :1@2 myself,master - 0 0 0 connected\nvars currentEpoch\n", "odd number"},
+        {ID_A " 1.2.3.4 myself,master - 0 0 0 connected\n", "no port"},
+        {ID_A " :70000@2 myself,master - 0 0 0 connected\n", "bad port"},
+        {ID_A " :1@2 myself,master xyz 0 0 0 connected\n", "bad master id"},
+        {ID_A " :1@2 myself,master - 0 0 e connected\n", "bad config epoch"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cluster_state_free(cluster);
+        cluster = cluster_state_new();
+        char err[256] = "";
+        cr_assert_eq(parse(bad[i].text, err), -1, "case %zu should fail", i);
+        cr_assert(strstr(err, bad[i].why), "case %zu: '%s' lacks '%s'", i, err, bad[i].why);
+    }
+    char withnul[] = ID_A " :1@2 myself,master - 0 0 0 connected\n\0junk\n";
+    char err[256] = "";
+    cr_assert_eq(cluster_config_parse(withnul, sizeof withnul - 1, err, sizeof err), -1);
+    cr_assert(strstr(err, "NUL"));
+}
+
+Test(nodes_conf, node_table_add_rename_del) {
+    cluster_node *me = cluster_node_create(NULL, CLUSTER_NODE_MYSELF | CLUSTER_NODE_MASTER);
+    cluster->myself = me;
+    cluster_node_add(me);
+    cr_assert(cluster_verify_node_id(me->name, 40), "random names are 40 [0-9a-f]");
+    cluster_node *others[40];
+    for (int i = 0; i < 40; i++) {
+        others[i] = cluster_node_create(NULL, CLUSTER_NODE_MASTER);
+        cluster_node_add(others[i]);
+    }
+    for (int i = 0; i < 40; i++) cr_assert_eq(cluster_lookup_node(others[i]->name, 40), others[i]);
+    cr_assert_null(cluster_lookup_node(ID_A, 40));
+    cr_assert_null(cluster_lookup_node(ID_A, 39));
+    cluster_node_rename(others[3], ID_A);
+    cr_assert_eq(cluster_lookup_node(ID_A, 40), others[3]);
+    /* deleting a node frees its slots and the reports it made */
+    cr_assert(cluster_add_slot(others[3], 100));
+    cr_assert(!cluster_add_slot(me, 100), "a slot has one owner");
+    cr_assert(cluster_node_add_failure_report(others[5], others[3]));
+    cr_assert(!cluster_node_add_failure_report(others[5], others[3]), "refreshed, not added");
+    cr_assert_eq(cluster_node_failure_reports_count(others[5]), 1);
+    cluster_node_add_replica(others[3], others[6]);
+    others[6]->slaveof = others[3];
+    others[6]->flags = CLUSTER_NODE_SLAVE;
+    cluster_node_del(others[3]);
+    cr_assert_null(cluster_lookup_node(ID_A, 40));
+    cr_assert_null(cluster->slots[100]);
+    cr_assert_eq(cluster_node_failure_reports_count(others[5]), 0);
+    cr_assert_null(others[6]->slaveof);
+    cr_assert_eq(cluster->nnodes, 40);
+    for (int i = 0; i < 40; i++)
+        if (i != 3) cr_assert_eq(cluster_lookup_node(others[i]->name, 40), others[i]);
+    cr_assert(!cluster_blacklist_exists(others[7]->name));
+    cluster_blacklist_add(others[7]);
+    cr_assert(cluster_blacklist_exists(others[7]->name));
+}
+
+Test(nodes_conf, epochs_and_collisions) {
+    parse_ok(ID_B " :1@2 myself,master - 0 0 0 connected\n" ID_C " :3@4 master - 0 0 5 connected\n");
+    cr_assert_eq(cluster->current_epoch, 5);
+    cr_assert(cluster_bump_epoch_without_consensus());
+    cr_assert_eq(cluster->myself->config_epoch, 6);
+    cr_assert(!cluster_bump_epoch_without_consensus(), "already the largest");
+    cr_assert(cluster->todo & CLUSTER_TODO_FSYNC_CONFIG);
+    /* Collision: only the node with the smaller name moves (ID_B < ID_C
+     * is false: 'a' > '6'), so myself (ID_B) keeps 6 against ID_C. */
+    cluster_node *c = cluster_lookup_node(ID_C, 40);
+    c->config_epoch = 6;
+    cluster_handle_config_epoch_collision(c);
+    cr_assert_eq(cluster->myself->config_epoch, 6);
+}
+
+Test(nodes_conf, state_needs_full_coverage_and_a_majority) {
+    parse_ok(ID_A " :1@2 myself,master - 0 0 1 connected 0-8191\n" ID_B " :3@4 master - 0 0 2 connected 8192-16383\n");
+    cluster->state_first_call_time = 1; /* past the writable delay */
+    cluster_update_state();
+    cr_assert_eq(cluster->state, CLUSTER_OK);
+    cr_assert_eq(cluster->size, 2);
+    cluster_lookup_node(ID_B, 40)->flags |= CLUSTER_NODE_PFAIL;
+    cluster_update_state();
+    cr_assert_eq(cluster->state, CLUSTER_FAIL, "1 of 2 masters reachable is not a majority");
+    cluster_lookup_node(ID_B, 40)->flags &= ~CLUSTER_NODE_PFAIL;
+    cluster_del_slot(16383);
+    cluster->among_minority_time = 0;
+    cluster_update_state();
+    cr_assert_eq(cluster->state, CLUSTER_FAIL, "an unassigned slot");
+}
