@@ -21,7 +21,6 @@
 #include "log.h"
 #include "mem.h"
 #include "rng.h"
-#include "repl_replica.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -163,13 +162,8 @@ static void cron(void)
         }
     }
 
-    /* A replica whose replication is off follows its master once its
-     * address is known (a restart from nodes.conf). */
-    cluster_node *me = cluster->myself;
-    if ((me->flags & CLUSTER_NODE_SLAVE) && !repl_is_replica() && me->slaveof &&
-        !(me->slaveof->flags & CLUSTER_NODE_NOADDR) && me->slaveof->ip[0])
-        repl_replica_set_master(me->slaveof->ip, me->slaveof->port);
-
+    /* A replica whose replication is off follows its master: cluster_apply_todo
+     * does it (cluster_state.c). */
     if (update_state) cluster_todo(CLUSTER_TODO_UPDATE_STATE);
 }
 

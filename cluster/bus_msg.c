@@ -272,6 +272,7 @@ static void decode_extensions(const char *p, size_t len, bus_msg_view *v)
             if (memchr(s, '\0', extlen - sizeof(bus_msg_ext))) v->hostname = s;
         } else {
             v->unknown_ext++;
+            v->unknown_ext_type = type;
         }
         pos += extlen;
     }

@@ -318,6 +318,7 @@ typedef struct bus_msg_view {
      * within bounds whether or not EXT_DATA is set, as Redis walks them. */
     const char *hostname;
     int unknown_ext;            /* extensions of unknown types seen */
+    uint16_t unknown_ext_type;  /* the type of the last of them */
     uint32_t caps;              /* the sender's SLCB capabilities, 0 if none */
     /* FAIL / UPDATE */
     const char *about;          /* CLUSTER_NAMELEN bytes */

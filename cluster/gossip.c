@@ -209,7 +209,7 @@ static void process_extensions(bus_link *l, const bus_msg_view *v)
 {
     cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
     if (!sender) return;
-    for (int i = 0; i < v->unknown_ext; i++) log_warning("Received unknown extension type");
+    for (int i = 0; i < v->unknown_ext; i++) log_warning("Received unknown extension type %d", v->unknown_ext_type);
     cluster_node_set_hostname(sender, v->hostname, v->hostname ? strlen(v->hostname) : 0);
 }
 
@@ -455,7 +455,9 @@ bool gossip_process(bus_link *l, const uint8_t *buf, size_t len)
     /* Counted before the checks, as Redis does. */
     if (type < CLUSTER_MSG_TYPE_COUNT) cluster->stats_bus_messages_received[type]++;
     if (bus_msg_validate(buf, len) != BUS_MSG_ACCEPT) {
-        log_warning("Received an invalid %s packet of length %zu", bus_msg_type_name(type), len);
+        /* Redis drops another version silently, a bad length with a log. */
+        if (be16(((const bus_msg_hdr *)buf)->ver) == BUS_PROTO_VER)
+            log_warning("Received invalid %s packet of length %zu", bus_msg_type_name(type), len);
         return true;
     }
     bus_msg_view v;

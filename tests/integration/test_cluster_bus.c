@@ -10,7 +10,9 @@
  *   rejoins under the same id and FAIL clears;
  * - a mixed cluster: a real redis-server 7.0 node joins two slotcache
  *   nodes by CLUSTER MEET, slots split across all three; all agree on
- *   CLUSTER NODES and CLUSTER SLOTS, a PUBLISH on the redis-server reaches
+ *   CLUSTER NODES and CLUSTER SLOTS, their config epochs part (collision
+ *   rule), a slot taken with a bumped epoch moves on every node both ways
+ *   (slotcache from redis-server and back), a PUBLISH on the redis-server reaches
  *   a subscriber on slotcache, hostnames travel both ways in the ping
  *   extension, and redis-server logs no complaint about our messages.
  *
@@ -292,6 +294,64 @@ static void myid(node *n, char out[41])
     free(id);
 }
 
+/* The config epochs node n prints for the k masters are all different
+ * (the collision rule has run). */
+static bool epochs_distinct(node *n, int k)
+{
+    char *all = text(n, "CLUSTER NODES");
+    if (!all) return false;
+    long long ep[MAX_NODES];
+    int ne = 0;
+    for (char *p = all; p && *p && ne < MAX_NODES;) {
+        if (sscanf(p, "%*s %*s %*s %*s %*s %*s %lld", &ep[ne]) == 1) ne++;
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    free(all);
+    if (ne != k) return false;
+    for (int i = 0; i < ne; i++)
+        for (int j = i + 1; j < ne; j++)
+            if (ep[i] == ep[j]) return false;
+    return true;
+}
+
+/* On node `taker`: take `slot` from its owner without consensus, as an
+ * operator would (DELSLOTS, ADDSLOTS, BUMPEPOCH); the others must rebind it
+ * by configEpoch (clusterUpdateSlotsConfigWith) and agree again. */
+static void take_slot(node *taker, int slot, int k)
+{
+    free(text(taker, "CLUSTER DELSLOTS %d", slot));
+    char *r = text(taker, "CLUSTER ADDSLOTS %d", slot);
+    cr_assert(r && !strcmp(r, "OK"), "ADDSLOTS %d: %s", slot, r ? r : "(none)");
+    free(r);
+    /* STILL when the taker's epoch is already the unique largest. */
+    r = text(taker, "CLUSTER BUMPEPOCH");
+    cr_assert(r && (!strncmp(r, "BUMPED ", 7) || !strncmp(r, "STILL ", 6)), "BUMPEPOCH: %s", r ? r : "(none)");
+    free(r);
+    char id[41];
+    char *mid = text(taker, "CLUSTER MYID");
+    snprintf(id, sizeof id, "%s", mid ? mid : "");
+    free(mid);
+    bool moved = SC_WAIT_FOR(({
+                                 bool all = converged(k);
+                                 for (int i = 0; i < k && all; i++) {
+                                     redisReply *sl = redisCommand(nodes[i].c, "CLUSTER SLOTS");
+                                     bool found = false;
+                                     for (size_t e = 0; sl && e < sl->elements; e++) {
+                                         redisReply *en = sl->element[e];
+                                         if (en->element[0]->integer <= slot && slot <= en->element[1]->integer)
+                                             found = !strcmp(en->element[2]->element[2]->str, id);
+                                     }
+                                     if (sl) freeReplyObject(sl);
+                                     all = found;
+                                 }
+                                 all;
+                             }),
+                             10000);
+    if (!moved) log_views(k);
+    cr_assert(moved, "slot %d did not move to %s on every node", slot, id);
+}
+
 /* Start k nodes (bins[i]), split the slots in k ranges, MEET everyone
  * with node 0; returns the ms from the MEETs to convergence. */
 static long long form_cluster(int k, const char *const *bins)
@@ -383,6 +443,16 @@ Test(cluster_bus, mixed_with_redis_server)
             cr_assert_str_eq(f, i == j ? "myself,master" : "master", "node %d's flags for node %d", j, i);
         }
     }
+
+    /* Equal epochs at creation: the collision rule spreads them apart,
+     * on both implementations alike. */
+    for (int i = 0; i < 3; i++)
+        cr_assert(SC_WAIT_FOR(epochs_distinct(&nodes[i], 3), 10000), "node %d still sees equal config epochs", i);
+
+    /* Slot ownership by configEpoch, both ways: redis-server takes slot 0
+     * from slotcache node 0, slotcache node 1 takes slot 16383 from it. */
+    take_slot(&nodes[2], 0, 3);
+    take_slot(&nodes[1], 16383, 3);
 
     /* PUBLISH on redis-server reaches a subscriber on slotcache node 1. */
     redisContext *sub = sc_connect_or_fail(&nodes[1].s);

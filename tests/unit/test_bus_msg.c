@@ -293,6 +293,7 @@ Test(bus_msg, unknown_extension_is_counted)
     bus_msg_decode(buf, n, &v);
     cr_assert_null(v.hostname);
     cr_assert_eq(v.unknown_ext, 1);
+    cr_assert_eq(v.unknown_ext_type, 3);
 }
 
 Test(bus_msg, publish_round_trip_and_length_checks)
