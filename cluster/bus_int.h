@@ -39,8 +39,8 @@ typedef struct bus_link {
     /* input: the 8-byte prefix, then a buffer of the announced length */
     uint8_t head[8];
     size_t head_len;
-    uint8_t *rcvbuf;           /* mem_alloc'd, totlen bytes */
-    size_t rcv_len, rcv_need;
+    uint8_t *rcvbuf;           /* mem_alloc'd, grows up to totlen (rcv_need) */
+    size_t rcv_len, rcv_need, rcv_cap;
     /* output not yet handed to the socket, and what is in flight */
     char *out;
     size_t out_len, out_cap;

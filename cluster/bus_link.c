@@ -6,8 +6,9 @@
  *
  * - Framing as clusterReadHandler: the 8-byte prefix ("RCmb", totlen) is
  *   checked first (a bad one closes the link), then exactly totlen bytes
- *   are gathered and handed to gossip_process under cluster_lock. A
- *   totlen above BUS_MSG_MAX_LEN also closes the link (Redis has no cap).
+ *   are gathered (in a buffer that grows as they arrive) and handed to
+ *   gossip_process under cluster_lock. A totlen above BUS_MSG_MAX_LEN also
+ *   closes the link (Redis has no cap).
  * - Output is appended to the link's buffer and handed to libuv only by
  *   bus_links_flush, after cluster_apply_todo (see bus_int.h). Buffer
  *   sizes change under cluster_lock only, as CLUSTER LINKS reads them.
@@ -27,6 +28,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#define RCVBUF_INIT (16 * 1024) /* a PING/PONG of up to ~135 gossip entries */
 
 static bus_link *links; /* every link, bus thread only */
 
@@ -239,12 +242,22 @@ static bool feed(bus_link *l, const uint8_t *p, size_t n)
                 bus_link_close(l);
                 return false;
             }
-            l->rcvbuf = mem_alloc(totlen);
+            /* The buffer grows with what arrives: an announced length
+             * alone does not make us allocate it. */
+            l->rcv_cap = totlen < RCVBUF_INIT ? totlen : RCVBUF_INIT;
+            l->rcvbuf = mem_alloc(l->rcv_cap);
             memcpy(l->rcvbuf, l->head, 8);
             l->rcv_len = 8;
             l->rcv_need = totlen;
         }
         size_t take = l->rcv_need - l->rcv_len < n ? l->rcv_need - l->rcv_len : n;
+        if (l->rcv_len + take > l->rcv_cap) {
+            size_t cap = l->rcv_cap * 2;
+            if (cap < l->rcv_len + take) cap = l->rcv_len + take;
+            if (cap > l->rcv_need) cap = l->rcv_need;
+            l->rcvbuf = mem_realloc(l->rcvbuf, cap);
+            l->rcv_cap = cap;
+        }
         memcpy(l->rcvbuf + l->rcv_len, p, take);
         l->rcv_len += take;
         p += take;
@@ -253,7 +266,7 @@ static bool feed(bus_link *l, const uint8_t *p, size_t n)
         uint8_t *msg = l->rcvbuf;
         size_t len = l->rcv_len;
         l->rcvbuf = NULL;
-        l->head_len = l->rcv_len = l->rcv_need = 0;
+        l->head_len = l->rcv_len = l->rcv_need = l->rcv_cap = 0;
         bool alive = gossip_process(l, msg, len);
         mem_free(msg);
         if (!alive) return false;

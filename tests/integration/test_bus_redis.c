@@ -13,6 +13,9 @@
  *   version or a wrong length for a known type is dropped and the link
  *   stays (a PING on it still gets its PONG).
  *
+ * Each test runs against redis-server and, as slotcache_*, against
+ * slotcache's own bus: the same bytes must get the same answers.
+ *
  * The test compiles cluster/bus_msg.c in (integration tests link no server
  * code; bus_msg.c is libc only). The bus port is passed as --cluster-port:
  * the harness picks the client port in the ephemeral range, where port +
@@ -69,9 +72,11 @@ static int free_port(void)
     return port;
 }
 
-static void start_redis_or_skip(int *cport)
+/* The node under test: the reference redis-server, or slotcache (the
+ * same exchanges prove our receiving side answers as Redis does). */
+static void start_node_or_skip(bool reference, int *cport)
 {
-    const char *bin = sc_reference_redis_binary();
+    const char *bin = reference ? sc_reference_redis_binary() : sc_server_binary();
     if (!bin) cr_skip_test("no redis-server");
     static char cport_s[16];
     *cport = free_port();
@@ -180,10 +185,10 @@ static void expect_pong(int fd, const char *redis_id, bus_msg_view *v, uint8_t *
 
 /* ---- tests ------------------------------------------------------------- */
 
-Test(bus_redis, meet_pong_and_handshake)
+static void meet_pong_and_handshake(bool reference)
 {
     int cport;
-    start_redis_or_skip(&cport);
+    start_node_or_skip(reference, &cport);
     redisContext *c = sc_connect_or_fail(&redis);
     char *redis_id = cmd_text(c, "CLUSTER MYID");
     cr_assert_eq(strlen(redis_id), 40);
@@ -277,10 +282,10 @@ Test(bus_redis, meet_pong_and_handshake)
     sc_server_stop_or_fail(&redis);
 }
 
-Test(bus_redis, garbage_closes_the_link)
+static void garbage_closes_the_link(bool reference)
 {
     int cport;
-    start_redis_or_skip(&cport);
+    start_node_or_skip(reference, &cport);
 
     /* A bad signature. */
     int fd = sc_raw_connect_or_fail(cport);
@@ -310,10 +315,10 @@ Test(bus_redis, garbage_closes_the_link)
     sc_server_stop_or_fail(&redis);
 }
 
-Test(bus_redis, drops_keep_the_link)
+static void drops_keep_the_link(bool reference)
 {
     int cport;
-    start_redis_or_skip(&cport);
+    start_node_or_skip(reference, &cport);
     redisContext *c = sc_connect_or_fail(&redis);
     char *redis_id = cmd_text(c, "CLUSTER MYID");
     char name[CLUSTER_NAMELEN];
@@ -373,3 +378,10 @@ Test(bus_redis, drops_keep_the_link)
     redisFree(c);
     sc_server_stop_or_fail(&redis);
 }
+
+Test(bus_redis, meet_pong_and_handshake) { meet_pong_and_handshake(true); }
+Test(bus_redis, garbage_closes_the_link) { garbage_closes_the_link(true); }
+Test(bus_redis, drops_keep_the_link) { drops_keep_the_link(true); }
+Test(bus_redis, slotcache_meet_pong_and_handshake) { meet_pong_and_handshake(false); }
+Test(bus_redis, slotcache_garbage_closes_the_link) { garbage_closes_the_link(false); }
+Test(bus_redis, slotcache_drops_keep_the_link) { drops_keep_the_link(false); }

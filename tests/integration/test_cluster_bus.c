@@ -16,6 +16,9 @@
  *   a subscriber on slotcache, hostnames travel both ways in the ping
  *   extension, and redis-server logs no complaint about our messages.
  *
+ * - a MEET nobody answers leaves a handshake node for the handshake
+ *   timeout, as on redis-server.
+ *
  * Until tests/support/cluster_proc.h lands, nodes are plain sc_servers
  * with --cluster-port set to a free port below the ephemeral range (the
  * harness picks client ports inside it, where port + 10000 may not exist),
@@ -53,6 +56,11 @@ TestSuite(cluster_bus, .fini = sc_server_cleanup, .timeout = 180);
 /* A bus port below the ephemeral range (32768+), free on 127.0.0.1 now. */
 static int pick_bus_port(void)
 {
+    static pid_t seeded; /* per process: Criterion forks one per test */
+    if (seeded != getpid()) {
+        seeded = getpid();
+        srandom((unsigned)(getpid() ^ sc_now_ms()));
+    }
     for (int tries = 0; tries < 200; tries++) {
         int port = 20000 + (int)(random() % 12000);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -356,7 +364,6 @@ static void take_slot(node *taker, int slot, int k)
  * with node 0; returns the ms from the MEETs to convergence. */
 static long long form_cluster(int k, const char *const *bins)
 {
-    srandom((unsigned)(getpid() ^ sc_now_ms()));
     for (int i = 0; i < k; i++) node_start(&nodes[i], bins[i]);
     int per = 16384 / k;
     for (int i = 0; i < k; i++) addslots(&nodes[i], i * per, i == k - 1 ? 16383 : (i + 1) * per - 1);
@@ -503,4 +510,37 @@ Test(cluster_bus, mixed_with_redis_server)
     cr_assert(len > 0);
 
     for (int i = 0; i < 3; i++) node_stop(&nodes[i]);
+}
+
+/* A MEET to an address where nobody answers leaves a handshake node that
+ * goes away after the handshake timeout (max(node timeout, 1 s)), on
+ * slotcache as on redis-server. */
+static void handshake_times_out(const char *bin)
+{
+    node *n = &nodes[0];
+    node_start(n, bin);
+    int dead = pick_bus_port(); /* nothing listens there */
+    char *r = text(n, "CLUSTER MEET 127.0.0.1 %d %d", dead, dead);
+    cr_assert(r && !strcmp(r, "OK"), "MEET: %s", r ? r : "(none)");
+    free(r);
+    char addr[64];
+    snprintf(addr, sizeof addr, " 127.0.0.1:%d@%d handshake ", dead, dead);
+    char *all = text(n, "CLUSTER NODES");
+    cr_assert(all && strstr(all, addr), "no handshake node: %s", all ? all : "");
+    free(all);
+    cr_assert(info_has(n, "cluster_known_nodes:2\r\n"));
+    long long t0 = sc_now_ms();
+    cr_assert(SC_WAIT_FOR(info_has(n, "cluster_known_nodes:1\r\n"), 5000), "the handshake node stayed");
+    long long took = sc_now_ms() - t0;
+    cr_assert(took >= 900, "the handshake node went after %lld ms, before the 1 s timeout", took);
+    node_stop(n);
+}
+
+Test(cluster_bus, handshake_times_out) { handshake_times_out(sc_server_binary()); }
+
+Test(cluster_bus, handshake_times_out_redis)
+{
+    const char *redis = sc_reference_redis_binary();
+    if (!redis) cr_skip_test("no redis-server");
+    handshake_times_out(redis);
 }
