@@ -27,6 +27,23 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* bus_msg.h spells the wire's constants on its own (it is libc only);
+ * they must be the state's. */
+static_assert(BUS_PING == CLUSTER_MSG_PING && BUS_PONG == CLUSTER_MSG_PONG && BUS_MEET == CLUSTER_MSG_MEET &&
+                  BUS_FAIL == CLUSTER_MSG_FAIL && BUS_PUBLISH == CLUSTER_MSG_PUBLISH &&
+                  BUS_FAILOVER_AUTH_REQUEST == CLUSTER_MSG_FAILOVER_AUTH_REQUEST &&
+                  BUS_FAILOVER_AUTH_ACK == CLUSTER_MSG_FAILOVER_AUTH_ACK && BUS_UPDATE == CLUSTER_MSG_UPDATE &&
+                  BUS_MFSTART == CLUSTER_MSG_MFSTART && BUS_MODULE == CLUSTER_MSG_MODULE &&
+                  BUS_PUBLISHSHARD == CLUSTER_MSG_PUBLISHSHARD && BUS_TYPE_COUNT == CLUSTER_MSG_TYPE_COUNT,
+              "message types");
+static_assert(BUS_NODE_MASTER == CLUSTER_NODE_MASTER && BUS_NODE_SLAVE == CLUSTER_NODE_SLAVE &&
+                  BUS_NODE_PFAIL == CLUSTER_NODE_PFAIL && BUS_NODE_FAIL == CLUSTER_NODE_FAIL &&
+                  BUS_NODE_MYSELF == CLUSTER_NODE_MYSELF && BUS_NODE_HANDSHAKE == CLUSTER_NODE_HANDSHAKE &&
+                  BUS_NODE_NOADDR == CLUSTER_NODE_NOADDR && BUS_NODE_MEET == CLUSTER_NODE_MEET &&
+                  BUS_NODE_MIGRATE_TO == CLUSTER_NODE_MIGRATE_TO && BUS_NODE_NOFAILOVER == CLUSTER_NODE_NOFAILOVER,
+              "node flags");
+static_assert(BUS_IPLEN == CLUSTER_IPLEN, "ip length");
+
 typedef struct bus_link {
     uv_tcp_t tcp;
     uv_connect_t connect_req;
