@@ -14,7 +14,9 @@
  *   rule), a slot taken with a bumped epoch moves on every node both ways
  *   (slotcache from redis-server and back), a PUBLISH on the redis-server reaches
  *   a subscriber on slotcache, hostnames travel both ways in the ping
- *   extension, and redis-server logs no complaint about our messages.
+ *   extension, a killed slotcache node is marked fail by redis-server and
+ *   slotcache together (each needs the other's failure report) and
+ *   rejoins, and redis-server logs no complaint about our messages.
  *
  * - a MEET nobody answers leaves a handshake node for the handshake
  *   timeout, as on redis-server.
@@ -495,6 +497,30 @@ Test(cluster_bus, mixed_with_redis_server)
                             5000);
     if (!both) log_views(3);
     cr_assert(both, "announced hostnames did not reach the other nodes");
+
+    /* Failure detection across implementations: kill -9 slotcache node 0;
+     * redis-server needs node 1's failure report (a PFAIL entry in our
+     * gossip) for its quorum, and node 1 needs redis-server's. */
+    char id0[41];
+    myid(&nodes[0], id0);
+    redisFree(nodes[0].c);
+    nodes[0].c = NULL;
+    sc_server_kill9(&nodes[0].s);
+    bool failed = SC_WAIT_FOR(({
+                                  char f1[128], f2[128];
+                                  flags_of(&nodes[1], id0, f1, sizeof f1);
+                                  flags_of(&nodes[2], id0, f2, sizeof f2);
+                                  !strcmp(f1, "master,fail") && !strcmp(f2, "master,fail");
+                              }),
+                              10000);
+    if (!failed) log_views(3);
+    cr_assert(failed, "redis-server and slotcache did not agree that the killed node failed");
+    sc_server_restart_or_fail(&nodes[0].s, node_args(&nodes[0]));
+    nodes[0].c = sc_connect_or_fail(&nodes[0].s);
+    if (!SC_WAIT_FOR(converged(3), 20000)) {
+        log_views(3);
+        cr_assert_fail("the restarted node did not rejoin the mixed cluster");
+    }
 
     /* redis-server found nothing to complain about in what we sent. */
     size_t len = 0;
