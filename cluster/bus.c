@@ -73,21 +73,27 @@ static void refresh_config(void)
 
 /* ---- the cron (clusterCron) ---- */
 
-/* clusterNodeCronHandleReconnect; true when n was deleted. */
-static bool cron_reconnect(cluster_node *n, long long handshake_timeout, long long now)
+/* Open the outbound link of a node that has none. */
+static void connect_if_unlinked(cluster_node *n)
 {
-    if (n->flags & (CLUSTER_NODE_MYSELF | CLUSTER_NODE_NOADDR)) return false;
-    if (n->flags & CLUSTER_NODE_PFAIL) cluster->stats_pfail_nodes++;
-    if ((n->flags & CLUSTER_NODE_HANDSHAKE) && now - n->ctime > handshake_timeout) {
-        cluster_node_del(n);
-        return true;
-    }
-    if (!n->link && !bus_link_connect(n) && n->ping_sent == 0) {
+    if (n->link || (n->flags & (CLUSTER_NODE_MYSELF | CLUSTER_NODE_NOADDR))) return;
+    if (!bus_link_connect(n) && n->ping_sent == 0) {
         /* Failure detection needs a reference: count the attempt as the
          * ping it would have been. */
         n->ping_sent = mstime();
     }
-    return false;
+}
+
+/* clusterNodeCronHandleReconnect: PFAIL count, handshake timeout, connect. */
+static void cron_reconnect(cluster_node *n, long long handshake_timeout, long long now)
+{
+    if (n->flags & (CLUSTER_NODE_MYSELF | CLUSTER_NODE_NOADDR)) return;
+    if (n->flags & CLUSTER_NODE_PFAIL) cluster->stats_pfail_nodes++;
+    if ((n->flags & CLUSTER_NODE_HANDSHAKE) && now - n->ctime > handshake_timeout) {
+        cluster_node_del(n);
+        return;
+    }
+    connect_if_unlinked(n);
 }
 
 /* Links whose output the peer does not take (cluster-link-sendbuf-limit). */
@@ -216,13 +222,7 @@ static void on_wake(uv_async_t *a)
     cluster_lock();
     /* Connect to nodes a CLUSTER MEET just added, without waiting for the
      * next tick (the rest of the cron is not run early). */
-    long long nt = bus.node_timeout;
-    long long now = mstime();
-    for (int i = cluster->nnodes - 1; i >= 0; i--) {
-        if (i >= cluster->nnodes) continue;
-        cluster_node *n = cluster->nodes[i];
-        if (!n->link) cron_reconnect(n, nt < 1000 ? 1000 : nt, now);
-    }
+    for (int i = 0; i < cluster->nnodes; i++) connect_if_unlinked(cluster->nodes[i]);
     while (q) {
         queued_pub *next = q->next;
         bus_send_publish(q->data, q->clen, q->data + q->clen, q->mlen, q->sharded);
