@@ -365,6 +365,8 @@ static bool process_ping(bus_link *l, cluster_node *sender, const bus_msg_view *
         }
     }
 
+    if (sender == cluster->myself) return !l->closing && !l->close_pending;
+
     /* NOFAILOVER is the sender's to say. */
     if (sender) {
         sender->flags &= ~CLUSTER_NODE_NOFAILOVER;
@@ -467,7 +469,11 @@ bool gossip_process(bus_link *l, const uint8_t *buf, size_t len)
     if (sender) sender->data_received = now;
 
     uint64_t sender_config_epoch = 0;
-    if (sender && !in_handshake(sender)) {
+    /* Myself hears itself only after a CLUSTER MEET of its own address:
+     * nothing in such a message is news (and a forged one must not change
+     * myself's role, slots or epochs). */
+    bool from_myself = sender == cluster->myself;
+    if (sender && !in_handshake(sender) && !from_myself) {
         if (v.current_epoch > cluster->current_epoch) cluster->current_epoch = v.current_epoch;
         sender_config_epoch = v.config_epoch;
         if (sender_config_epoch > sender->config_epoch) {
