@@ -89,6 +89,21 @@ static void finish(void) {
     cluster_unlock();
 }
 
+/* The end of a handler that changed the state: save it and evaluate it
+ * again (before the reply, in finish), let the bus tell the peers, +OK. */
+static void changed_reply_ok(client *c) {
+    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
+    finish();
+    bus_wake();
+    add_reply_ok(c);
+}
+
+/* The end of a handler that refuses: err, unless it is "" (replied). */
+static void refuse(client *c, const char *err) {
+    cluster_unlock();
+    if (err[0]) add_reply_error(c, err);
+}
+
 /* A run of slots with one owner. */
 typedef struct {
     int start, end;
@@ -447,63 +462,42 @@ static void update_slots_and_reply(client *c, const unsigned char *seen, bool de
         bool done = del ? cluster_del_slot(j) : cluster_add_slot(cluster->myself, j);
         (void)done;
     }
-    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_PUBLISH);
-    finish();
-    add_reply_ok(c);
+    changed_reply_ok(c);
 }
 
-/* ADDSLOTS / DELSLOTS <slot> ... */
-static void slots_command(client *c, bool del) {
+/* ADDSLOTS / DELSLOTS <slot> ... and, with `ranges`, ADDSLOTSRANGE /
+ * DELSLOTSRANGE <start> <end> ... (Redis checks every argument before it
+ * changes anything; the plain forms parse all slots first). */
+static void assign_slots_command(client *c, bool del, bool ranges) {
     if (disabled_or_reply(c)) return;
-    for (int j = 2; j < c->argc; j++)
-        if (slot_or_reply(c, &c->argv[j]) < 0) return;
-    unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
-    enter();
-    for (int j = 2; j < c->argc; j++) {
-        long long slot;
-        parse_ll(c->argv[j].ptr, c->argv[j].len, &slot);
-        if (!check_slots_or_reply(c, seen, del, (int)slot, (int)slot)) {
-            cluster_unlock();
-            mem_free(seen);
-            return;
-        }
-    }
-    update_slots_and_reply(c, seen, del);
-    mem_free(seen);
-}
-
-static void cluster_addslots_command(client *c) { slots_command(c, false); }
-static void cluster_delslots_command(client *c) { slots_command(c, true); }
-
-/* ADDSLOTSRANGE / DELSLOTSRANGE <start> <end> ... */
-static void slots_range_command(client *c, bool del) {
-    if (disabled_or_reply(c)) return;
-    if (c->argc % 2 == 1) {
+    if (ranges && c->argc % 2 == 1) {
         reply_arity(c);
         return;
     }
+    for (int j = 2; !ranges && j < c->argc; j++)
+        if (slot_or_reply(c, &c->argv[j]) < 0) return;
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
     enter();
-    for (int j = 2; j < c->argc; j += 2) {
+    bool ok = true;
+    for (int j = 2; ok && j < c->argc; j += ranges ? 2 : 1) {
         int start = slot_or_reply(c, &c->argv[j]);
-        int end = start < 0 ? -1 : slot_or_reply(c, &c->argv[j + 1]);
-        bool ok = start >= 0 && end >= 0;
+        int end = !ranges ? start : start < 0 ? -1 : slot_or_reply(c, &c->argv[j + 1]);
+        ok = start >= 0 && end >= 0;
         if (ok && start > end) {
             add_reply_errorf(c, "ERR start slot number %d is greater than end slot number %d", start, end);
             ok = false;
         }
-        if (!ok || !check_slots_or_reply(c, seen, del, start, end)) {
-            cluster_unlock();
-            mem_free(seen);
-            return;
-        }
+        ok = ok && check_slots_or_reply(c, seen, del, start, end);
     }
-    update_slots_and_reply(c, seen, del);
+    if (ok) update_slots_and_reply(c, seen, del);
+    else cluster_unlock();
     mem_free(seen);
 }
 
-static void cluster_addslotsrange_command(client *c) { slots_range_command(c, false); }
-static void cluster_delslotsrange_command(client *c) { slots_range_command(c, true); }
+static void cluster_addslots_command(client *c) { assign_slots_command(c, false, false); }
+static void cluster_delslots_command(client *c) { assign_slots_command(c, true, false); }
+static void cluster_addslotsrange_command(client *c) { assign_slots_command(c, false, true); }
+static void cluster_delslotsrange_command(client *c) { assign_slots_command(c, true, true); }
 
 static void cluster_flushslots_command(client *c) {
     if (disabled_or_reply(c)) return;
@@ -513,9 +507,7 @@ static void cluster_flushslots_command(client *c) {
     }
     enter();
     cluster_del_node_slots(cluster->myself);
-    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
-    finish();
-    add_reply_ok(c);
+    changed_reply_ok(c);
 }
 
 /* ---- epochs ---- */
@@ -541,21 +533,17 @@ static void cluster_set_config_epoch_command(client *c) {
     }
     enter();
     if (cluster->nnodes > 1) {
-        cluster_unlock();
-        add_reply_error(c, "ERR The user can assign a config epoch only when the node does not know any other node.");
+        refuse(c, "ERR The user can assign a config epoch only when the node does not know any other node.");
         return;
     }
     if (cluster->myself->config_epoch != 0) {
-        cluster_unlock();
-        add_reply_error(c, "ERR Node config epoch is already non-zero");
+        refuse(c, "ERR Node config epoch is already non-zero");
         return;
     }
     cluster->myself->config_epoch = (uint64_t)epoch;
     log_warning("configEpoch set to %llu via CLUSTER SET-CONFIG-EPOCH", (unsigned long long)epoch);
     if (cluster->current_epoch < (uint64_t)epoch) cluster->current_epoch = (uint64_t)epoch;
-    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
-    finish();
-    add_reply_ok(c);
+    changed_reply_ok(c);
 }
 
 /* ---- nodes: MEET, FORGET, REPLICATE, REPLICAS, COUNT-FAILURE-REPORTS ---- */
@@ -627,16 +615,12 @@ static void cluster_forget_command(client *c) {
     if (n == cluster->myself) err = "ERR I tried hard but I can't forget myself...";
     else if (n && is_slave(cluster->myself) && cluster->myself->slaveof == n) err = "ERR Can't forget my master!";
     if (!n || err) {
-        cluster_unlock();
-        if (err) add_reply_error(c, err);
+        refuse(c, err ? err : "");
         return;
     }
     cluster_blacklist_add(n);
     cluster_node_del(n);
-    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
-    finish();
-    bus_wake();
-    add_reply_ok(c);
+    changed_reply_ok(c);
 }
 
 static void cluster_replicate_command(client *c) {
@@ -650,15 +634,11 @@ static void cluster_replicate_command(client *c) {
     else if ((me->flags & CLUSTER_NODE_MASTER) && (me->numslots != 0 || db_size(0) != 0))
         err = "ERR To set a master the node must be empty and without assigned slots.";
     if (err) {
-        cluster_unlock();
-        if (err[0]) add_reply_error(c, err);
+        refuse(c, err);
         return;
     }
     cluster_set_my_master(n);
-    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
-    finish();
-    bus_wake();
-    add_reply_ok(c);
+    changed_reply_ok(c);
 }
 
 /* REPLICAS / SLAVES <node-id> */
@@ -666,13 +646,8 @@ static void cluster_replicas_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
-    if (!n) {
-        cluster_unlock();
-        return;
-    }
-    if (is_slave(n)) {
-        cluster_unlock();
-        add_reply_error(c, "ERR The specified node is not a master");
+    if (!n || is_slave(n)) {
+        refuse(c, n ? "ERR The specified node is not a master" : "");
         return;
     }
     add_reply_array(c, n->numslaves);
@@ -711,8 +686,7 @@ static void cluster_reset_command(client *c) {
     }
     enter();
     if ((cluster->myself->flags & CLUSTER_NODE_MASTER) && db_size(c->db) != 0) {
-        cluster_unlock();
-        add_reply_error(c, "ERR CLUSTER RESET can't be called with master nodes containing keys");
+        refuse(c, "ERR CLUSTER RESET can't be called with master nodes containing keys");
         return;
     }
     bool flush = cluster_reset(hard);

@@ -464,6 +464,16 @@ static bool write_all(int fd, const char *p, size_t n) {
     return true;
 }
 
+/* The history a later PSYNC asks to continue: replid and applied offset. */
+static void remember_history(const char *replid, long long offset) {
+    pthread_mutex_lock(&rs_lock);
+    memcpy(cached_replid, replid, sizeof cached_replid);
+    has_cached = true;
+    pthread_mutex_unlock(&rs_lock);
+    atomic_store_explicit(&reploff, offset, memory_order_relaxed);
+    atomic_store_explicit(&read_reploff, offset, memory_order_relaxed);
+}
+
 static void load_transferred(const char *rest, size_t restlen);
 
 /* RDB bytes: to the temp file. Returns false when the transfer ended (or
@@ -695,12 +705,7 @@ static void load_transferred(const char *rest, size_t restlen) {
     repl_drop_replicas(); /* our replicas must resync with the new dataset */
     repl_adopt_master(L.full_replid, L.full_offset, res.repl_stream_db);
     repl_backlog_create();
-    pthread_mutex_lock(&rs_lock);
-    memcpy(cached_replid, L.full_replid, sizeof cached_replid);
-    has_cached = true;
-    pthread_mutex_unlock(&rs_lock);
-    atomic_store_explicit(&reploff, L.full_offset, memory_order_relaxed);
-    atomic_store_explicit(&read_reploff, L.full_offset, memory_order_relaxed);
+    remember_history(L.full_replid, L.full_offset);
     /* The master client starts in the database the stream continues in:
      * a master that is itself a replica forwards its master's stream and
      * sends no SELECT first, it tells it with the RDB's repl-stream-db (as
@@ -913,12 +918,7 @@ static bool set_master(const char *host, int port) {
     pthread_mutex_unlock(&rs_lock);
     if (!was_replica) { /* PSYNC with our own history: a master that knows it may continue */
         repl_ids ids = repl_get_ids();
-        pthread_mutex_lock(&rs_lock);
-        memcpy(cached_replid, ids.replid, sizeof cached_replid);
-        has_cached = true;
-        pthread_mutex_unlock(&rs_lock);
-        atomic_store_explicit(&reploff, ids.offset, memory_order_relaxed);
-        atomic_store_explicit(&read_reploff, ids.offset, memory_order_relaxed);
+        remember_history(ids.replid, ids.offset);
     }
     repl_drop_replicas(); /* they follow a history that is about to change */
     atomic_store_explicit(&is_replica, true, memory_order_relaxed);

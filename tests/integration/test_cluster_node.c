@@ -188,6 +188,14 @@ static void stop_pair(bool with_ref) {
     if (with_ref) node_stop(&ref);
 }
 
+/* Both nodes' connections again, in RESP3. */
+static void reconnect_resp3(void) {
+    node_disconnect(&sc);
+    node_disconnect(&ref);
+    node_connect(&sc, 3);
+    node_connect(&ref, 3);
+}
+
 /* cluster_state:ok within `ms`. */
 static bool state_ok(node *n, int ms) {
     return SC_WAIT_FOR(({
@@ -229,12 +237,7 @@ Test(cluster_node, fresh_node_nodes_line_and_info) {
         const char *lines[] = {"CLUSTER INFO", "CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER SHARDS", "CLUSTER MYID",
                                "CLUSTER LINKS", "CLUSTER HELP", "CLUSTER REPLICAS <ID>"};
         for (int resp = 2; resp <= 3; resp++) {
-            if (resp == 3) {
-                node_disconnect(&sc);
-                node_disconnect(&ref);
-                node_connect(&sc, 3);
-                node_connect(&ref, 3);
-            }
+            if (resp == 3) reconnect_resp3();
             for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
                 if (strstr(lines[i], "<ID>")) {
                     char a[128], b[128];
@@ -257,7 +260,7 @@ Test(cluster_node, fresh_node_nodes_line_and_info) {
 
 /* CLUSTER ADDSLOTS 0 ... 16383 in one command, as redis-cli sends it. */
 static char *addslots_all(node *n) {
-    static char nums[16384][6];
+    static char nums[16384][12];
     static const char *argv[16386];
     argv[0] = "CLUSTER";
     argv[1] = "ADDSLOTS";
@@ -369,10 +372,7 @@ Test(cluster_node, slots_shards_and_errors_match_redis) {
     };
     for (int resp = 2; resp <= 3; resp++) {
         if (resp == 3) {
-            node_disconnect(&sc);
-            node_disconnect(&ref);
-            node_connect(&sc, 3);
-            node_connect(&ref, 3);
+            reconnect_resp3();
             same(&sc, &ref, "CLUSTER RESET HARD");
             char *r = call(&sc, "CLUSTER MYID", NULL);
             memcpy(sc.id, r + 5, 40);

@@ -263,3 +263,71 @@ Test(nodes_conf, state_needs_full_coverage_and_a_majority) {
     cluster_update_state();
     cr_assert_eq(cluster->state, CLUSTER_FAIL, "an unassigned slot");
 }
+
+/* ---- the published slot map (cluster/slotmap.c) ---- */
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+static _Atomic bool readers_stop;
+static _Atomic long maps_seen;
+
+/* Readers check that every map they get is whole: all slots owned by the
+ * node its version names, versions never going back. Under ASan a map
+ * freed while read would be reported. */
+static void *map_reader(void *arg) {
+    uint64_t last = 0;
+    while (!atomic_load(&readers_stop)) {
+        const slotmap *m = slotmap_read_begin();
+        cr_assert_not_null(m);
+        cr_assert_geq(m->version, last);
+        last = m->version;
+        uint16_t owner = m->owner[0];
+        for (int s = 0; s < CLUSTER_SLOTS; s += 97) cr_assert_eq(m->owner[s], owner);
+        cr_assert_eq(m->owner[CLUSTER_SLOTS - 1], owner);
+        cr_assert_eq(m->nnodes, 4);
+        cr_assert(!memcmp(m->nodes[owner].id, cluster->nodes[owner]->name, 40));
+        slotmap_read_end();
+        atomic_fetch_add(&maps_seen, 1);
+    }
+    return arg;
+}
+
+Test(nodes_conf, slot_map_publication_under_concurrent_readers) {
+    cr_assert_null(slotmap_read_begin(), "no map before the first publication");
+    cr_assert_eq(slotmap_version(), 0);
+    parse_ok(ID_A " 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383\n" ID_B
+                  " 10.0.0.2:7001@17001 master - 0 0 2 connected\n" ID_C " 10.0.0.3:7002@17002 master - 0 0 3 connected\n" ID_R
+                  " 10.0.0.4:7003@17003 slave " ID_A " 0 0 1 connected\n");
+    slotmap_publish();
+    const slotmap *m = slotmap_read_begin();
+    cr_assert_eq(m->version, 1);
+    cr_assert(!memcmp(m->nodes[m->myself].id, ID_A, 40));
+    cr_assert_str_eq(m->nodes[m->myself].endpoint, "10.0.0.1");
+    int r = -1;
+    for (int i = 0; i < m->nnodes; i++)
+        if (!memcmp(m->nodes[i].id, ID_R, 40)) r = i;
+    cr_assert_eq(m->nodes[r].master, m->myself);
+    cr_assert(!m->nodes[r].is_master);
+    cr_assert_eq(m->migrating_to[5], SLOTMAP_NONE);
+    slotmap_read_end();
+
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, map_reader, NULL);
+    cluster_node *masters[3] = {cluster_lookup_node(ID_A, 40), cluster_lookup_node(ID_B, 40),
+                                cluster_lookup_node(ID_C, 40)};
+    for (int round = 0; round < 300; round++) {
+        cluster_node *to = masters[round % 3];
+        for (int s = 0; s < CLUSTER_SLOTS; s++) {
+            cluster_del_slot(s);
+            cluster_add_slot(to, s);
+        }
+        slotmap_publish();
+    }
+    atomic_store(&readers_stop, true);
+    for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    cr_assert_eq(slotmap_version(), 301);
+    cr_assert_gt(atomic_load(&maps_seen), 0);
+    slotmap_free();
+    cr_assert_null(slotmap_read_begin());
+}
