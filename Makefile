@@ -41,9 +41,11 @@ SUPPORT_SRC = $(wildcard tests/support/*.c)
 SUPPORT_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(SUPPORT_SRC))
 INTEG_SRC   = $(wildcard tests/integration/test_*.c)
 INTEG_BIN   = $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+CTEST_SRC   = $(wildcard tests/cluster/test_*.c)
+CTEST_BIN   = $(patsubst tests/cluster/%.c,$(BUILD)/tests/cluster/%,$(CTEST_SRC))
 
-.PHONY: all deps run test test-unit test-integration test-diffcheck test-asan test-tsan bench clean \
-        tests-build
+.PHONY: all deps run test test-unit test-integration test-cluster test-diffcheck test-asan test-tsan bench \
+        clean tests-build
 
 all: $(SERVER_BIN)
 
@@ -71,13 +73,19 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(SUPPORT_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/support -o $@ $< $(SUPPORT_OBJ) $(LDFLAGS) -lhiredis -lcriterion -lpthread
 
-tests-build: $(SERVER_BIN) $(UNIT_BIN) $(INTEG_BIN)
+# Cluster tests start several nodes each (tests/support/cluster_proc.h).
+$(BUILD)/tests/cluster/%: tests/cluster/%.c $(SUPPORT_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/support -o $@ $< $(SUPPORT_OBJ) $(LDFLAGS) -lhiredis -lcriterion -lpthread
+
+tests-build: $(SERVER_BIN) $(UNIT_BIN) $(INTEG_BIN) $(CTEST_BIN)
 
 run: deps $(SERVER_BIN)
 	$(SERVER_BIN) --bind 127.0.0.1 --port 6379
 
-# The one entry point: release unit + integration tests, then the same suites
-# under ASan+UBSan, then the threaded suites under TSan.
+# The one entry point: release unit + integration + cluster tests, then the
+# same suites under ASan+UBSan, then the threaded and cluster suites under
+# TSan.
 test: deps
 	@s=0; \
 	$(MAKE) tests-build && sh scripts/run-tests.sh build all || s=1; \
@@ -91,6 +99,11 @@ test-unit: $(SERVER_BIN) $(UNIT_BIN)
 
 test-integration: tests-build
 	sh scripts/run-tests.sh $(BUILD) integration
+
+# tests/cluster: multi-node binaries and tests/cluster/*.sh (make test runs
+# them too, in every variant).
+test-cluster: tests-build
+	sh scripts/run-tests.sh $(BUILD) cluster
 
 # tests/cases/*.txt against redis-server through tests/support/diffcheck.py.
 test-diffcheck: $(SERVER_BIN)

@@ -6,18 +6,24 @@
 # MODE
 #   all          unit + integration binaries + tests/integration/*.sh +
 #                diffcheck of tests/cases/*.txt against a reference redis-server
+#                + the cluster stage
 #   unit         unit binaries only
 #   integration  integration binaries + shell tests
+#   cluster      the cluster stage alone: tests/cluster binaries (multi-node,
+#                tests/support/cluster_proc.h) + tests/cluster/*.sh
 #   diffcheck    only the diffcheck of tests/cases/*.txt
-#   sanitizer    unit + integration binaries of an ASan+UBSan build
+#   sanitizer    unit + integration + cluster binaries of an ASan+UBSan build
 #   threaded     integration suites that start a server with --threads > 1,
+#                and every cluster suite (a cluster node runs a bus thread),
 #                against the TSan build's server (the suites themselves are
 #                the release-built binaries: Criterion crashes under TSan)
 #
 # Each binary runs under `timeout 600`, Criterion with --jobs 2 (--jobs 1
-# under sanitizers). Counts are per Criterion test, per shell test, per case
-# file. Output of a failing binary is printed; every log is kept in
-# BUILD/test-logs/. Environment: SLOTCACHE_SERVER overrides the server binary
+# under sanitizers). Cluster binaries and scripts start several nodes per
+# test: they run with --jobs 1 under `timeout $CLUSTER_TIMEOUT` (default 300)
+# each, and the stage prints its total time. Counts are per Criterion test,
+# per shell test, per case file. Output of a failing binary is printed; every
+# log is kept in BUILD/test-logs/. Environment: SLOTCACHE_SERVER overrides the server binary
 # (e.g. /usr/bin/redis-server to check the suites against Redis itself).
 # The diffcheck (tests/support/diffcheck.py) needs redis-server and
 # /usr/bin/python3: without them it is skipped with the reason printed, but
@@ -35,6 +41,7 @@ FAILED=0
 FAILED_NAMES=""
 JOBS=2
 BIN_TIMEOUT=600
+CLUSTER_TIMEOUT=${CLUSTER_TIMEOUT:-300}
 LOGDIR="$BUILD/test-logs"
 mkdir -p "$LOGDIR"
 
@@ -42,7 +49,7 @@ export SLOTCACHE_BUILD="$BUILD"
 SERVER=${SLOTCACHE_SERVER:-$BUILD/slotcache-server}
 
 case "$MODE" in
-all|unit|integration|diffcheck) ;;
+all|unit|integration|cluster|diffcheck) ;;
 sanitizer)
     JOBS=1
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
@@ -57,7 +64,7 @@ threaded)
     export SLOTCACHE_TIMEOUT_SCALE=${SLOTCACHE_TIMEOUT_SCALE:-8}
     ;;
 *)
-    echo "usage: $0 BUILD all|unit|integration|diffcheck|sanitizer|threaded" >&2
+    echo "usage: $0 BUILD all|unit|integration|cluster|diffcheck|sanitizer|threaded" >&2
     exit 2
     ;;
 esac
@@ -123,8 +130,8 @@ run_dir() {   # directory of binaries [filter list]
     [ "$found" -eq 1 ] || echo "run-tests: no test binaries in $dir"
 }
 
-run_shell_tests() {
-    for t in "$ROOT"/tests/integration/*.sh; do
+run_shell_tests() {   # [directory of *.sh, default tests/integration]
+    for t in "${1:-$ROOT/tests/integration}"/*.sh; do
         [ -f "$t" ] || continue
         name=$(basename "$t")
         log="$LOGDIR/$name.log"
@@ -138,6 +145,23 @@ run_shell_tests() {
             fail_one "$name"; echo "---- $name (exit $rc):"; tail -n 100 "$log"; echo "----"
         fi
     done
+}
+
+# ---- cluster stage -------------------------------------------------------
+
+# run_cluster_stage DIR [shell]: the cluster binaries in DIR (one test at a
+# time, CLUSTER_TIMEOUT each), then tests/cluster/*.sh when asked; prints
+# the stage's wall time.
+run_cluster_stage() {
+    saved_jobs=$JOBS saved_timeout=$BIN_TIMEOUT
+    JOBS=1
+    BIN_TIMEOUT=$CLUSTER_TIMEOUT
+    stage_start=$(date +%s)
+    run_dir "$1"
+    [ "${2:-}" = shell ] && run_shell_tests "$ROOT/tests/cluster"
+    echo "run-tests: cluster stage took $(($(date +%s) - stage_start))s"
+    JOBS=$saved_jobs
+    BIN_TIMEOUT=$saved_timeout
 }
 
 # ---- diffcheck: every tests/cases/*.txt against a fresh redis-server ------
@@ -292,6 +316,7 @@ all)
     run_dir "$BUILD/tests/integration"
     run_shell_tests
     run_diffcheck
+    run_cluster_stage "$BUILD/tests/cluster" shell
     ;;
 unit)
     run_dir "$BUILD/tests/unit"
@@ -300,12 +325,16 @@ integration)
     run_dir "$BUILD/tests/integration"
     run_shell_tests
     ;;
+cluster)
+    run_cluster_stage "$BUILD/tests/cluster" shell
+    ;;
 diffcheck)
     run_diffcheck
     ;;
 sanitizer)
     run_dir "$BUILD/tests/unit"
     run_dir "$BUILD/tests/integration"
+    run_cluster_stage "$BUILD/tests/cluster"
     ;;
 threaded)
     # Criterion itself crashes when its binary is built with -fsanitize=thread
@@ -319,6 +348,7 @@ threaded)
         echo "run-tests: $ROOT/build/tests/integration missing (make tests-build): trying $integ"
     fi
     run_dir "$integ" "$(threaded_suites)"
+    run_cluster_stage "$ROOT/build/tests/cluster"
     ;;
 esac
 

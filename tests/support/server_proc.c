@@ -15,6 +15,9 @@
  * - Each server runs in a fresh directory /tmp/slotcache-tests/srv-PID-XXXXXX
  *   (its log is server.log there): no stale dump.rdb or nodes.conf is picked
  *   up. The directory is removed after a clean stop and kept otherwise.
+ * - Starting is split into steps (prepare, spawn, poll) that
+ *   sc_server_start_bin_or_fail runs for one server and cluster_proc.c
+ *   interleaves to start many at once; stopping many signals them all first.
  */
 #include "server_proc.h"
 
@@ -285,16 +288,49 @@ static bool pid_has_inode(pid_t pid, unsigned long inode)
     return found;
 }
 
-/* True when at least one listener on port exists and all belong to pid. */
-static bool port_owned_by(pid_t pid, int port)
+/* How many listeners on port, and how many of them belong to pid. */
+static int port_listeners(pid_t pid, int port, int *owned)
 {
     unsigned long inodes[256];
     int n = listen_inodes("/proc/net/tcp", port, inodes, 256, 0);
     n = listen_inodes("/proc/net/tcp6", port, inodes, 256, n);
-    if (n == 0) return false;
+    *owned = 0;
     for (int i = 0; i < n; i++)
-        if (!pid_has_inode(pid, inodes[i])) return false;
-    return true;
+        if (pid > 0 && pid_has_inode(pid, inodes[i])) (*owned)++;
+    return n;
+}
+
+/* True when at least one listener on port exists and all belong to pid. */
+static bool port_owned_by(pid_t pid, int port)
+{
+    int owned;
+    int n = port_listeners(pid, port, &owned);
+    return n > 0 && owned == n;
+}
+
+bool sc_port_owned_by(pid_t pid, int port)
+{
+    return port_owned_by(pid, port);
+}
+
+bool sc_port_listened(int port)
+{
+    int owned;
+    return port_listeners(0, port, &owned) > 0;
+}
+
+bool sc_port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    int one = 1;
+    /* As the servers bind: a port held only by TIME_WAIT connections is free. */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok && !sc_port_listened(port);
 }
 
 /* ---- raw sockets ------------------------------------------------------- */
@@ -702,7 +738,7 @@ static pid_t spawn_server(sc_server *s, const char *const *extra, bool append_lo
 }
 
 /* Servers started and not yet stopped by this process, for sc_server_cleanup. */
-static sc_server *running[16];
+static sc_server *running[64];
 
 static void track(sc_server *s, bool on)
 {
@@ -712,8 +748,9 @@ static void track(sc_server *s, bool on)
     }
 }
 
-/* Remove the working directory and what the server left in it. */
-static void remove_dir(const char *dir)
+/* Remove the working directory and what the server left in it (files, and
+ * directories such as Redis's appendonlydir, a few levels deep). */
+static void remove_dir_depth(const char *dir, int depth)
 {
     DIR *d = opendir(dir);
     if (!d) return;
@@ -722,10 +759,70 @@ static void remove_dir(const char *dir)
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char p[600];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        unlink(p);
+        struct stat st;
+        if (depth > 0 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) remove_dir_depth(p, depth - 1);
+        else unlink(p);
     }
     closedir(d);
     rmdir(dir);
+}
+
+static void remove_dir(const char *dir)
+{
+    remove_dir_depth(dir, 3);
+}
+
+void sc_server_remove_dir(const sc_server *s)
+{
+    if (s->dir[0]) remove_dir(s->dir);
+}
+
+void sc_server_spawn_or_fail(sc_server *s, int port, const char *const *extra_args, bool append_log)
+{
+    cr_assert_eq(s->pid, 0, "spawn of a running server (pid %d)", (int)s->pid);
+    s->port = port;
+    pid_t pid = spawn_server(s, extra_args, append_log);
+    cr_assert(pid > 0, "fork/open log failed: %s", strerror(errno));
+    s->pid = pid;
+    track(s, true);
+}
+
+/* Forget a child that did not start: kill (unless it died) and reap it. */
+static void abandon(sc_server *s, bool died)
+{
+    if (!died) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+    }
+    s->pid = 0;
+    track(s, false);
+}
+
+sc_start_state sc_server_poll_started(sc_server *s)
+{
+    if (s->pid <= 0) return SC_START_DIED;
+    int status;
+    if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+        abandon(s, true);
+        return SC_START_DIED;
+    }
+    if (!ping_ok(s->port)) return SC_START_PENDING;
+    if (port_owned_by(s->pid, s->port)) return SC_START_UP;
+    abandon(s, false);
+    return SC_START_FOREIGN;
+}
+
+void sc_server_abandon(sc_server *s)
+{
+    if (s->pid > 0) abandon(s, false);
+}
+
+bool sc_server_log_says_in_use(const sc_server *s)
+{
+    char *log = read_file_tail(s->log_path, 8192, NULL);
+    bool in_use = log && (strstr(log, "in use") || strstr(log, "EADDRINUSE"));
+    free(log);
+    return in_use;
 }
 
 /* Spawn s on s->port and wait (SC_START_TIMEOUT_MS, scaled) until it answers
@@ -733,25 +830,18 @@ static void remove_dir(const char *dir)
  * untracked, and *up / *died tell whether something answered / it exited. */
 static bool launch(sc_server *s, const char *const *extra_args, bool append_log, bool *up, bool *died)
 {
-    pid_t pid = spawn_server(s, extra_args, append_log);
-    cr_assert(pid > 0, "fork/open log failed: %s", strerror(errno));
-    s->pid = pid;
-    track(s, true);
+    sc_server_spawn_or_fail(s, s->port, extra_args, append_log);
     *up = *died = false;
-    int status = 0;
     long long deadline = sc_now_ms() + sc_scaled_ms(SC_START_TIMEOUT_MS);
-    while (sc_now_ms() < deadline) {
-        if (waitpid(pid, &status, WNOHANG) == pid) { *died = true; break; }
-        if (ping_ok(s->port)) { *up = true; break; }
+    for (;;) {
+        sc_start_state st = sc_server_poll_started(s);
+        if (st == SC_START_UP) return true;
+        if (st == SC_START_DIED) { *died = true; return false; }
+        if (st == SC_START_FOREIGN) { *up = true; return false; }
+        if (sc_now_ms() >= deadline) break;
         sc_sleep_ms(10);
     }
-    if (*up && port_owned_by(pid, s->port)) return true;
-    if (!*died) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-    }
-    s->pid = 0;
-    track(s, false);
+    abandon(s, false);
     return false;
 }
 
@@ -760,7 +850,7 @@ void sc_server_start_or_fail(sc_server *s, const char *const *extra_args)
     sc_server_start_bin_or_fail(s, sc_server_binary(), extra_args);
 }
 
-void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args)
+void sc_server_prepare_or_fail(sc_server *s, const char *bin, const char *const *extra_args)
 {
     memset(s, 0, sizeof *s);
     signal(SIGPIPE, SIG_IGN);
@@ -787,22 +877,24 @@ void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *cons
     snprintf(s->dir, sizeof s->dir, "/tmp/slotcache-tests/srv-%d-XXXXXX", (int)getpid());
     cr_assert(mkdtemp(s->dir) != NULL, "mkdtemp: %s", strerror(errno));
     snprintf(s->log_path, sizeof s->log_path, "%s/server.log", s->dir);
+}
 
+void sc_server_start_bin_or_fail(sc_server *s, const char *bin, const char *const *extra_args)
+{
+    sc_server_prepare_or_fail(s, bin, extra_args);
     for (int attempt = 0; attempt < SC_START_ATTEMPTS; attempt++) {
         s->port = pick_free_port();
         cr_assert(s->port > 0, "no free port: %s", strerror(errno));
         bool up, died;
         if (launch(s, extra_args, false, &up, &died)) return;   /* started */
-        size_t len = 0;
-        char *log = read_file_tail(s->log_path, 8192, &len);
-        bool collision = (up && !died) || (log && (strstr(log, "in use") || strstr(log, "EADDRINUSE")));
+        bool collision = (up && !died) || sc_server_log_says_in_use(s);
         if (!collision) {
-            cr_log_error("server %s failed to start on port %d (%s); log %s:\n%s", s->bin, s->port,
-                         died ? "exited" : "no PING answer in time", s->log_path, log ? log : "");
-            free(log);
+            cr_log_error("server %s failed to start on port %d (%s)", s->bin, s->port,
+                         died ? "exited" : "no PING answer in time");
+            sc_server_dump_log(s, 8192);
             cr_assert_fail("server did not start");
         }
-        free(log);   /* port collision: retry on another port */
+        /* port collision: retry on another port */
     }
     cr_assert_fail("server did not start after %d port attempts", SC_START_ATTEMPTS);
 }
@@ -857,18 +949,12 @@ bool sc_server_alive(sc_server *s)
     return r == 0;
 }
 
-void sc_server_stop_or_fail(sc_server *s)
+/* Wait (bounded) for s, already sent SIGTERM, to exit; SIGKILL it if it does
+ * not. True when it exited with status 0 and a clean log; else why not. */
+static bool finish_stop(sc_server *s, char *why, size_t n)
 {
-    if (s->pid == 0) return;
-    track(s, false);
-    if (s->pid < 0) {          /* already reaped by sc_server_alive */
-        s->pid = 0;
-        sc_server_dump_log(s, 16384);
-        cr_assert_fail("server had exited before the test stopped it (log %s)", s->log_path);
-    }
     pid_t pid = s->pid;
     int status = 0;
-    kill(pid, SIGTERM);
     bool exited = wait_pid_bounded(pid, &status, sc_scaled_ms(SC_STOP_TIMEOUT_MS));
     if (!exited) {
         kill(pid, SIGKILL);
@@ -876,18 +962,55 @@ void sc_server_stop_or_fail(sc_server *s)
     }
     s->pid = 0;
     const char *problem = sc_server_log_problem(s);
-    bool clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !problem;
-    if (!clean) {
-        sc_server_dump_log(s, 16384);
-        if (!exited)
-            cr_assert_fail("server pid %d did not exit within %d ms of SIGTERM", (int)pid,
-                           sc_scaled_ms(SC_STOP_TIMEOUT_MS));
-        if (problem) cr_assert_fail("server log %s contains \"%s\"", s->log_path, problem);
-        if (WIFSIGNALED(status))
-            cr_assert_fail("server pid %d killed by signal %d", (int)pid, WTERMSIG(status));
-        cr_assert_fail("server pid %d exited with status %d", (int)pid, WEXITSTATUS(status));
+    if (!exited)
+        snprintf(why, n, "server pid %d did not exit within %d ms of SIGTERM", (int)pid,
+                 sc_scaled_ms(SC_STOP_TIMEOUT_MS));
+    else if (problem)
+        snprintf(why, n, "server log %s contains \"%s\"", s->log_path, problem);
+    else if (WIFSIGNALED(status))
+        snprintf(why, n, "server pid %d killed by signal %d", (int)pid, WTERMSIG(status));
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        snprintf(why, n, "server pid %d exited with status %d", (int)pid, WEXITSTATUS(status));
+    else
+        return true;
+    return false;
+}
+
+void sc_server_stop_many_or_fail(sc_server *const *servers, int n, bool keep_dirs)
+{
+    /* Signal all first: they shut down in parallel. */
+    for (int i = 0; i < n; i++) {
+        if (servers[i]->pid == 0) continue;
+        track(servers[i], false);
+        if (servers[i]->pid > 0) kill(servers[i]->pid, SIGTERM);
     }
-    remove_dir(s->dir);
+    char first[600] = "";
+    for (int i = 0; i < n; i++) {
+        sc_server *s = servers[i];
+        if (s->pid == 0) continue;
+        char why[600];
+        bool clean;
+        if (s->pid < 0) {          /* already reaped by sc_server_alive */
+            s->pid = 0;
+            snprintf(why, sizeof why, "server had exited before the test stopped it (log %s)", s->log_path);
+            clean = false;
+        } else {
+            clean = finish_stop(s, why, sizeof why);
+        }
+        if (clean) {
+            if (!keep_dirs) remove_dir(s->dir);
+            continue;
+        }
+        sc_server_dump_log(s, 16384);
+        if (n > 1) cr_log_error("%s", why);
+        if (!first[0]) snprintf(first, sizeof first, "%s", why);
+    }
+    if (first[0]) cr_assert_fail("%s", first);
+}
+
+void sc_server_stop_or_fail(sc_server *s)
+{
+    sc_server_stop_many_or_fail(&s, 1, false);
 }
 
 void sc_server_cleanup(void)

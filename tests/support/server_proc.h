@@ -69,6 +69,49 @@ void sc_server_restart_or_fail(sc_server *s, const char *const *extra_args);
  * test that failed half-way). Never asserts. */
 void sc_server_cleanup(void);
 
+/* ---- several servers at once (tests/support/cluster_proc.c) -------------
+ * The steps of sc_server_start_bin_or_fail, so that a caller can start many
+ * servers in parallel on ports of its own choosing. */
+
+/* Set s up to run `bin` (checked executable) in a fresh working directory,
+ * without starting it; --requirepass in extra_args sets s->password. */
+void sc_server_prepare_or_fail(sc_server *s, const char *bin, const char *const *extra_args);
+/* Fork and exec s on `port` with the base arguments then extra_args; no
+ * wait. The log is truncated, or appended to when append_log. */
+void sc_server_spawn_or_fail(sc_server *s, int port, const char *const *extra_args, bool append_log);
+
+typedef enum sc_start_state {
+    SC_START_PENDING,   /* running, does not answer PING yet */
+    SC_START_UP,        /* answers PING on a port only it listens on */
+    SC_START_DIED,      /* exited (reaped; s->pid is 0; its log says why) */
+    SC_START_FOREIGN,   /* something answered but another process shares
+                         * the port: killed and reaped, s->pid is 0 */
+} sc_start_state;
+/* One non-blocking look at a spawned server. */
+sc_start_state sc_server_poll_started(sc_server *s);
+/* SIGKILL and reap a spawned server that is given up on (no exit check). */
+void sc_server_abandon(sc_server *s);
+/* Its log says the port (or a second port it binds) was in use. */
+bool sc_server_log_says_in_use(const sc_server *s);
+
+/* sc_server_stop_or_fail for n servers: SIGTERM to all first, so they shut
+ * down in parallel, then wait for each and check its exit; fails the test
+ * (after logging every failure) if one did not exit cleanly. Working
+ * directories of clean stops are removed unless keep_dirs (then
+ * sc_server_restart_or_fail can start the server again from its files). */
+void sc_server_stop_many_or_fail(sc_server *const *servers, int n, bool keep_dirs);
+/* Remove a stopped server's working directory and everything in it. */
+void sc_server_remove_dir(const sc_server *s);
+
+/* ---- ports ------------------------------------------------------------- */
+
+/* 127.0.0.1:port can be bound now and nothing listens on it. */
+bool sc_port_free(int port);
+/* Something listens on port (any address). */
+bool sc_port_listened(int port);
+/* At least one listener on port, and every one belongs to pid. */
+bool sc_port_owned_by(pid_t pid, int port);
+
 /* Wait (bounded, ms scaled) for a server that was told to exit (SHUTDOWN)
  * and reap it; *status gets its wait status. False if it is still running. */
 bool sc_server_wait_exit(sc_server *s, int ms, int *status);
