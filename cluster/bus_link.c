@@ -124,13 +124,28 @@ void bus_link_set_inbound_node(bus_link *l, cluster_node *n)
 
 /* ---- addresses ---- */
 
-static bool addr_text(const struct sockaddr_storage *ss, char ip[BUS_IPLEN])
+/* The address of ss as text, and its port. */
+static bool addr_text(const struct sockaddr_storage *ss, char ip[BUS_IPLEN], int *port)
 {
-    if (ss->ss_family == AF_INET)
-        return inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, BUS_IPLEN) != NULL;
-    if (ss->ss_family == AF_INET6)
-        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, BUS_IPLEN) != NULL;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        if (port) *port = ntohs(a->sin_port);
+        return inet_ntop(AF_INET, &a->sin_addr, ip, BUS_IPLEN) != NULL;
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        if (port) *port = ntohs(a->sin6_port);
+        return inet_ntop(AF_INET6, &a->sin6_addr, ip, BUS_IPLEN) != NULL;
+    }
     return false;
+}
+
+static bool peer_address(bus_link *l, char ip[BUS_IPLEN], int *port)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    memset(ip, 0, BUS_IPLEN);
+    return uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0 && addr_text(&ss, ip, port);
 }
 
 bool bus_link_sockname(bus_link *l, char ip[BUS_IPLEN])
@@ -138,16 +153,10 @@ bool bus_link_sockname(bus_link *l, char ip[BUS_IPLEN])
     struct sockaddr_storage ss;
     int len = sizeof ss;
     memset(ip, 0, BUS_IPLEN);
-    return uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len) == 0 && addr_text(&ss, ip);
+    return uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&ss, &len) == 0 && addr_text(&ss, ip, NULL);
 }
 
-bool bus_link_peername(bus_link *l, char ip[BUS_IPLEN])
-{
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    memset(ip, 0, BUS_IPLEN);
-    return uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0 && addr_text(&ss, ip);
-}
+bool bus_link_peername(bus_link *l, char ip[BUS_IPLEN]) { return peer_address(l, ip, NULL); }
 
 /* ---- output ---- */
 
@@ -352,12 +361,8 @@ void bus_link_accept(uv_stream_t *listener)
     unsigned keepalive = (unsigned)(bus.node_timeout / 1000 * 2);
     uv_tcp_keepalive(&l->tcp, 1, keepalive ? keepalive : 1);
     char ip[BUS_IPLEN];
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
     int port = 0;
-    if (bus_link_peername(l, ip) && uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0)
-        port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    peer_address(l, ip, &port);
     log_verbose("Accepting cluster node connection from %s:%d", ip, port);
     uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read);
 }

@@ -193,7 +193,9 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
             /* Auto-discovery: the gossiped id and flags, no handshake (the
              * address may belong to another cluster by now). The cron
              * connects and PINGs. */
-            cluster_node *nn = cluster_node_create(g->nodename, flags);
+            /* (MYSELF is never ours to take from a peer: two myself
+             * lines would make nodes.conf unloadable.) */
+            cluster_node *nn = cluster_node_create(g->nodename, flags & ~CLUSTER_NODE_MYSELF);
             memcpy(nn->ip, ip, sizeof nn->ip);
             nn->port = bus_gossip_port(g);
             nn->pport = bus_gossip_pport(g);
