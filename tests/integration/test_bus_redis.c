@@ -195,6 +195,30 @@ static void expect_pong(int fd, const char *redis_id, bus_msg_view *v, uint8_t *
     *keep = pong;
 }
 
+/* The node connects to our bus port (lfd) to PING the handshake node we
+ * are to it: check that PING, answer with a PONG from self (which gives
+ * the node our real name). Returns the accepted socket. */
+static int answer_first_ping(int lfd, const char *node_id, const bus_msg_self *self)
+{
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    cr_assert_eq(poll(&p, 1, sc_scaled_ms(5000)), 1, "the node did not connect to our bus port");
+    int in = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    cr_assert(in >= 0);
+    size_t len;
+    uint8_t *ping = read_msg(in, &len, 5000);
+    cr_assert_not_null(ping);
+    cr_assert_eq(bus_msg_validate(ping, len), BUS_MSG_ACCEPT);
+    bus_msg_view v;
+    bus_msg_decode(ping, len, &v);
+    cr_assert_eq(v.type, BUS_PING, "got a %s", bus_msg_type_name(v.type));
+    cr_assert(memcmp(v.hdr->sender, node_id, CLUSTER_NAMELEN) == 0);
+    cr_assert_eq(v.hdr->myip[0], 0);
+    free(ping);
+    static _Alignas(8) uint8_t out[4096];
+    send_msg(in, out, bus_msg_ping(out, self, BUS_PONG, 0));
+    return in;
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static void meet_pong_and_handshake(bool reference)
@@ -255,23 +279,7 @@ static void meet_pong_and_handshake(bool reference)
 
     /* Its cron connects to our bus port and PINGs the handshake node; our
      * PONG gives it our real name. */
-    struct pollfd p = {.fd = lfd, .events = POLLIN};
-    cr_assert_eq(poll(&p, 1, sc_scaled_ms(5000)), 1, "redis-server did not connect to our bus port");
-    int in = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    cr_assert(in >= 0);
-    size_t len;
-    uint8_t *ping = read_msg(in, &len, 5000);
-    cr_assert_not_null(ping);
-    cr_assert_eq(bus_msg_validate(ping, len), BUS_MSG_ACCEPT);
-    bus_msg_decode(ping, len, &v);
-    cr_assert_eq(v.type, BUS_PING, "got a %s", bus_msg_type_name(v.type));
-    cr_assert(memcmp(v.hdr->sender, redis_id, CLUSTER_NAMELEN) == 0);
-    char ip[BUS_IPLEN];
-    memcpy(ip, v.hdr->myip, BUS_IPLEN);
-    cr_assert_eq(ip[0], 0);
-    free(ping);
-    n = bus_msg_ping(out, &self, BUS_PONG, 0);
-    send_msg(in, out, n);
+    int in = answer_first_ping(lfd, redis_id, &self);
 
     cr_assert(SC_WAIT_FOR((free(line), line = nodes_line(c, name, CLUSTER_NAMELEN)) != NULL, 3000),
               "redis-server did not rename the handshake node to our id");
@@ -404,8 +412,10 @@ static uint32_t fuzz_next(uint64_t *st)
 }
 
 /* Random messages, well framed (so the link lives and the bytes reach the
- * packet checks and processing): every type, random counts, flags, slots,
- * names (the node's own included), extension bits, and a few random bytes
+ * packet checks and processing), most from a peer the node knows (a
+ * handshake first): every type, random counts, flags, slots, epochs,
+ * roles, gossip about a few names (the node's own included), FAIL and
+ * UPDATE about them, extension bits, and a few random bytes
  * flipped past the prefix; now and then a bad signature on a link of its
  * own, which must close it. The node must stay up and answer. slotcache
  * only: redis-server 7.0.15 itself crashes on such input
@@ -424,14 +434,39 @@ static void survives_random_messages(bool reference)
     uint64_t st = seed;
 #define RND() fuzz_next(&st)
     static _Alignas(8) uint8_t out[16384];
+
+    /* First a known peer: MEET, then the handshake answered, so most
+     * messages below come from a sender the node processes fully. */
+    int our_cport;
+    int lfd = listen_any(&our_cport);
+    char known[CLUSTER_NAMELEN];
+    random_name(known);
+    bus_msg_self kself = fake_self(known, free_port(), our_cport);
     int fd = sc_raw_connect_or_fail(cport);
+    send_msg(fd, out, bus_msg_ping(out, &kself, BUS_MEET, 0));
+    bus_msg_view v;
+    uint8_t *pong;
+    expect_pong(fd, node_id, &v, &pong);
+    free(pong);
+    int in = answer_first_ping(lfd, node_id, &kself);
+    char *line = NULL;
+    cr_assert(SC_WAIT_FOR((free(line), line = nodes_line(c, known, CLUSTER_NAMELEN)) != NULL, 3000),
+              "the handshake with our peer did not complete");
+    free(line);
+    /* Gossiped names: a small pool, so auto-discovery adds a few nodes. */
+    char pool[8][CLUSTER_NAMELEN];
+    for (int k = 0; k < 6; k++) random_name(pool[k]);
+    memcpy(pool[6], node_id, CLUSTER_NAMELEN);
+    memcpy(pool[7], known, CLUSTER_NAMELEN);
+
     int closes = 0;
     for (int i = 0; i < 1500; i++) {
         char name[CLUSTER_NAMELEN];
-        uint32_t who = RND() % 3;
+        uint32_t who = RND() % 4;
         if (who == 0) memcpy(name, node_id, CLUSTER_NAMELEN);
         else if (who == 1) random_name(name);
-        else memset(name, 0, sizeof name);
+        else if (who == 2) memset(name, 0, sizeof name);
+        else memcpy(name, known, CLUSTER_NAMELEN);
         int port = (int)(RND() % 65536);
         bus_msg_self self = fake_self(name, port, (int)(RND() % 65536));
         uint8_t slots[BUS_SLOT_BYTES];
@@ -442,30 +477,29 @@ static void survives_random_messages(bool reference)
         self.current_epoch = RND() % 8;
         if (RND() % 3 == 0) {
             self.has_master = true;
-            memcpy(self.slaveof, RND() % 2 ? node_id : name, CLUSTER_NAMELEN);
+            memcpy(self.slaveof, pool[RND() % 8], CLUSTER_NAMELEN);
         }
         if (RND() % 4 == 0) self.hostname = "fuzz-host";
         uint16_t type = (uint16_t)(RND() % 13);
         if (type == BUS_MEET && RND() % 8) type = BUS_PING; /* few handshake nodes */
+        const char *about = pool[RND() % 8];
         size_t n;
         switch (type) {
         case BUS_PING: case BUS_PONG: case BUS_MEET: {
             uint16_t count = (uint16_t)(RND() % 5);
             n = bus_msg_ping(out, &self, type, count);
             for (unsigned g = 0; g < count; g++) {
-                char gname[CLUSTER_NAMELEN];
-                random_name(gname);
-                bus_msg_node_info ni = {.name = RND() % 2 ? gname : node_id, .ip = "127.0.0.1"};
+                bus_msg_node_info ni = {.name = pool[RND() % 8], .ip = "127.0.0.1"};
                 ni.port = (uint16_t)RND();
                 ni.cport = (uint16_t)RND();
-                ni.flags = (uint16_t)(RND() | BUS_NODE_NOADDR); /* no auto-discovery of strangers */
+                ni.flags = (uint16_t)(RND() & ~BUS_NODE_MYSELF);
                 ni.pong_received_ms = (long long)RND() * 1000;
                 bus_msg_gossip_set(bus_msg_gossip_at(out, g), &ni);
             }
             break;
         }
-        case BUS_FAIL: n = bus_msg_fail_build(out, &self, RND() % 2 ? node_id : name); break;
-        case BUS_UPDATE: n = bus_msg_update_build(out, &self, RND() % 2 ? node_id : name, RND() % 9, slots); break;
+        case BUS_FAIL: n = bus_msg_fail_build(out, &self, about); break;
+        case BUS_UPDATE: n = bus_msg_update_build(out, &self, about, RND() % 9, slots); break;
         case BUS_PUBLISH: case BUS_PUBLISHSHARD: n = bus_msg_publish_build(out, &self, type, "ch", 2, "msg", 3); break;
         case BUS_MODULE: n = bus_msg_module_build(out, &self, RND(), 1, "abc", 3); break;
         default: n = bus_msg_bare_build(out, &self, type); break;
@@ -484,8 +518,9 @@ static void survives_random_messages(bool reference)
             continue;
         }
         cr_assert(sc_raw_send(fd, out, n, 5000), "the node closed a link that sent well-framed messages");
-        char sink[65536]; /* the PONGs: read and dropped */
+        char sink[65536]; /* PONGs, and PINGs to our peer: read and dropped */
         while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {}
+        while (recv(in, sink, sizeof sink, MSG_DONTWAIT) > 0) {}
     }
 #undef RND
     /* Wait until the node has processed all it received. */
@@ -495,6 +530,8 @@ static void survives_random_messages(bool reference)
         sc_sleep_ms(300);
     }
     close(fd);
+    close(in);
+    close(lfd);
     cr_log_info("bus fuzz: %d bad signatures, %lld messages processed", closes, last);
     /* Unknown types (11, 12 and flipped type bytes) are not counted. */
     cr_assert(last > 1000, "only %lld messages reached the packet checks", last);
