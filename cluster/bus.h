@@ -10,6 +10,9 @@
 #ifndef BUS_H
 #define BUS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Start the bus thread (cluster_init, once, after nodes.conf is loaded).
  * Returns 0, or -1 with the reason logged (the bus port cannot be bound). */
 int bus_start(void);
@@ -18,5 +21,10 @@ void bus_stop(void);
 /* Any thread: make the bus loop run its cron soon (a CLUSTER MEET added a
  * node to connect to, a CLUSTER command changed what peers must hear). */
 void bus_wake(void);
+/* Any thread (the PUBLISH / SPUBLISH path): send a PUBLISH to every node,
+ * or a PUBLISHSHARD (sharded) to myself's master and its replicas. The
+ * bytes are copied; the bus sends them on its next loop iteration. No-op
+ * when the bus is not running. */
+void bus_publish(const char *channel, size_t clen, const char *msg, size_t mlen, bool sharded);
 
 #endif

@@ -1,0 +1,526 @@
+/*
+ * gossip.c - what the bus does with a message it received (Redis 7.0.15's
+ * clusterProcessPacket and the functions it calls): the sender's epochs
+ * and offset, MEET (a new handshake node; myself learns its ip), PONG
+ * (handshake completion by rename, PFAIL/FAIL cleared), role and address
+ * changes, slot ownership by configEpoch (clusterUpdateSlotsConfigWith),
+ * UPDATE messages to stale senders, the configEpoch collision rule, the
+ * gossip section (auto-discovery, failure reports, pong times), FAIL,
+ * UPDATE, PUBLISH / PUBLISHSHARD and the HOSTNAME extension.
+ *
+ * Runs on the bus thread with cluster_lock held; every change records its
+ * todo items as Redis's clusterDoBeforeSleep does, plus
+ * CLUSTER_TODO_PUBLISH when routing could see it. Not done here yet:
+ * failover messages (FAILOVER_AUTH_REQUEST / ACK, MFSTART: the failover
+ * issue), MODULE (no modules), and deleting the keys of slots lost to a
+ * newer configuration (delKeysInSlot: logged, the keys stay).
+ */
+#include "bus_int.h"
+
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+#include "pubsub.h"
+#include "repl_replica.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Shard-channel delivery lives in server/pubsub.c; until it exports one,
+ * PUBLISHSHARD messages from peers reach no local subscriber. */
+long pubsub_publish_shard(const char *channel, size_t clen, const char *msg, size_t mlen) __attribute__((weak));
+
+static bool is_master(const cluster_node *n) { return n->flags & CLUSTER_NODE_MASTER; }
+static bool is_slave(const cluster_node *n) { return n->flags & CLUSTER_NODE_SLAVE; }
+static bool in_handshake(const cluster_node *n) { return n->flags & CLUSTER_NODE_HANDSHAKE; }
+
+/* ---- PUBLISH deliveries, made after the lock is released ---- */
+
+typedef struct pending_pub {
+    struct pending_pub *next;
+    bool sharded;
+    size_t clen, mlen;
+    char data[];
+} pending_pub;
+static pending_pub *pubs_head, **pubs_tail = &pubs_head; /* bus thread only */
+
+static void queue_publish(const bus_msg_view *v, bool sharded)
+{
+    pending_pub *p = mem_alloc(sizeof *p + v->channel_len + v->message_len);
+    p->next = NULL;
+    p->sharded = sharded;
+    p->clen = v->channel_len;
+    p->mlen = v->message_len;
+    memcpy(p->data, v->channel, p->clen);
+    memcpy(p->data + p->clen, v->message, p->mlen);
+    *pubs_tail = p;
+    pubs_tail = &p->next;
+}
+
+void gossip_deliver_publishes(void)
+{
+    pending_pub *p = pubs_head;
+    pubs_head = NULL;
+    pubs_tail = &pubs_head;
+    while (p) {
+        pending_pub *next = p->next;
+        if (!p->sharded) pubsub_publish(p->data, p->clen, p->data + p->clen, p->mlen);
+        else if (pubsub_publish_shard) pubsub_publish_shard(p->data, p->clen, p->data + p->clen, p->mlen);
+        mem_free(p);
+        p = next;
+    }
+}
+
+/* ---- failure detection ---- */
+
+void gossip_mark_failing_if_needed(cluster_node *n)
+{
+    int needed_quorum = cluster->size / 2 + 1;
+    if (!(n->flags & CLUSTER_NODE_PFAIL)) return; /* we can reach it */
+    if (n->flags & CLUSTER_NODE_FAIL) return;     /* already failing */
+    int failures = cluster_node_failure_reports_count(n);
+    if (is_master(cluster->myself)) failures++; /* myself votes too */
+    if (failures < needed_quorum) return;
+    log_notice("Marking node %.40s as failing (quorum reached).", n->name);
+    n->flags &= ~CLUSTER_NODE_PFAIL;
+    n->flags |= CLUSTER_NODE_FAIL;
+    n->fail_time = mstime();
+    /* Everyone we reach is told, replicas included. */
+    bus_send_fail(n->name);
+    cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
+}
+
+void gossip_clear_failure_if_needed(cluster_node *n)
+{
+    long long now = mstime();
+    if (is_slave(n) || n->numslots == 0) {
+        log_notice("Clear FAIL state for node %.40s: %s is reachable again.", n->name,
+                   is_slave(n) ? "replica" : "master without slots");
+        n->flags &= ~CLUSTER_NODE_FAIL;
+        cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
+    }
+    if (is_master(n) && n->numslots > 0 && now - n->fail_time > bus.node_timeout * CLUSTER_FAIL_UNDO_TIME_MULT) {
+        log_notice("Clear FAIL state for node %.40s: is reachable again and nobody is serving its slots after some time.",
+                   n->name);
+        n->flags &= ~CLUSTER_NODE_FAIL;
+        cluster_todo(CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_SAVE_CONFIG);
+    }
+}
+
+/* ---- addresses ---- */
+
+/* nodeIp2String: the announced ip when the header has one, else the
+ * link's peer address. */
+static bool node_ip(char out[BUS_IPLEN], bus_link *l, const char *announced)
+{
+    if (announced[0]) {
+        memcpy(out, announced, BUS_IPLEN);
+        out[BUS_IPLEN - 1] = '\0';
+        return true;
+    }
+    if (!bus_link_peername(l, out)) {
+        log_notice("Error converting peer IP to string");
+        return false;
+    }
+    return true;
+}
+
+/* nodeUpdateAddressIfNeeded: true when n's address changed. */
+static bool update_address(cluster_node *n, bus_link *l, const bus_msg_view *v)
+{
+    if (l == n->link) return false; /* only a link n opened tells us */
+    char ip[BUS_IPLEN] = {0};
+    if (!node_ip(ip, l, v->hdr->myip)) return false;
+    if (n->port == v->port && n->cport == v->cport && n->pport == v->pport && !strcmp(ip, n->ip)) return false;
+    memcpy(n->ip, ip, sizeof n->ip);
+    n->port = v->port;
+    n->pport = v->pport;
+    n->cport = v->cport;
+    if (n->link) bus_link_close(n->link);
+    n->flags &= ~CLUSTER_NODE_NOADDR;
+    log_warning("Address updated for node %.40s, now %s:%d", n->name, n->ip, n->port);
+    if (is_slave(cluster->myself) && cluster->myself->slaveof == n) repl_replica_set_master(n->ip, n->port);
+    cluster_todo(CLUSTER_TODO_PUBLISH);
+    return true;
+}
+
+/* ---- the gossip section ---- */
+
+static void process_gossip(bus_link *l, const bus_msg_view *v)
+{
+    cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
+    long long now = mstime();
+    for (unsigned i = 0; i < v->count; i++) {
+        const bus_msg_gossip *g = &v->gossip[i];
+        uint16_t flags = bus_gossip_flags(g);
+        char ip[BUS_IPLEN];
+        bus_gossip_ip(g, ip);
+        log_debug("GOSSIP %.40s %s:%d@%d flags %d", g->nodename, ip, bus_gossip_port(g), bus_gossip_cport(g), flags);
+        cluster_node *n = cluster_lookup_node(g->nodename, CLUSTER_NAMELEN);
+        if (n) {
+            /* Failure reports count only from masters. */
+            if (sender && is_master(sender) && n != cluster->myself) {
+                if (flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) {
+                    if (cluster_node_add_failure_report(n, sender))
+                        log_verbose("Node %.40s reported node %.40s as not reachable.", sender->name, n->name);
+                    gossip_mark_failing_if_needed(n);
+                } else if (cluster_node_del_failure_report(n, sender)) {
+                    log_verbose("Node %.40s reported node %.40s is back online.", sender->name, n->name);
+                }
+            }
+            /* Take a newer pong time from others while we see n up with no
+             * ping of ours outstanding and no failure reports. */
+            if (!(flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && n->ping_sent == 0 &&
+                cluster_node_failure_reports_count(n) == 0) {
+                long long pongtime = bus_gossip_pong_ms(g);
+                if (pongtime <= now + 500 && pongtime > n->pong_received) n->pong_received = pongtime;
+            }
+            /* n is unreachable for us but up for the sender at another
+             * address: take that address and reconnect. */
+            if ((n->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && !(flags & CLUSTER_NODE_NOADDR) &&
+                !(flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) &&
+                (strcasecmp(n->ip, ip) || n->port != bus_gossip_port(g) || n->cport != bus_gossip_cport(g))) {
+                if (n->link) bus_link_close(n->link);
+                memcpy(n->ip, ip, sizeof n->ip);
+                n->port = bus_gossip_port(g);
+                n->pport = bus_gossip_pport(g);
+                n->cport = bus_gossip_cport(g);
+                n->flags &= ~CLUSTER_NODE_NOADDR;
+                cluster_todo(CLUSTER_TODO_PUBLISH);
+            }
+        } else if (sender && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
+                   cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN)) {
+            /* Auto-discovery: the gossiped id and flags, no handshake (the
+             * address may belong to another cluster by now). The cron
+             * connects and PINGs. */
+            /* (MYSELF is never ours to take from a peer: two myself
+             * lines would make nodes.conf unloadable.) */
+            cluster_node *nn = cluster_node_create(g->nodename, flags & ~CLUSTER_NODE_MYSELF);
+            memcpy(nn->ip, ip, sizeof nn->ip);
+            nn->port = bus_gossip_port(g);
+            nn->pport = bus_gossip_pport(g);
+            nn->cport = bus_gossip_cport(g);
+            cluster_node_add(nn);
+        }
+    }
+}
+
+/* clusterProcessPingExtensions: the HOSTNAME extension, or none (which
+ * clears the hostname recorded for the sender). */
+static void process_extensions(bus_link *l, const bus_msg_view *v)
+{
+    cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
+    if (!sender) return;
+    for (int i = 0; i < v->unknown_ext; i++) log_warning("Received unknown extension type %d", v->unknown_ext_type);
+    cluster_node_set_hostname(sender, v->hostname, v->hostname ? strlen(v->hostname) : 0);
+}
+
+/* ---- slot ownership ---- */
+
+/* clusterUpdateSlotsConfigWith: rebind the slots `sender` claims under
+ * `epoch` where that configuration is newer, and follow the new owner of
+ * myself's slots when myself (or its master) lost its last one. */
+static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const uint8_t *slots)
+{
+    cluster_node *me = cluster->myself;
+    cluster_node *curmaster = is_master(me) ? me : me->slaveof;
+    cluster_node *newmaster = NULL;
+    int dirty = 0, sender_slots = 0, migrated_our_slots = 0;
+    if (sender == me) {
+        log_warning("Discarding UPDATE message about myself.");
+        return;
+    }
+    for (int j = 0; j < CLUSTER_SLOTS; j++) {
+        if (bus_slot_test(slots, j)) {
+            sender_slots++;
+            if (cluster->slots[j] == sender) {
+                cluster_bitmap_clear(cluster->owner_not_claiming_slot, j);
+                continue;
+            }
+            /* A slot being imported changes only by hand (SETSLOT). */
+            if (cluster->importing_slots_from[j]) continue;
+            if (cluster_slot_unclaimed(j) || cluster->slots[j]->config_epoch < epoch) {
+                if (cluster->slots[j] == me && sender != me && db_size(0)) dirty++;
+                if (cluster->slots[j] == curmaster) {
+                    newmaster = sender;
+                    migrated_our_slots++;
+                }
+                cluster_del_slot(j);
+                cluster_add_slot(sender, j);
+                cluster_bitmap_clear(cluster->owner_not_claiming_slot, j);
+                cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
+            }
+        } else if (cluster->slots[j] == sender) {
+            /* Still bound to it until someone claims it; not spread in
+             * UPDATE messages meanwhile. */
+            cluster_bitmap_set(cluster->owner_not_claiming_slot, j);
+        }
+    }
+    if (newmaster && curmaster && curmaster->numslots == 0 &&
+        (cluster_cfg_bool("cluster-allow-replica-migration") || sender_slots == migrated_our_slots)) {
+        log_warning("Configuration change detected. Reconfiguring myself as a replica of %.40s", sender->name);
+        cluster_set_my_master(sender);
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
+    } else if (me->slaveof && me->slaveof->slaveof && me->slaveof->slaveof != me) {
+        log_warning("I'm a sub-replica! Reconfiguring myself as a replica of grandmaster %.40s", me->slaveof->slaveof->name);
+        cluster_set_my_master(me->slaveof->slaveof);
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
+    } else if (dirty) {
+        /* Redis deletes the keys of the slots it lost here (delKeysInSlot);
+         * slotcache has no per-slot delete yet (slot migration brings it). */
+        log_warning("Lost %d slots that may hold keys to %.40s; their keys are kept", dirty, sender->name);
+    }
+}
+
+/* ---- the packet ---- */
+
+/* getNodeFromLinkAndMsg */
+static cluster_node *sender_of(bus_link *l, const bus_msg_view *v)
+{
+    if (l->node && !in_handshake(l->node)) return l->node;
+    cluster_node *s = cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
+    if (s && !l->node) bus_link_set_inbound_node(l, s);
+    return s;
+}
+
+/* Myself learns its address from the local end of a MEET (or any PING
+ * while it has none) when cluster-announce-ip is unset. */
+static void learn_my_ip(bus_link *l)
+{
+    char ip[BUS_IPLEN];
+    cluster_node *me = cluster->myself;
+    if (!bus_link_sockname(l, ip) || !strcmp(ip, me->ip)) return;
+    memcpy(me->ip, ip, sizeof me->ip);
+    log_warning("IP address for this node updated to %s", me->ip);
+    cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_PUBLISH);
+}
+
+/* A MEET from a node we do not know: add it as a handshake node. */
+static void add_met_node(bus_link *l, const bus_msg_view *v)
+{
+    cluster_node *n = cluster_node_create(NULL, CLUSTER_NODE_HANDSHAKE);
+    if (!node_ip(n->ip, l, v->hdr->myip)) {
+        cluster_node_free(n);
+        return;
+    }
+    n->port = v->port;
+    n->pport = v->pport;
+    n->cport = v->cport;
+    cluster_node_add(n);
+    cluster_todo(CLUSTER_TODO_SAVE_CONFIG);
+}
+
+/* The sender says it is a master, or a replica of hdr->slaveof. */
+static void update_role(cluster_node *sender, const bus_msg_view *v)
+{
+    if (v->is_master_sender) {
+        cluster_set_node_as_master(sender);
+        return;
+    }
+    cluster_node *master = cluster_lookup_node(v->hdr->slaveof, CLUSTER_NAMELEN);
+    if (is_master(sender)) {
+        /* A master turned into a replica. */
+        cluster_del_node_slots(sender);
+        sender->flags &= ~(CLUSTER_NODE_MASTER | CLUSTER_NODE_MIGRATE_TO);
+        sender->flags |= CLUSTER_NODE_SLAVE;
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_PUBLISH);
+    }
+    if (master && sender->slaveof != master) {
+        if (sender->slaveof) cluster_node_remove_replica(sender->slaveof, sender);
+        cluster_node_add_replica(master, sender);
+        sender->slaveof = master;
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_PUBLISH);
+    }
+}
+
+/* PING / PONG / MEET: configuration, gossip and extensions. Returns false
+ * when the link was closed. */
+static bool process_ping(bus_link *l, cluster_node *sender, const bus_msg_view *v, uint64_t sender_config_epoch)
+{
+    long long now = mstime();
+    if (!l->inbound) {
+        cluster_node *ln = l->node;
+        if (in_handshake(ln)) {
+            if (sender) {
+                /* We know this node already under its real name: take its
+                 * address, forget the handshake node (and this link). */
+                log_verbose("Handshake: we already know node %.40s, updating the address if needed.", sender->name);
+                if (update_address(sender, l, v)) cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+                cluster_node_del(ln);
+                return false;
+            }
+            cluster_node_rename(ln, v->hdr->sender);
+            log_debug("Handshake with node %.40s completed.", ln->name);
+            ln->flags &= ~CLUSTER_NODE_HANDSHAKE;
+            ln->flags |= v->flags & (CLUSTER_NODE_MASTER | CLUSTER_NODE_SLAVE);
+            cluster_todo(CLUSTER_TODO_SAVE_CONFIG);
+        } else if (memcmp(ln->name, v->hdr->sender, CLUSTER_NAMELEN) != 0) {
+            /* Someone else answers at that address now. */
+            log_debug("PONG contains mismatching sender ID. About node %.40s added %d ms ago, having flags %d",
+                      ln->name, (int)(now - ln->ctime), ln->flags);
+            ln->flags |= CLUSTER_NODE_NOADDR;
+            ln->ip[0] = '\0';
+            ln->port = ln->pport = ln->cport = 0;
+            bus_link_close(l);
+            cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_PUBLISH);
+            return false;
+        }
+    }
+
+    if (sender == cluster->myself) return !l->closing && !l->close_pending;
+
+    /* NOFAILOVER is the sender's to say. */
+    if (sender) {
+        sender->flags &= ~CLUSTER_NODE_NOFAILOVER;
+        sender->flags |= v->flags & CLUSTER_NODE_NOFAILOVER;
+    }
+    if (sender && v->type == CLUSTER_MSG_PING && !in_handshake(sender) && update_address(sender, l, v))
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+
+    /* Only a PONG on our own link proves the node answers our pings. */
+    if (!l->inbound && v->type == CLUSTER_MSG_PONG) {
+        cluster_node *ln = l->node;
+        ln->pong_received = now;
+        ln->ping_sent = 0;
+        if (ln->flags & CLUSTER_NODE_PFAIL) {
+            ln->flags &= ~CLUSTER_NODE_PFAIL;
+            cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+        } else if (ln->flags & CLUSTER_NODE_FAIL) {
+            gossip_clear_failure_if_needed(ln);
+        }
+    }
+
+    if (sender) update_role(sender, v);
+
+    /* Slots: only worth a look when the claim differs from what we hold
+     * for the sender (or its master). */
+    bool dirty_slots = false;
+    if (sender) {
+        cluster_node *sender_master = is_master(sender) ? sender : sender->slaveof;
+        if (sender_master) dirty_slots = memcmp(sender_master->slots, v->hdr->myslots, BUS_SLOT_BYTES) != 0;
+    }
+    if (sender && is_master(sender) && dirty_slots)
+        update_slots_config_with(sender, sender_config_epoch, v->hdr->myslots);
+    /* The sender claims slots whose owner we know has a newer epoch: tell
+     * it (one UPDATE per message, as Redis). */
+    if (sender && dirty_slots) {
+        for (int j = 0; j < CLUSTER_SLOTS; j++) {
+            if (!bus_slot_test(v->hdr->myslots, j)) continue;
+            if (cluster->slots[j] == sender || cluster_slot_unclaimed(j)) continue;
+            if (cluster->slots[j]->config_epoch > sender_config_epoch) {
+                log_verbose("Node %.40s has old slots configuration, sending an UPDATE message about %.40s",
+                            sender->name, cluster->slots[j]->name);
+                bus_send_update(sender->link, cluster->slots[j]);
+                break;
+            }
+        }
+    }
+    cluster_node *me = cluster->myself;
+    if (sender && is_master(me) && is_master(sender) && sender_config_epoch == me->config_epoch)
+        cluster_handle_config_epoch_collision(sender);
+
+    if (sender) {
+        process_gossip(l, v);
+        process_extensions(l, v);
+    }
+    return !l->closing && !l->close_pending;
+}
+
+static void process_fail(cluster_node *sender, const bus_msg_view *v)
+{
+    if (!sender) {
+        log_notice("Ignoring FAIL message from unknown node %.40s about %.40s", v->hdr->sender, v->about);
+        return;
+    }
+    cluster_node *failing = cluster_lookup_node(v->about, CLUSTER_NAMELEN);
+    if (!failing || (failing->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_MYSELF))) return;
+    log_notice("FAIL message received from %.40s about %.40s", v->hdr->sender, v->about);
+    failing->flags |= CLUSTER_NODE_FAIL;
+    failing->fail_time = mstime();
+    failing->flags &= ~CLUSTER_NODE_PFAIL;
+    cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+}
+
+static void process_update(cluster_node *sender, const bus_msg_view *v)
+{
+    if (!sender) return;
+    cluster_node *n = cluster_lookup_node(v->about, CLUSTER_NAMELEN);
+    if (!n || n->config_epoch >= v->update_epoch) return; /* unknown, or nothing new */
+    if (is_slave(n)) cluster_set_node_as_master(n);
+    n->config_epoch = v->update_epoch;
+    cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_FSYNC_CONFIG);
+    update_slots_config_with(n, v->update_epoch, v->update_slots);
+}
+
+bool gossip_process(bus_link *l, const uint8_t *buf, size_t len)
+{
+    cluster_assert_locked();
+    uint16_t type = be16(((const bus_msg_hdr *)buf)->type);
+    /* Counted before the checks, as Redis does. */
+    if (type < CLUSTER_MSG_TYPE_COUNT) cluster->stats_bus_messages_received[type]++;
+    if (bus_msg_validate(buf, len) != BUS_MSG_ACCEPT) {
+        /* Redis drops another version silently, a bad length with a log. */
+        if (be16(((const bus_msg_hdr *)buf)->ver) == BUS_PROTO_VER)
+            log_warning("Received invalid %s packet of length %zu", bus_msg_type_name(type), len);
+        return true;
+    }
+    bus_msg_view v;
+    bus_msg_decode(buf, len, &v);
+    long long now = mstime();
+    cluster_node *sender = sender_of(l, &v);
+    if (sender) sender->data_received = now;
+
+    uint64_t sender_config_epoch = 0;
+    /* Myself hears itself only after a CLUSTER MEET of its own address:
+     * nothing in such a message is news (and a forged one must not change
+     * myself's role, slots or epochs). */
+    bool from_myself = sender == cluster->myself;
+    if (sender && !in_handshake(sender) && !from_myself) {
+        if (v.current_epoch > cluster->current_epoch) cluster->current_epoch = v.current_epoch;
+        sender_config_epoch = v.config_epoch;
+        if (sender_config_epoch > sender->config_epoch) {
+            sender->config_epoch = sender_config_epoch;
+            cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_FSYNC_CONFIG);
+        }
+        sender->repl_offset = (long long)v.offset;
+        sender->repl_offset_time = now;
+    }
+
+    bool ping_like = type == CLUSTER_MSG_PING || type == CLUSTER_MSG_PONG || type == CLUSTER_MSG_MEET;
+    if (type == CLUSTER_MSG_PING || type == CLUSTER_MSG_MEET) {
+        if ((type == CLUSTER_MSG_MEET || cluster->myself->ip[0] == '\0') && bus.announce_ip[0] == '\0') learn_my_ip(l);
+        if (!sender && type == CLUSTER_MSG_MEET) {
+            add_met_node(l, &v);
+            /* Trust a MEET's gossip (known nodes only: there is no sender). */
+            process_gossip(l, &v);
+        }
+        /* Every PING and MEET gets a PONG on the link it came on. */
+        bus_send_ping(l, CLUSTER_MSG_PONG);
+    }
+    if (ping_like) return process_ping(l, sender, &v, sender_config_epoch);
+
+    switch (type) {
+    case CLUSTER_MSG_FAIL:
+        process_fail(sender, &v);
+        break;
+    case CLUSTER_MSG_PUBLISH:
+    case CLUSTER_MSG_PUBLISHSHARD:
+        if (!sender) break;
+        if (type == CLUSTER_MSG_PUBLISH ? pubsub_total_channels() + pubsub_total_patterns() > 0
+                                        : pubsub_total_shard_channels() > 0)
+            queue_publish(&v, type == CLUSTER_MSG_PUBLISHSHARD);
+        break;
+    case CLUSTER_MSG_UPDATE:
+        process_update(sender, &v);
+        break;
+    case CLUSTER_MSG_FAILOVER_AUTH_REQUEST:
+    case CLUSTER_MSG_FAILOVER_AUTH_ACK:
+    case CLUSTER_MSG_MFSTART:
+    case CLUSTER_MSG_MODULE:
+        break; /* failover and modules: not handled yet */
+    default:
+        log_warning("Received unknown packet type: %d", type);
+        break;
+    }
+    return !l->closing && !l->close_pending;
+}
