@@ -23,9 +23,11 @@ picked free.
      window counts from 0), i.e. the TCP payload it wrote, exactly, for
      both servers alike and without touching them. As a check, the bytes
      all nodes received on the same sockets must equal what they sent (both
-     ends are ours); links that closed in the window (whose last <= 0.5 s
-     would be missed) and retransmitted bytes are reported (both 0 in a
-     steady loopback cluster). Messages per second come from CLUSTER INFO's
+     ends are ours), up to the few messages in flight while ss reads the
+     sockets one after the other at the window's two ends; links that
+     closed in the window (whose last <= 0.5 s would be missed) and
+     retransmitted bytes are reported (both 0 in a steady loopback
+     cluster). Messages per second come from CLUSTER INFO's
      cluster_stats_messages_*_sent deltas over the same window, by type.
   2. Failure detection, at 6 nodes and the first timeout: kill -9 a master,
      then poll every other node's CLUSTER NODES every 10 ms: the time until
