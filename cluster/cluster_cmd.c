@@ -44,12 +44,6 @@ static bool disabled_or_reply(client *c) {
     return true;
 }
 
-/* addReplySubcommandSyntaxError */
-static void reply_subcommand_syntax(client *c) {
-    add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLUSTER HELP.",
-                     (int)c->argv[1].len, c->argv[1].ptr);
-}
-
 static void reply_arity(client *c) {
     char fullname[64];
     snprintf(fullname, sizeof fullname, "cluster|%.*s", (int)c->argv[1].len, c->argv[1].ptr);
@@ -238,16 +232,12 @@ static const char *const help_lines[] = {
     "LINKS",
     "    Return information about all network links between this node and its peers.",
     "    Output format is an array where each array element is a map containing attributes of a link",
+    NULL,
 };
 
 static void cluster_help_command(client *c) {
     if (disabled_or_reply(c)) return;
-    size_t n = sizeof help_lines / sizeof help_lines[0];
-    add_reply_array(c, (long long)n + 3);
-    add_reply_status(c, "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for (size_t i = 0; i < n; i++) add_reply_status(c, help_lines[i]);
-    add_reply_status(c, "HELP");
-    add_reply_status(c, "    Prints this help.");
+    add_reply_help(c, "CLUSTER", help_lines);
 }
 
 /* ---- SLOTS, SHARDS ---- */
@@ -575,7 +565,7 @@ static bool start_handshake(const char *ip, int port, int cport, bool *invalid) 
 static void cluster_meet_command(client *c) {
     if (disabled_or_reply(c)) return;
     if (c->argc != 4 && c->argc != 5) {
-        reply_subcommand_syntax(c);
+        add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
     }
     long long port, cport;
@@ -673,7 +663,7 @@ static void cluster_count_failure_reports_command(client *c) {
 static void cluster_reset_command(client *c) {
     if (disabled_or_reply(c)) return;
     if (c->argc > 3) {
-        reply_subcommand_syntax(c);
+        add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
     }
     bool hard = false;

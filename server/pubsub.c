@@ -779,11 +779,7 @@ static void spublish_command(client *c) {
 /* PUBSUB CHANNELS / SHARDCHANNELS [pattern]. */
 static void channels_generic(client *c, int kind) {
     if (c->argc > 3) {
-        char name[129];
-        size_t n = c->argv[1].len < 128 ? c->argv[1].len : 128;
-        memcpy(name, c->argv[1].ptr, n);
-        name[n] = '\0';
-        add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP.", name);
+        add_reply_subcommand_syntax_error(c, "PUBSUB");
         return;
     }
     const char *pat = c->argc == 3 ? c->argv[2].ptr : NULL;
@@ -827,7 +823,6 @@ static void pubsub_numpat_command(client *c) { add_reply_integer(c, pubsub_total
 
 static void pubsub_help_command(client *c) {
     static const char *const lines[] = {
-        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CHANNELS [<pattern>]",
         "    Return the currently active channels matching a <pattern> (default: '*').",
         "NUMPAT",
@@ -839,12 +834,9 @@ static void pubsub_help_command(client *c) {
         "    Return the currently active shard level channels matching a <pattern> (default: '*').",
         "SHARDNUMSUB [<shardchannel> ...]",
         "    Return the number of subscribers for the specified shard level channel(s)",
-        "HELP",
-        "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_help(c, "PUBSUB", lines);
 }
 
 #define SUBSCRIBE_FLAGS (CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SUBSCRIBE_OK)
