@@ -249,8 +249,6 @@ void cluster_node_rename(cluster_node *n, const char *newname);
 bool cluster_verify_node_id(const char *name, size_t len);
 /* The node with this name, or NULL (also for a malformed name). */
 cluster_node *cluster_lookup_node(const char *name, size_t len);
-/* Random 40 lowercase hex chars (getRandomHexChars). Any thread. */
-void cluster_random_name(char out[CLUSTER_NAMELEN]);
 /* Set n's announced hostname (NULL or "" clears it); cut at
  * CLUSTER_HOSTNAME_MAX bytes. Records CLUSTER_TODO_PUBLISH on a change. */
 void cluster_node_set_hostname(cluster_node *n, const char *s, size_t len);
