@@ -132,8 +132,8 @@ static void cluster_info_command(client *c) {
     }
     const cluster_node *me = cluster->myself;
     uint64_t my_epoch = is_slave(me) && me->slaveof ? me->slaveof->config_epoch : me->config_epoch;
-    cluster_buf b = {0};
-    cluster_buf_addf(&b,
+    sbuf b = {0};
+    sbuf_addf(&b,
                      "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
                      "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
                      "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
@@ -146,27 +146,27 @@ static void cluster_info_command(client *c) {
         for (int t = 0; t < CLUSTER_MSG_TYPE_COUNT; t++) {
             if (!counts[d][t]) continue;
             total += counts[d][t];
-            cluster_buf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", cluster_msg_type_name(t), dir[d],
+            sbuf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", cluster_msg_type_name(t), dir[d],
                              counts[d][t]);
         }
-        cluster_buf_addf(&b, "cluster_stats_messages_%s:%lld\r\n", dir[d], total);
+        sbuf_addf(&b, "cluster_stats_messages_%s:%lld\r\n", dir[d], total);
     }
-    cluster_buf_addf(&b, "total_cluster_links_buffer_limit_exceeded:%llu\r\n",
+    sbuf_addf(&b, "total_cluster_links_buffer_limit_exceeded:%llu\r\n",
                      cluster->stat_cluster_links_buffer_limit_exceeded);
     cluster_unlock();
     add_reply_verbatim(c, b.p, b.len, "txt");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 static void cluster_nodes_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_nodes_description(&b, 0);
     cluster_unlock();
     add_reply_verbatim(c, b.p ? b.p : "", b.len, "txt");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 static void cluster_myid_command(client *c) {
@@ -380,7 +380,7 @@ static void cluster_countkeysinslot_command(client *c) {
 }
 
 typedef struct {
-    cluster_buf keys; /* each key as a 4-byte length then its bytes */
+    sbuf keys; /* each key as a 4-byte length then its bytes */
     long long want, got;
 } keys_collect;
 
@@ -390,8 +390,8 @@ static void collect_key(entry *e, void *arg) {
     size_t len;
     const char *k = entry_key(e, &len);
     uint32_t l32 = (uint32_t)len;
-    cluster_buf_add(&kc->keys, &l32, sizeof l32);
-    cluster_buf_add(&kc->keys, k, len);
+    sbuf_add(&kc->keys, &l32, sizeof l32);
+    sbuf_add(&kc->keys, k, len);
     kc->got++;
 }
 
@@ -420,7 +420,7 @@ static void cluster_getkeysinslot_command(client *c) {
         add_reply_bulk(c, kc.keys.p + off + sizeof l32, l32);
         off += sizeof l32 + l32;
     }
-    cluster_buf_free(&kc.keys);
+    sbuf_free(&kc.keys);
 }
 
 /* ---- slot assignment ---- */
@@ -642,10 +642,10 @@ static void cluster_replicas_command(client *c) {
     }
     add_reply_array(c, n->numslaves);
     for (int j = 0; j < n->numslaves; j++) {
-        cluster_buf line = {0};
+        sbuf line = {0};
         cluster_node_description(&line, n->slaves[j]);
         add_reply_bulk(c, line.p, line.len);
-        cluster_buf_free(&line);
+        sbuf_free(&line);
     }
     finish();
 }
