@@ -21,6 +21,7 @@
 #include "cluster_state.h"
 
 #include "bus.h"
+#include "bus_msg.h"
 #include "crc16.h"
 #include "db.h"
 #include "ktable.h"
@@ -134,11 +135,11 @@ static void cluster_info_command(client *c) {
     uint64_t my_epoch = is_slave(me) && me->slaveof ? me->slaveof->config_epoch : me->config_epoch;
     sbuf b = {0};
     sbuf_addf(&b,
-                     "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
-                     "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
-                     "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
-                     cluster->state == CLUSTER_OK ? "ok" : "fail", assigned, ok, pfail, fail, cluster->nnodes,
-                     cluster->size, (unsigned long long)cluster->current_epoch, (unsigned long long)my_epoch);
+              "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
+              "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
+              "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
+              cluster->state == CLUSTER_OK ? "ok" : "fail", assigned, ok, pfail, fail, cluster->nnodes, cluster->size,
+              (unsigned long long)cluster->current_epoch, (unsigned long long)my_epoch);
     const char *dir[2] = {"sent", "received"};
     const long long *counts[2] = {cluster->stats_bus_messages_sent, cluster->stats_bus_messages_received};
     for (int d = 0; d < 2; d++) {
@@ -146,13 +147,13 @@ static void cluster_info_command(client *c) {
         for (int t = 0; t < CLUSTER_MSG_TYPE_COUNT; t++) {
             if (!counts[d][t]) continue;
             total += counts[d][t];
-            sbuf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", cluster_msg_type_name(t), dir[d],
-                             counts[d][t]);
+            sbuf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", bus_msg_type_name((uint16_t)t), dir[d],
+                      counts[d][t]);
         }
         sbuf_addf(&b, "cluster_stats_messages_%s:%lld\r\n", dir[d], total);
     }
     sbuf_addf(&b, "total_cluster_links_buffer_limit_exceeded:%llu\r\n",
-                     cluster->stat_cluster_links_buffer_limit_exceeded);
+              cluster->stat_cluster_links_buffer_limit_exceeded);
     cluster_unlock();
     add_reply_verbatim(c, b.p, b.len, "txt");
     sbuf_free(&b);

@@ -86,13 +86,6 @@ int cluster_bus_port(void) {
     return (int)(cport ? cport : cfg_get(port) + CLUSTER_PORT_INCR);
 }
 
-const char *cluster_msg_type_name(int type) {
-    static const char *const names[CLUSTER_MSG_TYPE_COUNT] = {
-        "ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack", "update", "mfstart", "module",
-        "publishshard"};
-    return type >= 0 && type < CLUSTER_MSG_TYPE_COUNT ? names[type] : "unknown";
-}
-
 /* ---- todo ---- */
 
 void cluster_todo(int flags) {

@@ -99,10 +99,6 @@ enum cluster_msg_type {
     CLUSTER_MSG_PUBLISHSHARD = 10,
     CLUSTER_MSG_TYPE_COUNT = 11,
 };
-/* "ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack",
- * "update", "mfstart", "module", "publishshard"; "unknown" otherwise
- * (clusterGetMessageTypeString, used by CLUSTER INFO). Any thread. */
-const char *cluster_msg_type_name(int type);
 
 /* Todo items (clusterDoBeforeSleep), run by cluster_apply_todo(). The
  * failover bits are set by the bus / failover code and left for it:

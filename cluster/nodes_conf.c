@@ -82,7 +82,7 @@ static void describe(sbuf *out, const cluster_node *n, const sbuf *slots) {
     else sbuf_add(out, "-", 1);
     uint64_t epoch = (n->flags & CLUSTER_NODE_SLAVE) && n->slaveof ? n->slaveof->config_epoch : n->config_epoch;
     sbuf_addf(out, " %lld %lld %llu %s", n->ping_sent, n->pong_received, (unsigned long long)epoch,
-                     n->link || (n->flags & CLUSTER_NODE_MYSELF) ? "connected" : "disconnected");
+              n->link || (n->flags & CLUSTER_NODE_MYSELF) ? "connected" : "disconnected");
     if (slots) {
         if (slots->len) sbuf_add(out, slots->p, slots->len);
     } else if (n->numslots) {
@@ -146,7 +146,7 @@ void cluster_nodes_description(sbuf *out, int filter) {
 void cluster_config_text(sbuf *out) {
     cluster_nodes_description(out, CLUSTER_NODE_HANDSHAKE);
     sbuf_addf(out, "vars currentEpoch %llu lastVoteEpoch %llu\n", (unsigned long long)cluster->current_epoch,
-                     (unsigned long long)cluster->last_vote_epoch);
+              (unsigned long long)cluster->last_vote_epoch);
 }
 
 /* ---- parsing ---- */

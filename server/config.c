@@ -447,7 +447,7 @@ static bool obuf_commit(cfg_def *d, cfg_stage *st, bool from_file) {
 static void obuf_format(const cfg_def *d, sbuf *out) {
     for (int c = 0; c < CLIENT_CLASS_COUNT; c++) {
         sbuf_addf(out, "%s%s %lld %lld %lld", c ? " " : "", obuf_class_name[c], cfg_get(obuf_hard[c]),
-                cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c]));
+                  cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c]));
     }
 }
 
