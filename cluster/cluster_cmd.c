@@ -105,15 +105,18 @@ typedef struct {
     const cluster_node *owner;
 } slot_run;
 
-/* The owner table as maximal runs of assigned slots; returns the count. */
-static int slot_runs(slot_run *runs) {
-    int n = 0, start = 0;
+/* The owner table as maximal runs of assigned slots: *n of them, in a
+ * mem_alloc'd array the caller frees. */
+static slot_run *slot_runs(int *n) {
+    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
+    int start = 0;
+    *n = 0;
     for (int j = 1; j <= CLUSTER_SLOTS; j++) {
         if (j < CLUSTER_SLOTS && cluster->slots[j] == cluster->slots[start]) continue;
-        if (cluster->slots[start]) runs[n++] = (slot_run){start, j - 1, cluster->slots[start]};
+        if (cluster->slots[start]) runs[(*n)++] = (slot_run){start, j - 1, cluster->slots[start]};
         start = j;
     }
-    return n;
+    return runs;
 }
 
 /* ---- INFO, NODES, MYID, HELP ---- */
@@ -274,9 +277,8 @@ static void cluster_slots_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    int type = cluster_endpoint_type();
-    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
-    int nruns = slot_runs(runs);
+    int type = cluster_endpoint_type(), nruns;
+    slot_run *runs = slot_runs(&nruns);
     add_reply_array(c, nruns);
     for (int r = 0; r < nruns; r++) {
         const cluster_node *m = runs[r].owner;
@@ -327,9 +329,8 @@ static void cluster_shards_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    int type = cluster_endpoint_type();
-    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
-    int nruns = slot_runs(runs);
+    int type = cluster_endpoint_type(), nruns;
+    slot_run *runs = slot_runs(&nruns);
     int masters = 0;
     for (int i = 0; i < cluster->nnodes; i++) masters += (cluster->nodes[i]->flags & CLUSTER_NODE_MASTER) != 0;
     add_reply_array(c, masters);
