@@ -139,4 +139,14 @@ bool route_blocked_error(const client *c, unsigned slot, char *buf, size_t len);
  * database" for COPY ... DB n) and return true. */
 bool route_db0_only_or_reply(client *c, const char *what);
 
+/* ---- pub/sub in cluster mode (cluster/bus.c) ---- */
+
+/* Redis's clusterPropagatePublish: hand a PUBLISH (sharded false) to the
+ * bus for every other node, or an SPUBLISH (sharded true) for the other
+ * nodes of myself's shard (its master and replicas). Any thread; copies the
+ * bytes and wakes the bus thread (a syscall: call with no slot lock held).
+ * No-op when the bus is not running. The same declaration as bus.h's, which
+ * server/ does not include. */
+void bus_publish(const char *channel, size_t clen, const char *msg, size_t mlen, bool sharded);
+
 #endif

@@ -21,6 +21,7 @@
 #include "cluster_state.h"
 
 #include "bus.h"
+#include "bus_msg.h"
 #include "crc16.h"
 #include "db.h"
 #include "ktable.h"
@@ -42,12 +43,6 @@ static bool disabled_or_reply(client *c) {
     if (cluster) return false;
     add_reply_error(c, ERR_DISABLED);
     return true;
-}
-
-/* addReplySubcommandSyntaxError */
-static void reply_subcommand_syntax(client *c) {
-    add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLUSTER HELP.",
-                     (int)c->argv[1].len, c->argv[1].ptr);
 }
 
 static void reply_arity(client *c) {
@@ -110,15 +105,18 @@ typedef struct {
     const cluster_node *owner;
 } slot_run;
 
-/* The owner table as maximal runs of assigned slots; returns the count. */
-static int slot_runs(slot_run *runs) {
-    int n = 0, start = 0;
+/* The owner table as maximal runs of assigned slots: *n of them, in a
+ * mem_alloc'd array the caller frees. */
+static slot_run *slot_runs(int *n) {
+    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
+    int start = 0;
+    *n = 0;
     for (int j = 1; j <= CLUSTER_SLOTS; j++) {
         if (j < CLUSTER_SLOTS && cluster->slots[j] == cluster->slots[start]) continue;
-        if (cluster->slots[start]) runs[n++] = (slot_run){start, j - 1, cluster->slots[start]};
+        if (cluster->slots[start]) runs[(*n)++] = (slot_run){start, j - 1, cluster->slots[start]};
         start = j;
     }
-    return n;
+    return runs;
 }
 
 /* ---- INFO, NODES, MYID, HELP ---- */
@@ -138,13 +136,13 @@ static void cluster_info_command(client *c) {
     }
     const cluster_node *me = cluster->myself;
     uint64_t my_epoch = is_slave(me) && me->slaveof ? me->slaveof->config_epoch : me->config_epoch;
-    cluster_buf b = {0};
-    cluster_buf_addf(&b,
-                     "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
-                     "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
-                     "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
-                     cluster->state == CLUSTER_OK ? "ok" : "fail", assigned, ok, pfail, fail, cluster->nnodes,
-                     cluster->size, (unsigned long long)cluster->current_epoch, (unsigned long long)my_epoch);
+    sbuf b = {0};
+    sbuf_addf(&b,
+              "cluster_state:%s\r\ncluster_slots_assigned:%d\r\ncluster_slots_ok:%d\r\n"
+              "cluster_slots_pfail:%d\r\ncluster_slots_fail:%d\r\ncluster_known_nodes:%d\r\n"
+              "cluster_size:%d\r\ncluster_current_epoch:%llu\r\ncluster_my_epoch:%llu\r\n",
+              cluster->state == CLUSTER_OK ? "ok" : "fail", assigned, ok, pfail, fail, cluster->nnodes, cluster->size,
+              (unsigned long long)cluster->current_epoch, (unsigned long long)my_epoch);
     const char *dir[2] = {"sent", "received"};
     const long long *counts[2] = {cluster->stats_bus_messages_sent, cluster->stats_bus_messages_received};
     for (int d = 0; d < 2; d++) {
@@ -152,27 +150,27 @@ static void cluster_info_command(client *c) {
         for (int t = 0; t < CLUSTER_MSG_TYPE_COUNT; t++) {
             if (!counts[d][t]) continue;
             total += counts[d][t];
-            cluster_buf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", cluster_msg_type_name(t), dir[d],
-                             counts[d][t]);
+            sbuf_addf(&b, "cluster_stats_messages_%s_%s:%lld\r\n", bus_msg_type_name((uint16_t)t), dir[d],
+                      counts[d][t]);
         }
-        cluster_buf_addf(&b, "cluster_stats_messages_%s:%lld\r\n", dir[d], total);
+        sbuf_addf(&b, "cluster_stats_messages_%s:%lld\r\n", dir[d], total);
     }
-    cluster_buf_addf(&b, "total_cluster_links_buffer_limit_exceeded:%llu\r\n",
-                     cluster->stat_cluster_links_buffer_limit_exceeded);
+    sbuf_addf(&b, "total_cluster_links_buffer_limit_exceeded:%llu\r\n",
+              cluster->stat_cluster_links_buffer_limit_exceeded);
     cluster_unlock();
     add_reply_verbatim(c, b.p, b.len, "txt");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 static void cluster_nodes_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_nodes_description(&b, 0);
     cluster_unlock();
     add_reply_verbatim(c, b.p ? b.p : "", b.len, "txt");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 static void cluster_myid_command(client *c) {
@@ -238,16 +236,12 @@ static const char *const help_lines[] = {
     "LINKS",
     "    Return information about all network links between this node and its peers.",
     "    Output format is an array where each array element is a map containing attributes of a link",
+    NULL,
 };
 
 static void cluster_help_command(client *c) {
     if (disabled_or_reply(c)) return;
-    size_t n = sizeof help_lines / sizeof help_lines[0];
-    add_reply_array(c, (long long)n + 3);
-    add_reply_status(c, "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for (size_t i = 0; i < n; i++) add_reply_status(c, help_lines[i]);
-    add_reply_status(c, "HELP");
-    add_reply_status(c, "    Prints this help.");
+    add_reply_help(c, "CLUSTER", help_lines);
 }
 
 /* ---- SLOTS, SHARDS ---- */
@@ -283,9 +277,8 @@ static void cluster_slots_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    int type = cluster_endpoint_type();
-    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
-    int nruns = slot_runs(runs);
+    int type = cluster_endpoint_type(), nruns;
+    slot_run *runs = slot_runs(&nruns);
     add_reply_array(c, nruns);
     for (int r = 0; r < nruns; r++) {
         const cluster_node *m = runs[r].owner;
@@ -336,9 +329,8 @@ static void cluster_shards_command(client *c) {
     if (disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
-    int type = cluster_endpoint_type();
-    slot_run *runs = mem_alloc(CLUSTER_SLOTS * sizeof *runs);
-    int nruns = slot_runs(runs);
+    int type = cluster_endpoint_type(), nruns;
+    slot_run *runs = slot_runs(&nruns);
     int masters = 0;
     for (int i = 0; i < cluster->nnodes; i++) masters += (cluster->nodes[i]->flags & CLUSTER_NODE_MASTER) != 0;
     add_reply_array(c, masters);
@@ -390,7 +382,7 @@ static void cluster_countkeysinslot_command(client *c) {
 }
 
 typedef struct {
-    cluster_buf keys; /* each key as a 4-byte length then its bytes */
+    sbuf keys; /* each key as a 4-byte length then its bytes */
     long long want, got;
 } keys_collect;
 
@@ -400,8 +392,8 @@ static void collect_key(entry *e, void *arg) {
     size_t len;
     const char *k = entry_key(e, &len);
     uint32_t l32 = (uint32_t)len;
-    cluster_buf_add(&kc->keys, &l32, sizeof l32);
-    cluster_buf_add(&kc->keys, k, len);
+    sbuf_add(&kc->keys, &l32, sizeof l32);
+    sbuf_add(&kc->keys, k, len);
     kc->got++;
 }
 
@@ -430,7 +422,7 @@ static void cluster_getkeysinslot_command(client *c) {
         add_reply_bulk(c, kc.keys.p + off + sizeof l32, l32);
         off += sizeof l32 + l32;
     }
-    cluster_buf_free(&kc.keys);
+    sbuf_free(&kc.keys);
 }
 
 /* ---- slot assignment ---- */
@@ -575,7 +567,7 @@ static bool start_handshake(const char *ip, int port, int cport, bool *invalid) 
 static void cluster_meet_command(client *c) {
     if (disabled_or_reply(c)) return;
     if (c->argc != 4 && c->argc != 5) {
-        reply_subcommand_syntax(c);
+        add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
     }
     long long port, cport;
@@ -652,10 +644,10 @@ static void cluster_replicas_command(client *c) {
     }
     add_reply_array(c, n->numslaves);
     for (int j = 0; j < n->numslaves; j++) {
-        cluster_buf line = {0};
+        sbuf line = {0};
         cluster_node_description(&line, n->slaves[j]);
         add_reply_bulk(c, line.p, line.len);
-        cluster_buf_free(&line);
+        sbuf_free(&line);
     }
     finish();
 }
@@ -673,7 +665,7 @@ static void cluster_count_failure_reports_command(client *c) {
 static void cluster_reset_command(client *c) {
     if (disabled_or_reply(c)) return;
     if (c->argc > 3) {
-        reply_subcommand_syntax(c);
+        add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
     }
     bool hard = false;

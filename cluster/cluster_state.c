@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "process.h"
 #include "repl.h"
 #include "repl_replica.h"
 
@@ -34,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 cluster_state *cluster;
@@ -84,13 +84,6 @@ int cluster_endpoint_type(void) {
 int cluster_bus_port(void) {
     long long cport = cluster_cfg_ll("cluster-port");
     return (int)(cport ? cport : cfg_get(port) + CLUSTER_PORT_INCR);
-}
-
-const char *cluster_msg_type_name(int type) {
-    static const char *const names[CLUSTER_MSG_TYPE_COUNT] = {
-        "ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack", "update", "mfstart", "module",
-        "publishshard"};
-    return type >= 0 && type < CLUSTER_MSG_TYPE_COUNT ? names[type] : "unknown";
 }
 
 /* ---- todo ---- */
@@ -173,23 +166,10 @@ cluster_node *cluster_lookup_node(const char *name, size_t len) {
 
 /* ---- nodes ---- */
 
-void cluster_random_name(char out[CLUSTER_NAMELEN]) {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char rnd[CLUSTER_NAMELEN];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        uint64_t x = (uint64_t)mstime() ^ ((uint64_t)(uintptr_t)out << 16);
-        for (size_t i = 0; i < sizeof rnd; i++) {
-            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-            rnd[i] = (unsigned char)(x >> 33);
-        }
-    }
-    for (int i = 0; i < CLUSTER_NAMELEN; i++) out[i] = hex[rnd[i] & 15];
-}
-
 cluster_node *cluster_node_create(const char *name, int flags) {
     cluster_node *n = mem_calloc(1, sizeof *n);
     if (name) memcpy(n->name, name, CLUSTER_NAMELEN);
-    else cluster_random_name(n->name);
+    else process_random_hex(n->name, CLUSTER_NAMELEN);
     n->flags = flags;
     n->ctime = mstime();
     return n;
@@ -648,7 +628,7 @@ bool cluster_reset(bool hard) {
         me->config_epoch = 0;
         log_warning("configEpoch set to 0 via CLUSTER RESET HARD");
         char name[CLUSTER_NAMELEN];
-        cluster_random_name(name);
+        process_random_hex(name, CLUSTER_NAMELEN);
         cluster_node_rename(me, name);
         log_notice("Node hard reset, now I'm %.40s", me->name);
     }

@@ -42,6 +42,7 @@
 #ifndef CLUSTER_STATE_H
 #define CLUSTER_STATE_H
 
+#include "serial.h"  /* sbuf */
 #include "slotmap.h" /* CLUSTER_SLOTS, CLUSTER_NAMELEN */
 
 #include <stdbool.h>
@@ -98,10 +99,6 @@ enum cluster_msg_type {
     CLUSTER_MSG_PUBLISHSHARD = 10,
     CLUSTER_MSG_TYPE_COUNT = 11,
 };
-/* "ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack",
- * "update", "mfstart", "module", "publishshard"; "unknown" otherwise
- * (clusterGetMessageTypeString, used by CLUSTER INFO). Any thread. */
-const char *cluster_msg_type_name(int type);
 
 /* Todo items (clusterDoBeforeSleep), run by cluster_apply_todo(). The
  * failover bits are set by the bus / failover code and left for it:
@@ -249,8 +246,6 @@ void cluster_node_rename(cluster_node *n, const char *newname);
 bool cluster_verify_node_id(const char *name, size_t len);
 /* The node with this name, or NULL (also for a malformed name). */
 cluster_node *cluster_lookup_node(const char *name, size_t len);
-/* Random 40 lowercase hex chars (getRandomHexChars). Any thread. */
-void cluster_random_name(char out[CLUSTER_NAMELEN]);
 /* Set n's announced hostname (NULL or "" clears it); cut at
  * CLUSTER_HOSTNAME_MAX bytes. Records CLUSTER_TODO_PUBLISH on a change. */
 void cluster_node_set_hostname(cluster_node *n, const char *s, size_t len);
@@ -387,22 +382,13 @@ const cluster_bus_hooks *cluster_get_bus_hooks(void);
 
 /* ---- nodes.conf and CLUSTER NODES lines (nodes_conf.c) ---- */
 
-/* A growable byte buffer (mem_alloc'd; free with cluster_buf_free). */
-typedef struct cluster_buf {
-    char *p;
-    size_t len, cap;
-} cluster_buf;
-void cluster_buf_add(cluster_buf *b, const void *p, size_t len);
-void cluster_buf_addf(cluster_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cluster_buf_free(cluster_buf *b);
-
 /* One CLUSTER NODES line for n, without the final newline
  * (clusterGenNodeDescription, CLUSTER-WIRE 1.2 byte for byte): slots from
  * the owner table, open-slot markers on myself's line only. */
-void cluster_node_description(cluster_buf *out, const cluster_node *n);
+void cluster_node_description(sbuf *out, const cluster_node *n);
 /* Every node not matching `filter` (node flags; 0 = all), one line each,
  * each ending in '\n' (clusterGenNodesDescription). */
-void cluster_nodes_description(cluster_buf *out, int filter);
+void cluster_nodes_description(sbuf *out, int filter);
 
 /* Parse nodes.conf text (a whole file) into the state (which must be
  * empty: cluster_state_new). Returns 0, 1 when the text is empty (no
@@ -411,7 +397,7 @@ void cluster_nodes_description(cluster_buf *out, int filter);
 int cluster_config_parse(const char *text, size_t len, char *err, size_t errlen);
 /* nodes.conf's text: the lines of every node but handshake ones, then
  * "vars currentEpoch N lastVoteEpoch N\n". */
-void cluster_config_text(cluster_buf *out);
+void cluster_config_text(sbuf *out);
 /* Take the flock on cluster-config-file (creating it empty if missing),
  * kept until the process exits. -1 with Redis's message logged. */
 int cluster_config_lock(const char *path);

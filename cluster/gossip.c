@@ -10,10 +10,13 @@
  *
  * Runs on the bus thread with cluster_lock held; every change records its
  * todo items as Redis's clusterDoBeforeSleep does, plus
- * CLUSTER_TODO_PUBLISH when routing could see it. Not done here yet:
- * failover messages (FAILOVER_AUTH_REQUEST / ACK, MFSTART: the failover
- * issue), MODULE (no modules), and deleting the keys of slots lost to a
- * newer configuration (delKeysInSlot: logged, the keys stay).
+ * CLUSTER_TODO_PUBLISH when routing could see it. What must not run under
+ * the lock waits for gossip_deliver_publishes: PUBLISH deliveries, the
+ * shard channels of slots that left myself's shard (removeChannelsInSlot)
+ * and, handed to workers, the keys of slots lost to a newer configuration
+ * (delKeysInSlot, db_delete_slot). Not done here yet: failover messages
+ * (FAILOVER_AUTH_REQUEST / ACK, MFSTART: the failover issue) and MODULE
+ * (no modules).
  */
 #include "bus_int.h"
 
@@ -22,53 +25,145 @@
 #include "mem.h"
 #include "pubsub.h"
 #include "repl_replica.h"
+#include "worker.h"
 
 #include <string.h>
 #include <strings.h>
-
-/* Shard-channel delivery lives in server/pubsub.c; until it exports one,
- * PUBLISHSHARD messages from peers reach no local subscriber. */
-long pubsub_publish_shard(const char *channel, size_t clen, const char *msg, size_t mlen) __attribute__((weak));
 
 static bool is_master(const cluster_node *n) { return n->flags & CLUSTER_NODE_MASTER; }
 static bool is_slave(const cluster_node *n) { return n->flags & CLUSTER_NODE_SLAVE; }
 static bool in_handshake(const cluster_node *n) { return n->flags & CLUSTER_NODE_HANDSHAKE; }
 
-/* ---- PUBLISH deliveries, made after the lock is released ---- */
+/* ---- work done after the lock is released ----
+ *
+ * What processing decides but must not do under cluster_lock, kept in
+ * arrival order (bus thread only) and run by gossip_deliver_publishes:
+ * PUBLISH / PUBLISHSHARD deliveries, and the shard channels of slots that
+ * left myself's shard (Redis's removeChannelsInSlot, from clusterDelSlot).
+ * The keys of dirty slots (below) go to workers after them. */
 
-typedef struct pending_pub {
-    struct pending_pub *next;
-    bool sharded;
-    size_t clen, mlen;
-    char data[];
-} pending_pub;
-static pending_pub *pubs_head, **pubs_tail = &pubs_head; /* bus thread only */
+enum { LATER_PUBLISH, LATER_PUBLISHSHARD, LATER_SHARD_SLOTS };
+typedef struct later {
+    struct later *next;
+    int what;
+    size_t clen, mlen;    /* PUBLISH*: the channel, then the message, in words */
+    uint64_t words[];     /* LATER_SHARD_SLOTS: a bitmap of CLUSTER_SLOTS bits */
+} later;
+static later *later_head, *later_tail;
+/* Slots left myself's shard since the last run (the map is published
+ * before anything is dropped). */
+static bool slots_left;
+
+static void later_append(later *p)
+{
+    p->next = NULL;
+    if (later_tail) later_tail->next = p;
+    else later_head = p;
+    later_tail = p;
+}
 
 static void queue_publish(const bus_msg_view *v, bool sharded)
 {
-    pending_pub *p = mem_alloc(sizeof *p + v->channel_len + v->message_len);
-    p->next = NULL;
-    p->sharded = sharded;
+    later *p = mem_alloc(sizeof *p + v->channel_len + v->message_len);
+    p->what = sharded ? LATER_PUBLISHSHARD : LATER_PUBLISH;
     p->clen = v->channel_len;
     p->mlen = v->message_len;
-    memcpy(p->data, v->channel, p->clen);
-    memcpy(p->data + p->clen, v->message, p->mlen);
-    *pubs_tail = p;
-    pubs_tail = &p->next;
+    char *data = (char *)p->words;
+    memcpy(data, v->channel, p->clen);
+    memcpy(data + p->clen, v->message, p->mlen);
+    later_append(p);
+}
+
+/* Slot `slot` is deleted from `owner` (lock held): when myself serves it
+ * (myself is the owner or its replica), its shard channels' subscribers
+ * are unsubscribed once the lock is released. */
+static void note_slot_leaving(const cluster_node *owner, int slot)
+{
+    const cluster_node *me = cluster->myself;
+    if (owner != me && !(is_slave(me) && me->slaveof == owner)) return;
+    if (pubsub_total_shard_channels() == 0) return;
+    if (!later_tail || later_tail->what != LATER_SHARD_SLOTS) {
+        later *p = mem_calloc(1, sizeof *p + CLUSTER_SLOTS / 8);
+        p->what = LATER_SHARD_SLOTS;
+        later_append(p);
+    }
+    later_tail->words[slot / 64] |= 1ULL << (slot % 64);
+    slots_left = true;
+}
+
+/* Dirty slots (clusterUpdateSlotsConfigWith): slots myself lost to a newer
+ * configuration while still a master of other slots. Their keys are
+ * deleted by workers (db_delete_slot): the bus thread never takes a slot
+ * lock, and cluster_lock is released before the hand-over (lock order:
+ * slot locks before cluster_lock). */
+static uint64_t dirty_slots[CLUSTER_SLOTS / 64];
+static bool any_dirty;
+
+/* On a worker: Redis's delKeysInSlot for each slot of the list. */
+typedef struct dirty_batch {
+    int n;
+    unsigned slot[];
+} dirty_batch;
+
+static void delete_dirty_on_worker(worker *w, void *arg)
+{
+    (void)w;
+    dirty_batch *b = arg;
+    uint64_t keys = 0;
+    for (int i = 0; i < b->n; i++) keys += db_delete_slot(0, b->slot[i]);
+    if (keys) log_notice("Deleted %llu keys of %d slots this node lost", (unsigned long long)keys, b->n);
+    mem_free(b);
+}
+
+/* Spread the dirty slots over the workers (slot % workers). Without
+ * workers (before they start the dataset is not loaded yet; after they
+ * stopped nothing matters) there is nothing to delete. */
+static void post_dirty_slots(void)
+{
+    any_dirty = false;
+    int nw = workers ? nworkers : 0;
+    if (nw > WORKER_MAX) nw = WORKER_MAX;
+    dirty_batch *b[WORKER_MAX] = {0};
+    for (unsigned j = 0; j < CLUSTER_SLOTS; j++) {
+        if (!(dirty_slots[j / 64] >> (j % 64) & 1)) continue;
+        dirty_slots[j / 64] &= ~(1ULL << (j % 64));
+        if (nw == 0) continue;
+        int w = (int)(j % (unsigned)nw);
+        if (!b[w]) {
+            b[w] = mem_alloc(sizeof *b[w] + CLUSTER_SLOTS * sizeof(unsigned));
+            b[w]->n = 0;
+        }
+        b[w]->slot[b[w]->n++] = j;
+    }
+    for (int w = 0; w < nw; w++)
+        if (b[w]) worker_post(&workers[w], delete_dirty_on_worker, b[w]);
 }
 
 void gossip_deliver_publishes(void)
 {
-    pending_pub *p = pubs_head;
-    pubs_head = NULL;
-    pubs_tail = &pubs_head;
+    if (!later_head && !any_dirty) return;
+    if (slots_left) {
+        /* Slots moved: workers route by the new map before anything is
+         * dropped (a write or SSUBSCRIBE that takes the slot's lock after
+         * the drop gets MOVED, route.c's second phase). This is the run
+         * of cluster_apply_todo the loop would make before it sleeps. */
+        slots_left = false;
+        cluster_lock();
+        cluster_apply_todo();
+        cluster_unlock();
+    }
+    later *p = later_head;
+    later_head = later_tail = NULL;
     while (p) {
-        pending_pub *next = p->next;
-        if (!p->sharded) pubsub_publish(p->data, p->clen, p->data + p->clen, p->mlen);
-        else if (pubsub_publish_shard) pubsub_publish_shard(p->data, p->clen, p->data + p->clen, p->mlen);
+        later *next = p->next;
+        const char *data = (const char *)p->words;
+        if (p->what == LATER_PUBLISH) pubsub_publish(data, p->clen, data + p->clen, p->mlen);
+        else if (p->what == LATER_PUBLISHSHARD) pubsub_publish_shard(data, p->clen, data + p->clen, p->mlen);
+        else pubsub_remove_shard_slots(p->words);
         mem_free(p);
         p = next;
     }
+    if (any_dirty) post_dirty_slots();
 }
 
 /* ---- failure detection ---- */
@@ -240,11 +335,19 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
             /* A slot being imported changes only by hand (SETSLOT). */
             if (cluster->importing_slots_from[j]) continue;
             if (cluster_slot_unclaimed(j) || cluster->slots[j]->config_epoch < epoch) {
-                if (cluster->slots[j] == me && sender != me && db_size(0)) dirty++;
+                /* Every slot of myself is a candidate (the key counters are
+                 * read without the slot lock, and a write may be landing);
+                 * db_delete_slot looks under the lock. */
+                if (cluster->slots[j] == me && sender != me) {
+                    dirty_slots[j / 64] |= 1ULL << (j % 64);
+                    ktable *t = db_table(0, (unsigned)j, false);
+                    if (t && ktable_count(t)) dirty++;
+                }
                 if (cluster->slots[j] == curmaster) {
                     newmaster = sender;
                     migrated_our_slots++;
                 }
+                if (cluster->slots[j]) note_slot_leaving(cluster->slots[j], j);
                 cluster_del_slot(j);
                 cluster_add_slot(sender, j);
                 cluster_bitmap_clear(cluster->owner_not_claiming_slot, j);
@@ -265,11 +368,21 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
         log_warning("I'm a sub-replica! Reconfiguring myself as a replica of grandmaster %.40s", me->slaveof->slaveof->name);
         cluster_set_my_master(me->slaveof->slaveof);
         cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
-    } else if (dirty) {
-        /* Redis deletes the keys of the slots it lost here (delKeysInSlot);
-         * slotcache has no per-slot delete yet (slot migration brings it). */
-        log_warning("Lost %d slots that may hold keys to %.40s; their keys are kept", dirty, sender->name);
+    } else {
+        /* Still a master of other slots (or nothing lost): the keys of the
+         * slots lost are deleted (delKeysInSlot), once the lock is
+         * released. A node this update demoted keeps them: its new
+         * master's full sync replaces the dataset. */
+        for (int w = 0; w < CLUSTER_SLOTS / 64; w++) {
+            if (!dirty_slots[w]) continue;
+            any_dirty = slots_left = true;
+            break;
+        }
+        if (dirty) log_notice("Lost %d slots holding keys to %.40s: deleting their keys", dirty, sender->name);
+        return;
     }
+    memset(dirty_slots, 0, sizeof dirty_slots); /* demoted: the keys stay */
+    any_dirty = false;
 }
 
 /* ---- the packet ---- */
@@ -320,6 +433,8 @@ static void update_role(cluster_node *sender, const bus_msg_view *v)
     cluster_node *master = cluster_lookup_node(v->hdr->slaveof, CLUSTER_NAMELEN);
     if (is_master(sender)) {
         /* A master turned into a replica. */
+        for (int j = 0; j < CLUSTER_SLOTS; j++)
+            if (cluster_node_get_slot_bit(sender, j)) note_slot_leaving(sender, j);
         cluster_del_node_slots(sender);
         sender->flags &= ~(CLUSTER_NODE_MASTER | CLUSTER_NODE_MIGRATE_TO);
         sender->flags |= CLUSTER_NODE_SLAVE;

@@ -34,44 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- buffer ---- */
-
-void cluster_buf_add(cluster_buf *b, const void *p, size_t len) {
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1) cap *= 2;
-        b->p = mem_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-}
-
-void cluster_buf_addf(cluster_buf *b, const char *fmt, ...) {
-    char stack[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(stack, sizeof stack, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof stack) {
-        cluster_buf_add(b, stack, (size_t)n);
-        return;
-    }
-    char *heap = mem_alloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(heap, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    cluster_buf_add(b, heap, (size_t)n);
-    mem_free(heap);
-}
-
-void cluster_buf_free(cluster_buf *b) {
-    mem_free(b->p);
-    *b = (cluster_buf){0};
-}
-
 /* ---- CLUSTER NODES lines ---- */
 
 /* redisNodeFlagsTable's order; MEET and MIGRATE_TO are never printed. */
@@ -84,13 +46,13 @@ static const struct {
     {CLUSTER_NODE_NOADDR, "noaddr"},   {CLUSTER_NODE_NOFAILOVER, "nofailover"},
 };
 
-static void add_run(cluster_buf *out, int start, int end) {
-    if (start == end) cluster_buf_addf(out, " %d", start);
-    else cluster_buf_addf(out, " %d-%d", start, end);
+static void add_run(sbuf *out, int start, int end) {
+    if (start == end) sbuf_addf(out, " %d", start);
+    else sbuf_addf(out, " %d-%d", start, end);
 }
 
 /* " a-b c ..." for the slots the owner table gives n. */
-static void slot_runs(cluster_buf *out, const cluster_node *n) {
+static void slot_runs(sbuf *out, const cluster_node *n) {
     int start = -1;
     for (int j = 0; j <= CLUSTER_SLOTS; j++) {
         bool mine = j < CLUSTER_SLOTS && cluster->slots[j] == n;
@@ -103,40 +65,40 @@ static void slot_runs(cluster_buf *out, const cluster_node *n) {
 }
 
 /* The line of n; `slots` is its precomputed slot text (NULL: compute). */
-static void describe(cluster_buf *out, const cluster_node *n, const cluster_buf *slots) {
-    cluster_buf_add(out, n->name, CLUSTER_NAMELEN);
-    if (n->hostname[0]) cluster_buf_addf(out, " %s:%d@%d,%s ", n->ip, n->port, n->cport, n->hostname);
-    else cluster_buf_addf(out, " %s:%d@%d ", n->ip, n->port, n->cport);
+static void describe(sbuf *out, const cluster_node *n, const sbuf *slots) {
+    sbuf_add(out, n->name, CLUSTER_NAMELEN);
+    if (n->hostname[0]) sbuf_addf(out, " %s:%d@%d,%s ", n->ip, n->port, n->cport, n->hostname);
+    else sbuf_addf(out, " %s:%d@%d ", n->ip, n->port, n->cport);
     bool any = false;
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
         if (!(n->flags & flag_names[i].flag)) continue;
-        if (any) cluster_buf_add(out, ",", 1);
-        cluster_buf_add(out, flag_names[i].name, strlen(flag_names[i].name));
+        if (any) sbuf_add(out, ",", 1);
+        sbuf_add(out, flag_names[i].name, strlen(flag_names[i].name));
         any = true;
     }
-    if (!any) cluster_buf_add(out, "noflags", 7);
-    cluster_buf_add(out, " ", 1);
-    if (n->slaveof) cluster_buf_add(out, n->slaveof->name, CLUSTER_NAMELEN);
-    else cluster_buf_add(out, "-", 1);
+    if (!any) sbuf_add(out, "noflags", 7);
+    sbuf_add(out, " ", 1);
+    if (n->slaveof) sbuf_add(out, n->slaveof->name, CLUSTER_NAMELEN);
+    else sbuf_add(out, "-", 1);
     uint64_t epoch = (n->flags & CLUSTER_NODE_SLAVE) && n->slaveof ? n->slaveof->config_epoch : n->config_epoch;
-    cluster_buf_addf(out, " %lld %lld %llu %s", n->ping_sent, n->pong_received, (unsigned long long)epoch,
-                     n->link || (n->flags & CLUSTER_NODE_MYSELF) ? "connected" : "disconnected");
+    sbuf_addf(out, " %lld %lld %llu %s", n->ping_sent, n->pong_received, (unsigned long long)epoch,
+              n->link || (n->flags & CLUSTER_NODE_MYSELF) ? "connected" : "disconnected");
     if (slots) {
-        if (slots->len) cluster_buf_add(out, slots->p, slots->len);
+        if (slots->len) sbuf_add(out, slots->p, slots->len);
     } else if (n->numslots) {
         slot_runs(out, n);
     }
     if (n->flags & CLUSTER_NODE_MYSELF) {
         for (int j = 0; j < CLUSTER_SLOTS; j++) {
             if (cluster->migrating_slots_to[j])
-                cluster_buf_addf(out, " [%d->-%.40s]", j, cluster->migrating_slots_to[j]->name);
+                sbuf_addf(out, " [%d->-%.40s]", j, cluster->migrating_slots_to[j]->name);
             else if (cluster->importing_slots_from[j])
-                cluster_buf_addf(out, " [%d-<-%.40s]", j, cluster->importing_slots_from[j]->name);
+                sbuf_addf(out, " [%d-<-%.40s]", j, cluster->importing_slots_from[j]->name);
         }
     }
 }
 
-void cluster_node_description(cluster_buf *out, const cluster_node *n) {
+void cluster_node_description(sbuf *out, const cluster_node *n) {
     cluster_assert_locked();
     describe(out, n, NULL);
 }
@@ -151,12 +113,12 @@ static int node_pos_cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-void cluster_nodes_description(cluster_buf *out, int filter) {
+void cluster_nodes_description(sbuf *out, int filter) {
     cluster_assert_locked();
     int nn = cluster->nnodes;
     /* Every node's slot text in one pass over the owner table
      * (clusterGenNodesSlotsInfo), the owner found by binary search. */
-    cluster_buf *slots = mem_calloc((size_t)nn + 1, sizeof *slots);
+    sbuf *slots = mem_calloc((size_t)nn + 1, sizeof *slots);
     node_pos *pos = mem_alloc(((size_t)nn + 1) * sizeof *pos);
     for (int i = 0; i < nn; i++) pos[i] = (node_pos){cluster->nodes[i], i};
     qsort(pos, (size_t)nn, sizeof *pos, node_pos_cmp);
@@ -174,17 +136,17 @@ void cluster_nodes_description(cluster_buf *out, int filter) {
         const cluster_node *n = cluster->nodes[i];
         if (n->flags & filter) continue;
         describe(out, n, &slots[i]);
-        cluster_buf_add(out, "\n", 1);
+        sbuf_add(out, "\n", 1);
     }
-    for (int i = 0; i < nn; i++) cluster_buf_free(&slots[i]);
+    for (int i = 0; i < nn; i++) sbuf_free(&slots[i]);
     mem_free(slots);
     mem_free(pos);
 }
 
-void cluster_config_text(cluster_buf *out) {
+void cluster_config_text(sbuf *out) {
     cluster_nodes_description(out, CLUSTER_NODE_HANDSHAKE);
-    cluster_buf_addf(out, "vars currentEpoch %llu lastVoteEpoch %llu\n", (unsigned long long)cluster->current_epoch,
-                     (unsigned long long)cluster->last_vote_epoch);
+    sbuf_addf(out, "vars currentEpoch %llu lastVoteEpoch %llu\n", (unsigned long long)cluster->current_epoch,
+              (unsigned long long)cluster->last_vote_epoch);
 }
 
 /* ---- parsing ---- */
@@ -496,7 +458,7 @@ int cluster_save_config(bool do_fsync) {
     cluster->todo &= ~CLUSTER_TODO_SAVE_CONFIG;
     if (do_fsync) cluster->todo &= ~CLUSTER_TODO_FSYNC_CONFIG;
     const char *path = cluster_config_path();
-    cluster_buf text = {0};
+    sbuf text = {0};
     cluster_config_text(&text);
     char tmp[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp-%d-%lld", path, (int)getpid(), mstime());
@@ -518,7 +480,7 @@ int cluster_save_config(bool do_fsync) {
     } else {
         close(fd);
     }
-    cluster_buf_free(&text);
+    sbuf_free(&text);
     return 0;
 fail:
     saved = errno;
@@ -526,7 +488,7 @@ fail:
         close(fd);
         unlink(tmp);
     }
-    cluster_buf_free(&text);
+    sbuf_free(&text);
     errno = saved;
     return -1;
 }

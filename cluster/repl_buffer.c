@@ -31,12 +31,12 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "process.h"
 #include "propagate.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define BLOCK_SIZE (16 * 1024)
 #define SPARE_BLOCKS 4
@@ -79,11 +79,8 @@ static _Atomic bool ids_ready;
 static void do_free_blocks(rblock *b);
 
 static void random_replid(char out[REPL_ID_LEN + 1]) {
-    unsigned char rnd[REPL_ID_LEN / 2];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)(mstime() >> (i % 8) ^ (long long)i * 131);
-    }
-    for (size_t i = 0; i < sizeof rnd; i++) snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+    process_random_hex(out, REPL_ID_LEN);
+    out[REPL_ID_LEN] = '\0';
 }
 
 /* buf_lock held. */

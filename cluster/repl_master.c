@@ -47,6 +47,7 @@
 #include "multi.h"
 #include "numparse.h"
 #include "persist.h"
+#include "process.h"
 #include "rdb_file.h"
 #include "serial.h"
 #include "stats.h"
@@ -57,7 +58,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define FILL_TARGET (512 * 1024)    /* output kept ahead of a replica's socket */
@@ -532,13 +532,8 @@ static void wake_job(job *j) {
 
 static void run_job(job *j) {
     char mark[EOF_MARK_LEN + 1];
-    {
-        unsigned char rnd[EOF_MARK_LEN];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-            for (int i = 0; i < EOF_MARK_LEN; i++) rnd[i] = (unsigned char)(now_ms() * (i + 7));
-        for (int i = 0; i < EOF_MARK_LEN; i++) mark[i] = "0123456789abcdef"[rnd[i] & 15];
-        mark[EOF_MARK_LEN] = '\0';
-    }
+    process_random_hex(mark, EOF_MARK_LEN);
+    mark[EOF_MARK_LEN] = '\0';
     for (xfer *x = j->list; x; x = x->next)
         if (!x->eof_capa || x->pre_psync) j->need_whole = true;
     serial_init(&j->whole);

@@ -195,8 +195,7 @@ static void client_no_evict_command(client *c) {
 }
 
 static void client_help_command(client *c) {
-    static const char *lines[] = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    static const char *const lines[] = {
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -229,12 +228,9 @@ static void client_help_command(client *c) {
         "    Protect current client connection from eviction.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
-        "HELP",
-        "    Print this help.",
+        NULL,
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_help(c, "CLIENT", lines);
 }
 
 #define CLIENT_SUB(nm, ar, fl, fn, since_, sum, cx, acl)                                                     \

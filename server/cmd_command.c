@@ -418,8 +418,7 @@ static void command_getkeys_command(client *c) { reply_getkeys(c, false); }
 static void command_getkeysandflags_command(client *c) { reply_getkeys(c, true); }
 
 static void command_help_command(client *c) {
-    static const char *lines[] = {
-        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    static const char *const lines[] = {
         "(no subcommand)",
         "    Return details about all Redis commands.",
         "COUNT",
@@ -438,12 +437,9 @@ static void command_help_command(client *c) {
         "    Return the keys from a full Redis command.",
         "GETKEYSANDFLAGS <full-command>",
         "    Return the keys and the access flags from a full Redis command.",
-        "HELP",
-        "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_help(c, "COMMAND", lines);
 }
 
 #define CMD_SUB(nm, ar, fn, since_, sum, cx)                                                                   \

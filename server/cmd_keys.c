@@ -626,7 +626,6 @@ static void object_freq_command(client *c) {
 }
 
 static const char *const object_help_lines[] = {
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -639,15 +638,10 @@ static const char *const object_help_lines[] = {
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
+    NULL,
 };
 
-static void object_help_command(client *c) {
-    size_t n = sizeof object_help_lines / sizeof object_help_lines[0];
-    add_reply_array(c, (long long)n);
-    for (size_t i = 0; i < n; i++) add_reply_status(c, object_help_lines[i]);
-}
+static void object_help_command(client *c) { add_reply_help(c, "OBJECT", object_help_lines); }
 
 /* ------------------------------------------------------------------------
  * Command table

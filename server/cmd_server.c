@@ -42,27 +42,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Redis's help reply: "<NAME> <subcommand> ..." header, the lines, then
- * HELP, all as status replies. */
-static void reply_help(client *c, const char *name, const char *const *lines) {
-    long long n = 0;
-    while (lines[n]) n++;
-    char header[128];
-    snprintf(header, sizeof header, "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name);
-    add_reply_array(c, n + 3);
-    add_reply_status(c, header);
-    for (long long i = 0; i < n; i++) add_reply_status(c, lines[i]);
-    add_reply_status(c, "HELP");
-    add_reply_status(c, "    Prints this help.");
-}
-
-/* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
- * <CMD> HELP." with the subcommand as the client typed it. */
-static void reply_subcommand_syntax(client *c, const char *name) {
-    add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
-                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr, name);
-}
-
 /* Text replies: verbatim "txt" in RESP3, bulk in RESP2. */
 static void reply_text(client *c, const char *s, size_t len) { add_reply_verbatim(c, s, len, "txt"); }
 
@@ -151,7 +130,7 @@ static void debug_help(client *c) {
         "    Stop the server for <seconds>. Decimals allowed.",
         NULL,
     };
-    reply_help(c, "DEBUG", help);
+    add_reply_help(c, "DEBUG", help);
 }
 
 static void debug_sleep(client *c) {
@@ -327,7 +306,7 @@ static void debug_command(client *c) {
     else if (c->argc == 3 && arg_eq(sub, "protocol")) debug_protocol(c);
     else if (c->argc == 2 && arg_eq(sub, "reload")) persist_debug_reload(c);
     else if (c->argc == 3 && arg_eq(sub, "set-active-expire")) debug_set_active_expire(c);
-    else reply_subcommand_syntax(c, "DEBUG");
+    else add_reply_subcommand_syntax_error(c, "DEBUG");
 }
 
 /* ---------------------------------------------------------------- MEMORY */
@@ -347,7 +326,7 @@ static void memory_help_command(client *c) {
         "    sampled up to <count> times (default: 5, 0 means sample all).",
         NULL,
     };
-    reply_help(c, "MEMORY", help);
+    add_reply_help(c, "MEMORY", help);
 }
 
 /* The key's entry (key, value and inline string) plus its share of the

@@ -44,63 +44,25 @@ server_config cfg;
  * Redis's quoting, argument vectors.
  * ---------------------------------------------------------------------- */
 
-void config_sb_addlen(config_sbuf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = mem_realloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-void config_sb_adds(config_sbuf *b, const char *s) { config_sb_addlen(b, s, strlen(s)); }
-void config_sb_addc(config_sbuf *b, char c) { config_sb_addlen(b, &c, 1); }
-
-void config_sb_addf(config_sbuf *b, const char *fmt, ...) {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) config_sb_addlen(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* The string (never NULL); the buffer is handed over to the caller. */
-char *config_sb_take(config_sbuf *b) {
-    if (!b->p) return mem_strdup("");
-    char *p = b->p;
-    b->p = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
-const char *config_sb_str(const config_sbuf *b) { return b->p ? b->p : ""; }
-void config_sb_free(config_sbuf *b) {
-    mem_free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
 /* Quoted form as Redis's sdscatrepr writes it ("a\"b\x01"). */
-void config_sb_repr(config_sbuf *b, const char *s) {
-    config_sb_addc(b, '"');
+void config_sb_repr(sbuf *b, const char *s) {
+    sbuf_addc(b, '"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '\\': config_sb_adds(b, "\\\\"); break;
-        case '"': config_sb_adds(b, "\\\""); break;
-        case '\n': config_sb_adds(b, "\\n"); break;
-        case '\r': config_sb_adds(b, "\\r"); break;
-        case '\t': config_sb_adds(b, "\\t"); break;
-        case '\a': config_sb_adds(b, "\\a"); break;
-        case '\b': config_sb_adds(b, "\\b"); break;
+        case '\\': sbuf_adds(b, "\\\\"); break;
+        case '"': sbuf_adds(b, "\\\""); break;
+        case '\n': sbuf_adds(b, "\\n"); break;
+        case '\r': sbuf_adds(b, "\\r"); break;
+        case '\t': sbuf_adds(b, "\\t"); break;
+        case '\a': sbuf_adds(b, "\\a"); break;
+        case '\b': sbuf_adds(b, "\\b"); break;
         default:
-            if (isprint(c)) config_sb_addc(b, (char)c);
-            else config_sb_addf(b, "\\x%02x", c);
+            if (isprint(c)) sbuf_addc(b, (char)c);
+            else sbuf_addf(b, "\\x%02x", c);
         }
     }
-    config_sb_addc(b, '"');
+    sbuf_addc(b, '"');
 }
 
 void config_args_free(char **argv, int argc) {
@@ -133,12 +95,12 @@ static int split_spaces(const char *s, char ***argvp) {
 }
 
 static char *join_args(char **argv, int argc) {
-    config_sbuf b = {0};
+    sbuf b = {0};
     for (int i = 0; i < argc; i++) {
-        if (i) config_sb_addc(&b, ' ');
-        config_sb_adds(&b, argv[i]);
+        if (i) sbuf_addc(&b, ' ');
+        sbuf_adds(&b, argv[i]);
     }
-    return config_sb_take(&b);
+    return sbuf_take(&b);
 }
 
 /* ------------------------------------------------------------------------
@@ -198,12 +160,12 @@ void config_bytes_human(char *buf, size_t len, unsigned long long n) {
 }
 
 /* CONFIG REWRITE's memory form: the largest of gb/mb/kb that divides. */
-static void sb_memory(config_sbuf *b, long long v) {
+static void sb_memory(sbuf *b, long long v) {
     const long long gb = 1024LL * 1024 * 1024, mb = 1024 * 1024, kb = 1024;
-    if (v && v % gb == 0) config_sb_addf(b, "%lldgb", v / gb);
-    else if (v && v % mb == 0) config_sb_addf(b, "%lldmb", v / mb);
-    else if (v && v % kb == 0) config_sb_addf(b, "%lldkb", v / kb);
-    else config_sb_addf(b, "%lld", v);
+    if (v && v % gb == 0) sbuf_addf(b, "%lldgb", v / gb);
+    else if (v && v % mb == 0) sbuf_addf(b, "%lldmb", v / mb);
+    else if (v && v % kb == 0) sbuf_addf(b, "%lldkb", v / kb);
+    else sbuf_addf(b, "%lld", v);
 }
 
 /* ------------------------------------------------------------------------
@@ -248,7 +210,7 @@ typedef struct {
 typedef struct {
     bool (*parse)(char **argv, int argc, cfg_stage *st, const char **err);
     bool (*commit)(struct cfg_def *d, cfg_stage *st, bool from_file);
-    void (*format)(const struct cfg_def *d, config_sbuf *out);
+    void (*format)(const struct cfg_def *d, sbuf *out);
     void (*lines)(const struct cfg_def *d, linevec *out);
 } cfg_special;
 
@@ -353,7 +315,7 @@ static bool bind_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void bind_format(const cfg_def *d, config_sbuf *out) { config_sb_adds(out, bind_joined ? bind_joined : ""); }
+static void bind_format(const cfg_def *d, sbuf *out) { sbuf_adds(out, bind_joined ? bind_joined : ""); }
 
 static void bind_lines(const cfg_def *d, linevec *out) {
     if (bind_joined && !strcmp(bind_joined, d->def_fmt)) return; /* default: no line at all */
@@ -367,19 +329,19 @@ static bool save_parse(char **argv, int argc, cfg_stage *st, const char **err) {
         *err = "Invalid save parameters";
         return false;
     }
-    config_sbuf b = {0};
+    sbuf b = {0};
     for (int j = 0; j < argc; j++) {
         char *end;
         long long v = strtoll(argv[j], &end, 10);
         if (*end != '\0' || ((j & 1) == 0 && v < 1) || ((j & 1) == 1 && v < 0)) {
-            config_sb_free(&b);
+            sbuf_free(&b);
             *err = "Invalid save parameters";
             return false;
         }
-        if (j) config_sb_addc(&b, ' ');
-        config_sb_addf(&b, "%lld", v);
+        if (j) sbuf_addc(&b, ' ');
+        sbuf_addf(&b, "%lld", v);
     }
-    st->str = config_sb_take(&b);
+    st->str = sbuf_take(&b);
     return true;
 }
 
@@ -405,12 +367,12 @@ int cfg_save_points(long long *pairs, int max) {
  * default on the first one; CONFIG SET replaces. */
 static bool save_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     if (from_file && save_loaded_from_file && save_params && save_params[0] && st->str[0]) {
-        config_sbuf b = {0};
-        config_sb_adds(&b, save_params);
-        config_sb_addc(&b, ' ');
-        config_sb_adds(&b, st->str);
+        sbuf b = {0};
+        sbuf_adds(&b, save_params);
+        sbuf_addc(&b, ' ');
+        sbuf_adds(&b, st->str);
         mem_free(st->str);
-        st->str = config_sb_take(&b);
+        st->str = sbuf_take(&b);
     }
     if (from_file) save_loaded_from_file = true;
     mem_free(save_params);
@@ -419,16 +381,16 @@ static bool save_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void save_format(const cfg_def *d, config_sbuf *out) { config_sb_adds(out, save_params ? save_params : ""); }
+static void save_format(const cfg_def *d, sbuf *out) { sbuf_adds(out, save_params ? save_params : ""); }
 
 static void save_lines(const cfg_def *d, linevec *out) {
     char **argv;
     int argc = split_spaces(save_params ? save_params : "", &argv);
     if (argc == 0) lines_push(out, mem_strdup("save \"\""), true);
     for (int j = 0; j + 1 < argc; j += 2) {
-        config_sbuf b = {0};
-        config_sb_addf(&b, "save %s %s", argv[j], argv[j + 1]);
-        lines_push(out, config_sb_take(&b), true);
+        sbuf b = {0};
+        sbuf_addf(&b, "save %s %s", argv[j], argv[j + 1]);
+        lines_push(out, sbuf_take(&b), true);
     }
     config_args_free(argv, argc);
 }
@@ -482,10 +444,10 @@ static bool obuf_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void obuf_format(const cfg_def *d, config_sbuf *out) {
+static void obuf_format(const cfg_def *d, sbuf *out) {
     for (int c = 0; c < CLIENT_CLASS_COUNT; c++) {
-        config_sb_addf(out, "%s%s %lld %lld %lld", c ? " " : "", obuf_class_name[c], cfg_get(obuf_hard[c]),
-                cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c]));
+        sbuf_addf(out, "%s%s %lld %lld %lld", c ? " " : "", obuf_class_name[c], cfg_get(obuf_hard[c]),
+                  cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c]));
     }
 }
 
@@ -493,13 +455,13 @@ static void obuf_lines(const cfg_def *d, linevec *out) {
     for (int c = 0; c < CLIENT_CLASS_COUNT; c++) {
         long long v[3] = {cfg_get(obuf_hard[c]), cfg_get(obuf_soft[c]), cfg_get(obuf_soft_seconds[c])};
         bool force = memcmp(v, obuf_defaults[c], sizeof v) != 0;
-        config_sbuf b = {0};
-        config_sb_addf(&b, "%s %s ", d->name, obuf_class_name[c]);
+        sbuf b = {0};
+        sbuf_addf(&b, "%s %s ", d->name, obuf_class_name[c]);
         sb_memory(&b, v[0]);
-        config_sb_addc(&b, ' ');
+        sbuf_addc(&b, ' ');
         sb_memory(&b, v[1]);
-        config_sb_addf(&b, " %lld", v[2]);
-        lines_push(out, config_sb_take(&b), force);
+        sbuf_addf(&b, " %lld", v[2]);
+        lines_push(out, sbuf_take(&b), force);
     }
 }
 
@@ -527,16 +489,16 @@ static bool dir_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void dir_format(const cfg_def *d, config_sbuf *out) {
+static void dir_format(const cfg_def *d, sbuf *out) {
     char cwd[PATH_MAX];
-    config_sb_adds(out, getcwd(cwd, sizeof cwd) ? cwd : "");
+    sbuf_adds(out, getcwd(cwd, sizeof cwd) ? cwd : "");
 }
 
 static void dir_lines(const cfg_def *d, linevec *out) {
-    config_sbuf b = {0};
+    sbuf b = {0};
     dir_format(d, &b);
-    lines_simple(d, out, config_sb_str(&b), true, true);
-    config_sb_free(&b);
+    lines_simple(d, out, sbuf_str(&b), true, true);
+    sbuf_free(&b);
 }
 
 /* notify-keyspace-events: Redis's class letters, stored as its flag bits. */
@@ -576,24 +538,24 @@ static bool notify_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     return true;
 }
 
-static void notify_format(const cfg_def *d, config_sbuf *out) {
+static void notify_format(const cfg_def *d, sbuf *out) {
     long long f = atomic_load_explicit(d->num, memory_order_relaxed);
     if ((f & NK_ALL) == NK_ALL) {
-        config_sb_addc(out, 'A');
+        sbuf_addc(out, 'A');
     } else {
         for (size_t i = 0; i < 11; i++) /* g$lshzxetdn, in Redis's order */
-            if (f & nk_letters[i].flag) config_sb_addc(out, nk_letters[i].c);
+            if (f & nk_letters[i].flag) sbuf_addc(out, nk_letters[i].c);
     }
-    if (f & NK_KEYSPACE) config_sb_addc(out, 'K');
-    if (f & NK_KEYEVENT) config_sb_addc(out, 'E');
-    if (f & NK_KEY_MISS) config_sb_addc(out, 'm');
+    if (f & NK_KEYSPACE) sbuf_addc(out, 'K');
+    if (f & NK_KEYEVENT) sbuf_addc(out, 'E');
+    if (f & NK_KEY_MISS) sbuf_addc(out, 'm');
 }
 
 static void notify_lines(const cfg_def *d, linevec *out) {
-    config_sbuf b = {0};
+    sbuf b = {0};
     notify_format(d, &b);
-    lines_simple(d, out, config_sb_str(&b), true, atomic_load_explicit(d->num, memory_order_relaxed) != 0);
-    config_sb_free(&b);
+    lines_simple(d, out, sbuf_str(&b), true, atomic_load_explicit(d->num, memory_order_relaxed) != 0);
+    sbuf_free(&b);
 }
 
 static const cfg_special sp_bind = {bind_parse, bind_commit, bind_format, bind_lines};
@@ -731,26 +693,27 @@ static cfg_def defs[] = {
     INT_("repl-backlog-ttl", NULL, 0, 0, LL_MAX, "3600", &cfg.repl_backlog_ttl),
     INT_("min-replicas-to-write", "min-slaves-to-write", 0, 0, INT_MAX, "0", &cfg.min_replicas_to_write),
     INT_("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, INT_MAX, "10", &cfg.min_replicas_max_lag),
-    /* Cluster mode (cluster/cluster_state.c, nodes_conf.c, cluster_cmd.c
-     * read these by name); those still marked NA belong to the failover,
-     * replica migration, routing and bus link code that is not there yet. */
+    /* Cluster mode (cluster/ reads these by name: cluster_state.c,
+     * nodes_conf.c, bus.c, gossip.c, route.c); those still marked NA
+     * belong to failover (validity factor), replica migration (barrier) and
+     * TLS, which are not there yet. */
     STR_("cluster-config-file", NULL, IMM, "nodes.conf"),
     INT_("cluster-node-timeout", NULL, 0, 0, LL_MAX, "15000", NULL),
     INT_("cluster-port", NULL, IMM, 0, 65535, "0", NULL),
     BOOL_("cluster-require-full-coverage", NULL, 0, "yes", NULL),
     INT_("cluster-replica-validity-factor", "cluster-slave-validity-factor", NA, 0, INT_MAX, "10", NULL),
     INT_("cluster-migration-barrier", NULL, NA, 0, INT_MAX, "1", NULL),
-    BOOL_("cluster-allow-replica-migration", NULL, NA, "yes", NULL),
+    BOOL_("cluster-allow-replica-migration", NULL, 0, "yes", NULL),
     BOOL_("cluster-replica-no-failover", "cluster-slave-no-failover", 0, "no", NULL),
-    BOOL_("cluster-allow-reads-when-down", NULL, NA, "no", NULL),
-    BOOL_("cluster-allow-pubsubshard-when-down", NULL, NA, "yes", NULL),
+    BOOL_("cluster-allow-reads-when-down", NULL, 0, "no", NULL),
+    BOOL_("cluster-allow-pubsubshard-when-down", NULL, 0, "yes", NULL),
     STR_("cluster-announce-ip", NULL, 0, ""),
     STR_("cluster-announce-hostname", NULL, 0, ""),
     INT_("cluster-announce-port", NULL, 0, 0, 65535, "0", NULL),
     INT_("cluster-announce-bus-port", NULL, 0, 0, 65535, "0", NULL),
     INT_("cluster-announce-tls-port", NULL, NA, 0, 65535, "0", NULL),
     ENUM_("cluster-preferred-endpoint-type", NULL, 0, e_endpoint, "ip", NULL),
-    MEM_("cluster-link-sendbuf-limit", NULL, NA | F_ULL, 0, LL_MAX, "0", NULL),
+    MEM_("cluster-link-sendbuf-limit", NULL, F_ULL, 0, LL_MAX, "0", NULL),
     {.name = "notify-keyspace-events", .type = T_SPECIAL, .flags = 0, .defval = "", .sp = &sp_notify,
      .num = &cfg.notify_keyspace_events},
     INT_("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, 0, LL_MAX, "512", &cfg.hash_max_listpack_entries),
@@ -988,18 +951,18 @@ static void do_commit(cfg_def *d, cfg_stage *st, bool from_file) {
 }
 
 /* The value as CONFIG GET shows it. Caller holds cfg_lock. */
-static void do_format(const cfg_def *d, config_sbuf *out) {
+static void do_format(const cfg_def *d, sbuf *out) {
     long long v = d->num ? atomic_load_explicit(d->num, memory_order_relaxed) : 0;
     switch (d->type) {
-    case T_BOOL: config_sb_adds(out, v ? "yes" : "no"); break;
-    case T_INT: config_sb_addf(out, (d->flags & F_OCTAL) ? "%llo" : "%lld", v); break;
+    case T_BOOL: sbuf_adds(out, v ? "yes" : "no"); break;
+    case T_INT: sbuf_addf(out, (d->flags & F_OCTAL) ? "%llo" : "%lld", v); break;
     case T_MEM:
-        if (v < 0) config_sb_addf(out, "%lld%%", -v);
-        else config_sb_addf(out, "%lld", v);
+        if (v < 0) sbuf_addf(out, "%lld%%", -v);
+        else sbuf_addf(out, "%lld", v);
         break;
-    case T_ENUM: config_sb_adds(out, enum_name(d->enums, v)); break;
+    case T_ENUM: sbuf_adds(out, enum_name(d->enums, v)); break;
     case T_STR:
-    case T_MSTR: config_sb_adds(out, d->str ? d->str : ""); break;
+    case T_MSTR: sbuf_adds(out, d->str ? d->str : ""); break;
     default: d->sp->format(d, out); break;
     }
 }
@@ -1027,14 +990,14 @@ size_t cfg_get_string(const char *name, char *out, size_t outlen) {
     out[0] = '\0';
     cfg_def *d = lookup(name, NULL);
     if (!d) return 0;
-    config_sbuf b = {0};
+    sbuf b = {0};
     pthread_mutex_lock(&cfg_lock);
     do_format(d, &b);
     pthread_mutex_unlock(&cfg_lock);
     size_t n = b.len < outlen - 1 ? b.len : outlen - 1;
-    memcpy(out, config_sb_str(&b), n);
+    memcpy(out, sbuf_str(&b), n);
     out[n] = '\0';
-    config_sb_free(&b);
+    sbuf_free(&b);
     return n;
 }
 
@@ -1091,10 +1054,10 @@ void config_init_defaults(void) {
         do_commit(d, &st, false);
     }
     for (int i = 0; i < NDEFS; i++) {
-        config_sbuf b = {0};
+        sbuf b = {0};
         do_format(&defs[i], &b);
         mem_free(defs[i].def_fmt);
-        defs[i].def_fmt = config_sb_take(&b);
+        defs[i].def_fmt = sbuf_take(&b);
     }
     defaults_done = true;
     pthread_mutex_unlock(&cfg_lock);
@@ -1156,9 +1119,9 @@ static void pairs_push(config_pair **v, int *n, int *cap, char *name, char *valu
 }
 
 static char *format_value(const cfg_def *d) {
-    config_sbuf b = {0};
+    sbuf b = {0};
     do_format(d, &b);
-    return config_sb_take(&b);
+    return sbuf_take(&b);
 }
 
 int config_get_matching(const char *const *pats, const size_t *plens, int n, config_pair **out) {
@@ -1278,12 +1241,12 @@ done:
  * ---------------------------------------------------------------------- */
 
 static void lines_simple(const cfg_def *d, linevec *out, const char *value, bool quote, bool force) {
-    config_sbuf b = {0};
-    config_sb_adds(&b, d->name);
-    config_sb_addc(&b, ' ');
+    sbuf b = {0};
+    sbuf_adds(&b, d->name);
+    sbuf_addc(&b, ' ');
     if (quote) config_sb_repr(&b, value);
-    else config_sb_adds(&b, value);
-    lines_push(out, config_sb_take(&b), force);
+    else sbuf_adds(&b, value);
+    lines_push(out, sbuf_take(&b), force);
 }
 
 int config_directive_count(void) { return NDEFS; }
@@ -1305,10 +1268,10 @@ int config_directive_lines(int i, config_line **out) {
         char *cur = format_value(d);
         bool force = strcmp(cur, d->def_fmt) != 0;
         if (d->type == T_MEM && !strchr(cur, '%')) {
-            config_sbuf b = {0};
-            config_sb_addf(&b, "%s ", d->name);
+            sbuf b = {0};
+            sbuf_addf(&b, "%s ", d->name);
             sb_memory(&b, atomic_load_explicit(d->num, memory_order_relaxed));
-            lines_push(&v, config_sb_take(&b), force);
+            lines_push(&v, sbuf_take(&b), force);
         } else {
             /* Strings quoted; an empty multi-word value too (it reads back). */
             lines_simple(d, &v, cur, d->type == T_STR || (d->type == T_MSTR && !cur[0]), force);

@@ -114,8 +114,7 @@ static void config_rewrite_command(client *c) {
 
 /* CONFIG HELP */
 static void config_help_command(client *c) {
-    static const char *help[] = {
-        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    static const char *const help[] = {
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
         "SET <directive> <value>",
@@ -124,12 +123,9 @@ static void config_help_command(client *c) {
         "    Reset statistics reported by the INFO command.",
         "REWRITE",
         "    Rewrite the configuration file.",
-        "HELP",
-        "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof help / sizeof help[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, help[i]);
+    add_reply_help(c, "CONFIG", help);
 }
 
 #define CONFIG_SUB_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)

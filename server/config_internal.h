@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "serial.h"
+
 /* One CONFIG GET result: both strings are mem_alloc'd copies. */
 typedef struct {
     char *name;
@@ -73,21 +75,8 @@ const char *config_string_locked(const char *name);
 int config_load_directive(char **argv, int argc, const char **err);
 
 /* Small helpers shared by the config files (config.c). */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} config_sbuf; /* growable NUL-terminated string; {0} is empty */
-
-void config_sb_addlen(config_sbuf *b, const char *s, size_t n);
-void config_sb_adds(config_sbuf *b, const char *s);
-void config_sb_addc(config_sbuf *b, char c);
-void config_sb_addf(config_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The string (never NULL); the buffer is handed over to the caller. */
-char *config_sb_take(config_sbuf *b);
-const char *config_sb_str(const config_sbuf *b); /* never NULL */
-void config_sb_free(config_sbuf *b);
 /* Append s quoted as Redis's sdscatrepr writes it ("a\"b\x01"). */
-void config_sb_repr(config_sbuf *b, const char *s);
+void config_sb_repr(sbuf *b, const char *s);
 /* mem_alloc'd argument vectors: append s (taken over); free all. */
 void config_args_push(char ***argv, int *argc, char *s);
 void config_args_free(char **argv, int argc);

@@ -53,12 +53,12 @@ static int split_args(const char *line, char ***argvp) {
     for (;;) {
         while (*p && isspace((unsigned char)*p)) p++;
         if (!*p) break;
-        config_sbuf cur = {0};
+        sbuf cur = {0};
         bool inq = false, insq = false, done = false;
         while (!done) {
             if (inq) {
                 if (p[0] == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
-                    config_sb_addc(&cur, (char)(hexval(p[2]) * 16 + hexval(p[3])));
+                    sbuf_addc(&cur, (char)(hexval(p[2]) * 16 + hexval(p[3])));
                     p += 3;
                 } else if (p[0] == '\\' && p[1]) {
                     char c;
@@ -71,41 +71,41 @@ static int split_args(const char *line, char ***argvp) {
                     case 'a': c = '\a'; break;
                     default: c = *p; break;
                     }
-                    config_sb_addc(&cur, c);
+                    sbuf_addc(&cur, c);
                 } else if (*p == '"') {
                     if (p[1] && !isspace((unsigned char)p[1])) goto err;
                     done = true;
                 } else if (!*p) {
                     goto err;
                 } else {
-                    config_sb_addc(&cur, *p);
+                    sbuf_addc(&cur, *p);
                 }
             } else if (insq) {
                 if (p[0] == '\\' && p[1] == '\'') {
                     p++;
-                    config_sb_addc(&cur, '\'');
+                    sbuf_addc(&cur, '\'');
                 } else if (*p == '\'') {
                     if (p[1] && !isspace((unsigned char)p[1])) goto err;
                     done = true;
                 } else if (!*p) {
                     goto err;
                 } else {
-                    config_sb_addc(&cur, *p);
+                    sbuf_addc(&cur, *p);
                 }
             } else {
                 switch (*p) {
                 case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
                 case '"': inq = true; break;
                 case '\'': insq = true; break;
-                default: config_sb_addc(&cur, *p); break;
+                default: sbuf_addc(&cur, *p); break;
                 }
             }
             if (*p) p++;
         }
-        config_args_push(&argv, &argc, config_sb_take(&cur));
+        config_args_push(&argv, &argc, sbuf_take(&cur));
         continue;
     err:
-        config_sb_free(&cur);
+        sbuf_free(&cur);
         config_args_free(argv, argc);
         return -1;
     }
@@ -141,7 +141,7 @@ static void fatal_config_error(int linenum, const char *line, const char *err) {
     fprintf(stderr, "%s\n", err);
 }
 
-static int load_file_into(const char *path, config_sbuf *out);
+static int load_file_into(const char *path, sbuf *out);
 static int load_string(const char *text, int depth);
 
 /* One trimmed, non-comment line. Returns 0, or -1 after printing why. */
@@ -170,11 +170,11 @@ static int load_line(char *line, int linenum, int depth) {
                 err = "Too many nested include directives";
                 rc = -1;
             } else {
-                config_sbuf text = {0};
+                sbuf text = {0};
                 rc = load_file_into(argv[1], &text);
                 config_args_free(argv, argc);
-                if (rc == 0) rc = load_string(config_sb_str(&text), depth + 1);
-                config_sb_free(&text);
+                if (rc == 0) rc = load_string(sbuf_str(&text), depth + 1);
+                sbuf_free(&text);
                 return rc;
             }
         } else if (!skip) {
@@ -209,10 +209,10 @@ static int load_string(const char *text, int depth) {
     return 0;
 }
 
-static int read_fp(FILE *fp, config_sbuf *out) {
+static int read_fp(FILE *fp, sbuf *out) {
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) config_sb_addlen(out, buf, n);
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0) sbuf_add(out, buf, n);
     return ferror(fp) ? -1 : 0;
 }
 
@@ -221,7 +221,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 /* Append a file's text, or that of every file a pattern in the last path
  * component matches, in name order ("include /etc/slotcache/conf.d/\*.conf";
  * no match is fine). <glob.h> is shadowed by proto/glob.h, hence by hand. */
-static int load_file_into(const char *path, config_sbuf *out) {
+static int load_file_into(const char *path, sbuf *out) {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     if (strpbrk(base, "*?[")) {
@@ -238,12 +238,12 @@ static int load_file_into(const char *path, config_sbuf *out) {
         if (dh) closedir(dh);
         if (n) qsort(names, (size_t)n, sizeof *names, cmp_str);
         for (int i = 0; i < n && rc == 0; i++) {
-            config_sbuf full = {0};
-            config_sb_adds(&full, slash ? path : "");
+            sbuf full = {0};
+            sbuf_adds(&full, slash ? path : "");
             if (slash) full.len = (size_t)(slash - path) + 1, full.p[full.len] = '\0';
-            config_sb_adds(&full, names[i]);
-            rc = load_file_into(config_sb_str(&full), out);
-            config_sb_free(&full);
+            sbuf_adds(&full, names[i]);
+            rc = load_file_into(sbuf_str(&full), out);
+            sbuf_free(&full);
         }
         config_args_free(names, n);
         mem_free(dir);
@@ -268,11 +268,11 @@ static char *absolute_path(const char *path) {
     char buf[PATH_MAX];
     if (realpath(path, buf)) return mem_strdup(buf);
     if (path[0] == '/' || !getcwd(buf, sizeof buf)) return mem_strdup(path);
-    config_sbuf b = {0};
-    config_sb_adds(&b, buf);
-    config_sb_addc(&b, '/');
-    config_sb_adds(&b, path);
-    return config_sb_take(&b);
+    sbuf b = {0};
+    sbuf_adds(&b, buf);
+    sbuf_addc(&b, '/');
+    sbuf_adds(&b, path);
+    return sbuf_take(&b);
 }
 
 int config_load_args(int argc, char **argv) {
@@ -286,16 +286,16 @@ int config_load_args(int argc, char **argv) {
     }
     /* "--name v1 v2 --other v" becomes "name "v1" "v2"\nother "v"" and is
      * read after the file, as redis-server does. */
-    config_sbuf opts = {0};
+    sbuf opts = {0};
     bool handled_last = true;
     for (; j < argc; j++) {
         const char *a = argv[j];
         if (a[0] == '-' && a[1] == '\0' && (j == 1 || j == argc - 1)) {
             from_stdin = true;
         } else if (handled_last && a[0] == '-' && a[1] == '-') {
-            if (opts.len) config_sb_addc(&opts, '\n');
-            config_sb_adds(&opts, a + 2);
-            config_sb_addc(&opts, ' ');
+            if (opts.len) sbuf_addc(&opts, '\n');
+            sbuf_adds(&opts, a + 2);
+            sbuf_addc(&opts, ' ');
             char **tmp;
             int n = split_args(a, &tmp);
             if (n >= 0) config_args_free(tmp, n);
@@ -303,7 +303,7 @@ int config_load_args(int argc, char **argv) {
                 handled_last = false;
                 /* "--save" with no value (last, or before another option) means "". */
                 if (!strcasecmp(a, "--save") && (j == argc - 1 || (argv[j + 1][0] == '-' && argv[j + 1][1] == '-'))) {
-                    config_sb_adds(&opts, "\"\"");
+                    sbuf_adds(&opts, "\"\"");
                     handled_last = j != argc - 1;
                 }
             } else {
@@ -311,12 +311,12 @@ int config_load_args(int argc, char **argv) {
             }
         } else {
             config_sb_repr(&opts, a);
-            config_sb_addc(&opts, ' ');
+            sbuf_addc(&opts, ' ');
             handled_last = true;
         }
     }
 
-    config_sbuf text = {0};
+    sbuf text = {0};
     int rc = 0;
     config_table_lock();
     if (file) {
@@ -328,9 +328,9 @@ int config_load_args(int argc, char **argv) {
         rc = read_fp(stdin, &text);
     }
     if (rc == 0) {
-        config_sb_addc(&text, '\n');
-        config_sb_adds(&text, config_sb_str(&opts));
-        rc = load_string(config_sb_str(&text), 0);
+        sbuf_addc(&text, '\n');
+        sbuf_adds(&text, sbuf_str(&opts));
+        rc = load_string(sbuf_str(&text), 0);
     }
     if (rc == 0) {
         /* Only a check, as Redis: main() switches the log over. */
@@ -345,7 +345,7 @@ int config_load_args(int argc, char **argv) {
         }
     }
     config_table_unlock();
-    config_sb_free(&text);
-    config_sb_free(&opts);
+    sbuf_free(&text);
+    sbuf_free(&opts);
     return rc;
 }

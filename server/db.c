@@ -398,6 +398,42 @@ void db_flushed_free(db_flushed *list, bool async) {
     }
 }
 
+/* Redis's delKeysInSlot for one key: WATCH and DEL into the stream (fed at
+ * once: this runs outside any command, under the slot lock). */
+typedef struct {
+    int db;
+    unsigned slot;
+} slot_delete_ctx;
+
+static void slot_delete_one(entry *e, void *arg) {
+    const slot_delete_ctx *d = arg;
+    dbkey k = {.db = d->db, .slot = d->slot};
+    k.key = entry_key(e, &k.len);
+    watch_touch_key(&k);
+    propagate_deletion(d->db, k.key, k.len, false);
+}
+
+uint64_t db_delete_slot(int db, unsigned slot) {
+    ktable *t = db_table(db, slot, false);
+    if (!t) return 0;
+    slot_delete_ctx d = {db, slot};
+    ktable old;
+    slot_lock(slot); /* the count too: a write may be landing */
+    if (ktable_count(t) == 0) {
+        slot_unlock(slot);
+        return 0;
+    }
+    snapshot_before_write(slot);
+    ktable_scan_range(t, 0, 1ULL << 32, slot_delete_one, &d);
+    ktable_move(&old, t);
+    slot_unlock(slot);
+    uint64_t removed = ktable_count(&old);
+    stat_add(STAT_DIRTY, removed);
+    propagate_wake();
+    free_table(&old, false);
+    return removed;
+}
+
 typedef struct {
     db_visit_fn *fn;
     void *arg;

@@ -138,6 +138,16 @@ typedef struct db_flushed db_flushed;
 uint64_t db_flush_detach(int db, db_flushed **out);
 void db_flushed_free(db_flushed *list, bool async);
 
+/* Delete every key of one slot of db, logically expired ones included
+ * (Redis's delKeysInSlot: a slot this master lost to a newer configuration
+ * while it still held keys there). Per key: WATCH touched, dirty counted
+ * and DEL fed to the replication stream under the slot lock (as Redis 7.2;
+ * 7.0.15 deleted without either, leaving its replicas with the keys); no
+ * keyspace event (Redis raises none: only modules hear "del"). Takes the
+ * slot lock itself: call on a worker, outside any command, with no slot
+ * lock held. Returns the number of keys deleted. */
+uint64_t db_delete_slot(int db, unsigned slot);
+
 /* Walk every live entry of one slot of db under its lock. */
 typedef void db_visit_fn(entry *e, void *arg);
 void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg);

@@ -27,6 +27,7 @@
 #include "persist.h"
 #include "process.h"
 #include "script.h"
+#include "serial.h"
 #include "pubsub.h"
 #include "stats.h"
 
@@ -42,45 +43,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---------------------------------------------------------------- text buffer */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} info_buf;
-
-static void ib_reserve(info_buf *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra + 1) cap *= 2;
-    b->p = mem_realloc(b->p, cap);
-    b->cap = cap;
-}
-
-static void ib_cat(info_buf *b, const char *s) {
-    size_t n = strlen(s);
-    ib_reserve(b, n);
-    memcpy(b->p + b->len, s, n + 1);
-    b->len += n;
-}
-
-__attribute__((format(printf, 2, 3))) static void ib_printf(info_buf *b, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if (b->p && b->len + (size_t)n < b->cap) {
-        b->len += (size_t)n;
-        return;
-    }
-    ib_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
 
 static void human(char *out, size_t len, size_t n) { config_bytes_human(out, len, (unsigned long long)n); }
 
@@ -150,7 +112,7 @@ static long long diff(size_t a, size_t b) { return (long long)a - (long long)b; 
 
 /* ---------------------------------------------------------------- sections */
 
-static void section_server(info_buf *b) {
+static void section_server(sbuf *b) {
     long long now_us = ustime();
     long long uptime = (now_us / 1000 - process_start_ms()) / 1000;
     char cfgpath[4096];
@@ -161,7 +123,7 @@ static void section_server(info_buf *b) {
 #else
     int gv[3] = {0, 0, 0};
 #endif
-    ib_printf(b,
+    sbuf_addf(b,
               "# Server\r\n"
               "redis_version:%s\r\n"
               "slotcache_version:%s\r\n"
@@ -194,10 +156,10 @@ static void section_server(info_buf *b) {
               cfg_get(hz), cfg_get(hz), (unsigned)lru_clock(), process_executable(), cfgpath);
 }
 
-static void section_clients(info_buf *b) {
+static void section_clients(sbuf *b) {
     size_t max_q = 0, max_o = 0;
     clients_buffer_peaks(&max_q, &max_o);
-    ib_printf(b,
+    sbuf_addf(b,
               "# Clients\r\n"
               "connected_clients:%ld\r\n"
               "cluster_connections:0\r\n"
@@ -211,7 +173,7 @@ static void section_clients(info_buf *b) {
               blocking_total_blocked());
 }
 
-static void section_memory(info_buf *b) {
+static void section_memory(sbuf *b) {
     size_t repl_total_mem, repl_backlog_mem;
     repl_memory(&repl_total_mem, &repl_backlog_mem);
     info_memory m;
@@ -224,7 +186,7 @@ static void section_memory(info_buf *b) {
     long long maxmem = cfg_get(maxmemory);
     human(maxmem_h, sizeof maxmem_h, (size_t)maxmem);
     human(zero_h, sizeof zero_h, 0);
-    ib_printf(b,
+    sbuf_addf(b,
               "# Memory\r\n"
               "used_memory:%zu\r\n"
               "used_memory_human:%s\r\n"
@@ -246,7 +208,7 @@ static void section_memory(info_buf *b) {
               m.dataset_perc, m.alloc_allocated, m.alloc_active, m.alloc_resident, m.total_system, sys_h);
     /* No Lua and no functions: only the recognised lock scripts that were
      * loaded count as cached scripts. */
-    ib_printf(b,
+    sbuf_addf(b,
               "used_memory_lua:0\r\n"
               "used_memory_vm_eval:0\r\n"
               "used_memory_lua_human:%s\r\n"
@@ -261,7 +223,7 @@ static void section_memory(info_buf *b) {
               "used_memory_scripts:0\r\n"
               "used_memory_scripts_human:%s\r\n",
               zero_h, script_cached_count(), zero_h, zero_h);
-    ib_printf(b,
+    sbuf_addf(b,
               "maxmemory:%lld\r\n"
               "maxmemory_human:%s\r\n"
               "maxmemory_policy:%s\r\n"
@@ -293,9 +255,9 @@ static void section_memory(info_buf *b) {
               (unsigned long long)lazyfree_done());
 }
 
-static void section_persistence(info_buf *b) {
+static void section_persistence(sbuf *b) {
     persist_status p = persist_get_status();
-    ib_printf(b,
+    sbuf_addf(b,
               "# Persistence\r\n"
               "loading:%d\r\n"
               "async_loading:0\r\n"
@@ -335,12 +297,12 @@ static void section_persistence(info_buf *b) {
 
 static unsigned long long st(enum stat_id id) { return (unsigned long long)stats_get(id); }
 
-static void section_stats(info_buf *b) {
+static void section_stats(sbuf *b) {
     unsigned long long sampled = st(STAT_EXPIRED_STALE_SAMPLED), found = st(STAT_EXPIRED_STALE_FOUND);
     double stale_perc = sampled ? (double)found * 100.0 / (double)sampled : 0;
     long long sync_full, sync_pok, sync_perr;
     repl_sync_stats(&sync_full, &sync_pok, &sync_perr);
-    ib_printf(b,
+    sbuf_addf(b,
               "# Stats\r\n"
               "total_connections_received:%llu\r\n"
               "total_commands_processed:%llu\r\n"
@@ -373,7 +335,7 @@ static void section_stats(info_buf *b) {
               sync_perr, st(STAT_EXPIRED_KEYS),
               stale_perc, st(STAT_EXPIRED_TIME_CAP), st(STAT_EVICTED_KEYS), st(STAT_EVICTED_CLIENTS),
               st(STAT_KEYSPACE_HITS), st(STAT_KEYSPACE_MISSES));
-    ib_printf(b,
+    sbuf_addf(b,
               "pubsub_channels:%ld\r\n"
               "pubsub_patterns:%ld\r\n"
               "pubsubshard_channels:%ld\r\n"
@@ -405,32 +367,20 @@ static void section_stats(info_buf *b) {
 
 /* repl_info's callback: append to the INFO buffer. */
 __attribute__((format(printf, 2, 3))) static void repl_out(void *ctx, const char *fmt, ...) {
-    info_buf *b = ctx;
     va_list ap;
     va_start(ap, fmt);
-    char small[1024];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    sbuf_vaddf(ctx, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof small) {
-        ib_cat(b, small);
-        return;
-    }
-    ib_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
-static void section_replication(info_buf *b) {
-    ib_cat(b, "# Replication\r\n");
+static void section_replication(sbuf *b) {
+    sbuf_adds(b, "# Replication\r\n");
     repl_info(repl_out, b);
 }
 
 static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
-static void section_cpu(info_buf *b) {
+static void section_cpu(sbuf *b) {
     struct rusage children, self_thread;
     memset(&children, 0, sizeof children);
     memset(&self_thread, 0, sizeof self_thread);
@@ -438,7 +388,7 @@ static void section_cpu(info_buf *b) {
     /* Redis's "main thread" is the thread serving this client: here, the
      * worker running INFO. */
     getrusage(RUSAGE_THREAD, &self_thread);
-    ib_printf(b,
+    sbuf_addf(b,
               "# CPU\r\n"
               "used_cpu_sys:%.6f\r\n"
               "used_cpu_user:%.6f\r\n"
@@ -450,21 +400,21 @@ static void section_cpu(info_buf *b) {
               tv_sec(self_thread.ru_stime), tv_sec(self_thread.ru_utime));
 }
 
-static void section_modules(info_buf *b) { ib_cat(b, "# Modules\r\n"); }
+static void section_modules(sbuf *b) { sbuf_adds(b, "# Modules\r\n"); }
 
-static void cmdstat_line(info_buf *b, const command *cmd) {
+static void cmdstat_line(sbuf *b, const command *cmd) {
     unsigned long long calls = cmdstats_get(cmd, CMDSTAT_CALLS);
     unsigned long long usec = cmdstats_get(cmd, CMDSTAT_USEC);
     unsigned long long rejected = cmdstats_get(cmd, CMDSTAT_REJECTED);
     unsigned long long failed = cmdstats_get(cmd, CMDSTAT_FAILED);
     if (!calls && !rejected && !failed) return;
-    ib_printf(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
+    sbuf_addf(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu\r\n",
               cmd->fullname ? cmd->fullname : cmd->name, calls, usec,
               calls ? (double)usec / (double)calls : 0.0, rejected, failed);
 }
 
-static void section_commandstats(info_buf *b) {
-    ib_cat(b, "# Commandstats\r\n");
+static void section_commandstats(sbuf *b) {
+    sbuf_adds(b, "# Commandstats\r\n");
     int n = command_count();
     for (int i = 0; i < n; i++) {
         const command *cmd = command_at(i);
@@ -477,30 +427,30 @@ static void section_commandstats(info_buf *b) {
 }
 
 static void errorstat_line(const char *code, uint64_t count, void *arg) {
-    ib_printf((info_buf *)arg, "errorstat_%s:count=%llu\r\n", code, (unsigned long long)count);
+    sbuf_addf((sbuf *)arg, "errorstat_%s:count=%llu\r\n", code, (unsigned long long)count);
 }
 
-static void section_errorstats(info_buf *b) {
-    ib_cat(b, "# Errorstats\r\n");
+static void section_errorstats(sbuf *b) {
+    sbuf_adds(b, "# Errorstats\r\n");
     errorstats_each(errorstat_line, b);
 }
 
 /* Per-command latency percentiles are not tracked: the section is empty. */
-static void section_latencystats(info_buf *b) { ib_cat(b, "# Latencystats\r\n"); }
+static void section_latencystats(sbuf *b) { sbuf_adds(b, "# Latencystats\r\n"); }
 
-static void section_cluster(info_buf *b) {
-    ib_printf(b, "# Cluster\r\ncluster_enabled:%d\r\n", cfg_get(cluster_enabled) ? 1 : 0);
+static void section_cluster(sbuf *b) {
+    sbuf_addf(b, "# Cluster\r\ncluster_enabled:%d\r\n", cfg_get(cluster_enabled) ? 1 : 0);
 }
 
-static void section_keyspace(info_buf *b) {
-    ib_cat(b, "# Keyspace\r\n");
+static void section_keyspace(sbuf *b) {
+    sbuf_adds(b, "# Keyspace\r\n");
     int n = db_count();
     for (int db = 0; db < n; db++) {
         uint64_t keys = db_size(db);
         if (!keys) continue;
         /* avg_ttl is not tracked (Redis estimates it from the expire cycle's
          * samples); 0 is what Redis reports when it has no estimate. */
-        ib_printf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", db, (unsigned long long)keys,
+        sbuf_addf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", db, (unsigned long long)keys,
                   (unsigned long long)db_expires(db));
     }
 }
@@ -511,7 +461,7 @@ enum { SEC_DEFAULT = 1, SEC_ALL = 2 };
 
 static const struct {
     const char *name;
-    void (*fn)(info_buf *b);
+    void (*fn)(sbuf *b);
     int in; /* SEC_DEFAULT and/or SEC_ALL */
 } sections[] = {
     {"server", section_server, SEC_DEFAULT | SEC_ALL},
@@ -548,16 +498,14 @@ char *info_generate(const arg_t *args, int nargs, size_t *len) {
         for (size_t i = 0; i < NSECTIONS; i++)
             if (group ? (sections[i].in & group) != 0 : arg_is(&args[a], sections[i].name)) want[i] = true;
     }
-    info_buf b = {0};
-    ib_reserve(&b, 0);
-    b.p[0] = '\0';
+    sbuf b = {0};
     bool first = true;
     for (size_t i = 0; i < NSECTIONS; i++) {
         if (!want[i]) continue;
-        if (!first) ib_cat(&b, "\r\n");
+        if (!first) sbuf_adds(&b, "\r\n");
         first = false;
         sections[i].fn(&b);
     }
     *len = b.len;
-    return b.p;
+    return sbuf_take(&b);
 }

@@ -147,8 +147,7 @@ static void latency_doctor_command(client *c) {
 }
 
 static void latency_help_command(client *c) {
-    static const char *lines[] = {
-        "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    static const char *const lines[] = {
         "DOCTOR",
         "    Return a human readable latency analysis report.",
         "GRAPH <event>",
@@ -163,12 +162,9 @@ static void latency_help_command(client *c) {
         "HISTOGRAM [COMMAND ...]",
         "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
         "    If no commands are specified then all histograms are replied.",
-        "HELP",
-        "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_help(c, "LATENCY", lines);
 }
 
 #define LAT_SUB(nm, ar, fl, fn, sum, acl)                                                                    \

@@ -1,13 +1,16 @@
 /*
  * process.c - process-wide facts (see process.h), set once at startup
- * before any worker starts and read-only afterwards.
+ * before any worker starts and read-only afterwards, and the random hex
+ * ids (run id, replication ids, cluster node names), made on any thread.
  */
 #include "process.h"
 
 #include "config.h"
+#include "rng.h"
 #include "worker.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +23,27 @@ static char run_id[41];
 static long long start_ms;
 static char executable[PATH_MAX];
 
-void process_init(const char *argv0) {
-    unsigned char rnd[20];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)(rand() ^ (int)time(NULL));
+/* Bytes from getrandom(); should it fail, splitmix64 over the clock and the
+ * buffer's address (distinct ids, not secret ones). */
+void process_random_hex(char *out, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    unsigned char rnd[32];
+    while (n > 0) {
+        size_t take = n < 2 * sizeof rnd ? n : 2 * sizeof rnd, nbytes = (take + 1) / 2;
+        if (getrandom(rnd, nbytes, 0) != (ssize_t)nbytes) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t st = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^ (uint64_t)(uintptr_t)out;
+            for (size_t i = 0; i < nbytes; i++) rnd[i] = (unsigned char)rng_next(&st);
+        }
+        for (size_t i = 0; i < take; i++) out[i] = digits[(rnd[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+        out += take;
+        n -= take;
     }
-    for (size_t i = 0; i < sizeof rnd; i++) snprintf(run_id + 2 * i, 3, "%02x", rnd[i]);
+}
+
+void process_init(const char *argv0) {
+    process_random_hex(run_id, 40);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     start_ms = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;

@@ -26,11 +26,13 @@
  */
 #include "pubsub.h"
 
+#include "cluster_api.h"
 #include "propagate.h"
 
 #include "command_modules.h"
 #include "commands.h"
 #include "config.h"
+#include "crc16.h"
 #include "db.h"
 #include "dict.h"
 #include "glob.h"
@@ -246,6 +248,16 @@ typedef struct pub_delivery {
 } pub_delivery;
 
 static _Thread_local pub_delivery *pending_head, *pending_tail;
+
+/* PUBLISH / SPUBLISH bound for the cluster bus while a slot lock is held
+ * (handing over wakes the bus thread: a syscall), in publish order. */
+typedef struct bus_pending {
+    struct bus_pending *next;
+    bool sharded;
+    size_t clen, mlen;
+    char data[];
+} bus_pending;
+static _Thread_local bus_pending *bus_head, *bus_tail;
 
 static void delivery_free(pub_delivery *d) {
     if (atomic_fetch_sub_explicit(&d->body->refs, 1, memory_order_acq_rel) == 1) mem_free(d->body);
@@ -475,7 +487,41 @@ static void pending_push(pub_delivery *d) {
     pending_tail = d;
 }
 
+/* Cluster mode: the message goes to the other nodes too (every node, or
+ * myself's shard), now or, under a slot lock, at pubsub_flush_pending. */
+static void to_cluster(int kind, const char *ch, size_t clen, const char *msg, size_t mlen, bool deferred) {
+    bool sharded = kind == KIND_SHARD;
+    if (!deferred) {
+        bus_publish(ch, clen, msg, mlen, sharded);
+        return;
+    }
+    bus_pending *p = mem_alloc(sizeof *p + clen + mlen);
+    p->next = NULL;
+    p->sharded = sharded;
+    p->clen = clen;
+    p->mlen = mlen;
+    memcpy(p->data, ch, clen);
+    memcpy(p->data + clen, msg, mlen);
+    if (bus_tail)
+        bus_tail->next = p;
+    else
+        bus_head = p;
+    bus_tail = p;
+}
+
+static void flush_bus_pending(void) {
+    bus_pending *p = bus_head;
+    bus_head = bus_tail = NULL;
+    while (p) {
+        bus_pending *next = p->next;
+        bus_publish(p->data, p->clen, p->data + p->clen, p->mlen, p->sharded);
+        mem_free(p);
+        p = next;
+    }
+}
+
 void pubsub_flush_pending(void) {
+    if (bus_head) flush_bus_pending();
     pub_delivery *d = pending_head;
     pending_head = pending_tail = NULL;
     while (d) {
@@ -515,7 +561,7 @@ static void route(pub_delivery *d, bool deferred) {
  * returns the receiver count. `deferred`: a slot lock is held, so queue
  * everything but the memory-only appends for pubsub_flush_pending(). */
 static long publish(int kind, const char *ch, size_t clen, const char *msg, size_t mlen, bool deferred) {
-    if (!deferred && pending_head) pubsub_flush_pending();
+    if (!deferred && (pending_head || bus_head)) pubsub_flush_pending();
     if (atomic_load_explicit(&tables[kind].count, memory_order_relaxed) == 0 &&
         (kind != KIND_CHANNEL || atomic_load_explicit(&tables[KIND_PATTERN].count, memory_order_relaxed) == 0))
         return 0;
@@ -607,6 +653,10 @@ long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t ml
     return publish(KIND_CHANNEL, channel, clen, msg, mlen, false);
 }
 
+long pubsub_publish_shard(const char *channel, size_t clen, const char *msg, size_t mlen) {
+    return publish(KIND_SHARD, channel, clen, msg, mlen, false);
+}
+
 /* ---------------------------------------------------------------- client API */
 
 void pubsub_unsubscribe_all(client *c) {
@@ -626,6 +676,84 @@ void pubsub_unsubscribe_all(client *c) {
     }
     pthread_rwlock_unlock(&reg_lock);
     c->sub_channels = c->sub_patterns = c->sub_shard = 0;
+}
+
+static void reply_confirm(client *c, const char *word, const char *name, size_t len, long count);
+
+/* The shard channels of lost slots, for one worker: each channel's name
+ * and the ids of that worker's clients subscribed to it when the list was
+ * made (the worker re-checks each one). */
+typedef struct shard_drop {
+    struct shard_drop *next;
+    size_t len;
+    int n;
+    uint64_t *ids; /* points into the same allocation, after the name */
+    char name[];
+} shard_drop;
+
+/* On the subscribers' worker: unsubscribe each client still subscribed and
+ * tell it with a "sunsubscribe" push (Redis's pubsubShardUnsubscribeAllClients). */
+static void shard_drop_on_worker(worker *w, void *arg) {
+    shard_drop *list = arg;
+    uint64_t *told = NULL;
+    int ntold = 0, cap = 0;
+    pthread_rwlock_wrlock(&reg_lock);
+    for (shard_drop *d = list; d; d = d->next) {
+        for (int i = 0; i < d->n; i++) {
+            client *c = worker_client_by_id(w, d->ids[i]);
+            if (!c || !reg_unsubscribe(c, KIND_SHARD, d->name, d->len)) continue;
+            c->sub_shard--;
+            reply_confirm(c, kind_unsub_word[KIND_SHARD], d->name, d->len, reply_count(c, KIND_SHARD));
+            if (ntold == cap) {
+                cap = cap ? cap * 2 : 16;
+                told = mem_realloc(told, (size_t)cap * sizeof *told);
+            }
+            told[ntold++] = c->id;
+        }
+    }
+    pthread_rwlock_unlock(&reg_lock);
+    /* Written (or closed, over the output limit) with no registry lock held. */
+    for (int i = 0; i < ntold; i++) {
+        client *c = worker_client_by_id(w, told[i]);
+        if (c && !(c->flags & CF_CLOSING)) delivered(c);
+    }
+    mem_free(told);
+    while (list) {
+        shard_drop *next = list->next;
+        mem_free(list);
+        list = next;
+    }
+}
+
+void pubsub_remove_shard_slots(const uint64_t *lost) {
+    if (atomic_load_explicit(&tables[KIND_SHARD].count, memory_order_relaxed) == 0 || !workers) return;
+    shard_drop *per_worker[WORKER_MAX] = {0};
+    int nw = nworkers < WORKER_MAX ? nworkers : WORKER_MAX;
+    pthread_rwlock_rdlock(&reg_lock);
+    const dict *map = tables[KIND_SHARD].map;
+    dict_iter it;
+    dict_iter_init(&it);
+    for (dict_entry *e = map ? dict_iter_next(map, &it) : NULL; e; e = dict_iter_next(map, &it)) {
+        const sub_entry *se = e->u.ptr;
+        unsigned slot = key_hash_slot(se->name, se->len);
+        if (!((lost[slot >> 6] >> (slot & 63)) & 1)) continue;
+        for (int w = 0; w < nw && w < se->nw; w++) {
+            const id_vec *v = &se->per_worker[w];
+            if (v->n == 0) continue;
+            size_t ids_off = (sizeof(shard_drop) + se->len + 7) & ~(size_t)7;
+            shard_drop *d = mem_alloc(ids_off + (size_t)v->n * sizeof(uint64_t));
+            d->len = se->len;
+            d->n = v->n;
+            d->ids = (uint64_t *)((char *)d + ids_off);
+            memcpy(d->name, se->name, se->len);
+            memcpy(d->ids, v->ids, (size_t)v->n * sizeof(uint64_t));
+            d->next = per_worker[w];
+            per_worker[w] = d;
+        }
+    }
+    pthread_rwlock_unlock(&reg_lock);
+    for (int w = 0; w < nw; w++)
+        if (per_worker[w]) worker_post(&workers[w], shard_drop_on_worker, per_worker[w]);
 }
 
 long pubsub_total_channels(void) { return atomic_load_explicit(&tables[KIND_CHANNEL].count, memory_order_relaxed); }
@@ -762,28 +890,30 @@ static void ssubscribe_command(client *c) {
     subscribe_generic(c, KIND_SHARD);
 }
 
-static void publish_command(client *c) {
-    /* Inside EXEC the transaction's slot locks are held: defer the sends. */
-    long n = publish(KIND_CHANNEL, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len, multi_in_exec());
-    propagate_force(); /* replicas' subscribers get it too, as Redis */
+/* PUBLISH and SPUBLISH (Redis's pubsubPublishMessageAndPropagateToCluster):
+ * the reply counts this node's receivers only. Standalone, the command
+ * enters the replication stream so replicas' subscribers get it; in cluster
+ * mode it goes over the bus instead (every node, or the shard) and never
+ * into the stream, as Redis. */
+static void publish_generic(client *c, int kind, bool deferred) {
+    const arg_t *ch = &c->argv[1], *msg = &c->argv[2];
+    long n = publish(kind, ch->ptr, ch->len, msg->ptr, msg->len, deferred);
+    if (cfg_get(cluster_enabled))
+        to_cluster(kind, ch->ptr, ch->len, msg->ptr, msg->len, deferred);
+    else
+        propagate_force();
     add_reply_integer(c, n);
 }
 
-static void spublish_command(client *c) {
-    /* Runs under the shard channel's slot lock. */
-    long n = publish(KIND_SHARD, c->argv[1].ptr, c->argv[1].len, c->argv[2].ptr, c->argv[2].len, true);
-    propagate_force();
-    add_reply_integer(c, n);
-}
+/* Inside EXEC the transaction's slot locks are held: defer the sends. */
+static void publish_command(client *c) { publish_generic(c, KIND_CHANNEL, multi_in_exec()); }
+/* Runs under the shard channel's slot lock. */
+static void spublish_command(client *c) { publish_generic(c, KIND_SHARD, true); }
 
 /* PUBSUB CHANNELS / SHARDCHANNELS [pattern]. */
 static void channels_generic(client *c, int kind) {
     if (c->argc > 3) {
-        char name[129];
-        size_t n = c->argv[1].len < 128 ? c->argv[1].len : 128;
-        memcpy(name, c->argv[1].ptr, n);
-        name[n] = '\0';
-        add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%s'. Try PUBSUB HELP.", name);
+        add_reply_subcommand_syntax_error(c, "PUBSUB");
         return;
     }
     const char *pat = c->argc == 3 ? c->argv[2].ptr : NULL;
@@ -827,7 +957,6 @@ static void pubsub_numpat_command(client *c) { add_reply_integer(c, pubsub_total
 
 static void pubsub_help_command(client *c) {
     static const char *const lines[] = {
-        "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CHANNELS [<pattern>]",
         "    Return the currently active channels matching a <pattern> (default: '*').",
         "NUMPAT",
@@ -839,12 +968,9 @@ static void pubsub_help_command(client *c) {
         "    Return the currently active shard level channels matching a <pattern> (default: '*').",
         "SHARDNUMSUB [<shardchannel> ...]",
         "    Return the number of subscribers for the specified shard level channel(s)",
-        "HELP",
-        "    Prints this help.",
+        NULL,
     };
-    int n = (int)(sizeof lines / sizeof lines[0]);
-    add_reply_array(c, n);
-    for (int i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_help(c, "PUBSUB", lines);
 }
 
 #define SUBSCRIBE_FLAGS (CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SUBSCRIBE_OK)

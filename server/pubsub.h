@@ -15,10 +15,20 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Deliver message to every channel and pattern subscriber; returns the
  * number of receivers (as PUBLISH replies). */
 long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen);
+/* Deliver a PUBLISHSHARD from the cluster bus to the local subscribers of
+ * that shard channel; returns the number of receivers. */
+long pubsub_publish_shard(const char *channel, size_t clen, const char *msg, size_t mlen);
+/* Cluster mode, a slot left myself's shard (Redis's removeChannelsInSlot):
+ * every client subscribed to a shard channel of a slot set in `lost` (a
+ * bitmap of 16384 bits, slot s at bit s % 64 of word s / 64) is
+ * unsubscribed from it and gets a "sunsubscribe" push. Any thread with no
+ * slot lock held; the unsubscribing happens on the clients' workers. */
+void pubsub_remove_shard_slots(const uint64_t *lost);
 /* Drop every subscription of a client (on close and RESET). */
 void pubsub_unsubscribe_all(client *c);
 /* Channels + patterns + shard channels the client is subscribed to. */

@@ -2,7 +2,8 @@
  * reply.c - the reply API commands use (add_reply_*: encode in the
  * client's protocol, RESP2 or RESP3, into its reply buffer; errors are
  * counted for INFO errorstats) and the argument helpers that answer the
- * client on bad input (arg_*_or_reply). No I/O: conn.c writes the buffer
+ * client on bad input (arg_*_or_reply), and the HELP and subcommand-error
+ * replies every container command shares. No I/O: conn.c writes the buffer
  * out. Runs on the client's worker only, like everything that touches a
  * client's reply buffer.
  */
@@ -52,6 +53,24 @@ void add_reply_verbatim(client *c, const char *p, size_t len, const char *fmt) {
     reply_verbatim(&c->out, c->resp, p, len, fmt);
 }
 void add_reply_raw(client *c, const void *p, size_t len) { reply_raw(&c->out, p, len); }
+
+void add_reply_help_more(client *c, const char *name, const char *const *lines, long long more) {
+    long long n = 0;
+    while (lines[n]) n++;
+    char header[128];
+    snprintf(header, sizeof header, "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name);
+    add_reply_array(c, 1 + n + 2 + more);
+    add_reply_status(c, header);
+    for (long long i = 0; i < n; i++) add_reply_status(c, lines[i]);
+    add_reply_status(c, "HELP");
+    add_reply_status(c, "    Prints this help.");
+}
+void add_reply_help(client *c, const char *name, const char *const *lines) { add_reply_help_more(c, name, lines, 0); }
+
+void add_reply_subcommand_syntax_error(client *c, const char *name) {
+    add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr, name);
+}
 
 bool arg_eq(const arg_t *a, const char *s) {
     size_t n = strlen(s);

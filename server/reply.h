@@ -28,6 +28,16 @@ void add_reply_set(client *c, long long n);
 void add_reply_double(client *c, double v);
 void add_reply_verbatim(client *c, const char *p, size_t len, const char *fmt);
 void add_reply_raw(client *c, const void *p, size_t len);
+/* Redis's HELP reply (addReplyHelp), every line a status reply: "<NAME>
+ * <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", the
+ * NULL-terminated `lines`, then "HELP" and "    Prints this help.". */
+void add_reply_help(client *c, const char *name, const char *const *lines);
+/* The same in an array `more` elements longer: the caller adds them after
+ * (SCRIPT HELP's list of recognised scripts). */
+void add_reply_help_more(client *c, const char *name, const char *const *lines, long long more);
+/* Redis's addReplySubcommandSyntaxError: "ERR unknown subcommand or wrong
+ * number of arguments for '<argv[1], at most 128 bytes>'. Try <NAME> HELP." */
+void add_reply_subcommand_syntax_error(client *c, const char *name);
 /* Reply WRONGTYPE and return true when e exists and is not of `type`
  * (enum obj_type); the type commands' common first check. */
 struct entry;

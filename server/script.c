@@ -407,7 +407,6 @@ static void script_debug_command(client *c) {
 }
 
 static const char *const script_help_lines[] = {
-    "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DEBUG (YES|SYNC|NO)",
     "    Set the debug mode for subsequent scripts executed.",
     "EXISTS <sha1> [<sha1> ...]",
@@ -422,16 +421,15 @@ static const char *const script_help_lines[] = {
     "    Kill the currently executing Lua script.",
     "LOAD <script>",
     "    Load a script into the scripts cache without executing it.",
-    "HELP",
-    "    Prints this help.",
-    "slotcache runs no Lua: EVAL, EVALSHA and SCRIPT LOAD accept only these lock scripts",
-    "of client libraries, recognised by the SHA1 of their exact text and run natively:",
+    NULL,
 };
 
+/* Redis's help, then slotcache's lines: the recognised scripts and the
+ * native commands. */
 static void script_help_command(client *c) {
-    size_t nfixed = sizeof script_help_lines / sizeof script_help_lines[0];
-    add_reply_array(c, (long long)(nfixed + lock_scripts_count + 1));
-    for (size_t i = 0; i < nfixed; i++) add_reply_status(c, script_help_lines[i]);
+    add_reply_help_more(c, "SCRIPT", script_help_lines, 2 + (long long)lock_scripts_count + 1);
+    add_reply_status(c, "slotcache runs no Lua: EVAL, EVALSHA and SCRIPT LOAD accept only these lock scripts");
+    add_reply_status(c, "of client libraries, recognised by the SHA1 of their exact text and run natively:");
     for (size_t i = 0; i < lock_scripts_count; i++) {
         char line[256];
         snprintf(line, sizeof line, "    %s %s: %s", lock_scripts[i].sha1, lock_scripts[i].library,

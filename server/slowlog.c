@@ -202,17 +202,6 @@ void slowlog_maybe_add(client *c, long long duration_us) {
 
 /* ---------------------------------------------------------------- SLOWLOG command */
 
-/* Reply an array of status lines, Redis's help format. */
-static void reply_help(client *c, const char *const *lines) {
-    long long n = 0;
-    while (lines[n]) n++;
-    add_reply_array(c, n + 3);
-    add_reply_status(c, "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    for (long long i = 0; i < n; i++) add_reply_status(c, lines[i]);
-    add_reply_status(c, "HELP");
-    add_reply_status(c, "    Prints this help.");
-}
-
 void slowlog_help_command(client *c) {
     static const char *const help[] = {
         "GET [<count>]",
@@ -226,7 +215,7 @@ void slowlog_help_command(client *c) {
         "    Reset the slowlog.",
         NULL,
     };
-    reply_help(c, help);
+    add_reply_help(c, "SLOWLOG", help);
 }
 
 /* An entry copied out of the list so replies are written without the lock. */
@@ -249,8 +238,7 @@ static slowlog_entry *entry_clone(const slowlog_entry *src) {
 void slowlog_get_command(client *c) {
     long long count = 10;
     if (c->argc > 3) {
-        add_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try SLOWLOG HELP.",
-                         (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].ptr);
+        add_reply_subcommand_syntax_error(c, "SLOWLOG");
         return;
     }
     if (c->argc == 3) {

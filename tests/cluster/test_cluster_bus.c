@@ -37,17 +37,6 @@ static sc_cluster c;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* The reference redis-server; skipped without one, except under CI=true. */
-static const char *redis_or_skip(void)
-{
-    const char *redis = sc_reference_redis_binary();
-    if (redis) return redis;
-    const char *ci = getenv("CI");
-    cr_assert(!ci || strcmp(ci, "true") != 0, "CI=true and no redis-server (sh scripts/deps.sh installs it)");
-    cr_skip_test("redis-server not installed");
-    return NULL;
-}
-
 /* A reply's text (bulk, status, verbatim or error), malloc'd, the reply
  * freed; NULL for no reply (the node cannot be asked) or another type. */
 static char *reply_text(redisReply *r)
@@ -299,7 +288,7 @@ Test(cluster_bus, three_nodes_converge_fail_and_rejoin)
 
 Test(cluster_bus, mixed_with_redis_server)
 {
-    const char *redis = redis_or_skip();
+    const char *redis = sc_cluster_redis_or_skip();
     const char *bin = sc_server_binary();
     /* Node 2 is the redis-server: it MEETs slotcache node 0. */
     long long ms = form_cluster(3, (const char *[]){bin, bin, redis});
@@ -419,4 +408,4 @@ static void handshake_times_out(const char *bin)
 }
 
 Test(cluster_bus, handshake_times_out) { handshake_times_out(sc_server_binary()); }
-Test(cluster_bus, handshake_times_out_redis) { handshake_times_out(redis_or_skip()); }
+Test(cluster_bus, handshake_times_out_redis) { handshake_times_out(sc_cluster_redis_or_skip()); }

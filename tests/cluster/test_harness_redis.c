@@ -74,21 +74,9 @@ static void expected_signature(char ids[3][41], char *out, size_t n)
     snprintf(out, n, "%s|%s|%s", e[0], e[1], e[2]);
 }
 
-/* The reference redis-server; the test is skipped without one, except in CI
- * (CI=true), where a skipped comparison would pass unnoticed. */
-static const char *redis_or_skip(void)
-{
-    const char *redis = sc_reference_redis_binary();
-    if (redis) return redis;
-    const char *ci = getenv("CI");
-    cr_assert(!ci || strcmp(ci, "true") != 0, "CI=true and no redis-server (sh scripts/deps.sh installs it)");
-    cr_skip_test("redis-server not installed");
-    return NULL;
-}
-
 Test(harness, redis_nodes_meet_converge_and_a_killed_node_rejoins)
 {
-    const char *redis = redis_or_skip();
+    const char *redis = sc_cluster_redis_or_skip();
     static sc_cluster c;
     sc_cluster_opts o = { .bin = { redis, redis, redis }, .node_timeout_ms = NODE_TIMEOUT_MS };
     long long t0 = sc_now_ms();

@@ -66,14 +66,6 @@ static int listen_any(int *port)
     return fd;
 }
 
-/* A free port (bound then released). */
-static int free_port(void)
-{
-    int port;
-    close(listen_any(&port));
-    return port;
-}
-
 /* The node under test: the reference redis-server, or slotcache (the
  * same exchanges prove our receiving side answers as Redis does). */
 static void start_node_or_skip(bool reference, int *cport)
@@ -81,7 +73,7 @@ static void start_node_or_skip(bool reference, int *cport)
     const char *bin = reference ? sc_reference_redis_binary() : sc_server_binary();
     if (!bin) cr_skip_test("no redis-server");
     static char cport_s[16];
-    *cport = free_port();
+    *cport = sc_free_port_or_fail();
     snprintf(cport_s, sizeof cport_s, "%d", *cport);
     const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", cport_s,
                           "--cluster-node-timeout", "5000", NULL};
@@ -231,7 +223,7 @@ static void meet_pong_and_handshake(bool reference)
 
     int our_cport;
     int lfd = listen_any(&our_cport);
-    int our_port = free_port();
+    int our_port = sc_free_port_or_fail();
     char name[CLUSTER_NAMELEN];
     random_name(name);
     bus_msg_self self = fake_self(name, our_port, our_cport);
@@ -441,7 +433,7 @@ static void survives_random_messages(bool reference)
     int lfd = listen_any(&our_cport);
     char known[CLUSTER_NAMELEN];
     random_name(known);
-    bus_msg_self kself = fake_self(known, free_port(), our_cport);
+    bus_msg_self kself = fake_self(known, sc_free_port_or_fail(), our_cport);
     int fd = sc_raw_connect_or_fail(cport);
     send_msg(fd, out, bus_msg_ping(out, &kself, BUS_MEET, 0));
     bus_msg_view v;

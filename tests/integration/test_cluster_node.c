@@ -16,12 +16,10 @@
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define IO_MS 10000
@@ -38,16 +36,6 @@ typedef struct node {
     int fd;
     sc_reader rd;
 } node;
-
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 static char *call(node *n, const char *line, size_t *len);
 
@@ -67,7 +55,7 @@ static void node_disconnect(node *n) {
 static void node_start(node *n, const char *what, const char *bin) {
     memset(n, 0, sizeof *n);
     n->what = what;
-    n->cport = free_port();
+    n->cport = sc_free_port_or_fail();
     char cport[16];
     snprintf(cport, sizeof cport, "%d", n->cport);
     const char *args[] = {"--cluster-enabled", "yes", "--cluster-port", cport, NULL};
@@ -619,7 +607,7 @@ Test(cluster_node, corrupt_nodes_conf_refuses_to_start) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i]);
         sc_buf out = {0};
-        int st = run_in_dir(sc.srv.dir, free_port(), free_port(), &out);
+        int st = run_in_dir(sc.srv.dir, sc_free_port_or_fail(), sc_free_port_or_fail(), &out);
         cr_assert_eq(st, 1, "case %zu: exit %d: %s", i, st, out.data ? out.data : "");
         cr_assert(out.data && strstr(out.data, "Unrecoverable error: corrupted cluster config file \"nodes.conf\""),
                   "case %zu: %s", i, out.data ? out.data : "");
@@ -644,7 +632,7 @@ Test(cluster_node, second_process_on_the_same_nodes_conf_refused) {
     expect(&sc, "CLUSTER ADDSLOTS 1", "+OK\r\n");
     expect(&sc, "CLUSTER SAVECONFIG", "+OK\r\n");
     sc_buf out = {0};
-    int st = run_in_dir(sc.srv.dir, free_port(), free_port(), &out);
+    int st = run_in_dir(sc.srv.dir, sc_free_port_or_fail(), sc_free_port_or_fail(), &out);
     cr_assert_eq(st, 1, "exit %d: %s", st, out.data ? out.data : "");
     cr_assert(out.data && strstr(out.data, "Sorry, the cluster configuration file nodes.conf is already used by a "
                                            "different Redis Cluster node."),

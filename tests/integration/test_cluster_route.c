@@ -28,11 +28,9 @@
 #include "server_proc.h"
 
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define IO_MS 10000
@@ -63,21 +61,9 @@ static void peer_close(peer *p) {
     close(p->fd);
 }
 
-/* A free loopback port for a cluster bus: the harness's client ports may
- * be above 55535, where port + 10000 does not exist. */
-static int free_port(void) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void peer_start(peer *p, const char *bin, bool cluster) {
     char cport[16];
-    snprintf(cport, sizeof cport, "%d", free_port());
+    snprintf(cport, sizeof cport, "%d", sc_free_port_or_fail());
     /* slotcache with two workers: a blocked client and the command that
      * moves its slot may then run on different workers. */
     const char *args[] = {"--threads", "2", "--cluster-enabled", "yes", "--cluster-port", cport, NULL};

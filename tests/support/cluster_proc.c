@@ -46,6 +46,16 @@ static void track_cluster(sc_cluster *c, bool on)
     }
 }
 
+const char *sc_cluster_redis_or_skip(void)
+{
+    const char *redis = sc_reference_redis_binary();
+    if (redis) return redis;
+    const char *ci = getenv("CI");
+    cr_assert(!ci || strcmp(ci, "true") != 0, "CI=true and no redis-server (sh scripts/deps.sh installs it)");
+    cr_skip_test("redis-server not installed");
+    return NULL;
+}
+
 /* ---- ports ------------------------------------------------------------- */
 
 /* p or its bus port collides with a port or bus port of another node of c. */

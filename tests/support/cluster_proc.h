@@ -32,6 +32,11 @@
 /* cluster-node-timeout when sc_cluster_opts leaves it 0 (before scaling). */
 #define SC_CLUSTER_NODE_TIMEOUT_MS 2000
 
+/* The reference redis-server (sc_reference_redis_binary) for a test that
+ * needs one: without it the test is skipped, except under CI=true, where it
+ * fails (a skipped comparison would pass unnoticed). */
+const char *sc_cluster_redis_or_skip(void);
+
 typedef struct sc_cluster_opts {
     /* Binary of node i: NULL (or a NULL entry) means sc_server_binary(),
      * i.e. slotcache; sc_reference_redis_binary() for a real redis-server. */

@@ -243,6 +243,13 @@ static int pick_free_port(void)
     return port;
 }
 
+int sc_free_port_or_fail(void)
+{
+    int port = pick_free_port();
+    cr_assert(port > 0, "no free port: %s", strerror(errno));
+    return port;
+}
+
 /* Collect inodes of LISTEN sockets on `port` from one /proc/net file. */
 static int listen_inodes(const char *file, int port, unsigned long *out, int max, int n)
 {

@@ -107,6 +107,12 @@ void sc_server_remove_dir(const sc_server *s);
 
 /* 127.0.0.1:port can be bound now and nothing listens on it. */
 bool sc_port_free(int port);
+/* A port the kernel gives out as free on 127.0.0.1 (bound, then released):
+ * for a second port a server needs, such as --cluster-port (a client port
+ * may be above 55535, where port + 10000 does not exist). Another process
+ * may take it before the server binds it. Fails the test when there is
+ * none. */
+int sc_free_port_or_fail(void);
 /* Something listens on port (any address). */
 bool sc_port_listened(int port);
 /* At least one listener on port, and every one belongs to pid. */

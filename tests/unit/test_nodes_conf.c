@@ -45,10 +45,10 @@ static void parse_ok(const char *text) {
 }
 
 static char *config_text(void) {
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_config_text(&b);
     char *s = strdup(b.p ? b.p : "");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
     return s;
 }
 
@@ -85,10 +85,10 @@ Test(nodes_conf, round_trip_of_a_healthy_cluster) {
 
 Test(nodes_conf, captured_fresh_node_line) {
     parse_ok("eb6fd14343cc90acafcb584d671a25c25edab869 :45100@55100 myself,master - 0 0 0 connected\n");
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_node_description(&b, cluster->myself);
     cr_assert_str_eq(b.p, "eb6fd14343cc90acafcb584d671a25c25edab869 :45100@55100 myself,master - 0 0 0 connected");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 Test(nodes_conf, open_slot_markers_only_on_myself_in_slot_order) {
@@ -97,15 +97,15 @@ Test(nodes_conf, open_slot_markers_only_on_myself_in_slot_order) {
                   " 127.0.0.1:45003@55003 master - 0 0 3 connected\n");
     cr_assert_eq(cluster->migrating_slots_to[3300], cluster_lookup_node(ID_B, 40));
     cr_assert_eq(cluster->importing_slots_from[10], cluster_lookup_node(ID_C, 40));
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_node_description(&b, cluster->myself);
     cr_assert_str_eq(b.p, ID_A " 127.0.0.1:45001@55001 myself,master - 0 0 1 connected 0-5460 [10-<-" ID_C
                              "] [3300->-" ID_B "]");
-    cluster_buf_free(&b);
-    b = (cluster_buf){0};
+    sbuf_free(&b);
+    b = (sbuf){0};
     cluster_node_description(&b, cluster_lookup_node(ID_B, 40));
     cr_assert_str_eq(b.p, ID_B " 127.0.0.1:45002@55002 master - 0 0 2 disconnected 5461-10922");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 Test(nodes_conf, slot_runs_hostname_and_old_address_form) {
@@ -115,11 +115,11 @@ Test(nodes_conf, slot_runs_hostname_and_old_address_form) {
     cr_assert_str_eq(a->hostname, "node-a.example");
     cr_assert_eq(b2->cport, 17001, "no @cport: port + 10000");
     cr_assert_eq(a->numslots, 10);
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_nodes_description(&b, 0);
     cr_assert_str_eq(b.p, ID_A " 10.0.0.1:7000@17000,node-a.example myself,master - 0 0 4 connected 0-5 7 9-10 16383\n" ID_B
                              " 10.0.0.2:7001@17001 master - 0 0 2 disconnected 6\n");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
 }
 
 Test(nodes_conf, flags_in_redis_order_and_noflags) {
@@ -129,14 +129,14 @@ Test(nodes_conf, flags_in_redis_order_and_noflags) {
     cr_assert_eq(b2->flags, CLUSTER_NODE_SLAVE | CLUSTER_NODE_PFAIL | CLUSTER_NODE_FAIL | CLUSTER_NODE_HANDSHAKE |
                                 CLUSTER_NODE_NOADDR | CLUSTER_NODE_NOFAILOVER);
     b2->flags |= CLUSTER_NODE_MEET | CLUSTER_NODE_MIGRATE_TO; /* never printed */
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_node_description(&b, b2);
     cr_assert_str_eq(b.p, ID_B " 1.2.3.4:5@6 slave,fail?,fail,handshake,noaddr,nofailover " ID_A " 0 0 0 disconnected");
-    cluster_buf_free(&b);
-    b = (cluster_buf){0};
+    sbuf_free(&b);
+    b = (sbuf){0};
     cluster_node_description(&b, c);
     cr_assert_str_eq(b.p, ID_C " 1.2.3.4:7@8 noflags - 0 0 0 disconnected");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
     /* nodes.conf leaves handshake nodes out */
     char *text = config_text();
     cr_assert_null(strstr(text, ID_B));
@@ -149,10 +149,10 @@ Test(nodes_conf, link_and_times_in_the_line) {
     b2->ping_sent = 1796566016000LL;
     b2->pong_received = 1796566016618LL;
     b2->link = (struct bus_link *)b2; /* any non-NULL pointer: "connected" */
-    cluster_buf b = {0};
+    sbuf b = {0};
     cluster_node_description(&b, b2);
     cr_assert_str_eq(b.p, ID_B " 127.0.0.1:3@4 master - 1796566016000 1796566016618 7 connected");
-    cluster_buf_free(&b);
+    sbuf_free(&b);
     b2->link = NULL;
 }
 
