@@ -13,7 +13,8 @@ picked free.
      link to its master is up; then --settle seconds pass and the window
      (--window seconds, at least 3 node timeouts) is measured.
      **How bytes are counted**: from the kernel's own per-socket counters,
-     `ss -tinp` (tcp_info's bytes_sent, bytes_received, bytes_retrans),
+     `ss -tine` (tcp_info's bytes_sent, bytes_received, bytes_retrans;
+     each socket's owner found by its inode among the nodes' /proc/PID/fd),
      sampled every 0.5 s for every established TCP socket owned by a node
      process whose local or remote port is one of the cluster's bus ports
      (the sockets a node accepted on its bus port and the links it opened
@@ -28,7 +29,8 @@ picked free.
      closed in the window (whose last <= 0.5 s would be missed) and
      retransmitted bytes are reported (both 0 in a steady loopback
      cluster). Messages per second come from CLUSTER INFO's
-     cluster_stats_messages_*_sent deltas over the same window, by type.
+     cluster_stats_messages_*_sent deltas (by type), read from all nodes at
+     once (a thread each) right after the first and the last socket dump.
   2. Failure detection, at 6 nodes and the first timeout: kill -9 a master,
      then poll every other node's CLUSTER NODES every 10 ms: the time until
      every one of them flags it `fail?` or `fail`, and until every one flags
@@ -68,7 +70,7 @@ usage: scripts/bench-cluster.py [--timeouts 2000[,15000]] [--rounds6 3] [--fd-ru
                                 [--skip-30] [--skip-throughput] [--only-throughput] [--callgrind]
 Needs /usr/bin/redis-server, redis-cli, redis-benchmark, ss (iproute2), python3-redis.
 """
-import argparse, importlib.util, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, concurrent.futures, importlib.util, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 import redis
 
@@ -231,22 +233,48 @@ class Cluster:
 
 # ------------------------------------------------------------- bus bytes
 
-SOCK_RE = re.compile(r"(\S+):(\d+)\s+(\S+):(\d+)\s+users:\(\(\"[^\"]*\",pid=(\d+),fd=(\d+)\)")
+SOCK_RE = re.compile(r"(\S+):(\d+)\s+(\S+):(\d+)\s.*?\bino:(\d+)")  # accepted links have a timer:(...) first
 
 
-def ss_sample(pids, cports):
+def socket_owners(pids):
+    """{socket inode: (pid, fd)} over the fds of pids (our nodes only: cheaper than ss -p's scan of
+    every process, which would also come between the socket dump and the CLUSTER INFO replies)."""
+    res = {}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                t = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if t.startswith("socket:["):
+                res[int(t[8:-1])] = (pid, int(fd))
+    return res
+
+
+def ss_sample(owners, pids, cports):
     """{(pid, fd, local port, peer port): (bytes_sent, bytes_received, bytes_retrans)} for every established
-    TCP socket of one of pids whose local or peer port is a bus port."""
-    out = subprocess.run(["ss", "-tinpH", "state", "established"], capture_output=True, text=True,
+    TCP socket of one of pids whose local or peer port is a bus port. owners (socket_owners) is extended
+    when a socket it does not know appears."""
+    out = subprocess.run(["ss", "-tinHe", "state", "established"], capture_output=True, text=True,
                          timeout=30).stdout
+    lines = out.splitlines()
+    if any((m := SOCK_RE.search(l)) and int(m.group(5)) not in owners and
+           (int(m.group(2)) in cports or int(m.group(4)) in cports) for l in lines if not l[:1].isspace()):
+        owners.update(socket_owners(pids))
     res = {}
     key = None
-    for line in out.splitlines():
+    for line in lines:
         if not line[:1].isspace():
             m = SOCK_RE.search(line)
             key = None
-            if m and int(m.group(5)) in pids and (int(m.group(2)) in cports or int(m.group(4)) in cports):
-                key = (int(m.group(5)), int(m.group(6)), int(m.group(2)), int(m.group(4)))
+            if m and (int(m.group(2)) in cports or int(m.group(4)) in cports):
+                owner = owners.get(int(m.group(5)))
+                if owner and owner[0] in pids:
+                    key = (owner[0], owner[1], int(m.group(2)), int(m.group(4)))
             continue
         if key is None:
             continue
@@ -259,26 +287,37 @@ def ss_sample(pids, cports):
     return res
 
 
+def infos(pool, nodes):
+    """CLUSTER INFO of every node at once (one thread each), so all counters are read within a few ms
+    of the socket dump before it."""
+    return list(pool.map(lambda nd: nd.info(), nodes))
+
+
 def gossip(cl, window_s):
     """Bus bytes and messages sent per node per second over window_s, in steady state."""
     nodes = cl.alive()
     pids = {nd.p.pid for nd in nodes}
     cports = {nd.cport for nd in cl.nodes}
-    info0 = [nd.info() for nd in nodes]
-    first = ss_sample(pids, cports)
-    t0 = time.monotonic()
-    last = dict(first)
-    base = dict(first)
-    closed = 0
-    while time.monotonic() - t0 < window_s:
-        time.sleep(0.5)
-        s = ss_sample(pids, cports)
-        closed += len(set(last) - set(s))
-        for k, v in s.items():
-            base.setdefault(k, (0, 0, 0))  # opened in the window: all its bytes are
-            last[k] = v
-    elapsed = time.monotonic() - t0
-    info1 = [nd.info() for nd in nodes]
+    owners = socket_owners(pids)
+    with concurrent.futures.ThreadPoolExecutor(len(nodes)) as pool:
+        infos(pool, nodes)  # the pool's connections are up before the window
+        first = ss_sample(owners, pids, cports)
+        info0 = infos(pool, nodes)
+        t0 = time.monotonic()
+        last = dict(first)
+        base = dict(first)
+        closed = 0
+        while True:
+            time.sleep(0.5)
+            s = ss_sample(owners, pids, cports)
+            closed += len(set(last) - set(s))
+            for k, v in s.items():
+                base.setdefault(k, (0, 0, 0))  # opened in the window: all its bytes are
+                last[k] = v
+            if time.monotonic() - t0 >= window_s:
+                break
+        info1 = infos(pool, nodes)
+        elapsed = time.monotonic() - t0
     sent_by_pid = {pid: 0 for pid in pids}
     recv = retrans = 0
     for k, v in last.items():
@@ -577,6 +616,7 @@ def report(results, a, timeouts):
         if len(fds) == 2:
             print(f"{'ratio':10s} fail? {fds['slotcache'][0] / fds['redis'][0]:.2f}  fail "
                   f"{fds['slotcache'][1] / fds['redis'][1]:.2f}")
+    if any(k[1] == "create" for k in results):
         print("== redis-cli --cluster create --cluster-replicas 1 (6 nodes) until every node cluster_state:ok")
         cr = {}
         for name in names:
