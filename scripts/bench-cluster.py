@@ -25,8 +25,8 @@ picked free.
      both servers alike and without touching them. As a check, the bytes
      all nodes received on the same sockets must equal what they sent (both
      ends are ours), up to the few messages in flight while ss reads the
-     sockets one after the other at the window's two ends; links that
-     closed in the window (whose last <= 0.5 s would be missed) and
+     sockets one after the other at the window's two ends; links opened
+     and closed in the window (a closed link's last <= 0.5 s is missed) and
      retransmitted bytes are reported (both 0 in a steady loopback
      cluster). Messages per second come from CLUSTER INFO's
      cluster_stats_messages_*_sent deltas (by type), read from all nodes at
@@ -37,7 +37,8 @@ picked free.
      it `fail`. The victim is then restarted from its nodes.conf and the
      cluster waited for until steady again (on redis-server its replica has
      meanwhile been promoted; slotcache has no failover yet: its cluster
-     stays cluster_state:fail until the restart). --fd-runs kills per round.
+     stays cluster_state:fail until the restart). --fd-runs kills per round;
+     --fd30 K also K kills in the 30-node cluster once its gossip is measured.
   3. Creation: from the start of `redis-cli --cluster create <6 nodes>
      --cluster-replicas 1 --cluster-yes` (nodes started and answering PING
      before) until every node reports cluster_state:ok; also the time
@@ -65,7 +66,7 @@ Prints one row per server and test, and the slotcache / redis-server ratios.
 Everything started is stopped and the temporary directory removed at the
 end, on error too; every wait is bounded.
 
-usage: scripts/bench-cluster.py [--timeouts 2000[,15000]] [--rounds6 3] [--fd-runs 2]
+usage: scripts/bench-cluster.py [--timeouts 2000[,15000]] [--rounds6 3] [--fd-runs 2] [--fd30 K]
                                 [--window S] [--rounds R] [--requests N] [--threads T]
                                 [--skip-30] [--skip-throughput] [--only-throughput] [--callgrind]
 Needs /usr/bin/redis-server, redis-cli, redis-benchmark, ss (iproute2), python3-redis.
@@ -307,10 +308,12 @@ def gossip(cl, window_s):
         last = dict(first)
         base = dict(first)
         closed = 0
+        prev = set(first)
         while True:
             time.sleep(0.5)
             s = ss_sample(owners, pids, cports)
-            closed += len(set(last) - set(s))
+            closed += len(prev - set(s))
+            prev = set(s)
             for k, v in s.items():
                 base.setdefault(k, (0, 0, 0))  # opened in the window: all its bytes are
                 last[k] = v
@@ -334,15 +337,16 @@ def gossip(cl, window_s):
     return {"bps": sent / elapsed / n, "bps_min": per_node[0], "bps_max": per_node[-1],
             "mps": total_msgs / elapsed / n, "bpm": sent / total_msgs if total_msgs else 0,
             "by_type": {t: c / elapsed / n for t, c in msgs.items() if c}, "recv_check": recv - sent,
-            "closed": closed, "retrans": retrans, "sockets": len(last), "window": elapsed}
+            "closed": closed, "opened": len(set(last) - set(first)), "retrans": retrans, "sockets": len(first),
+            "window": elapsed}
 
 
 def fmt_gossip(g):
     types = " ".join(f"{t} {v:.2f}" for t, v in g["by_type"].items())
     return (f"{g['bps'] / 1000:8.2f} kB/s/node (nodes {g['bps_min'] / 1000:.2f}-{g['bps_max'] / 1000:.2f}), "
             f"{g['mps']:6.2f} msg/s/node [{types}], {g['bpm']:6.0f} B/msg | check: received-sent "
-            f"{g['recv_check']} B, links closed {g['closed']}, retransmitted {g['retrans']} B, "
-            f"{g['sockets']} sockets, {g['window']:.1f} s")
+            f"{g['recv_check']} B, {g['sockets']} sockets, opened {g['opened']} closed {g['closed']} in the window, "
+            f"retransmitted {g['retrans']} B, {g['window']:.1f} s")
 
 
 # ------------------------------------------------------ failure detection
@@ -498,6 +502,7 @@ def main():
     ap.add_argument("--timeouts", default="2000", help="cluster-node-timeout values, comma-separated (ms)")
     ap.add_argument("--rounds6", type=int, default=3, help="fresh 6-node clusters per server (medians)")
     ap.add_argument("--fd-runs", type=int, default=2, help="kill -9 runs per 6-node round")
+    ap.add_argument("--fd30", type=int, default=0, help="kill -9 runs at 30 nodes too (first timeout)")
     ap.add_argument("--window", type=float, default=20.0, help="gossip window (s), at least 3 node timeouts")
     ap.add_argument("--settle", type=float, default=3.0, help="seconds after steady before the window")
     ap.add_argument("--rounds", type=int, default=5, help="throughput rounds (medians)")
@@ -566,6 +571,11 @@ def main():
                         g = gossip(cl, max(a.window, 3 * t / 1000))
                         results.setdefault((name, "gossip", n, t), []).append(g)
                         log("  gossip " + fmt_gossip(g))
+                        if n == 30 and t == timeouts[0]:
+                            for k in range(a.fd30):
+                                fd = fail_detect(cl, k, 10 * t / 1000 + 30)
+                                results.setdefault((name, "fd30"), []).append(fd)
+                                log(f"  kill -9 a master: all fail? {fd[0]:.2f} s, all fail {fd[1]:.2f} s")
                         done(cl)
         if not a.skip_throughput:
             for name, binary, extra in servers:
@@ -601,11 +611,13 @@ def report(results, a, timeouts):
             print(f"{'ratio':10s} {n:2d} nodes timeout {t:5d}: slotcache/redis bytes/s {row['slotcache']['bps'] / row['redis']['bps']:.2f}, "
                   f"msg/s {row['slotcache']['mps'] / row['redis']['mps']:.2f}, B/msg "
                   f"{row['slotcache']['bpm'] / row['redis']['bpm']:.2f}")
-    if any(k[1] == "fd" for k in results):
-        print(f"== failure detection, 6 nodes, node timeout {timeouts[0]} ms: kill -9 a master (medians; runs)")
+    for key, n in (("fd", 6), ("fd30", 30)):
+        if not any(k[1] == key for k in results):
+            continue
+        print(f"== failure detection, {n} nodes, node timeout {timeouts[0]} ms: kill -9 a master (medians; runs)")
         fds = {}
         for name in names:
-            runs = results.get((name, "fd"), [])
+            runs = results.get((name, key), [])
             if not runs:
                 continue
             pf, f = med(x[0] for x in runs), med(x[1] for x in runs)
