@@ -482,15 +482,7 @@ def callgrind_cost(root, ports, a):
             if mode == "cluster" and int(r.info("stats").get("total_error_replies", -1)) != 0:
                 raise SystemExit("slotcache: the single-node cluster answered errors under callgrind")
         finally:
-            try:
-                r.shutdown(nosave=True)
-            except Exception:
-                pass
-            try:
-                p.wait(60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            rdb.stop(p, r)
             shutil.rmtree(d, ignore_errors=True)
     return res
 
