@@ -8,7 +8,7 @@
  * a block knows the number of its first byte. Appending (the funnel's feed,
  * from any worker under the written slots' locks; PINGs and GETACKs from
  * the cron and WAIT) copies into the tail block under `buf_lock`, a leaf
- * spin lock held for in-memory work only: every write of every worker
+ * mutex held for in-memory work only: every write of every worker
  * takes it, so an append is a compare and a copy, nothing else. Once
  * appended, a byte never changes, so readers use it outside the lock.
  *
@@ -38,8 +38,9 @@
 #include "log.h"
 #include "mem.h"
 #include "propagate.h"
-#include "slotlock.h"
 
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -65,14 +66,15 @@ struct repl_cursor {
     bool dead;            /* the history it read was replaced: reads nothing more */
 };
 
-/* The lock and what every append touches share one cache line: the
- * workers take turns on it for every write. */
+/* The lock and what every append touches share one cache line (64
+ * bytes: the mutex is 40): the workers take turns on it for every write. */
 static struct {
-    _Atomic uint32_t lock;     /* buf_lock: 0 free, 1 held */
+    pthread_mutex_t lock;      /* buf_lock */
     bool backlog;              /* a backlog exists */
     int stream_db;             /* database of the stream's last SELECT; -1: none */
     long long offset;          /* master_repl_offset */
     rblock *tail;
+    /* touched when an append starts a block */
     rblock *head;
     repl_cursor *cursors;
     rblock *spare;             /* free blocks for the next appends */
@@ -86,16 +88,17 @@ static struct {
     char replid[REPL_ID_LEN + 1];
     char replid2[REPL_ID_LEN + 1];
     long long second_offset;   /* second_repl_offset */
-} st __attribute__((aligned(64))) = {.second_offset = -1, .stream_db = -1};
+} st __attribute__((aligned(64))) = {
+    .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP, .second_offset = -1, .stream_db = -1};
+
+_Static_assert(offsetof(__typeof__(st), tail) + sizeof st.tail <= 64, "an append's state fits one cache line");
 
 /* buf_lock: a leaf lock held for short in-memory work (an append is a copy
- * of a few dozen bytes). It spins and then yields, as the slot locks do
- * (slot_lock_slow): a mutex that sleeps made every collision of two
- * workers' appends two futex calls. */
-static inline void buf_lock(void) {
-    if (atomic_exchange_explicit(&st.lock, 1, memory_order_acquire) != 0) slot_lock_slow(&st.lock);
-}
-static inline void buf_unlock(void) { atomic_store_explicit(&st.lock, 0, memory_order_release); }
+ * of a few dozen bytes). Adaptive: a waiter spins a little before it
+ * sleeps, since the holder is about to let go; a plain mutex made every
+ * collision of two workers' appends two futex calls (~55k per 2M SETs). */
+static inline void buf_lock(void) { pthread_mutex_lock(&st.lock); }
+static inline void buf_unlock(void) { pthread_mutex_unlock(&st.lock); }
 static _Atomic bool ids_ready;
 
 static void free_blocks(rblock *b);
