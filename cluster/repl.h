@@ -40,7 +40,8 @@ repl_ids repl_get_ids(void);
 
 /* Append bytes verbatim to the stream: a replica forwarding what it
  * applied from its master (every byte, PINGs included, so that offsets
- * stay equal down a chain). Any thread; takes the buffer lock. */
+ * stay equal down a chain). A worker thread (the replicas are woken at
+ * its end of iteration); takes the buffer lock. */
 void repl_feed_raw(const char *p, size_t len);
 /* repl_feed_raw for the bytes of commands a replica applied from its
  * master; `db` is the master client's database after them. The stream's
@@ -144,10 +145,10 @@ void repl_master_init(void);
 void repl_master_cron(void);
 /* After the workers stopped: stop the sync thread. */
 void repl_master_shutdown(void);
-/* New bytes in the stream: wake the workers serving replicas (any thread;
- * one inbox post per worker until it has drained). The calling worker's
- * own replicas are flushed at once, so call it with no slot lock held and
- * not from inside a replica's flush. */
+/* New bytes in the stream: wake the workers serving replicas (one inbox
+ * post per worker until it has drained). The calling worker's own
+ * replicas are flushed at once, so call it with no lock held (it is the
+ * funnel's wake: propagate_wake calls it). */
 void repl_master_wake(void);
 
 /* Disconnect every replica of this server (it became a replica of someone

@@ -308,7 +308,7 @@ void repl_feed_raw(const char *p, size_t len) {
     bool fed = st.backlog;
     if (fed) do_append(p, len);
     buf_unlock();
-    if (fed) repl_master_wake();
+    if (fed) propagate_note_fed(); /* woken at the worker's end of iteration */
 }
 
 void repl_feed_from_master(const char *p, size_t len, int db) {
@@ -317,7 +317,7 @@ void repl_feed_from_master(const char *p, size_t len, int db) {
     st.master_db = db; /* with the offset it belongs to */
     if (fed) do_append(p, len);
     buf_unlock();
-    if (fed) repl_master_wake();
+    if (fed) propagate_note_fed(); /* woken at the worker's end of iteration */
 }
 
 int repl_master_stream_db(void) {

@@ -240,6 +240,8 @@ static long long feed_unit(const repl_cmd *cmds, int n) {
     return end;
 }
 
+void propagate_note_fed(void) { pt.fed = true; }
+
 void propagate_wake(void) {
     if (!pt.fed) return;
     pt.fed = false;

@@ -68,6 +68,11 @@ void propagate_set_feed(repl_feed_fn *feed, repl_wake_fn *wake);
  * iteration ran, as Redis's beforeSleep); the active expiry cycle and
  * eviction also call it after their sweeps. */
 void propagate_wake(void);
+/* The stream grew on this worker outside the funnel (a PING, a GETACK, a
+ * replica forwarding its master's bytes, possibly under slot locks): the
+ * next propagate_wake, at the latest the worker's end of iteration, wakes
+ * the readers. Worker threads only. */
+void propagate_note_fed(void);
 /* The funnel feeds the stream: a replication backlog exists and this
  * server is not a replica (a replica's stream is its master's, forwarded
  * verbatim; its own deletions and writes never enter it). Set by cluster/. */
