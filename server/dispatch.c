@@ -269,7 +269,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
 
     if (nlocked) slots_unlock_many(k.slots, nlocked);
     cmd_keys_release(&k);
-    propagate_wake(); /* replicas' workers, now that no slot lock is held */
+    /* The replicas are woken once per loop iteration (worker.c), not here. */
     notify_flush();   /* also sends pending pub/sub deliveries */
     blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);
