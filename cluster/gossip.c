@@ -241,6 +241,19 @@ static bool update_address(cluster_node *n, bus_link *l, const bus_msg_view *v)
 
 /* ---- the gossip section ---- */
 
+/* Room for one more node learnt from a peer (CLUSTER_MAX_NODES). */
+static bool room_for_node(void)
+{
+    if (cluster->nnodes < CLUSTER_MAX_NODES) return true;
+    static long long last_log;
+    long long now = mstime();
+    if (now - last_log >= 1000) {
+        last_log = now;
+        log_warning("Refusing a new node: the node table holds %d nodes already", cluster->nnodes);
+    }
+    return false;
+}
+
 static void process_gossip(bus_link *l, const bus_msg_view *v)
 {
     cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
@@ -284,13 +297,15 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
                 cluster_todo(CLUSTER_TODO_PUBLISH);
             }
         } else if (sender && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
-                   cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN)) {
-            /* Auto-discovery: the gossiped id and flags, no handshake (the
-             * address may belong to another cluster by now). The cron
-             * connects and PINGs. */
-            /* (MYSELF is never ours to take from a peer: two myself
-             * lines would make nodes.conf unloadable.) */
-            cluster_node *nn = cluster_node_create(g->nodename, flags & ~CLUSTER_NODE_MYSELF);
+                   cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN) && room_for_node()) {
+            /* Auto-discovery: the gossiped id, no handshake (the address
+             * may belong to another cluster by now). The cron connects and
+             * PINGs. Of the gossiped flags only the role and NOFAILOVER are
+             * taken (stricter than Redis): MYSELF would make nodes.conf
+             * unloadable, and PFAIL / FAIL / HANDSHAKE / MEET are ours to
+             * decide. */
+            uint16_t keep = CLUSTER_NODE_MASTER | CLUSTER_NODE_SLAVE | CLUSTER_NODE_NOFAILOVER;
+            cluster_node *nn = cluster_node_create(g->nodename, flags & keep);
             memcpy(nn->ip, ip, sizeof nn->ip);
             nn->port = bus_gossip_port(g);
             nn->pport = bus_gossip_pport(g);
@@ -411,6 +426,7 @@ static void learn_my_ip(bus_link *l)
 /* A MEET from a node we do not know: add it as a handshake node. */
 static void add_met_node(bus_link *l, const bus_msg_view *v)
 {
+    if (!room_for_node()) return;
     cluster_node *n = cluster_node_create(NULL, CLUSTER_NODE_HANDSHAKE);
     if (!node_ip(n->ip, l, v->hdr->myip)) {
         cluster_node_free(n);
