@@ -13,12 +13,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Start the bus thread (cluster_init, once, after nodes.conf is loaded).
+/* Start the bus thread (cluster_start_bus, once, after nodes.conf is
+ * loaded and the workers started).
  * Returns 0, or -1 with the reason logged (the bus port cannot be bound). */
 int bus_start(void);
-/* Stop it and join (cluster_shutdown). */
+/* Stop it and join (cluster_stop_bus, before the workers stop). Waits for
+ * a bus_wake / bus_publish under way; later ones are no-ops. */
 void bus_stop(void);
-/* Any thread: make the bus loop run its cron soon (a CLUSTER MEET added a
+/* Any thread: no-op when the bus is not running. Make the bus loop run its cron soon (a CLUSTER MEET added a
  * node to connect to, a CLUSTER command changed what peers must hear). */
 void bus_wake(void);
 /* Any thread (the PUBLISH / SPUBLISH path): send a PUBLISH to every node,
