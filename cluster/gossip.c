@@ -27,6 +27,8 @@
 #include "repl_replica.h"
 #include "worker.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
@@ -204,14 +206,33 @@ void gossip_clear_failure_if_needed(cluster_node *n)
 
 /* ---- addresses ---- */
 
-/* nodeIp2String: the announced ip when the header has one, else the
- * link's peer address. */
+/* A numeric IPv4 or IPv6 address (what a peer says goes to nodes.conf
+ * and CLUSTER NODES: nothing else is taken). */
+static bool valid_ip(const char *ip)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
+}
+
+/* A hostname from the HOSTNAME extension: only [A-Za-z0-9.-]. */
+static bool valid_hostname(const char *h)
+{
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.' ||
+              *h == '-'))
+            return false;
+    return true;
+}
+
+/* nodeIp2String: the announced ip when the header has a valid one, else
+ * the link's peer address. */
 static bool node_ip(char out[BUS_IPLEN], bus_link *l, const char *announced)
 {
     if (announced[0]) {
         memcpy(out, announced, BUS_IPLEN);
         out[BUS_IPLEN - 1] = '\0';
-        return true;
+        if (valid_ip(out)) return true;
+        log_verbose("Ignoring an invalid announced ip from a cluster peer");
     }
     if (!bus_link_peername(l, out)) {
         log_notice("Error converting peer IP to string");
@@ -263,6 +284,7 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
         uint16_t flags = bus_gossip_flags(g);
         char ip[BUS_IPLEN];
         bus_gossip_ip(g, ip);
+        bool ip_ok = valid_ip(ip); /* else the entry's address is ignored */
         log_debug("GOSSIP %.40s %s:%d@%d flags %d", g->nodename, ip, bus_gossip_port(g), bus_gossip_cport(g), flags);
         cluster_node *n = cluster_lookup_node(g->nodename, CLUSTER_NAMELEN);
         if (n) {
@@ -285,7 +307,7 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
             }
             /* n is unreachable for us but up for the sender at another
              * address: take that address and reconnect. */
-            if ((n->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && !(flags & CLUSTER_NODE_NOADDR) &&
+            if (ip_ok && (n->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && !(flags & CLUSTER_NODE_NOADDR) &&
                 !(flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) &&
                 (strcasecmp(n->ip, ip) || n->port != bus_gossip_port(g) || n->cport != bus_gossip_cport(g))) {
                 if (n->link) bus_link_close(n->link);
@@ -296,7 +318,7 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
                 n->flags &= ~CLUSTER_NODE_NOADDR;
                 cluster_todo(CLUSTER_TODO_PUBLISH);
             }
-        } else if (sender && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
+        } else if (sender && ip_ok && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
                    cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN) && room_for_node()) {
             /* Auto-discovery: the gossiped id, no handshake (the address
              * may belong to another cluster by now). The cron connects and
@@ -322,6 +344,10 @@ static void process_extensions(bus_link *l, const bus_msg_view *v)
     cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
     if (!sender) return;
     for (int i = 0; i < v->unknown_ext; i++) log_warning("Received unknown extension type %d", v->unknown_ext_type);
+    if (v->hostname && !valid_hostname(v->hostname)) {
+        log_verbose("Ignoring an invalid hostname from node %.40s", sender->name);
+        return;
+    }
     cluster_node_set_hostname(sender, v->hostname, v->hostname ? strlen(v->hostname) : 0);
 }
 
@@ -477,6 +503,12 @@ static bool process_ping(bus_link *l, cluster_node *sender, const bus_msg_view *
                  * address, forget the handshake node (and this link). */
                 log_verbose("Handshake: we already know node %.40s, updating the address if needed.", sender->name);
                 if (update_address(sender, l, v)) cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+                cluster_node_del(ln);
+                return false;
+            }
+            if (!cluster_verify_node_id(v->hdr->sender, CLUSTER_NAMELEN)) {
+                /* Not a node id: nodes.conf must never hold it. */
+                log_warning("Handshake: invalid node id in a PONG, forgetting the handshake node");
                 cluster_node_del(ln);
                 return false;
             }
