@@ -473,6 +473,10 @@ static void update_role(cluster_node *sender, const bus_msg_view *v)
         return;
     }
     cluster_node *master = cluster_lookup_node(v->hdr->slaveof, CLUSTER_NAMELEN);
+    if (master == sender) {
+        log_verbose("Node %.40s claims to be its own replica: ignored", sender->name);
+        return;
+    }
     if (is_master(sender)) {
         /* A master turned into a replica. */
         for (int j = 0; j < CLUSTER_SLOTS; j++)
@@ -498,6 +502,13 @@ static bool process_ping(bus_link *l, cluster_node *sender, const bus_msg_view *
     if (!l->inbound) {
         cluster_node *ln = l->node;
         if (in_handshake(ln)) {
+            if (sender == cluster->myself) {
+                /* A MEET of myself's own address (or a forged PONG in
+                 * myself's name): myself's address stays as it is. */
+                log_verbose("Handshake: the node at that address is myself, forgetting the handshake node.");
+                cluster_node_del(ln);
+                return false;
+            }
             if (sender) {
                 /* We know this node already under its real name: take its
                  * address, forget the handshake node (and this link). */
@@ -609,6 +620,11 @@ static void process_update(cluster_node *sender, const bus_msg_view *v)
     if (!sender) return;
     cluster_node *n = cluster_lookup_node(v->about, CLUSTER_NAMELEN);
     if (!n || n->config_epoch >= v->update_epoch) return; /* unknown, or nothing new */
+    if (n == cluster->myself) {
+        /* Myself's role, epoch and slots are not a peer's to change. */
+        log_warning("Discarding UPDATE message about myself.");
+        return;
+    }
     if (is_slave(n)) cluster_set_node_as_master(n);
     n->config_epoch = v->update_epoch;
     cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_FSYNC_CONFIG);
