@@ -49,6 +49,8 @@ static atomic_bool stopping;
 /* Threads inside bus_wake / bus_publish: bus_stop waits for them to leave
  * before it closes the wake handle. */
 static atomic_int senders;
+/* A CLUSTER MEET asks the next wake-up to connect (bus_wake_connect). */
+static atomic_bool connect_requested;
 static uint64_t iteration;
 
 /* PUBLISH / SPUBLISH handed over by workers. */
@@ -223,10 +225,13 @@ static void on_wake(uv_async_t *a)
     pub_tail = &pub_head;
     pthread_mutex_unlock(&pub_lock);
 
+    bool connect = atomic_exchange(&connect_requested, false);
     cluster_lock();
     /* Connect to nodes a CLUSTER MEET just added, without waiting for the
-     * next tick (the rest of the cron is not run early). */
-    for (int i = 0; i < cluster->nnodes; i++) connect_if_unlinked(cluster->nodes[i]);
+     * next tick (the rest of the cron is not run early). Only then: a
+     * wake-up per PUBLISH must not reconnect to unreachable nodes. */
+    if (connect)
+        for (int i = 0; i < cluster->nnodes; i++) connect_if_unlinked(cluster->nodes[i]);
     while (q) {
         queued_pub *next = q->next;
         bus_send_publish(q->data, q->clen, q->data + q->clen, q->mlen, q->sharded);
@@ -255,6 +260,12 @@ void bus_wake(void)
     if (!sender_enter()) return;
     uv_async_send(&wake);
     sender_leave();
+}
+
+void bus_wake_connect(void)
+{
+    atomic_store(&connect_requested, true);
+    bus_wake();
 }
 
 void bus_publish(const char *channel, size_t clen, const char *msg, size_t mlen, bool sharded)
