@@ -112,11 +112,13 @@ typedef struct {
  * there is nothing to send. The bytes stay valid, and the cursor where it
  * is, until repl_cursor_release: hand them to the socket as they are. At
  * most one peek per cursor is outstanding. */
-int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans);
+int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans, unsigned *gen);
 /* The bytes of a peek (returning > 0) are written: `sent` of them (all, or
  * 0 when the write failed) move the cursor on. cur NULL: the cursor was
- * freed meanwhile (its replica closed); the peek's bytes are let go. */
-void repl_cursor_release(repl_cursor *cur, size_t sent);
+ * freed meanwhile (its replica closed); the peek's bytes are let go.
+ * `gen`: what the peek returned (the buffer's generation: a reset while
+ * the bytes were out keeps them until every peek of before it is released). */
+void repl_cursor_release(repl_cursor *cur, size_t sent, unsigned gen);
 /* Bytes appended to the stream that the cursor has not read yet. */
 long long repl_cursor_lag(const repl_cursor *cur);
 /* The stream buffer was reset under the cursor (a new history, or the

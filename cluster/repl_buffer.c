@@ -82,8 +82,10 @@ static struct {
     /* colder */
     long long first;           /* number of the backlog's first byte */
     size_t nblocks;
-    int readers;               /* peeked spans not released yet (read outside the lock) */
-    rblock *grave;             /* blocks dropped by a reset while readers > 0 */
+    int readers;               /* peeks of this generation not released yet (read outside the lock) */
+    int readers_old;           /* peeks of earlier generations not released yet */
+    unsigned gen;              /* generation: one more per reset that left peeks behind */
+    rblock *grave;             /* blocks of earlier generations, freed when readers_old is 0 */
     int master_db;             /* replica: the master client's db after the last forwarded byte */
     char replid[REPL_ID_LEN + 1];
     char replid2[REPL_ID_LEN + 1];
@@ -388,6 +390,11 @@ static rblock *do_reset_blocks(void) {
     if (st.readers > 0 && st.head) {
         st.tail->next = st.grave;
         st.grave = st.head;
+        /* Their peeks now belong to the past: the graveyard waits for
+         * them only, not for the new history's readers. */
+        st.readers_old += st.readers;
+        st.readers = 0;
+        st.gen++;
     } else {
         dropped = st.head;
     }
@@ -502,7 +509,7 @@ long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db) {
     return off;
 }
 
-int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans) {
+int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans, unsigned *gen) {
     buf_lock();
     if (!cur->active || cur->dead || cur->pos > st.offset) {
         buf_unlock();
@@ -528,15 +535,18 @@ int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans)
          * change, the cursor pins its blocks against trimming, and a reset
          * meanwhile keeps them in the graveyard while readers > 0. */
         st.readers++;
+        *gen = st.gen;
     }
     buf_unlock();
     return n;
 }
 
-void repl_cursor_release(repl_cursor *cur, size_t sent) {
+void repl_cursor_release(repl_cursor *cur, size_t sent, unsigned gen) {
     rblock *grave = NULL;
     buf_lock();
-    if (--st.readers == 0) {
+    if (gen == st.gen) {
+        st.readers--;
+    } else if (--st.readers_old == 0) {
         grave = st.grave;
         st.grave = NULL;
     }

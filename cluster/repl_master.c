@@ -289,6 +289,7 @@ typedef struct stream_write {
     uv_write_t req;
     repl_peer *p;                    /* NULL: the replica is gone */
     bool busy;                       /* a write is in flight */
+    unsigned gen;                    /* its peek's generation (repl_cursor_release) */
     size_t len;
     uv_buf_t bufs[STREAM_SPANS];
 } stream_write;
@@ -298,19 +299,19 @@ static void on_stream_written(uv_write_t *req, int status) {
     repl_peer *p = sw->p;
     sw->busy = false;
     if (!p) {
-        repl_cursor_release(NULL, 0);
+        repl_cursor_release(NULL, 0, sw->gen);
         mem_free(sw);
         return;
     }
     client *c = p->c;
     if (status < 0) {
-        repl_cursor_release(p->cur, 0);
+        repl_cursor_release(p->cur, 0, sw->gen);
         client_close(c);
         return;
     }
     stat_inc(STAT_IO_WRITES);
     stat_add(STAT_NET_OUTPUT, sw->len);
-    repl_cursor_release(p->cur, sw->len);
+    repl_cursor_release(p->cur, sw->len, sw->gen);
     client_flush(c); /* the next write, if the stream went on */
 }
 
@@ -323,7 +324,7 @@ static void stream_write_next(client *c, repl_peer *p) {
     stream_write *sw = p->sw;
     if (sw->busy) return; /* its completion comes back here */
     repl_span spans[STREAM_SPANS];
-    int n = repl_cursor_peek(p->cur, STREAM_WRITE_MAX, spans, STREAM_SPANS);
+    int n = repl_cursor_peek(p->cur, STREAM_WRITE_MAX, spans, STREAM_SPANS, &sw->gen);
     if (n == 0) return;
     sw->len = 0;
     for (int i = 0; i < n; i++) {
@@ -333,7 +334,7 @@ static void stream_write_next(client *c, repl_peer *p) {
     sw->busy = true;
     if (uv_write(&sw->req, (uv_stream_t *)&c->tcp, sw->bufs, (unsigned)n, on_stream_written) != 0) {
         sw->busy = false;
-        repl_cursor_release(p->cur, 0);
+        repl_cursor_release(p->cur, 0, sw->gen);
         client_close(c);
     }
 }
