@@ -11,7 +11,9 @@
 // server's CROSSSLOT answer across slots; scaleReads "slave": reads right,
 // served by the replicas after a READONLY (their INFO commandstats); a
 // stale slot map (a slot pointed at the wrong master) still answers through
-// MOVED (that master's errorstat_MOVED grows) and is corrected.
+// MOVED (that master's errorstat_MOVED grows) and is corrected; a slot
+// really moved to another master while the client holds the old map: its
+// SET and GET follow the old owner's MOVED.
 // Prints "ok <name>" / "FAIL <name>: ..."; exits 1 when anything failed.
 "use strict";
 
@@ -65,6 +67,13 @@ async function info(port, section) {
 
 function calls(stats, cmd) {
     const m = /calls=(\d+)/.exec(stats["cmdstat_" + cmd] || "");
+    return m ? Number(m[1]) : 0;
+}
+
+// The MOVED errors node "host:port" answered so far (INFO errorstats).
+async function movedErrors(k) {
+    const e = await info(Number(k.split(":")[1]), "errorstats");
+    const m = /count=(\d+)/.exec(e.errorstat_MOVED || "");
     return m ? Number(m[1]) : 0;
 }
 
@@ -182,19 +191,51 @@ async function main() {
         const s = keySlot(key);
         const right = c.slots[s][0];
         const wrong = masters.map((p) => HOST + ":" + p).find((k) => k !== right);
-        const moved = async (k) => {
-            const e = await info(Number(k.split(":")[1]), "errorstats");
-            const m = /count=(\d+)/.exec(e.errorstat_MOVED || "");
-            return m ? Number(m[1]) : 0;
-        };
-        const before = await moved(wrong);
+        const before = await movedErrors(wrong);
         c.slots[s] = [wrong];
         const v = await c.get(key);
         const after = c.slots[s][0];
         c.disconnect();
         assert(v === "v42", "GET through a stale map: " + v);
-        assert((await moved(wrong)) > before, "no MOVED came from " + wrong);
+        assert((await movedErrors(wrong)) > before, "no MOVED came from " + wrong);
         assert(after === right, "slot " + s + " now maps to " + after + ", not " + right);
+    });
+
+    await check("a slot moved under the client", async () => {
+        // As redis-cli --cluster fix takes a slot: MULTI / CLUSTER DELSLOTS
+        // / ADDSLOTS / BUMPEPOCH / EXEC on the new owner, which wins by its
+        // bumped epoch. The client's map predates the move.
+        const c = await cluster({});
+        let key = null;
+        for (let i = 0; i < 1000 && !key; i++) {
+            const k = "io-moving:" + i;
+            const owner = Number(c.slots[keySlot(k)][0].split(":")[1]);
+            if ((await direct(owner, (r) => r.cluster("COUNTKEYSINSLOT", keySlot(k)))) === 0) key = k;
+        }
+        assert(key, "no empty slot found");
+        const s = keySlot(key);
+        const old = c.slots[s][0];
+        const target = masters.map((p) => HOST + ":" + p).find((k) => k !== old);
+        const newPort = Number(target.split(":")[1]);
+        await direct(newPort, (r) => r.multi().cluster("DELSLOTS", s).cluster("ADDSLOTS", s).cluster("BUMPEPOCH").exec());
+        const ownerOf = async (port) => {
+            for (const r of await direct(port, (x) => x.cluster("SLOTS"))) if (r[0] <= s && s <= r[1]) return r[2][1];
+            return null;
+        };
+        await waitFor(async () => {
+            for (const p of PORTS) if ((await ownerOf(p)) !== newPort) return false;
+            return true;
+        }, "every node maps slot " + s + " to its new owner");
+        const before = await movedErrors(old);
+        assert(c.slots[s][0] === old, "the client's map changed already");
+        await c.set(key, "moved");
+        const v = await c.get(key);
+        const after = c.slots[s][0];
+        c.disconnect();
+        assert(v === "moved", "GET after the move: " + v);
+        assert((await movedErrors(old)) > before, "no MOVED came from the old owner " + old);
+        assert(after === target, "slot " + s + " maps to " + after + ", not " + target);
+        assert((await direct(newPort, (r) => r.get(key))) === "moved", "the key is not on the new owner");
     });
 
     console.log("ioredis " + req("ioredis/package.json").version + ": " + failures + " failed");

@@ -13,7 +13,9 @@
 # read_from_replicas: reads are right and the replicas serve some of them
 # after a READONLY (their INFO commandstats); a stale slot cache: the
 # client's map points a slot at the wrong master, the GET still answers
-# (that master's errorstat_MOVED grows) and the map is corrected.
+# (that master's errorstat_MOVED grows) and the map is corrected; a slot
+# really moved to another master (see slot_moved) while the client holds
+# the old map: its SET and GET follow the old owner's MOVED.
 # Prints "ok <name>" / "FAIL <name>: ..."; exits 1 when anything failed.
 import logging
 import sys
@@ -169,16 +171,53 @@ def stale_slot_cache():
     right = rc.nodes_manager.get_node_from_slot(slot)
     wrong = next(n for n in rc.get_primaries() if n.name != right.name)
 
-    def moved(port):
-        # redis-py leaves "count=N" (no comma) as a string
-        v = direct(port).info("errorstats").get("errorstat_MOVED", "count=0")
-        return int(v["count"]) if isinstance(v, dict) else int(str(v).split("=")[1])
-
-    before = moved(wrong.port)
+    before = moved_errors(wrong.port)
     rc.nodes_manager.slots_cache[slot] = [wrong]
     assert rc.get(key) == b"v42"
-    assert moved(wrong.port) > before, "no MOVED came from the wrong node"
+    assert moved_errors(wrong.port) > before, "no MOVED came from the wrong node"
     assert rc.nodes_manager.get_node_from_slot(slot).name == right.name
+    rc.close()
+
+
+def slot_owner_port(port, slot):
+    """The port node `port` says serves `slot` (CLUSTER SLOTS)."""
+    for r in direct(port).execute_command("CLUSTER SLOTS"):
+        if r[0] <= slot <= r[1]:
+            return r[2][1]
+    return None
+
+
+def moved_errors(port):
+    # redis-py leaves "count=N" (no comma) as a string
+    v = direct(port).info("errorstats").get("errorstat_MOVED", "count=0")
+    return int(v["count"]) if isinstance(v, dict) else int(str(v).split("=")[1])
+
+
+def slot_moved():
+    """A real slot move without SETSLOT, as redis-cli --cluster fix takes a
+    slot: MULTI / CLUSTER DELSLOTS / ADDSLOTS / BUMPEPOCH / EXEC on the new
+    owner, which then wins by its bumped epoch. A client whose map predates
+    the move follows the MOVED of the old owner."""
+    rc = RedisCluster(host=HOST, port=PORTS[0])
+    # An empty slot (a slot's keys stay where they were written).
+    key = next(k for k in ("moving:%d" % i for i in range(1000))
+               if direct(rc.nodes_manager.get_node_from_slot(rc.keyslot(k)).port)
+               .execute_command("CLUSTER COUNTKEYSINSLOT", rc.keyslot(k)) == 0)
+    slot = rc.keyslot(key)
+    old = rc.nodes_manager.get_node_from_slot(slot)
+    new = next(n for n in rc.get_primaries() if n.name != old.name)
+    p = direct(new.port).pipeline(transaction=True)
+    p.execute_command("CLUSTER DELSLOTS", slot)
+    p.execute_command("CLUSTER ADDSLOTS", slot)
+    p.execute_command("CLUSTER BUMPEPOCH")
+    p.execute()
+    wait_for(lambda: all(slot_owner_port(q, slot) == new.port for q in PORTS), "every node maps the slot to its new owner")
+    before = moved_errors(old.port)
+    assert rc.set(key, "moved")
+    assert rc.get(key) == b"moved"
+    assert moved_errors(old.port) > before, "no MOVED came from the old owner"
+    assert rc.nodes_manager.get_node_from_slot(slot).name == new.name
+    assert direct(new.port).get(key) == b"moved"
     rc.close()
 
 
@@ -188,5 +227,6 @@ check("pipelines across slots", pipelines)
 check("hash-tagged MSET/MGET and nonatomic multi-key", hash_tags)
 check("read_from_replicas", read_from_replicas)
 check("stale slot cache follows MOVED", stale_slot_cache)
+check("a slot moved under the client", slot_moved)
 print("redis-py %s: %d failed" % (redis.__version__, failures))
 sys.exit(1 if failures else 0)

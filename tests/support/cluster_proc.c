@@ -157,8 +157,9 @@ void sc_cluster_start_or_fail(sc_cluster *c, int n, const sc_cluster_opts *opts)
         sc_server_prepare_or_fail(&c->node[i], bin, opts ? opts->extra_args : NULL);
         if (opts && opts->config_file[i]) {
             c->config_file[i] = true;
-            cr_assert(strlen(c->node[i].bin) < sizeof c->real_bin[i], "binary path too long: %s", c->node[i].bin);
-            snprintf(c->real_bin[i], sizeof c->real_bin[i], "%s", c->node[i].bin);
+            size_t len = strlen(c->node[i].bin);
+            cr_assert(len < sizeof c->real_bin[i], "binary path too long: %s", c->node[i].bin);
+            memcpy(c->real_bin[i], c->node[i].bin, len + 1);
         }
     }
     build_args(c, n, opts);
