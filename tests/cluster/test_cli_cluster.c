@@ -27,6 +27,9 @@
  *   and for good, the deleted node reset to know only itself; `check`
  *   clean at the end.
  *
+ * - mixed: slotcache and redis-server nodes in one cluster made and grown
+ *   by redis-cli (see the test).
+ *
  * Skipped without redis-server (a failure when CI=true).
  */
 #include <criterion/criterion.h>
@@ -232,6 +235,20 @@ static void cli_both(const char *step, const char *words)
     cli_join(step);
 }
 
+/* `redis-cli --cluster WORDS` on one cluster: it must exit 0 and print no
+ * [ERR] and no [WARNING]. */
+static void cli_one(side *sd, const char *step, const char *words)
+{
+    expand(sd, words);
+    sc_buf_free(&sd->out);
+    sd->status = sc_run(sd->argv, NULL, 0, &sd->out, CLI_TIMEOUT_MS);
+    char *v = verdicts(sd->out.data);
+    bool clean = sd->status == 0 && !strstr(v, "[ERR]") && !strstr(v, "[WARNING]");
+    if (!clean) cr_log_error("%s: %s: redis-cli exit %d, output:\n%s", step, sd->name, sd->status, sd->out.data);
+    cr_assert(clean, "%s: %s: redis-cli exit %d; verdicts:\n%s", step, sd->name, sd->status, v);
+    free(v);
+}
+
 /* ---- views -------------------------------------------------------------- */
 
 static int members_of(const side *sd)
@@ -303,20 +320,24 @@ static bool members_agree(sc_cluster *c, void *arg)
     return ok;
 }
 
-static void wait_agree_or_fail(const char *what)
+static void wait_side_agrees_or_fail(side *sd, const char *what)
 {
-    for (int s = 0; s < NSIDES; s++) {
-        if (sc_cluster_wait_for(&sides[s].c, members_agree, &sides[s], AGREE_MS)) continue;
-        sc_cluster_log_views(&sides[s].c);
-        cr_assert_fail("%s: %s: the members do not agree within %d ms", what, sides[s].name, sc_scaled_ms(AGREE_MS));
-    }
+    if (sc_cluster_wait_for(&sd->c, members_agree, sd, AGREE_MS)) return;
+    sc_cluster_log_views(&sd->c);
+    cr_assert_fail("%s: %s: the members do not agree within %d ms", what, sd->name, sc_scaled_ms(AGREE_MS));
 }
 
-/* pred(c, arg) holds at every poll for ms (scaled): true; false as soon as
- * it does not. */
+static void wait_agree_or_fail(const char *what)
+{
+    for (int s = 0; s < NSIDES; s++) wait_side_agrees_or_fail(&sides[s], what);
+}
+
+/* pred(c, arg) holds at every poll for ms: true; false as soon as it does
+ * not. (Not scaled: a sanitized node gossips less often, but a longer
+ * watch would only cost CI time.) */
 static bool holds_for(sc_cluster *c, sc_cluster_pred pred, void *arg, int ms)
 {
-    long long deadline = sc_now_ms() + sc_scaled_ms(ms);
+    long long deadline = sc_now_ms() + ms;
     while (sc_now_ms() < deadline) {
         if (!pred(c, arg)) return false;
         sc_sleep_ms(100);
@@ -599,18 +620,35 @@ static int selected_master(side *sd)
     return m;
 }
 
-/* Node `node` joined as a replica of `master[side]`: every member lists it
+/* Node `node` joined sd as a replica of `master`: every member lists it
  * so, and it holds its master's data. */
+static void check_side_new_replica(side *sd, const char *step, int node, int master)
+{
+    sd->member[node] = true;
+    wait_side_agrees_or_fail(sd, step);
+    node_query q = { sd, node, master, -1 };
+    cr_assert(sc_cluster_wait_for(&sd->c, role_everywhere, &q, AGREE_MS),
+              "%s: %s: not every node lists node %d as a replica of node %d", step, sd->name, node, master);
+    check_replica_data(sd, node, master);
+}
+
 static void check_new_replica(const char *step, int node, const int master[NSIDES])
 {
-    for (int s = 0; s < NSIDES; s++) sides[s].member[node] = true;
-    wait_agree_or_fail(step);
-    for (int s = 0; s < NSIDES; s++) {
-        node_query q = { &sides[s], node, master[s], -1 };
-        cr_assert(sc_cluster_wait_for(&sides[s].c, role_everywhere, &q, AGREE_MS),
-                  "%s: %s: not every node lists node %d as a replica of node %d", step, sides[s].name, node, master[s]);
-        check_replica_data(&sides[s], node, master[s]);
-    }
+    for (int s = 0; s < NSIDES; s++) check_side_new_replica(&sides[s], step, node, master[s]);
+}
+
+/* After del-node of `node`: no member lists it, it knows only itself, and
+ * it stays forgotten. */
+static void check_side_deleted(side *sd, int node)
+{
+    sd->member[node] = false;
+    node_query q = { sd, node, -1, -1 };
+    cr_assert(known_nowhere(&sd->c, &q), "%s: a node still lists the deleted node", sd->name);
+    char *info = sc_cluster_text(&sd->c, node, "CLUSTER INFO");
+    cr_assert(info && strstr(info, "cluster_known_nodes:1\r\n"), "%s: the deleted node was not reset: %s", sd->name,
+              info ? info : "?");
+    free(info);
+    cr_assert(holds_for(&sd->c, known_nowhere, &q, 2000), "%s: the deleted node came back", sd->name);
 }
 
 Test(cli_cluster, replicas)
@@ -684,20 +722,51 @@ Test(cli_cluster, replicas)
 
     /* del-node: every node forgets it, for good; it is reset. */
     cli_both("del-node", "del-node @0 #8");
-    for (int s = 0; s < NSIDES; s++) {
-        sides[s].member[8] = false;
-        node_query q = { &sides[s], 8, -1, -1 };
-        cr_assert(known_nowhere(&sides[s].c, &q), "%s: a node still lists the deleted node", sides[s].name);
-        char *info = sc_cluster_text(&sides[s].c, 8, "CLUSTER INFO");
-        cr_assert(info && strstr(info, "cluster_known_nodes:1\r\n"), "%s: the deleted node was not reset: %s",
-                  sides[s].name, info ? info : "?");
-        free(info);
-    }
-    for (int s = 0; s < NSIDES; s++) {
-        node_query q = { &sides[s], 8, -1, -1 };
-        cr_assert(holds_for(&sides[s].c, known_nowhere, &q, 2000), "%s: the deleted node came back", sides[s].name);
-    }
+    for (int s = 0; s < NSIDES; s++) check_side_deleted(&sides[s], 8);
     wait_agree_or_fail("after del-node");
     cli_both("check after del-node", "check @1");
     stop_sides();
+}
+
+/* ---- mixed: slotcache and redis-server nodes in one cluster -------------- */
+
+/* Moving a Redis Cluster onto slotcache node by node, and back: redis-cli
+ * creates a cluster of two slotcache masters and one redis-server master,
+ * adds a slotcache replica to the redis-server master and a redis-server
+ * replica to a slotcache master (each syncs its master's data across the
+ * two implementations), adds an empty redis-server master through a
+ * slotcache node and deletes it again. Every step is clean, every node
+ * agrees. (Adding a slotcache *master* through a redis-server node is not
+ * here: redis-cli then copies the cluster's functions with FUNCTION LIST /
+ * RESTORE, which slotcache does not have.) */
+Test(cli_cluster, mixed)
+{
+    const char *redis = sc_reference_redis_or_skip();
+    side *sd = &sides[SC];
+    memset(sd, 0, sizeof *sd);
+    sd->name = "mixed";
+    /* 0, 2, 3: slotcache; 1, 4, 5: redis-server */
+    sc_cluster_opts o = { .extra_args = (const char *[]){ "--repl-diskless-sync-delay", "0", NULL },
+                          .bin = { NULL, redis, NULL, NULL, redis, redis } };
+    sc_cluster_start_or_fail(&sd->c, 6, &o);
+    for (int i = 0; i < 6; i++) sc_cluster_myid_or_fail(&sd->c, i, sd->id[i]);
+    for (int i = 0; i < 3; i++) sd->member[i] = true;
+
+    cli_one(sd, "create", "create @0 @1 @2 --cluster-yes");
+    wait_side_agrees_or_fail(sd, "after create");
+    write_keys(sd, NKEYS);
+    cli_one(sd, "add-node slotcache replica of redis-server", "add-node @3 @1 --cluster-slave --cluster-master-id #1");
+    check_side_new_replica(sd, "slotcache replica of redis-server", 3, 1);
+    cli_one(sd, "add-node redis-server replica of slotcache", "add-node @4 @0 --cluster-slave --cluster-master-id #0");
+    check_side_new_replica(sd, "redis-server replica of slotcache", 4, 0);
+    cli_one(sd, "add-node redis-server master", "add-node @5 @2");
+    sd->member[5] = true;
+    wait_side_agrees_or_fail(sd, "after add-node of a redis-server master");
+    cli_one(sd, "check through redis-server", "check @4");
+    cli_one(sd, "check through slotcache", "check @3");
+    cli_one(sd, "del-node", "del-node @2 #5");
+    check_side_deleted(sd, 5);
+    wait_side_agrees_or_fail(sd, "after del-node");
+    sc_buf_free(&sd->out);
+    sc_cluster_stop_or_fail(&sd->c);
 }
