@@ -77,6 +77,18 @@ async function movedErrors(k) {
     return m ? Number(m[1]) : 0;
 }
 
+// Run op (which goes through cluster client c's map for slot s) and close
+// c; node `from` must have answered a MOVED meanwhile. Returns op's value
+// and what the map says for s afterwards.
+async function throughStaleMap(c, s, from, op) {
+    const before = await movedErrors(from);
+    const v = await op();
+    const after = c.slots[s][0];
+    c.disconnect();
+    assert((await movedErrors(from)) > before, "no MOVED came from " + from);
+    return { v, after };
+}
+
 async function roles() {
     const out = {};
     for (const p of PORTS) out[p] = (await direct(p, (r) => r.role()))[0];
@@ -191,13 +203,11 @@ async function main() {
         const s = keySlot(key);
         const right = c.slots[s][0];
         const wrong = masters.map((p) => HOST + ":" + p).find((k) => k !== right);
-        const before = await movedErrors(wrong);
-        c.slots[s] = [wrong];
-        const v = await c.get(key);
-        const after = c.slots[s][0];
-        c.disconnect();
+        const { v, after } = await throughStaleMap(c, s, wrong, () => {
+            c.slots[s] = [wrong];
+            return c.get(key);
+        });
         assert(v === "v42", "GET through a stale map: " + v);
-        assert((await movedErrors(wrong)) > before, "no MOVED came from " + wrong);
         assert(after === right, "slot " + s + " now maps to " + after + ", not " + right);
     });
 
@@ -226,14 +236,12 @@ async function main() {
             for (const p of PORTS) if ((await ownerOf(p)) !== newPort) return false;
             return true;
         }, "every node maps slot " + s + " to its new owner");
-        const before = await movedErrors(old);
         assert(c.slots[s][0] === old, "the client's map changed already");
-        await c.set(key, "moved");
-        const v = await c.get(key);
-        const after = c.slots[s][0];
-        c.disconnect();
+        const { v, after } = await throughStaleMap(c, s, old, async () => {
+            await c.set(key, "moved");
+            return c.get(key);
+        });
         assert(v === "moved", "GET after the move: " + v);
-        assert((await movedErrors(old)) > before, "no MOVED came from the old owner " + old);
         assert(after === target, "slot " + s + " maps to " + after + ", not " + target);
         assert((await direct(newPort, (r) => r.get(key))) === "moved", "the key is not on the new owner");
     });

@@ -80,6 +80,7 @@ fi
 # replication PING (up to 10 s after start, on redis-server too). A key
 # written to each master ("a", "b", "c" hash to the three ranges) makes
 # that happen at once; the offsets then travel in the pings.
+# shellcheck disable=SC2317  # called through wait_until
 replicas_listed() {
     for p in $(ports); do
         n=$(redis-cli -p "$p" cluster slots 2>/dev/null | grep -c -E '^[0-9a-f]{40}$')

@@ -184,6 +184,20 @@ static bool verdict_line(const char *l)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* The n malloc'd strings sorted, each followed by sep, in one malloc'd
+ * string; the strings are freed. */
+static char *sorted_join(char **items, int n, const char *sep)
+{
+    qsort(items, (size_t)n, sizeof items[0], cmp_str);
+    sc_buf b = { 0 };
+    sc_buf_append(&b, "", 0);
+    for (int k = 0; k < n; k++) {
+        sc_buf_printf(&b, "%s%s", items[k], sep);
+        free(items[k]);
+    }
+    return b.data;
+}
+
 /* The kept lines of an output, masked, sorted, one per line (malloc'd). */
 static char *verdicts(const char *out)
 {
@@ -197,14 +211,7 @@ static char *verdicts(const char *out)
         if (verdict_line(buf)) lines[nl++] = strdup(buf);
         p = e ? e + 1 : NULL;
     }
-    qsort(lines, (size_t)nl, sizeof lines[0], cmp_str);
-    sc_buf b = { 0 };
-    sc_buf_append(&b, "", 0);
-    for (int k = 0; k < nl; k++) {
-        sc_buf_printf(&b, "%s\n", lines[k]);
-        free(lines[k]);
-    }
-    return b.data;
+    return sorted_join(lines, nl, "\n");
 }
 
 /* Wait for both runs: each must exit 0 with the same verdict lines. */
@@ -519,19 +526,28 @@ static void call_dbsize(long long total)
         }
         cr_assert(nv == members_of(&sides[s]), "%s: call DBSIZE answered %d lines for %d nodes:\n%s", sides[s].name, nv,
                   members_of(&sides[s]), sides[s].out.data);
-        qsort(vals, (size_t)nv, sizeof vals[0], cmp_str);
-        sc_buf b = { 0 };
-        sc_buf_append(&b, "", 0);
-        for (int k = 0; k < nv; k++) {
-            sc_buf_printf(&b, "%s ", vals[k]);
-            free(vals[k]);
-        }
-        nums[s] = b.data;
+        nums[s] = sorted_join(vals, nv, " ");
     }
     cr_assert(!strcmp(nums[SC], nums[REF]), "call DBSIZE: slotcache %s, redis-server %s", nums[SC], nums[REF]);
     cr_assert(sums[SC] == total, "call DBSIZE: the nodes hold %lld keys in all, not %lld", sums[SC], total);
     free(nums[SC]);
     free(nums[REF]);
+}
+
+/* Both clusters of n nodes (config files as in start_sides), nodes
+ * 0..members-1 made a cluster by the timed `CREATE` words, NKEYS keys
+ * written, then `check @0` and the `INFO` words compared. */
+static void create_and_check(int n, const bool *config_file, int members, const char *shape, const char *create,
+                             const char *info)
+{
+    start_sides(n, config_file);
+    for (int s = 0; s < NSIDES; s++)
+        for (int i = 0; i < members; i++) sides[s].member[i] = true;
+    create_timed(shape, create);
+    wait_agree_or_fail("after create");
+    for (int s = 0; s < NSIDES; s++) write_keys(&sides[s], NKEYS);
+    cli_both("check", "check @0");
+    cli_both("info", info);
 }
 
 /* ---- masters: create without replicas, check, info, call, set-timeout --- */
@@ -553,15 +569,7 @@ Test(cli_cluster, masters)
 {
     /* Nodes 0 and 1 start with a config file, node 2 with arguments only. */
     const bool conf[3] = { true, true, false };
-    start_sides(3, conf);
-    for (int s = 0; s < NSIDES; s++)
-        for (int i = 0; i < 3; i++) sides[s].member[i] = true;
-
-    create_timed("3 masters", "create @0 @1 @2 --cluster-yes");
-    wait_agree_or_fail("after create");
-    for (int s = 0; s < NSIDES; s++) write_keys(&sides[s], NKEYS);
-    cli_both("check", "check @0");
-    cli_both("info", "info @1");
+    create_and_check(3, conf, 3, "3 masters", "create @0 @1 @2 --cluster-yes", "info @1");
     call_dbsize(NKEYS);
 
     /* A timeout unlike the harness's, and scaled as the harness's is (a
@@ -655,15 +663,8 @@ Test(cli_cluster, replicas)
 {
     /* Nodes 0-5: the cluster; 6, 7: replicas to add; 8: a master to add
      * and delete. */
-    start_sides(9, NULL);
-    for (int s = 0; s < NSIDES; s++)
-        for (int i = 0; i < 6; i++) sides[s].member[i] = true;
-
-    create_timed("3 masters + 3 replicas", "create @0 @1 @2 @3 @4 @5 --cluster-replicas 1 --cluster-yes");
-    wait_agree_or_fail("after create");
-    for (int s = 0; s < NSIDES; s++) write_keys(&sides[s], NKEYS);
-    cli_both("check", "check @0");
-    cli_both("info", "info @3");
+    create_and_check(9, NULL, 6, "3 masters + 3 replicas",
+                     "create @0 @1 @2 @3 @4 @5 --cluster-replicas 1 --cluster-yes", "info @3");
     /* Masters and replicas hold the keys: each key twice once synced. */
     for (int s = 0; s < NSIDES; s++)
         for (int i = 3; i < 6; i++) {
