@@ -31,6 +31,9 @@ static _Thread_local bool tl_in_section;
 
 static _Atomic(slotmap *) current;
 static _Atomic uint64_t current_version;
+/* The cluster-preferred-endpoint-type the current map was built with, -1
+ * for none (cluster_lock). */
+static int built_endpoint_type = -1;
 
 static void record_release(void *p) { ck_epoch_unregister(p); }
 
@@ -86,6 +89,7 @@ static slotmap *build(uint64_t version) {
     m->myself = node_index(cluster->myself);
     m->nnodes = nn;
     int endpoint_type = cluster_endpoint_type();
+    built_endpoint_type = endpoint_type;
     for (int i = 0; i < nn; i++) {
         const cluster_node *n = cluster->nodes[i];
         slotmap_node *o = &m->nodes[i];
@@ -135,8 +139,14 @@ void slotmap_publish(void) {
     }
 }
 
+bool slotmap_endpoints_stale(void) {
+    cluster_assert_locked();
+    return atomic_load_explicit(&current, memory_order_relaxed) && built_endpoint_type != cluster_endpoint_type();
+}
+
 /* Shutdown (cluster_shutdown, after the workers stopped): free the map. */
 void slotmap_free(void) {
+    built_endpoint_type = -1;
     slotmap *old = atomic_exchange_explicit(&current, NULL, memory_order_acq_rel);
     if (old) {
         ck_epoch_synchronize(my_record());

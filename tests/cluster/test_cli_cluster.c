@@ -29,6 +29,10 @@
  *
  * - mixed: slotcache and redis-server nodes in one cluster made and grown
  *   by redis-cli (see the test).
+ * - endpoint_type: CONFIG SET cluster-preferred-endpoint-type hostname /
+ *   unknown-endpoint / ip changes the endpoint -MOVED names (and CLUSTER
+ *   SLOTS'), as on redis-server (regression: the published slot map kept
+ *   the endpoints it was built with until something else changed).
  *
  * Skipped without redis-server (a failure when CI=true).
  */
@@ -770,4 +774,90 @@ Test(cli_cluster, mixed)
     wait_side_agrees_or_fail(sd, "after del-node");
     sc_buf_free(&sd->out);
     sc_cluster_stop_or_fail(&sd->c);
+}
+
+/* ---- endpoint_type: CONFIG SET cluster-preferred-endpoint-type ----------- */
+
+typedef struct moved_query {
+    const char *key;
+    char want[128];   /* the -MOVED text node 0 must answer for GET key */
+} moved_query;
+
+/* A key node 1 owns: the first key:k whose GET on node 0 answers MOVED. */
+static int key_of_node1(side *sd)
+{
+    char want[32];
+    snprintf(want, sizeof want, ":%d", sc_cluster_port(&sd->c, 1));
+    for (int k = 0; k < 1000; k++) {
+        char *r = sc_cluster_text(&sd->c, 0, "GET key:%d", k);
+        bool found = r && !strncmp(r, "MOVED ", 6) && strstr(r, want);
+        free(r);
+        if (found) return k;
+    }
+    cr_assert_fail("%s: no key of node 1 found", sd->name);
+    return -1;
+}
+
+/* Node 0 redirects GET q->key with exactly q->want. */
+static bool moved_is(sc_cluster *c, void *arg)
+{
+    moved_query *q = arg;
+    char *r = sc_cluster_text(c, 0, "GET %s", q->key);
+    bool same = r && !strcmp(r, q->want);
+    free(r);
+    return same;
+}
+
+/* Node 0 lists the hostnames of nodes 1 and 2 (",hostN" after the address
+ * in CLUSTER NODES). */
+static bool hostnames_known(sc_cluster *c, void *arg)
+{
+    (void)arg;
+    char *all = sc_cluster_text(c, 0, "CLUSTER NODES");
+    bool known = all && strstr(all, ",host1 ") && strstr(all, ",host2 ");
+    free(all);
+    return known;
+}
+
+Test(cli_cluster, endpoint_type)
+{
+    start_sides(3, NULL);
+    for (int s = 0; s < NSIDES; s++) {
+        side *sd = &sides[s];
+        for (int i = 0; i < 3; i++) {
+            sd->member[i] = true;
+            char *r = sc_cluster_text(&sd->c, i, "CONFIG SET cluster-announce-hostname host%d", i);
+            cr_assert(r && !strcmp(r, "OK"), "%s: CONFIG SET cluster-announce-hostname: %s", sd->name, r ? r : "?");
+            free(r);
+        }
+        sc_cluster_addslots_split_or_fail(&sd->c, 3);
+        sc_cluster_meet_or_fail(&sd->c);
+    }
+    wait_agree_or_fail("after MEET");
+    static const char *const types[] = { "hostname", "unknown-endpoint", "ip" };
+    for (int s = 0; s < NSIDES; s++) {
+        side *sd = &sides[s];
+        cr_assert(sc_cluster_wait_for(&sd->c, hostnames_known, NULL, AGREE_MS), "%s: hostnames not gossiped", sd->name);
+        int k = key_of_node1(sd), port = sc_cluster_port(&sd->c, 1);
+        char key[32];
+        snprintf(key, sizeof key, "key:%d", k);
+        char *slot = sc_cluster_text(&sd->c, 0, "GET %s", key);
+        int hslot = slot ? atoi(slot + 6) : -1;
+        free(slot);
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+            char *r = sc_cluster_text(&sd->c, 0, "CONFIG SET cluster-preferred-endpoint-type %s", types[t]);
+            cr_assert(r && !strcmp(r, "OK"), "%s: CONFIG SET %s: %s", sd->name, types[t], r ? r : "?");
+            free(r);
+            const char *ep = t == 0 ? "host1" : t == 1 ? "" : "127.0.0.1";
+            moved_query q = { key, "" };
+            snprintf(q.want, sizeof q.want, "MOVED %d %s:%d", hslot, ep, port);
+            /* redis-server answers at once, slotcache within a bus tick. */
+            if (!sc_cluster_wait_for(&sd->c, moved_is, &q, 2000)) {
+                char *got = sc_cluster_text(&sd->c, 0, "GET %s", key);
+                cr_assert_fail("%s: endpoint type %s: GET %s answers '%s', not '%s'", sd->name, types[t], key,
+                               got ? got : "?", q.want);
+            }
+        }
+    }
+    stop_sides();
 }
