@@ -38,6 +38,7 @@ static void tsan_readers_gone(void) { __tsan_acquire(&epoch_domain); }
 static void tsan_section_ended(void) {}
 static void tsan_readers_gone(void) {}
 #endif
+
 static pthread_once_t domain_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
 static _Thread_local ck_epoch_record_t *tl_record;
