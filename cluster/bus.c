@@ -75,6 +75,9 @@ static void refresh_config(void)
     cfg_get_string("cluster-announce-ip", ip, sizeof ip);
     memcpy(bus.announce_ip, ip, sizeof ip);
     cluster_update_myself_from_config();
+    /* -MOVED / -ASK name nodes by cluster-preferred-endpoint-type, which
+     * the map carries: after a CONFIG SET of it the map is built again. */
+    if (slotmap_endpoints_stale()) cluster_todo(CLUSTER_TODO_PUBLISH);
 }
 
 /* ---- the cron (clusterCron) ---- */
