@@ -49,7 +49,11 @@ static void random_name(char out[CLUSTER_NAMELEN])
 {
     unsigned char r[CLUSTER_NAMELEN / 2];
     cr_assert_eq(getrandom(r, sizeof r, 0), (ssize_t)sizeof r);
-    for (size_t i = 0; i < sizeof r; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof r; i++) { /* no NUL: out holds exactly 40 characters */
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
 }
 
 /* A listening socket on 127.0.0.1, port chosen by the kernel. */
