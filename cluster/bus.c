@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,11 @@ static uv_tcp_t listeners[BUS_LISTEN_MAX];
 static int nlisteners;
 static atomic_bool running;
 static atomic_bool stopping;
+/* Threads inside bus_wake / bus_publish: bus_stop waits for them to leave
+ * before it closes the wake handle. */
+static atomic_int senders;
+/* A CLUSTER MEET asks the next wake-up to connect (bus_wake_connect). */
+static atomic_bool connect_requested;
 static uint64_t iteration;
 
 /* PUBLISH / SPUBLISH handed over by workers. */
@@ -69,6 +75,9 @@ static void refresh_config(void)
     cfg_get_string("cluster-announce-ip", ip, sizeof ip);
     memcpy(bus.announce_ip, ip, sizeof ip);
     cluster_update_myself_from_config();
+    /* -MOVED / -ASK name nodes by cluster-preferred-endpoint-type, which
+     * the map carries: after a CONFIG SET of it the map is built again. */
+    if (slotmap_endpoints_stale()) cluster_todo(CLUSTER_TODO_PUBLISH);
 }
 
 /* ---- the cron (clusterCron) ---- */
@@ -219,10 +228,13 @@ static void on_wake(uv_async_t *a)
     pub_tail = &pub_head;
     pthread_mutex_unlock(&pub_lock);
 
+    bool connect = atomic_exchange(&connect_requested, false);
     cluster_lock();
     /* Connect to nodes a CLUSTER MEET just added, without waiting for the
-     * next tick (the rest of the cron is not run early). */
-    for (int i = 0; i < cluster->nnodes; i++) connect_if_unlinked(cluster->nodes[i]);
+     * next tick (the rest of the cron is not run early). Only then: a
+     * wake-up per PUBLISH must not reconnect to unreachable nodes. */
+    if (connect)
+        for (int i = 0; i < cluster->nnodes; i++) connect_if_unlinked(cluster->nodes[i]);
     while (q) {
         queued_pub *next = q->next;
         bus_send_publish(q->data, q->clen, q->data + q->clen, q->mlen, q->sharded);
@@ -232,14 +244,36 @@ static void on_wake(uv_async_t *a)
     cluster_unlock();
 }
 
+/* Enter / leave a sender's section: false when the bus is not running
+ * (not started yet, or stopped). bus_stop clears `running`, then waits for
+ * `senders` to drop to zero: a sender that saw it running finishes its
+ * uv_async_send before the handle closes. */
+static bool sender_enter(void)
+{
+    atomic_fetch_add(&senders, 1);
+    if (atomic_load(&running)) return true;
+    atomic_fetch_sub(&senders, 1);
+    return false;
+}
+
+static void sender_leave(void) { atomic_fetch_sub(&senders, 1); }
+
 void bus_wake(void)
 {
-    if (atomic_load_explicit(&running, memory_order_acquire)) uv_async_send(&wake);
+    if (!sender_enter()) return;
+    uv_async_send(&wake);
+    sender_leave();
+}
+
+void bus_wake_connect(void)
+{
+    atomic_store(&connect_requested, true);
+    bus_wake();
 }
 
 void bus_publish(const char *channel, size_t clen, const char *msg, size_t mlen, bool sharded)
 {
-    if (!atomic_load_explicit(&running, memory_order_acquire)) return;
+    if (!sender_enter()) return;
     queued_pub *q = mem_alloc(sizeof *q + clen + mlen);
     q->next = NULL;
     q->sharded = sharded;
@@ -252,6 +286,7 @@ void bus_publish(const char *channel, size_t clen, const char *msg, size_t mlen,
     pub_tail = &q->next;
     pthread_mutex_unlock(&pub_lock);
     uv_async_send(&wake);
+    sender_leave();
 }
 
 /* ---- listening ---- */
@@ -354,7 +389,8 @@ int bus_start(void)
 void bus_stop(void)
 {
     if (!atomic_load_explicit(&running, memory_order_acquire)) return;
-    atomic_store_explicit(&running, false, memory_order_release); /* no more bus_wake / bus_publish sends */
+    atomic_store(&running, false); /* no more bus_wake / bus_publish sends */
+    while (atomic_load(&senders) > 0) sched_yield();
     atomic_store_explicit(&stopping, true, memory_order_release);
     uv_async_send(&wake);
     pthread_join(thread, NULL);

@@ -13,14 +13,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Start the bus thread (cluster_init, once, after nodes.conf is loaded).
+/* Start the bus thread (cluster_start_bus, once, after nodes.conf is
+ * loaded and the workers started).
  * Returns 0, or -1 with the reason logged (the bus port cannot be bound). */
 int bus_start(void);
-/* Stop it and join (cluster_shutdown). */
+/* Stop it and join (cluster_stop_bus, before the workers stop). Waits for
+ * a bus_wake / bus_publish under way; later ones are no-ops. */
 void bus_stop(void);
-/* Any thread: make the bus loop run its cron soon (a CLUSTER MEET added a
- * node to connect to, a CLUSTER command changed what peers must hear). */
+/* Any thread: make the bus loop wake up soon (a CLUSTER command changed
+ * what peers must hear). No-op when the bus is not running. */
 void bus_wake(void);
+/* bus_wake, and the wake-up also connects to every node without a link
+ * (a CLUSTER MEET added one): other wake-ups leave connecting to the
+ * cron. */
+void bus_wake_connect(void);
 /* Any thread (the PUBLISH / SPUBLISH path): send a PUBLISH to every node,
  * or a PUBLISHSHARD (sharded) to myself's master and its replicas. The
  * bytes are copied; the bus sends them on its next loop iteration. No-op

@@ -7,7 +7,8 @@
  *
  * The gossip section follows Redis 7.0: max(3, N/10) random nodes (no
  * HANDSHAKE / NOADDR, no slot-less node without a link, none twice), then
- * every PFAIL node on top (unbounded, as Redis; CLUSTER-WIRE.md 2.2).
+ * every PFAIL node on top (as Redis; CLUSTER-WIRE.md 2.2), but never more
+ * entries in all than the header's u16 count holds.
  */
 #include "bus_int.h"
 
@@ -60,6 +61,8 @@ void bus_send_ping(bus_link *l, int type)
     if (wanted > freshnodes) wanted = freshnodes;
     if (wanted < 0) wanted = 0;
     int pfail_wanted = (int)cluster->stats_pfail_nodes;
+    /* The header counts entries in a u16: PFAIL nodes beyond it wait. */
+    if (pfail_wanted > UINT16_MAX - wanted) pfail_wanted = UINT16_MAX - wanted;
 
     cluster_node **pick = mem_alloc((size_t)(wanted + pfail_wanted + 1) * sizeof *pick);
     int count = 0;

@@ -71,19 +71,28 @@ void repl_worker_stop(void);
  * has cluster support disabled". */
 extern command cluster_commands[];
 extern command route_commands[];
-/* Startup (main, after the config and the dataset are loaded, before the
- * workers accept clients): in cluster mode, load or create nodes.conf,
- * publish the first slot map and start the bus thread. Exits the process
- * with a logged reason when nodes.conf cannot be used. No-op standalone. */
+/* Startup (main, after the config is loaded, before the workers start):
+ * in cluster mode, load or create nodes.conf and publish the first slot
+ * map. Exits the process with a logged reason when nodes.conf cannot be
+ * used. No-op standalone. */
 void cluster_init(void);
+/* Startup (main, right after workers_start): start the bus thread, which
+ * posts to workers (PUBLISH deliveries, keys of lost slots). Exits the
+ * process with a logged reason when the bus port cannot be bound. No-op
+ * standalone. */
+void cluster_start_bus(void);
+/* Shutdown (main, before workers_stop): stop the bus thread, so that
+ * nothing posts to a stopped worker. No-op standalone. */
+void cluster_stop_bus(void);
 /* After the dataset was loaded at startup (main): Redis's
  * verifyClusterConfigWithData. Keys in a slot myself neither owns nor
  * imports make myself take the slot (unassigned) or mark it importing
  * (owned elsewhere; saved at once); keys in a database other than 0 stop
  * the server. No-op standalone. */
 void cluster_check_loaded_data(void);
-/* Shutdown (main, after the workers stopped): stop the bus thread, save
- * nodes.conf. No-op standalone. */
+/* Shutdown (main, after the workers stopped): stop the bus thread if
+ * cluster_stop_bus did not, save nodes.conf, free the state. No-op
+ * standalone. */
 void cluster_shutdown(void);
 
 /* ---- routing in cluster mode (cluster/route.c) ----

@@ -595,7 +595,7 @@ static void cluster_meet_command(client *c) {
                          (int)c->argv[3].len, c->argv[3].ptr);
         return;
     }
-    if (started) bus_wake();
+    if (started) bus_wake_connect();
     add_reply_ok(c);
 }
 

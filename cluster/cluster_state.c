@@ -713,7 +713,15 @@ void cluster_init(void) {
     cluster->todo |= CLUSTER_TODO_PUBLISH;
     cluster_apply_todo();
     cluster_unlock();
+}
+
+void cluster_start_bus(void) {
+    if (!cluster) return;
     if (bus_start() < 0) exit(1);
+}
+
+void cluster_stop_bus(void) {
+    if (cluster) bus_stop();
 }
 
 /* verifyClusterConfigWithData: keys loaded from disk in a slot myself
@@ -764,7 +772,7 @@ void cluster_check_loaded_data(void) {
 
 void cluster_shutdown(void) {
     if (!cluster) return;
-    bus_stop();
+    bus_stop(); /* no-op after cluster_stop_bus */
     cluster_lock();
     if (cluster_save_config(true) < 0) log_warning("Could not save the cluster config at shutdown: %s", strerror(errno));
     cluster_unlock();

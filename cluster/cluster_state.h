@@ -165,7 +165,7 @@ typedef struct cluster_state {
      * cluster_node_add appends; cluster_node_del moves the last node into
      * the freed place, so a loop that deletes must walk backwards. */
     cluster_node **nodes;
-    int nnodes;
+    int nnodes;               /* the bus adds no node past CLUSTER_MAX_NODES */
     cluster_node *slots[CLUSTER_SLOTS];                /* owner or NULL */
     cluster_node *migrating_slots_to[CLUSTER_SLOTS];   /* issue 14 fills them */
     cluster_node *importing_slots_from[CLUSTER_SLOTS];
@@ -242,6 +242,10 @@ void cluster_node_add(cluster_node *n);
 void cluster_node_del(cluster_node *n);
 /* Give a handshake node the real name the PONG carried (clusterRenameNode). */
 void cluster_node_rename(cluster_node *n, const char *newname);
+/* Nodes the bus learns from peers (MEET, gossip) stop at this many: the
+ * slot map keeps node indexes in a u16 with 0xFFFF meaning none, and a
+ * PING's gossip count is a u16. */
+#define CLUSTER_MAX_NODES 16384
 /* 40 characters, each [a-z0-9] (verifyClusterNodeId). Any thread. */
 bool cluster_verify_node_id(const char *name, size_t len);
 /* The node with this name, or NULL (also for a malformed name). */

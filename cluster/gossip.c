@@ -27,6 +27,8 @@
 #include "repl_replica.h"
 #include "worker.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
@@ -204,14 +206,33 @@ void gossip_clear_failure_if_needed(cluster_node *n)
 
 /* ---- addresses ---- */
 
-/* nodeIp2String: the announced ip when the header has one, else the
- * link's peer address. */
+/* A numeric IPv4 or IPv6 address (what a peer says goes to nodes.conf
+ * and CLUSTER NODES: nothing else is taken). */
+static bool valid_ip(const char *ip)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
+}
+
+/* A hostname from the HOSTNAME extension: only [A-Za-z0-9.-]. */
+static bool valid_hostname(const char *h)
+{
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.' ||
+              *h == '-'))
+            return false;
+    return true;
+}
+
+/* nodeIp2String: the announced ip when the header has a valid one, else
+ * the link's peer address. */
 static bool node_ip(char out[BUS_IPLEN], bus_link *l, const char *announced)
 {
     if (announced[0]) {
         memcpy(out, announced, BUS_IPLEN);
         out[BUS_IPLEN - 1] = '\0';
-        return true;
+        if (valid_ip(out)) return true;
+        log_verbose("Ignoring an invalid announced ip from a cluster peer");
     }
     if (!bus_link_peername(l, out)) {
         log_notice("Error converting peer IP to string");
@@ -241,6 +262,19 @@ static bool update_address(cluster_node *n, bus_link *l, const bus_msg_view *v)
 
 /* ---- the gossip section ---- */
 
+/* Room for one more node learnt from a peer (CLUSTER_MAX_NODES). */
+static bool room_for_node(void)
+{
+    if (cluster->nnodes < CLUSTER_MAX_NODES) return true;
+    static long long last_log;
+    long long now = mstime();
+    if (now - last_log >= 1000) {
+        last_log = now;
+        log_warning("Refusing a new node: the node table holds %d nodes already", cluster->nnodes);
+    }
+    return false;
+}
+
 static void process_gossip(bus_link *l, const bus_msg_view *v)
 {
     cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
@@ -250,6 +284,7 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
         uint16_t flags = bus_gossip_flags(g);
         char ip[BUS_IPLEN];
         bus_gossip_ip(g, ip);
+        bool ip_ok = valid_ip(ip); /* else the entry's address is ignored */
         log_debug("GOSSIP %.40s %s:%d@%d flags %d", g->nodename, ip, bus_gossip_port(g), bus_gossip_cport(g), flags);
         cluster_node *n = cluster_lookup_node(g->nodename, CLUSTER_NAMELEN);
         if (n) {
@@ -272,7 +307,7 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
             }
             /* n is unreachable for us but up for the sender at another
              * address: take that address and reconnect. */
-            if ((n->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && !(flags & CLUSTER_NODE_NOADDR) &&
+            if (ip_ok && (n->flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) && !(flags & CLUSTER_NODE_NOADDR) &&
                 !(flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL)) &&
                 (strcasecmp(n->ip, ip) || n->port != bus_gossip_port(g) || n->cport != bus_gossip_cport(g))) {
                 if (n->link) bus_link_close(n->link);
@@ -283,14 +318,16 @@ static void process_gossip(bus_link *l, const bus_msg_view *v)
                 n->flags &= ~CLUSTER_NODE_NOADDR;
                 cluster_todo(CLUSTER_TODO_PUBLISH);
             }
-        } else if (sender && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
-                   cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN)) {
-            /* Auto-discovery: the gossiped id and flags, no handshake (the
-             * address may belong to another cluster by now). The cron
-             * connects and PINGs. */
-            /* (MYSELF is never ours to take from a peer: two myself
-             * lines would make nodes.conf unloadable.) */
-            cluster_node *nn = cluster_node_create(g->nodename, flags & ~CLUSTER_NODE_MYSELF);
+        } else if (sender && ip_ok && !(flags & CLUSTER_NODE_NOADDR) && !cluster_blacklist_exists(g->nodename) &&
+                   cluster_verify_node_id(g->nodename, CLUSTER_NAMELEN) && room_for_node()) {
+            /* Auto-discovery: the gossiped id, no handshake (the address
+             * may belong to another cluster by now). The cron connects and
+             * PINGs. Of the gossiped flags only the role and NOFAILOVER are
+             * taken (stricter than Redis): MYSELF would make nodes.conf
+             * unloadable, and PFAIL / FAIL / HANDSHAKE / MEET are ours to
+             * decide. */
+            uint16_t keep = CLUSTER_NODE_MASTER | CLUSTER_NODE_SLAVE | CLUSTER_NODE_NOFAILOVER;
+            cluster_node *nn = cluster_node_create(g->nodename, flags & keep);
             memcpy(nn->ip, ip, sizeof nn->ip);
             nn->port = bus_gossip_port(g);
             nn->pport = bus_gossip_pport(g);
@@ -307,6 +344,10 @@ static void process_extensions(bus_link *l, const bus_msg_view *v)
     cluster_node *sender = l->node ? l->node : cluster_lookup_node(v->hdr->sender, CLUSTER_NAMELEN);
     if (!sender) return;
     for (int i = 0; i < v->unknown_ext; i++) log_warning("Received unknown extension type %d", v->unknown_ext_type);
+    if (v->hostname && !valid_hostname(v->hostname)) {
+        log_verbose("Ignoring an invalid hostname from node %.40s", sender->name);
+        return;
+    }
     cluster_node_set_hostname(sender, v->hostname, v->hostname ? strlen(v->hostname) : 0);
 }
 
@@ -411,6 +452,7 @@ static void learn_my_ip(bus_link *l)
 /* A MEET from a node we do not know: add it as a handshake node. */
 static void add_met_node(bus_link *l, const bus_msg_view *v)
 {
+    if (!room_for_node()) return;
     cluster_node *n = cluster_node_create(NULL, CLUSTER_NODE_HANDSHAKE);
     if (!node_ip(n->ip, l, v->hdr->myip)) {
         cluster_node_free(n);
@@ -431,6 +473,10 @@ static void update_role(cluster_node *sender, const bus_msg_view *v)
         return;
     }
     cluster_node *master = cluster_lookup_node(v->hdr->slaveof, CLUSTER_NAMELEN);
+    if (master == sender) {
+        log_verbose("Node %.40s claims to be its own replica: ignored", sender->name);
+        return;
+    }
     if (is_master(sender)) {
         /* A master turned into a replica. */
         for (int j = 0; j < CLUSTER_SLOTS; j++)
@@ -456,11 +502,24 @@ static bool process_ping(bus_link *l, cluster_node *sender, const bus_msg_view *
     if (!l->inbound) {
         cluster_node *ln = l->node;
         if (in_handshake(ln)) {
+            if (sender == cluster->myself) {
+                /* A MEET of myself's own address (or a forged PONG in
+                 * myself's name): myself's address stays as it is. */
+                log_verbose("Handshake: the node at that address is myself, forgetting the handshake node.");
+                cluster_node_del(ln);
+                return false;
+            }
             if (sender) {
                 /* We know this node already under its real name: take its
                  * address, forget the handshake node (and this link). */
                 log_verbose("Handshake: we already know node %.40s, updating the address if needed.", sender->name);
                 if (update_address(sender, l, v)) cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+                cluster_node_del(ln);
+                return false;
+            }
+            if (!cluster_verify_node_id(v->hdr->sender, CLUSTER_NAMELEN)) {
+                /* Not a node id: nodes.conf must never hold it. */
+                log_warning("Handshake: invalid node id in a PONG, forgetting the handshake node");
                 cluster_node_del(ln);
                 return false;
             }
@@ -561,6 +620,11 @@ static void process_update(cluster_node *sender, const bus_msg_view *v)
     if (!sender) return;
     cluster_node *n = cluster_lookup_node(v->about, CLUSTER_NAMELEN);
     if (!n || n->config_epoch >= v->update_epoch) return; /* unknown, or nothing new */
+    if (n == cluster->myself) {
+        /* Myself's role, epoch and slots are not a peer's to change. */
+        log_warning("Discarding UPDATE message about myself.");
+        return;
+    }
     if (is_slave(n)) cluster_set_node_as_master(n);
     n->config_epoch = v->update_epoch;
     cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_FSYNC_CONFIG);

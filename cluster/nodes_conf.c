@@ -366,24 +366,46 @@ const char *cluster_config_path(void) {
     return config_path;
 }
 
+/* The locked fd still names the file at path: a save in another process
+ * may have renamed a new file over it (and dropped its lock on the old
+ * inode) between our open and flock. */
+static bool fd_is_path(int fd, const char *path) {
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || stat(path, &b) < 0) return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static void log_in_use(const char *path) {
+    log_warning("Sorry, the cluster configuration file %s is already used by a different Redis Cluster node. Please "
+                "make sure that different nodes use different cluster configuration files.",
+                path);
+}
+
 int cluster_config_lock(const char *path) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        log_warning("Can't open %s in order to acquire a lock: %s", path, strerror(errno));
-        return -1;
+    for (int attempt = 0;; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            log_warning("Can't open %s in order to acquire a lock: %s", path, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            if (errno == EWOULDBLOCK)
+                log_in_use(path);
+            else
+                log_warning("Impossible to lock %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (fd_is_path(fd, path)) {
+            lock_fd = fd;
+            return 0;
+        }
+        close(fd); /* replaced meanwhile: lock the new file */
+        if (attempt == 10) {
+            log_in_use(path);
+            return -1;
+        }
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
-            log_warning("Sorry, the cluster configuration file %s is already used by a different Redis Cluster "
-                        "node. Please make sure that different nodes use different cluster configuration files.",
-                        path);
-        else
-            log_warning("Impossible to lock %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    lock_fd = fd;
-    return 0;
 }
 
 static void corrupt(const char *path, const char *why) {

@@ -40,7 +40,8 @@ repl_ids repl_get_ids(void);
 
 /* Append bytes verbatim to the stream: a replica forwarding what it
  * applied from its master (every byte, PINGs included, so that offsets
- * stay equal down a chain). Any thread; takes the buffer lock. */
+ * stay equal down a chain). A worker thread (the replicas are woken at
+ * its end of iteration); takes the buffer lock. */
 void repl_feed_raw(const char *p, size_t len);
 /* repl_feed_raw for the bytes of commands a replica applied from its
  * master; `db` is the master client's database after them. The stream's
@@ -101,9 +102,23 @@ bool repl_cursor_start(repl_cursor *cur, long long pos);
  * repl_feed_from_master), or -1 on a master (its next unit starts with a
  * SELECT anyway). */
 long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db);
-/* Copy up to `max` bytes from the cursor's position to emit(), advancing
- * it; returns the bytes copied. The copy runs outside the buffer lock. */
-size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx);
+/* Bytes of the stream, where they are in the buffer. */
+typedef struct {
+    const char *p;
+    size_t len;
+} repl_span;
+/* Up to `max` bytes from the cursor's position as at most `nspans` spans
+ * of the buffer itself (no copy); returns the number of spans, 0 when
+ * there is nothing to send. The bytes stay valid, and the cursor where it
+ * is, until repl_cursor_release: hand them to the socket as they are. At
+ * most one peek per cursor is outstanding. */
+int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans, unsigned *gen);
+/* The bytes of a peek (returning > 0) are written: `sent` of them (all, or
+ * 0 when the write failed) move the cursor on. cur NULL: the cursor was
+ * freed meanwhile (its replica closed); the peek's bytes are let go.
+ * `gen`: what the peek returned (the buffer's generation: a reset while
+ * the bytes were out keeps them until every peek of before it is released). */
+void repl_cursor_release(repl_cursor *cur, size_t sent, unsigned gen);
 /* Bytes appended to the stream that the cursor has not read yet. */
 long long repl_cursor_lag(const repl_cursor *cur);
 /* The stream buffer was reset under the cursor (a new history, or the
@@ -112,6 +127,12 @@ bool repl_cursor_dead(const repl_cursor *cur);
 void repl_cursor_free(repl_cursor *cur);
 /* The feed installed with propagate_set_feed (repl_master_init does it). */
 long long repl_feed_units(const repl_cmd *cmds, int n);
+/* Top the buffer's spare blocks up: allocates, so call it with no lock
+ * held (repl_master_wake does, after the funnel fed). Appends, under the
+ * slot locks, then do not allocate; trimming makes blocks spares. */
+void repl_buffer_balance(void);
+/* Free part of the spares beyond what appends need (repl_master_cron). */
+void repl_buffer_cron(void);
 /* Memory held by the stream buffer (INFO mem_total_replication_buffers). */
 size_t repl_buffer_memory(void);
 
@@ -126,8 +147,10 @@ void repl_master_init(void);
 void repl_master_cron(void);
 /* After the workers stopped: stop the sync thread. */
 void repl_master_shutdown(void);
-/* New bytes in the stream: wake the workers serving replicas (any thread;
- * one inbox post per worker until it has drained). */
+/* New bytes in the stream: wake the workers serving replicas (one inbox
+ * post per worker until it has drained). The calling worker's own
+ * replicas are flushed at once, so call it with no lock held (it is the
+ * funnel's wake: propagate_wake calls it). */
 void repl_master_wake(void);
 
 /* Disconnect every replica of this server (it became a replica of someone

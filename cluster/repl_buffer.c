@@ -8,19 +8,25 @@
  * a block knows the number of its first byte. Appending (the funnel's feed,
  * from any worker under the written slots' locks; PINGs and GETACKs from
  * the cron and WAIT) copies into the tail block under `buf_lock`, a leaf
- * mutex held for in-memory work only. Once appended, a byte never changes,
- * so readers copy outside the lock.
+ * mutex held for in-memory work only: every write of every worker
+ * takes it, so an append is a compare and a copy, nothing else. Once
+ * appended, a byte never changes, so readers use it outside the lock.
  *
  * Readers are cursors (one per replica, owned by that replica's worker).
- * The head blocks are freed when the bytes after them still make up
- * repl-backlog-size and no active cursor has anything left in them, so a
- * slow replica keeps exactly the blocks it has not sent yet; its worker
+ * A replica's socket is written straight from the blocks
+ * (repl_cursor_peek / repl_cursor_release: no copy into its output). The
+ * head blocks are dropped when the bytes after them still make up
+ * repl-backlog-size and no active cursor has anything left in them (checked
+ * when an append starts a block and after a cursor moves), so a slow
+ * replica keeps exactly the blocks it has not sent yet; its worker
  * disconnects it past `client-output-buffer-limit replica` (repl_master.c).
  *
- * A trimmed block goes to a short list of spares that the next append
- * takes before it allocates: the stream advances a block every ~100 SETs,
- * and allocating there (under the slot locks) and freeing on another
- * worker cost the master more than the copy itself.
+ * Dropped blocks become spares, which appends take; appends never
+ * allocate (unless the spares ran out within one iteration) nor free: a
+ * worker tops the spares up after it fed, outside every lock, faulting
+ * their pages in there (repl_buffer_balance), and the cron frees the
+ * excess gradually (repl_buffer_cron), so the blocks of a replica's
+ * passing lag are reused rather than returned and faulted in again.
  *
  * Everything in the static state `st` is guarded by buf_lock; the fields a
  * cursor's owner reads outside it are written under it by that owner only.
@@ -35,11 +41,15 @@
 #include "propagate.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define BLOCK_SIZE (16 * 1024)
-#define SPARE_BLOCKS 4
+#define SPARE_MIN 8   /* fewer spares: topped up (outside the lock) */
+#define SPARE_MAX 32  /* more: half the excess is freed per cron tick */
 
 typedef struct rblock {
     struct rblock *next;  /* set under buf_lock before the bytes count */
@@ -56,27 +66,45 @@ struct repl_cursor {
     bool dead;            /* the history it read was replaced: reads nothing more */
 };
 
-static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The lock and what every append touches share one cache line (64
+ * bytes: the mutex is 40): the workers take turns on it for every write. */
 static struct {
+    pthread_mutex_t lock;      /* buf_lock */
+    bool backlog;              /* a backlog exists */
+    int stream_db;             /* database of the stream's last SELECT; -1: none */
+    long long offset;          /* master_repl_offset */
+    rblock *tail;
+    /* touched when an append starts a block */
+    rblock *head;
+    repl_cursor *cursors;
+    rblock *spare;             /* free blocks for the next appends */
+    _Atomic size_t nspare;     /* written under the lock; read without it by repl_buffer_balance */
+    /* colder */
+    long long first;           /* number of the backlog's first byte */
+    size_t nblocks;
+    int readers;               /* peeks of this generation not released yet (read outside the lock) */
+    int readers_old;           /* peeks of earlier generations not released yet */
+    unsigned gen;              /* generation: one more per reset that left peeks behind */
+    rblock *grave;             /* blocks of earlier generations, freed when readers_old is 0 */
+    int master_db;             /* replica: the master client's db after the last forwarded byte */
     char replid[REPL_ID_LEN + 1];
     char replid2[REPL_ID_LEN + 1];
-    long long offset;          /* master_repl_offset */
     long long second_offset;   /* second_repl_offset */
-    bool backlog;              /* a backlog exists */
-    long long first;           /* number of the backlog's first byte */
-    rblock *head, *tail;
-    size_t nblocks;
-    int stream_db;             /* database of the stream's last SELECT; -1: none */
-    int master_db;             /* replica: the master client's db after the last forwarded byte */
-    repl_cursor *cursors;
-    int readers;               /* repl_cursor_read copies in progress (outside the lock) */
-    rblock *grave;             /* blocks dropped by a reset while readers > 0 */
-    rblock *spare;             /* trimmed blocks kept for reuse (at most SPARE_BLOCKS) */
-    size_t nspare;
-} st = {.second_offset = -1, .stream_db = -1};
+} st __attribute__((aligned(64))) = {
+    .lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP, .second_offset = -1, .stream_db = -1};
+
+_Static_assert(offsetof(__typeof__(st), tail) + sizeof st.tail <= 64, "an append's state fits one cache line");
+
+/* buf_lock: a leaf lock held for short in-memory work (an append is a copy
+ * of a few dozen bytes). Adaptive: a waiter spins a little before it
+ * sleeps, since the holder is about to let go; a plain mutex made every
+ * collision of two workers' appends two futex calls (~55k per 2M SETs). */
+static inline void buf_lock(void) { pthread_mutex_lock(&st.lock); }
+static inline void buf_unlock(void) { pthread_mutex_unlock(&st.lock); }
 static _Atomic bool ids_ready;
 
-static void do_free_blocks(rblock *b);
+static void free_blocks(rblock *b);
+static void do_push_spare(rblock *b);
 
 static void random_replid(char out[REPL_ID_LEN + 1]) {
     process_random_hex(out, REPL_ID_LEN);
@@ -94,7 +122,7 @@ static void do_init_ids(void) {
 
 repl_ids repl_get_ids(void) {
     repl_ids r;
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     do_init_ids();
     memcpy(r.replid, st.replid, sizeof r.replid);
     memcpy(r.replid2, st.replid2, sizeof r.replid2);
@@ -104,29 +132,47 @@ repl_ids repl_get_ids(void) {
     r.backlog_first = st.backlog ? st.first : 0;
     r.backlog_histlen = st.backlog ? st.offset - st.first + 1 : 0;
     r.backlog_size = cfg_get(repl_backlog_size);
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return r;
 }
 
 void repl_memory(size_t *total, size_t *backlog) {
-    pthread_mutex_lock(&buf_lock);
-    *total = (st.nblocks + st.nspare) * sizeof(rblock);
+    buf_lock();
+    *total = (st.nblocks + atomic_load_explicit(&st.nspare, memory_order_relaxed)) * sizeof(rblock);
     long long hist = st.backlog ? st.offset - st.first + 1 : 0;
     *backlog = hist < (long long)*total ? (size_t)hist : *total;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
 }
 
 size_t repl_buffer_memory(void) {
-    pthread_mutex_lock(&buf_lock);
-    size_t n = (st.nblocks + st.nspare) * sizeof(rblock);
-    pthread_mutex_unlock(&buf_lock);
+    buf_lock();
+    size_t n = (st.nblocks + atomic_load_explicit(&st.nspare, memory_order_relaxed)) * sizeof(rblock);
+    buf_unlock();
     return n;
 }
 
 /* ---- appending (buf_lock held) ---- */
 
-/* Free head blocks nobody needs: the rest still holds repl-backlog-size
- * bytes, and every active cursor is past them. The tail is never freed. */
+static void do_push_spare(rblock *b) {
+    b->next = st.spare;
+    st.spare = b;
+    atomic_store_explicit(&st.nspare, atomic_load_explicit(&st.nspare, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+static rblock *do_pop_spare(void) {
+    rblock *b = st.spare;
+    if (b) {
+        st.spare = b->next;
+        atomic_store_explicit(&st.nspare, atomic_load_explicit(&st.nspare, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
+    }
+    return b;
+}
+
+/* Drop head blocks nobody needs: the rest still holds repl-backlog-size
+ * bytes, and every active cursor is past them. The tail is never dropped.
+ * They become spares (spares_balance frees the excess, outside the lock). */
 static void do_trim(void) {
     long long keep = cfg_get(repl_backlog_size);
     while (st.head && st.head != st.tail) {
@@ -140,26 +186,15 @@ static void do_trim(void) {
         st.head = b->next;
         st.first = st.head->start;
         st.nblocks--;
-        if (st.nspare < SPARE_BLOCKS) {
-            b->next = st.spare;
-            st.spare = b;
-            st.nspare++;
-        } else {
-            mem_free(b);
-        }
+        do_push_spare(b);
     }
 }
 
 static void do_append(const char *p, size_t len) {
     while (len) {
         if (!st.tail || st.tail->used == BLOCK_SIZE) {
-            rblock *b = st.spare;
-            if (b) {
-                st.spare = b->next;
-                st.nspare--;
-            } else {
-                b = mem_alloc(sizeof *b);
-            }
+            rblock *b = do_pop_spare();
+            if (!b) b = mem_alloc(sizeof *b); /* spares_balance did not keep up */
             b->next = NULL;
             b->start = st.offset + 1;
             b->used = 0;
@@ -169,6 +204,9 @@ static void do_append(const char *p, size_t len) {
                 st.head = b;
             st.tail = b;
             st.nblocks++;
+            /* Head blocks go at block boundaries (and after a cursor's
+             * read): an append otherwise touches no cursor. */
+            do_trim();
         }
         size_t n = BLOCK_SIZE - st.tail->used;
         if (n > len) n = len;
@@ -188,77 +226,130 @@ static void do_append_select(int db) {
     st.stream_db = db;
 }
 
+/* Fault the pages of fresh blocks in now, outside the locks: one
+ * madvise for the batch when the allocator placed it in one stretch (it
+ * usually does), else a write per page. [lo, hi) spans the blocks. */
+static void prefault(uintptr_t lo, uintptr_t hi, size_t bytes, rblock *blocks) {
+    const uintptr_t page = 4096;
+    lo &= ~(page - 1);
+    if (hi - lo <= 2 * bytes && madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0) return;
+    for (rblock *b = blocks; b; b = b->next)
+        for (size_t o = 0; o < BLOCK_SIZE; o += page) ((volatile char *)b->data)[o] = 0;
+}
+
+/* No lock held (neither buf_lock nor a slot lock): at least SPARE_MIN
+ * spares, so that appends, which run under the writers' slot locks and
+ * buf_lock, do not allocate (nor take the page faults of a fresh block:
+ * it is touched here first). */
+void repl_buffer_balance(void) {
+    size_t n = atomic_load_explicit(&st.nspare, memory_order_relaxed);
+    if (n < SPARE_MIN) {
+        rblock *fresh = NULL;
+        uintptr_t lo = UINTPTR_MAX, hi = 0;
+        size_t count = (SPARE_MIN + SPARE_MAX) / 2 - n;
+        for (size_t i = 0; i < count; i++) {
+            rblock *b = mem_alloc(sizeof *b);
+            b->next = fresh;
+            fresh = b;
+            if ((uintptr_t)b < lo) lo = (uintptr_t)b;
+            if ((uintptr_t)(b + 1) > hi) hi = (uintptr_t)(b + 1);
+        }
+        prefault(lo, hi, count * sizeof(rblock), fresh);
+        buf_lock();
+        while (st.backlog && fresh && atomic_load_explicit(&st.nspare, memory_order_relaxed) < SPARE_MAX) {
+            rblock *b = fresh;
+            fresh = b->next;
+            do_push_spare(b);
+        }
+        buf_unlock();
+        free_blocks(fresh); /* the backlog is gone, or someone else filled up */
+    }
+}
+
+/* Blocks a lagging replica held come back as spares when it catches up;
+ * they go back to the allocator gradually (half the excess over SPARE_MAX
+ * per tick, ~1 s for any amount), so that a lag that comes back soon
+ * reuses them instead of faulting fresh pages in. */
+void repl_buffer_cron(void) {
+    size_t n = atomic_load_explicit(&st.nspare, memory_order_relaxed);
+    if (n <= SPARE_MAX) return;
+    size_t drop = (n - SPARE_MAX + 1) / 2;
+    rblock *excess = NULL;
+    buf_lock();
+    for (; drop > 0 && st.spare; drop--) {
+        rblock *b = do_pop_spare();
+        b->next = excess;
+        excess = b;
+    }
+    buf_unlock();
+    free_blocks(excess);
+}
+
 /* The funnel's feed: called under the writer's slot locks, so no syscall
- * here; the funnel calls repl_master_wake (propagate_wake) once they are
- * released. */
+ * here; the worker calls repl_master_wake (propagate_wake) once per loop
+ * iteration, with no lock held. */
 long long repl_feed_units(const repl_cmd *cmds, int n) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     long long end = 0;
     if (st.backlog) {
         for (int i = 0; i < n; i++) {
             if (cmds[i].db != st.stream_db) do_append_select(cmds[i].db);
             do_append(cmds[i].resp, cmds[i].len);
         }
-        do_trim();
         end = st.offset;
     }
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return end;
 }
 
 void repl_feed_raw(const char *p, size_t len) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     bool fed = st.backlog;
-    if (fed) {
-        do_append(p, len);
-        do_trim();
-    }
-    pthread_mutex_unlock(&buf_lock);
-    if (fed) repl_master_wake();
+    if (fed) do_append(p, len);
+    buf_unlock();
+    if (fed) propagate_note_fed(); /* woken at the worker's end of iteration */
 }
 
 void repl_feed_from_master(const char *p, size_t len, int db) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     bool fed = st.backlog;
     st.master_db = db; /* with the offset it belongs to */
-    if (fed) {
-        do_append(p, len);
-        do_trim();
-    }
-    pthread_mutex_unlock(&buf_lock);
-    if (fed) repl_master_wake();
+    if (fed) do_append(p, len);
+    buf_unlock();
+    if (fed) propagate_note_fed(); /* woken at the worker's end of iteration */
 }
 
 int repl_master_stream_db(void) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     int db = st.master_db;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return db;
 }
 
 /* ---- identity ---- */
 
 void repl_backlog_create(void) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     do_init_ids();
     if (!st.backlog) {
         st.backlog = true;
         st.first = st.offset + 1;
         st.stream_db = -1;
     }
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     repl_update_feeding();
 }
 
-static void do_reset_blocks(void);
+static rblock *do_reset_blocks(void);
 
 void repl_backlog_free(void) {
-    pthread_mutex_lock(&buf_lock);
+    rblock *dropped = NULL, *spares = NULL;
+    buf_lock();
     if (st.backlog) {
-        do_reset_blocks();
-        do_free_blocks(st.spare);
+        dropped = do_reset_blocks();
+        spares = st.spare;
         st.spare = NULL;
-        st.nspare = 0;
+        atomic_store_explicit(&st.nspare, 0, memory_order_relaxed);
         st.backlog = false;
         /* A later replica must not continue this history partially: a new
          * id, no previous one (Redis's changeReplicationId +
@@ -267,18 +358,20 @@ void repl_backlog_free(void) {
         memset(st.replid2, '0', REPL_ID_LEN);
         st.second_offset = -1;
     }
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
+    free_blocks(dropped);
+    free_blocks(spares);
     repl_update_feeding();
 }
 
 void repl_update_feeding(void) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     bool on = st.backlog && !repl_is_replica();
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     atomic_store_explicit(&propagate_on, on, memory_order_relaxed);
 }
 
-static void do_free_blocks(rblock *b) {
+static void free_blocks(rblock *b) {
     while (b) {
         rblock *n = b->next;
         mem_free(b);
@@ -289,15 +382,21 @@ static void do_free_blocks(rblock *b) {
 /* buf_lock held: drop every block; the backlog restarts empty after
  * st.offset. Every active cursor dies (its replica followed the old
  * history and is being dropped): it reads nothing more, not even bytes of
- * the new history at the old one's offsets. A reader copying outside the
- * lock right now may still hold a block: those blocks wait in the
- * graveyard until the last reader is out. */
-static void do_reset_blocks(void) {
+ * the new history at the old one's offsets. A write to a replica may still
+ * hold spans of them (readers > 0): they wait in the graveyard until the
+ * last is released. Returns the blocks to free once the lock is let go. */
+static rblock *do_reset_blocks(void) {
+    rblock *dropped = NULL;
     if (st.readers > 0 && st.head) {
         st.tail->next = st.grave;
         st.grave = st.head;
+        /* Their peeks now belong to the past: the graveyard waits for
+         * them only, not for the new history's readers. */
+        st.readers_old += st.readers;
+        st.readers = 0;
+        st.gen++;
     } else {
-        do_free_blocks(st.head);
+        dropped = st.head;
     }
     st.head = st.tail = NULL;
     st.nblocks = 0;
@@ -311,25 +410,27 @@ static void do_reset_blocks(void) {
         c = n;
     }
     st.cursors = NULL;
+    return dropped;
 }
 
 void repl_adopt_master(const char *replid, long long offset, int stream_db) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     do_init_ids();
     snprintf(st.replid, sizeof st.replid, "%.*s", REPL_ID_LEN, replid);
     memset(st.replid2, '0', REPL_ID_LEN);
     st.second_offset = -1;
     st.offset = offset;
-    do_reset_blocks();
+    rblock *dropped = do_reset_blocks();
     st.stream_db = -1;
     st.master_db = stream_db < 0 ? 0 : stream_db;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
+    free_blocks(dropped);
 }
 
 /* replid2 = replid, second_repl_offset = offset + 1, replid = new_replid
  * (NULL: a fresh random one). Backlog and offset are kept. */
 static void shift_replid_to(const char *new_replid) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     do_init_ids();
     memcpy(st.replid2, st.replid, sizeof st.replid2);
     st.second_offset = st.offset + 1;
@@ -339,7 +440,7 @@ static void shift_replid_to(const char *new_replid) {
     } else {
         random_replid(st.replid);
     }
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
 }
 
 void repl_shift_replid(void) { shift_replid_to(NULL); }
@@ -348,19 +449,19 @@ void repl_switch_replid(const char *new_replid) { shift_replid_to(new_replid); }
 /* A fresh history (the first replica of a master without backlog, as
  * Redis's changeReplicationId + clearReplicationId2). */
 void repl_new_history(void) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     do_init_ids();
     random_replid(st.replid);
     memset(st.replid2, '0', REPL_ID_LEN);
     st.second_offset = -1;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
 }
 
 void repl_forget_stream_db(void) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     st.stream_db = -1;
     st.master_db = 0; /* a later +CONTINUE starts in db 0, as Redis's fresh master client */
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
 }
 
 /* ---- cursors ---- */
@@ -386,15 +487,15 @@ static void do_activate(repl_cursor *cur, long long pos) {
 }
 
 bool repl_cursor_start(repl_cursor *cur, long long pos) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     bool ok = st.backlog && pos >= st.first && pos <= st.offset + 1;
     if (ok) do_activate(cur, pos);
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return ok;
 }
 
 long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     long long off = st.offset;
     do_activate(cur, off + 1);
     /* A replica forwards its master's bytes verbatim and cannot insert a
@@ -404,69 +505,79 @@ long long repl_cursor_start_at_end(repl_cursor *cur, int *stream_db) {
     /* The replica loads the snapshot with no database selected for the
      * stream: the next unit starts with SELECT (as Redis's slaveseldb = -1). */
     st.stream_db = -1;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return off;
 }
 
-size_t repl_cursor_read(repl_cursor *cur, size_t max, void (*emit)(void *ctx, const char *p, size_t n), void *ctx) {
-    pthread_mutex_lock(&buf_lock);
+int repl_cursor_peek(repl_cursor *cur, size_t max, repl_span *spans, int nspans, unsigned *gen) {
+    buf_lock();
     if (!cur->active || cur->dead || cur->pos > st.offset) {
-        pthread_mutex_unlock(&buf_lock);
+        buf_unlock();
         return 0;
     }
     if (!cur->blk) do_activate(cur, cur->pos);
     rblock *b = cur->blk;
-    long long pos = cur->pos, end = st.offset; /* bytes pos..end are readable */
-    if (b) st.readers++;
-    pthread_mutex_unlock(&buf_lock);
-    if (!b) return 0;
-
-    /* Outside the lock: bytes up to `end` never change, and no block from
-     * cur->blk on is freed while the cursor pins it. */
-    size_t copied = 0;
-    while (copied < max && pos <= end) {
-        if (pos >= b->start + (long long)BLOCK_SIZE) b = b->next; /* pos <= end: it exists */
-        size_t off = (size_t)(pos - b->start);
-        long long avail_ll = end - pos + 1;
-        size_t n = BLOCK_SIZE - off;
-        if ((long long)n > avail_ll) n = (size_t)avail_ll;
-        if (n > max - copied) n = max - copied;
-        emit(ctx, b->data + off, n);
-        copied += n;
-        pos += (long long)n;
+    int n = 0;
+    if (b) {
+        long long pos = cur->pos, end = st.offset; /* bytes pos..end are readable */
+        size_t total = 0;
+        while (n < nspans && total < max && pos <= end) {
+            if (pos >= b->start + (long long)BLOCK_SIZE) b = b->next; /* pos <= end: it exists */
+            size_t off = (size_t)(pos - b->start);
+            size_t k = BLOCK_SIZE - off;
+            if ((long long)k > end - pos + 1) k = (size_t)(end - pos + 1);
+            if (k > max - total) k = max - total;
+            spans[n++] = (repl_span){b->data + off, k};
+            total += k;
+            pos += (long long)k;
+        }
+        /* The spans are read outside the lock: bytes up to `end` never
+         * change, the cursor pins its blocks against trimming, and a reset
+         * meanwhile keeps them in the graveyard while readers > 0. */
+        st.readers++;
+        *gen = st.gen;
     }
-    pthread_mutex_lock(&buf_lock);
-    if (--st.readers == 0 && st.grave) {
-        do_free_blocks(st.grave);
+    buf_unlock();
+    return n;
+}
+
+void repl_cursor_release(repl_cursor *cur, size_t sent, unsigned gen) {
+    rblock *grave = NULL;
+    buf_lock();
+    if (gen == st.gen) {
+        st.readers--;
+    } else if (--st.readers_old == 0) {
+        grave = st.grave;
         st.grave = NULL;
     }
-    if (!cur->dead) { /* a reset meanwhile leaves it dead: b may be gone */
-        cur->pos = pos;
+    if (cur && !cur->dead && sent > 0) { /* a reset meanwhile leaves it dead: its blocks are gone */
+        cur->pos += (long long)sent;
+        rblock *b = cur->blk;
+        while (cur->pos >= b->start + (long long)BLOCK_SIZE && b->next) b = b->next;
         cur->blk = b;
-        if (pos >= b->start + (long long)BLOCK_SIZE && b->next) cur->blk = b->next;
         do_trim();
     }
-    pthread_mutex_unlock(&buf_lock);
-    return copied;
+    buf_unlock();
+    free_blocks(grave);
 }
 
 bool repl_cursor_dead(const repl_cursor *cur) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     bool dead = cur->dead;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return dead;
 }
 
 long long repl_cursor_lag(const repl_cursor *cur) {
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     long long lag = cur->active && !cur->dead ? st.offset + 1 - cur->pos : 0;
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     return lag;
 }
 
 void repl_cursor_free(repl_cursor *cur) {
     if (!cur) return;
-    pthread_mutex_lock(&buf_lock);
+    buf_lock();
     if (cur->active) {
         if (cur->prev)
             cur->prev->next = cur->next;
@@ -475,6 +586,6 @@ void repl_cursor_free(repl_cursor *cur) {
         if (cur->next) cur->next->prev = cur->prev;
         do_trim();
     }
-    pthread_mutex_unlock(&buf_lock);
+    buf_unlock();
     mem_free(cur);
 }

@@ -8,12 +8,16 @@
  * - A replica is an ordinary client of the worker that accepted it. Its
  *   `repl_peer` (c->repl) is touched by that worker only. That worker alone
  *   writes to the socket: client_flush calls our `out_fill` hook, which tops
- *   the client's output up from the full sync's queue, then from the
- *   replica's stream cursor (repl_buffer.c), at most FILL_TARGET bytes
- *   ahead of the socket, so a slow replica costs stream blocks, not copies.
- * - Other threads wake a worker with one inbox post (deduplicated by a
- *   per-worker flag); the worker then flushes its replicas and re-checks
- *   its WAITing clients.
+ *   the client's output up from the full sync's queue (at most FILL_TARGET
+ *   bytes ahead of the socket), and once that output is written, writes
+ *   the stream to the socket straight from the stream buffer's blocks
+ *   (repl_cursor_peek), one write in flight at a time, so a slow replica
+ *   costs stream blocks, not copies.
+ * - A worker that fed the stream wakes the replicas' workers once per loop
+ *   iteration (propagate_wake from worker.c's hook, as Redis's beforeSleep
+ *   writes to replicas): its own replicas are flushed at once, the other
+ *   workers get one inbox post each (deduplicated by a per-worker flag);
+ *   they then flush their replicas and re-check their WAITing clients.
  * - The registry (`reg_lock`, a leaf mutex) holds one record per replica
  *   for INFO, ROLE, WAIT, min-replicas and the cron: address, state, ACK
  *   offset and time (atomics). Records are added and removed by the owner.
@@ -60,7 +64,9 @@
 #include <strings.h>
 #include <time.h>
 
-#define FILL_TARGET (512 * 1024)    /* output kept ahead of a replica's socket */
+#define FILL_TARGET (512 * 1024)    /* RDB output kept ahead of a replica's socket */
+#define STREAM_WRITE_MAX (512 * 1024) /* stream bytes in one write to a replica */
+#define STREAM_SPANS 40             /* spans of one write (the buffer's blocks are 16 KB) */
 #define XFER_MAX (4 * 1024 * 1024)  /* RDB bytes queued per replica before the sync thread waits */
 #define EOF_MARK_LEN 40
 
@@ -134,6 +140,7 @@ typedef struct repl_peer {
     xfer *x;                         /* a full sync not yet relayed whole */
     repl_cursor *cur;                /* the stream, once the RDB is through */
     bool stream_on_ack;              /* start the stream at the next ACK */
+    struct stream_write *sw;         /* the stream's write to the socket (kept between writes) */
     struct repl_peer *prev, *next;   /* the worker's replicas */
     client *c;
     waiter *wait;                    /* WAIT in progress */
@@ -158,9 +165,19 @@ static void wake_worker(int i) {
         worker_post(&workers[i], on_wake, NULL);
 }
 
+static void flush_replicas(worker *w);
+
+/* The replicas on the calling worker are flushed at once (no post to our
+ * own inbox); the other workers' get one post each. */
 void repl_master_wake(void) {
-    for (int i = 0; i < nworkers; i++)
-        if (atomic_load_explicit(&wst[i].nreplicas, memory_order_relaxed) > 0) wake_worker(i);
+    repl_buffer_balance();
+    for (int i = 0; i < nworkers; i++) {
+        if (atomic_load_explicit(&wst[i].nreplicas, memory_order_relaxed) == 0) continue;
+        if (&workers[i] == current_worker)
+            flush_replicas(current_worker);
+        else
+            wake_worker(i);
+    }
 }
 
 static void wake_waiters(void) {
@@ -213,8 +230,6 @@ static void do_wake_xfer(xfer *x) {
 
 /* ---- the replica's output (owner worker) ---- */
 
-static void emit_to_client(void *ctx, const char *p, size_t n) { add_reply_raw((client *)ctx, p, n); }
-
 static void set_state(repl_peer *p, int s) { atomic_store_explicit(&p->rec->state, s, memory_order_relaxed); }
 
 /* Move queued RDB bytes into the output. When the transfer is through, the
@@ -265,15 +280,74 @@ static void pump_xfer(client *c, repl_peer *p) {
     }
 }
 
-/* client_flush's hook: more RDB, then more stream. */
+/* The stream goes from the buffer's blocks to the socket without a copy:
+ * one write at a time per replica, of the spans repl_cursor_peek gives;
+ * its completion moves the cursor on and writes the next. A replica
+ * closed meanwhile leaves its write behind (p NULL): the close cancels it,
+ * and the callback lets the spans go and frees it. */
+typedef struct stream_write {
+    uv_write_t req;
+    repl_peer *p;                    /* NULL: the replica is gone */
+    bool busy;                       /* a write is in flight */
+    unsigned gen;                    /* its peek's generation (repl_cursor_release) */
+    size_t len;
+    uv_buf_t bufs[STREAM_SPANS];
+} stream_write;
+
+static void on_stream_written(uv_write_t *req, int status) {
+    stream_write *sw = req->data;
+    repl_peer *p = sw->p;
+    sw->busy = false;
+    if (!p) {
+        repl_cursor_release(NULL, 0, sw->gen);
+        mem_free(sw);
+        return;
+    }
+    client *c = p->c;
+    if (status < 0) {
+        repl_cursor_release(p->cur, 0, sw->gen);
+        client_close(c);
+        return;
+    }
+    stat_inc(STAT_IO_WRITES);
+    stat_add(STAT_NET_OUTPUT, sw->len);
+    repl_cursor_release(p->cur, sw->len, sw->gen);
+    client_flush(c); /* the next write, if the stream went on */
+}
+
+static void stream_write_next(client *c, repl_peer *p) {
+    if (!p->sw) {
+        p->sw = mem_calloc(1, sizeof *p->sw);
+        p->sw->p = p;
+        p->sw->req.data = p->sw;
+    }
+    stream_write *sw = p->sw;
+    if (sw->busy) return; /* its completion comes back here */
+    repl_span spans[STREAM_SPANS];
+    int n = repl_cursor_peek(p->cur, STREAM_WRITE_MAX, spans, STREAM_SPANS, &sw->gen);
+    if (n == 0) return;
+    sw->len = 0;
+    for (int i = 0; i < n; i++) {
+        sw->bufs[i] = uv_buf_init((char *)spans[i].p, (unsigned)spans[i].len);
+        sw->len += spans[i].len;
+    }
+    sw->busy = true;
+    if (uv_write(&sw->req, (uv_stream_t *)&c->tcp, sw->bufs, (unsigned)n, on_stream_written) != 0) {
+        sw->busy = false;
+        repl_cursor_release(p->cur, 0, sw->gen);
+        client_close(c);
+    }
+}
+
+/* client_flush's hook: more RDB, then more stream. The stream's bytes
+ * follow whatever the client's output holds (the RDB's end, +CONTINUE),
+ * so they start once it is written (the write's completion calls
+ * client_flush again). */
 static void replica_fill(client *c) {
     repl_peer *p = c->repl;
     if (!p || !p->is_replica) return;
     if (p->x) pump_xfer(c, p);
-    if (!p->x && p->cur && !p->stream_on_ack) {
-        size_t have = client_output_bytes(c);
-        if (have < FILL_TARGET) repl_cursor_read(p->cur, FILL_TARGET - have, emit_to_client, c);
-    }
+    if (!p->x && p->cur && !p->stream_on_ack && client_output_bytes(c) == 0) stream_write_next(c, p);
 }
 
 /* The stream grew past what this replica may hold back. */
@@ -399,6 +473,12 @@ static void peer_closed(client *c) {
             pthread_mutex_unlock(&sync_lock);
         }
         repl_cursor_free(p->cur);
+        if (p->sw) {
+            if (p->sw->busy)
+                p->sw->p = NULL; /* cancelled by the close: its callback frees it */
+            else
+                mem_free(p->sw);
+        }
     }
     mem_free(p);
     c->repl = NULL;
@@ -444,12 +524,10 @@ static void make_replica(client *c, repl_peer *p, int state) {
     atomic_store_explicit(&c->shared_kind, CLIENT_KIND_REPLICA, memory_order_relaxed); /* CLIENT LIST/KILL */
 }
 
-/* The inbox message of wake_worker: flush every replica, check WAITs. */
-static void on_wake(worker *w, void *arg) {
-    (void)arg;
-    struct wstate *ws = &wst[w->id];
-    atomic_store_explicit(&ws->wake_pending, false, memory_order_release);
-    repl_peer *p = ws->replicas;
+/* Top up every replica of w (its owner thread) from the stream; close
+ * those whose unsent stream is over the limit. */
+static void flush_replicas(worker *w) {
+    repl_peer *p = wst[w->id].replicas;
     while (p) {
         repl_peer *next = p->next;
         client *c = p->c;
@@ -463,6 +541,14 @@ static void on_wake(worker *w, void *arg) {
         }
         p = next;
     }
+}
+
+/* The inbox message of wake_worker: flush every replica, check WAITs. */
+static void on_wake(worker *w, void *arg) {
+    (void)arg;
+    struct wstate *ws = &wst[w->id];
+    atomic_store_explicit(&ws->wake_pending, false, memory_order_release);
+    flush_replicas(w);
     if (ws->waiters) check_waiters(w);
 }
 
@@ -1008,6 +1094,7 @@ static void backlog_ttl_check(int nreplicas, long long now) {
 void repl_master_cron(void) {
     static long long last_ping_ms;
     long long now = now_ms();
+    repl_buffer_cron();
     pthread_mutex_lock(&reg_lock);
     int n = reg_count;
     long long timeout_ms = cfg_get(repl_timeout) * 1000;

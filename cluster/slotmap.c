@@ -10,6 +10,12 @@
  * waits until no reader can still hold the old map, and frees it: readers
  * never wait, the (rare) publisher waits microseconds. Publication happens
  * under cluster_lock, so there is one publisher at a time.
+ *
+ * ck's fences are inline assembly that ThreadSanitizer cannot see: under
+ * TSan the end of a read section releases the epoch domain and the
+ * publisher acquires it once ck_epoch_synchronize returned, which is the
+ * order ck_epoch guarantees (every section that could hold the old map
+ * ended before it is freed).
  */
 #include "slotmap.h"
 
@@ -23,6 +29,16 @@
 #include <string.h>
 
 static ck_epoch_t epoch_domain;
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+static void tsan_section_ended(void) { __tsan_release(&epoch_domain); }
+static void tsan_readers_gone(void) { __tsan_acquire(&epoch_domain); }
+#else
+static void tsan_section_ended(void) {}
+static void tsan_readers_gone(void) {}
+#endif
+
 static pthread_once_t domain_once = PTHREAD_ONCE_INIT;
 static pthread_key_t record_key;
 static _Thread_local ck_epoch_record_t *tl_record;
@@ -31,6 +47,9 @@ static _Thread_local bool tl_in_section;
 
 static _Atomic(slotmap *) current;
 static _Atomic uint64_t current_version;
+/* The cluster-preferred-endpoint-type the current map was built with, -1
+ * for none (cluster_lock). */
+static int built_endpoint_type = -1;
 
 static void record_release(void *p) { ck_epoch_unregister(p); }
 
@@ -64,6 +83,7 @@ const slotmap *slotmap_read_begin(void) {
 void slotmap_read_end(void) {
     if (!tl_in_section) return;
     tl_in_section = false;
+    tsan_section_ended();
     ck_epoch_end(tl_record, &tl_section);
 }
 
@@ -86,6 +106,7 @@ static slotmap *build(uint64_t version) {
     m->myself = node_index(cluster->myself);
     m->nnodes = nn;
     int endpoint_type = cluster_endpoint_type();
+    built_endpoint_type = endpoint_type;
     for (int i = 0; i < nn; i++) {
         const cluster_node *n = cluster->nodes[i];
         slotmap_node *o = &m->nodes[i];
@@ -131,15 +152,23 @@ void slotmap_publish(void) {
     atomic_store_explicit(&current_version, version, memory_order_release);
     if (old) {
         ck_epoch_synchronize(my_record());
+        tsan_readers_gone();
         mem_free(old);
     }
 }
 
+bool slotmap_endpoints_stale(void) {
+    cluster_assert_locked();
+    return atomic_load_explicit(&current, memory_order_relaxed) && built_endpoint_type != cluster_endpoint_type();
+}
+
 /* Shutdown (cluster_shutdown, after the workers stopped): free the map. */
 void slotmap_free(void) {
+    built_endpoint_type = -1;
     slotmap *old = atomic_exchange_explicit(&current, NULL, memory_order_acq_rel);
     if (old) {
         ck_epoch_synchronize(my_record());
+        tsan_readers_gone();
         mem_free(old);
     }
 }

@@ -63,5 +63,9 @@ void slotmap_publish(void);
 /* Shutdown (cluster_shutdown, after the workers and the bus stopped): free
  * the current map; slotmap_read_begin answers NULL afterwards. */
 void slotmap_free(void);
+/* With cluster_lock() held: the current map's endpoints were chosen by
+ * another cluster-preferred-endpoint-type than the one set now (CONFIG
+ * SET), so it must be published again (the bus checks once per tick). */
+bool slotmap_endpoints_stale(void);
 
 #endif

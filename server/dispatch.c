@@ -190,7 +190,11 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
     cmd_keys k;
     cmd_keys_compute(&k, cmd, c);
     route_ticket rt = {0};
-    if (cluster) {
+    /* A blocked command re-run once its key is served (c->bstate set) is
+     * not routed again, as Redis serves woken clients without a second
+     * getNodeByQuery: it was routed when it blocked (ASKING included), and
+     * blocking_cron answers the ones whose slot moved away meanwhile. */
+    if (cluster && !c->bstate) {
         if (c->flags & CF_ASKING) route_command_begin(c);
         route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
         if (k.n && !from_master && !route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
@@ -269,7 +273,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
 
     if (nlocked) slots_unlock_many(k.slots, nlocked);
     cmd_keys_release(&k);
-    propagate_wake(); /* replicas' workers, now that no slot lock is held */
+    /* The replicas are woken once per loop iteration (worker.c), not here. */
     notify_flush();   /* also sends pending pub/sub deliveries */
     blocking_send_wakeups();
     atomic_store_explicit(&c->shared_db, c->db, memory_order_relaxed);

@@ -378,7 +378,9 @@ bool evict_make_room_or_reply(client *c) {
     }
     propagate_own_locks_end();
     now_end(own_now);
-    propagate_wake();
+    /* No propagate_wake() here: it may flush (and close, past its limit)
+     * a replica on this worker in the middle of dispatching a command of
+     * that very client; the worker's end-of-iteration hook wakes them. */
     notify_flush();
     /* As Redis's performEvictions: a command is refused only when nothing
      * could be evicted; when the time budget ran out while evicting (other

@@ -184,6 +184,7 @@ int main(int argc, char **argv) {
         if (pidlen > 0) unlink(pidfile);
         return 1;
     }
+    cluster_start_bus(); /* posts to workers: after they started */
     log_notice("Server initialized: %d worker thread%s, port %lld", nthreads, nthreads > 1 ? "s" : "",
                cfg_get(port));
     /* Connections are accepted (and answered -LOADING) while the dataset
@@ -199,6 +200,7 @@ int main(int argc, char **argv) {
     } else {
         status = 1;
     }
+    cluster_stop_bus(); /* posts to workers: before they stop */
     workers_stop();
     cluster_shutdown();
     repl_shutdown();

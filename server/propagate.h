@@ -56,15 +56,23 @@ typedef struct {
  * take a slot lock, block or make a syscall. */
 typedef long long repl_feed_fn(const repl_cmd *cmds, int n);
 /* Tell the readers of the stream that it grew: called by the thread that
- * fed, once its slot locks are released (it may post to other loops). */
+ * fed, once its slot locks are released (it may post to other loops and
+ * write to its own replicas' sockets). */
 typedef void repl_wake_fn(void);
 
 /* Install the feed (cluster/, once at startup, before the workers start). */
 void propagate_set_feed(repl_feed_fn *feed, repl_wake_fn *wake);
 /* Wake the stream's readers if this thread fed since the last call. Call
- * with no slot lock held (dispatch after a command, the active expiry
- * cycle and eviction after their sweeps). */
+ * with no slot lock held: a worker calls it once per loop iteration
+ * (worker.c, before it waits for I/O: one wake however many commands the
+ * iteration ran, as Redis's beforeSleep); the active expiry cycle and
+ * eviction also call it after their sweeps. */
 void propagate_wake(void);
+/* The stream grew on this worker outside the funnel (a PING, a GETACK, a
+ * replica forwarding its master's bytes, possibly under slot locks): the
+ * next propagate_wake, at the latest the worker's end of iteration, wakes
+ * the readers. Worker threads only. */
+void propagate_note_fed(void);
 /* The funnel feeds the stream: a replication backlog exists and this
  * server is not a replica (a replica's stream is its master's, forwarded
  * verbatim; its own deletions and writes never enter it). Set by cluster/. */

@@ -116,6 +116,14 @@ static void cron_tick(uv_timer_t *t) {
     if (uv_timer_get_repeat(t) != period) uv_timer_set_repeat(t, period);
 }
 
+/* The end of every loop iteration, before the loop waits for I/O (Redis's
+ * beforeSleep): the replicas learn once that the stream grew, however many
+ * commands this iteration fed. */
+static void before_poll(uv_prepare_t *h) {
+    (void)h;
+    propagate_wake();
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     current_worker = w;
@@ -185,6 +193,8 @@ int workers_start(int n) {
         long long hz = cfg_get(hz);
         uint64_t period = (uint64_t)(1000 / (hz > 0 ? hz : 10));
         uv_timer_start(&w->cron, cron_tick, period, period);
+        uv_prepare_init(&w->loop, &w->before_poll);
+        uv_prepare_start(&w->before_poll, before_poll);
         for (int i = 0; i < nfds; i++) {
             uv_tcp_init(&w->loop, &w->listeners[i]);
             w->listeners[i].data = w;
@@ -229,6 +239,7 @@ static void stop_on_worker(worker *w, void *arg) {
     while (w->clients) client_close(w->clients);
     for (int i = 0; i < w->nlisteners; i++) uv_close((uv_handle_t *)&w->listeners[i], NULL);
     uv_close((uv_handle_t *)&w->cron, NULL);
+    uv_close((uv_handle_t *)&w->before_poll, NULL);
     uv_close((uv_handle_t *)&w->box.wake, NULL);
 }
 

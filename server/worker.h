@@ -27,6 +27,7 @@ typedef struct worker {
     uv_tcp_t listeners[LISTEN_MAX];
     int nlisteners;
     uv_timer_t cron;
+    uv_prepare_t before_poll; /* once per loop iteration, before it waits */
     inbox box;
     bool stopping;
     struct client *clients;   /* this worker's clients (owner thread only) */

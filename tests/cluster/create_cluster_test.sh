@@ -1,20 +1,23 @@
 #!/bin/sh
 # tests/cluster/create_cluster_test.sh - scripts/create-cluster end to end,
-# driven through a config.sh in its working directory as its users do.
+# driven through a config.sh in its working directory as its users do, once
+# on real redis-server 7.0 nodes and once on slotcache nodes, with the same
+# checks:
 #
-# Part 1, real redis-server 7.0 nodes (config.sh points BIN_PATH at a
-# directory holding a redis-server symlink): start 6 nodes, create -f (3
-# masters, 3 replicas), every node reaches cluster_state:ok, `redis-cli -c`
-# SETs keys of many slots through one node and GETs them through another, each
-# master holds some, `redis-cli --cluster check` is clean, `call` reaches all
-# six, restart brings the cluster back to ok, stop closes every port, clean
-# leaves only config.sh. Without redis-server this part is skipped (a failure
-# when CI=true).
-#
-# Part 2, slotcache nodes ($SLOTCACHE_SERVER, else
-# $SLOTCACHE_BUILD/slotcache-server): start 3 with the same options, each
-# answers with cluster_enabled:1 and logs to its P.log, stop exits them
-# cleanly (no sanitizer report), clean. (create needs the cluster bus.)
+# start 6 nodes; create -f (3 masters, 3 replicas) with no [ERR] and no
+# [WARNING] but the "same host" one redis-server prints as well; every node
+# reaches cluster_state:ok (the time from create's start is printed) and
+# every replica syncs; `redis-cli -c` SETs keys of many slots through one
+# node and GETs them through another, each master holds some;
+# `redis-cli --cluster check` is clean; `call` reaches all six (with one and
+# with three arguments); restart brings the cluster back to ok with the
+# replicas synced; stop closes every port and ends every process; clean
+# leaves only config.sh. The config.sh files are lib/create_cluster.sh's
+# write_config (BIN_PATH for redis-server, SERVER_BIN for slotcache:
+# $SLOTCACHE_SERVER, else $SLOTCACHE_BUILD/slotcache-server);
+# on slotcache nodes each node also answers cluster_enabled:1, logs to its
+# P.log, and exits cleanly (no sanitizer report). Without redis-server the
+# first part is skipped (a failure when CI=true).
 #
 # Every node runs daemonized with the cluster directory as its working
 # directory: the EXIT trap SIGKILLs, by pid, any process still running there,
@@ -27,131 +30,8 @@ TEST_NAME=create_cluster_test
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/support/sc_server.sh disable=SC1091
 . "$ROOT/tests/support/sc_server.sh"
-CC="$ROOT/scripts/create-cluster"
-CDIR="$WORK/cluster"
-BIN="$WORK/bin"
-mkdir -p "$CDIR" "$BIN"
-
-# Pids of the processes whose working directory is CDIR (the daemonized
-# nodes: they are not our children).
-node_pids() {
-    find /proc/[0-9]*/cwd -maxdepth 0 -lname "$CDIR" 2>/dev/null | sed 's|^/proc/\([0-9]*\)/cwd$|\1|'
-}
-
-# On every exit: SIGKILL nodes left running; WORK still there means the test
-# failed or was interrupted (sc_finish removes it on success): show the ends
-# of the node logs, then remove it too.
-# shellcheck disable=SC2317  # called from the EXIT trap
-cc_cleanup() {
-    for p in $(node_pids); do
-        echo "$TEST_NAME: killing node pid $p left running"
-        kill -KILL "$p" 2>/dev/null
-    done
-    sc_cleanup
-    [ -d "$WORK" ] || return
-    for log in "$CDIR"/[0-9]*.log; do
-        [ -f "$log" ] || continue
-        echo "---- last lines of ${log##*/}:"
-        tail -n 15 "$log"
-    done
-    rm -rf "$WORK"
-}
-trap cc_cleanup EXIT
-
-# A base port B with B+1..B+N and their bus ports free; bus ports stay under
-# the ephemeral range.
-free_base() {
-    "$PY" - "$1" <<'EOF'
-import random, socket, sys
-n = int(sys.argv[1])
-def free(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(500):
-    b = random.randrange(10000, 22000 - n)
-    if all(free(b + i) and free(b + i + 10000) for i in range(1, n + 1)):
-        print(b)
-        sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-# wait_until SECONDS CMD...: poll CMD every 0.1 s, bounded by SECONDS * SCALE.
-wait_until() {
-    limit=$(($1 * 10 * SCALE))
-    shift
-    i=0
-    while [ "$i" -lt "$limit" ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-
-ports() {   # the NODES ports of the current config
-    i=1
-    while [ "$i" -le "$NODES" ]; do echo $((BASE + i)); i=$((i + 1)); done
-}
-
-all_ok() {
-    for p in $(ports); do
-        redis-cli -p "$p" cluster info 2>/dev/null | grep -q "^cluster_state:ok" || return 1
-    done
-}
-
-# Every replica's link to its master is up (a master asked to SHUTDOWN while
-# a replica is still syncing waits for it, up to Redis's shutdown-timeout).
-replicas_synced() {
-    for p in $(ports); do
-        info=$(redis-cli -p "$p" info replication 2>/dev/null | tr -d '\r')
-        echo "$info" | grep -q '^role:slave' || continue
-        echo "$info" | grep -q '^master_link_status:up' || return 1
-    done
-}
-
-none_answer() {
-    for p in $(ports); do
-        redis-cli -p "$p" ping >/dev/null 2>&1 && return 1
-    done
-    return 0
-}
-
-T0=$(date +%s)
-
-# run_cc LABEL BOUND VERB...: create-cluster VERB in CDIR, bounded, output in
-# $OUT; a failure unless it exits 0. Prints when it ran (seconds into the test).
-run_cc() {
-    label=$1 bound=$(($2 * SCALE))
-    shift 2
-    echo "$TEST_NAME: +$(($(date +%s) - T0))s create-cluster $label"
-    OUT=$(cd "$CDIR" && timeout -k 5 "$bound" sh "$CC" "$@" 2>&1)
-    rc=$?
-    [ "$rc" -eq 0 ] && return 0
-    sc_fail "create-cluster $label exited $rc; output:"
-    echo "$OUT"
-    return 1
-}
-
-no_node_processes() {
-    [ -z "$(node_pids)" ]
-}
-
-check_clean() {
-    left=""
-    for f in "$CDIR"/* "$CDIR"/.[!.]*; do
-        [ -e "$f" ] && [ "$f" != "$CDIR/config.sh" ] && left="$left ${f##*/}"
-    done
-    [ -z "$left" ] || sc_fail "clean left:$left"
-}
-
+# shellcheck source=tests/cluster/lib/create_cluster.sh disable=SC1091
+. "$ROOT/tests/cluster/lib/create_cluster.sh"
 sc_need_tools redis-cli "$PY"
 
 # ---- usage --------------------------------------------------------------
@@ -162,39 +42,42 @@ else
 fi
 (cd "$CDIR" && sh "$CC" no-such-verb >/dev/null) && sc_fail "an unknown verb exits 0"
 
-# ---- part 1: redis-server ------------------------------------------------
-REDIS=$(command -v redis-server || true)
-if [ -z "$REDIS" ]; then
-    if [ "${CI:-}" = true ]; then
-        sc_fail "no redis-server, and CI=true (sh scripts/deps.sh installs it)"
-    else
-        echo "$TEST_NAME: no redis-server: part 1 skipped"
-    fi
-else
-    ln -s "$REDIS" "$BIN/redis-server"
+# cycle KIND: the whole sequence on 6 nodes of KIND (redis or slotcache),
+# config.sh already written.
+cycle() {
+    kind=$1
     NODES=6
-    BASE=$(free_base $NODES) || { sc_fail "no free port range"; exit 1; }
-    # The pid file: Redis writes /var/run/redis.pid when daemonized without
-    # one. No diskless-sync delay: a replica's full sync would wait 5 s.
-    cat >"$CDIR/config.sh" <<EOF
-BIN_PATH="$BIN"
-PORT=$BASE
-TIMEOUT=$((2000 * SCALE))
-ADDITIONAL_OPTIONS="--bind 127.0.0.1 --pidfile $CDIR/redis.pid --repl-diskless-sync-delay 0"
-EOF
-    echo "$TEST_NAME: redis-server cluster on ports $((BASE + 1))-$((BASE + NODES)) in $CDIR"
+    echo "$TEST_NAME: $kind cluster on ports $((BASE + 1))-$((BASE + NODES)) in $CDIR"
     if run_cc start 30 start; then
         [ "$(echo "$OUT" | grep -c '^Starting ')" -eq 6 ] || sc_fail "start: not 6 'Starting' lines: $OUT"
         for p in $(ports); do
-            role=$(redis-cli -p "$p" info server | grep -c '^executable:.*redis-server')
-            [ "$role" -eq 1 ] || sc_fail "node $p is not redis-server"
+            info=$(redis-cli -p "$p" info server | tr -d '\r')
+            case $kind in
+            redis) echo "$info" | grep -q '^executable:.*redis-server' || sc_fail "node $p is not redis-server" ;;
+            *)
+                echo "$info" | grep -q '^redis_version:' || sc_fail "node $p: no INFO server"
+                e=$(redis-cli -p "$p" info cluster | tr -d '\r' | grep '^cluster_enabled:')
+                [ "$e" = "cluster_enabled:1" ] || sc_fail "node $p: '$e'"
+                [ -s "$CDIR/$p.log" ] || sc_fail "node $p wrote no $p.log"
+                ;;
+            esac
         done
     fi
+    t0=$(date +%s%N)
     if run_cc "create -f" 60 create -f; then
         echo "$OUT" | grep -q "\[OK\] All 16384 slots covered." || sc_fail "create: no coverage line: $OUT"
+        echo "$OUT" | grep -q "\[OK\] All nodes agree about slots configuration." || sc_fail "create: nodes disagree: $OUT"
         echo "$OUT" | grep -q "\[ERR\]" && sc_fail "create printed an error: $OUT"
+        # The one warning redis-server prints too: every node is on 127.0.0.1.
+        warn=$(echo "$OUT" | grep "\[WARNING\]" | grep -v "Some slaves are in the same host as their master")
+        [ -z "$warn" ] || sc_fail "create warned: $warn"
     fi
-    wait_until 20 all_ok || sc_fail "not every node reached cluster_state:ok"
+    if wait_until 20 all_ok; then
+        echo "$TEST_NAME: $kind: create to cluster_state:ok on all 6 nodes in $((($(date +%s%N) - t0) / 1000000)) ms"
+    else
+        sc_fail "not every node reached cluster_state:ok"
+    fi
+    wait_until 30 replicas_synced || sc_fail "the replicas did not sync after create"
 
     # Keys of many slots, written through node 1 and read through node 3.
     P1=$((BASE + 1)) P3=$((BASE + 3))
@@ -224,6 +107,7 @@ EOF
     [ "$rc" -eq 0 ] || sc_fail "--cluster check exited $rc"
     echo "$check" | grep -q "\[OK\] All nodes agree about slots configuration." || sc_fail "check: nodes disagree"
     echo "$check" | grep -q "\[OK\] All 16384 slots covered." || sc_fail "check: slots not covered"
+    echo "$check" | grep -q "\[OK\] 30 keys in 3 masters." || sc_fail "check: not 30 keys in 3 masters"
     echo "$check" | grep -q -e "\[ERR\]" -e "\[WARNING\]" && sc_fail "check reported problems"
     [ "$FAILS" -eq 0 ] || echo "$check"
 
@@ -244,8 +128,23 @@ EOF
     none_answer || sc_fail "a node still answers after stop"
     wait_until 10 no_node_processes || sc_fail "processes still running in $CDIR after stop: $(node_pids)"
     ls "$CDIR"/nodes-*.conf >/dev/null 2>&1 || sc_fail "no nodes-P.conf written"
+    [ "$kind" = slotcache ] && check_node_logs
     run_cc clean 30 clean
     check_clean
+}
+
+# ---- part 1: redis-server ------------------------------------------------
+REDIS=$(command -v redis-server || true)
+if [ -z "$REDIS" ]; then
+    if [ "${CI:-}" = true ]; then
+        sc_fail "no redis-server, and CI=true (sh scripts/deps.sh installs it)"
+    else
+        echo "$TEST_NAME: no redis-server: part 1 skipped"
+    fi
+else
+    BASE=$(free_base 6) || { sc_fail "no free port range"; exit 1; }
+    write_config redis
+    cycle redis
 fi
 
 # ---- part 2: slotcache nodes ---------------------------------------------
@@ -253,36 +152,9 @@ sc_need_server
 if [ "$SERVER_IS_REDIS" -eq 1 ]; then
     echo "$TEST_NAME: $SERVER is redis-server: part 2 is part 1"
 else
-    NODES=3
-    BASE=$(free_base $NODES) || { sc_fail "no free port range"; exit 1; }
-    cat >"$CDIR/config.sh" <<EOF
-SERVER_BIN="$SERVER"
-PORT=$BASE
-NODES=$NODES
-ADDITIONAL_OPTIONS="--bind 127.0.0.1 --pidfile $CDIR/slotcache.pid"
-EOF
-    echo "$TEST_NAME: slotcache nodes on ports $((BASE + 1))-$((BASE + NODES))"
-    if run_cc start 30 start; then
-        for p in $(ports); do
-            e=$(redis-cli -p "$p" info cluster | tr -d '\r' | grep '^cluster_enabled:')
-            [ "$e" = "cluster_enabled:1" ] || sc_fail "node $p: '$e'"
-            [ -s "$CDIR/$p.log" ] || sc_fail "node $p wrote no $p.log"
-        done
-    fi
-    run_cc "call ping" 30 call ping && { [ "$(echo "$OUT" | grep -c '^PONG$')" -eq 3 ] || sc_fail "call ping: $OUT"; }
-    run_cc stop 30 stop
-    none_answer || sc_fail "a slotcache node still answers after stop"
-    wait_until 10 no_node_processes || sc_fail "processes still running in $CDIR after stop: $(node_pids)"
-    for p in $(ports); do
-        if grep -q -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "WARNING: ThreadSanitizer" \
-            -e "runtime error:" "$CDIR/$p.log"; then
-            sc_fail "sanitizer report in $p.log"
-            cat "$CDIR/$p.log"
-        fi
-        grep -q "ready to exit" "$CDIR/$p.log" || sc_fail "node $p did not log a clean shutdown"
-    done
-    run_cc clean 30 clean
-    check_clean
+    BASE=$(free_base 6) || { sc_fail "no free port range"; exit 1; }
+    write_config slotcache
+    cycle slotcache
 fi
 
 echo "$TEST_NAME: +$(($(date +%s) - T0))s done"

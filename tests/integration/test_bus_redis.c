@@ -49,7 +49,11 @@ static void random_name(char out[CLUSTER_NAMELEN])
 {
     unsigned char r[CLUSTER_NAMELEN / 2];
     cr_assert_eq(getrandom(r, sizeof r, 0), (ssize_t)sizeof r);
-    for (size_t i = 0; i < sizeof r; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof r; i++) { /* no NUL: out holds exactly 40 characters */
+        out[2 * i] = hex[r[i] >> 4];
+        out[2 * i + 1] = hex[r[i] & 15];
+    }
 }
 
 /* A listening socket on 127.0.0.1, port chosen by the kernel. */
@@ -532,6 +536,178 @@ static void survives_random_messages(bool reference)
     cr_assert(strstr(info, "cluster_state:"), "%s", info);
     free(info);
     free(node_id);
+    redisFree(c);
+    sc_server_stop_or_fail(&redis);
+}
+
+/* ---- what a peer says that must not be taken (slotcache) --------------- */
+
+/* A fake node slotcache knows under its real name: our MEET, its PING to
+ * the handshake node answered. *fd is the link we opened (slotcache knows
+ * us as the sender there), *in the one it opened, *lfd our listener. */
+typedef struct fake_peer {
+    int fd, in, lfd;
+    char name[CLUSTER_NAMELEN + 1];
+    char *id; /* slotcache's CLUSTER MYID */
+    bus_msg_self self;
+    redisContext *c;
+} fake_peer;
+
+static void fake_join(fake_peer *p)
+{
+    int cport;
+    start_node_or_skip(false, &cport);
+    p->c = sc_connect_or_fail(&redis);
+    p->id = cmd_text(p->c, "CLUSTER MYID");
+    int our_cport;
+    p->lfd = listen_any(&our_cport);
+    memset(p->name, 0, sizeof p->name);
+    random_name(p->name);
+    p->self = fake_self(p->name, sc_free_port_or_fail(), our_cport);
+    p->fd = sc_raw_connect_or_fail(cport);
+    static _Alignas(8) uint8_t out[4096];
+    send_msg(p->fd, out, bus_msg_ping(out, &p->self, BUS_MEET, 0));
+    bus_msg_view v;
+    uint8_t *pong;
+    expect_pong(p->fd, p->id, &v, &pong);
+    free(pong);
+    p->in = answer_first_ping(p->lfd, p->id, &p->self);
+    char *line = NULL;
+    cr_assert(SC_WAIT_FOR((free(line), line = nodes_line(p->c, p->name, CLUSTER_NAMELEN)) != NULL, 3000),
+              "the handshake did not complete");
+    free(line);
+}
+
+static void fake_leave(fake_peer *p)
+{
+    close(p->in);
+    close(p->fd);
+    close(p->lfd);
+    free(p->id);
+    redisFree(p->c);
+    sc_server_stop_or_fail(&redis);
+}
+
+/* A PING from the fake with one gossip entry (NULL: none). */
+static void fake_ping(fake_peer *p, const bus_msg_node_info *gossip)
+{
+    static _Alignas(8) uint8_t out[8192];
+    uint16_t count = gossip ? 1 : 0;
+    cr_assert(bus_msg_ping_len(count, p->self.hostname) <= sizeof out);
+    size_t n = bus_msg_ping(out, &p->self, BUS_PING, count);
+    if (gossip) bus_msg_gossip_set(bus_msg_gossip_at(out, 0), gossip);
+    send_msg(p->fd, out, n);
+    size_t len;
+    free(read_msg(p->fd, &len, 5000)); /* the PONG: processed by then */
+}
+
+Test(bus_redis, slotcache_gossip_flags_and_addresses_checked)
+{
+    fake_peer p;
+    fake_join(&p);
+    /* A new node gossiped with flags that are not the peer's to give. */
+    char x[CLUSTER_NAMELEN + 1] = {0}, y[CLUSTER_NAMELEN + 1] = {0};
+    random_name(x);
+    random_name(y);
+    bus_msg_node_info gx = {.name = x, .ip = "127.0.0.1", .port = 1, .cport = 2,
+                            .flags = BUS_NODE_MASTER | BUS_NODE_PFAIL | BUS_NODE_FAIL | BUS_NODE_MYSELF |
+                                     BUS_NODE_HANDSHAKE | BUS_NODE_MEET};
+    fake_ping(&p, &gx);
+    char *line = NULL;
+    cr_assert(SC_WAIT_FOR((free(line), line = nodes_line(p.c, x, CLUSTER_NAMELEN)) != NULL, 3000),
+              "the gossiped node was not added");
+    cr_assert(strstr(line, " master "), "flags: %s", line);
+    cr_assert(!strstr(line, "fail") && !strstr(line, "myself") && !strstr(line, "handshake") && !strstr(line, "meet"),
+              "flags taken from gossip: %s", line);
+    free(line);
+    /* An address that is not an ip: the entry is skipped. */
+    bus_msg_node_info gy = {.name = y, .ip = "1.2.3.4 x", .port = 1, .cport = 2, .flags = BUS_NODE_MASTER};
+    fake_ping(&p, &gy);
+    /* A hostname with a space and a newline: ignored. */
+    p.self.hostname = "evil host\nfoo";
+    fake_ping(&p, NULL);
+    p.self.hostname = NULL;
+    line = nodes_line(p.c, y, CLUSTER_NAMELEN);
+    cr_assert_null(line, "node with a bad ip added: %s", line);
+    char *all = cmd_text(p.c, "CLUSTER NODES");
+    cr_assert(!strstr(all, "evil"), "%s", all);
+    free(all);
+    fake_leave(&p);
+}
+
+Test(bus_redis, slotcache_sender_claiming_to_replicate_itself_stays_master)
+{
+    fake_peer p;
+    fake_join(&p);
+    p.self.flags = BUS_NODE_SLAVE | BUS_NODE_MYSELF;
+    p.self.has_master = true;
+    memcpy(p.self.slaveof, p.name, CLUSTER_NAMELEN);
+    fake_ping(&p, NULL);
+    char *line = nodes_line(p.c, p.name, CLUSTER_NAMELEN);
+    cr_assert_not_null(line);
+    cr_assert(strstr(line, " master - "), "%s", line);
+    free(line);
+    freeReplyObject(sc_cmd_or_fail(p.c, "CLUSTER SHARDS")); /* walks masters and replicas */
+    fake_leave(&p);
+}
+
+Test(bus_redis, slotcache_update_about_myself_changes_nothing)
+{
+    fake_peer p;
+    fake_join(&p);
+    /* The fake owns slots 0-7 with epoch 5; slotcache replicates it. */
+    static uint8_t slots[BUS_SLOT_BYTES];
+    slots[0] = 0xff;
+    p.self.slots = slots;
+    p.self.config_epoch = p.self.current_epoch = 5;
+    fake_ping(&p, NULL);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "CLUSTER REPLICATE %.40s", p.name);
+    free(cmd_text(p.c, cmd));
+    static _Alignas(8) uint8_t out[BUS_UPDATE_LEN];
+    send_msg(p.fd, out, bus_msg_update_build(out, &p.self, p.id, 100, slots));
+    fake_ping(&p, NULL); /* the UPDATE was processed before this PONG */
+    char *mine = nodes_line(p.c, p.id, 40);
+    cr_assert(strstr(mine, "myself,slave "), "myself: %s", mine);
+    free(mine);
+    fake_leave(&p);
+}
+
+Test(bus_redis, slotcache_handshake_pong_in_my_name_keeps_my_address)
+{
+    int cport;
+    start_node_or_skip(false, &cport);
+    redisContext *c = sc_connect_or_fail(&redis);
+    char *id = cmd_text(c, "CLUSTER MYID");
+    int our_cport;
+    int lfd = listen_any(&our_cport);
+    int our_port = sc_free_port_or_fail();
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "CLUSTER MEET 127.0.0.1 %d %d", our_port, our_cport);
+    free(cmd_text(c, cmd));
+    /* Its MEET to the handshake node gets a PONG in its own name, with
+     * another address. */
+    bus_msg_self forged = fake_self(id, 1, 2);
+    memcpy(forged.myip, "6.6.6.6", 8);
+    struct pollfd pl = {.fd = lfd, .events = POLLIN};
+    cr_assert_eq(poll(&pl, 1, sc_scaled_ms(5000)), 1, "the node did not connect to our bus port");
+    int in = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    cr_assert(in >= 0);
+    size_t len;
+    free(read_msg(in, &len, 5000));
+    static _Alignas(8) uint8_t out[4096];
+    send_msg(in, out, bus_msg_ping(out, &forged, BUS_PONG, 0));
+    char addr[64];
+    snprintf(addr, sizeof addr, " 127.0.0.1:%d@%d ", our_port, our_cport);
+    char *line = NULL;
+    cr_assert(SC_WAIT_FOR((free(line), line = nodes_line_by_addr(c, addr)) == NULL, 3000),
+              "the handshake node stayed: %s", line);
+    char *mine = nodes_line(c, id, 40);
+    cr_assert(!strstr(mine, "6.6.6.6") && strstr(mine, "myself,master"), "myself: %s", mine);
+    free(mine);
+    close(in);
+    close(lfd);
+    free(id);
     redisFree(c);
     sc_server_stop_or_fail(&redis);
 }

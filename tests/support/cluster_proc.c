@@ -115,6 +115,27 @@ static void build_args(sc_cluster *c, int n, const sc_cluster_opts *o)
     for (int i = 0; o && o->extra_args && o->extra_args[i]; i++) add_arg(c, &used, &argc, o->extra_args[i]);
 }
 
+/* Node i with a config file: an empty node.conf in its directory and
+ * with-conf.sh there, which execs the real binary with that file first;
+ * the wrapper becomes the binary the harness runs. */
+static void write_config_wrapper(sc_cluster *c, int i)
+{
+    sc_server *s = &c->node[i];
+    char conf[sizeof s->dir + 16], wrapper[sizeof s->dir + 16];
+    snprintf(conf, sizeof conf, "%s/node.conf", s->dir);
+    snprintf(wrapper, sizeof wrapper, "%s/with-conf.sh", s->dir);
+    cr_assert(!strchr(conf, '\'') && !strchr(c->real_bin[i], '\''), "a quote in %s or %s", conf, c->real_bin[i]);
+    FILE *f = fopen(conf, "w");
+    cr_assert(f != NULL, "create %s: %s", conf, strerror(errno));
+    fclose(f);
+    f = fopen(wrapper, "w");
+    cr_assert(f != NULL, "create %s: %s", wrapper, strerror(errno));
+    fprintf(f, "#!/bin/sh\nexec '%s' '%s' \"$@\"\n", c->real_bin[i], conf);
+    fclose(f);
+    cr_assert(chmod(wrapper, 0755) == 0, "chmod %s: %s", wrapper, strerror(errno));
+    snprintf(s->bin, sizeof s->bin, "%s", wrapper);
+}
+
 /* Spawn node i on a fresh port pair, in its directory emptied of whatever an
  * earlier attempt left (a nodes.conf naming the old ports). */
 static void spawn_node(sc_cluster *c, int i, bool wipe)
@@ -124,6 +145,7 @@ static void spawn_node(sc_cluster *c, int i, bool wipe)
         sc_server_remove_dir(s);
         cr_assert(mkdir(s->dir, 0777) == 0, "mkdir %s: %s", s->dir, strerror(errno));
     }
+    if (c->config_file[i]) write_config_wrapper(c, i);
     s->port = 0;
     sc_server_spawn_or_fail(s, pick_port_pair(c, i), c->args, false);
 }
@@ -143,6 +165,12 @@ void sc_cluster_start_or_fail(sc_cluster *c, int n, const sc_cluster_opts *opts)
     for (int i = 0; i < n; i++) {
         const char *bin = opts && opts->bin[i] ? opts->bin[i] : sc_server_binary();
         sc_server_prepare_or_fail(&c->node[i], bin, opts ? opts->extra_args : NULL);
+        if (opts && opts->config_file[i]) {
+            c->config_file[i] = true;
+            size_t len = strlen(c->node[i].bin);
+            cr_assert(len < sizeof c->real_bin[i], "binary path too long: %s", c->node[i].bin);
+            memcpy(c->real_bin[i], c->node[i].bin, len + 1);
+        }
     }
     build_args(c, n, opts);
     c->n = n;
@@ -287,6 +315,39 @@ bool sc_cluster_wait_for(sc_cluster *c, sc_cluster_pred pred, void *arg, int ms)
         sc_sleep_ms(pause);
         if (pause < 100) pause *= 2;
     }
+}
+
+char *sc_cluster_text(sc_cluster *c, int i, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = vcmd(c, i, fmt, ap);
+    va_end(ap);
+    if (!r) return NULL;
+    char *s = NULL;
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+        s = strdup(r->str);
+    freeReplyObject(r);
+    return s;
+}
+
+bool sc_cluster_node_line(sc_cluster *c, int i, const char *id, char *flags, char *master, size_t n)
+{
+    char *all = sc_cluster_text(c, i, "CLUSTER NODES");
+    bool found = false;
+    for (char *p = all; p && *p && !found;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = '\0';
+        char name[64], f[128], m[64];
+        if (sscanf(p, "%63s %*s %127s %63s", name, f, m) == 3 && !strcmp(name, id)) {
+            snprintf(flags, n, "%s", f);
+            snprintf(master, n, "%s", m);
+            found = true;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    free(all);
+    return found;
 }
 
 /* ---- views: signature, state ------------------------------------------- */
@@ -482,6 +543,16 @@ void sc_cluster_stop_or_fail(sc_cluster *c)
     sc_server_stop_many_or_fail(nodes, c->n, false);
     /* Nodes killed or stopped earlier and never restarted. */
     for (int i = 0; i < c->n; i++) sc_server_remove_dir(&c->node[i]);
+}
+
+const char *sc_reference_redis_or_skip(void)
+{
+    const char *redis = sc_reference_redis_binary();
+    if (redis) return redis;
+    const char *ci = getenv("CI");
+    cr_assert(!ci || strcmp(ci, "true") != 0, "CI=true and no redis-server (sh scripts/deps.sh installs it)");
+    cr_skip_test("redis-server not installed");
+    return NULL;
 }
 
 void sc_cluster_cleanup(void)

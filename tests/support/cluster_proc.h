@@ -47,6 +47,13 @@ typedef struct sc_cluster_opts {
     int node_timeout_ms;
     /* More arguments for every node (NULL-terminated; copied). */
     const char *const *extra_args;
+    /* Node i starts with a config file as its first argument, as a user's
+     * redis.conf: node.conf in its directory, empty at the first start, so
+     * CONFIG REWRITE works there (a node without one answers it with "ERR
+     * The server is running without a config file"). The harness runs such
+     * a node through a wrapper script in its directory that execs the
+     * binary with the file first (same pid, same arguments after it). */
+    bool config_file[SC_CLUSTER_MAX];
 } sc_cluster_opts;
 
 typedef struct sc_cluster {
@@ -58,6 +65,10 @@ typedef struct sc_cluster {
      * restarts: pointers into argbuf, NULL-terminated. */
     const char *args[64];
     char argbuf[2048];
+    /* Nodes started with a config file (opts.config_file): the binary the
+     * wrapper execs. */
+    bool config_file[SC_CLUSTER_MAX];
+    char real_bin[SC_CLUSTER_MAX][256];
 } sc_cluster;
 
 /* Start n nodes (1..SC_CLUSTER_MAX) in parallel, each with --cluster-enabled
@@ -108,6 +119,14 @@ void sc_cluster_wait_converged_or_fail(sc_cluster *c, int ms);
 /* Log CLUSTER NODES and cluster_state of every running node (cr_log_error). */
 void sc_cluster_log_views(sc_cluster *c);
 
+/* The text of a reply to a command on node i (bulk, status or error), malloc'd; NULL when the node cannot be asked or the reply is of
+ * another type. */
+char *sc_cluster_text(sc_cluster *c, int i, const char *fmt, ...);
+/* Node `id`'s line in node i's CLUSTER NODES: its flags ("myself,master",
+ * "slave", ...) and master ("-" or an id) fields, each cut to n bytes.
+ * False when node i cannot be asked or does not list id. */
+bool sc_cluster_node_line(sc_cluster *c, int i, const char *id, char *flags, char *master, size_t n);
+
 /* Node i's 40-character id (CLUSTER MYID) into out[41]. */
 void sc_cluster_myid_or_fail(sc_cluster *c, int i, char out[41]);
 /* CLUSTER ADDSLOTSRANGE on nodes 0..masters-1, splitting the 16384 slots
@@ -132,6 +151,11 @@ bool sc_cluster_node_running(const sc_cluster *c, int i);
  * the connections and remove every node's directory (kept for a node that
  * did not exit cleanly). Call it at the end of the test body. */
 void sc_cluster_stop_or_fail(sc_cluster *c);
+
+/* The reference redis-server (sc_reference_redis_binary); when there is
+ * none the test is skipped, except under CI=true, where it fails (a
+ * skipped comparison would pass unnoticed). */
+const char *sc_reference_redis_or_skip(void);
 
 /* For .fini: close the connections of clusters not stopped and SIGKILL their
  * nodes (sc_server_cleanup). Never asserts. */
