@@ -71,7 +71,7 @@ static side sides[NSIDES];
 
 static void start_sides(int n, const bool *config_file)
 {
-    const char *redis = sc_reference_redis_or_skip();
+    const char *redis = sc_cluster_redis_or_skip();
     for (int s = 0; s < NSIDES; s++) {
         side *sd = &sides[s];
         memset(sd, 0, sizeof *sd);
@@ -746,7 +746,7 @@ Test(cli_cluster, replicas)
  * RESTORE, which slotcache does not have.) */
 Test(cli_cluster, mixed)
 {
-    const char *redis = sc_reference_redis_or_skip();
+    const char *redis = sc_cluster_redis_or_skip();
     side *sd = &sides[SC];
     memset(sd, 0, sizeof *sd);
     sd->name = "mixed";

@@ -545,16 +545,6 @@ void sc_cluster_stop_or_fail(sc_cluster *c)
     for (int i = 0; i < c->n; i++) sc_server_remove_dir(&c->node[i]);
 }
 
-const char *sc_reference_redis_or_skip(void)
-{
-    const char *redis = sc_reference_redis_binary();
-    if (redis) return redis;
-    const char *ci = getenv("CI");
-    cr_assert(!ci || strcmp(ci, "true") != 0, "CI=true and no redis-server (sh scripts/deps.sh installs it)");
-    cr_skip_test("redis-server not installed");
-    return NULL;
-}
-
 void sc_cluster_cleanup(void)
 {
     for (size_t k = 0; k < sizeof live / sizeof live[0]; k++) {

@@ -152,11 +152,6 @@ bool sc_cluster_node_running(const sc_cluster *c, int i);
  * did not exit cleanly). Call it at the end of the test body. */
 void sc_cluster_stop_or_fail(sc_cluster *c);
 
-/* The reference redis-server (sc_reference_redis_binary); when there is
- * none the test is skipped, except under CI=true, where it fails (a
- * skipped comparison would pass unnoticed). */
-const char *sc_reference_redis_or_skip(void);
-
 /* For .fini: close the connections of clusters not stopped and SIGKILL their
  * nodes (sc_server_cleanup). Never asserts. */
 void sc_cluster_cleanup(void);
