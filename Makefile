@@ -87,10 +87,11 @@ run: deps $(SERVER_BIN)
 # same suites under ASan+UBSan, then the threaded and cluster suites under
 # TSan.
 test: deps
-	@s=0; \
+	@s=0; mkdir -p build; rm -f build/test-summary; \
 	$(MAKE) tests-build && sh scripts/run-tests.sh build all || s=1; \
 	$(MAKE) test-asan || s=1; \
 	$(MAKE) test-tsan || s=1; \
+	echo "make test: summary of every stage:"; cat build/test-summary 2>/dev/null; \
 	if [ $$s -ne 0 ]; then echo "make test: FAILED (see the run-tests lines above)"; fi; \
 	exit $$s
 

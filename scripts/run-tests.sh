@@ -362,4 +362,9 @@ done
 
 [ -n "$FAILED_NAMES" ] && echo "run-tests: failed:$FAILED_NAMES"
 echo "run-tests: $PASSED passed, $FAILED failed"
+# One line per run in build/test-summary: `make test` prints them last, so
+# the tail of a CI log names every stage's failures.
+mkdir -p "$ROOT/build"
+echo "run-tests $(basename "$BUILD") $MODE: $PASSED passed, $FAILED failed${FAILED_NAMES:+ (failed:$FAILED_NAMES)}" \
+    >>"$ROOT/build/test-summary"
 [ "$FAILED" -eq 0 ]
