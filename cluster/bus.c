@@ -197,9 +197,12 @@ static void on_before_sleep(uv_prepare_t *p)
     (void)p;
     cluster_lock();
     cluster_apply_todo();
+    /* Slots a CLUSTER command deleted (its finish published the map). */
+    gossip_collect_shard_slots_lost();
     bus_links_reap();
     bus_links_flush();
     cluster_unlock();
+    gossip_deliver_publishes();
 }
 
 /* ---- wake-ups: MEET, FORGET, PUBLISH, stop ---- */

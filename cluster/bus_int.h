@@ -144,5 +144,8 @@ void gossip_clear_failure_if_needed(cluster_node *n);
 /* PUBLISH / PUBLISHSHARD messages received while the lock was held are
  * delivered to local subscribers by this, called without the lock. */
 void gossip_deliver_publishes(void);
+/* Lock held: queue the shard channels of the slots cluster_del_slot took
+ * from myself's shard for gossip_deliver_publishes to drop. */
+void gossip_collect_shard_slots_lost(void);
 
 #endif

@@ -124,6 +124,13 @@ typedef struct route_ticket {
  * authentication (or its rejection): ASKING's one-shot bookkeeping (the
  * flag lasts one command, or until EXEC inside MULTI). */
 void route_command_begin(client *c);
+/* Phase 1's common case, no slot lock held: all n slots are one slot that
+ * myself serves with nothing migrating or importing, the cluster ok: true
+ * and t filled (the command is served here, whatever the client's flags).
+ * No lock, no read section: a per-thread copy of the map's facts (copied
+ * in a read section when the map moved: never call inside one). False:
+ * call route_check_or_reply. n > 0. */
+bool route_fast(const unsigned *slots, int n, route_ticket *t);
 /* Phase 1, no slot lock held: the decision for cmd over keys (`writes`:
  * the command writes; for EXEC, one of the queued commands does). On
  * false the redirect was replied and counted as a rejected call; the
@@ -131,9 +138,12 @@ void route_command_begin(client *c);
 bool route_check_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes, route_ticket *t);
 /* Phase 2, the keys' slot locks held: decides again, looking keys up, when
  * phase 1 needed key existence or the map's version changed since. Cheap
- * otherwise (one load). False: the redirect was replied, as above. */
+ * otherwise (route_settled). False: the redirect was replied, as above. */
 bool route_recheck_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes,
                             const route_ticket *t);
+/* Phase 2 has nothing to decide: phase 1 did not route, or its answer did
+ * not depend on keys and the map is still the one it read (one load). */
+bool route_settled(const route_ticket *t);
 
 /* Blocked clients (blocking.c): the version of the current slot map (0:
  * none), and the error (Redis's clusterRedirectBlockedClientIfNeeded) a

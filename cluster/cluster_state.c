@@ -355,14 +355,28 @@ bool cluster_del_slot(int slot) {
     cluster_assert_locked();
     cluster_node *n = cluster->slots[slot];
     if (!n) return false;
-    /* Redis also drops the slot's shard channels here (SSUBSCRIBE);
-     * slotcache's shard channels are not tied to ownership yet. */
+    /* The slot's shard channels go when myself's shard served it (n is
+     * myself or myself's master): the bus drops them after publishing. */
+    const cluster_node *me = cluster->myself;
+    if (me && (n == me || ((me->flags & CLUSTER_NODE_SLAVE) && me->slaveof == n))) {
+        cluster->shard_slots_lost[slot / 64] |= 1ULL << (slot % 64);
+        cluster->any_shard_slots_lost = true;
+    }
     bool had = cluster_node_clear_slot_bit(n, slot);
     assert(had);
     (void)had;
     cluster->slots[slot] = NULL;
     cluster_bitmap_clear(cluster->owner_not_claiming_slot, slot);
     cluster->todo |= CLUSTER_TODO_PUBLISH;
+    return true;
+}
+
+bool cluster_take_shard_slots_lost(uint64_t *out) {
+    cluster_assert_locked();
+    if (!cluster->any_shard_slots_lost) return false;
+    memcpy(out, cluster->shard_slots_lost, sizeof cluster->shard_slots_lost);
+    memset(cluster->shard_slots_lost, 0, sizeof cluster->shard_slots_lost);
+    cluster->any_shard_slots_lost = false;
     return true;
 }
 

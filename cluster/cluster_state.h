@@ -171,6 +171,13 @@ typedef struct cluster_state {
     cluster_node *importing_slots_from[CLUSTER_SLOTS];
     /* Slots whose owner stopped claiming them in its PINGs (bus). */
     unsigned char owner_not_claiming_slot[CLUSTER_SLOTS / 8];
+    /* Slots deleted while myself's shard served them (Redis's
+     * removeChannelsInSlot, from clusterDelSlot): their shard channels'
+     * subscribers are unsubscribed by the bus once the map without them is
+     * published (gossip.c). Set by cluster_del_slot, taken by
+     * cluster_take_shard_slots_lost. */
+    uint64_t shard_slots_lost[CLUSTER_SLOTS / 64];
+    bool any_shard_slots_lost;
     int todo;                   /* enum cluster_todo_flag */
     /* Failover bookkeeping (Redis's names), for the failover code
      * (issue 13); reset by cluster_reset. */
@@ -282,6 +289,9 @@ bool cluster_node_get_slot_bit(const cluster_node *n, int slot);
 bool cluster_add_slot(cluster_node *n, int slot);
 /* Unassign a slot (false if it had no owner). */
 bool cluster_del_slot(int slot);
+/* Lock held: the slots cluster_del_slot took from myself's shard since the
+ * last call, into out (CLUSTER_SLOTS bits), cleared here; false if none. */
+bool cluster_take_shard_slots_lost(uint64_t *out);
 /* Unassign every slot n owns; returns how many. */
 int cluster_del_node_slots(cluster_node *n);
 /* Clear every migrating / importing marker (clusterCloseAllSlots). */

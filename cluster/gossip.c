@@ -76,20 +76,22 @@ static void queue_publish(const bus_msg_view *v, bool sharded)
     later_append(p);
 }
 
-/* Slot `slot` is deleted from `owner` (lock held): when myself serves it
- * (myself is the owner or its replica), its shard channels' subscribers
- * are unsubscribed once the lock is released. */
-static void note_slot_leaving(const cluster_node *owner, int slot)
+/* Lock held: the slots cluster_del_slot took from myself's shard (by
+ * gossip, or by CLUSTER DELSLOTS / FLUSHSLOTS / RESET on a worker) become a
+ * LATER_SHARD_SLOTS entry, in arrival order with the deliveries queued so
+ * far: their subscribers are unsubscribed once the lock is released and the
+ * map without them is published. */
+void gossip_collect_shard_slots_lost(void)
 {
-    const cluster_node *me = cluster->myself;
-    if (owner != me && !(is_slave(me) && me->slaveof == owner)) return;
+    uint64_t lost[CLUSTER_SLOTS / 64];
+    if (!cluster_take_shard_slots_lost(lost)) return;
     if (pubsub_total_shard_channels() == 0) return;
     if (!later_tail || later_tail->what != LATER_SHARD_SLOTS) {
         later *p = mem_calloc(1, sizeof *p + CLUSTER_SLOTS / 8);
         p->what = LATER_SHARD_SLOTS;
         later_append(p);
     }
-    later_tail->words[slot / 64] |= 1ULL << (slot % 64);
+    for (int w = 0; w < CLUSTER_SLOTS / 64; w++) later_tail->words[w] |= lost[w];
     slots_left = true;
 }
 
@@ -388,8 +390,8 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
                     newmaster = sender;
                     migrated_our_slots++;
                 }
-                if (cluster->slots[j]) note_slot_leaving(cluster->slots[j], j);
                 cluster_del_slot(j);
+                gossip_collect_shard_slots_lost();
                 cluster_add_slot(sender, j);
                 cluster_bitmap_clear(cluster->owner_not_claiming_slot, j);
                 cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
@@ -479,9 +481,8 @@ static void update_role(cluster_node *sender, const bus_msg_view *v)
     }
     if (is_master(sender)) {
         /* A master turned into a replica. */
-        for (int j = 0; j < CLUSTER_SLOTS; j++)
-            if (cluster_node_get_slot_bit(sender, j)) note_slot_leaving(sender, j);
         cluster_del_node_slots(sender);
+        gossip_collect_shard_slots_lost();
         sender->flags &= ~(CLUSTER_NODE_MASTER | CLUSTER_NODE_MIGRATE_TO);
         sender->flags |= CLUSTER_NODE_SLAVE;
         cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_PUBLISH);

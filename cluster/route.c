@@ -212,12 +212,40 @@ void route_command_begin(client *c) {
         c->flags |= CF_ASKING_SPENT;
 }
 
+/* The common case without a read section: every key in one slot that
+ * myself owns with nothing moving, the cluster ok. route_decide would
+ * answer SERVE whatever the client's flags (ASKING, READONLY) and the
+ * command (shard pub/sub included). */
+static inline bool fast_serves(const unsigned *slots, int n, route_ticket *t) {
+    const slotmap_local *l = &slotmap_tl;
+    unsigned slot = slots[0];
+    if (!l->ok || !(l->stable_mine[slot / 64] >> (slot % 64) & 1)) return false;
+    for (int i = 1; i < n; i++)
+        if (slots[i] != slot) return false;
+    t->routed = true;
+    t->lookup = false;
+    t->version = l->version;
+    return true;
+}
+
+static bool __attribute__((noinline)) fast_after_refresh(const unsigned *slots, int n, route_ticket *t) {
+    slotmap_local_refresh();
+    return fast_serves(slots, n, t);
+}
+
+bool route_fast(const unsigned *slots, int n, route_ticket *t) {
+    uint64_t v = atomic_load_explicit(&slotmap_current_version, memory_order_acquire);
+    if (__builtin_expect(v != slotmap_tl.version, 0)) return fast_after_refresh(slots, n, t);
+    return fast_serves(slots, n, t);
+}
+
 bool route_check_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes, route_ticket *t) {
+    if (keys->n > 0 && route_fast(keys->slots, keys->n, t)) return true;
+    t->routed = true;
+    t->lookup = false;
     route_query q;
     fill_query(&q, c, cmd, keys, writes);
     char err[ROUTE_ERR_MAX];
-    t->routed = true;
-    t->lookup = false;
     int code = decide_now(&q, false, err, sizeof err, &t->version);
     if (code == ROUTE_LOOKUP) {
         /* A migrating or importing slot: look the keys up now, with their
@@ -240,7 +268,7 @@ bool route_check_or_reply(client *c, const command *cmd, const route_keys *keys,
 
 bool route_recheck_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes,
                             const route_ticket *t) {
-    if (!t->routed || (!t->lookup && slotmap_version() == t->version)) return true;
+    if (route_settled(t)) return true;
     /* Dispatch passes no slots here (the lock sorted them): compute them. */
     route_keys k = *keys;
     unsigned stack[32], *slots = NULL;
@@ -264,6 +292,11 @@ bool route_recheck_or_reply(client *c, const command *cmd, const route_keys *key
 }
 
 uint64_t route_map_version(void) { return slotmap_version(); }
+
+bool route_settled(const route_ticket *t) {
+    return !t->routed ||
+           (!t->lookup && atomic_load_explicit(&slotmap_current_version, memory_order_acquire) == t->version);
+}
 
 bool route_blocked_error(const client *c, unsigned slot, char *buf, size_t len) {
     const command *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);

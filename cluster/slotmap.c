@@ -46,7 +46,7 @@ static _Thread_local ck_epoch_section_t tl_section;
 static _Thread_local bool tl_in_section;
 
 static _Atomic(slotmap *) current;
-static _Atomic uint64_t current_version;
+_Atomic uint64_t slotmap_current_version;
 /* The cluster-preferred-endpoint-type the current map was built with, -1
  * for none (cluster_lock). */
 static int built_endpoint_type = -1;
@@ -87,7 +87,21 @@ void slotmap_read_end(void) {
     ck_epoch_end(tl_record, &tl_section);
 }
 
-uint64_t slotmap_version(void) { return atomic_load_explicit(&current_version, memory_order_acquire); }
+uint64_t slotmap_version(void) { return atomic_load_explicit(&slotmap_current_version, memory_order_acquire); }
+
+_Thread_local slotmap_local slotmap_tl;
+
+void slotmap_local_refresh(void) {
+    const slotmap *m = slotmap_read_begin();
+    if (m) {
+        slotmap_tl.ok = m->ok;
+        memcpy(slotmap_tl.stable_mine, m->stable_mine, sizeof slotmap_tl.stable_mine);
+        slotmap_tl.version = m->version;
+    } else {
+        memset(&slotmap_tl, 0, sizeof slotmap_tl);
+    }
+    slotmap_read_end();
+}
 
 static int node_index(const cluster_node *n) {
     if (!n) return -1;
@@ -140,16 +154,21 @@ static slotmap *build(uint64_t version) {
             outs[a][s] = last_idx[a] < 0 ? SLOTMAP_NONE : (uint16_t)last_idx[a];
         }
     }
+    memset(m->stable_mine, 0, sizeof m->stable_mine);
+    for (int s = 0; s < CLUSTER_SLOTS; s++)
+        if (m->myself >= 0 && m->owner[s] == (uint16_t)m->myself && m->migrating_to[s] == SLOTMAP_NONE &&
+            m->importing_from[s] == SLOTMAP_NONE)
+            m->stable_mine[s / 64] |= (uint64_t)1 << (s % 64);
     return m;
 }
 
 void slotmap_publish(void) {
     cluster_assert_locked();
     assert(!tl_in_section); /* synchronize would wait for ourselves */
-    uint64_t version = atomic_load_explicit(&current_version, memory_order_relaxed) + 1;
+    uint64_t version = atomic_load_explicit(&slotmap_current_version, memory_order_relaxed) + 1;
     slotmap *m = build(version);
     slotmap *old = atomic_exchange_explicit(&current, m, memory_order_acq_rel);
-    atomic_store_explicit(&current_version, version, memory_order_release);
+    atomic_store_explicit(&slotmap_current_version, version, memory_order_release);
     if (old) {
         ck_epoch_synchronize(my_record());
         tsan_readers_gone();

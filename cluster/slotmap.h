@@ -18,6 +18,7 @@
 #ifndef SLOTMAP_H
 #define SLOTMAP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,10 +38,18 @@ typedef struct slotmap_node {
     bool is_master;
 } slotmap_node;
 
+/* One bit per slot. */
+#define SLOTMAP_WORDS (CLUSTER_SLOTS / 64)
+
 typedef struct slotmap {
     uint64_t version;
     bool ok;                 /* cluster_state:ok */
     int myself;              /* index into nodes[] */
+    /* Slots myself owns with no migration or import open: a command whose
+     * keys all fall in one of them is served here whatever the client's
+     * flags (route_decide answers SERVE), which routing's fast path tests
+     * with one bit. */
+    uint64_t stable_mine[SLOTMAP_WORDS];
     uint16_t owner[CLUSTER_SLOTS];          /* index into nodes[] or SLOTMAP_NONE */
     uint16_t migrating_to[CLUSTER_SLOTS];   /* SLOTMAP_NONE unless myself migrates the slot */
     uint16_t importing_from[CLUSTER_SLOTS]; /* SLOTMAP_NONE unless myself imports the slot */
@@ -55,6 +64,25 @@ const slotmap *slotmap_read_begin(void);
 void slotmap_read_end(void);
 /* The current map's version without entering a section (0: no map). */
 uint64_t slotmap_version(void);
+
+/* A thread's own copy of the current map's fast-path facts, refreshed when
+ * the version moved (a 2 KiB copy inside one read section, once per
+ * publication per thread): routing's common case then costs one atomic
+ * load, one compare and one bit test, and enters no epoch section. */
+typedef struct slotmap_local {
+    uint64_t version; /* of the map it was copied from; 0: none yet */
+    bool ok;
+    uint64_t stable_mine[SLOTMAP_WORDS];
+} slotmap_local;
+
+/* The calling thread's copy (slotmap_tl) is current when its version is
+ * slotmap_current_version's; slotmap_local_refresh copies the current map.
+ * A version seen is at most the current map's (the publisher swaps the
+ * pointer, then stores the version), so a copy is never older than the
+ * version that prompted it. Both start at 0 with ok false: no map yet. */
+extern _Thread_local slotmap_local slotmap_tl;
+extern _Atomic uint64_t slotmap_current_version;
+void slotmap_local_refresh(void);
 
 /* With cluster_lock() held: build a map from the cluster state, publish it
  * and free the previous one once no reader holds it (waits for readers'

@@ -196,10 +196,12 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
      * blocking_cron answers the ones whose slot moved away meanwhile. */
     if (cluster && !c->bstate) {
         if (c->flags & CF_ASKING) route_command_begin(c);
-        route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
-        if (k.n && !from_master && !route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
-            if (c->mstate) multi_flag_error(c);
-            goto not_run;
+        if (k.n && !from_master && !route_fast(k.slots, k.n, &rt)) {
+            route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
+            if (!route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
+                if (c->mstate) multi_flag_error(c);
+                goto not_run;
+            }
         }
     }
     if (c->resp == 2 && !(cmd->flags & CMD_SUBSCRIBE_OK) && pubsub_client_count(c) > 0) {
@@ -238,7 +240,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
 
     int nlocked = k.n ? slots_lock_many(k.slots, k.n) : 0; /* sorts and dedupes k.slots */
     bool refused = false;
-    if (cluster && rt.routed) {
+    if (cluster && rt.routed && !route_settled(&rt)) {
         /* Phase 2: the keys' slots were reordered by the lock; routing
          * recomputes them in the rare case it has to decide again. */
         route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = NULL, .n = k.n};

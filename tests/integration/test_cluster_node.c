@@ -747,3 +747,41 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     node_stop(&b);
     node_stop(&a);
 }
+
+/* CLUSTER DELSLOTS and FLUSHSLOTS unsubscribe the shard channels of the
+ * slots they delete (Redis's clusterDelSlot -> removeChannelsInSlot), with
+ * redis-server's exact push bytes; plain channels of the same name stay. */
+static void shard_channels_follow_delslots(node *n) {
+    free(addslots_all(n));
+    int fd = sc_raw_connect_or_fail(n->srv.port);
+    /* "lost" is in slot 675, "kept" in slot 284. */
+    sc_raw_send_line_or_fail(fd, "SSUBSCRIBE lost");
+    cr_assert(sc_raw_expect(fd, "*3\r\n$10\r\nssubscribe\r\n$4\r\nlost\r\n:1\r\n", IO_MS), "%s", n->what);
+    sc_raw_send_line_or_fail(fd, "SSUBSCRIBE kept");
+    cr_assert(sc_raw_expect(fd, "*3\r\n$10\r\nssubscribe\r\n$4\r\nkept\r\n:2\r\n", IO_MS), "%s", n->what);
+    int plain = sc_raw_connect_or_fail(n->srv.port);
+    sc_raw_send_line_or_fail(plain, "SUBSCRIBE lost");
+    cr_assert(sc_raw_expect(plain, "*3\r\n$9\r\nsubscribe\r\n$4\r\nlost\r\n:1\r\n", IO_MS), "%s", n->what);
+
+    expect(n, "CLUSTER DELSLOTS 675", "+OK\r\n");
+    cr_assert(sc_raw_expect(fd, "*3\r\n$12\r\nsunsubscribe\r\n$4\r\nlost\r\n:1\r\n", IO_MS),
+              "%s: no sunsubscribe after DELSLOTS", n->what);
+    expect(n, "PUBSUB SHARDCHANNELS", "*1\r\n$4\r\nkept\r\n");
+    expect(n, "CLUSTER FLUSHSLOTS", "+OK\r\n");
+    cr_assert(sc_raw_expect(fd, "*3\r\n$12\r\nsunsubscribe\r\n$4\r\nkept\r\n:0\r\n", IO_MS),
+              "%s: no sunsubscribe after FLUSHSLOTS", n->what);
+    expect(n, "PUBSUB SHARDCHANNELS", "*0\r\n");
+    cr_assert(sc_raw_quiet(fd, 200), "%s: more than the two pushes", n->what);
+    cr_assert(sc_raw_quiet(plain, 200), "%s: the plain subscriber was told something", n->what);
+    expect(n, "PUBSUB NUMSUB lost", "*2\r\n$4\r\nlost\r\n:1\r\n");
+    close(fd);
+    close(plain);
+}
+
+Test(cluster_node, delslots_and_flushslots_drop_shard_channels) {
+    bool pair = start_pair();
+    shard_channels_follow_delslots(&sc);
+    if (pair) shard_channels_follow_delslots(&ref);
+    stop_pair(pair);
+    if (!pair) cr_log_info("no redis-server 7.0: slotcache checked alone");
+}

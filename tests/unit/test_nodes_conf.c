@@ -2,7 +2,9 @@
  * test_nodes_conf.c - unit tests for cluster/nodes_conf.c (the CLUSTER
  * NODES line generator and the nodes.conf parser) and the parts of
  * cluster/cluster_state.c they lean on (node table, slots, replicas,
- * failure reports, epochs, blacklist). Line formats are Redis 7.0.15's
+ * failure reports, epochs, blacklist), and the slot map published from
+ * that state (concurrent readers; routing's per-thread fast path,
+ * route_fast, against route_decide). Line formats are Redis 7.0.15's
  * (CLUSTER-WIRE 1.2); the captured lines below come from a real
  * redis-server cluster. Criterion forks per test: every test starts from
  * fresh globals.
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "../../cluster/cluster_state.h"
+#include "../../cluster/route.h"
 #include "../../server/config.h"
 
 #define ID_A "5258e7ab81ea300d7b7936e1277edf172eab2c58"
@@ -330,4 +333,70 @@ Test(nodes_conf, slot_map_publication_under_concurrent_readers) {
     cr_assert_gt(atomic_load(&maps_seen), 0);
     slotmap_free();
     cr_assert_null(slotmap_read_begin());
+}
+
+/* Routing's fast path (route_fast, a per-thread copy of the map's facts)
+ * says "served here" exactly for the slots myself owns with nothing moving
+ * while the state is ok, never where route_decide would redirect whatever
+ * the client's flags, and follows each publication. */
+static bool decide_serves_always(const slotmap *m, unsigned slot) {
+    route_query q = {0};
+    q.keys.n = 1;
+    q.keys.slots = &slot;
+    arg_t key = {.ptr = "k", .len = 1};
+    q.keys.argv = &key;
+    for (int flags = 0; flags < 16; flags++) {
+        q.asking = flags & 1;
+        q.readonly = flags & 2;
+        q.write = q.cmd_write = flags & 4;
+        q.shard = flags & 8;
+        route_answer a;
+        if (route_decide(m, &q, NULL, NULL, &a) != ROUTE_SERVE) return false;
+    }
+    return true;
+}
+
+Test(nodes_conf, route_fast_matches_the_map) {
+    parse_ok(ID_A " 10.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8000 [100->-" ID_B "] [9000-<-" ID_C
+                  "]\n" ID_B " 10.0.0.2:7001@17001 master - 0 0 2 connected 8001-16383\n" ID_C
+                  " 10.0.0.3:7002@17002 master - 0 0 3 connected\n");
+    route_ticket t;
+    unsigned s0 = 0;
+    cluster->state = CLUSTER_FAIL;
+    slotmap_publish();
+    cr_assert(!route_fast(&s0, 1, &t), "served fast while the cluster is down");
+    cluster->state = CLUSTER_OK;
+    slotmap_publish();
+    cr_assert(route_fast(&s0, 1, &t)); /* refreshes the copy: not inside a section */
+    const slotmap *m = slotmap_read_begin();
+    int fast = 0;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+        bool f = route_fast(&s, 1, &t);
+        bool want = s <= 8000 && s != 100;
+        cr_assert_eq(f, want, "slot %u: route_fast %d", s, f);
+        if (f) {
+            cr_assert(decide_serves_always(m, s), "slot %u fast but route_decide redirects", s);
+            cr_assert(t.routed && !t.lookup && t.version == m->version);
+            fast++;
+        }
+    }
+    slotmap_read_end();
+    cr_assert_eq(fast, 8000);
+    /* Several keys: one slot only. */
+    unsigned same[3] = {7, 7, 7}, mixed[3] = {7, 7, 8};
+    cr_assert(route_fast(same, 3, &t));
+    cr_assert(!route_fast(mixed, 3, &t));
+    /* A publication is seen at once by this thread's copy, and phase 2
+     * notices the version moved. */
+    route_ticket before;
+    cr_assert(route_fast(&s0, 1, &before));
+    cr_assert(route_settled(&before));
+    cluster_del_slot(0);
+    cluster_add_slot(cluster_lookup_node(ID_B, 40), 0);
+    slotmap_publish();
+    cr_assert(!route_settled(&before), "phase 2 missed the new map");
+    cr_assert(!route_fast(&s0, 1, &t), "slot 0 moved to B but is still served fast");
+    unsigned s1 = 1;
+    cr_assert(route_fast(&s1, 1, &t));
+    slotmap_free();
 }
