@@ -6,8 +6,9 @@
  * ([OK], [ERR], [WARNING], set-timeout's per-node lines, the ">>>" steps),
  * ids and addresses masked, in any order (redis-cli walks the nodes in
  * CLUSTER NODES order, which is a hash order on redis-server). The one
- * expected difference is left out: slotcache has no FUNCTION command, so
- * add-node says it skips copying functions (CLUSTER-WIRE.md 1.9).
+ * expected difference is left out: slotcache refuses FUNCTION DUMP (it has
+ * no functions), so add-node through it says it skips copying functions
+ * (CLUSTER-WIRE.md 1.9).
  *
  * - masters: `create` of 3 masters (the time from its start to every node
  *   reporting cluster_state:ok is logged for both), `check`, `info`, `call`,
@@ -740,21 +741,22 @@ Test(cli_cluster, replicas)
  * adds a slotcache replica to the redis-server master and a redis-server
  * replica to a slotcache master (each syncs its master's data across the
  * two implementations), adds an empty redis-server master through a
- * slotcache node and deletes it again. Every step is clean, every node
- * agrees. (Adding a slotcache *master* through a redis-server node is not
- * here: redis-cli then copies the cluster's functions with FUNCTION LIST /
- * RESTORE, which slotcache does not have.) */
+ * slotcache node and an empty slotcache master through a redis-server node
+ * (redis-cli copies the cluster's functions there: FUNCTION DUMP on
+ * redis-server, FUNCTION LIST and FUNCTION RESTORE on slotcache, which
+ * must answer as an empty Redis), and deletes the redis-server one again.
+ * Every step is clean, every node agrees. */
 Test(cli_cluster, mixed)
 {
     const char *redis = sc_cluster_redis_or_skip();
     side *sd = &sides[SC];
     memset(sd, 0, sizeof *sd);
     sd->name = "mixed";
-    /* 0, 2, 3: slotcache; 1, 4, 5: redis-server */
+    /* 0, 2, 3, 6: slotcache; 1, 4, 5: redis-server */
     sc_cluster_opts o = { .extra_args = (const char *[]){ "--repl-diskless-sync-delay", "0", NULL },
-                          .bin = { NULL, redis, NULL, NULL, redis, redis } };
-    sc_cluster_start_or_fail(&sd->c, 6, &o);
-    for (int i = 0; i < 6; i++) sc_cluster_myid_or_fail(&sd->c, i, sd->id[i]);
+                          .bin = { NULL, redis, NULL, NULL, redis, redis, NULL } };
+    sc_cluster_start_or_fail(&sd->c, 7, &o);
+    for (int i = 0; i < 7; i++) sc_cluster_myid_or_fail(&sd->c, i, sd->id[i]);
     for (int i = 0; i < 3; i++) sd->member[i] = true;
 
     cli_one(sd, "create", "create @0 @1 @2 --cluster-yes");
@@ -767,6 +769,11 @@ Test(cli_cluster, mixed)
     cli_one(sd, "add-node redis-server master", "add-node @5 @2");
     sd->member[5] = true;
     wait_side_agrees_or_fail(sd, "after add-node of a redis-server master");
+    cli_one(sd, "add-node slotcache master through redis-server", "add-node @6 @1");
+    cr_assert(!strstr(sd->out.data, "Failed retrieving Functions"),
+              "redis-server's functions were not asked for:\n%s", sd->out.data);
+    sd->member[6] = true;
+    wait_side_agrees_or_fail(sd, "after add-node of a slotcache master");
     cli_one(sd, "check through redis-server", "check @4");
     cli_one(sd, "check through slotcache", "check @3");
     cli_one(sd, "del-node", "del-node @2 #5");
