@@ -12,8 +12,11 @@
  * client hears of it). The keyspace subcommands (COUNTKEYSINSLOT,
  * GETKEYSINSLOT) take a slot lock and never the cluster lock (lock order,
  * cluster_state.h). SETSLOT and FAILOVER belong to later issues and are not
- * in the table yet; MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
- * subcommand"), so it is left out as well. A standalone server answers every subcommand that
+ * in the table yet. MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
+ * subcommand"; issue 12 asks for it): the shard's id is its master's node
+ * id, which every node of the shard knows without a gossip extension (7.2
+ * gossips a random id that survives a failover; this one follows the
+ * master). CLUSTER HELP stays 7.0.15's. A standalone server answers every subcommand that
  * passes the table's arity with "ERR This instance has cluster support
  * disabled", as Redis does.
  */
@@ -178,6 +181,17 @@ static void cluster_myid_command(client *c) {
     enter();
     char name[CLUSTER_NAMELEN];
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
+    finish();
+    add_reply_bulk(c, name, CLUSTER_NAMELEN);
+}
+
+static void cluster_myshardid_command(client *c) {
+    if (disabled_or_reply(c)) return;
+    enter();
+    const cluster_node *me = cluster->myself;
+    const cluster_node *master = (me->flags & CLUSTER_NODE_SLAVE) && me->slaveof ? me->slaveof : me;
+    char name[CLUSTER_NAMELEN];
+    memcpy(name, master->name, CLUSTER_NAMELEN);
     finish();
     add_reply_bulk(c, name, CLUSTER_NAMELEN);
 }
@@ -753,6 +767,8 @@ static command cluster_subcommands[] = {
     SUB("meet", -4, ADMIN_FLAGS, cluster_meet_command, "3.0.0", "Force a node cluster to handshake with another node",
         "O(1)", "admin slow dangerous"),
     SUB("myid", 2, CMD_STALE, cluster_myid_command, "3.0.0", "Return the node id", "O(1)", "slow"),
+    SUB("myshardid", 2, CMD_STALE, cluster_myshardid_command, "7.2.0", "Returns the shard ID of a node.", "O(1)",
+        "slow"),
     SUB("nodes", 2, CMD_STALE, cluster_nodes_command, "3.0.0", "Get Cluster config for the node",
         "O(N) where N is the total number of Cluster nodes", "slow"),
     SUB("replicas", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "5.0.0",

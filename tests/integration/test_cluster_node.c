@@ -706,7 +706,15 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     expect(&b, "DEBUG POPULATE 1", "+OK\r\n");
     expect(&b, line, "-ERR To set a master the node must be empty and without assigned slots.\r\n");
     expect(&b, "FLUSHALL", "+OK\r\n");
+    /* MYSHARDID (Redis 7.2): a master's shard is its own id, a replica's
+     * its master's. */
+    char shard[64];
+    snprintf(shard, sizeof shard, "$40\r\n%s\r\n", b.id);
+    expect(&b, "CLUSTER MYSHARDID", shard);
     expect(&b, line, "+OK\r\n");
+    snprintf(shard, sizeof shard, "$40\r\n%s\r\n", a.id);
+    expect(&b, "CLUSTER MYSHARDID", shard);
+    expect(&a, "CLUSTER MYSHARDID", shard);
     expect(&b, "READONLY", "+OK\r\n"); /* reads on a replica, else -MOVED to a */
     cr_assert(SC_WAIT_FOR(reply_has(&b, "GET {k}1", "v1"), 10000), "the replica never synced");
     char want[256];
@@ -744,6 +752,8 @@ Test(cluster_node, replicate_a_known_master_then_reset) {
     cr_assert(reply_has(&b, "CLUSTER INFO", "cluster_known_nodes:1\r\n"));
     snprintf(want, sizeof want, "%s :%d@%d myself,master - 0 0 0 connected\n", b.id, b.srv.port, b.cport);
     cr_assert(reply_has(&b, "CLUSTER NODES", want));
+    snprintf(shard, sizeof shard, "$40\r\n%s\r\n", b.id);
+    expect(&b, "CLUSTER MYSHARDID", shard);
     node_stop(&b);
     node_stop(&a);
 }

@@ -5,7 +5,8 @@
  *
  * Both servers run side by side. Every command and subcommand slotcache
  * lists must be one Redis 7.0 has (except slotcache's own DELIFEQ, DELEX,
- * DIGEST, CAS and CAD, which only get sanity checks), and its COMMAND INFO
+ * DIGEST, CAS and CAD, which only get sanity checks, and CLUSTER MYSHARDID,
+ * Redis 7.2's, which is left out of the comparison), and its COMMAND INFO
  * and COMMAND DOCS replies must equal Redis's. Redis lists subcommands in
  * hash order and slotcache has only some of them, so the subcommand part
  * of a container is compared entry by entry: each of slotcache's entries
@@ -38,6 +39,16 @@ static const char *const slotcache_only[] = {"delifeq", "delex", "digest", "cas"
 static bool is_slotcache_only(const char *name) {
     for (size_t i = 0; i < sizeof slotcache_only / sizeof slotcache_only[0]; i++)
         if (strcasecmp(name, slotcache_only[i]) == 0) return true;
+    return false;
+}
+
+/* Subcommands of Redis versions after 7.0 that slotcache has (the issues
+ * ask for them): not compared with redis-server 7.0, which lacks them. */
+static const char *const after_70[] = {"cluster|myshardid"};
+
+static bool is_after_70(const char *name) {
+    for (size_t i = 0; i < sizeof after_70 / sizeof after_70[0]; i++)
+        if (strcasecmp(name, after_70[i]) == 0) return true;
     return false;
 }
 
@@ -207,6 +218,18 @@ static void expect_entries_within(const char *what, frame ours, frame theirs) {
     cr_assert(na >= 0 && nb >= 0, "%s: not aggregates: %s / %s", what, show(ours.p, ours.n), show(theirs.p, theirs.n));
     int step = ours.p[0] == '%' ? 2 : 1;
     for (int i = 0; i < na; i += step) {
+        /* The entry's name: the map's key (DOCS), or the array's first
+         * element (INFO). */
+        frame name = a[i];
+        if (step == 1 && strchr("*~", a[i].p[0])) {
+            const char *q = strstr(a[i].p, "\r\n") + 2;
+            name = (frame){q, (size_t)sc_resp_frame_len(q, a[i].n - (size_t)(q - a[i].p))};
+        }
+        char buf[64];
+        if (is_after_70(frame_text(name, buf, sizeof buf))) {
+            if (step == 1 && a[i].p[0] == '$') i++; /* a RESP2 map's key: its value too */
+            continue;
+        }
         bool found = false;
         for (int j = 0; j < nb && !found; j += step)
             found = frame_eq(a[i], b[j]) && (step == 1 || frame_eq(a[i + 1], b[j + 1]));
@@ -324,6 +347,7 @@ static void compare_all_info_and_docs(int resp) {
     peer_connect(&ref, resp);
     int n = slotcache_names(names, MAX_NAMES);
     for (int i = 0; i < n; i++) {
+        if (!redis_has(names[i]) && is_after_70(names[i])) continue; /* in the parent's entry */
         if (!redis_has(names[i])) {
             cr_assert(is_slotcache_only(names[i]), "slotcache lists %s, which redis-server 7.0 does not have",
                       names[i]);
