@@ -88,9 +88,12 @@ run: deps $(SERVER_BIN)
 # TSan.
 test: deps
 	@s=0; mkdir -p build; rm -f build/test-summary; \
-	$(MAKE) tests-build && sh scripts/run-tests.sh build all || s=1; \
-	$(MAKE) test-asan || s=1; \
-	$(MAKE) test-tsan || s=1; \
+	if $(MAKE) tests-build; then sh scripts/run-tests.sh build all || s=1; \
+	else s=1; echo "make test: the release build failed" >>build/test-summary; fi; \
+	$(MAKE) test-asan || { s=1; grep -q "^run-tests asan" build/test-summary || \
+		echo "make test: test-asan failed before its tests ran" >>build/test-summary; }; \
+	$(MAKE) test-tsan || { s=1; grep -q "^run-tests tsan" build/test-summary || \
+		echo "make test: test-tsan failed before its tests ran" >>build/test-summary; }; \
 	echo "make test: summary of every stage:"; cat build/test-summary 2>/dev/null; \
 	if [ $$s -ne 0 ]; then echo "make test: FAILED (see the run-tests lines above)"; fi; \
 	exit $$s

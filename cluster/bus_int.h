@@ -129,8 +129,32 @@ void bus_broadcast_pong(int target);
 void bus_send_fail(const char *nodename);
 /* UPDATE about n on l (clusterSendUpdate). */
 void bus_send_update(bus_link *l, const cluster_node *n);
+/* FAILOVER_AUTH_REQUEST to every node (clusterRequestFailoverAuth; FORCEACK
+ * for a manual failover), FAILOVER_AUTH_ACK (clusterSendFailoverAuth) and
+ * MFSTART (clusterSendMFStart) on a link. */
+void bus_send_auth_request(bool force_ack);
+void bus_send_auth_ack(bus_link *l);
+void bus_send_mfstart(bus_link *l);
 /* PUBLISH to every node, or PUBLISHSHARD to myself's shard. */
 void bus_send_publish(const char *ch, size_t clen, const char *msg, size_t mlen, bool sharded);
+
+/* ---- failover (failover.c; lock held) ---- */
+
+/* FAILOVER_AUTH_REQUEST from `node` (clusterSendFailoverAuthIfNeeded) and
+ * FAILOVER_AUTH_ACK from `sender` (a vote for myself's election). */
+void failover_auth_requested(cluster_node *node, const bus_msg_view *v);
+void failover_auth_acked(cluster_node *sender, const bus_msg_view *v);
+/* MFSTART from a replica of myself (the master's side of a coordinated
+ * CLUSTER FAILOVER), and the PAUSED flag of myself's master (the
+ * replica's side). */
+void failover_mfstart_received(cluster_node *sender);
+void failover_master_offset_seen(cluster_node *sender, const bus_msg_view *v);
+/* Every cron tick: manual failover timeout, the election, replica
+ * migration (clusterCron's part). */
+void failover_cron(void);
+/* Before the loop sleeps: CLUSTER_TODO_HANDLE_FAILOVER,
+ * _HANDLE_MANUALFAILOVER and _TAKEOVER. */
+void failover_before_sleep(void);
 
 /* ---- messages in (gossip.c; lock held) ---- */
 

@@ -2,6 +2,7 @@
  * bus_send.c - messages the bus sends (clusterBuildMessageHdr,
  * clusterSendPing and its gossip section, broadcasts, FAIL, UPDATE,
  * PUBLISH / PUBLISHSHARD), built with bus_msg.h from the cluster state.
+ * and the failover messages (FAILOVER_AUTH_REQUEST / ACK, MFSTART).
  * Every function runs on the bus thread with cluster_lock held; messages
  * are queued on links (bus_link_send) and leave after cluster_apply_todo.
  *
@@ -39,7 +40,9 @@ static void fill_self(bus_msg_self *s)
     s->pport = (uint16_t)me->pport;
     s->cport = (uint16_t)me->cport;
     s->state = (uint8_t)cluster->state;
-    s->paused = (me->flags & CLUSTER_NODE_MASTER) && cluster->mf_end;
+    /* Redis flags PAUSED as soon as clients are paused; here writes in
+     * flight must drain first (failover.c), then the offset is final. */
+    s->paused = (me->flags & CLUSTER_NODE_MASTER) && cluster->mf_end && cluster->mf_paused;
     s->hostname = me->hostname;
 }
 
@@ -146,6 +149,30 @@ void bus_send_update(bus_link *l, const cluster_node *n)
     bus_link_send(l, buf, bus_msg_update_build(buf, &self, n->name, n->config_epoch, slots));
     mem_free(buf);
 }
+
+void bus_send_auth_request(bool force_ack)
+{
+    _Alignas(8) uint8_t buf[BUS_HDR_LEN];
+    bus_msg_self self;
+    fill_self(&self);
+    size_t len = bus_msg_bare_build(buf, &self, CLUSTER_MSG_FAILOVER_AUTH_REQUEST);
+    /* A manual failover asks masters to vote although the master works. */
+    if (force_ack) ((bus_msg_hdr *)buf)->mflags[0] |= BUS_MFLAG0_FORCEACK;
+    broadcast(buf, len);
+}
+
+static void send_bare(bus_link *l, uint16_t type)
+{
+    if (!l) return;
+    _Alignas(8) uint8_t buf[BUS_HDR_LEN];
+    bus_msg_self self;
+    fill_self(&self);
+    bus_link_send(l, buf, bus_msg_bare_build(buf, &self, type));
+}
+
+void bus_send_auth_ack(bus_link *l) { send_bare(l, CLUSTER_MSG_FAILOVER_AUTH_ACK); }
+
+void bus_send_mfstart(bus_link *l) { send_bare(l, CLUSTER_MSG_MFSTART); }
 
 void bus_send_publish(const char *ch, size_t clen, const char *msg, size_t mlen, bool sharded)
 {

@@ -131,7 +131,8 @@ void route_command_begin(client *c);
  * in a read section when the map moved: never call inside one). False:
  * call route_check_or_reply. n > 0. */
 bool route_fast(const unsigned *slots, int n, route_ticket *t);
-/* Phase 1, no slot lock held: the decision for cmd over keys (`writes`:
+/* Phase 1, no slot lock held, after route_fast said no: the decision for
+ * cmd over keys (`writes`:
  * the command writes; for EXEC, one of the queued commands does). On
  * false the redirect was replied and counted as a rejected call; the
  * caller flags (or, for EXEC, discards) the transaction. */
@@ -152,6 +153,11 @@ bool route_settled(const route_ticket *t);
 uint64_t route_map_version(void);
 bool route_blocked_error(const client *c, unsigned slot, char *buf, size_t len);
 #define ROUTE_ERR_MAX 320
+
+/* Myself's shard serves `slot` in the current map: its owner is myself or
+ * myself's master (true when there is no map: standalone). Any thread,
+ * outside a slot-map read section. */
+bool route_slot_in_my_shard(unsigned slot);
 
 /* Cluster mode has database 0 only: when it is on, reply "ERR <what> is
  * not allowed in cluster mode" (SELECT n, MOVE, SWAPDB, "Copying to another

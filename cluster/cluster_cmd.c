@@ -11,8 +11,9 @@
  * it replies (a new epoch is on disk, the slot map published, before the
  * client hears of it). The keyspace subcommands (COUNTKEYSINSLOT,
  * GETKEYSINSLOT) take a slot lock and never the cluster lock (lock order,
- * cluster_state.h). SETSLOT and FAILOVER belong to later issues and are not
- * in the table yet. MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
+ * cluster_state.h). FAILOVER is checked here and carried out by the bus
+ * (failover.c). SETSLOT belongs to a later issue and is not in the table
+ * yet. MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
  * subcommand"; issue 12 asks for it): the shard's id is its master's node
  * id, which every node of the shard knows without a gossip extension (7.2
  * gossips a random id that survives a failover; this one follows the
@@ -183,6 +184,57 @@ static void cluster_myid_command(client *c) {
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
     finish();
     add_reply_bulk(c, name, CLUSTER_NAMELEN);
+}
+
+/* CLUSTER FAILOVER [FORCE|TAKEOVER]: checked and started here, carried
+ * out by the bus thread (failover.c), which the todo flags wake. */
+static void cluster_failover_command(client *c) {
+    if (disabled_or_reply(c)) return;
+    if (c->argc > 3) {
+        add_reply_subcommand_syntax_error(c, "CLUSTER");
+        return;
+    }
+    bool force = false, takeover = false;
+    if (c->argc == 3) {
+        if (arg_eq(&c->argv[2], "force")) {
+            force = true;
+        } else if (arg_eq(&c->argv[2], "takeover")) {
+            takeover = force = true;
+        } else {
+            add_reply_error(c, ERR_SYNTAX);
+            return;
+        }
+    }
+    enter();
+    const cluster_node *me = cluster->myself;
+    if (me->flags & CLUSTER_NODE_MASTER) {
+        refuse(c, "ERR You should send CLUSTER FAILOVER to a replica");
+        return;
+    }
+    if (!me->slaveof) {
+        refuse(c, "ERR I'm a replica but my master is unknown to me");
+        return;
+    }
+    if (!force && ((me->slaveof->flags & CLUSTER_NODE_FAIL) || !me->slaveof->link)) {
+        refuse(c, "ERR Master is down or failed, please use CLUSTER FAILOVER FORCE");
+        return;
+    }
+    cluster_reset_manual_failover();
+    cluster->mf_end = mstime() + CLUSTER_MF_TIMEOUT;
+    if (takeover) {
+        log_warning("Taking over the master (user request).");
+        cluster_todo(CLUSTER_TODO_TAKEOVER);
+    } else if (force) {
+        log_warning("Forced failover user request accepted.");
+        cluster->mf_can_start = 1;
+        cluster_todo(CLUSTER_TODO_HANDLE_FAILOVER);
+    } else {
+        log_warning("Manual failover user request accepted.");
+        cluster_todo(CLUSTER_TODO_MFSTART);
+    }
+    finish();
+    bus_wake();
+    add_reply_ok(c);
 }
 
 static void cluster_myshardid_command(client *c) {
@@ -750,6 +802,8 @@ static command cluster_subcommands[] = {
         "admin slow dangerous"),
     SUB("flushslots", 2, ADMIN_FLAGS, cluster_flushslots_command, "3.0.0", "Delete a node's own slots information",
         "O(1)", "admin slow dangerous"),
+    SUB("failover", -2, ADMIN_FLAGS, cluster_failover_command, "3.0.0",
+        "Forces a replica to perform a manual failover of its master.", "O(1)", "admin slow dangerous"),
     SUB("forget", 3, ADMIN_FLAGS, cluster_forget_command, "3.0.0", "Remove a node from the nodes table", "O(1)",
         "admin slow dangerous"),
     SUB("getkeysinslot", 4, CMD_STALE, cluster_getkeysinslot_command, "3.0.0",

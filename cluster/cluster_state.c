@@ -25,6 +25,7 @@
 
 #include "ktable.h"
 #include "slotlock.h"
+#include "writepause.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -278,8 +279,11 @@ void cluster_set_node_as_master(cluster_node *n) {
     cluster->todo |= CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_PUBLISH;
 }
 
-/* resetManualFailover's state part (the failover code owns the rest). */
-static void reset_manual_failover(void) {
+void cluster_reset_manual_failover(void) {
+    /* A master that paused writes for its replica lets them run again,
+     * whatever became of the failover. */
+    if (cluster->mf_pausing) writepause_end();
+    cluster->mf_pausing = cluster->mf_paused = false;
     cluster->mf_end = 0;
     cluster->mf_slave = NULL;
     cluster->mf_master_offset = -1;
@@ -301,7 +305,7 @@ void cluster_set_my_master(cluster_node *n) {
     me->slaveof = n;
     cluster_node_add_replica(n, me);
     repl_replica_set_master(n->ip, n->port);
-    reset_manual_failover();
+    cluster_reset_manual_failover();
     cluster->todo |= CLUSTER_TODO_PUBLISH;
 }
 
@@ -630,7 +634,7 @@ bool cluster_reset(bool hard) {
         repl_replica_set_master(NULL, 0);
     }
     cluster_close_all_slots();
-    reset_manual_failover();
+    cluster_reset_manual_failover();
     for (int j = 0; j < CLUSTER_SLOTS; j++) cluster_del_slot(j);
     for (int i = cluster->nnodes - 1; i >= 0; i--) {
         if (i >= cluster->nnodes) continue;
@@ -721,7 +725,7 @@ void cluster_init(void) {
                     "your Redis port. Your Redis port number must be 55535 or less.");
         exit(1);
     }
-    reset_manual_failover();
+    cluster_reset_manual_failover();
     cluster_update_myself_from_config();
     if (fresh) cluster_save_config_or_die(true);
     cluster->todo |= CLUSTER_TODO_PUBLISH;

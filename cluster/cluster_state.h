@@ -110,6 +110,8 @@ enum cluster_todo_flag {
     CLUSTER_TODO_FSYNC_CONFIG = 1 << 3,
     CLUSTER_TODO_HANDLE_MANUALFAILOVER = 1 << 4,
     CLUSTER_TODO_PUBLISH = 1 << 5, /* slotcache: publish a new slot map */
+    CLUSTER_TODO_TAKEOVER = 1 << 6, /* slotcache: CLUSTER FAILOVER TAKEOVER, done by the bus */
+    CLUSTER_TODO_MFSTART = 1 << 7,  /* slotcache: CLUSTER FAILOVER, MFSTART sent by the bus */
 };
 
 /* ---- nodes ---- */
@@ -191,6 +193,10 @@ typedef struct cluster_state {
     cluster_node *mf_slave;
     long long mf_master_offset;
     int mf_can_start;
+    /* A master in a manual failover: writes paused (writepause.h) and, once
+     * mf_paused, drained: the offset in its PINGs is final and they carry
+     * the PAUSED flag. */
+    bool mf_pausing, mf_paused;
     /* Statistics (CLUSTER INFO). The bus counts every message it sends and
      * every message it accepts, by type. */
     long long stats_bus_messages_sent[CLUSTER_MSG_TYPE_COUNT];
@@ -275,6 +281,8 @@ void cluster_set_node_as_master(cluster_node *n);
  * closed when myself was a master, replica lists, and the replication
  * link pointed at n's ip:port (repl_replica.h). Myself must own no slot. */
 void cluster_set_my_master(cluster_node *n);
+/* resetManualFailover (lock held): no manual failover in progress. */
+void cluster_reset_manual_failover(void);
 
 /* ---- slots ---- */
 

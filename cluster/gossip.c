@@ -14,9 +14,9 @@
  * the lock waits for gossip_deliver_publishes: PUBLISH deliveries, the
  * shard channels of slots that left myself's shard (removeChannelsInSlot)
  * and, handed to workers, the keys of slots lost to a newer configuration
- * (delKeysInSlot, db_delete_slot). Not done here yet: failover messages
- * (FAILOVER_AUTH_REQUEST / ACK, MFSTART: the failover issue) and MODULE
- * (no modules).
+ * (delKeysInSlot, db_delete_slot). FAILOVER_AUTH_REQUEST / ACK, MFSTART
+ * and a master's PAUSED flag go to failover.c. MODULE is ignored (no
+ * modules).
  */
 #include "bus_int.h"
 
@@ -147,10 +147,10 @@ void gossip_deliver_publishes(void)
 {
     if (!later_head && !any_dirty) return;
     if (slots_left) {
-        /* Slots moved: workers route by the new map before anything is
-         * dropped (a write or SSUBSCRIBE that takes the slot's lock after
-         * the drop gets MOVED, route.c's second phase). This is the run
-         * of cluster_apply_todo the loop would make before it sleeps. */
+        /* Slots moved: the new map is published before anything is
+         * dropped, so an SSUBSCRIBE a worker runs after its drop job gets
+         * MOVED (pubsub_remove_shard_slots). This is the run of
+         * cluster_apply_todo the loop would make before it sleeps. */
         slots_left = false;
         cluster_lock();
         cluster_apply_todo();
@@ -391,7 +391,6 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
                     migrated_our_slots++;
                 }
                 cluster_del_slot(j);
-                gossip_collect_shard_slots_lost();
                 cluster_add_slot(sender, j);
                 cluster_bitmap_clear(cluster->owner_not_claiming_slot, j);
                 cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
@@ -402,6 +401,7 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
             cluster_bitmap_set(cluster->owner_not_claiming_slot, j);
         }
     }
+    gossip_collect_shard_slots_lost(); /* the slots cluster_del_slot took */
     if (newmaster && curmaster && curmaster->numslots == 0 &&
         (cluster_cfg_bool("cluster-allow-replica-migration") || sender_slots == migrated_our_slots)) {
         log_warning("Configuration change detected. Reconfiguring myself as a replica of %.40s", sender->name);
@@ -664,6 +664,7 @@ bool gossip_process(bus_link *l, const uint8_t *buf, size_t len)
         }
         sender->repl_offset = (long long)v.offset;
         sender->repl_offset_time = now;
+        failover_master_offset_seen(sender, &v);
     }
 
     bool ping_like = type == CLUSTER_MSG_PING || type == CLUSTER_MSG_PONG || type == CLUSTER_MSG_MEET;
@@ -694,10 +695,16 @@ bool gossip_process(bus_link *l, const uint8_t *buf, size_t len)
         process_update(sender, &v);
         break;
     case CLUSTER_MSG_FAILOVER_AUTH_REQUEST:
+        if (sender) failover_auth_requested(sender, &v);
+        break;
     case CLUSTER_MSG_FAILOVER_AUTH_ACK:
+        if (sender) failover_auth_acked(sender, &v);
+        break;
     case CLUSTER_MSG_MFSTART:
+        failover_mfstart_received(sender);
+        break;
     case CLUSTER_MSG_MODULE:
-        break; /* failover and modules: not handled yet */
+        break; /* no modules */
     default:
         log_warning("Received unknown packet type: %d", type);
         break;

@@ -56,6 +56,7 @@
 #include "serial.h"
 #include "stats.h"
 #include "worker.h"
+#include "writepause.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -942,9 +943,11 @@ void repl_wait_command(client *c) {
         uv_timer_start(wt->timer, on_wait_timeout, (uint64_t)timeout, 0);
     }
     c->suspended = true;
-    /* Ask for ACKs now (through the stream, as Redis 7.0). */
+    /* Ask for ACKs now (through the stream, as Redis 7.0), unless writes
+     * are paused for a manual failover (the stream must not move; the
+     * replicas' own ACKs, every second, answer the WAIT then). */
     static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
-    repl_feed_raw(getack, sizeof getack - 1);
+    if (!writepause_active()) repl_feed_raw(getack, sizeof getack - 1);
 }
 
 
@@ -1116,6 +1119,10 @@ void repl_master_cron(void) {
      * its replicas' offsets ahead of its master's (Redis's
      * replicationFeedSlaves returns at once when masterhost is set). */
     if (repl_is_replica()) n = 0;
+    /* Nor while writes are paused for a manual failover: the offset the
+     * master handed its replica must stay the last one (Redis 7.0 skips
+     * the ping then too). */
+    if (n > 0 && writepause_active()) last_ping_ms = now;
     if (n > 0 && now - last_ping_ms >= cfg_get(repl_ping_replica_period) * 1000) {
         static const char ping[] = "*1\r\n$4\r\nping\r\n"; /* Redis's shared.ping */
         repl_feed_raw(ping, sizeof ping - 1);

@@ -39,6 +39,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -935,6 +936,14 @@ void repl_replica_set_master(const char *host, int port) {
         return;
     }
     if (set_master(host, port)) log_notice("Connecting to MASTER %s:%d (cluster configuration)", host, port);
+}
+
+long long repl_replica_silence_ms(void)
+{
+    long long now = mstime();
+    if (get_state() == RL_CONNECTED) return now - atomic_load_explicit(&master_lastio_ms, memory_order_relaxed);
+    long long down = atomic_load_explicit(&down_since_ms, memory_order_relaxed);
+    return down ? now - down : LLONG_MAX / 2;
 }
 
 long long repl_replica_applied_offset(void) { return atomic_load_explicit(&reploff, memory_order_relaxed); }

@@ -40,6 +40,11 @@ void repl_replicaof_command(client *c);
 void repl_replica_set_master(const char *host, int port);
 /* The applied offset (slave_repl_offset) of this replica. */
 long long repl_replica_applied_offset(void);
+/* How long this replica has not heard from its master, in ms (Redis's
+ * data_age in clusterHandleSlaveFailover): since the last byte while the
+ * link is up, since the link went down otherwise; a replica whose link
+ * never came up since it started answers "for ever" (LLONG_MAX / 2). */
+long long repl_replica_silence_ms(void);
 /* ROLE's reply on a replica; false when this server is a master. */
 bool repl_replica_role(client *c);
 /* INFO replication's replica lines (role:slave ... replica_announced);

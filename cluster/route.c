@@ -240,7 +240,6 @@ bool route_fast(const unsigned *slots, int n, route_ticket *t) {
 }
 
 bool route_check_or_reply(client *c, const command *cmd, const route_keys *keys, bool writes, route_ticket *t) {
-    if (keys->n > 0 && route_fast(keys->slots, keys->n, t)) return true;
     t->routed = true;
     t->lookup = false;
     route_query q;
@@ -307,6 +306,18 @@ bool route_blocked_error(const client *c, unsigned slot, char *buf, size_t len) 
     if (code != ROUTE_SERVE) route_error_text(m, &a, buf, len);
     slotmap_read_end();
     return code != ROUTE_SERVE;
+}
+
+bool route_slot_in_my_shard(unsigned slot) {
+    const slotmap *m = slotmap_read_begin();
+    bool mine = true;
+    if (m) {
+        unsigned owner = m->owner[slot];
+        const slotmap_node *me = &m->nodes[m->myself];
+        mine = owner != SLOTMAP_NONE && ((int)owner == m->myself || (!me->is_master && me->master == (int)owner));
+    }
+    slotmap_read_end();
+    return mine;
 }
 
 bool route_db0_only_or_reply(client *c, const char *what) {

@@ -1,7 +1,7 @@
 /*
  * command_meta_local.c - key specs and argument trees of the commands
  * slotcache has and Redis 7.0 does not (DELIFEQ, DELEX, DIGEST, CAS, CAD;
- * t_lock.c), written by hand in the row types of command_meta.h. The
+ * t_lock.c; CLUSTER MYSHARDID, Redis 7.2's), written by hand in the row types of command_meta.h. The
  * commands Redis 7.0 also has get theirs from the generated
  * command_meta_*_data.c files.
  *
@@ -21,6 +21,7 @@ const key_spec_row local_key_spec_rows[] = {
 };
 
 const tip_row local_tip_rows[] = {
+    {"cluster|myshardid", "nondeterministic_output"}, /* Redis 7.2's */
     {0},
 };
 

@@ -34,6 +34,7 @@
 #include "snapshot.h"
 #include "slowlog.h"
 #include "stats.h"
+#include "writepause.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -255,6 +256,15 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, ERR_SHUTTING_DOWN);
+        refused = true;
+    }
+    /* A master handing over (coordinated CLUSTER FAILOVER): its offset
+     * must stop moving, and the last writes must reach the replica. */
+    if (!refused && (cmd->flags & CMD_WRITE) && !from_master && writepause_active()) {
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        add_reply_error(c, ERR_WRITES_PAUSED);
+        if (c->mstate) multi_flag_error(c);
         refused = true;
     }
     if (!refused) {

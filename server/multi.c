@@ -25,6 +25,7 @@
 #include "propagate.h"
 #include "slotlock.h"
 #include "watch.h"
+#include "writepause.h"
 
 #include <string.h>
 
@@ -166,7 +167,7 @@ static void exec_command(client *c) {
     route_ticket rt = {0};
     if (cfg_get(cluster_enabled) && !(c->flags & CF_MASTER)) {
         rk = queued_keys(m);
-        if (!route_check_or_reply(c, exec, &rk, writes, &rt)) {
+        if (rk.n > 0 && !route_fast(rk.slots, rk.n, &rt) && !route_check_or_reply(c, exec, &rk, writes, &rt)) {
             exec_abort(c, &rk, NULL, 0);
             return;
         }
@@ -213,6 +214,11 @@ static void exec_command(client *c) {
     }
     if (writes && persist_writes_paused()) { /* under the locks, as dispatch checks it */
         add_reply_error(c, ERR_SHUTTING_DOWN);
+        exec_abort(c, &rk, slots, nslots);
+        return;
+    }
+    if (writes && !(c->flags & CF_MASTER) && writepause_active()) {
+        add_reply_error(c, ERR_WRITES_PAUSED);
         exec_abort(c, &rk, slots, nslots);
         return;
     }

@@ -725,35 +725,54 @@ static void shard_drop_on_worker(worker *w, void *arg) {
     }
 }
 
-void pubsub_remove_shard_slots(const uint64_t *lost) {
-    if (atomic_load_explicit(&tables[KIND_SHARD].count, memory_order_relaxed) == 0 || !workers) return;
-    shard_drop *per_worker[WORKER_MAX] = {0};
-    int nw = nworkers < WORKER_MAX ? nworkers : WORKER_MAX;
+/* The lost slots, shared by the jobs posted to every worker. */
+typedef struct lost_slots {
+    _Atomic int refs;
+    uint64_t words[16384 / 64];
+} lost_slots;
+
+/* On each worker: its own clients' shard channels in the lost slots that
+ * myself's shard still does not serve now. Inbox order settles the race
+ * with SSUBSCRIBE: one this worker ran before the job is dropped here; one
+ * after it was routed by the map published before the job was posted (a
+ * MOVED). A slot served again meanwhile (DELSLOTS then ADDSLOTS) keeps
+ * its subscribers. */
+static void remove_shard_slots_on_worker(worker *w, void *arg) {
+    lost_slots *ls = arg;
+    shard_drop *list = NULL;
+    int wi = w->id;
     pthread_rwlock_rdlock(&reg_lock);
     const dict *map = tables[KIND_SHARD].map;
     dict_iter it;
     dict_iter_init(&it);
     for (dict_entry *e = map ? dict_iter_next(map, &it) : NULL; e; e = dict_iter_next(map, &it)) {
         const sub_entry *se = e->u.ptr;
+        if (wi >= se->nw || se->per_worker[wi].n == 0) continue;
         unsigned slot = key_hash_slot(se->name, se->len);
-        if (!((lost[slot >> 6] >> (slot & 63)) & 1)) continue;
-        for (int w = 0; w < nw && w < se->nw; w++) {
-            const id_vec *v = &se->per_worker[w];
-            if (v->n == 0) continue;
-            size_t ids_off = (sizeof(shard_drop) + se->len + 7) & ~(size_t)7;
-            shard_drop *d = mem_alloc(ids_off + (size_t)v->n * sizeof(uint64_t));
-            d->len = se->len;
-            d->n = v->n;
-            d->ids = (uint64_t *)((char *)d + ids_off);
-            memcpy(d->name, se->name, se->len);
-            memcpy(d->ids, v->ids, (size_t)v->n * sizeof(uint64_t));
-            d->next = per_worker[w];
-            per_worker[w] = d;
-        }
+        if (!((ls->words[slot >> 6] >> (slot & 63)) & 1) || route_slot_in_my_shard(slot)) continue;
+        const id_vec *v = &se->per_worker[wi];
+        size_t ids_off = (sizeof(shard_drop) + se->len + 7) & ~(size_t)7;
+        shard_drop *d = mem_alloc(ids_off + (size_t)v->n * sizeof(uint64_t));
+        d->len = se->len;
+        d->n = v->n;
+        d->ids = (uint64_t *)((char *)d + ids_off);
+        memcpy(d->name, se->name, se->len);
+        memcpy(d->ids, v->ids, (size_t)v->n * sizeof(uint64_t));
+        d->next = list;
+        list = d;
     }
     pthread_rwlock_unlock(&reg_lock);
-    for (int w = 0; w < nw; w++)
-        if (per_worker[w]) worker_post(&workers[w], shard_drop_on_worker, per_worker[w]);
+    if (atomic_fetch_sub_explicit(&ls->refs, 1, memory_order_acq_rel) == 1) mem_free(ls);
+    if (list) shard_drop_on_worker(w, list);
+}
+
+void pubsub_remove_shard_slots(const uint64_t *lost) {
+    if (atomic_load_explicit(&tables[KIND_SHARD].count, memory_order_relaxed) == 0 || !workers) return;
+    int nw = nworkers < WORKER_MAX ? nworkers : WORKER_MAX;
+    lost_slots *ls = mem_alloc(sizeof *ls);
+    memcpy(ls->words, lost, sizeof ls->words);
+    atomic_init(&ls->refs, nw);
+    for (int w = 0; w < nw; w++) worker_post(&workers[w], remove_shard_slots_on_worker, ls);
 }
 
 long pubsub_total_channels(void) { return atomic_load_explicit(&tables[KIND_CHANNEL].count, memory_order_relaxed); }

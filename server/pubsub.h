@@ -27,7 +27,9 @@ long pubsub_publish_shard(const char *channel, size_t clen, const char *msg, siz
  * every client subscribed to a shard channel of a slot set in `lost` (a
  * bitmap of 16384 bits, slot s at bit s % 64 of word s / 64) is
  * unsubscribed from it and gets a "sunsubscribe" push. Any thread with no
- * slot lock held; the unsubscribing happens on the clients' workers. */
+ * slot lock held, after the slot map without those slots was published;
+ * each worker unsubscribes its own clients when it runs the job, from the
+ * slots its shard does not serve by then. */
 void pubsub_remove_shard_slots(const uint64_t *lost);
 /* Drop every subscription of a client (on close and RESET). */
 void pubsub_unsubscribe_all(client *c);

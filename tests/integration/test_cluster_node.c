@@ -786,6 +786,17 @@ static void shard_channels_follow_delslots(node *n) {
     expect(n, "PUBSUB NUMSUB lost", "*2\r\n$4\r\nlost\r\n:1\r\n");
     close(fd);
     close(plain);
+    /* A slot deleted and added back in one pipeline, then subscribed to:
+     * the subscription made after ADDSLOTS stays. */
+    free(addslots_all(n));
+    fd = sc_raw_connect_or_fail(n->srv.port);
+    static const char pipeline[] = "CLUSTER DELSLOTS 675\r\nCLUSTER ADDSLOTS 675\r\nSSUBSCRIBE lost\r\n";
+    cr_assert(sc_raw_send(fd, pipeline, sizeof pipeline - 1, IO_MS));
+    cr_assert(sc_raw_expect(fd, "+OK\r\n+OK\r\n*3\r\n$10\r\nssubscribe\r\n$4\r\nlost\r\n:1\r\n", IO_MS), "%s",
+              n->what);
+    cr_assert(sc_raw_quiet(fd, 300), "%s: the subscription made after ADDSLOTS was dropped", n->what);
+    expect(n, "PUBSUB SHARDCHANNELS", "*1\r\n$4\r\nlost\r\n");
+    close(fd);
 }
 
 Test(cluster_node, delslots_and_flushslots_drop_shard_channels) {
