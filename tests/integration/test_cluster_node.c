@@ -328,6 +328,12 @@ Test(cluster_node, slots_shards_and_errors_match_redis) {
         "CLUSTER MEET 1.2.3.4 5 0",
         "CLUSTER FORGET abc",
         "CLUSTER FORGET 0123456789012345678901234567890123456789",
+        /* failover, sent to a master */
+        "CLUSTER FAILOVER",
+        "CLUSTER FAILOVER FORCE",
+        "CLUSTER FAILOVER takeover",
+        "CLUSTER FAILOVER bogus",
+        "CLUSTER FAILOVER force now",
         "CLUSTER FORGET <ID>",
         "CLUSTER REPLICATE <ID>",
         "CLUSTER REPLICATE abc",
