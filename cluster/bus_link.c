@@ -309,6 +309,11 @@ static void on_connect(uv_connect_t *req, int status)
     if (status < 0 || !n || l->close_pending) {
         if (n && status < 0)
             log_verbose("Connection with Node %.40s at %s:%d failed: %s", n->name, n->ip, n->cport, uv_strerror(status));
+        /* Failure detection needs a reference: the attempt counts as the
+         * ping it would have carried (Redis does so when connect fails at
+         * once, which on loopback is the common case; libuv reports even
+         * that failure here). */
+        if (n && status < 0 && n->ping_sent == 0) n->ping_sent = l->ctime;
         bus_link_close(l);
         cluster_unlock();
         return;

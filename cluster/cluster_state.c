@@ -304,6 +304,12 @@ void cluster_set_my_master(cluster_node *n) {
     }
     me->slaveof = n;
     cluster_node_add_replica(n, me);
+    /* Routing first: a write the new map sends elsewhere gets -MOVED, not
+     * the -READONLY it would get once myself replicates. */
+    if (cluster->todo & CLUSTER_TODO_PUBLISH) {
+        cluster->todo &= ~CLUSTER_TODO_PUBLISH;
+        slotmap_publish();
+    }
     repl_replica_set_master(n->ip, n->port);
     cluster_reset_manual_failover();
     cluster->todo |= CLUSTER_TODO_PUBLISH;
