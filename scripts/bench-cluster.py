@@ -35,9 +35,9 @@ picked free.
      then poll every other node's CLUSTER NODES every 10 ms: the time until
      every one of them flags it `fail?` or `fail`, and until every one flags
      it `fail`. The victim is then restarted from its nodes.conf and the
-     cluster waited for until steady again (on redis-server its replica has
-     meanwhile been promoted; slotcache has no failover yet: its cluster
-     stays cluster_state:fail until the restart). --fd-runs kills per round;
+     cluster waited for until steady again (on both servers its replica
+     has meanwhile been promoted and the victim rejoins as its replica;
+     scripts/bench-failover.py times the failover itself). --fd-runs kills per round;
      --fd30 K also K kills in the 30-node cluster once its gossip is measured.
   3. Creation: from the start of `redis-cli --cluster create <6 nodes>
      --cluster-replicas 1 --cluster-yes` (nodes started and answering PING
