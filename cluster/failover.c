@@ -327,7 +327,11 @@ void failover_master_offset_seen(cluster_node *sender, const bus_msg_view *v)
 static void handle_manual_failover(void)
 {
     if (cluster->mf_end == 0 || cluster->mf_can_start || cluster->mf_master_offset == -1) return;
-    if (cluster->mf_master_offset == repl_replica_applied_offset()) {
+    /* Redis waits for equality. Here the paused master may still stream
+     * the DEL of a key that expired meanwhile (its expiry is not paused),
+     * which puts the replica past the offset: every write the master
+     * acknowledged is below it either way. */
+    if (repl_replica_applied_offset() >= cluster->mf_master_offset) {
         cluster->mf_can_start = 1;
         log_warning("All master replication stream processed, manual failover can start.");
         cluster_todo(CLUSTER_TODO_HANDLE_FAILOVER);

@@ -15,10 +15,15 @@
  *   on the new master is exactly the number of INCRs answered (nothing lost
  *   while the master's writes were paused, nothing applied twice), every
  *   INCR answering the count so far;
- * - CLUSTER FAILOVER FORCE on a replica of a running master and TAKEOVER
- *   back (configEpoch grows), the error replies byte for byte as Redis
- *   7.0.15 sends them, and a replica with cluster-replica-no-failover whose
- *   master was killed: plain FAILOVER refused, FORCE promotes it;
+ * - the error replies of CLUSTER FAILOVER byte for byte as Redis 7.0.15
+ *   sends them; a replica with cluster-replica-no-failover whose master was
+ *   killed: plain FAILOVER refused once the master is flagged fail, FORCE
+ *   promotes it; the old master restarted, FORCE on it while its master
+ *   runs and TAKEOVER back swap the roles everywhere, the winner's
+ *   configEpoch above every earlier one;
+ * - FORCE again soon after a won election (the winner demoted by TAKEOVER,
+ *   the new master killed) runs a new election instead of counting the
+ *   votes of the last one (Valkey fixed this in 8.0, valkey#782);
  * - replica migration: a master whose only replica dies gets one of the
  *   replicas of the master that has two (after Redis's 5 s delay).
  *
@@ -61,23 +66,41 @@ static void load_ids(void)
     for (int i = 0; i < c.n; i++) sc_cluster_myid_or_fail(&c, i, ids[i]);
 }
 
-/* Start n nodes, give the first `masters` the slots, MEET, then make node
- * r a replica of node master_of[r - masters] (link up), and wait for
- * agreement. steps_form with a chosen master per replica. */
-static void form(int n, int masters, const int *master_of)
+/* Every node runs with these: a full sync starts at once (no 5 s wait for
+ * more replicas), and `extra` (may be NULL) after them. */
+static const char *const *node_args(const char *extra, const char *value)
 {
-    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS};
+    static const char *args[8];
+    int n = 0;
+    args[n++] = "--repl-diskless-sync-delay";
+    args[n++] = "0";
+    if (extra) {
+        args[n++] = extra;
+        args[n++] = value;
+    }
+    args[n] = NULL;
+    return args;
+}
+
+/* Start n nodes (node_args plus extra / value), give the first `masters`
+ * the slots, MEET, then make every node r >= masters a replica of node
+ * master_of[r - masters] (all at once, then each link up), and wait for
+ * agreement. steps_form with a chosen master per replica. */
+static void form(int n, int masters, const int *master_of, const char *extra, const char *value)
+{
+    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS, .extra_args = node_args(extra, value)};
     sc_cluster_start_or_fail(&c, n, &o);
     sc_cluster_addslots_split_or_fail(&c, masters);
     sc_cluster_meet_or_fail(&c);
     sc_cluster_wait_converged_or_fail(&c, 20000);
     load_ids();
     for (int r = masters; r < n; r++) {
-        const char *id = ids[master_of[r - masters]];
-        redisReply *rep = sc_cluster_cmd_or_fail(&c, r, "CLUSTER REPLICATE %s", id);
+        redisReply *rep = sc_cluster_cmd_or_fail(&c, r, "CLUSTER REPLICATE %s", ids[master_of[r - masters]]);
         cr_assert(sc_reply_is(rep, "OK"), "node %d: CLUSTER REPLICATE: %s", r, rep->str ? rep->str : "?");
         freeReplyObject(rep);
-        steps_replica_of ro = {r, id};
+    }
+    for (int r = masters; r < n; r++) {
+        steps_replica_of ro = {r, ids[master_of[r - masters]]};
         if (!sc_cluster_wait_for(&c, steps_replica_ready, &ro, 20000)) {
             sc_cluster_log_views(&c);
             cr_assert_fail("node %d did not become a replica of node %d", r, master_of[r - masters]);
@@ -405,7 +428,7 @@ static void *incr_writer_run(void *arg)
 /* Masters 0, 1, 2; node 3 + k replicates node k. The victim serves {t}. */
 Test(failover, kill9_master_replica_takes_over)
 {
-    form(6, 3, (const int[]){0, 1, 2});
+    form(6, 3, (const int[]){0, 1, 2}, NULL, NULL);
     int victim = slot_owner(keyslot("{t}")), rep = victim + 3;
     cr_assert(victim >= 0 && victim < 3, "{t} served by node %d", victim);
     char slots[512];
@@ -486,7 +509,7 @@ Test(failover, kill9_master_replica_takes_over)
 /* Masters 0, 1, 2; node 3 + k replicates node k. M = 0, R = 3. */
 Test(failover, manual_failover_under_load_loses_nothing)
 {
-    form(6, 3, (const int[]){0, 1, 2});
+    form(6, 3, (const int[]){0, 1, 2}, NULL, NULL);
     const int m = 0, r = 3;
     char slots[512], tag[16];
     own_slots(m, slots);
@@ -545,28 +568,62 @@ Test(failover, manual_failover_under_load_loses_nothing)
     sc_cluster_stop_or_fail(&c);
 }
 
-/* Masters 0, 1, 2; node 3 replicates node 0; every node runs with
+/* Masters 0, 1, 2 and node 3 replicating node 0, every node with
  * cluster-replica-no-failover yes, so nothing fails over unasked. */
-Test(failover, failover_force_and_takeover)
+static void form_no_failover(char slots[512])
 {
-    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS,
-                         .extra_args = (const char *[]){"--cluster-replica-no-failover", "yes", NULL}};
-    sc_cluster_start_or_fail(&c, 4, &o);
-    sc_cluster_addslots_split_or_fail(&c, 3);
-    sc_cluster_meet_or_fail(&c);
-    sc_cluster_wait_converged_or_fail(&c, 20000);
-    load_ids();
-    redisReply *rep = sc_cluster_cmd_or_fail(&c, 3, "CLUSTER REPLICATE %s", ids[0]);
-    cr_assert(sc_reply_is(rep, "OK"), "CLUSTER REPLICATE: %s", rep->str ? rep->str : "?");
-    freeReplyObject(rep);
-    char slots[512];
+    form(4, 3, (const int[]){0}, "--cluster-replica-no-failover", "yes");
     own_slots(0, slots);
     roles start = {.master = 0, .slots = slots, .replica = 3, .failed = -1};
     wait_roles_or_fail(&start, 20000, "forming");
+}
 
-    /* The errors, byte for byte as Redis 7.0.15 (syntax before role). */
+/* Every node but `dead` flags node `dead` fail. */
+static bool flagged_fail_by_all(int dead)
+{
+    for (int i = 0; i < c.n; i++) {
+        node_view v;
+        if (i != dead && sc_cluster_node_running(&c, i) && (!view_of(i, ids[dead], &v) || !flag_has(v.flags, "fail")))
+            return false;
+    }
+    return true;
+}
+
+/* A FAILOVER variant sent to node `to` swaps the roles of `to` and
+ * `from` everywhere; the winner's configEpoch ends above every epoch the
+ * nodes showed before. */
+static void swap_roles_or_fail(int to, int from, const char *variant, const char *slots)
+{
+    long long before = 0;
+    for (int i = 0; i < c.n; i++) {
+        long long e = epoch_of(to, ids[i]);
+        if (e > before) before = e;
+    }
+    char line[64];
+    snprintf(line, sizeof line, "CLUSTER FAILOVER %s", variant);
+    expect_raw(to, line, "+OK\r\n");
+    long long t0 = sc_now_ms();
+    roles swapped = {.master = to, .slots = slots, .replica = from, .failed = -1};
+    wait_roles_or_fail(&swapped, 30000, line);
+    note("%s: roles swapped everywhere in %lld ms", line, sc_now_ms() - t0);
+    sc_cluster_wait_converged_or_fail(&c, 20000);
+    for (int i = 0; i < c.n; i++) {
+        long long e = epoch_of(i, ids[to]);
+        cr_assert_gt(e, before, "%s: node %d shows the new master's configEpoch %lld, not above %lld", line, i, e,
+                     before);
+    }
+}
+
+Test(failover, failover_force_and_takeover)
+{
+    char slots[512];
+    form_no_failover(slots);
+
+    /* The errors, byte for byte as Redis 7.0.15 (the syntax is checked
+     * before the role; the subcommand is quoted as sent). */
     expect_raw(0, "CLUSTER FAILOVER", "-ERR You should send CLUSTER FAILOVER to a replica\r\n");
     expect_raw(0, "CLUSTER FAILOVER FORCE", "-ERR You should send CLUSTER FAILOVER to a replica\r\n");
+    expect_raw(0, "CLUSTER FAILOVER TAKEOVER", "-ERR You should send CLUSTER FAILOVER to a replica\r\n");
     expect_raw(0, "CLUSTER FAILOVER bogus", "-ERR syntax error\r\n");
     expect_raw(3, "CLUSTER FAILOVER bogus", "-ERR syntax error\r\n");
     expect_raw(3, "CLUSTER failover a b",
@@ -574,42 +631,11 @@ Test(failover, failover_force_and_takeover)
     expect_raw(3, "CLUSTER FAILOVER a b",
                "-ERR unknown subcommand or wrong number of arguments for 'FAILOVER'. Try CLUSTER HELP.\r\n");
 
-    /* FORCE on the replica of a running master: roles swap, and the
-     * winner's configEpoch is above the old master's. */
-    long long epoch0 = epoch_of(0, ids[0]);
-    expect_raw(3, "CLUSTER FAILOVER FORCE", "+OK\r\n");
-    long long t0 = sc_now_ms();
-    roles forced = {.master = 3, .slots = slots, .replica = 0, .failed = -1};
-    wait_roles_or_fail(&forced, 30000, "CLUSTER FAILOVER FORCE");
-    note("FORCE: roles swapped everywhere in %lld ms", sc_now_ms() - t0);
-    sc_cluster_wait_converged_or_fail(&c, 20000);
-    long long epoch3 = epoch_of(3, ids[3]);
-    cr_assert_gt(epoch3, epoch0, "FORCE: the new master's configEpoch %lld, the old one's %lld", epoch3, epoch0);
-
-    /* TAKEOVER back on node 0: no election, a configEpoch of its own. */
-    expect_raw(0, "CLUSTER FAILOVER TAKEOVER", "+OK\r\n");
-    t0 = sc_now_ms();
-    roles taken = {.master = 0, .slots = slots, .replica = 3, .failed = -1};
-    wait_roles_or_fail(&taken, 30000, "CLUSTER FAILOVER TAKEOVER");
-    note("TAKEOVER: roles swapped everywhere in %lld ms", sc_now_ms() - t0);
-    sc_cluster_wait_converged_or_fail(&c, 20000);
-    for (int i = 0; i < 4; i++) {
-        long long e = epoch_of(i, ids[0]);
-        cr_assert_gt(e, epoch3, "TAKEOVER: node %d shows node 0's configEpoch %lld, not above %lld", i, e, epoch3);
-    }
-
-    /* Master killed, its replica barred from failing over by itself:
-     * plain FAILOVER refused once the master is flagged fail, FORCE
+    /* The master killed, its replica barred from failing over by itself:
+     * plain FAILOVER is refused once the master is flagged fail, FORCE
      * promotes. */
     sc_cluster_kill9(&c, 0);
-    bool flagged = SC_WAIT_FOR(({
-                                   node_view v;
-                                   bool all = true;
-                                   for (int i = 1; i < 4; i++)
-                                       all = all && view_of(i, ids[0], &v) && flag_has(v.flags, "fail");
-                                   all;
-                               }),
-                               20000);
+    bool flagged = SC_WAIT_FOR(flagged_fail_by_all(0), 20000);
     if (!flagged) sc_cluster_log_views(&c);
     cr_assert(flagged, "the killed master is not flagged fail everywhere");
     expect_raw(3, "CLUSTER FAILOVER", "-ERR Master is down or failed, please use CLUSTER FAILOVER FORCE\r\n");
@@ -617,10 +643,40 @@ Test(failover, failover_force_and_takeover)
     cr_assert(view_of(3, ids[3], &v3) && flag_has(v3.flags, "slave"),
               "node 3 (cluster-replica-no-failover) failed over by itself: %s", v3.flags);
     expect_raw(3, "CLUSTER FAILOVER FORCE", "+OK\r\n");
-    t0 = sc_now_ms();
+    long long t0 = sc_now_ms();
     roles promoted = {.master = 3, .slots = slots, .replica = -1, .failed = 0};
     wait_roles_or_fail(&promoted, 30000, "CLUSTER FAILOVER FORCE with the master down");
-    note("FORCE with the master down: promoted everywhere in %lld ms", sc_now_ms() - t0);
+    note("CLUSTER FAILOVER FORCE with the master down: promoted everywhere in %lld ms", sc_now_ms() - t0);
+    sc_cluster_wait_converged_or_fail(&c, 20000);
+
+    /* The old master comes back as a replica; FORCE on it while its master
+     * runs, then TAKEOVER back: the roles swap, the epoch grows. */
+    sc_cluster_restart_node_or_fail(&c, 0);
+    roles back = {.master = 3, .slots = slots, .replica = 0, .failed = -1};
+    wait_roles_or_fail(&back, 30000, "the old master restarted");
+    swap_roles_or_fail(0, 3, "FORCE", slots);
+    swap_roles_or_fail(3, 0, "TAKEOVER", slots);
+    sc_cluster_stop_or_fail(&c);
+}
+
+/* A replica that won an election, was demoted (TAKEOVER) and is asked to
+ * fail over again soon after (its master killed, FORCE at once) must run
+ * a new election: the votes of the first one are stale. */
+Test(failover, force_soon_after_a_won_election)
+{
+    char slots[512];
+    form_no_failover(slots);
+    swap_roles_or_fail(3, 0, "FORCE", slots);
+    swap_roles_or_fail(0, 3, "TAKEOVER", slots);
+    long long dead_epoch = epoch_of(1, ids[0]);
+    sc_cluster_kill9(&c, 0);
+    expect_raw(3, "CLUSTER FAILOVER FORCE", "+OK\r\n");
+    long long t0 = sc_now_ms();
+    roles promoted = {.master = 3, .slots = slots, .replica = -1, .failed = 0};
+    wait_roles_or_fail(&promoted, 30000, "CLUSTER FAILOVER FORCE soon after a won election");
+    note("FORCE soon after a won election: promoted everywhere in %lld ms", sc_now_ms() - t0);
+    long long e = epoch_of(3, ids[3]);
+    cr_assert_gt(e, dead_epoch, "the new master's configEpoch %lld is not above the dead master's %lld", e, dead_epoch);
     sc_cluster_wait_converged_or_fail(&c, 20000);
     sc_cluster_stop_or_fail(&c);
 }
@@ -647,13 +703,17 @@ static bool migrated(sc_cluster *cl, void *arg)
 /* Masters A = 0, B = 1, C = 2; A has replicas 3 and 6, B 4, C 5. */
 Test(failover, orphaned_master_gets_a_replica)
 {
-    form(7, 3, (const int[]){0, 1, 2, 0});
+    form(7, 3, (const int[]){0, 1, 2, 0}, NULL, NULL);
     char a_slots[512], c_slots[512];
     own_slots(0, a_slots);
     own_slots(2, c_slots);
 
     sc_cluster_kill9(&c, 5);
     long long t0 = sc_now_ms();
+    bool flagged = SC_WAIT_FOR(flagged_fail_by_all(5), 20000);
+    if (!flagged) sc_cluster_log_views(&c);
+    cr_assert(flagged, "the killed replica is not flagged fail everywhere");
+    note("replica migration: the killed replica flagged fail everywhere %lld ms after the kill", sc_now_ms() - t0);
     migration m = {.c_slots = c_slots, .moved = -1};
     if (!sc_cluster_wait_for(&c, migrated, &m, 30000)) {
         sc_cluster_log_views(&c);
