@@ -6,7 +6,7 @@
  *   every node reports cluster_state:ok, knows 3 nodes (none in
  *   handshake), and all print the same CLUSTER NODES signature (redis-cli's
  *   id:slots) and CLUSTER SLOTS; the convergence time is logged;
- * - kill -9 one master: the others flag it fail? then fail (node timeout
+ * - kill -9 one master: the others flag it fail no sooner than the node timeout
  *   1 s) and turn cluster_state:fail; restarted from its nodes.conf it
  *   rejoins under the same id and FAIL clears;
  * - a mixed cluster: a real redis-server 7.0 node joins two slotcache
@@ -268,9 +268,14 @@ Test(cluster_bus, three_nodes_converge_fail_and_rejoin)
         sc_cluster_log_views(&c);
         cr_assert_fail("the killed master was not marked fail by both survivors");
     }
-    cr_assert(w.seen_pfail, "fail? (PFAIL) was never seen before fail");
-    cr_log_info("killed master marked fail %lld ms after kill -9 (node timeout %d ms)", sc_now_ms() - tk,
-                NODE_TIMEOUT_MS);
+    /* Not before the node timeout. (fail? may pass unseen: a node that
+     * flags PFAIL reports it to the masters at once, so FAIL follows
+     * within milliseconds.) */
+    long long took = sc_now_ms() - tk;
+    cr_assert_geq(took, NODE_TIMEOUT_MS, "fail %lld ms after kill -9, before the node timeout (%d ms)", took,
+                  NODE_TIMEOUT_MS);
+    cr_log_info("killed master marked fail %lld ms after kill -9 (node timeout %d ms; fail? seen: %s)", took,
+                NODE_TIMEOUT_MS, w.seen_pfail ? "yes" : "no");
     bool down = SC_WAIT_FOR(info_has(0, "cluster_state:fail\r\n") && info_has(1, "cluster_state:fail\r\n"), 5000);
     cr_assert(down, "cluster_state stays ok with a third of the slots on a failed master");
 

@@ -66,49 +66,6 @@ static void load_ids(void)
     for (int i = 0; i < c.n; i++) sc_cluster_myid_or_fail(&c, i, ids[i]);
 }
 
-/* Every node runs with these: a full sync starts at once (no 5 s wait for
- * more replicas), and `extra` (may be NULL) after them. */
-static const char *const *node_args(const char *extra, const char *value)
-{
-    static const char *args[8];
-    int n = 0;
-    args[n++] = "--repl-diskless-sync-delay";
-    args[n++] = "0";
-    if (extra) {
-        args[n++] = extra;
-        args[n++] = value;
-    }
-    args[n] = NULL;
-    return args;
-}
-
-/* Start n nodes (node_args plus extra / value), give the first `masters`
- * the slots, MEET, then make every node r >= masters a replica of node
- * master_of[r - masters] (all at once, then each link up), and wait for
- * agreement. steps_form with a chosen master per replica. */
-static void form(int n, int masters, const int *master_of, const char *extra, const char *value)
-{
-    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS, .extra_args = node_args(extra, value)};
-    sc_cluster_start_or_fail(&c, n, &o);
-    sc_cluster_addslots_split_or_fail(&c, masters);
-    sc_cluster_meet_or_fail(&c);
-    sc_cluster_wait_converged_or_fail(&c, 20000);
-    load_ids();
-    for (int r = masters; r < n; r++) {
-        redisReply *rep = sc_cluster_cmd_or_fail(&c, r, "CLUSTER REPLICATE %s", ids[master_of[r - masters]]);
-        cr_assert(sc_reply_is(rep, "OK"), "node %d: CLUSTER REPLICATE: %s", r, rep->str ? rep->str : "?");
-        freeReplyObject(rep);
-    }
-    for (int r = masters; r < n; r++) {
-        steps_replica_of ro = {r, ids[master_of[r - masters]]};
-        if (!sc_cluster_wait_for(&c, steps_replica_ready, &ro, 20000)) {
-            sc_cluster_log_views(&c);
-            cr_assert_fail("node %d did not become a replica of node %d", r, master_of[r - masters]);
-        }
-    }
-    sc_cluster_wait_converged_or_fail(&c, 20000);
-}
-
 /* Node `id`'s line in node i's CLUSTER NODES. */
 typedef struct {
     char flags[128];
@@ -200,6 +157,58 @@ static void tag_served_by(int i, char tag[16])
         if (slot_owner(keyslot(key)) == i) return;
     }
     cr_assert_fail("no tag in 1000 hashes to a slot of node %d", i);
+}
+
+/* Every node runs with these: a full sync starts at once (no 5 s wait for
+ * more replicas), and `extra` (may be NULL) after them. */
+static const char *const *node_args(const char *extra, const char *value)
+{
+    static const char *args[8];
+    int n = 0;
+    args[n++] = "--repl-diskless-sync-delay";
+    args[n++] = "0";
+    if (extra) {
+        args[n++] = extra;
+        args[n++] = value;
+    }
+    args[n] = NULL;
+    return args;
+}
+
+/* Node r lists itself as a replica of node m and its link is up (its
+ * flags may carry "nofailover" too, unlike what steps_replica_ready
+ * accepts). */
+static bool replica_ready(int r, int m)
+{
+    node_view v;
+    return view_of(r, ids[r], &v) && flag_has(v.flags, "myself") && flag_has(v.flags, "slave") &&
+           !strcmp(v.master, ids[m]) && info_has(r, "replication", "master_link_status:up\r\n");
+}
+
+/* Start n nodes (node_args plus extra / value), give the first `masters`
+ * the slots, MEET, then make every node r >= masters a replica of node
+ * master_of[r - masters] (all at once, then each link up), and wait for
+ * agreement. steps_form with a chosen master per replica. */
+static void form(int n, int masters, const int *master_of, const char *extra, const char *value)
+{
+    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS, .extra_args = node_args(extra, value)};
+    sc_cluster_start_or_fail(&c, n, &o);
+    sc_cluster_addslots_split_or_fail(&c, masters);
+    sc_cluster_meet_or_fail(&c);
+    sc_cluster_wait_converged_or_fail(&c, 20000);
+    load_ids();
+    for (int r = masters; r < n; r++) {
+        redisReply *rep = sc_cluster_cmd_or_fail(&c, r, "CLUSTER REPLICATE %s", ids[master_of[r - masters]]);
+        cr_assert(sc_reply_is(rep, "OK"), "node %d: CLUSTER REPLICATE: %s", r, rep->str ? rep->str : "?");
+        freeReplyObject(rep);
+    }
+    for (int r = masters; r < n; r++) {
+        if (!SC_WAIT_FOR(replica_ready(r, master_of[r - masters]), 20000)) {
+            sc_cluster_log_views(&c);
+            cr_assert_fail("node %d did not become a replica of node %d", r, master_of[r - masters]);
+        }
+    }
+    sc_cluster_wait_converged_or_fail(&c, 20000);
 }
 
 /* What must hold on every running node. */
