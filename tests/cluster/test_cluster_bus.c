@@ -6,8 +6,8 @@
  *   every node reports cluster_state:ok, knows 3 nodes (none in
  *   handshake), and all print the same CLUSTER NODES signature (redis-cli's
  *   id:slots) and CLUSTER SLOTS; the convergence time is logged;
- * - kill -9 one master: the others flag it fail no sooner than the node timeout
- *   1 s) and turn cluster_state:fail; restarted from its nodes.conf it
+ * - kill -9 one master: the others flag it fail, no sooner than the node
+ *   timeout (1 s), and turn cluster_state:fail; restarted from its nodes.conf it
  *   rejoins under the same id and FAIL clears;
  * - a mixed cluster: a real redis-server 7.0 node joins two slotcache
  *   nodes by CLUSTER MEET, slots split across all three; all agree on
