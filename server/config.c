@@ -239,7 +239,6 @@ static _Atomic bool requirepass_nonempty;
 static char *bind_addrs[CFG_MAX_BIND];
 static int bind_count;
 static char *bind_joined;
-static bool bind_is_explicit;
 static char *save_params;
 static bool save_loaded_from_file;
 static char *config_path;
@@ -311,7 +310,6 @@ static bool bind_commit(cfg_def *d, cfg_stage *st, bool from_file) {
     mem_free(bind_joined);
     bind_joined = st->str;
     st->str = NULL;
-    if (from_file) bind_is_explicit = true;
     return true;
 }
 
@@ -1021,7 +1019,6 @@ bool cfg_check_password(const char *pw, size_t len) {
 
 int cfg_bind_count(void) { return bind_count; }
 const char *cfg_bind_addr(int i) { return i >= 0 && i < bind_count ? bind_addrs[i] : NULL; }
-bool cfg_bind_explicit(void) { return bind_is_explicit; }
 const char *config_file_path(void) { return config_path; }
 
 const char *config_policy_name(int policy) { return policy >= 0 && policy <= MAXMEMORY_VOLATILE_TTL ? enum_name(e_policy, policy) : "unknown"; }
@@ -1038,7 +1035,6 @@ void config_init_defaults(void) {
 
     pthread_mutex_lock(&cfg_lock);
     save_loaded_from_file = false;
-    bind_is_explicit = false;
     mem_free(config_path);
     config_path = NULL;
     for (int i = 0; i < NDEFS; i++) {

@@ -106,7 +106,6 @@ bool cfg_check_password(const char *pw, size_t len);
 /* Bind addresses as given (after startup they never change). */
 int cfg_bind_count(void);
 const char *cfg_bind_addr(int i);   /* may start with '-' (optional address) */
-bool cfg_bind_explicit(void);       /* bind was set by the user */
 
 /* Startup: defaults, then an optional config file, then "--name value..."
  * arguments (as redis-server takes them). On error prints a Redis-style

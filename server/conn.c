@@ -154,7 +154,9 @@ void client_accept(worker *w, uv_stream_t *listener) {
         client_flush(c);
         return;
     }
-    if (cfg_get(protected_mode) && !cfg_bind_explicit() && !cfg_requirepass_set() && !is_loopback(&ss)) {
+    /* Redis 7.0: whatever `bind` says, a default user without a password
+     * takes loopback clients only. */
+    if (cfg_get(protected_mode) && !cfg_requirepass_set() && !is_loopback(&ss)) {
         stat_inc(STAT_REJECTED_CONNECTIONS);
         reply_raw(&c->out, DENIED_MSG, sizeof DENIED_MSG - 1);
         client_close_after_reply(c);

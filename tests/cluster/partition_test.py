@@ -271,8 +271,9 @@ class Node:
                 "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--dir", self.dir, "--save", "",
                 "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--logfile", self.logfile,
                 "--daemonize", "no"]
-        if "redis-server" in os.path.basename(self.binary):
-            args += ["--protected-mode", "no"]  # Redis 7.0 refuses non-loopback clients without a password
+        # Clients come from the root namespace, not loopback: Redis 7.0 (and
+        # slotcache) refuse them in protected mode without a password.
+        args += ["--protected-mode", "no"]
         with open(os.path.join(self.dir, "stdout"), "wb") as out:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         PROCS.append(self.proc)

@@ -2,13 +2,18 @@
  * test_connections.c - connection scale and misbehaving clients: 10,000
  * idle connections (then a new one still works and INFO counts them all),
  * clients that request large replies and close without reading them, and a
- * client that stops reading while others must still be served promptly.
+ * client that stops reading while others must still be served promptly,
+ * and protected mode (a client from a non-loopback address of this machine).
  *
  * Servers run with --threads 4 (a no-op spelling for Redis: io-threads) so
  * connections spread over several workers.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,5 +180,71 @@ Test(connections, slow_reader_does_not_block_others)
     for (int s = 0; s < 8; s++) close(stuck[s]);
     cr_assert(SC_WAIT_FOR(clients_at_most(admin, 1), 20000), "stuck clients still connected after close");
     redisFree(admin);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* A local IPv4 address that is not loopback ("" when there is none). */
+static void non_loopback_ipv4(char *out, size_t len)
+{
+    out[0] = '\0';
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0) return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+        const struct sockaddr_in *a = (const struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(a->sin_addr.s_addr) >> 24) == 127) continue;
+        inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t)len);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+/* What a client connecting to ip:port reads first (up to 127 bytes). */
+static void first_reply(const char *ip, int port, const char *send, char *buf, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0, "connect %s:%d: %s", ip, port, strerror(errno));
+    cr_assert(sc_raw_send_str(fd, send));
+    size_t got = 0;
+    long long deadline = sc_now_ms() + sc_scaled_ms(5000);
+    while (got < len - 1 && sc_now_ms() < deadline) {
+        ssize_t n = recv(fd, buf + got, len - 1 - got, MSG_DONTWAIT);
+        if (n > 0) got += (size_t)n;
+        else if (n == 0) break;
+        else if (got && strstr(buf, "\r\n")) break;
+        else usleep(10000);
+        buf[got] = '\0';
+    }
+    buf[got] = '\0';
+    close(fd);
+}
+
+/* Redis 7.0's protected mode: without a password, a client that is not on
+ * loopback gets -DENIED, whatever `bind` says; protected-mode no or a
+ * password lets it in. */
+Test(connections, protected_mode_refuses_non_loopback_clients)
+{
+    char ip[64];
+    non_loopback_ipv4(ip, sizeof ip);
+    if (!ip[0]) cr_skip_test("no non-loopback IPv4 address on this machine");
+    char buf[128];
+    sc_server_start_or_fail(&srv, (const char *const[]){ "--bind", "0.0.0.0", NULL });
+    first_reply(ip, srv.port, "PING\r\n", buf, sizeof buf);
+    cr_assert(!strncmp(buf, "-DENIED Redis is running in protected mode", 42), "from %s: %s", ip, buf);
+    first_reply("127.0.0.1", srv.port, "PING\r\n", buf, sizeof buf);
+    cr_assert_str_eq(buf, "+PONG\r\n");
+    sc_server_stop_or_fail(&srv);
+
+    sc_server_start_or_fail(&srv, (const char *const[]){ "--bind", "0.0.0.0", "--protected-mode", "no", NULL });
+    first_reply(ip, srv.port, "PING\r\n", buf, sizeof buf);
+    cr_assert_str_eq(buf, "+PONG\r\n", "from %s with protected-mode no", ip);
+    sc_server_stop_or_fail(&srv);
+
+    sc_server_start_or_fail(&srv, (const char *const[]){ "--bind", "0.0.0.0", "--requirepass", "pw", NULL });
+    first_reply(ip, srv.port, "AUTH pw\r\n", buf, sizeof buf);
+    cr_assert_str_eq(buf, "+OK\r\n", "from %s with a password", ip);
     sc_server_stop_or_fail(&srv);
 }
