@@ -170,6 +170,13 @@ static void replace_my_master(void)
     cluster_save_config_or_die(true);
     bus_broadcast_pong(BUS_BROADCAST_ALL);
     cluster_reset_manual_failover();
+    /* The election is over: a later one (myself demoted, then asked to
+     * take over again within the auth timeout) must start afresh, not
+     * count these votes again under an old epoch. Redis 7.0.15 does not
+     * reset it (Valkey does, PR #782). */
+    cluster->failover_auth_time = 0;
+    cluster->failover_auth_sent = 0;
+    cluster->failover_auth_count = 0;
     cluster_todo(CLUSTER_TODO_PUBLISH);
 }
 

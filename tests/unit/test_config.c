@@ -135,7 +135,6 @@ Test(config, defaults)
     cr_assert_eq(cfg_bind_count(), 2);
     cr_assert_str_eq(cfg_bind_addr(0), "*");
     cr_assert_str_eq(cfg_bind_addr(1), "-::*");
-    cr_assert_not(cfg_bind_explicit());
     cr_assert_null(config_file_path());
     cr_assert_not(cfg_requirepass_set());
     cr_assert_str_eq(get("save"), "3600 1 300 100 60 10000");
@@ -168,7 +167,6 @@ Test(config, command_line)
     cr_assert_str_eq(get("bind"), "127.0.0.1 ::1");
     cr_assert_eq(cfg_bind_count(), 2);
     cr_assert_str_eq(cfg_bind_addr(1), "::1");
-    cr_assert(cfg_bind_explicit());
     cr_assert(cfg_requirepass_set());
     cr_assert(cfg_check_password("s3cret", 6));
     cr_assert_not(cfg_check_password("s3cre", 5));
