@@ -111,6 +111,8 @@ typedef struct client {
     /* Blocking commands (blocking.c). */
     struct blocked_state *bstate; /* non-NULL while blocked */
     bool using_shared_rbuf;     /* the current read landed in the worker's buffer */
+    bool input_held;            /* process_input stopped at an output backlog */
+    bool resuming;              /* client_resume's loop runs (no re-entry) */
     long long woff;             /* replication stream offset after this
                                    client's last propagated write (WAIT) */
     const char *master_cmd;     /* CF_MASTER: the exact bytes of the command

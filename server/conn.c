@@ -240,6 +240,14 @@ static size_t process_input(client *c, char *buf, size_t len) {
     size_t pos = 0;
     size_t prefetched = 0; /* commands in buf[pos..prefetched) were prefetched */
     while (pos < len && !c->bstate && !c->suspended && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
+        /* Output backpressure: the rest of a pipeline waits in qbuf until
+         * the client has read what it asked for so far, so one client's
+         * pipeline of big replies does not hold its worker (client_flush
+         * resumes it once the output drained). */
+        if (c->out.bytes > PAUSE_READ_BYTES && !c->out_fill && !(c->flags & CF_MASTER)) {
+            c->input_held = true;
+            break;
+        }
         if (pos >= prefetched) prefetched = pos + prefetch_commands(c->db, buf + pos, len - pos);
         c->parser.authenticated = c->authenticated;
         c->parser.max_bulk_len = cfg_get(proto_max_bulk_len);
@@ -343,16 +351,25 @@ void client_run_command(client *c, arg_t *argv, int argc) {
 }
 
 void client_resume(client *c) {
-    if (c->flags & CF_CLOSING) return;
-    if (c->qbuf && c->qlen > c->qpos) {
-        c->qpos += process_input(c, c->qbuf + c->qpos, c->qlen - c->qpos);
-        if (c->qpos == c->qlen) {
-            mem_free(c->qbuf);
-            c->qbuf = NULL;
-            c->qlen = c->qpos = c->qcap = 0;
+    if (c->resuming) return; /* the loop below goes on */
+    c->resuming = true;
+    do {
+        if (c->flags & CF_CLOSING) break;
+        c->input_held = false;
+        if (c->qbuf && c->qlen > c->qpos) {
+            c->qpos += process_input(c, c->qbuf + c->qpos, c->qlen - c->qpos);
+            if (c->qpos == c->qlen) {
+                mem_free(c->qbuf);
+                c->qbuf = NULL;
+                c->qlen = c->qpos = c->qcap = 0;
+            }
         }
-    }
-    client_flush(c);
+        client_flush(c);
+        /* Held at an output backlog that the socket took at once: go on
+         * (a loop, not a recursion through client_flush). */
+    } while (!(c->flags & CF_CLOSING) && c->input_held && !c->writing && c->out.bytes <= PAUSE_READ_BYTES &&
+             !c->bstate && !c->suspended);
+    c->resuming = false;
 }
 
 /* ---------------------------------------------------------------- output */
@@ -508,7 +525,12 @@ void client_flush(client *c) {
         c->flags &= ~CF_PROTECTED;
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     }
-    if (c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP)) client_close(c);
+    if (c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP)) {
+        client_close(c);
+        return;
+    }
+    /* The output drained: the commands held back by process_input run. */
+    if (c->input_held && !c->resuming && !c->bstate && !c->suspended) client_resume(c);
 }
 
 static void on_write(uv_write_t *req, int status) {

@@ -351,9 +351,13 @@ long evict_until_under(long max_keys) {
     return n;
 }
 
+static _Atomic unsigned long command_evictions;
+unsigned long evict_command_runs(void) { return atomic_load_explicit(&command_evictions, memory_order_relaxed); }
+
 bool evict_make_room_or_reply(client *c) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0 || (long long)mem_used() <= limit || !evict_applies()) return true;
+    atomic_fetch_add_explicit(&command_evictions, 1, memory_order_relaxed);
     long long p = policy();
     pool_follow_policy(p);
     bool own_now = now_begin();

@@ -43,4 +43,7 @@ long evict_until_under(long max_keys);
 /* Free this thread's candidate pool (a worker exiting). */
 void evict_thread_cleanup(void);
 
+/* How many times a command had to make room (a counter for the cron). */
+unsigned long evict_command_runs(void);
+
 #endif

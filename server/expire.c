@@ -7,6 +7,11 @@
  * `acceptable_stale` percent expired, until the tick's time budget (25% of
  * the tick plus 2% per active-expire-effort step) runs out. Slots without
  * keys with a TTL are skipped by reading their counter, without the lock.
+ * A big (db, slot) table is swept SWEEP_CHUNK buckets or deletions at a
+ * time, its slot lock let go between chunks and the budget checked; a
+ * sweep the budget cuts short resumes there at the next tick (the worker
+ * keeps the slot, database and position), so 300,000 keys expiring in one
+ * hash slot do not hold the worker or the slot for their whole deletion.
  */
 #include "expire.h"
 
@@ -27,10 +32,22 @@ typedef struct {
     unsigned expired;
 } sweep_result;
 
-/* Check every entry of one (db, slot) table; caller holds the slot lock. */
-static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_result *r) {
+#define SWEEP_CHUNK 1024 /* buckets and deletions per hold of a slot lock */
+
+/* Check the entries of one (db, slot) table from *pos on, at most about
+ * SWEEP_CHUNK of them; caller holds the slot lock. True when the end of the
+ * table was reached (*pos back to 0); false with *pos where the next call
+ * resumes (a table that shrank meanwhile is swept again from 0). */
+static bool sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_result *r, uint32_t *pos) {
     uint32_t size = t->size;
-    for (uint32_t i = 0; i < t->size; i++) {
+    uint32_t i = *pos < size ? *pos : 0;
+    unsigned work = 0;
+    for (; i < t->size; i++) {
+        if (work >= SWEEP_CHUNK) {
+            *pos = i;
+            return false;
+        }
+        work++;
         for (;;) {
             if (t->size != size) { /* the table shrank: start over */
                 size = t->size;
@@ -47,9 +64,12 @@ static void sweep_table(int db, unsigned slot, ktable *t, long long now, sweep_r
             dbkey_init(&k, db, key, klen);
             entry_free(db_remove_by_server(&k, (long)i, false));
             r->expired++;
+            work++;
         }
         if (t->size == 0) break;
     }
+    *pos = 0;
+    return true;
 }
 
 _Atomic bool expire_active_enabled = true;
@@ -88,13 +108,31 @@ void expire_cycle(worker *w, long long now) {
     while (ndb > 0 && visited < total_slots) {
         sweep_result batch = {0, 0};
         while (batch.sampled < keys_per_loop && visited < total_slots) {
+            bool out_of_time = false;
             for (int d = 0; d < ndb; d++) {
+                if (dbids[d] < w->expire_db) continue; /* swept before a pause */
                 ktable *t = &dbs[d][slot];
-                if (ktable_expires(t) == 0) continue;
-                slot_lock(slot);
-                sweep_table(dbids[d], slot, t, now, &batch);
-                slot_unlock(slot);
+                if (ktable_expires(t) == 0) {
+                    if (dbids[d] == w->expire_db) w->expire_pos = 0; /* nothing left to resume */
+                    continue;
+                }
+                bool whole;
+                do { /* the lock is let go between chunks */
+                    slot_lock(slot);
+                    whole = sweep_table(dbids[d], slot, t, now, &batch, &w->expire_pos);
+                    slot_unlock(slot);
+                } while (!whole && ustime() - start <= budget_us);
+                if (!whole) { /* resume here at the next tick */
+                    w->expire_db = dbids[d];
+                    out_of_time = true;
+                    break;
+                }
             }
+            if (out_of_time) {
+                visited = total_slots;
+                break;
+            }
+            w->expire_db = 0;
             slot += step;
             if (slot >= CLUSTER_SLOTS) slot = (unsigned)w->id;
             visited++;

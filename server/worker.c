@@ -94,7 +94,13 @@ static void cron_tick(uv_timer_t *t) {
     blocking_cron(); /* cluster mode: blocked clients whose slot moved away */
     /* Over maxmemory with no writes to trigger eviction (e.g. after the
      * limit was lowered): each worker evicts a bounded batch per tick. */
-    if (cfg_get(maxmemory) > 0 && (long long)mem_used() > cfg_get(maxmemory)) evict_until_under(1000);
+    if (cfg_get(maxmemory) > 0 && (long long)mem_used() > cfg_get(maxmemory)) {
+        /* ...unless a writer made room since the last tick: the overshoot of
+         * its last write is its own to evict, with its warm pool. */
+        unsigned long runs = evict_command_runs();
+        if (runs == w->evict_runs_seen) evict_until_under(1000);
+        w->evict_runs_seen = runs;
+    }
     if (w->id == 0) {
         stats_sample_track(now);
         mem_note_peak();

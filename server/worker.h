@@ -34,6 +34,9 @@ typedef struct worker {
     struct client *idmap[WORKER_IDMAP_SIZE]; /* id -> client (owner thread only) */
     int nclients;
     unsigned expire_cursor;   /* next slot of the active expire cycle */
+    int expire_db;            /* ...its first database not swept yet */
+    uint32_t expire_pos;      /* ...and where in that table to resume */
+    unsigned long evict_runs_seen; /* evict_command_runs() at the last tick */
     long long cron_runs;
 } worker;
 
