@@ -36,17 +36,11 @@ import argparse, importlib.util, os, shutil, statistics, sys, tempfile, threadin
 
 import redis
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _load(name, file):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "scripts", file))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bc = _load("bench_cluster", "bench-cluster.py")  # Cluster, Ports, log
+# bench-cluster.py's Cluster, Ports, log (it loads bench-rdb.py's start / stop).
+_spec = importlib.util.spec_from_file_location(
+    "bench_cluster", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench-cluster.py"))
+bc = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bc)
 log = bc.log
 med = statistics.median
 
