@@ -184,6 +184,13 @@ static void handle_replica_failover(void)
 {
     cluster_node *me = cluster->myself;
     long long now = mstime();
+    /* A manual failover past its time is over here too before anything
+     * counts (the cron may not have seen it yet): its master stops its
+     * pause at its own deadline, after ours, and takes writes again. */
+    if (cluster->mf_end && cluster->mf_end < now) {
+        log_warning("Manual failover timed out.");
+        cluster_reset_manual_failover();
+    }
     long long auth_age = now - cluster->failover_auth_time;
     int needed_quorum = cluster->size / 2 + 1;
     bool manual = cluster->mf_end != 0 && cluster->mf_can_start;
@@ -300,11 +307,13 @@ void failover_mfstart_received(cluster_node *sender)
 {
     cluster_node *me = cluster->myself;
     if (!sender || sender->slaveof != me) return;
+    /* Paused before the reset ends a pause already running, so writes
+     * never run in between (a replica may hold that pause's offset). */
+    writepause_begin();
     cluster_reset_manual_failover();
     cluster->mf_end = mstime() + CLUSTER_MF_TIMEOUT;
     cluster->mf_slave = sender;
     cluster->mf_pausing = true;
-    writepause_begin();
     writepause_drain(pause_drained, (void *)(uintptr_t)++pause_gen);
     log_warning("Manual failover requested by replica %.40s.", sender->name);
 }

@@ -27,6 +27,7 @@
 #include "numparse.h"
 #include "slotlock.h"
 #include "worker.h"
+#include "writepause.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -308,6 +309,10 @@ void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long
 static void retry_blocked(worker *w, void *arg) {
     client *c = worker_client_by_id(w, (uint64_t)(uintptr_t)arg);
     if (!c || !c->bstate || (c->flags & CF_CLOSING)) return;
+    /* Writes are paused (a master handing over to its replica): a blocking
+     * pop stays blocked, as Redis keeps it; once the slot moved away,
+     * blocking_cron answers it with the redirect. */
+    if (writepause_active()) return;
     blocked_state *b = c->bstate;
     b->blocked_again = false;
     client_run_command(c, b->argv, b->argc);

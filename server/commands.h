@@ -38,6 +38,8 @@ enum cmd_flag {
     /* slotcache-internal (not shown by COMMAND): */
     CMD_TX_CONTROL = 1 << 24,   /* runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) */
     CMD_SUBSCRIBE_OK = 1 << 25, /* allowed in RESP2 subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
+    CMD_SCRIPT_WRITES = 1 << 27, /* not CMD_WRITE, but its script may write (EVAL, EVALSHA): write
+                                    pauses hold it as Redis 7.0 does for a script without no-writes */
     CMD_ALL_SLOTS = 1 << 26,    /* locks slots beyond its key spec, one at a time (KEYS, SCAN, RANDOMKEY,
                                    FLUSHDB, FLUSHALL, DEBUG, MEMORY STATS): a transaction holding it
                                    takes every slot lock (multi.c) */

@@ -76,14 +76,11 @@ static void format_addr(const struct sockaddr_storage *ss, char *out, size_t len
     snprintf(out, len, "%s:%d", ip, port);
 }
 
+/* Redis's islocalClient: the peer is exactly 127.0.0.1 or ::1. */
 static bool is_loopback(const struct sockaddr_storage *ss) {
     if (ss->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-    if (ss->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a)) return true;
-        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
-    }
+        return ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) == INADDR_LOOPBACK;
+    if (ss->ss_family == AF_INET6) return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
     return false;
 }
 

@@ -212,6 +212,16 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
                          cmd->fullname);
         goto not_run;
     }
+    /* A master handing over (coordinated CLUSTER FAILOVER): its offset
+     * must stop moving and its last writes reach the replica. Before OOM,
+     * so a refused write evicts nothing either. */
+    if ((cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) && !from_master && writepause_active()) {
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        add_reply_error(c, ERR_WRITES_PAUSED);
+        if (c->mstate) multi_flag_error(c);
+        goto not_run;
+    }
     if ((cmd->flags & CMD_DENYOOM) && !from_master && !evict_make_room_or_reply(c)) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
@@ -252,19 +262,10 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
     }
     /* Checked under the slot locks: the final save's snapshot takes them
      * all, so no write is acknowledged after its point in time. */
-    if (!refused && (cmd->flags & CMD_WRITE) && persist_writes_paused()) {
+    if (!refused && (cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) && persist_writes_paused()) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, ERR_SHUTTING_DOWN);
-        refused = true;
-    }
-    /* A master handing over (coordinated CLUSTER FAILOVER): its offset
-     * must stop moving, and the last writes must reach the replica. */
-    if (!refused && (cmd->flags & CMD_WRITE) && !from_master && writepause_active()) {
-        stat_inc(STAT_REJECTED_CALLS);
-        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
-        add_reply_error(c, ERR_WRITES_PAUSED);
-        if (c->mstate) multi_flag_error(c);
         refused = true;
     }
     if (!refused) {

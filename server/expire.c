@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "snapshot.h"
 #include "worker.h"
+#include "writepause.h"
 
 typedef struct {
     unsigned sampled;
@@ -79,6 +80,9 @@ void expire_cycle(worker *w, long long now) {
     /* A replica expires nothing itself: its master's DELs do (reads hide
      * logically expired keys meanwhile, db_lookup). */
     if (repl_is_replica()) return;
+    /* Nor while writes are paused for a hand-over (Redis pauses expiry
+     * then too): the stream stays where the replica was told it ends. */
+    if (writepause_active()) return;
     long long effort = cfg_get(active_expire_effort) - 1; /* 0..9 */
     long long hz = cfg_get(hz);
     if (hz <= 0) hz = 10;

@@ -158,8 +158,11 @@ static void exec_command(client *c) {
         add_reply_error(c, "ERR EXEC without MULTI");
         return;
     }
-    bool writes = false;
-    for (int i = 0; i < m->n; i++) writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
+    bool writes = false, may_write = false; /* may_write: a script among them too (pauses) */
+    for (int i = 0; i < m->n; i++) {
+        writes |= (m->q[i].cmd->flags & CMD_WRITE) != 0;
+        may_write |= (m->q[i].cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) != 0;
+    }
     /* Cluster mode: all the queued keys are routed as one request, before
      * EXECABORT (Redis's processCommand does it before calling EXEC). */
     const command *exec = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
@@ -212,12 +215,12 @@ static void exec_command(client *c) {
         exec_abort(c, &rk, slots, nslots);
         return;
     }
-    if (writes && persist_writes_paused()) { /* under the locks, as dispatch checks it */
+    if (may_write && persist_writes_paused()) { /* under the locks, as dispatch checks it */
         add_reply_error(c, ERR_SHUTTING_DOWN);
         exec_abort(c, &rk, slots, nslots);
         return;
     }
-    if (writes && !(c->flags & CF_MASTER) && writepause_active()) {
+    if (may_write && !(c->flags & CF_MASTER) && writepause_active()) {
         add_reply_error(c, ERR_WRITES_PAUSED);
         exec_abort(c, &rk, slots, nslots);
         return;

@@ -472,8 +472,8 @@ static command script_subcommands[] = {
 };
 
 command script_commands[] = {
-    EVAL_ENTRY("eval", eval_command, 0, "2.6.0", "Execute a Lua script server side"),
-    EVAL_ENTRY("evalsha", evalsha_command, 0, "2.6.0", "Execute a Lua script server side"),
+    EVAL_ENTRY("eval", eval_command, CMD_SCRIPT_WRITES, "2.6.0", "Execute a Lua script server side"),
+    EVAL_ENTRY("evalsha", evalsha_command, CMD_SCRIPT_WRITES, "2.6.0", "Execute a Lua script server side"),
     EVAL_ENTRY("eval_ro", eval_ro_command, CMD_READONLY, "7.0.0", "Execute a read-only Lua script server side"),
     EVAL_ENTRY("evalsha_ro", evalsha_ro_command, CMD_READONLY, "7.0.0", "Execute a read-only Lua script server side"),
     {.name = "script", .arity = -2, .flags = 0, .group = "scripting", .since = "2.6.0",

@@ -7,6 +7,7 @@
  * sure no other process (even another slotcache) already owns the port.
  */
 #include "worker.h"
+#include "writepause.h"
 
 #include "blocking.h"
 #include "client.h"
@@ -98,7 +99,7 @@ static void cron_tick(uv_timer_t *t) {
         /* ...unless a writer made room since the last tick: the overshoot of
          * its last write is its own to evict, with its warm pool. */
         unsigned long runs = evict_command_runs();
-        if (runs == w->evict_runs_seen) evict_until_under(1000);
+        if (runs == w->evict_runs_seen && !writepause_active()) evict_until_under(1000);
         w->evict_runs_seen = runs;
     }
     if (w->id == 0) {

@@ -14,7 +14,9 @@
  *   -MOVED and retries -TRYAGAIN: the roles swap everywhere and the counter
  *   on the new master is exactly the number of INCRs answered (nothing lost
  *   while the master's writes were paused, nothing applied twice), every
- *   INCR answering the count so far;
+ *   INCR answering the count so far; each INCR is followed by a lock taken
+ *   through redlock's SET NX PX script (run natively), and every lock
+ *   answered +OK is on the new master (scripts are paused too);
  * - the error replies of CLUSTER FAILOVER byte for byte as Redis 7.0.15
  *   sends them; a replica with cluster-replica-no-failover whose master was
  *   killed: plain FAILOVER refused once the master is flagged fail, FORCE
@@ -377,6 +379,7 @@ typedef struct {
     atomic_llong acked;    /* INCRs answered with an integer */
     atomic_llong on_new;   /* of which on new_master_port */
     atomic_llong tryagain, moved;
+    atomic_llong locks;    /* lock scripts answered +OK ({tag}lock0, lock1, ...) */
 } incr_writer;
 
 static incr_writer iw;
@@ -398,22 +401,35 @@ static redisContext *connect_port(int port)
     return x;
 }
 
-/* One INCR, until an integer answers it: follows -MOVED, sleeps a little
- * on -TRYAGAIN, for at most 20 s (scaled). False (a failure recorded)
- * otherwise: a broken connection leaves the INCR's fate unknown. */
-static bool incr_once(incr_writer *w, redisContext **x, long long *value)
+/* redlock's acquire script, which slotcache recognises and runs natively:
+ * a script write the hand-over must hold back too. */
+#define LOCK_SCRIPT "return redis.call(\"set\", KEYS[1], ARGV[1], \"NX\", \"PX\", ARGV[2])"
+
+/* One write, until it is answered: INCR of w->key (an integer), or with
+ * lock_n >= 0 the lock script on {tag}lock<lock_n> (+OK). Follows -MOVED,
+ * sleeps a little on -TRYAGAIN, for at most 20 s (scaled). False (a
+ * failure recorded) otherwise: a broken connection leaves the write's fate
+ * unknown. */
+static bool write_once(incr_writer *w, redisContext **x, long long lock_n, long long *value)
 {
     long long deadline = sc_now_ms() + sc_scaled_ms(20000);
+    char lock_key[64];
+    snprintf(lock_key, sizeof lock_key, "%.*slock%lld", (int)(strchr(w->key, '}') - w->key + 1), w->key, lock_n);
     for (;;) {
         if (!*x && !(*x = connect_port(w->port))) return false;
-        redisReply *r = redisCommand(*x, "INCR %s", w->key);
+        redisReply *r = lock_n < 0 ? redisCommand(*x, "INCR %s", w->key)
+                                   : redisCommand(*x, "EVAL %s 1 %s tok 600000", LOCK_SCRIPT, lock_key);
         if (!r) {
-            sc_thread_fail("INCR on %d: the connection broke (%s): the INCR may or may not have run", w->port,
+            sc_thread_fail("write on %d: the connection broke (%s): the write may or may not have run", w->port,
                            (*x)->errstr);
             return false;
         }
-        if (r->type == REDIS_REPLY_INTEGER) {
+        if (lock_n < 0 && r->type == REDIS_REPLY_INTEGER) {
             *value = r->integer;
+            freeReplyObject(r);
+            return true;
+        }
+        if (lock_n >= 0 && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK")) {
             freeReplyObject(r);
             return true;
         }
@@ -427,13 +443,13 @@ static bool incr_once(incr_writer *w, redisContext **x, long long *value)
             atomic_fetch_add_explicit(&w->tryagain, 1, memory_order_relaxed);
             sc_sleep_ms(2);
         } else {
-            sc_thread_fail("INCR on %d: %s", w->port, r->str ? r->str : "(not an integer)");
+            sc_thread_fail("write on %d: %s", w->port, r->str ? r->str : "(not the expected reply)");
             freeReplyObject(r);
             return false;
         }
         freeReplyObject(r);
         if (sc_now_ms() > deadline) {
-            sc_thread_fail("INCR on %d: no answer but MOVED / TRYAGAIN for 20 s", w->port);
+            sc_thread_fail("write on %d: no answer but MOVED / TRYAGAIN for 20 s", w->port);
             return false;
         }
     }
@@ -445,7 +461,10 @@ static void *incr_writer_run(void *arg)
     redisContext *x = NULL;
     while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
         long long value;
-        if (!incr_once(w, &x, &value)) break;
+        /* Every INCR is followed by a lock taken through the script. */
+        if (!write_once(w, &x, -1, &value)) break;
+        if (!write_once(w, &x, atomic_load(&w->acked), &value)) break;
+        atomic_fetch_add_explicit(&w->locks, 1, memory_order_relaxed);
         long long n = atomic_fetch_add_explicit(&w->acked, 1, memory_order_relaxed) + 1;
         if (w->port == w->new_master_port) atomic_fetch_add_explicit(&w->on_new, 1, memory_order_relaxed);
         if (value != n) {
@@ -588,6 +607,15 @@ Test(failover, manual_failover_under_load_loses_nothing)
     cr_assert_eq(atoll(v), acked, "the counter is %s on the new master, %lld INCRs were answered", v, acked);
     free(v);
     cr_assert(atomic_load(&iw.on_new) >= 1, "no INCR answered by the new master");
+    /* Every lock the script took is on the new master. */
+    long long locks = atomic_load(&iw.locks), lost_locks = 0;
+    for (long long i = 0; i < locks; i++) {
+        char *g = sc_cluster_text(&c, r, "GET {%s}lock%lld", tag, i);
+        if (!g || strcmp(g, "tok") != 0) lost_locks++;
+        free(g);
+    }
+    cr_assert_eq(lost_locks, 0, "%lld of %lld locks taken through the script are not on the new master", lost_locks,
+                 locks);
 
     /* The old master, a replica now, has the same count. */
     freeReplyObject(sc_cluster_cmd_or_fail(&c, m, "READONLY"));
