@@ -37,18 +37,8 @@ static sc_cluster c;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* A reply's text (bulk, status, verbatim or error), malloc'd, the reply
- * freed; NULL for no reply (the node cannot be asked) or another type. */
-static char *reply_text(redisReply *r)
-{
-    if (!r) return NULL;
-    char *s = NULL;
-    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
-        s = strdup(r->str);
-    freeReplyObject(r);
-    return s;
-}
-#define text(i, ...) reply_text(sc_cluster_cmd(&c, (i), __VA_ARGS__))
+/* A reply's text, malloc'd (sc_cluster_text). */
+#define text(i, ...) sc_cluster_text(&c, (i), __VA_ARGS__)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
