@@ -22,7 +22,6 @@
 
 #include "bus.h"
 
-#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "repl_replica.h"
