@@ -161,6 +161,14 @@ int repl_good_replicas(void);
 /* Append INFO replication's master-side lines: connected_slaves and
  * slaveN:ip=...,port=...,state=...,offset=...,lag=... */
 void repl_master_info(repl_info_out *out, void *ctx);
+/* Replicas registered (any state; Redis's listLength(server.slaves)). */
+int repl_master_replica_count(void);
+/* The replica at host:port (its announced or peer IP and its listening
+ * port): -1 none, 0 not online yet, 1 online; *ack_off (may be NULL) gets
+ * its last ACK offset. */
+int repl_master_replica_online(const char *host, int port, long long *ack_off);
+/* An online replica whose last ACK is exactly `offset`: its address. */
+bool repl_master_replica_caught_up(long long offset, char *host, size_t hostlen, int *port);
 /* ROLE's third element on a master: [[ip, port, offset], ...]. */
 void repl_master_role_replicas(client *c);
 /* INFO stats sync_full / sync_partial_ok / sync_partial_err (atomics). */

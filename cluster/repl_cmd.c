@@ -1,8 +1,8 @@
 /*
  * repl_cmd.c - replication as server/ sees it (cluster_api.h): the command
- * table (REPLICAOF SLAVEOF ROLE, and SYNC PSYNC REPLCONF WAIT whose
- * handlers the master side owns), startup/cron/shutdown, the write
- * refusals (-READONLY, -MASTERDOWN, -NOREPLICAS), INFO replication and the
+ * table (REPLICAOF SLAVEOF ROLE, SYNC PSYNC REPLCONF WAIT whose handlers
+ * the master side owns, FAILOVER whose handler is repl_failover.c's),
+ * startup/cron/shutdown, the write refusals (-READONLY, -MASTERDOWN, -NOREPLICAS), INFO replication and the
  * sync counters of INFO stats.
  *
  * Threads: the handlers and repl_refusal / repl_info run on any worker and
@@ -12,6 +12,7 @@
  * read on the request path (min-replicas-*) are refreshed by the cron every
  * tick, so a CONFIG SET takes effect within one tick (100 ms at hz 10).
  */
+#include "repl_failover.h"
 #include "repl_replica.h"
 
 #include "config.h"
@@ -27,6 +28,7 @@ void repl_init(void) {
 }
 
 void repl_cron(void) {
+    repl_failover_cron();
     repl_replica_cron();
     repl_master_cron();
 }
@@ -59,7 +61,7 @@ void repl_info(repl_info_out *out, void *ctx) {
     repl_master_info(out, ctx);
     repl_ids ids = repl_get_ids();
     out(ctx,
-        "master_failover_state:no-failover\r\n"
+        "master_failover_state:%s\r\n"
         "master_replid:%s\r\n"
         "master_replid2:%s\r\n"
         "master_repl_offset:%lld\r\n"
@@ -68,7 +70,8 @@ void repl_info(repl_info_out *out, void *ctx) {
         "repl_backlog_size:%lld\r\n"
         "repl_backlog_first_byte_offset:%lld\r\n"
         "repl_backlog_histlen:%lld\r\n",
-        ids.replid, ids.replid2, ids.offset, ids.second_offset, ids.backlog_active ? 1 : 0, ids.backlog_size,
+        repl_failover_state_name(), ids.replid, ids.replid2, ids.offset, ids.second_offset,
+        ids.backlog_active ? 1 : 0, ids.backlog_size,
         ids.backlog_active ? ids.backlog_first : 0, ids.backlog_active ? ids.backlog_histlen : 0);
 }
 
@@ -112,6 +115,10 @@ command repl_commands[] = {
     {.name = "replconf", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_ALLOW_BUSY,
      .proc = repl_replconf_command, .group = "server", .since = "3.0.0",
      .summary = "An internal command for configuring the replication stream", .complexity = "O(1)",
+     .acl_categories = REPL_ACL},
+    {.name = "failover", .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE, .proc = repl_failover_command,
+     .group = "server", .since = "6.2.0",
+     .summary = "Start a coordinated failover between this server and one of its replicas.", .complexity = "O(1)",
      .acl_categories = REPL_ACL},
     {.name = "wait", .arity = 3, .flags = CMD_NOSCRIPT, .proc = repl_wait_command, .group = "generic",
      .since = "3.0.0",

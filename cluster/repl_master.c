@@ -41,6 +41,7 @@
  * No slot lock is ever taken here, except by the snapshot.
  */
 #include "repl.h"
+#include "repl_failover.h"
 #include "repl_replica.h"
 
 #include "clients.h"
@@ -796,14 +797,40 @@ static bool try_partial(client *c, repl_peer *p) {
     return true;
 }
 
+/* PSYNC replid offset FAILOVER: our master hands over to us (its FAILOVER
+ * command). We become a master first when the replid is our history, so
+ * that the PSYNC then continues it (replid2); false after an error reply. */
+static bool take_over_from_master(client *c) {
+    log_warning("Failover request received for replid %.*s.", (int)(c->argv[1].len > 64 ? 64 : c->argv[1].len),
+                c->argv[1].ptr);
+    if (!repl_is_replica()) {
+        add_reply_error(c, "ERR PSYNC FAILOVER can't be sent to a master.");
+        return false;
+    }
+    if (!arg_is(&c->argv[1], repl_get_ids().replid)) {
+        add_reply_error(c, "ERR PSYNC FAILOVER replid must match my replid.");
+        return false;
+    }
+    repl_replica_promote();
+    log_notice("MASTER MODE enabled (failover request from 'id=%llu addr=%s')", (unsigned long long)c->id, c->addr);
+    return true;
+}
+
 void repl_sync_command(client *c) {
+    if (c->repl && c->repl->is_replica) return; /* already a replica: ignored, as Redis */
+    if (c->argc > 3 && arg_is(&c->argv[0], "psync") && arg_is(&c->argv[3], "failover") &&
+        !take_over_from_master(c))
+        return;
+    if (repl_failover_state() != FO_NONE) {
+        add_reply_error(c, "NOMASTERLINK Can't SYNC while failing over");
+        return;
+    }
     /* A replica serves its own replicas only while its link is up: a
      * stale or half-loaded dataset must not spread (Redis's check). */
     if (repl_is_replica() && repl_replica_link_state() != RL_CONNECTED) {
         add_reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
         return;
     }
-    if (c->repl && c->repl->is_replica) return; /* already a replica: ignored, as Redis */
     if (client_output_bytes(c) > 0) {
         add_reply_error(c, "ERR SYNC and PSYNC are invalid with pending output");
         return;
@@ -963,6 +990,45 @@ int repl_good_replicas(void) {
             n++;
     pthread_mutex_unlock(&reg_lock);
     return n;
+}
+
+int repl_master_replica_count(void) {
+    pthread_mutex_lock(&reg_lock);
+    int n = reg_count;
+    pthread_mutex_unlock(&reg_lock);
+    return n;
+}
+
+/* The replica at host:port, as Redis's findReplica: its IP (announced, else
+ * the peer's) and its listening port. */
+static replica_rec *find_locked(const char *host, int port) {
+    for (replica_rec *r = reg_head; r; r = r->next)
+        if (r->port == port && !strcasecmp(r->ip, host)) return r;
+    return NULL;
+}
+
+int repl_master_replica_online(const char *host, int port, long long *ack_off) {
+    pthread_mutex_lock(&reg_lock);
+    replica_rec *r = find_locked(host, port);
+    int st = !r ? -1 : atomic_load_explicit(&r->state, memory_order_relaxed) == RS_ONLINE ? 1 : 0;
+    if (r && ack_off) *ack_off = atomic_load_explicit(&r->ack_off, memory_order_relaxed);
+    pthread_mutex_unlock(&reg_lock);
+    return st;
+}
+
+bool repl_master_replica_caught_up(long long offset, char *host, size_t hostlen, int *port) {
+    bool found = false;
+    pthread_mutex_lock(&reg_lock);
+    for (replica_rec *r = reg_head; r && !found; r = r->next) {
+        if (atomic_load_explicit(&r->state, memory_order_relaxed) != RS_ONLINE ||
+            atomic_load_explicit(&r->ack_off, memory_order_relaxed) != offset)
+            continue;
+        snprintf(host, hostlen, "%s", r->ip);
+        *port = r->port;
+        found = true;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return found;
 }
 
 static const char *state_name(int s) {

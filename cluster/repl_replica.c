@@ -26,6 +26,8 @@
  */
 #include "repl_replica.h"
 
+#include "repl_failover.h"
+
 #include "blocking.h"
 #include "config.h"
 #include "db.h"
@@ -182,6 +184,7 @@ static void cancel_handshake(void) {
 /* The attempt failed: drop it and try again after RETRY_MS. */
 static void link_fail(void) {
     cancel_handshake();
+    if (repl_failover_in_progress()) repl_failover_psync_reply(false); /* FAILOVER aborts */
     if (repl_is_replica()) {
         set_state(RL_CONNECT);
         L.next_attempt_ms = mstime() + RETRY_MS;
@@ -265,7 +268,12 @@ static void send_psync(void) {
         log_notice("Trying a partial resynchronization (request %s:%s).", replid, off);
     else
         log_notice("Partial resynchronization not possible (no cached master)");
-    resp_cmd(cmd, sizeof cmd, 3, (const char *[]){"PSYNC", replid, off});
+    /* A master handing over (FAILOVER) asks its target to become the
+     * master in the same PSYNC. */
+    if (repl_failover_in_progress())
+        resp_cmd(cmd, sizeof cmd, 4, (const char *[]){"PSYNC", replid, off, "FAILOVER"});
+    else
+        resp_cmd(cmd, sizeof cmd, 3, (const char *[]){"PSYNC", replid, off});
     hs_send(cmd);
     if (L.hs) set_state(RL_RECEIVE_PSYNC);
 }
@@ -378,10 +386,12 @@ static bool hs_line(char *line) {
             atomic_store_explicit(&transfer_read, 0, memory_order_relaxed);
             atomic_store_explicit(&transfer_size, -1, memory_order_relaxed);
             atomic_store_explicit(&transfer_lastio_ms, mstime(), memory_order_relaxed);
+            repl_failover_psync_reply(true);
             return true;
         }
         if (!strncmp(line, "+CONTINUE", 9) && (line[9] == '\0' || line[9] == ' ')) {
             partial_resync(line + 9);
+            repl_failover_psync_reply(true);
             return false; /* the handshake is over either way */
         }
         if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
@@ -930,6 +940,12 @@ static bool set_master(const char *host, int port) {
     return true;
 }
 
+bool repl_replica_promote(void) { return unset_master(); }
+
+void repl_replica_failover_to(const char *host, int port) {
+    if (set_master(host, port)) log_notice("Connecting to MASTER %s:%d (FAILOVER)", host, port);
+}
+
 void repl_replica_set_master(const char *host, int port) {
     if (!host) {
         if (unset_master()) log_notice("MASTER MODE enabled (cluster configuration)");
@@ -951,6 +967,10 @@ long long repl_replica_applied_offset(void) { return atomic_load_explicit(&replo
 void repl_replicaof_command(client *c) {
     if (cfg_get(cluster_enabled)) {
         add_reply_error(c, "ERR REPLICAOF not allowed in cluster mode.");
+        return;
+    }
+    if (repl_failover_state() != FO_NONE) {
+        add_reply_error(c, "ERR REPLICAOF not allowed while failing over.");
         return;
     }
     if (arg_eq(&c->argv[1], "no") && arg_eq(&c->argv[2], "one")) {

@@ -38,6 +38,12 @@ void repl_replicaof_command(client *c);
  * with host NULL become a master as REPLICAOF NO ONE does. Any thread
  * (worker 0 picks the change up through its inbox). */
 void repl_replica_set_master(const char *host, int port);
+/* REPLICAOF NO ONE without the reply (a PSYNC FAILOVER received, a
+ * FAILOVER aborted): true when this server was a replica. Any worker. */
+bool repl_replica_promote(void);
+/* FAILOVER's last step: follow the target as REPLICAOF host port does; the
+ * handshake's PSYNC carries FAILOVER (repl_failover_in_progress). */
+void repl_replica_failover_to(const char *host, int port);
 /* The applied offset (slave_repl_offset) of this replica. */
 long long repl_replica_applied_offset(void);
 /* How long this replica has not heard from its master, in ms (Redis's
