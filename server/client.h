@@ -129,6 +129,12 @@ typedef struct client {
     void (*on_close)(struct client *c);
     /* No command runs while set (WAIT); client_resume continues the input. */
     bool suspended;
+    /* A write found writes paused (writepause.c) and waits for their end:
+     * its bytes stay unconsumed in the input, which stops there until the
+     * end of the pause resumes it. Only for a command read from the socket
+     * (process_input sets from_input around dispatch). */
+    bool postponed;
+    bool from_input;
 } client;
 
 #include "reply.h" /* the reply API every command uses (reply.c) */

@@ -236,7 +236,8 @@ static void ensure_argv(client *c, int argc) {
 static size_t process_input(client *c, char *buf, size_t len) {
     size_t pos = 0;
     size_t prefetched = 0; /* commands in buf[pos..prefetched) were prefetched */
-    while (pos < len && !c->bstate && !c->suspended && !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
+    while (pos < len && !c->bstate && !c->suspended && !c->postponed &&
+           !(c->flags & (CF_CLOSE_AFTER_REPLY | CF_CLOSE_ASAP | CF_CLOSING))) {
         /* Output backpressure: the rest of a pipeline waits in qbuf until
          * the client has read what it asked for so far, so one client's
          * pipeline of big replies does not hold its worker (client_flush
@@ -271,8 +272,11 @@ static size_t process_input(client *c, char *buf, size_t len) {
                 c->master_cmd = buf + pos;
                 c->master_cmd_len = consumed;
             }
+            c->from_input = true;
             dispatch_command(c);
+            c->from_input = false;
             c->argc = 0;
+            if (c->postponed) break; /* not consumed: it runs again when writes resume */
         }
         if ((c->flags & CF_MASTER) && r == RESP_PARSE_COMMAND) {
             /* Not reported by dispatch under slot locks (queued in MULTI,
@@ -365,7 +369,7 @@ void client_resume(client *c) {
         /* Held at an output backlog that the socket took at once: go on
          * (a loop, not a recursion through client_flush). */
     } while (!(c->flags & CF_CLOSING) && c->input_held && !c->writing && c->out.bytes <= PAUSE_READ_BYTES &&
-             !c->bstate && !c->suspended);
+             !c->bstate && !c->suspended && !c->postponed);
     c->resuming = false;
 }
 
@@ -527,7 +531,7 @@ void client_flush(client *c) {
         return;
     }
     /* The output drained: the commands held back by process_input run. */
-    if (c->input_held && !c->resuming && !c->bstate && !c->suspended) client_resume(c);
+    if (c->input_held && !c->resuming && !c->bstate && !c->suspended && !c->postponed) client_resume(c);
 }
 
 static void on_write(uv_write_t *req, int status) {

@@ -212,10 +212,18 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
                          cmd->fullname);
         goto not_run;
     }
-    /* A master handing over (coordinated CLUSTER FAILOVER): its offset
-     * must stop moving and its last writes reach the replica. Before OOM,
-     * so a refused write evicts nothing either. */
-    if ((cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) && !from_master && writepause_active()) {
+    /* A master handing over (coordinated CLUSTER FAILOVER, FAILOVER): its
+     * offset must stop moving and its last writes reach the replica. The
+     * write waits for the end of the pause, as Redis's postponed clients
+     * (then it runs, or is redirected: the master may be a replica by
+     * then); where it cannot wait (not read from the socket) it is
+     * refused. Before OOM, so a held write evicts nothing either. */
+    if (!from_master && writepause_active() &&
+        ((cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) || multi_exec_may_write(c, cmd))) {
+        if (c->from_input) {
+            writepause_postpone(c);
+            goto not_run;
+        }
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, ERR_WRITES_PAUSED);

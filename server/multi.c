@@ -152,6 +152,15 @@ static void exec_abort(client *c, route_keys *rk, unsigned *slots, int nslots) {
     watch_unwatch_all(c);
 }
 
+static void exec_command(client *c);
+
+bool multi_exec_may_write(const client *c, const command *cmd) {
+    if (cmd->proc != exec_command || !c->mstate) return false;
+    for (int i = 0; i < c->mstate->n; i++)
+        if (c->mstate->q[i].cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) return true;
+    return false;
+}
+
 static void exec_command(client *c) {
     multi_state *m = c->mstate;
     if (!m) {

@@ -12,12 +12,20 @@
  * worker's inbox, which a worker runs between commands).
  *
  * Any thread may pause, unpause and drain; the counts are atomics. A
- * paused write is refused with -TRYAGAIN (Redis makes it wait instead):
- * cluster clients retry TRYAGAIN, and nothing is acknowledged that the
- * new master will not have.
+ * write read from a client's socket while writes are paused waits, as
+ * Redis's postponed clients do: dispatch marks the client postponed and
+ * leaves the command unconsumed in its input, which stops there; the end
+ * of the last pause posts a job to every worker that resumes its
+ * postponed clients (their commands then run, or are redirected or refused
+ * as the server now is: a master that handed over is a replica). No wakeup
+ * is lost: a client is postponed on its worker after seeing a pause, and
+ * the end that follows posts its job to that worker afterwards. A write
+ * that cannot wait (a blocked command re-run outside its input) is refused
+ * with -TRYAGAIN. Nothing is acknowledged that the new master lacks.
  */
 #include "writepause.h"
 
+#include "client.h"
 #include "mem.h"
 #include "worker.h"
 
@@ -27,10 +35,34 @@ static _Atomic int pauses;
 
 void writepause_begin(void) { atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); }
 
+/* On each worker after the last pause ended: run its postponed clients'
+ * input again (unless a new pause began meanwhile: its end comes here
+ * again). */
+static void resume_postponed(worker *w, void *arg) {
+    (void)arg;
+    if (writepause_active()) return;
+    client *c = w->clients;
+    while (c) {
+        client *next = c->wnext;
+        if (c->postponed) {
+            c->postponed = false;
+            client_resume(c);
+        }
+        c = next;
+    }
+}
+
 void writepause_end(void) {
     int was = atomic_fetch_sub_explicit(&pauses, 1, memory_order_seq_cst);
-    if (was <= 0) atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); /* unbalanced: stay at 0 */
+    if (was <= 0) {
+        atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); /* unbalanced: stay at 0 */
+        return;
+    }
+    if (was == 1 && workers)
+        for (int i = 0; i < nworkers; i++) worker_post(&workers[i], resume_postponed, NULL);
 }
+
+void writepause_postpone(client *c) { c->postponed = true; }
 
 bool writepause_active(void) { return atomic_load_explicit(&pauses, memory_order_relaxed) > 0; }
 

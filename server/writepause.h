@@ -20,7 +20,13 @@ bool writepause_active(void);
  * there are no workers. */
 void writepause_drain(void (*done)(void *), void *arg);
 
-/* The error a paused write gets. */
+/* dispatch, on c's worker, for a write read from c's socket while writes
+ * are paused: c waits, its command unconsumed, until the last pause ends
+ * (a job on every worker then resumes the postponed clients). */
+struct client;
+void writepause_postpone(struct client *c);
+
+/* The error a paused write that cannot wait gets. */
 #define ERR_WRITES_PAUSED "TRYAGAIN Writes are paused while this master hands over to its replica"
 
 #endif

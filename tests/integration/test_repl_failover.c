@@ -9,9 +9,9 @@
  *   redis-server and redis-server -> slotcache: the roles swap, the old
  *   master continues the new one's history with a partial resync, and the
  *   counter the load INCRs holds exactly the INCRs that were acknowledged
- *   (a paused write is refused, never half-done);
+ *   (a paused write waits, then runs or is refused, never half-done);
  * - with the replica stopped (SIGSTOP): FAILOVER waits (waiting-for-sync,
- *   writes paused), ABORT resumes writes, TIMEOUT gives up by itself, and
+ *   a write waits), ABORT runs the held write, TIMEOUT gives up by itself, and
  *   TO ... FORCE TIMEOUT hands over anyway once the replica runs again.
  *
  * Every wait is a bounded poll; every server is stopped by the test.
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "repl_compare.h"
 #include "server_proc.h"
@@ -200,7 +201,7 @@ typedef struct {
     int port;
     atomic_bool stop;
     atomic_long acked;    /* INCRs answered with an integer */
-    atomic_long refused;  /* answered with an error (TRYAGAIN, READONLY) */
+    atomic_long refused;  /* answered with an error (READONLY once handed over) */
 } load;
 
 /* INCR fo:counter on the old master, one at a time, until told to stop;
@@ -322,15 +323,34 @@ Test(repl_failover, abort_timeout_and_force)
     wait_ready_or_fail(mc, rc, &r);
     cr_assert_eq(kill(r.pid, SIGSTOP), 0);
 
-    /* ABORT: writes paused while waiting, then back. */
+    /* ABORT: a write waits while the master waits for its replica (reads
+     * go on), then runs once the failover is aborted. */
     sc_cmd_expect_or_fail(mc, "OK", "SET k before");
+    int tx = sc_raw_connect_or_fail(m.port); /* a transaction queued before the pause */
+    sc_raw_send_line_or_fail(tx, "MULTI");
+    sc_raw_send_line_or_fail(tx, "INCR tx");
+    cr_assert(sc_raw_expect(tx, "+OK\r\n+QUEUED\r\n", sc_scaled_ms(5000)));
     sc_cmd_expect_or_fail(mc, "OK", "FAILOVER TO 127.0.0.1 %d", r.port);
     cr_assert(info_is(mc, "master_failover_state", "waiting-for-sync"));
-    expect_error_prefix(mc, "TRYAGAIN", "SET k during");
+    int held = sc_raw_connect_or_fail(m.port);
+    sc_raw_send_line_or_fail(held, "SET k during");
+    sc_raw_send_line_or_fail(tx, "EXEC");
+    cr_assert(sc_raw_quiet(held, 300), "a write was answered while writes were paused");
+    cr_assert(sc_raw_quiet(tx, 50), "an EXEC with a write was answered while writes were paused");
+    redisReply *g = sc_cmd_or_fail(mc, "GET k");
+    cr_assert(sc_reply_is(g, "before"), "the paused write ran");
+    freeReplyObject(g);
     expect_error_prefix(mc, "ERR FAILOVER already in progress.", "FAILOVER");
     expect_error_prefix(mc, "ERR REPLICAOF not allowed while failing over.", "REPLICAOF 127.0.0.1 1");
     sc_cmd_expect_or_fail(mc, "OK", "FAILOVER ABORT");
+    cr_assert(sc_raw_expect(held, "+OK\r\n", sc_scaled_ms(5000)), "the held write did not run after ABORT");
+    cr_assert(sc_raw_expect(tx, "*1\r\n:1\r\n", sc_scaled_ms(5000)), "the held EXEC did not run after ABORT");
+    close(held);
+    close(tx);
     cr_assert(info_is(mc, "master_failover_state", "no-failover") && info_is(mc, "role", "master"));
+    g = sc_cmd_or_fail(mc, "GET k");
+    cr_assert(sc_reply_is(g, "during"));
+    freeReplyObject(g);
     sc_cmd_expect_or_fail(mc, "OK", "SET k after-abort");
 
     /* TIMEOUT without FORCE gives up by itself. */
