@@ -234,11 +234,13 @@ class Net:
 PROCS = []  # every Popen still to be reaped on exit
 
 
-def reap(p, term_wait):
-    """SIGTERM (unless term_wait is 0), wait up to term_wait (cut short by a signal to this
-    process), then SIGKILL; the exit status, None when it had to be killed."""
+def reap(p, term_wait, term=True):
+    """SIGTERM (unless term_wait is 0, or term is False: the caller sent it already; a second
+    one is not sent), wait up to term_wait (cut short by a signal to this process), then
+    SIGKILL; the exit status, None when it had to be killed."""
     if p.poll() is None and term_wait > 0:
-        p.terminate()
+        if term:
+            p.terminate()
         deadline = time.monotonic() + term_wait
         while p.poll() is None and time.monotonic() < deadline and not PENDING:
             time.sleep(0.02)
@@ -561,7 +563,7 @@ class Cluster:
         for n in self.nodes:
             if not n.proc:
                 continue
-            rc = reap(n.proc, 0 if fast else max(0.1, deadline - time.monotonic()))
+            rc = reap(n.proc, 0 if fast else max(0.1, deadline - time.monotonic()), term=False)
             if fast or "redis-server" in os.path.basename(self.binary):
                 continue
             if rc != 0:
