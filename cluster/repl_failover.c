@@ -7,9 +7,9 @@
  * The steps, as Redis's replication.c:
  * 1. FAILOVER pauses every write (server/writepause.h) and waits until no
  *    write that began before the pause is still running (writepause_drain).
- *    The master's offset is then final; one REPLCONF GETACK goes down the
- *    stream so that the replicas answer at once instead of at their next
- *    second (Redis waits for that second).
+ *    The master's offset is then final: nothing more goes down the stream
+ *    (no PING, no GETACK; a replica's ACK could never equal an offset that
+ *    moved), the replicas' once-a-second ACKs tell where they are.
  * 2. waiting-for-sync: worker 0's cron (every tick) looks for the target
  *    (or, without TO, any online replica) whose ACK offset equals the
  *    master's. TIMEOUT without FORCE aborts; with FORCE it goes on to the
@@ -23,16 +23,21 @@
  * FAILOVER ABORT undoes either state; REPLICAOF and SYNC are refused
  * meanwhile.
  *
- * A paused write gets -TRYAGAIN at once where Redis makes it wait for the
- * end of the pause (then, the master being a replica, -READONLY): either
- * way the client is told, and nothing is acknowledged that the new master
- * lacks.
+ * A paused write waits for the end of the pause, as in Redis, and then
+ * runs as the server now is (on a master that handed over: -READONLY).
  *
- * Threads: FAILOVER and INFO run on any worker, the cron and the PSYNC's
- * reply on worker 0, the drain's end on whichever worker finishes it.
- * Everything below is under fo_lock, a leaf: the calls that change the
- * role (repl_replica.c, which takes its own locks and may close links)
- * are made after releasing it.
+ * Threads: FAILOVER, FAILOVER ABORT, REPLICAOF and INFO run on any worker,
+ * the cron and the PSYNC's reply on worker 0, the drain's end on whichever
+ * worker finishes it. Two locks:
+ * - role_lock serializes every decision with the change of role it leads
+ *   to: the cron's hand-over (state in progress, then becoming the
+ *   target's replica), ABORT's return to master, REPLICAOF's check and
+ *   change, FAILOVER's checks, and the handling of the PSYNC reply (which
+ *   then sees whether the link it answers is still wanted). Outermost.
+ * - fo_lock guards the state below; taken inside role_lock (or alone by
+ *   readers and by the PSYNC-failure report), and around calls that take
+ *   the registry, buffer and log locks. Role changes (repl_replica.c,
+ *   whose link may fail and report here) are made without it.
  */
 #include "repl_failover.h"
 
@@ -48,6 +53,7 @@
 #include <stdio.h>
 #include <string.h>
 
+static pthread_mutex_t role_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t fo_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     int state;      /* enum repl_failover_state */
@@ -63,7 +69,8 @@ static struct {
 /* Deadlines are monotonic: a clock step does not fire or hold a TIMEOUT. */
 static long long now_ms(void) { return (long long)(monotime_us() / 1000); }
 
-static const char getack[] = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+void repl_failover_role_lock(void) { pthread_mutex_lock(&role_lock); }
+void repl_failover_role_unlock(void) { pthread_mutex_unlock(&role_lock); }
 
 int repl_failover_state(void) {
     pthread_mutex_lock(&fo_lock);
@@ -119,7 +126,6 @@ static void on_drained(void *arg) {
     bool mine = F.state == FO_WAIT_FOR_SYNC && F.gen == (unsigned)(uintptr_t)arg;
     if (mine) F.drained = true;
     pthread_mutex_unlock(&fo_lock);
-    if (mine) repl_feed_raw(getack, sizeof getack - 1);
 }
 
 void repl_failover_command(client *c) {
@@ -128,12 +134,14 @@ void repl_failover_command(client *c) {
         return;
     }
     if (c->argc == 2 && arg_eq(&c->argv[1], "abort")) {
-        if (repl_failover_state() == FO_NONE) {
+        repl_failover_role_lock();
+        bool none = repl_failover_state() == FO_NONE;
+        if (!none) abort_failover("Failover manually aborted");
+        repl_failover_role_unlock();
+        if (none)
             add_reply_error(c, "ERR No failover in progress.");
-            return;
-        }
-        abort_failover("Failover manually aborted");
-        add_reply_ok(c);
+        else
+            add_reply_ok(c);
         return;
     }
     long long timeout = 0, port = 0;
@@ -158,6 +166,7 @@ void repl_failover_command(client *c) {
             return;
         }
     }
+    repl_failover_role_lock(); /* "not a replica" stays true until we paused */
     pthread_mutex_lock(&fo_lock);
     const char *err = NULL;
     if (F.state != FO_NONE)
@@ -185,6 +194,7 @@ void repl_failover_command(client *c) {
     }
     if (err) {
         pthread_mutex_unlock(&fo_lock);
+        repl_failover_role_unlock();
         add_reply_error(c, err);
         return;
     }
@@ -202,11 +212,12 @@ void repl_failover_command(client *c) {
     unsigned gen = ++F.gen;
     writepause_begin();
     pthread_mutex_unlock(&fo_lock);
+    repl_failover_role_unlock();
     writepause_drain(on_drained, (void *)(uintptr_t)gen);
     add_reply_ok(c);
 }
 
-void repl_failover_cron(void) {
+static void cron_locked(void) {
     pthread_mutex_lock(&fo_lock);
     if (F.state == FO_IN_PROGRESS && F.psync_failed) {
         pthread_mutex_unlock(&fo_lock);
@@ -248,6 +259,12 @@ void repl_failover_cron(void) {
     /* The handshake this starts sends PSYNC ... FAILOVER (the state is
      * already in progress when it reads it). */
     if (go) repl_replica_failover_to(host, port);
+}
+
+void repl_failover_cron(void) {
+    repl_failover_role_lock(); /* an ABORT cannot come between the decision and the change */
+    cron_locked();
+    repl_failover_role_unlock();
 }
 
 bool repl_failover_in_progress(void) { return repl_failover_state() == FO_IN_PROGRESS; }

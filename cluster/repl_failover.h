@@ -21,8 +21,14 @@ int repl_failover_state(void);
 const char *repl_failover_state_name(void);
 /* The handshake with the target sends PSYNC ... FAILOVER. */
 bool repl_failover_in_progress(void);
+/* Held around a decision and the change of role it leads to (the cron's
+ * hand-over, ABORT, REPLICAOF, a PSYNC FAILOVER received, the handling of
+ * a PSYNC reply): no other of them comes in between. Outermost lock. */
+void repl_failover_role_lock(void);
+void repl_failover_role_unlock(void);
 /* The target answered the PSYNC FAILOVER (+CONTINUE or +FULLRESYNC:
- * accepted; an error, or the link failed before a reply: not). Worker 0. */
+ * accepted; an error, or the link failed before a reply: not). Worker 0;
+ * takes fo_lock only. */
 void repl_failover_psync_reply(bool accepted);
 
 #endif

@@ -818,9 +818,12 @@ static bool take_over_from_master(client *c) {
 
 void repl_sync_command(client *c) {
     if (c->repl && c->repl->is_replica) return; /* already a replica: ignored, as Redis */
-    if (c->argc > 3 && arg_is(&c->argv[0], "psync") && arg_is(&c->argv[3], "failover") &&
-        !take_over_from_master(c))
-        return;
+    if (c->argc > 3 && arg_is(&c->argv[0], "psync") && arg_is(&c->argv[3], "failover")) {
+        repl_failover_role_lock(); /* not between another role change's check and act */
+        bool ok = take_over_from_master(c);
+        repl_failover_role_unlock();
+        if (!ok) return;
+    }
     if (repl_failover_state() != FO_NONE) {
         add_reply_error(c, "NOMASTERLINK Can't SYNC while failing over");
         return;

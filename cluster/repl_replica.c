@@ -328,6 +328,13 @@ static bool start_transfer_file(void) {
     return true;
 }
 
+/* The role changed since this link's attempt began (REPLICAOF, FAILOVER
+ * ABORT on another worker; worker 0 has yet to apply it): its PSYNC reply
+ * must not be acted on. Under the role lock. */
+static bool link_stale(void) {
+    return !repl_is_replica() || atomic_load_explicit(&generation, memory_order_acquire) != L.gen;
+}
+
 /* One handshake reply line; false when the attempt was dropped. */
 static bool hs_line(char *line) {
     int st = get_state();
@@ -371,6 +378,12 @@ static bool hs_line(char *line) {
             errno = 0;
             long long off = strtoll(p + REPL_ID_LEN + 1, &end, 10);
             if (errno || *end != '\0' || off < 0) goto garbage;
+            repl_failover_role_lock();
+            if (link_stale()) {
+                repl_failover_role_unlock();
+                link_fail();
+                return false;
+            }
             memcpy(L.full_replid, p, REPL_ID_LEN);
             L.full_replid[REPL_ID_LEN] = '\0';
             L.full_offset = off;
@@ -387,11 +400,19 @@ static bool hs_line(char *line) {
             atomic_store_explicit(&transfer_size, -1, memory_order_relaxed);
             atomic_store_explicit(&transfer_lastio_ms, mstime(), memory_order_relaxed);
             repl_failover_psync_reply(true);
+            repl_failover_role_unlock();
             return true;
         }
         if (!strncmp(line, "+CONTINUE", 9) && (line[9] == '\0' || line[9] == ' ')) {
+            repl_failover_role_lock();
+            if (link_stale()) {
+                repl_failover_role_unlock();
+                link_fail();
+                return false;
+            }
             partial_resync(line + 9);
             repl_failover_psync_reply(true);
+            repl_failover_role_unlock();
             return false; /* the handshake is over either way */
         }
         if (!strncmp(line, "-NOMASTERLINK", 13) || !strncmp(line, "-LOADING", 8)) {
@@ -964,11 +985,19 @@ long long repl_replica_silence_ms(void)
 
 long long repl_replica_applied_offset(void) { return atomic_load_explicit(&reploff, memory_order_relaxed); }
 
+static void replicaof_locked(client *c);
+
 void repl_replicaof_command(client *c) {
     if (cfg_get(cluster_enabled)) {
         add_reply_error(c, "ERR REPLICAOF not allowed in cluster mode.");
         return;
     }
+    repl_failover_role_lock(); /* no FAILOVER begins between the check and the change */
+    replicaof_locked(c);
+    repl_failover_role_unlock();
+}
+
+static void replicaof_locked(client *c) {
     if (repl_failover_state() != FO_NONE) {
         add_reply_error(c, "ERR REPLICAOF not allowed while failing over.");
         return;
