@@ -305,14 +305,28 @@ void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long
     if (keys != stack) mem_free(keys);
 }
 
+static void retry_client(client *c);
+
 /* Inbox message on the waiter's worker: re-run its command. */
 static void retry_blocked(worker *w, void *arg) {
     client *c = worker_client_by_id(w, (uint64_t)(uintptr_t)arg);
     if (!c || !c->bstate || (c->flags & CF_CLOSING)) return;
     /* Writes are paused (a master handing over to its replica): a blocking
-     * pop stays blocked, as Redis keeps it; once the slot moved away,
-     * blocking_cron answers it with the redirect. */
-    if (writepause_active()) return;
+     * pop stays blocked, as Redis keeps it, and is retried when the pause
+     * ends (writepause.c resumes postponed clients: blocking_resume); once
+     * the slot moved away, blocking_cron answers it with the redirect. */
+    if (writepause_active()) {
+        writepause_postpone(c);
+        return;
+    }
+    retry_client(c);
+}
+
+void blocking_resume(client *c) {
+    if (c->bstate && !(c->flags & CF_CLOSING)) retry_client(c);
+}
+
+static void retry_client(client *c) {
     blocked_state *b = c->bstate;
     b->blocked_again = false;
     client_run_command(c, b->argv, b->argc);

@@ -54,6 +54,9 @@ void blocking_key_ready(const dbkey *k, unsigned type);
 bool blocking_client_is_blocked(const client *c);
 void blocking_client_closed(client *c);   /* unblock silently (disconnect) */
 void blocking_send_wakeups(void);         /* post queued wake-ups (after unlock) */
+/* A wake-up that came while writes were paused marked c postponed: re-run
+ * its command now (writepause.c, on c's worker, when the pause ended). */
+void blocking_resume(client *c);
 long blocking_total_blocked(void);        /* INFO blocked_clients */
 /* The worker's cron (cluster mode): unblock with -MOVED / -CLUSTERDOWN the
  * clients of this worker blocked on a slot that is no longer served here,

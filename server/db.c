@@ -29,6 +29,7 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "watch.h"
+#include "writepause.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -218,8 +219,12 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
     long p = t ? ktable_find(t, k->key, k->len, k->hash) : -1;
     entry *e = p >= 0 ? ktable_at(t, p) : NULL;
     if (e && db_is_expired(e, db_now_ms()) && !from_master) {
-        if (repl_is_replica() && !(flags & LOOKUP_WRITE)) {
-            e = NULL; /* a replica hides it; its master's DEL removes it */
+        /* A replica hides it (its master's DEL removes it); so does a
+         * master whose writes are paused (a hand-over: the offset must not
+         * move; after the pause the key expires here, or the new master's
+         * DEL comes), as Redis 7.0's expireIfNeeded. */
+        if ((repl_is_replica() || writepause_active()) && !(flags & LOOKUP_WRITE)) {
+            e = NULL;
             p = -1;
         } else {
             lazyfree_entry(db_remove_by_server(k, p, false));

@@ -212,25 +212,9 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
                          cmd->fullname);
         goto not_run;
     }
-    /* A master handing over (coordinated CLUSTER FAILOVER, FAILOVER): its
-     * offset must stop moving and its last writes reach the replica. The
-     * write waits for the end of the pause, as Redis's postponed clients
-     * (then it runs, or is redirected: the master may be a replica by
-     * then); where it cannot wait (not read from the socket) it is
-     * refused. Before OOM, so a held write evicts nothing either. */
-    if (!from_master && writepause_active() &&
-        ((cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) || multi_exec_may_write(c, cmd))) {
-        if (c->from_input) {
-            writepause_postpone(c);
-            goto not_run;
-        }
-        stat_inc(STAT_REJECTED_CALLS);
-        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
-        add_reply_error(c, ERR_WRITES_PAUSED);
-        if (c->mstate) multi_flag_error(c);
-        goto not_run;
-    }
-    if ((cmd->flags & CMD_DENYOOM) && !from_master && !evict_make_room_or_reply(c)) {
+    /* While writes are paused (below) nothing is evicted: the stream must
+     * not move; the write waits, and is checked again when it runs. */
+    if ((cmd->flags & CMD_DENYOOM) && !from_master && !writepause_active() && !evict_make_room_or_reply(c)) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         if (c->mstate) multi_flag_error(c);
@@ -249,6 +233,25 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         add_reply_error(c, refusal);
+        if (c->mstate) multi_flag_error(c);
+        goto not_run;
+    }
+    /* A master handing over (coordinated CLUSTER FAILOVER, FAILOVER): its
+     * offset must stop moving and its last writes reach the replica. A
+     * command that may write or replicate waits for the end of the pause,
+     * queued in MULTI or not, as Redis's postponed clients (after the same
+     * refusals as Redis: then it runs, or is redirected or refused, as the
+     * server now is); one that cannot wait (not read from the socket: a
+     * blocked command re-run) is refused. */
+    if (!from_master && writepause_active() &&
+        ((cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES | CMD_MAY_REPLICATE)) || multi_exec_may_write(c, cmd))) {
+        if (c->from_input) {
+            writepause_postpone(c);
+            goto not_run;
+        }
+        stat_inc(STAT_REJECTED_CALLS);
+        cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
+        add_reply_error(c, ERR_WRITES_PAUSED);
         if (c->mstate) multi_flag_error(c);
         goto not_run;
     }

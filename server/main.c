@@ -208,12 +208,13 @@ int main(int argc, char **argv) {
     lazyfree_stop();
     pubsub_shutdown();
     uv_walk(&main_loop, close_walk, NULL);
-    uv_run(&main_loop, UV_RUN_DEFAULT);
-    /* Closing the signal handles gave SIGTERM / SIGINT their default
-     * action back: another one now would kill the process before it
-     * finishes (and exits 0). Redis ignores a second SIGTERM too. */
+    /* Closing the signal handles (uv_close stops them at once) gave
+     * SIGTERM / SIGINT their default action back: another one now would
+     * kill the process before it finishes (and exits 0). Redis ignores a
+     * second SIGTERM too. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    uv_run(&main_loop, UV_RUN_DEFAULT);
     uv_loop_close(&main_loop);
     db_shutdown();
     slowlog_free();

@@ -25,7 +25,6 @@
 #include "propagate.h"
 #include "slotlock.h"
 #include "watch.h"
-#include "writepause.h"
 
 #include <string.h>
 
@@ -157,7 +156,7 @@ static void exec_command(client *c);
 bool multi_exec_may_write(const client *c, const command *cmd) {
     if (cmd->proc != exec_command || !c->mstate) return false;
     for (int i = 0; i < c->mstate->n; i++)
-        if (c->mstate->q[i].cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES)) return true;
+        if (c->mstate->q[i].cmd->flags & (CMD_WRITE | CMD_SCRIPT_WRITES | CMD_MAY_REPLICATE)) return true;
     return false;
 }
 
@@ -226,11 +225,6 @@ static void exec_command(client *c) {
     }
     if (may_write && persist_writes_paused()) { /* under the locks, as dispatch checks it */
         add_reply_error(c, ERR_SHUTTING_DOWN);
-        exec_abort(c, &rk, slots, nslots);
-        return;
-    }
-    if (may_write && !(c->flags & CF_MASTER) && writepause_active()) {
-        add_reply_error(c, ERR_WRITES_PAUSED);
         exec_abort(c, &rk, slots, nslots);
         return;
     }

@@ -19,8 +19,9 @@ void multi_queue_command(client *c, const command *cmd, const int *keyidx, const
 /* An error while queueing (unknown command, arity, auth): EXEC will answer
  * EXECABORT. */
 void multi_flag_error(client *c);
-/* cmd is EXEC and c's queue holds a write or a script that may write (the
- * transaction waits out a write pause, as one). */
+/* cmd is EXEC and c's queue holds a write, a script that may write or a
+ * command that may replicate (the transaction waits out a write pause, as
+ * one). */
 bool multi_exec_may_write(const client *c, const command *cmd);
 /* True while this thread runs the queue of an EXEC. */
 bool multi_in_exec(void);

@@ -1040,7 +1040,7 @@ command pubsub_commands[] = {
      .complexity = "O(N+M) where N is the number of patterns the client is already subscribed and M is the number "
                    "of total patterns subscribed in the system (by any client).",
      .acl_categories = "pubsub slow"},
-    {.name = "publish", .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST,
+    {.name = "publish", .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
      .proc = publish_command, .group = "pubsub", .since = "2.0.0", .summary = "Post a message to a channel",
      .complexity = "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total "
                    "number of subscribed patterns (by any client).",
@@ -1054,7 +1054,8 @@ command pubsub_commands[] = {
      .summary = "Stop listening for messages posted to the given shard channels",
      .complexity = "O(N) where N is the number of clients already subscribed to a shard channel.",
      .acl_categories = "pubsub slow"},
-    {.name = "spublish", .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST, .first_key = 1,
+    {.name = "spublish", .arity = 3, .flags = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE,
+     .first_key = 1,
      .last_key = 1, .key_step = 1, .proc = spublish_command, .group = "pubsub", .since = "7.0.0",
      .summary = "Post a message to a shard channel",
      .complexity = "O(N) where N is the number of clients subscribed to the receiving shard channel.",

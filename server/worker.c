@@ -114,7 +114,10 @@ static void cron_tick(uv_timer_t *t) {
         while (c) {
             client *next = c->wnext;
             long long last = atomic_load_explicit(&c->last_interaction_ms, memory_order_relaxed);
-            if (!(c->flags & CF_MASTER) && now - last > timeout * 1000) client_close(c);
+            /* Blocked, WAITing or postponed clients wait on the server,
+             * not idle (Redis exempts blocked clients too). */
+            bool waiting = c->bstate || c->suspended || c->postponed;
+            if (!(c->flags & CF_MASTER) && !waiting && now - last > timeout * 1000) client_close(c);
             c = next;
         }
     }

@@ -12,19 +12,23 @@
  * worker's inbox, which a worker runs between commands).
  *
  * Any thread may pause, unpause and drain; the counts are atomics. A
- * write read from a client's socket while writes are paused waits, as
- * Redis's postponed clients do: dispatch marks the client postponed and
- * leaves the command unconsumed in its input, which stops there; the end
- * of the last pause posts a job to every worker that resumes its
- * postponed clients (their commands then run, or are redirected or refused
- * as the server now is: a master that handed over is a replica). No wakeup
- * is lost: a client is postponed on its worker after seeing a pause, and
- * the end that follows posts its job to that worker afterwards. A write
- * that cannot wait (a blocked command re-run outside its input) is refused
- * with -TRYAGAIN. Nothing is acknowledged that the new master lacks.
+ * command that may write or replicate, read from a client's socket while
+ * writes are paused, waits, as Redis's postponed clients do: dispatch
+ * marks the client postponed and leaves the command unconsumed in its
+ * input, which stops there; a blocked client woken meanwhile is marked too
+ * (blocking.c) instead of re-running its command. The end of the last
+ * pause posts a job to every worker that resumes its postponed clients
+ * (their commands then run, or are redirected or refused as the server now
+ * is: a master that handed over is a replica). No wakeup is lost: a client
+ * is postponed on its worker after seeing a pause, and the end that
+ * follows posts its job to that worker afterwards. A write that cannot
+ * wait (not read from a socket) is refused with -TRYAGAIN. While paused,
+ * nothing is evicted and an expired key read is hidden, not deleted
+ * (db.c), so the replication offset stays final.
  */
 #include "writepause.h"
 
+#include "blocking.h"
 #include "client.h"
 #include "mem.h"
 #include "worker.h"
@@ -46,7 +50,10 @@ static void resume_postponed(worker *w, void *arg) {
         client *next = c->wnext;
         if (c->postponed) {
             c->postponed = false;
-            client_resume(c);
+            if (c->bstate)
+                blocking_resume(c); /* woken while paused: its re-run waited */
+            else
+                client_resume(c);
         }
         c = next;
     }
