@@ -326,6 +326,18 @@ Test(repl_failover, abort_timeout_and_force)
     /* ABORT: a write waits while the master waits for its replica (reads
      * go on), then runs once the failover is aborted. */
     sc_cmd_expect_or_fail(mc, "OK", "SET k before");
+    sc_cmd_expect_or_fail(mc, "OK", "SET ttlkey v PX 150");
+    /* A BLPOP, and a transaction that feeds it and is still running (DEBUG
+     * SLEEP) when the pause begins: the pop's wake-up comes while writes are
+     * paused and must not be lost (it is served once the pause ends). */
+    int pop = sc_raw_connect_or_fail(m.port);
+    sc_raw_send_line_or_fail(pop, "BLPOP q 0");
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(mc, "clients", "blocked_clients") == 1, 5000));
+    int feed = sc_raw_connect_or_fail(m.port);
+    sc_raw_send_line_or_fail(feed, "MULTI");
+    sc_raw_send_line_or_fail(feed, "LPUSH q v1");
+    sc_raw_send_line_or_fail(feed, "DEBUG SLEEP 0.3");
+    sc_raw_send_line_or_fail(feed, "EXEC");
     int tx = sc_raw_connect_or_fail(m.port); /* a transaction queued before the pause */
     sc_raw_send_line_or_fail(tx, "MULTI");
     sc_raw_send_line_or_fail(tx, "INCR tx");
@@ -340,13 +352,30 @@ Test(repl_failover, abort_timeout_and_force)
     redisReply *g = sc_cmd_or_fail(mc, "GET k");
     cr_assert(sc_reply_is(g, "before"), "the paused write ran");
     freeReplyObject(g);
+    /* The feeding EXEC, begun before the pause, completed. */
+    cr_assert(sc_raw_expect(feed, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n+OK\r\n", sc_scaled_ms(10000)));
+    close(feed);
+    /* An expired key reads as missing but is not deleted while paused:
+     * the replication offset does not move (Redis 7.0's expireIfNeeded). */
+    long long off = info_ll(mc, "master_repl_offset");
+    cr_assert(SC_WAIT_FOR(({
+                              redisReply *t = sc_cmd_or_fail(mc, "GET ttlkey");
+                              bool gone = t->type == REDIS_REPLY_NIL;
+                              freeReplyObject(t);
+                              gone;
+                          }),
+                          5000));
+    cr_assert_eq(info_ll(mc, "master_repl_offset"), off, "a read of an expired key moved the offset while paused");
     expect_error_prefix(mc, "ERR FAILOVER already in progress.", "FAILOVER");
     expect_error_prefix(mc, "ERR REPLICAOF not allowed while failing over.", "REPLICAOF 127.0.0.1 1");
     sc_cmd_expect_or_fail(mc, "OK", "FAILOVER ABORT");
     cr_assert(sc_raw_expect(held, "+OK\r\n", sc_scaled_ms(5000)), "the held write did not run after ABORT");
     cr_assert(sc_raw_expect(tx, "*1\r\n:1\r\n", sc_scaled_ms(5000)), "the held EXEC did not run after ABORT");
+    cr_assert(sc_raw_expect(pop, "*2\r\n$1\r\nq\r\n$2\r\nv1\r\n", sc_scaled_ms(5000)),
+              "the BLPOP woken during the pause was not served after it");
     close(held);
     close(tx);
+    close(pop);
     cr_assert(info_is(mc, "master_failover_state", "no-failover") && info_is(mc, "role", "master"));
     g = sc_cmd_or_fail(mc, "GET k");
     cr_assert(sc_reply_is(g, "during"));
@@ -384,6 +413,36 @@ Test(repl_failover, abort_timeout_and_force)
               "k is '%s'", v->str);
     freeReplyObject(v);
     freeReplyObject(w);
+    redisFree(mc);
+    redisFree(rc);
+    sc_server *const both[] = {&m, &r};
+    sc_server_stop_many_or_fail(both, 2, false);
+}
+
+/* An idle, synced pair: FAILOVER with a TIMEOUT completes well within it
+ * (nothing moves the offset during the pause, so the replica's next ACK
+ * matches it). */
+Test(repl_failover, idle_pair_within_timeout)
+{
+    sc_server m = {0}, r = {0};
+    start_node(&m, NULL, NULL, NULL);
+    start_node(&r, NULL, &m, NULL);
+    redisContext *mc = sc_connect_or_fail(&m), *rc = sc_connect_or_fail(&r);
+    sc_cmd_expect_or_fail(mc, "OK", "SET k v");
+    wait_ready_or_fail(mc, rc, &r);
+    for (int i = 0; i < 3; i++) {
+        redisContext *from = i % 2 ? rc : mc, *to = i % 2 ? mc : rc;
+        sc_cmd_expect_or_fail(from, "OK", "FAILOVER TIMEOUT 5000");
+        bool swapped = SC_WAIT_FOR(info_is(from, "role", "slave") && info_is(to, "role", "master") &&
+                                       info_is(from, "master_failover_state", "no-failover") && sc_repl_link_up(from),
+                                   10000);
+        cr_assert(swapped, "round %d: an idle FAILOVER TIMEOUT 5000 did not hand over", i);
+        /* The next round starts from a synced pair again. */
+        wait_ready_or_fail(to, from, i % 2 ? &r : &m);
+    }
+    redisReply *v = sc_cmd_or_fail(rc, "GET k");
+    cr_assert(sc_reply_is(v, "v"));
+    freeReplyObject(v);
     redisFree(mc);
     redisFree(rc);
     sc_server *const both[] = {&m, &r};
