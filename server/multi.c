@@ -218,7 +218,9 @@ static void exec_command(client *c) {
     }
     if (rk.argv) free_route_keys(&rk);
 
-    if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed)) {
+    /* Aborted by a write to a watched key, or by a watched key's expiry
+     * even if no lookup or expiry cycle has deleted it yet (Redis 7.0). */
+    if (atomic_load_explicit(&c->watch_dirty, memory_order_relaxed) || watch_any_expired(c)) {
         add_reply_null_array(c);
         exec_abort(c, &rk, slots, nslots);
         return;

@@ -5,10 +5,17 @@
  * slot's lock; a global atomic count lets writes skip the lookup entirely
  * when nobody watches anything. A client keeps its own list of records so
  * UNWATCH/EXEC/disconnect can remove them (locking one slot at a time).
+ *
+ * As Redis 7.0, a key that exists but is logically expired when watched is
+ * recorded as expired-when-watched: its deletion (lazy or active expiry, a
+ * flush) is no change, and EXEC aborts when a key that was live when
+ * watched has logically expired since, deleted or not (Redis's
+ * isWatchedKeyExpired: the abort must not wait for the expiry cycle).
  */
 #include "watch.h"
 
 #include "crc16.h"
+#include "ktable.h"
 #include "mem.h"
 #include "slotlock.h"
 
@@ -22,12 +29,21 @@ typedef struct watched_key {
     client *c;
     int db;
     unsigned slot;
+    bool expired;                    /* existed, logically expired, when watched */
     size_t len;
     char key[];
 } watched_key;
 
 static watched_key *slot_watchers[CLUSTER_SLOTS];
 static _Atomic long total_watches;
+
+/* The entry of w's key in its table (expired or not), or NULL; caller holds
+ * w's slot lock. */
+static entry *watched_entry(const watched_key *w) {
+    ktable *t = db_table(w->db, w->slot, false);
+    long pos = t ? ktable_find(t, w->key, w->len, key_hash(w->key, w->len)) : -1;
+    return pos >= 0 ? ktable_at(t, pos) : NULL;
+}
 
 void watch_key(client *c, const dbkey *k) {
     for (watched_key *w = c->watched; w; w = w->client_next)
@@ -38,6 +54,8 @@ void watch_key(client *c, const dbkey *k) {
     w->slot = k->slot;
     w->len = k->len;
     memcpy(w->key, k->key, k->len);
+    entry *e = watched_entry(w);
+    w->expired = e && db_is_expired(e, db_now_ms());
     w->slot_next = slot_watchers[k->slot];
     if (w->slot_next) w->slot_next->slot_prev = &w->slot_next;
     w->slot_prev = &slot_watchers[k->slot];
@@ -73,11 +91,31 @@ void watch_collect_slots(client *c, unsigned **slots, int *n, int *cap) {
     }
 }
 
+bool watch_any_expired(client *c) {
+    long long now = db_now_ms();
+    for (watched_key *w = c->watched; w; w = w->client_next) {
+        if (w->expired) continue; /* already expired when watched */
+        entry *e = watched_entry(w);
+        if (e && db_is_expired(e, now)) return true;
+    }
+    return false;
+}
+
 void watch_touch_key(const dbkey *k) {
     if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
-    for (watched_key *w = slot_watchers[k->slot]; w; w = w->slot_next)
-        if (w->db == k->db && w->len == k->len && memcmp(w->key, k->key, k->len) == 0)
-            atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+    for (watched_key *w = slot_watchers[k->slot]; w; w = w->slot_next) {
+        if (w->db != k->db || w->len != k->len || memcmp(w->key, k->key, k->len) != 0) continue;
+        if (w->expired) {
+            /* A key expired when watched is now deleted: logically no
+             * change (Redis 7.0's touchWatchedKey). Deleted keys are not
+             * flagged as expired. */
+            if (!watched_entry(w)) {
+                w->expired = false;
+                continue;
+            }
+        }
+        atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+    }
 }
 
 void watch_touch_db(int db) {
@@ -86,9 +124,13 @@ void watch_touch_db(int db) {
         slot_lock(s);
         for (watched_key *w = slot_watchers[s]; w; w = w->slot_next) {
             if (db >= 0 && w->db != db) continue;
-            /* as Redis: only keys that exist (even if logically expired) */
-            ktable *t = db_table(w->db, s, false);
-            if (t && ktable_find(t, w->key, w->len, key_hash(w->key, w->len)) >= 0)
+            /* as Redis: only keys that exist (even if logically expired);
+             * one already expired when watched is no change, its flag is
+             * cleared (Redis 7.0's touchAllWatchedKeysInDb) */
+            if (!watched_entry(w)) continue;
+            if (w->expired)
+                w->expired = false;
+            else
                 atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
         }
         slot_unlock(s);

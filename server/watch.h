@@ -17,6 +17,10 @@ void watch_key(client *c, const dbkey *k);
 void watch_unwatch_all(client *c);
 /* Append the slots of c's watched keys to slots[*n] (EXEC locks them). */
 void watch_collect_slots(client *c, unsigned **slots, int *n, int *cap);
+/* A key c watches, live when watched, is now logically expired (Redis
+ * 7.0's isWatchedKeyExpired): EXEC aborts. Caller holds the slots of all
+ * of c's watched keys. */
+bool watch_any_expired(client *c);
 /* A write to k (caller holds k's slot lock). */
 void watch_touch_key(const dbkey *k);
 /* FLUSHDB / FLUSHALL (db -1 = all): every watcher of that database. */

@@ -2,7 +2,9 @@
  * test_multi.c - MULTI/EXEC/DISCARD/WATCH against a multi-threaded server
  * (--threads 4): reply shapes and Redis's exact error texts, EXECABORT after
  * a queueing error, WATCH invalidated by another connection (connections land
- * on different workers), by the key's expiry and by FLUSHALL/FLUSHDB, an
+ * on different workers), by the key's expiry (checked by EXEC itself, not
+ * left to the expiry cycle; a key already expired when watched is no
+ * change, as Redis 7.0) and by FLUSHALL/FLUSHDB, an
  * optimistic-locking counter under contention (no lost update), and EXEC
  * atomicity under load (readers' MULTI GET a GET b EXEC never sees a != b
  * while writers run MULTI INCR a INCR b EXEC).
@@ -363,25 +365,60 @@ Test(multi, watch_raced_from_other_connections)
     sc_server_stop_or_fail(&srv);
 }
 
+/* Keys of the current database (DBSIZE neither expires nor touches keys). */
+static long long dbsize(redisContext *o)
+{
+    return sc_cmd_ll_or_fail(o, "DBSIZE");
+}
+
+/* Sleep until a key SET with PX ttl before this call has logically expired.
+ * Nothing can poll for that: every command that reads the key (PTTL, GET,
+ * EXISTS...) deletes it when expired, which is the very write the callers
+ * want to keep out. The expiry time is the server's clock at SET plus ttl,
+ * and the SET was answered before this call: ttl plus a margin is enough
+ * whatever the load. */
+static void sleep_past_ttl(int ttl)
+{
+    sc_sleep_ms(ttl + 20);
+}
+
+/* Store key with a 1 ms TTL, wait until it has expired, then WATCH it
+ * (Redis 7.0 records it as expired-when-watched); active expiry must be off,
+ * so the expired key is still stored, which `o` confirms. */
+static void watch_expired_key(redisContext *c, redisContext *o, const char *key)
+{
+    sc_cmd_expect_or_fail(c, "OK", "SET %s v PX 1", key);
+    sleep_past_ttl(1);
+    sc_cmd_expect_or_fail(c, "OK", "WATCH %s", key);
+    cr_assert_eq(dbsize(o), 1, "the expired %s was deleted before WATCH (active expiry off)", key);
+}
+
 Test(multi, watched_key_expires)
 {
-    sc_server_start_or_fail(&srv, threaded);
+    sc_server_start_or_fail(&srv, (const char *[]){ "--threads", "4", "--enable-debug-command", "yes", NULL });
     redisContext *c = sc_connect_or_fail(&srv);
     redisContext *o = sc_connect_or_fail(&srv);
 
-    /* Nobody touches the key: its expiry alone aborts EXEC. */
+    /* Active expiry off: whether EXEC aborts must not depend on an expiry
+     * cycle having deleted the key in time (Redis 7.0's EXEC checks the
+     * watched keys' TTLs itself, isWatchedKeyExpired). */
+    sc_cmd_expect_or_fail(c, "OK", "DEBUG SET-ACTIVE-EXPIRE 0");
+
+    /* Nobody touches the key: its expiry alone aborts EXEC, though the key
+     * is still stored. */
     int ttl = set_and_watch_live(c, o, "k");
-    sc_sleep_ms(3 * ttl);
+    sleep_past_ttl(ttl);
+    cr_assert_eq(dbsize(o), 1, "expired key deleted with active expiry off");
     sc_cmd_expect_or_fail(c, "OK", "MULTI");
     sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
-    exec_expect_nil(c, "watched key expired (untouched)");
+    exec_expect_nil(c, "watched key expired (untouched, not yet deleted)");
     redisReply *r = sc_cmd_or_fail(c, "EXISTS k");
     cr_assert(is_int(r, 0), "the aborted SET ran");
     freeReplyObject(r);
 
     /* Another connection reads the expired key (lazy expiry) first. */
     ttl = set_and_watch_live(c, o, "k");
-    sc_sleep_ms(3 * ttl);
+    sleep_past_ttl(ttl);
     r = sc_cmd_or_fail(o, "GET k");
     cr_assert_eq(r->type, REDIS_REPLY_NIL);
     freeReplyObject(r);
@@ -389,16 +426,47 @@ Test(multi, watched_key_expires)
     sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
     exec_expect_nil(c, "watched key expired (read lazily by another connection)");
 
-    /* Long enough for the active expiry cycle to have deleted it. */
+    /* A key already expired when watched: neither its staying expired nor
+     * its deletion is a change (Redis 7.0); a new value is. */
+    watch_expired_key(c, o, "k");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_pong(c, "key expired when watched, still stored");
+
+    watch_expired_key(c, o, "k");
+    r = sc_cmd_or_fail(o, "GET k");
+    cr_assert_eq(r->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_pong(c, "key expired when watched, then deleted lazily");
+
+    watch_expired_key(c, o, "k");
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_pong(c, "key expired when watched, then flushed");
+
+    watch_expired_key(c, o, "k");
+    sc_cmd_expect_or_fail(o, "OK", "SET k new");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_nil(c, "key expired when watched, then set again");
+    sc_cmd_expect_or_fail(c, "1", "DEL k");
+
+    /* With the active expiry cycle on, it deletes the key (polled, bounded). */
+    bool gone = false;
+    watch_expired_key(c, o, "k");
+    sc_cmd_expect_or_fail(o, "OK", "DEBUG SET-ACTIVE-EXPIRE 1");
+    gone = SC_WAIT_FOR(dbsize(o) == 0, 5000);
+    cr_assert(gone, "expired key not actively expired within 5 s");
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "PING");
+    exec_expect_pong(c, "key expired when watched, then actively expired");
+
     set_and_watch_live(c, o, "k");
-    cr_assert(SC_WAIT_FOR(({
-                  redisReply *x = sc_cmd_or_fail(o, "DBSIZE");
-                  bool gone = x->type == REDIS_REPLY_INTEGER && x->integer == 0;
-                  freeReplyObject(x);
-                  gone;
-              }),
-                          5000),
-              "key with a short TTL not actively expired within 5 s");
+    gone = SC_WAIT_FOR(dbsize(o) == 0, 5000);
+    cr_assert(gone, "key with a short TTL not actively expired within 5 s");
     sc_cmd_expect_or_fail(c, "OK", "MULTI");
     sc_cmd_expect_or_fail(c, "QUEUED", "SET k x");
     exec_expect_nil(c, "watched key expired (active expiry)");
