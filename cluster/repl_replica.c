@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HS_LINE_MAX (64 * 1024)    /* a handshake line longer than this is garbage */
@@ -702,6 +703,11 @@ static void load_transferred(const char *rest, size_t restlen) {
     close(L.tmpfd);
     L.tmpfd = -1;
     log_notice("MASTER <-> REPLICA sync: Flushing old data");
+    /* A small RDB: the other workers' clients wait for the load instead of
+     * getting -LOADING, as Redis's do (persist.h). */
+    struct stat st;
+    bool hold = stat(L.tmpname, &st) == 0 && st.st_size <= PERSIST_HOLD_MAX_BYTES;
+    if (hold) persist_hold_clients(true);
     persist_set_loading(true);
     persist_before_flushall(); /* a running BGSAVE is aborted */
     db_flush(-1, false);
@@ -714,6 +720,7 @@ static void load_transferred(const char *rest, size_t restlen) {
                     rc == 0 ? "the file vanished" : res.err);
         db_flush(-1, false); /* never serve a partial dataset */
         persist_set_loading(false);
+        if (hold) persist_hold_clients(false);
         notify_flush();
         blocking_send_wakeups();
         mem_free(pending);
@@ -729,6 +736,7 @@ static void load_transferred(const char *rest, size_t restlen) {
     }
     L.tmpname[0] = '\0';
     persist_set_loading(false);
+    if (hold) persist_hold_clients(false);
     notify_flush();
     blocking_send_wakeups();
     log_notice("MASTER <-> REPLICA sync: Finished with success (%llu keys, %.3f seconds)", res.keys_loaded,

@@ -227,7 +227,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
         refusal = ERR_MISCONF;
     else if ((refusal = repl_refusal(c, cmd)) != NULL)
         ;
-    else if (!(cmd->flags & CMD_LOADING) && persist_loading())
+    else if (!(cmd->flags & CMD_LOADING) && persist_loading() && persist_loading_after_hold())
         refusal = "LOADING Redis is loading the dataset in memory";
     if (refusal) {
         stat_inc(STAT_REJECTED_CALLS);

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BGSAVE_RETRY_DELAY_S 5 /* Redis's CONFIG_BGSAVE_RETRY_DELAY */
@@ -362,6 +363,33 @@ void persist_cron(void) {
 void persist_begin_loading(void) { atomic_store_explicit(&loading, true, memory_order_release); }
 
 void persist_set_loading(bool on) { atomic_store_explicit(&loading, on, memory_order_release); }
+
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static bool hold;
+
+void persist_hold_clients(bool on) {
+    pthread_mutex_lock(&hold_lock);
+    hold = on;
+    if (!on) pthread_cond_broadcast(&hold_cond);
+    pthread_mutex_unlock(&hold_lock);
+}
+
+/* The bound only matters if a load never ends: a held client then gets
+ * -LOADING, as with a large RDB. */
+#define HOLD_MAX_WAIT_S 10
+
+bool persist_loading_after_hold(void) {
+    if (!persist_loading()) return false;
+    pthread_mutex_lock(&hold_lock);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += HOLD_MAX_WAIT_S;
+    while (hold && pthread_cond_timedwait(&hold_cond, &hold_lock, &deadline) == 0) {
+    }
+    pthread_mutex_unlock(&hold_lock);
+    return persist_loading();
+}
 
 bool persist_load_at_startup(void) {
     char path[1024];

@@ -82,9 +82,22 @@ bool persist_writes_paused(void);
 /* -LOADING while the startup load runs. */
 bool persist_loading(void);
 /* A replica loading its master's RDB (cluster/repl_replica.c) raises the
- * same flag: other clients get -LOADING, no save starts, nothing is
- * evicted. */
+ * same flag: no save starts, nothing is evicted, and other clients get
+ * -LOADING (for an RDB over PERSIST_HOLD_MAX_BYTES; a smaller one holds
+ * them until it is loaded, below). */
 void persist_set_loading(bool on);
+/* Redis loads its master's RDB in its one thread and serves no client
+ * before it has read loading-process-events-interval-bytes (2 MB): no
+ * client ever sees -LOADING while a small RDB loads, its command just
+ * waits. The replica holds the other workers' clients for such a load:
+ * persist_hold_clients(true) before persist_set_loading(true), false after
+ * persist_set_loading(false). */
+#define PERSIST_HOLD_MAX_BYTES (2 * 1024 * 1024)
+void persist_hold_clients(bool on);
+/* In dispatch, for a command -LOADING would refuse: waits while clients
+ * are held (bounded, in case the load hangs), then whether the dataset is
+ * still loading. Call with no slot lock and no slot map section held. */
+bool persist_loading_after_hold(void);
 
 /* INFO persistence. */
 typedef struct {

@@ -219,7 +219,10 @@ static char *verdicts(const char *out)
     return sorted_join(lines, nl, "\n");
 }
 
-/* Wait for both runs: each must exit 0 with the same verdict lines. */
+/* Wait for both runs: each must exit 0 with the same verdict lines. The
+ * verdicts are freed before any assertion fails (a failing cr_assert does
+ * not return): the failure message is what the log ends with, not a leak
+ * report. */
 static void cli_join(const char *step)
 {
     for (int s = 0; s < NSIDES; s++) pthread_join(sides[s].thread, NULL);
@@ -227,18 +230,24 @@ static void cli_join(const char *step)
     for (int s = 0; s < NSIDES; s++) v[s] = verdicts(sides[s].out.data);
     bool same = !strcmp(v[SC], v[REF]);
     bool ok = sides[SC].status == 0 && sides[REF].status == 0 && same;
-    if (!ok)
+    char why[8192] = "";
+    if (!ok) {
         for (int s = 0; s < NSIDES; s++)
             cr_log_error("%s: %s: redis-cli exit %d, output:\n%s", step, sides[s].name, sides[s].status,
                          sides[s].out.data ? sides[s].out.data : "");
-    cr_assert(sides[REF].status == 0, "%s: redis-cli against redis-server exited %d", step, sides[REF].status);
-    cr_assert(sides[SC].status == 0, "%s: redis-cli against slotcache exited %d", step, sides[SC].status);
-    cr_assert(same, "%s: the verdicts differ;\nslotcache:\n%sredis-server:\n%s", step, v[SC], v[REF]);
+        if (sides[REF].status != 0)
+            snprintf(why, sizeof why, "%s: redis-cli against redis-server exited %d", step, sides[REF].status);
+        else if (sides[SC].status != 0)
+            snprintf(why, sizeof why, "%s: redis-cli against slotcache exited %d", step, sides[SC].status);
+        else
+            snprintf(why, sizeof why, "%s: the verdicts differ;\nslotcache:\n%sredis-server:\n%s", step, v[SC], v[REF]);
+    }
     int lines = 0;
     for (const char *p = v[SC]; (p = strchr(p, '\n')); p++) lines++;
-    fprintf(stderr, "cli_cluster: %s: %d verdict lines equal\n", step, lines);
     free(v[SC]);
     free(v[REF]);
+    cr_assert(ok, "%s", why);
+    fprintf(stderr, "cli_cluster: %s: %d verdict lines equal\n", step, lines);
 }
 
 static void cli_both(const char *step, const char *words)
@@ -256,9 +265,13 @@ static void cli_one(side *sd, const char *step, const char *words)
     sd->status = sc_run(sd->argv, NULL, 0, &sd->out, CLI_TIMEOUT_MS);
     char *v = verdicts(sd->out.data);
     bool clean = sd->status == 0 && !strstr(v, "[ERR]") && !strstr(v, "[WARNING]");
-    if (!clean) cr_log_error("%s: %s: redis-cli exit %d, output:\n%s", step, sd->name, sd->status, sd->out.data);
-    cr_assert(clean, "%s: %s: redis-cli exit %d; verdicts:\n%s", step, sd->name, sd->status, v);
-    free(v);
+    char why[8192] = "";
+    if (!clean) {
+        cr_log_error("%s: %s: redis-cli exit %d, output:\n%s", step, sd->name, sd->status, sd->out.data);
+        snprintf(why, sizeof why, "%s: %s: redis-cli exit %d; verdicts:\n%s", step, sd->name, sd->status, v);
+    }
+    free(v); /* before the assertion, which does not return */
+    cr_assert(clean, "%s", why);
 }
 
 /* ---- views -------------------------------------------------------------- */
