@@ -64,13 +64,28 @@ static inline void steps_form(sc_cluster *cl, int n, int masters, const char *co
 
 /* Node `taker` takes `slot` from its owner without consensus (DELSLOTS,
  * ADDSLOTS, BUMPEPOCH), as an operator or a failover winner would; the
- * others follow by configEpoch (clusterUpdateSlotsConfigWith). */
+ * others follow by configEpoch (clusterUpdateSlotsConfigWith). A message
+ * of the owner that lands between DELSLOTS and ADDSLOTS gives the
+ * unassigned slot back to it (as in Redis): ADDSLOTS then answers "already
+ * busy" and the pair is sent again, pipelined, a bounded number of times. */
 static inline void steps_take_slot(sc_cluster *cl, int taker, int slot)
 {
-    freeReplyObject(sc_cluster_cmd_or_fail(cl, taker, "CLUSTER DELSLOTS %d", slot));
-    redisReply *r = sc_cluster_cmd_or_fail(cl, taker, "CLUSTER ADDSLOTS %d", slot);
-    cr_assert(sc_reply_is(r, "OK"), "ADDSLOTS %d: %s", slot, r->str ? r->str : "?");
-    freeReplyObject(r);
+    redisContext *x = sc_cluster_ctx_or_fail(cl, taker);
+    char last[256] = "";
+    bool ok = false;
+    for (int attempt = 0; attempt < 50 && !ok; attempt++) {
+        redisAppendCommand(x, "CLUSTER DELSLOTS %d", slot);
+        redisAppendCommand(x, "CLUSTER ADDSLOTS %d", slot);
+        redisReply *d = NULL, *r = NULL;
+        cr_assert(redisGetReply(x, (void **)&d) == REDIS_OK && redisGetReply(x, (void **)&r) == REDIS_OK,
+                  "node %d: the connection broke: %s", taker, x->errstr);
+        ok = sc_reply_is(r, "OK");
+        snprintf(last, sizeof last, "%s", r->str ? r->str : "?");
+        freeReplyObject(d);
+        freeReplyObject(r);
+    }
+    cr_assert(ok, "ADDSLOTS %d: %s", slot, last);
+    redisReply *r;
     r = sc_cluster_cmd_or_fail(cl, taker, "CLUSTER BUMPEPOCH");
     cr_assert(r->str && (!strncmp(r->str, "BUMPED ", 7) || !strncmp(r->str, "STILL ", 6)), "BUMPEPOCH: %s",
               r->str ? r->str : "?");

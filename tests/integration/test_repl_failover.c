@@ -414,15 +414,22 @@ Test(repl_failover, abort_timeout_and_force)
         sc_server_dump_log(&r, 4096);
     }
     cr_assert(swapped, "FORCE did not hand over");
-    /* FORCE may lose what the replica had not applied; the two agree on
-     * what the new master has, which is one of the values written. */
+    /* FORCE may lose what the replica had not applied (all of it when the
+     * replica, resumed after a long stop, times its link out before it
+     * reads what was buffered); the two agree on what the new master has:
+     * nothing, or one of the values written. */
     sc_cmd_expect_or_fail(rc, "OK", "SET fo:mark 1");
-    cr_assert(SC_WAIT_FOR(info_ll(mc, "slave_repl_offset") == info_ll(rc, "master_repl_offset"), 10000));
+    cr_assert(SC_WAIT_FOR(sc_repl_link_up(mc) &&
+                              info_ll(mc, "slave_repl_offset") == info_ll(rc, "master_repl_offset"),
+                          10000));
     redisReply *v = sc_cmd_or_fail(rc, "GET k"), *w = sc_cmd_or_fail(mc, "GET k");
-    cr_assert(v->type == REDIS_REPLY_STRING && w->type == REDIS_REPLY_STRING && !strcmp(v->str, w->str));
-    cr_assert(!strcmp(v->str, "before") || !strcmp(v->str, "during") || !strcmp(v->str, "after-abort") ||
-                  !strcmp(v->str, "after-timeout"),
-              "k is '%s'", v->str);
+    char tv[64], tw[64];
+    sc_reply_text(v, tv, sizeof tv);
+    sc_reply_text(w, tw, sizeof tw);
+    cr_assert(!strcmp(tv, tw), "k is '%s' on the new master, '%s' on the old one", tv, tw);
+    cr_assert(v->type == REDIS_REPLY_NIL || !strcmp(tv, "before") || !strcmp(tv, "during") ||
+                  !strcmp(tv, "after-abort") || !strcmp(tv, "after-timeout"),
+              "k is '%s'", tv);
     freeReplyObject(v);
     freeReplyObject(w);
     redisFree(mc);
