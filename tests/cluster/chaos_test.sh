@@ -21,9 +21,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 sc_need_tools ip redis-cli "$PY"
 sc_need_server
-if ! "$PY" -c 'import redis.crc' 2>/dev/null; then
-    [ "${CI:-}" = true ] && { rm -rf "$WORK"; echo "$TEST_NAME: FAIL: no python3-redis for $PY (CI=true)"; exit 1; }
-    sc_skip "no python3-redis for $PY (apt-get install python3-redis)"
-fi
+sc_need_py_module redis.crc
 
 exec "$PY" "$ROOT/tests/cluster/chaos_test.py" --server "$SERVER" --scale "$SCALE" --dir "$WORK" "$@"

@@ -15,6 +15,8 @@
 #   sc_skip MSG   remove WORK, print "skipped: MSG", exit 77
 #   sc_need_tools TOOL...  sc_skip unless every TOOL is installed
 #   sc_need_server         exit 1 unless SERVER is an executable
+#   sc_need_py_module MODULE   $PY can import MODULE (python3-redis's),
+#                 else a failure under CI=true, a skip otherwise
 #   sc_fail MSG   count a failure (FAILS) and print it
 #   sc_free_port  print a free loopback TCP port
 #   sc_start NAME [ARGS...]   start in $WORK/NAME (log: server.log there);
@@ -73,6 +75,16 @@ sc_need_server() {
         echo "$TEST_NAME: FAIL: server binary $SERVER missing (run make)"
         exit 1
     fi
+}
+
+sc_need_py_module() {
+    "$PY" -c "import $1" 2>/dev/null && return 0
+    if [ "${CI:-}" = true ]; then
+        rm -rf "$WORK"
+        echo "$TEST_NAME: FAIL: no $1 for $PY (CI=true)"
+        exit 1
+    fi
+    sc_skip "no $1 for $PY (apt-get install python3-redis)"
 }
 
 sc_fail() {
