@@ -336,6 +336,16 @@ static bool link_stale(void) {
     return !repl_is_replica() || atomic_load_explicit(&generation, memory_order_acquire) != L.gen;
 }
 
+/* Takes the role lock for acting on a PSYNC reply; false (the lock let go
+ * and the attempt dropped) when the link is stale. */
+static bool lock_fresh_link(void) {
+    repl_failover_role_lock();
+    if (!link_stale()) return true;
+    repl_failover_role_unlock();
+    link_fail();
+    return false;
+}
+
 /* One handshake reply line; false when the attempt was dropped. */
 static bool hs_line(char *line) {
     int st = get_state();
@@ -379,12 +389,7 @@ static bool hs_line(char *line) {
             errno = 0;
             long long off = strtoll(p + REPL_ID_LEN + 1, &end, 10);
             if (errno || *end != '\0' || off < 0) goto garbage;
-            repl_failover_role_lock();
-            if (link_stale()) {
-                repl_failover_role_unlock();
-                link_fail();
-                return false;
-            }
+            if (!lock_fresh_link()) return false;
             memcpy(L.full_replid, p, REPL_ID_LEN);
             L.full_replid[REPL_ID_LEN] = '\0';
             L.full_offset = off;
@@ -405,12 +410,7 @@ static bool hs_line(char *line) {
             return true;
         }
         if (!strncmp(line, "+CONTINUE", 9) && (line[9] == '\0' || line[9] == ' ')) {
-            repl_failover_role_lock();
-            if (link_stale()) {
-                repl_failover_role_unlock();
-                link_fail();
-                return false;
-            }
+            if (!lock_fresh_link()) return false;
             partial_resync(line + 9);
             repl_failover_psync_reply(true);
             repl_failover_role_unlock();
