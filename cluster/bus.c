@@ -214,6 +214,7 @@ static void on_before_sleep(uv_prepare_t *p)
     (void)p;
     cluster_lock();
     failover_before_sleep();
+    if (cluster_take_todo(CLUSTER_TODO_PONG_ALL)) bus_broadcast_pong(BUS_BROADCAST_ALL);
     cluster_apply_todo();
     /* Slots a CLUSTER command deleted (its finish published the map). */
     gossip_collect_shard_slots_lost();

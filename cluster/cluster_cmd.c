@@ -3,7 +3,7 @@
  * cluster_api.h): INFO, NODES, SHARDS, SLOTS, MYID, KEYSLOT,
  * COUNTKEYSINSLOT, GETKEYSINSLOT, ADDSLOTS(RANGE), DELSLOTS(RANGE),
  * FLUSHSLOTS, MEET, FORGET, REPLICATE, REPLICAS, SLAVES, SET-CONFIG-EPOCH,
- * BUMPEPOCH, COUNT-FAILURE-REPORTS, RESET, SAVECONFIG, LINKS, HELP, with
+ * BUMPEPOCH, COUNT-FAILURE-REPORTS, RESET, SAVECONFIG, LINKS, SETSLOT, HELP, with
  * Redis 7.0.15's replies and error texts (clusterCommand).
  *
  * Each handler that reads or changes the cluster state runs between
@@ -12,8 +12,8 @@
  * client hears of it). The keyspace subcommands (COUNTKEYSINSLOT,
  * GETKEYSINSLOT) take a slot lock and never the cluster lock (lock order,
  * cluster_state.h). FAILOVER is checked here and carried out by the bus
- * (failover.c). SETSLOT belongs to a later issue and is not in the table
- * yet. MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
+ * (failover.c). SETSLOT changes the open-slot markers and owners by hand
+ * (redis-cli's reshard, rebalance and fix). MYSHARDID is Redis 7.2's (7.0.15 answers "unknown
  * subcommand"; issue 12 asks for it): the shard's id is its master's node
  * id, which every node of the shard knows without a gossip extension (7.2
  * gossips a random id that survives a failover; this one follows the
@@ -568,6 +568,111 @@ static void cluster_flushslots_command(client *c) {
     changed_reply_ok(c);
 }
 
+/* ---- SETSLOT: the open-slot markers and a slot's owner, by hand ---- */
+
+/* The keys myself holds in `slot` (countKeysInSlot). The caller holds the
+ * slot's lock, or reads a counter that may move (inside EXEC). */
+static long long keys_in_slot(int slot) {
+    ktable *t = db_table(0, (unsigned)slot, false);
+    return t ? (long long)ktable_count(t) : 0;
+}
+
+/* The master a SETSLOT action names: NULL after replying. */
+static cluster_node *setslot_master_or_reply(client *c, const arg_t *a, const char *unknown_fmt) {
+    cluster_node *n = cluster_lookup_node(a->ptr, a->len);
+    if (!n) {
+        add_reply_errorf(c, unknown_fmt, (int)a->len, a->ptr);
+        return NULL;
+    }
+    if (is_slave(n)) {
+        add_reply_error(c, "ERR Target node is not a master");
+        return NULL;
+    }
+    return n;
+}
+
+/* SETSLOT <slot> NODE <id> (the checks are done): the slot goes to n; a
+ * master left with no slot follows n, and closing an import here takes a
+ * new epoch and tells every node at once. */
+static void setslot_node(int slot, cluster_node *n) {
+    cluster_node *me = cluster->myself;
+    if (keys_in_slot(slot) == 0 && cluster->migrating_slots_to[slot]) cluster->migrating_slots_to[slot] = NULL;
+    bool was_mine = cluster->slots[slot] == me;
+    cluster_del_slot(slot);
+    cluster_add_slot(n, slot);
+    if (was_mine && n != me && me->numslots == 0 && cluster_cfg_bool("cluster-allow-replica-migration")) {
+        log_warning("Configuration change detected. Reconfiguring myself as a replica of %.40s", n->name);
+        cluster_set_my_master(n);
+        cluster_todo(CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG);
+    }
+    if (n == me && cluster->importing_slots_from[slot]) {
+        /* A slot migrated by hand: a new epoch of our own, so the new owner
+         * wins everywhere (a collision is resolved by the epoch rule). */
+        if (cluster_bump_epoch_without_consensus())
+            log_warning("configEpoch updated after importing slot %d", slot);
+        cluster->importing_slots_from[slot] = NULL;
+        cluster_todo(CLUSTER_TODO_PONG_ALL);
+    }
+}
+
+/* CLUSTER SETSLOT <slot> MIGRATING <id> | IMPORTING <id> | STABLE |
+ * NODE <id>, with Redis 7.0.15's checks in its order. The slot's lock is
+ * held across the key count and the change (slot locks come before the
+ * cluster lock), so no write lands between them; inside EXEC, which may
+ * hold other slot locks, the count is read without it. */
+static void cluster_setslot_command(client *c) {
+    if (disabled_or_reply(c)) return;
+    long long parsed;
+    bool slot_ok = parse_ll(c->argv[2].ptr, c->argv[2].len, &parsed) && parsed >= 0 && parsed < CLUSTER_SLOTS;
+    int slot = slot_ok ? (int)parsed : -1;
+    bool locked = slot_ok && !slots_held_by_exec;
+    if (locked) slot_lock((unsigned)slot);
+    enter();
+    cluster_node *me = cluster->myself, *n = NULL;
+    const arg_t *action = &c->argv[3];
+    bool ok = false;
+    if (is_slave(me)) {
+        add_reply_error(c, "ERR Please use SETSLOT only with masters.");
+    } else if (!slot_ok) {
+        add_reply_error(c, "ERR Invalid or out of range slot");
+    } else if (arg_eq(action, "migrating") && c->argc == 5) {
+        if (cluster->slots[slot] != me)
+            add_reply_errorf(c, "ERR I'm not the owner of hash slot %u", (unsigned)slot);
+        else if ((n = setslot_master_or_reply(c, &c->argv[4], "ERR I don't know about node %.*s")))
+            cluster->migrating_slots_to[slot] = n, ok = true;
+    } else if (arg_eq(action, "importing") && c->argc == 5) {
+        if (cluster->slots[slot] == me)
+            add_reply_errorf(c, "ERR I'm already the owner of hash slot %u", (unsigned)slot);
+        else if ((n = setslot_master_or_reply(c, &c->argv[4], "ERR I don't know about node %.*s")))
+            cluster->importing_slots_from[slot] = n, ok = true;
+    } else if (arg_eq(action, "stable") && c->argc == 4) {
+        cluster->importing_slots_from[slot] = NULL;
+        cluster->migrating_slots_to[slot] = NULL;
+        ok = true;
+    } else if (arg_eq(action, "node") && c->argc == 5) {
+        if ((n = setslot_master_or_reply(c, &c->argv[4], "ERR Unknown node %.*s"))) {
+            if (cluster->slots[slot] == me && n != me && keys_in_slot(slot) != 0)
+                add_reply_errorf(c,
+                                 "ERR Can't assign hashslot %d to a different node while I still hold keys for "
+                                 "this hash slot.",
+                                 slot);
+            else
+                setslot_node(slot, n), ok = true;
+        }
+    } else {
+        add_reply_error(c, "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
+    }
+    if (ok) {
+        cluster_todo(CLUSTER_TODO_PUBLISH | CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+        finish();
+        bus_wake();
+        add_reply_ok(c);
+    } else {
+        cluster_unlock();
+    }
+    if (locked) slot_unlock((unsigned)slot);
+}
+
 /* ---- epochs ---- */
 
 static void cluster_bumpepoch_command(client *c) {
@@ -836,6 +941,8 @@ static command cluster_subcommands[] = {
         "Forces the node to save cluster state on disk", "O(1)", "admin slow dangerous"),
     SUB("set-config-epoch", 3, ADMIN_FLAGS, cluster_set_config_epoch_command, "3.0.0",
         "Set the configuration epoch in a new node", "O(1)", "admin slow dangerous"),
+    SUB("setslot", -4, ADMIN_FLAGS, cluster_setslot_command, "3.0.0", "Bind a hash slot to a specific node", "O(1)",
+        "admin slow dangerous"),
     SUB("shards", 2, CMD_STALE, cluster_shards_command, "7.0.0", "Get array of cluster slots to node mappings",
         "O(N) where N is the total number of cluster nodes", "slow"),
     SUB("slaves", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "3.0.0",

@@ -112,6 +112,8 @@ enum cluster_todo_flag {
     CLUSTER_TODO_PUBLISH = 1 << 5, /* slotcache: publish a new slot map */
     CLUSTER_TODO_TAKEOVER = 1 << 6, /* slotcache: CLUSTER FAILOVER TAKEOVER, done by the bus */
     CLUSTER_TODO_MFSTART = 1 << 7,  /* slotcache: CLUSTER FAILOVER, MFSTART sent by the bus */
+    CLUSTER_TODO_PONG_ALL = 1 << 8, /* slotcache: a PONG to every node, sent by the bus (SETSLOT NODE
+                                       closing an import: clusterBroadcastPong) */
 };
 
 /* ---- nodes ---- */
