@@ -18,6 +18,7 @@
  * 3. Otherwise no keys.
  */
 #include "command_keys.h"
+#include "migrate.h"
 
 #include "command_meta.h"
 #include "mem.h"
@@ -54,6 +55,9 @@ static int keys_from_specs(const command *cmd, const command_meta *m, const arg_
         } else {
             return -1;
         }
+        /* A spec that found its start but cannot list all keys: the
+         * command's own finder decides (MIGRATE's KEYS). */
+        if (s->flags & KS_INCOMPLETE) return -1;
 
         long long last;
         int step;
@@ -132,12 +136,23 @@ static int set_keys(const arg_t *argv, int argc, key_ref *keys) {
     return 1;
 }
 
+/* MIGRATE: the keys dispatch locks (migrate.h), all read, written and
+ * deleted. */
+static int migrate_key_refs(const arg_t *argv, int argc, key_ref *keys) {
+    int *idx = mem_alloc((size_t)argc * sizeof *idx);
+    int n = migrate_keys(argv, argc, idx, argc);
+    for (int i = 0; i < n; i++) keys[i] = (key_ref){.pos = idx[i], .flags = KS_RW | KS_ACCESS | KS_DELETE};
+    mem_free(idx);
+    return n;
+}
+
 /* The commands whose Redis key finder is not derived from their specs. */
 static const struct {
     const char *fullname;
     int (*find)(const arg_t *argv, int argc, key_ref *keys);
 } own_finders[] = {
     {"set", set_keys},
+    {"migrate", migrate_key_refs},
 };
 
 static int (*own_finder(const command *cmd))(const arg_t *, int, key_ref *) {

@@ -23,7 +23,8 @@ extern command set_commands[];    /* t_set.c */
 extern command zset_commands[];   /* t_zset.c */
 extern command pubsub_commands[]; /* pubsub.c */
 extern command multi_commands[];  /* multi.c: MULTI EXEC DISCARD WATCH UNWATCH */
-extern command dump_commands[];   /* dump.c: DUMP RESTORE */
+extern command dump_commands[];   /* dump.c: DUMP RESTORE RESTORE-ASKING */
+extern command migrate_commands[]; /* migrate.c: MIGRATE */
 extern command lock_commands[];   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
 extern command script_commands[]; /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
 extern command function_commands[]; /* cmd_function.c: FUNCTION (no libraries: no Lua) */

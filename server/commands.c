@@ -58,7 +58,7 @@ int commands_init(void) {
     command *arrays[] = {conn_commands,   client_commands, string_commands, keys_commands,
                          expire_commands, server_commands, config_commands, command_commands, latency_commands,
                          hash_commands,   list_commands,   set_commands,    zset_commands,
-                         pubsub_commands, multi_commands,  dump_commands, lock_commands, script_commands, function_commands,
+                         pubsub_commands, multi_commands,  dump_commands, migrate_commands, lock_commands, script_commands, function_commands,
                          repl_commands,   cluster_commands, route_commands};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
     return command_meta_init();

@@ -35,11 +35,14 @@ enum cmd_flag {
     CMD_ALLOW_BUSY = 1 << 16,
     CMD_NO_MANDATORY_KEYS = 1 << 17, /* may run with no key (EVAL with numkeys 0): GETKEYS answers [] */
     CMD_NO_ASYNC_LOADING = 1 << 18,  /* shown by COMMAND only (no async loading in slotcache) */
+    CMD_ASKING = 1 << 19,            /* served in an importing slot as if ASKING was sent (RESTORE-ASKING) */
     /* slotcache-internal (not shown by COMMAND): */
     CMD_TX_CONTROL = 1 << 24,   /* runs at once inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) */
     CMD_SUBSCRIBE_OK = 1 << 25, /* allowed in RESP2 subscriber mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET) */
     CMD_SCRIPT_WRITES = 1 << 27, /* not CMD_WRITE, but its script may write (EVAL, EVALSHA): write
                                     pauses hold it as Redis 7.0 does for a script without no-writes */
+    CMD_OPEN_SLOT = 1 << 28,    /* served here while its slot is migrating or importing, whatever keys
+                                   exist (MIGRATE: Redis's migrateCommand test in getNodeByQuery) */
     CMD_ALL_SLOTS = 1 << 26,    /* locks slots beyond its key spec, one at a time (KEYS, SCAN, RANDOMKEY,
                                    FLUSHDB, FLUSHALL, DEBUG, MEMORY STATS): a transaction holding it
                                    takes every slot lock (multi.c) */

@@ -4,7 +4,9 @@
  * A command locks the slots of its keys in ascending order (deduplicated) and
  * unlocks them after running: ascending order is the lock order, so two
  * multi-key commands can never deadlock. No lock is held across a syscall or
- * an allocation of a large block. The lock spins briefly (pause) and then
+ * an allocation of a large block, with one exception: MIGRATE (migrate.c)
+ * holds its keys' slots while it waits for the target, bounded by its
+ * timeout, as Redis blocks the whole server for it. The lock spins briefly (pause) and then
  * yields the CPU, because workers may outnumber cores and a preempted holder
  * must get to run.
  */

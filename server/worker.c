@@ -19,6 +19,7 @@
 #include "expire.h"
 #include "log.h"
 #include "mem.h"
+#include "migrate.h"
 #include "persist.h"
 #include "propagate.h"
 #include "stats.h"
@@ -93,6 +94,7 @@ static void cron_tick(uv_timer_t *t) {
     w->cron_runs++;
     expire_cycle(w, now);
     blocking_cron(); /* cluster mode: blocked clients whose slot moved away */
+    migrate_cron();
     /* Over maxmemory with no writes to trigger eviction (e.g. after the
      * limit was lowered): each worker evicts a bounded batch per tick. */
     if (cfg_get(maxmemory) > 0 && (long long)mem_used() > cfg_get(maxmemory)) {
@@ -144,6 +146,7 @@ static void *worker_main(void *arg) {
     conn_worker_free();
     evict_thread_cleanup();
     propagate_thread_cleanup();
+    migrate_thread_cleanup();
     return NULL;
 }
 

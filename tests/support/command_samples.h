@@ -29,7 +29,9 @@ static const char *const command_samples[] = {
     "copy k1 k2", "copy k1 k2 DB 1 REPLACE", "del k1", "del k1 k2 k3", "dump k1", "exists k1 k2", "expire k1 10",
     "expire k1 10 NX", "expireat k1 10", "expiretime k1", "move k1 1", "persist k1", "pexpire k1 10",
     "pexpireat k1 10", "pexpiretime k1", "pttl k1", "rename k1 k2", "renamenx k1 k2", "restore k1 0 payload",
-    "restore k1 0 payload REPLACE ABSTTL", "touch k1 k2", "ttl k1", "type k1", "unlink k1 k2",
+    "restore k1 0 payload REPLACE ABSTTL", "restore-asking k1 0 payload", "migrate h 1 k1 0 10",
+    "migrate h 1 k1 0 10 COPY REPLACE AUTH pw", "migrate h 1 \"\" 0 10 AUTH2 u pw KEYS k1 k2 k3", "touch k1 k2",
+    "ttl k1", "type k1", "unlink k1 k2",
     "object encoding k1", "object freq k1", "object idletime k1", "object refcount k1", "memory usage k1",
     "memory usage k1 SAMPLES 5", "watch k1 k2",
     /* hashes */
