@@ -15,6 +15,9 @@
 #define PTR_MASK 0x0000ffffffffffffULL
 #define MAX_LOAD_NUM 92
 #define MAX_LOAD_DEN 100
+/* Occupied buckets an insert may walk past before the table doubles: at the
+ * highest load (92%) a random insert walks about 78 on average. */
+#define KTABLE_LONG_RUN 1024
 #define RANDOM_TRIES 16
 
 /* log2 of ktable_count_bound(false) and (true): every table's count (or
@@ -109,10 +112,16 @@ static uint32_t round_size(uint64_t want) {
     return r > 0xffffffffULL ? 0xffffffffU : (uint32_t)r;
 }
 
-static void place(uint64_t *buckets, uint32_t size, uint64_t tagged, uint64_t hash) {
-    uint32_t i = (uint32_t)((hashpos(hash) * size) >> 32);
-    while (buckets[i]) i = (i + 1 == size) ? 0 : i + 1;
+/* Put tagged in the first free bucket from its home; returns how many
+ * occupied buckets it walked past. */
+static uint32_t place(uint64_t *buckets, uint32_t size, uint64_t tagged, uint64_t hash) {
+    uint32_t i = (uint32_t)((hashpos(hash) * size) >> 32), walked = 0;
+    while (buckets[i]) {
+        i = (i + 1 == size) ? 0 : i + 1;
+        walked++;
+    }
     buckets[i] = tagged;
+    return walked;
 }
 
 static void resize(ktable *t, uint32_t newsize) {
@@ -153,7 +162,14 @@ void ktable_insert(ktable *t, entry *e, uint64_t hash) {
     if ((uint64_t)(count + 1) * MAX_LOAD_DEN > (uint64_t)t->size * MAX_LOAD_NUM) {
         resize(t, round_size((uint64_t)t->size + t->size / 4 + 1));
     }
-    place(t->buckets, t->size, fingerprint(hash) | (uint64_t)(uintptr_t)e, hash);
+    uint32_t walked = place(t->buckets, t->size, fingerprint(hash) | (uint64_t)(uintptr_t)e, hash);
+    /* Keys arriving in hash order (a slot imported from a source that walks
+     * its table in hash order, an RDB written by one) all sit in the low
+     * part of the hash space while the table is sized for the count so far:
+     * they pile into one run that every insert walks (quadratic). A run far
+     * longer than any load gives at random doubles the table, until it is
+     * sized for the range the keys will fill. */
+    if (walked > KTABLE_LONG_RUN) resize(t, round_size((uint64_t)t->size * 2));
     atomic_store_explicit(&t->count, count + 1, memory_order_relaxed);
     if ((count & (count + 1)) == 0) ktable_count_bound_note(false, count + 1); /* a new power of two */
     if (entry_has_expire(e)) ktable_add_expires(t, 1);

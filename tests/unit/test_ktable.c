@@ -370,3 +370,42 @@ Test(ktable, sample_neighbours_and_volatile_filter) {
     cr_assert_eq(ktable_sample(&t, 7, false, out, 0), 0);
     ktable_clear(&t);
 }
+
+/* Inserting keys in hash order (a slot imported key by key from a source
+ * that walks its table in hash order: GETKEYSINSLOT + MIGRATE, SCAN +
+ * MIGRATE) puts every key so far in the low part of the hash space while
+ * the table is sized for the count so far: without a remedy they pile into
+ * one run as long as the table, and each insert walks it (quadratic). The
+ * table must keep probe runs short however the keys arrive. */
+Test(ktable, hash_ordered_inserts_keep_runs_short) {
+    ktable src, t;
+    ktable_init(&src);
+    ktable_init(&t);
+    const int n = 200000;
+    char key[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        ktable_insert(&src, mk(key), key_hash(key, strlen(key)));
+    }
+    collect_ctx c = {calloc((size_t)n, 32), 0};
+    ktable_scan_range(&src, 0, 1ULL << 32, collect, &c); /* hash order */
+    cr_assert_eq(c.n, n);
+    /* Control: in random order the table grew by load alone. */
+    cr_assert_leq((double)src.size, n / 0.92 * 1.25 + 16, "size %u for %d keys in random order", src.size, n);
+    ktable_clear(&src);
+    uint32_t worst = 0;
+    for (int i = 0; i < n; i++) {
+        ktable_insert(&t, mk(c.keys[i]), key_hash(c.keys[i], strlen(c.keys[i])));
+        if (i % 5000 == 4999) {
+            uint32_t run = longest_run(&t);
+            if (run > worst) worst = run;
+        }
+    }
+    cr_log_info("hash-ordered inserts: longest run %u, %u buckets for %d keys", worst, t.size, n);
+    cr_assert_lt(worst, 2000, "longest probe run %u while inserting in hash order", worst);
+    for (int i = 0; i < n; i++) cr_assert_geq(find(&t, c.keys[i]), 0);
+    /* A table no bigger than twice what random order gives. */
+    cr_assert_lt((double)t.size, 2.0 * n / 0.92 * 1.25, "size %u for %d keys", t.size, n);
+    free(c.keys);
+    ktable_clear(&t);
+}
