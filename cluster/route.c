@@ -152,7 +152,8 @@ void route_error_text(const slotmap *m, const route_answer *a, char *buf, size_t
 static void fill_query(route_query *q, const client *c, const command *cmd, const route_keys *keys, bool writes) {
     memset(q, 0, sizeof *q);
     q->keys = *keys;
-    q->asking = (c->flags & CF_ASKING) != 0;
+    q->asking = (c->flags & CF_ASKING) != 0 || (cmd->flags & CMD_ASKING);
+    q->migrate = (cmd->flags & CMD_OPEN_SLOT) != 0;
     q->readonly = (c->flags & CF_READONLY) != 0;
     q->write = writes;
     q->cmd_write = (cmd->flags & CMD_WRITE) != 0;

@@ -4,8 +4,9 @@
  *
  * - The home bucket of a key is fastrange(hash >> 32, size), so the table
  *   size need not be a power of two (it grows by 1.25x at 92% load: ~10
- *   bytes per key on average; it shrinks only by emptying) and bucket
- *   order follows hash order.
+ *   bytes per key on average; it doubles when an insert walks a run of over
+ *   1024 buckets, which keys arriving in hash order would build; it shrinks
+ *   only by emptying) and bucket order follows hash order.
  * - Each bucket holds the entry pointer with 16 bits of the hash in its top
  *   bits (x86-64 / aarch64 user pointers fit in 48 bits), so a probe only
  *   dereferences entries whose fingerprint matches.
