@@ -1,6 +1,6 @@
 /*
  * sha1.c - owns SHA-1 (FIPS 180-4, section 6.1), used to name scripts by the
- * hash of their bytes as Redis does.
+ * hash of their bytes as Redis does, and by DEBUG DIGEST.
  *
  * Plain portable C: big-endian words are assembled byte by byte, so the code
  * needs no byte-order detection and no aligned loads; the message schedule is
@@ -118,13 +118,17 @@ void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN]) {
     sha1_final(&ctx, out);
 }
 
-void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_LEN + 1]) {
+void sha1_to_hex(const uint8_t d[SHA1_DIGEST_LEN], char out[SHA1_HEX_LEN + 1]) {
     static const char digits[] = "0123456789abcdef";
-    uint8_t d[SHA1_DIGEST_LEN];
-    sha1(data, len, d);
     for (int i = 0; i < SHA1_DIGEST_LEN; i++) {
         out[2 * i] = digits[d[i] >> 4];
         out[2 * i + 1] = digits[d[i] & 15];
     }
     out[SHA1_HEX_LEN] = '\0';
+}
+
+void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_LEN + 1]) {
+    uint8_t d[SHA1_DIGEST_LEN];
+    sha1(data, len, d);
+    sha1_to_hex(d, out);
 }

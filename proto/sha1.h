@@ -1,7 +1,8 @@
 /*
  * sha1.h - SHA-1 (FIPS 180-4) for naming scripts the way Redis does: the
  * 40 lower-case hex digits of the SHA-1 of a script's exact bytes (what
- * SCRIPT LOAD returns and EVALSHA takes). Not for anything security-related.
+ * SCRIPT LOAD returns and EVALSHA takes), and for DEBUG DIGEST's signatures
+ * (server/debug_digest.c). Not for anything security-related.
  */
 #ifndef SHA1_H
 #define SHA1_H
@@ -27,6 +28,8 @@ void sha1_final(sha1_ctx *ctx, uint8_t out[SHA1_DIGEST_LEN]);
 
 /* One-shot digest. */
 void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN]);
+/* A digest as 40 lower-case hex digits plus a NUL. */
+void sha1_to_hex(const uint8_t d[SHA1_DIGEST_LEN], char out[SHA1_HEX_LEN + 1]);
 /* One-shot digest as 40 lower-case hex digits plus a NUL. */
 void sha1_hex(const void *data, size_t len, char out[SHA1_HEX_LEN + 1]);
 
