@@ -8,13 +8,15 @@
  * - DEBUG SLEEP blocks only the worker thread that runs it; clients of the
  *   other workers are still served (Redis, single-threaded, stops entirely).
  * - DEBUG POPULATE creates keys that are not in its argv, so it locks each
- *   key's slot itself, one at a time, like the other whole-keyspace walkers.
+ *   key's slot itself, one at a time, like the other whole-keyspace walkers;
+ *   so do DEBUG DIGEST and DIGEST-VALUE (debug_digest.c).
  */
 #include "clients.h"
 #include "command_modules.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "debug_digest.h"
 #include "info.h"
 #include "log.h"
 #include "mem.h"
@@ -106,6 +108,10 @@ static void bgrewriteaof_command(client *c) { add_reply_error(c, ERR_NO_AOF); }
 
 static void debug_help(client *c) {
     static const char *const help[] = {
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
         "ERROR <string>",
         "    Return a Redis protocol error with <string> as message. Useful for clients",
         "    unit tests to simulate Redis errors.",
@@ -300,6 +306,8 @@ static void debug_command(client *c) {
     propagate_prevent();
     if (c->argc == 2 && arg_eq(sub, "help")) debug_help(c);
     else if (c->argc == 3 && arg_eq(sub, "sleep")) debug_sleep(c);
+    else if (c->argc == 2 && arg_eq(sub, "digest")) debug_digest_command(c);
+    else if (arg_eq(sub, "digest-value")) debug_digest_value_command(c);
     else if (c->argc == 3 && arg_eq(sub, "error")) debug_error(c);
     else if (c->argc == 3 && arg_eq(sub, "log")) debug_log(c);
     else if (c->argc >= 3 && c->argc <= 5 && arg_eq(sub, "populate")) debug_populate(c);
