@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "value_corpus.h"
 
 
 static sc_server ref, sut;
@@ -53,34 +54,6 @@ static void stop_both(redisContext *rc, redisContext *sc) {
 
 /* ---- corpus ------------------------------------------------------------ */
 
-enum { G_WORDS, G_INTS, G_SMALL, G_BIG, G_BIN, G_MIXED, G_LONG };
-
-/* Element i of a generated family (deterministic, binary-safe). */
-static size_t gen(int kind, int i, char *buf) {
-    switch (kind) {
-    case G_WORDS: return (size_t)sprintf(buf, "item-%d-%s", i, i % 2 ? "odd" : "even");
-    case G_INTS: return (size_t)sprintf(buf, "%lld", (long long)(i - 40) * 982451653LL * (i % 5 + 1));
-    case G_SMALL: return (size_t)sprintf(buf, "%d", i * 3 - 100);
-    case G_BIG: {
-        size_t n = 3000 + (size_t)(i % 7) * 1500;
-        for (size_t k = 0; k < n; k++) buf[k] = (char)('a' + (k / 7 + (size_t)i) % 26);
-        return n;
-    }
-    case G_BIN: {
-        size_t n = 1 + (size_t)(i % 13);
-        for (size_t k = 0; k < n; k++) buf[k] = (char)((i * 31 + (int)k * 7) & 0xff);
-        return n;
-    }
-    case G_LONG: return (size_t)sprintf(buf, "%070d", i);
-    default:
-        if (i % 9 == 0) return 0;
-        return gen(i % 3 == 0 ? G_INTS : i % 3 == 1 ? G_WORDS : G_BIN, i, buf);
-    }
-}
-
-static const char *const scores[] = {"0", "-0", "1", "-1", "1.5", "0.1", "-2.5e-300", "1e20", "-1e300", "inf",
-                                     "-inf", "4611686018427387904", "9007199254740993", "123456789", "3.14159"};
-
 typedef struct {
     const char *key;
     const char *cmd; /* RPUSH LPUSH SADD ZADD HSET */
@@ -89,50 +62,30 @@ typedef struct {
 } spec;
 
 static const spec corpus[] = {
-    {"l:small", "RPUSH", 12, G_MIXED, true},
-    {"l:words", "RPUSH", 3000, G_WORDS, true},
-    {"l:ints", "RPUSH", 2000, G_INTS, true},
-    {"l:big", "RPUSH", 12, G_BIG, true},
-    {"l:bin", "RPUSH", 300, G_BIN, true},
-    {"l:lpush", "LPUSH", 2500, G_WORDS, false},
-    {"s:int16", "SADD", 40, G_SMALL, true},
-    {"s:int64", "SADD", 60, G_INTS, true},
-    {"s:at-limit", "SADD", 512, G_SMALL, true},
-    {"s:past-limit", "SADD", 513, G_SMALL, false},
-    {"s:words", "SADD", 30, G_WORDS, false},
-    {"s:bin", "SADD", 13, G_BIN, false},
-    {"z:small", "ZADD", 15, G_WORDS, true},
-    {"z:ints", "ZADD", 60, G_SMALL, true},
-    {"z:at-limit", "ZADD", 128, G_WORDS, true},
-    {"z:past-limit", "ZADD", 129, G_WORDS, true},
-    {"z:long-member", "ZADD", 5, G_LONG, true},
-    {"z:large", "ZADD", 1500, G_MIXED, true},
-    {"h:small", "HSET", 10, G_WORDS, true},
-    {"h:ints", "HSET", 50, G_INTS, true},
-    {"h:at-limit", "HSET", 128, G_WORDS, true},
-    {"h:past-limit", "HSET", 129, G_WORDS, false},
-    {"h:long-value", "HSET", 4, G_LONG, false},
-    {"h:bin", "HSET", 12, G_BIN, true},
-};
-
-static const struct {
-    const char *key;
-    size_t len; /* 0: strlen */
-    const char *val;
-} strings[] = {
-    {"str:0", 0, "0"},
-    {"str:neg", 0, "-12345"},
-    {"str:i32", 0, "2147483647"},
-    {"str:i64max", 0, "9223372036854775807"},
-    {"str:i64min", 0, "-9223372036854775808"},
-    {"str:minus0", 0, "-0"},
-    {"str:lead0", 0, "007"},
-    {"str:float", 0, "3.14"},
-    {"str:25digits", 0, "1234567890123456789012345"},
-    {"str:empty", 0, ""},
-    {"str:emb44", 0, "a string of exactly forty-four bytes......."},
-    {"str:raw45", 0, "a string of exactly forty-five bytes........"},
-    {"str:bin", 9, "a\0b\0\xff\xfe\r\n!"},
+    {"l:small", "RPUSH", 12, CORPUS_MIXED, true},
+    {"l:words", "RPUSH", 3000, CORPUS_WORDS, true},
+    {"l:ints", "RPUSH", 2000, CORPUS_INTS, true},
+    {"l:big", "RPUSH", 12, CORPUS_BIG, true},
+    {"l:bin", "RPUSH", 300, CORPUS_BIN, true},
+    {"l:lpush", "LPUSH", 2500, CORPUS_WORDS, false},
+    {"s:int16", "SADD", 40, CORPUS_SMALL, true},
+    {"s:int64", "SADD", 60, CORPUS_INTS, true},
+    {"s:at-limit", "SADD", 512, CORPUS_SMALL, true},
+    {"s:past-limit", "SADD", 513, CORPUS_SMALL, false},
+    {"s:words", "SADD", 30, CORPUS_WORDS, false},
+    {"s:bin", "SADD", 13, CORPUS_BIN, false},
+    {"z:small", "ZADD", 15, CORPUS_WORDS, true},
+    {"z:ints", "ZADD", 60, CORPUS_SMALL, true},
+    {"z:at-limit", "ZADD", 128, CORPUS_WORDS, true},
+    {"z:past-limit", "ZADD", 129, CORPUS_WORDS, true},
+    {"z:long-member", "ZADD", 5, CORPUS_LONG, true},
+    {"z:large", "ZADD", 1500, CORPUS_MIXED, true},
+    {"h:small", "HSET", 10, CORPUS_WORDS, true},
+    {"h:ints", "HSET", 50, CORPUS_INTS, true},
+    {"h:at-limit", "HSET", 128, CORPUS_WORDS, true},
+    {"h:past-limit", "HSET", 129, CORPUS_WORDS, false},
+    {"h:long-value", "HSET", 4, CORPUS_LONG, false},
+    {"h:bin", "HSET", 12, CORPUS_BIN, true},
 };
 
 static void expect_ok_reply(redisContext *c, redisReply *r, const char *what) {
@@ -141,44 +94,18 @@ static void expect_ok_reply(redisContext *c, redisReply *r, const char *what) {
     freeReplyObject(r);
 }
 
-#define NSCORES (sizeof scores / sizeof *scores)
-
-/* cmd key <n generated elements: score member for ZADD, field value for
- * HSET>, sent in batches. */
-static void build(redisContext *c, const spec *s) {
-    enum { BATCH = 200 };
-    static const char *argv[2 + 2 * BATCH];
-    static size_t lens[2 + 2 * BATCH];
-    static char bufs[2 * BATCH][16000];
-    bool zadd = strcmp(s->cmd, "ZADD") == 0, hset = strcmp(s->cmd, "HSET") == 0;
-    for (int from = 0; from < s->n; from += BATCH) {
-        int argc = 0, nb = 0;
-        argv[argc] = s->cmd, lens[argc++] = strlen(s->cmd);
-        argv[argc] = s->key, lens[argc++] = strlen(s->key);
-        for (int i = from; i < s->n && i < from + BATCH; i++) {
-            char *b;
-            if (zadd) { /* the special scores, then ties and fractions */
-                b = bufs[nb++];
-                int n = (size_t)i < NSCORES ? sprintf(b, "%s", scores[i])
-                        : i % 4 == 0        ? sprintf(b, "7")
-                                            : sprintf(b, "%d.%d", i / 3, i % 10);
-                argv[argc] = b, lens[argc++] = (size_t)n;
-            }
-            b = bufs[nb++];
-            argv[argc] = b, lens[argc++] = gen(s->kind, i, b);
-            if (hset) {
-                b = bufs[nb++];
-                argv[argc] = b, lens[argc++] = gen(s->kind == G_LONG ? G_LONG : i % 2 ? G_INTS : G_WORDS, i + 1000, b);
-            }
-        }
-        expect_ok_reply(c, redisCommandArgv(c, argc, argv, lens), s->key);
-    }
+static void send_one(int argc, const char **argv, const size_t *lens, void *arg) {
+    redisContext *c = arg;
+    expect_ok_reply(c, redisCommandArgv(c, argc, argv, lens), argv[1]);
 }
 
+static void build(redisContext *c, const spec *s) { corpus_build(s->cmd, s->key, s->n, s->kind, send_one, c); }
+
 static void build_corpus(redisContext *c) {
-    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
-        size_t len = strings[i].len ? strings[i].len : strlen(strings[i].val);
-        expect_ok_reply(c, redisCommand(c, "SET %s %b", strings[i].key, strings[i].val, len), strings[i].key);
+    for (size_t i = 0; i < corpus_nstrings; i++) {
+        const corpus_string *cs = &corpus_strings[i];
+        size_t len = cs->len ? cs->len : strlen(cs->val);
+        expect_ok_reply(c, redisCommand(c, "SET %s %b", cs->key, cs->val, len), cs->key);
     }
     static char big[20000];
     memset(big, 'z', 10000);
