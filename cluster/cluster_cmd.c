@@ -447,22 +447,6 @@ static void cluster_countkeysinslot_command(client *c) {
     add_reply_integer(c, count);
 }
 
-typedef struct {
-    sbuf keys; /* each key as a 4-byte length then its bytes */
-    long long want, got;
-} keys_collect;
-
-static void collect_key(entry *e, void *arg) {
-    keys_collect *kc = arg;
-    if (kc->got >= kc->want) return;
-    size_t len;
-    const char *k = entry_key(e, &len);
-    uint32_t l32 = (uint32_t)len;
-    sbuf_add(&kc->keys, &l32, sizeof l32);
-    sbuf_add(&kc->keys, k, len);
-    kc->got++;
-}
-
 static void cluster_getkeysinslot_command(client *c) {
     if (disabled_or_reply(c)) return;
     long long slot, maxkeys;
@@ -472,23 +456,39 @@ static void cluster_getkeysinslot_command(client *c) {
         add_reply_error(c, "ERR Invalid slot or number of keys");
         return;
     }
-    /* Every key of the table, logically expired ones included, as Redis
-     * walks its slot's key list. Copied under the slot lock, replied after. */
-    keys_collect kc = {.want = maxkeys};
+    /* Keys of the table in bucket order, logically expired ones included,
+     * as Redis walks its slot's key list; the walk stops at maxkeys (redis-cli asks for 10 at a time of a slot that may hold
+     * millions). Copied under the slot lock, replied after. */
+    sbuf keys = {0}; /* each key as a 4-byte length then its bytes */
+    int got = 0;
     ktable *t = db_table(0, (unsigned)slot, false);
     if (t && maxkeys > 0) {
         slot_lock((unsigned)slot);
-        ktable_scan_range(t, 0, 1ULL << 32, collect_key, &kc);
+        uint32_t count = ktable_count(t);
+        int want = maxkeys < (long long)count ? (int)maxkeys : (int)count;
+        entry **found = mem_alloc((size_t)(want > 0 ? want : 1) * sizeof *found);
+        /* From a random bucket: a reshard empties the table from where
+         * each walk starts, and a fixed start would walk the emptied part
+         * again every time. */
+        got = ktable_sample(t, db_random(), false, found, want);
+        for (int i = 0; i < got; i++) {
+            size_t len;
+            const char *k = entry_key(found[i], &len);
+            uint32_t l32 = (uint32_t)len;
+            sbuf_add(&keys, &l32, sizeof l32);
+            sbuf_add(&keys, k, len);
+        }
         slot_unlock((unsigned)slot);
+        mem_free(found);
     }
-    add_reply_array(c, kc.got);
-    for (size_t off = 0; off < kc.keys.len;) {
+    add_reply_array(c, got);
+    for (size_t off = 0; off < keys.len;) {
         uint32_t l32;
-        memcpy(&l32, kc.keys.p + off, sizeof l32);
-        add_reply_bulk(c, kc.keys.p + off + sizeof l32, l32);
+        memcpy(&l32, keys.p + off, sizeof l32);
+        add_reply_bulk(c, keys.p + off + sizeof l32, l32);
         off += sizeof l32 + l32;
     }
-    sbuf_free(&kc.keys);
+    sbuf_free(&keys);
 }
 
 /* ---- slot assignment ---- */
@@ -663,8 +663,17 @@ static void cluster_setslot_command(client *c) {
         add_reply_error(c, "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
     }
     if (ok) {
-        cluster_todo(CLUSTER_TODO_PUBLISH | CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
-        finish();
+        /* Routing sees the change before the reply (the map is published).
+         * nodes.conf is written by the bus thread before it next sends
+         * anything (its before-sleep), so a reshard's stream of SETSLOTs
+         * costs one write per bus iteration rather than one each; a new
+         * epoch (closing an import, or myself becoming a replica) is on
+         * disk, fsynced, before the reply, as every new epoch. */
+        bool durable_now = (cluster->todo & CLUSTER_TODO_FSYNC_CONFIG) != 0;
+        cluster_todo(CLUSTER_TODO_PUBLISH | CLUSTER_TODO_UPDATE_STATE | (durable_now ? CLUSTER_TODO_SAVE_CONFIG : 0));
+        cluster_apply_todo();
+        if (!durable_now) cluster_todo(CLUSTER_TODO_SAVE_CONFIG);
+        cluster_unlock();
         bus_wake();
         add_reply_ok(c);
     } else {
