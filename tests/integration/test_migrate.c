@@ -474,7 +474,7 @@ Test(migrate, auth_and_auth2) {
     pair p = {0};
     start_pair(&p, "pw");
     for (int i = 1; i <= 5; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "k%d", i);
         set_both(p.s1, p.r1, k, k);
     }
@@ -696,7 +696,7 @@ Test(migrate, replica_of_source_sees_del) {
     sc_cmd_expect_or_fail(rep, "OK", "SELECT 1");
 
     for (int i = 1; i <= 5; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "m%d", i);
         sc_cmd_expect_or_fail(p.s1, "OK", "SET %s v%d", k, i);
     }
