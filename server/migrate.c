@@ -51,6 +51,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -108,7 +109,12 @@ static bool wait_fd(int fd, short events, long long timeout_ms) {
     }
 }
 
-/* A non-blocking TCP connection to host:port within timeout_ms, or -1. */
+/* A non-blocking TCP socket connecting to host:port, or -1 when no
+ * address resolves or no socket could start connecting. As Redis 7.0's
+ * connSocketBlockingConnect, it waits for the connection at most
+ * timeout_ms but does not check how it ended: a refused or unfinished
+ * connection fails at the first write ("IOERR ... writing to target
+ * instance", retried once unless it timed out), as there. */
 static int connect_timeout(const char *host, const char *port, long long timeout_ms) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0) return -1;
@@ -116,12 +122,11 @@ static int connect_timeout(const char *host, const char *port, long long timeout
     for (struct addrinfo *a = res; a; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) continue;
-        int err = 0;
-        socklen_t elen = sizeof err;
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 ||
-            (errno == EINPROGRESS && wait_fd(fd, POLLOUT, timeout_ms) &&
-             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0))
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
+        if (errno == EINPROGRESS) {
+            wait_fd(fd, POLLOUT, timeout_ms);
             break;
+        }
         close(fd);
         fd = -1;
     }
@@ -147,6 +152,7 @@ static migrate_conn *conn_get(client *c, const arg_t *host, const arg_t *port, l
     char h[256], p[32];
     snprintf(h, sizeof h, "%.*s", (int)host->len, host->ptr);
     snprintf(p, sizeof p, "%.*s", (int)port->len, port->ptr);
+    snprintf(p, sizeof p, "%d", atoi(p)); /* Redis's atoi: "abc" is port 0 */
     int fd = connect_timeout(h, p, timeout_ms);
     if (fd < 0) {
         add_reply_error(c, "IOERR error or timeout connecting to the client");
