@@ -320,6 +320,7 @@ static void migrate_command(client *c) {
     }
 
     bool may_retry = true;
+    int deleted_total = 0; /* keys[0..deleted_total): deleted here (the last attempt's; a retry follows none) */
     serial_buf payload;
     serial_init(&payload);
     for (;;) {
@@ -383,14 +384,7 @@ static void migrate_command(client *c) {
                 }
             }
         }
-        /* The keys the target acknowledged propagate as one DEL. */
-        if (deleted > 0) {
-            propagate_rewrite_begin(deleted + 1);
-            propagate_arg_str("DEL");
-            for (int d = 0; d < deleted; d++) propagate_arg(keys[d]->ptr, keys[d]->len);
-        } else {
-            propagate_prevent();
-        }
+        deleted_total = deleted;
         if (!socket_error) {
             if (!target_error) {
                 mc->last_dbid = a.dbid;
@@ -410,6 +404,15 @@ static void migrate_command(client *c) {
         if (!target_error)
             add_reply_errorf(c, "IOERR error or timeout %s to target instance", write_error ? "writing" : "reading");
         break;
+    }
+    /* The keys the target acknowledged propagate as one DEL; nothing else
+     * of MIGRATE reaches the stream. */
+    if (deleted_total > 0) {
+        propagate_rewrite_begin(deleted_total + 1);
+        propagate_arg_str("DEL");
+        for (int d = 0; d < deleted_total; d++) propagate_arg(keys[d]->ptr, keys[d]->len);
+    } else {
+        propagate_prevent();
     }
     serial_free(&payload);
     mem_free(keys);
