@@ -10,10 +10,14 @@
  *   no reply-buffer growth and no big allocation happens under a slot lock.
  *   A MATCH pattern whose literal prefix fixes the hash tag ("user:{42}:*")
  *   can only match keys of one slot, so only that slot is walked.
- * - The SCAN cursor is (slot << 32) | hashpos, hashpos being a 32-bit key
- *   hash position inside the slot's ktable (ktable.h). Hash ranges do not
- *   move when a table resizes, so a full iteration returns every key present
- *   for its whole duration exactly once. 0 starts and ends an iteration.
+ * - The SCAN cursor is (hashpos >> 15) << 14 | slot, hashpos being a 32-bit
+ *   key hash position inside the slot's ktable (ktable.h) at which a call
+ *   stopped, always a multiple of 2^15 (a call splits a slot only there).
+ *   Hash ranges do not move when a table resizes, so a full iteration
+ *   returns every key present for its whole duration exactly once. 0 starts
+ *   and ends an iteration. Cursors stay below 2^31, as Redis's do for any
+ *   table under 2^31 buckets: redis-cli --cluster import keeps the cursor
+ *   in an int (atoi), and a larger one ended its import early.
  * - Keyspace events follow Redis 7.0: "del" per deleted key, rename_from /
  *   rename_to, copy_to, move_from / move_to. RENAME and COPY REPLACE delete
  *   an existing destination and add the key anew (db_add raises "new"), as
@@ -406,6 +410,13 @@ static void scan_visit(entry *e, void *arg) {
  * (DBSIZE's sum ~10us), and in exchange a small database returns in one
  * call as it does in Redis. */
 #define SCAN_MAX_EMPTY_SLOTS CLUSTER_SLOTS
+/* A call stops inside a slot only at a multiple of 2^SCAN_POS_SHIFT: the
+ * cursor keeps the 17 high bits of the position above the slot's 14. */
+#define SCAN_SLOT_BITS 14
+#define SCAN_POS_SHIFT 15
+#define SCAN_POS_GRAIN (1ULL << SCAN_POS_SHIFT)
+_Static_assert(CLUSTER_SLOTS == 1 << SCAN_SLOT_BITS, "a slot fills the cursor's low bits");
+_Static_assert(SCAN_SLOT_BITS + 32 - SCAN_POS_SHIFT == 31, "cursors fit in a C int");
 
 static void scan_command(client *c) {
     uint64_t cursor;
@@ -437,7 +448,8 @@ static void scan_command(client *c) {
     }
     f.now = db_now_ms();
 
-    uint64_t slot = cursor >> 32, pos = cursor & 0xffffffffULL;
+    uint64_t slot = cursor & (CLUSTER_SLOTS - 1), pos = (cursor >> SCAN_SLOT_BITS) << SCAN_POS_SHIFT;
+    if (pos >= (1ULL << 32)) slot++, pos = 0; /* (not a cursor SCAN returned) */
     int only = f.all ? -1 : keys_pattern_slot(f.pat, f.plen);
     if (only >= 0) {
         if (slot < (uint64_t)only) {
@@ -472,6 +484,7 @@ static void scan_command(client *c) {
             uint64_t from_bucket = (pos * t->size) >> 32;
             uint64_t step = want * t->size / n;
             to = ktable_hashpos_of_bucket(t, from_bucket + (step ? step : 1));
+            to = (to + SCAN_POS_GRAIN - 1) & ~(SCAN_POS_GRAIN - 1);
         }
         examined += (long long)ktable_scan_range(t, pos, to, scan_visit, &f);
         slot_unlock((unsigned)slot);
@@ -484,7 +497,7 @@ static void scan_command(client *c) {
     }
     if (only >= 0 && slot != (uint64_t)only) slot = CLUSTER_SLOTS;
 
-    uint64_t next = slot >= CLUSTER_SLOTS ? 0 : (slot << 32) | pos;
+    uint64_t next = slot >= CLUSTER_SLOTS ? 0 : ((pos >> SCAN_POS_SHIFT) << SCAN_SLOT_BITS) | slot;
     char buf[24];
     size_t blen = format_ll(buf, sizeof buf, (long long)next);
     add_reply_array(c, 2);
