@@ -631,16 +631,29 @@ def fix_and_check(cl, slot, mine, others, want_owner, label):
     for ln in out.splitlines():
         if any(m in ln for m in (">>> Case", ">>> Covering", "*** Configuring", "[WARNING]", "[ERR]")):
             print(f"    {ln.strip()}", flush=True)
-    cl.wait_clean(f"{label}: after fix")
+    try:
+        cl.wait_clean(f"{label}: after fix")
+    except Failure as e:
+        counts = {str(n): n.call("CLUSTER", "COUNTKEYSINSLOT", slot) for n in cl.nodes}
+        raise Failure(f"{e}\n{label}: COUNTKEYSINSLOT {slot}: {counts} ({len(mine)} keys)" + lost_lines(cl))
     problems = []
     owner = cl.owners()[slot]
     if owner is not want_owner:
         problems.append(f"{label}: slot {slot} owned by {owner} after fix, expected {want_owner}")
     counts = {str(n): n.call("CLUSTER", "COUNTKEYSINSLOT", slot) for n in cl.nodes}
     if counts != {str(n): (len(mine) if n is owner else 0) for n in cl.nodes}:
-        problems.append(f"{label}: COUNTKEYSINSLOT {slot} after fix: {counts}, expected {len(mine)} on {owner} only")
+        problems.append(f"{label}: COUNTKEYSINSLOT {slot} after fix: {counts}, expected {len(mine)} on {owner} only"
+                        + lost_lines(cl))
     problems += verify_cluster(cl, {**mine, **others}, f"{label}: after fix")
     need(problems)
+
+
+def lost_lines(cl):
+    """The nodes' log lines about keys deleted in slots they lost (clusterUpdateSlotsConfigWith's
+    dirty slots: slotcache logs them, Redis 7.0 does not)."""
+    found = [f"{n}: {ln}" for n in cl.nodes for ln in n.log_text().splitlines()
+             if "slots holding keys" in ln or "slots this node lost" in ln]
+    return "".join(f"\n    {ln}" for ln in found)
 
 
 def case_fix_source(cl, rng, nkeys):
