@@ -15,8 +15,11 @@
 #define PTR_MASK 0x0000ffffffffffffULL
 #define MAX_LOAD_NUM 92
 #define MAX_LOAD_DEN 100
-/* Occupied buckets an insert may walk past before the table doubles: at the
- * highest load (92%) a random insert walks about 78 on average. */
+/* Occupied buckets an insert may walk past before the table doubles, when
+ * that is also over an eighth of the table's keys: at the highest load
+ * (92%) a random insert walks about 78 on average, and tables of 250k
+ * buckets and more have runs over 1024 now and then; hash-ordered inserts
+ * build a run that grows with the count. */
 #define KTABLE_LONG_RUN 1024
 #define RANDOM_TRIES 16
 
@@ -167,9 +170,9 @@ void ktable_insert(ktable *t, entry *e, uint64_t hash) {
      * its table in hash order, an RDB written by one) all sit in the low
      * part of the hash space while the table is sized for the count so far:
      * they pile into one run that every insert walks (quadratic). A run far
-     * longer than any load gives at random doubles the table, until it is
-     * sized for the range the keys will fill. */
-    if (walked > KTABLE_LONG_RUN) resize(t, round_size((uint64_t)t->size * 2));
+     * longer than any load gives at random (and a good part of the count)
+     * doubles the table, until it is sized for the range the keys fill. */
+    if (walked > KTABLE_LONG_RUN && walked > count / 8) resize(t, round_size((uint64_t)t->size * 2));
     atomic_store_explicit(&t->count, count + 1, memory_order_relaxed);
     if ((count & (count + 1)) == 0) ktable_count_bound_note(false, count + 1); /* a new power of two */
     if (entry_has_expire(e)) ktable_add_expires(t, 1);
