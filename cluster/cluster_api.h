@@ -71,6 +71,15 @@ void repl_worker_stop(void);
  * has cluster support disabled". */
 extern command cluster_commands[];
 extern command route_commands[];
+/* Around the queue of a transaction holding a CLUSTER subcommand
+ * (CMD_CLUSTER_STATE; multi.c, with every slot lock already held): the
+ * cluster state stays locked across the queue, so the bus sees the
+ * transaction as one step, as Redis's single thread does (redis-cli's fix
+ * sends MULTI, CLUSTER DELSLOTS, ADDSLOTS, BUMPEPOCH, EXEC: a PING landing
+ * between them gave the slot back to its old owner, which then deleted
+ * the keys). No-ops standalone. */
+void cluster_tx_begin(void);
+void cluster_tx_end(void);
 /* Startup (main, after the config is loaded, before the workers start):
  * in cluster mode, load or create nodes.conf and publish the first slot
  * map. Exits the process with a logged reason when nodes.conf cannot be

@@ -123,6 +123,16 @@ static slot_run *slot_runs(int *n) {
     return runs;
 }
 
+/* ---- transactions ---- */
+
+void cluster_tx_begin(void) {
+    if (cluster) cluster_lock();
+}
+
+void cluster_tx_end(void) {
+    if (cluster) cluster_unlock();
+}
+
 /* ---- INFO, NODES, MYID, HELP ---- */
 
 static void cluster_info_command(client *c) {
@@ -618,8 +628,10 @@ static void setslot_node(int slot, cluster_node *n) {
 /* CLUSTER SETSLOT <slot> MIGRATING <id> | IMPORTING <id> | STABLE |
  * NODE <id>, with Redis 7.0.15's checks in its order. The slot's lock is
  * held across the key count and the change (slot locks come before the
- * cluster lock), so no write lands between them; inside EXEC, which may
- * hold other slot locks, the count is read without it. */
+ * cluster lock), so no write lands between them; inside EXEC, which holds
+ * every slot lock when it queues a CLUSTER command (CMD_CLUSTER_STATE), it
+ * is already held. As in Redis, nodes.conf holds the change (written, not
+ * fsynced, unless an epoch was taken) before the reply. */
 static void cluster_setslot_command(client *c) {
     if (disabled_or_reply(c)) return;
     long long parsed;
@@ -663,17 +675,8 @@ static void cluster_setslot_command(client *c) {
         add_reply_error(c, "ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
     }
     if (ok) {
-        /* Routing sees the change before the reply (the map is published).
-         * nodes.conf is written by the bus thread before it next sends
-         * anything (its before-sleep), so a reshard's stream of SETSLOTs
-         * costs one write per bus iteration rather than one each; a new
-         * epoch (closing an import, or myself becoming a replica) is on
-         * disk, fsynced, before the reply, as every new epoch. */
-        bool durable_now = (cluster->todo & CLUSTER_TODO_FSYNC_CONFIG) != 0;
-        cluster_todo(CLUSTER_TODO_PUBLISH | CLUSTER_TODO_UPDATE_STATE | (durable_now ? CLUSTER_TODO_SAVE_CONFIG : 0));
-        cluster_apply_todo();
-        if (!durable_now) cluster_todo(CLUSTER_TODO_SAVE_CONFIG);
-        cluster_unlock();
+        cluster_todo(CLUSTER_TODO_PUBLISH | CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE);
+        finish();
         bus_wake();
         add_reply_ok(c);
     } else {
@@ -892,7 +895,7 @@ static void cluster_links_command(client *c) {
 
 #define ADMIN_FLAGS (CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_STALE)
 #define SUB(n, ar, fl, fn, ver, sum, cx, acl)                                                                  \
-    {.name = n, .arity = ar, .flags = fl, .proc = fn, .group = "cluster", .since = ver, .summary = sum,      \
+    {.name = n, .arity = ar, .flags = (fl) | CMD_CLUSTER_STATE, .proc = fn, .group = "cluster", .since = ver, .summary = sum,      \
      .complexity = cx, .acl_categories = acl}
 
 static command cluster_subcommands[] = {

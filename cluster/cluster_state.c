@@ -46,12 +46,20 @@ static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local char thread_tag; /* its address names the thread */
 static _Atomic uintptr_t lock_owner;
 
+/* How many times this thread holds the lock: a transaction of CLUSTER
+ * commands holds it across its queue (cluster_tx_begin) while each
+ * handler takes and releases it as alone. */
+static _Thread_local int lock_depth;
+
 void cluster_lock(void) {
+    if (lock_depth++ > 0) return;
     pthread_mutex_lock(&state_lock);
     atomic_store_explicit(&lock_owner, (uintptr_t)&thread_tag, memory_order_relaxed);
 }
 
 void cluster_unlock(void) {
+    assert(lock_depth > 0);
+    if (--lock_depth > 0) return;
     atomic_store_explicit(&lock_owner, 0, memory_order_relaxed);
     pthread_mutex_unlock(&state_lock);
 }

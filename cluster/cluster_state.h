@@ -216,7 +216,8 @@ extern cluster_state *cluster;
 
 /* ---- the lock ---- */
 
-/* Any thread. Not recursive. */
+/* Any thread. Reentrant on one thread (a transaction of CLUSTER commands
+ * holds it across its queue: cluster_tx_begin); each lock needs its unlock. */
 void cluster_lock(void);
 void cluster_unlock(void);
 /* assert() that the calling thread holds the lock (assertions are on in

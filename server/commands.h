@@ -43,6 +43,9 @@ enum cmd_flag {
                                     pauses hold it as Redis 7.0 does for a script without no-writes */
     CMD_OPEN_SLOT = 1 << 28,    /* served here while its slot is migrating or importing, whatever keys
                                    exist (MIGRATE: Redis's migrateCommand test in getNodeByQuery) */
+    CMD_CLUSTER_STATE = 1 << 29, /* a CLUSTER subcommand: a transaction holding one takes every slot lock
+                                    and keeps the cluster state locked across its queue (multi.c), so
+                                    MULTI DELSLOTS ADDSLOTS BUMPEPOCH EXEC is one step for the bus too */
     CMD_ALL_SLOTS = 1 << 26,    /* locks slots beyond its key spec, one at a time (KEYS, SCAN, RANDOMKEY,
                                    FLUSHDB, FLUSHALL, DEBUG, MEMORY STATS): a transaction holding it
                                    takes every slot lock (multi.c) */

@@ -194,8 +194,12 @@ static void exec_command(client *c) {
      * order. */
     unsigned *slots = NULL;
     int nslots = 0, cap = 0;
-    bool all_slots = false;
-    for (int i = 0; i < m->n; i++) all_slots |= (m->q[i].cmd->flags & CMD_ALL_SLOTS) != 0;
+    bool all_slots = false, cluster_tx = false;
+    for (int i = 0; i < m->n; i++) {
+        all_slots |= (m->q[i].cmd->flags & CMD_ALL_SLOTS) != 0;
+        cluster_tx |= (m->q[i].cmd->flags & CMD_CLUSTER_STATE) != 0;
+    }
+    all_slots |= cluster_tx; /* slot locks come before the cluster lock */
     if (all_slots) {
         slots = mem_alloc(CLUSTER_SLOTS * sizeof *slots);
         for (unsigned s = 0; s < CLUSTER_SLOTS; s++) slot_lock(slots[s] = s);
@@ -239,12 +243,14 @@ static void exec_command(client *c) {
     add_reply_array(c, m->n);
     arg_t *saved_argv = c->argv;
     int saved_argc = c->argc;
+    if (cluster_tx) cluster_tx_begin();
     for (int i = 0; i < m->n; i++) {
         c->argv = m->q[i].argv;
         c->argc = m->q[i].argc;
         dispatch_snapshot_before_write(m->q[i].cmd, c->argv, c->argc);
         dispatch_call(c, m->q[i].cmd);
     }
+    if (cluster_tx) cluster_tx_end();
     c->argv = saved_argv;
     c->argc = saved_argc;
     in_exec = false;

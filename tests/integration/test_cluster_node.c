@@ -13,9 +13,11 @@
  * is stopped here.
  */
 #include "server_proc.h"
+#include "thread_fail.h"
 
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +494,63 @@ Test(cluster_node, cluster_commands_inside_multi_exec) {
         free(r);
     }
     stop_pair(pair);
+}
+
+/* A transaction that queues a CLUSTER command takes every slot lock (and
+ * keeps the cluster state locked across its queue): GETKEYSINSLOT /
+ * COUNTKEYSINSLOT used to lock their slot inside EXEC out of the ascending
+ * order, and a FLUSHALL taking every slot lock on another worker then
+ * deadlocked both (the server stopped answering within a second). */
+typedef struct {
+    const sc_server *srv;
+    bool flusher;
+} tx_client;
+
+static void *tx_client_main(void *arg) {
+    const tx_client *t = arg;
+    redisContext *x = sc_thread_connect(t->srv, 5000);
+    for (int i = 0; x && i < 400 && !sc_thread_failures(); i++) {
+        redisReply *r;
+        if (t->flusher) {
+            r = redisCommand(x, "FLUSHALL");
+        } else {
+            redisAppendCommand(x, "MULTI");
+            redisAppendCommand(x, "SET a%d 1", i); /* slot 15495 for a0 */
+            redisAppendCommand(x, "CLUSTER GETKEYSINSLOT 3300 5");
+            redisAppendCommand(x, "CLUSTER COUNTKEYSINSLOT 3300");
+            redisAppendCommand(x, "EXEC");
+            r = NULL;
+            for (int k = 0; k < 5; k++) {
+                if (r) freeReplyObject(r);
+                r = NULL;
+                if (redisGetReply(x, (void **)&r) != REDIS_OK) break;
+            }
+        }
+        if (!r) {
+            sc_thread_fail("%s: no reply within 5 s (%s)", t->flusher ? "FLUSHALL" : "EXEC", x->errstr);
+            break;
+        }
+        freeReplyObject(r);
+    }
+    if (x) redisFree(x);
+    return NULL;
+}
+
+Test(cluster_node, cluster_keyspace_commands_in_exec_never_deadlock) {
+    node_start(&sc, "slotcache", NULL);
+    expect(&sc, "CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    cr_assert(state_ok(&sc, 6000), "cluster_state never became ok");
+    pthread_t th[6];
+    tx_client tc[6];
+    sc_thread_fail_reset();
+    for (int i = 0; i < 6; i++) {
+        tc[i] = (tx_client){&sc.srv, i % 2 == 1};
+        cr_assert_eq(pthread_create(&th[i], NULL, tx_client_main, &tc[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+    expect(&sc, "PING", "+PONG\r\n");
+    node_stop(&sc);
 }
 
 /* ---- nodes.conf --------------------------------------------------------- */
