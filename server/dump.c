@@ -164,6 +164,12 @@ static void restore_command(client *c) {
     add_reply_ok(c);
 }
 
+#define RESTORE_COMPLEXITY                                                                                     \
+    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number "    \
+    "of Redis objects composing the value and M their average size. For small string values the time complexity "    \
+    "is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is "          \
+    "O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."
+
 command dump_commands[] = {
     {.name = "dump", .arity = 2, .flags = CMD_READONLY, .first_key = 1, .last_key = 1, .key_step = 1,
      .proc = dump_command, .group = "generic", .since = "2.6.0",
@@ -175,22 +181,14 @@ command dump_commands[] = {
     {.name = "restore", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM, .first_key = 1, .last_key = 1, .key_step = 1,
      .proc = restore_command, .group = "generic", .since = "2.6.0",
      .summary = "Create a key using the provided serialized value, previously obtained using DUMP.",
-     .complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is "
-                   "the number of Redis objects composing the value and M their average size. For small string "
-                   "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for "
-                   "sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-                   "O(log(N)).",
+     .complexity = RESTORE_COMPLEXITY,
      .acl_categories = "keyspace write slow dangerous"},
     /* MIGRATE's target side: RESTORE served in an importing slot without a
      * separate ASKING (the flag routes it as if ASKING was sent). */
     {.name = "restore-asking", .arity = -4, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ASKING, .first_key = 1,
      .last_key = 1, .key_step = 1, .proc = restore_command, .group = "server", .since = "3.0.0",
      .summary = "An internal command for migrating keys in a cluster",
-     .complexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is "
-                   "the number of Redis objects composing the value and M their average size. For small string "
-                   "values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for "
-                   "sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-                   "O(log(N)).",
+     .complexity = RESTORE_COMPLEXITY,
      .acl_categories = "keyspace write slow dangerous"},
     {0},
 };
