@@ -183,6 +183,7 @@ class Worker(threading.Thread):
     def __init__(self, idx, ports, nkeys, hot_tags, nhot, rate, scale, stop):
         super().__init__(daemon=True, name=f"worker-{idx}")
         self.idx, self.ports, self.rate, self.scale, self.stop = idx, ports, rate, scale, stop
+        self.nhot = nhot
         self.spread = [f"r{idx}:k{i}" for i in range(nkeys)]
         self.hot = [f"{{{t}}}r{idx}:h{i}" for t in hot_tags for i in range(nhot)]
         self.keys = self.spread + self.hot
@@ -194,7 +195,7 @@ class Worker(threading.Thread):
         self.incr_acked = [0] * COUNTERS
         self.incr_maybe = [0] * COUNTERS  # applications beyond the acknowledged ones that may have happened
         self.ops = 0
-        self.sets = self.incrs = self.gets = 0
+        self.sets = self.incrs = self.gets = self.msets = self.mgets = 0
         self.errors = []      # client-visible failures (exceptions, wrong values)
         self.warm = False     # every key written once
         self.seq = 0
@@ -211,25 +212,30 @@ class Worker(threading.Thread):
     def conn_retries(self):
         return RETRIES.get(self.ident, "conn")
 
-    def do_set(self, rc, k):
-        self.seq += 1
-        v = f"{self.idx}:{self.seq}"
+    def do_set(self, rc, keys):
+        """SET of one key, MSET of several (of one hot slot)."""
+        vals = []
+        for _ in keys:
+            self.seq += 1
+            vals.append(f"{self.idx}:{self.seq}")
+        args = ["SET", keys[0], vals[0]] if len(keys) == 1 else \
+            ["MSET", *[x for kv in zip(keys, vals) for x in kv]]
         try:
-            ok = rc.set(k, v)
+            ok = rc.execute_command(*args)
         except Exception as e:  # noqa: BLE001 - every exception reaching us is a failure
-            self.fail(f"SET {k} {v}: {e!r}")
-            with self.lock:
-                self.maybe.setdefault(k, set()).add(v)
-            return
+            ok = e
         if ok is not True:
-            self.fail(f"SET {k} {v}: reply {ok!r}")
+            self.fail(f"{' '.join(args)}: " + (repr(ok) if isinstance(ok, Exception) else f"reply {ok!r}"))
             with self.lock:
-                self.maybe.setdefault(k, set()).add(v)
+                for k, v in zip(keys, vals):
+                    self.maybe.setdefault(k, set()).add(v)
             return
         with self.lock:
-            self.value[k] = v
-            self.maybe.pop(k, None)
-            self.sets += 1
+            for k, v in zip(keys, vals):
+                self.value[k] = v
+                self.maybe.pop(k, None)
+            self.sets += len(keys)
+            self.msets += len(keys) > 1
             self.ops += 1
 
     def do_incr(self, rc, j):
@@ -252,22 +258,31 @@ class Worker(threading.Thread):
         if not lo <= n <= hi:
             self.fail(f"INCR {k} answered {n}, expected within [{lo}, {hi}]")
 
-    def do_get(self, rc, k):
+    def do_get(self, rc, keys):
+        """GET of one key, MGET of several (of one hot slot): the values last acknowledged."""
         with self.lock:
-            want = self.value.get(k)
-            alt = set(self.maybe.get(k, ()))
-        if want is None and not alt:
-            return
+            want = [self.value.get(k) for k in keys]
+            alt = [set(self.maybe.get(k, ())) for k in keys]
         try:
-            got = rc.get(k)
+            got = rc.execute_command("GET", keys[0]) if len(keys) == 1 else rc.execute_command("MGET", *keys)
         except Exception as e:  # noqa: BLE001
-            self.fail(f"GET {k}: {e!r}")
+            self.fail(f"{'GET' if len(keys) == 1 else 'MGET'} {' '.join(keys)}: {e!r}")
             return
-        if got != want and got not in alt:
-            self.fail(f"GET {k}: {got!r}, last acknowledged {want!r}" + (f" (or {sorted(alt)})" if alt else ""))
+        if len(keys) == 1:
+            got = [got]
+        for k, g, w, al in zip(keys, got, want, alt):
+            if g != w and g not in al:
+                self.fail(f"GET {k}: {g!r}, last acknowledged {w!r}" + (f" (or {sorted(al)})" if al else "")
+                          + (f" (MGET {' '.join(keys)})" if len(keys) > 1 else ""))
         with self.lock:
-            self.gets += 1
+            self.gets += len(keys)
+            self.mgets += len(keys) > 1
             self.ops += 1
+
+    def several(self):
+        """2 or 3 of this thread's keys in one hot slot (MSET / MGET: -TRYAGAIN while it migrates)."""
+        tag = self.rng.randrange(len(self.hot) // self.nhot)
+        return self.rng.sample(self.hot[tag * self.nhot:(tag + 1) * self.nhot], self.rng.choice((2, 3)))
 
     def run(self):
         try:
@@ -281,18 +296,19 @@ class Worker(threading.Thread):
         try:
             while not self.stop.is_set():
                 if first < len(self.keys):
-                    self.do_set(rc, self.keys[first])
+                    self.do_set(rc, [self.keys[first]])
                     first += 1
                     if first == len(self.keys):
                         self.warm = True
                     continue  # the first pass is not rate-bounded
                 r = self.rng.random()
+                multi = self.hot and self.rng.random() < 0.1
                 if r < 0.5:
-                    self.do_set(rc, self.pick())
+                    self.do_set(rc, self.several() if multi else [self.pick()])
                 elif r < 0.7:
                     self.do_incr(rc, self.rng.randrange(COUNTERS))
                 else:
-                    self.do_get(rc, self.pick())
+                    self.do_get(rc, self.several() if multi else [self.pick()])
                 nxt += period
                 delay = nxt - time.monotonic()
                 if delay > 0:
@@ -765,8 +781,10 @@ class Run:
         sets = sum(w.sets for w in self.workers)
         incrs = sum(w.incrs for w in self.workers)
         gets = sum(w.gets for w in self.workers)
-        log(f"summary: {getattr(self, 'total_keys', '?')} keys; {sets} SETs, {incrs} INCRs, {gets} GETs "
-            f"(verified) acknowledged; {self.moved_slots} slot moves; redirections followed: "
+        msets = sum(w.msets for w in self.workers)
+        mgets = sum(w.mgets for w in self.workers)
+        log(f"summary: {getattr(self, 'total_keys', '?')} keys; {sets} keys SET ({msets} MSETs), {incrs} INCRs, "
+            f"{gets} keys read and verified ({mgets} MGETs); {self.moved_slots} slot moves; redirections followed: "
             f"{RETRIES.total('MOVED')} MOVED, {RETRIES.total('ASK')} ASK, {RETRIES.total('TRYAGAIN')} TRYAGAIN, "
             f"{RETRIES.total('CLUSTERDOWN')} CLUSTERDOWN; {RETRIES.total('conn')} connection retries; "
             f"{Client.unknown_ask} ASK to a node unknown to the client; "
