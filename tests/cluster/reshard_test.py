@@ -60,7 +60,13 @@ already in its node cache, which holds the nodes of CLUSTER SLOTS: the first
 -ASK to a node that owns no slot yet (node 4 while the rebalance imports its
 first slots) would end in AttributeError. The client class here adds such a
 node to the cache (as a MOVED to it would), counted and printed as "ASK to
-a node unknown to the client".
+a node unknown to the client". And when it re-reads the slot map from a
+seed node it has no connection to (after a node's 5th connection error, its
+connection dropped: here once the deleted node 1 is stopped, for a client
+whose map still sent a slot there), redis-py 4.3.4 deep-copies its
+connection arguments, which hold a method of the client itself: "cannot
+pickle '_thread.lock' object" (redis/redis-py#2480). The client class here
+is its own deep copy (it is the connections' on_connect, not data).
 
 Cleanup as partition_test.py: every process (nodes, redis-cli) is stopped
 on every exit: normal, failure, exception, SIGTERM / SIGINT / SIGHUP. The
@@ -154,9 +160,13 @@ RETRIES = RetryCounter()
 
 
 class Client(RedisCluster):
-    """RedisCluster with one fix: an -ASK to a node not in the node cache (see the docstring)."""
+    """RedisCluster with two fixes (see the docstring): an -ASK to a node not in the node cache,
+    and the deep copy of the connection arguments that re-reading the slot map makes."""
     unknown_ask = 0
     unknown_lock = threading.Lock()
+
+    def __deepcopy__(self, memo):
+        return self  # (redis/redis-py#2480, see the docstring)
 
     def get_node(self, host=None, port=None, node_name=None):
         node = super().get_node(host, port, node_name)
