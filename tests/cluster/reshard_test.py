@@ -396,9 +396,11 @@ class Node:
                     pass
                 time.sleep(0.05)
             in_use = "in use" in self.log_tail(50)
+            why = (f"exited at startup (status {self.proc.returncode})" if self.proc.poll() is not None
+                   else f"did not answer PING within {20 * self.scale} s")
             pt.reap(self.proc, 0)
             if not in_use:
-                raise Failure(f"{self} did not start (answer PING) within {20 * self.scale} s\n{self.log_tail()}")
+                raise Failure(f"{self} {why}\n{self.log_tail()}")
             log(f"{self}: port taken, retrying")
         raise Failure(f"node {self.idx}: no free port after 5 attempts")
 
