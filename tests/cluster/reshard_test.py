@@ -838,7 +838,7 @@ class Run:
         except (Failure, redis.RedisError, OSError, subprocess.SubprocessError) as e:
             problems.append(str(e) if isinstance(e, Failure) else repr(e))
             errs = self.errors()
-            if errs:
+            if errs and "client-visible errors" not in problems[-1]:
                 problems.append(f"client-visible errors meanwhile ({len(errs)}), first: {errs[:10]}")
             print(self.evidence(), flush=True)
         finally:
