@@ -26,8 +26,9 @@ Phases, each asserted before the next:
      {h<x>}r<t>:c<j> in the hot slots too. First a SET of each of its keys,
      then at random (half of the keys picked in a hot slot) SET k v (a new
      value), INCR c, GET k (must be the value last acknowledged for k),
-     about --rate operations/s per thread. Every acknowledged write is
-     recorded.
+     a tenth of the SETs and GETs an MSET / MGET of 2-3 of its keys of one
+     hot slot (-TRYAGAIN while the slot is split between two nodes), about
+     --rate operations/s per thread. Every acknowledged write is recorded.
      Any exception reaching the client's caller is a failure (printed).
      An INCR whose reply was lost, or that redis-py re-sent after a
      connection error, may have been applied: counted uncertain.
@@ -49,7 +50,7 @@ Phases, each asserted before the next:
      error; every acknowledged key reads back with its last acknowledged
      value (a fresh client); each counter is in [acknowledged INCRs,
      acknowledged + uncertain]; `--cluster check` exits 0 with
-     "[OK] All 16384 slots covered" and no [ERR] / [WARNING] / open slot;
+     "[OK] All 16384 slots covered" and no [ERR] / [WARNING] (open slots);
      the sum of DBSIZE over the 3 masters left is the number of distinct
      keys written (counters whose only INCRs are uncertain may or may not
      exist: a range).
