@@ -35,8 +35,6 @@ removed on every exit; exit 0 passed, 1 failed, 77 skipped.
 import argparse
 import os
 import random
-import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -299,44 +297,13 @@ def main():
     ap.add_argument("--dir", help="working directory (created if needed; removed when all passed)")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, pt.on_signal)
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     work = a.dir or tempfile.mkdtemp(prefix=f"{NAME}.")
     os.makedirs(work, exist_ok=True)
     binary = os.path.abspath(a.server)
     log(f"{a.rounds} rounds on {binary}, seed {seed} (--seed {seed} repeats the faults)")
-    rc, problems = 0, []
-    try:
-        if not os.access(binary, os.X_OK):
-            problems.append(f"server binary {binary} missing")
-        else:
-            problems = run(binary, a.rounds, seed, work, a.scale)
-    except pt.Skip as e:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"{NAME}: skipped: {e}", flush=True)
-        return 77
-    except pt.Interrupted as e:
-        print(f"{NAME}: interrupted by {e}; cleaning up", flush=True)
-        rc = 128 + e.signum
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        for p in list(pt.PROCS):
-            pt.reap(p, 0)
-    if rc:
-        print(f"{NAME}: interrupted; logs kept in {work}", flush=True)
-        return rc
-    for p in problems:
-        print(f"{NAME}: FAIL: {p}", flush=True)
-    if problems:
-        print(f"{NAME}: {len(problems)} failure(s) (seed {seed}); logs kept in {work}", flush=True)
-        return 1
-    if not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"{NAME}: passed (seed {seed})", flush=True)
-    return 0
-
+    return pt.run_guarded(NAME, work, binary, lambda: run(binary, a.rounds, seed, work, a.scale), keep=a.keep,
+                          note=f"seed {seed}")
 
 if __name__ == "__main__":
     sys.exit(main())

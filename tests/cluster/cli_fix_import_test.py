@@ -72,7 +72,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -779,54 +778,18 @@ def main():
     unknown = set(a.cases.split(",")) - set(CASES) - {""}
     if unknown:
         ap.error(f"unknown case(s) {sorted(unknown)}")
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, pt.on_signal)
     a.seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "big")
     random.seed(a.seed ^ os.getpid())  # ports
     work = a.dir or tempfile.mkdtemp(prefix=f"{NAME}.")
     os.makedirs(work, exist_ok=True)
     log(f"cluster of {os.path.abspath(a.server)}, cases {a.cases}, seed {a.seed}")
-    rc, problems = 0, []
-    try:
-        if not os.access(a.server, os.X_OK):
-            problems.append(f"server binary {a.server} missing")
-        elif shutil.which("redis-cli") is None:
-            raise pt.Skip("redis-cli not installed")
-        else:
-            problems = run(a, work)
-    except pt.Skip as e:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"{NAME}: skipped: {e}", flush=True)
-        return 77
-    except pt.Interrupted as e:
-        print(f"{NAME}: interrupted by {e}; cleaning up", flush=True)
-        rc = 128 + e.signum
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        for p in list(pt.PROCS):
-            pt.reap(p, 0)
-        if (rc or problems) and not a.keep:
-            for root, _dirs, files in sorted(os.walk(work)):
-                if "server.log" in files:
-                    with open(os.path.join(root, "server.log"), errors="replace") as fh:
-                        lines = fh.read().splitlines()
-                    print(f"---- last lines of {os.path.join(root, 'server.log')}:", *lines[-15:], sep="\n")
-        if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    if pt.PENDING and not rc:
-        rc = 128 + pt.PENDING[0]  # a signal during the cleanup
-    if rc:
-        print(f"{NAME}: interrupted", flush=True)
-        return rc
-    for p in problems:
-        print(f"{NAME}: FAIL: {p}", flush=True)
-    if problems:
-        print(f"{NAME}: {len(problems)} failure(s) (seed {a.seed})", flush=True)
-        return 1
-    print(f"{NAME}: passed in {time.monotonic() - pt.T0:.1f} s (seed {a.seed})", flush=True)
-    return 0
 
+    def body():
+        if shutil.which("redis-cli") is None:
+            raise pt.Skip("redis-cli not installed")
+        return run(a, work)
+
+    return pt.run_guarded(NAME, work, a.server, body, keep=a.keep, note=f"seed {a.seed}", dump_logs=True)
 
 if __name__ == "__main__":
     sys.exit(main())

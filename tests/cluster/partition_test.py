@@ -302,6 +302,60 @@ class Node:
         return text
 
 
+
+def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
+    """The exit rules the multi-node scripts share, around body() (which
+    returns a list of problems): SIGTERM / SIGINT / SIGHUP interrupt it
+    (the handlers are installed here), every process in PROCS is reaped on
+    every exit, Skip gives 77 (work removed), an interruption 128 + the
+    signal, problems 1, a pass 0 (work removed unless keep). Logs stay in
+    work after a failure or an interruption; with dump_logs, the last lines
+    of every server.log under work are printed instead and work is removed
+    (unless keep). note ends the failure and pass lines (a seed to repeat)."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    rc, problems = 0, []
+    try:
+        if not os.access(binary, os.X_OK):
+            problems.append(f"server binary {binary} missing")
+        else:
+            problems = body()
+    except Skip as e:
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"{name}: skipped: {e}", flush=True)
+        return 77
+    except Interrupted as e:
+        print(f"{name}: interrupted by {e}; cleaning up", flush=True)
+        rc = 128 + e.signum
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        for p in list(PROCS):
+            reap(p, 0)
+    if PENDING and not rc:
+        rc = 128 + PENDING[0]  # a signal during the cleanup
+    failed = bool(rc or problems)
+    if failed and dump_logs and not keep:
+        for root, _dirs, files in sorted(os.walk(work)):
+            if "server.log" in files:
+                with open(os.path.join(root, "server.log"), errors="replace") as fh:
+                    lines = fh.read().splitlines()
+                print(f"---- last lines of {os.path.join(root, 'server.log')}:", *lines[-15:], sep="\n")
+    kept = f"; logs kept in {work}" if failed and (keep or not dump_logs) else ""
+    if not kept and not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    tail = f" ({note})" if note else ""
+    if rc:
+        print(f"{name}: interrupted{kept}", flush=True)
+        return rc
+    for p in problems:
+        print(f"{name}: FAIL: {p}", flush=True)
+    if problems:
+        print(f"{name}: {len(problems)} failure(s){tail}{kept}", flush=True)
+        return 1
+    print(f"{name}: passed in {time.monotonic() - T0:.1f} s{tail}", flush=True)
+    return 0
+
 def parse_nodes(text):
     """CLUSTER NODES -> {id: {addr, flags, master, epoch, link, slots}} (myself flag dropped)."""
     view = {}

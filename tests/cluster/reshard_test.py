@@ -83,8 +83,6 @@ import logging
 import os
 import random
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -868,8 +866,6 @@ def main():
     ap.add_argument("--dir", help="working directory (created if needed; removed when all passed)")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, pt.on_signal)
     lg = logging.getLogger("redis.cluster")
     lg.addHandler(RETRIES)
     lg.propagate = False
@@ -879,35 +875,7 @@ def main():
     log(f"{binary}: {a.threads} threads x {a.rate:g} ops/s, {a.keys} + {HOT} x {a.hot_keys} keys each, "
         f"reshard {a.reshard}, "
         f"scale {a.scale}")
-    rc, problems = 0, []
-    try:
-        if not os.access(binary, os.X_OK):
-            problems.append(f"server binary {binary} missing")
-        else:
-            problems = Run(a, binary, work).go()
-    except pt.Interrupted as e:
-        print(f"{NAME}: interrupted by {e}; cleaning up", flush=True)
-        rc = 128 + e.signum
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        for p in list(pt.PROCS):
-            pt.reap(p, 0)
-    if pt.PENDING and not rc:
-        rc = 128 + pt.PENDING[0]
-    if rc:
-        print(f"{NAME}: interrupted; logs kept in {work}", flush=True)
-        return rc
-    for p in problems:
-        print(f"{NAME}: FAIL: {p}", flush=True)
-    if problems:
-        print(f"{NAME}: {len(problems)} failure(s); logs kept in {work}", flush=True)
-        return 1
-    if not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"{NAME}: passed", flush=True)
-    return 0
-
+    return pt.run_guarded(NAME, work, binary, lambda: Run(a, binary, work).go(), keep=a.keep)
 
 if __name__ == "__main__":
     sys.exit(main())
