@@ -290,18 +290,23 @@ class Node:
         return parse_nodes(self.call("CLUSTER", "NODES"))
 
     def log_tail(self, n=25):
-        text = ""
-        for f in (self.logfile, os.path.join(self.dir, "stdout")):
-            try:
-                with open(f, errors="replace") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                continue
-            if lines:
-                text += f"---- last lines of {f}:\n" + "\n".join(lines[-n:]) + "\n"
-        return text
+        return tail_of((self.logfile, os.path.join(self.dir, "stdout")), n)
 
 
+
+def tail_of(paths, n=25):
+    """The last n lines of each file that exists and is not empty, each
+    behind a "---- last lines of <path>:" line."""
+    text = ""
+    for f in paths:
+        try:
+            with open(f, errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            continue
+        if lines:
+            text += f"---- last lines of {f}:\n" + "\n".join(lines[-n:]) + "\n"
+    return text
 
 def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
     """The exit rules the multi-node scripts share, around body() (which
@@ -338,9 +343,7 @@ def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
     if failed and dump_logs and not keep:
         for root, _dirs, files in sorted(os.walk(work)):
             if "server.log" in files:
-                with open(os.path.join(root, "server.log"), errors="replace") as fh:
-                    lines = fh.read().splitlines()
-                print(f"---- last lines of {os.path.join(root, 'server.log')}:", *lines[-15:], sep="\n")
+                print(tail_of([os.path.join(root, "server.log")], 15), end="", flush=True)
     kept = f"; logs kept in {work}" if failed and (keep or not dump_logs) else ""
     if not kept and not keep:
         shutil.rmtree(work, ignore_errors=True)

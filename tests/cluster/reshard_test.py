@@ -417,16 +417,7 @@ class Node:
         return pt.parse_nodes(self.call("CLUSTER", "NODES"))
 
     def log_tail(self, n=25):
-        text = ""
-        for f in (self.logfile, os.path.join(self.dir, "stdout")):
-            try:
-                with open(f, errors="replace") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                continue
-            if lines:
-                text += f"---- last lines of {f}:\n" + "\n".join(lines[-n:]) + "\n"
-        return text
+        return pt.tail_of((self.logfile, os.path.join(self.dir, "stdout")), n)
 
     def stop(self, fast):
         """Stop the node; the problems found (slotcache: exit status, sanitizer reports)."""
