@@ -918,8 +918,10 @@ def main():
     # Every SETSLOT rewrites nodes.conf. On a disk file system mounted with
     # `discard` (as / is on some VMs), slotcache's write-then-rename frees
     # the old file's blocks each time, a synchronous discard, where Redis
-    # 7.0 overwrites in place: 16384 slots moved 3-4x slower for the disk
-    # alone. On tmpfs the run measures the servers, not the disk.
+    # 7.0 overwrites in place: the 16384 slots took 2-4x as long to move
+    # with the nodes' directories on such a disk as on tmpfs (and 2.5-3x as
+    # long as onto redis-server nodes on the same disk). On tmpfs the run
+    # measures the servers, not the disk.
     data = None
     if os.access(a.data_parent, os.W_OK):
         data = tempfile.mkdtemp(prefix=f"{NAME}.", dir=a.data_parent)
