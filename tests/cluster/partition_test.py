@@ -308,7 +308,7 @@ def tail_of(paths, n=25):
             text += f"---- last lines of {f}:\n" + "\n".join(lines[-n:]) + "\n"
     return text
 
-def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
+def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False, after=None):
     """The exit rules the multi-node scripts share, around body() (which
     returns a list of problems): SIGTERM / SIGINT / SIGHUP interrupt it
     (the handlers are installed here), every process in PROCS is reaped on
@@ -316,7 +316,8 @@ def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
     signal, problems 1, a pass 0 (work removed unless keep). Logs stay in
     work after a failure or an interruption; with dump_logs, the last lines
     of every server.log under work are printed instead and work is removed
-    (unless keep). note ends the failure and pass lines (a seed to repeat)."""
+    (unless keep). note ends the failure and pass lines (a seed to repeat);
+    after(failed), when given, runs once every process is reaped."""
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
     rc, problems = 0, []
@@ -337,6 +338,8 @@ def run_guarded(name, work, binary, body, keep=False, note="", dump_logs=False):
             signal.signal(sig, signal.SIG_IGN)
         for p in list(PROCS):
             reap(p, 0)
+        if after:
+            after(bool(rc or problems))
     if PENDING and not rc:
         rc = 128 + PENDING[0]  # a signal during the cleanup
     failed = bool(rc or problems)

@@ -84,7 +84,6 @@ import logging
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -911,8 +910,6 @@ def main():
                     help="where the nodes' directories (nodes.conf) go, in a directory of this run "
                          "removed on every exit; WORK when not writable")
     a = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, pt.on_signal)
     work = a.dir or tempfile.mkdtemp(prefix=f"{NAME}.")
     os.makedirs(work, exist_ok=True)
     # Every SETSLOT rewrites nodes.conf. On a disk file system mounted with
@@ -929,43 +926,24 @@ def main():
     a.redis = shutil.which(a.redis) or a.redis
     log(f"redis-server cluster ({a.redis}) onto {binary}: {a.keys} keys, {a.threads} load threads, "
         f"--cluster {a.move}")
-    rc, problems = 0, []
-    try:
-        for b in (binary, a.redis):
-            if not os.access(b, os.X_OK):
-                problems.append(f"server binary {b} missing")
-        if not problems:
-            problems = run(a, binary, work, data or work)
-    except pt.Interrupted as e:
-        print(f"{NAME}: interrupted by {e}; cleaning up", flush=True)
-        rc = 128 + e.signum
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
-        for p in list(pt.PROCS):
-            pt.reap(p, 0)
-        if data:
-            if problems and not rc:  # the nodes.conf files go with the logs
-                for d in os.listdir(data):
-                    src = os.path.join(data, d, "nodes.conf")
-                    if os.path.exists(src):
-                        os.makedirs(os.path.join(work, d), exist_ok=True)
-                        shutil.copy(src, os.path.join(work, d, "nodes.conf"))
-            shutil.rmtree(data, ignore_errors=True)
-    if rc:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"{NAME}: interrupted; {work} removed", flush=True)
-        return rc
-    for p in problems:
-        print(f"{NAME}: FAIL: {p}", flush=True)
-    if problems:
-        print(f"{NAME}: {len(problems)} failure(s); logs kept in {work}", flush=True)
-        return 1
-    if not a.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"{NAME}: passed", flush=True)
-    return 0
 
+    def body():
+        if not os.access(a.redis, os.X_OK):
+            return [f"server binary {a.redis} missing"]
+        return run(a, binary, work, data or work)
+
+    def after(failed):
+        if not data:
+            return
+        if failed:  # the nodes.conf files go with the logs
+            for d in os.listdir(data):
+                src = os.path.join(data, d, "nodes.conf")
+                if os.path.exists(src):
+                    os.makedirs(os.path.join(work, d), exist_ok=True)
+                    shutil.copy(src, os.path.join(work, d, "nodes.conf"))
+        shutil.rmtree(data, ignore_errors=True)
+
+    return pt.run_guarded(NAME, work, binary, body, keep=a.keep, after=after)
 
 if __name__ == "__main__":
     sys.exit(main())
