@@ -210,7 +210,11 @@ static void run_script(sc_cluster *cl, script *s) {
     run(s, 0, "CLUSTER SETSLOT abc STABLE");
     run(s, 0, "CLUSTER SETSLOT %d", SLOT);
 
-    /* Keys of the slot, one about to expire. */
+    /* Keys of the slot, one about to expire: active expiry off, so it stays
+     * in the table (counted by COUNTKEYSINSLOT) until a lookup meets it, on
+     * both servers alike. */
+    run(s, 0, "DEBUG SET-ACTIVE-EXPIRE 0");
+    run(s, 1, "DEBUG SET-ACTIVE-EXPIRE 0");
     run(s, 0, "SET {b}1 v1");
     run(s, 0, "SET {b}2 v2");
     run(s, 0, "RPUSH {b}3 x y z");
@@ -293,7 +297,8 @@ static void run_script(sc_cluster *cl, script *s) {
 }
 
 static void start_pair(sc_cluster *cl, const char *bin) {
-    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS, .bin = {bin, bin}};
+    static const char *const extra[] = {"--enable-debug-command", "yes", NULL}; /* redis-server's DEBUG */
+    sc_cluster_opts o = {.node_timeout_ms = NODE_TIMEOUT_MS, .bin = {bin, bin}, .extra_args = extra};
     sc_cluster_start_or_fail(cl, 2, &o);
     sc_cluster_addslots_split_or_fail(cl, 1);
     sc_cluster_meet_or_fail(cl);
