@@ -66,6 +66,7 @@ import threading
 import time
 
 import redis
+from redis.cluster import PRIMARY, RedisCluster
 from redis.crc import key_slot
 
 NODES = 6
@@ -292,6 +293,34 @@ class Node:
     def log_tail(self, n=25):
         return tail_of((self.logfile, os.path.join(self.dir, "stdout")), n)
 
+
+
+class FixedRedisCluster(RedisCluster):
+    """redis-py 4.3.4's (Debian's python3-redis) RedisCluster with two client bugs fixed, for
+    the scripts whose slots move under their clients:
+    - it follows an -ASK only to a node already in its node cache (the nodes of CLUSTER
+      SLOTS): the first -ASK to a node that owns no slot yet ended in "AttributeError:
+      'NoneType' object has no attribute 'server_type'"; such a node is added to the cache,
+      as a MOVED to it would (counted in unknown_ask);
+    - re-reading the slot map from a seed it has no connection to deep-copies its connection
+      arguments, which hold a method of the client itself: "cannot pickle '_thread.lock'
+      object" (redis/redis-py#2480); the client is its own deep copy."""
+    unknown_ask = 0
+    unknown_lock = threading.Lock()
+
+    def __deepcopy__(self, memo):
+        return self  # (redis/redis-py#2480, see the docstring)
+
+    def get_node(self, host=None, port=None, node_name=None):
+        node = super().get_node(host, port, node_name)
+        if node is None and node_name and not host:
+            h, _, p = node_name.rpartition(":")
+            nm = self.nodes_manager
+            node = nm._get_or_create_cluster_node(h, int(p), PRIMARY, nm.nodes_cache)
+            nm.nodes_cache[node.name] = node
+            with FixedRedisCluster.unknown_lock:
+                FixedRedisCluster.unknown_ask += 1
+        return node
 
 
 def tail_of(paths, n=25):

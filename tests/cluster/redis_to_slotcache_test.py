@@ -93,7 +93,7 @@ import time
 import traceback
 
 import redis
-from redis.cluster import ClusterNode, RedisCluster
+from redis.cluster import ClusterNode
 from redis.crc import key_slot
 
 import partition_test as pt
@@ -425,8 +425,8 @@ class Loader(threading.Thread):
         super().__init__(daemon=True, name=f"load-{idx}")
         self.pause = 1 / rate if rate > 0 else 0
         self.idx, self.stop, self.rng = idx, stop, random.Random(seed)
-        self.rc = RedisCluster(startup_nodes=[ClusterNode(HOST, p) for p in ports], decode_responses=True,
-                               socket_timeout=10 * scale, socket_connect_timeout=2)
+        self.rc = pt.FixedRedisCluster(startup_nodes=[ClusterNode(HOST, p) for p in ports], decode_responses=True,
+                                       socket_timeout=10 * scale, socket_connect_timeout=2)
         self.lock = threading.Lock()
         self.strs = {}        # key -> last acknowledged value
         self.str_maybe = {}   # key -> values of writes since then whose reply was lost

@@ -91,7 +91,7 @@ import threading
 import time
 
 import redis
-from redis.cluster import PRIMARY, ClusterNode, RedisCluster
+from redis.cluster import ClusterNode
 from redis.crc import key_slot
 
 import partition_test as pt
@@ -160,25 +160,7 @@ class RetryCounter(logging.Handler):
 RETRIES = RetryCounter()
 
 
-class Client(RedisCluster):
-    """RedisCluster with two fixes (see the docstring): an -ASK to a node not in the node cache,
-    and the deep copy of the connection arguments that re-reading the slot map makes."""
-    unknown_ask = 0
-    unknown_lock = threading.Lock()
-
-    def __deepcopy__(self, memo):
-        return self  # (redis/redis-py#2480, see the docstring)
-
-    def get_node(self, host=None, port=None, node_name=None):
-        node = super().get_node(host, port, node_name)
-        if node is None and node_name and not host:
-            h, _, p = node_name.rpartition(":")
-            nm = self.nodes_manager
-            node = nm._get_or_create_cluster_node(h, int(p), PRIMARY, nm.nodes_cache)
-            nm.nodes_cache[node.name] = node
-            with Client.unknown_lock:
-                Client.unknown_ask += 1
-        return node
+Client = pt.FixedRedisCluster
 
 
 def client(ports, scale):
