@@ -72,7 +72,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -101,18 +100,6 @@ def now_ms():
 
 # ---- processes -------------------------------------------------------------
 
-def port_free(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 TAKEN = set()  # ports (and bus ports) handed out in this run
 
 
@@ -123,7 +110,7 @@ def pick_port():
         p = random.randrange(PORT_LO, PORT_HI)
         if {p, p + 10000} & TAKEN or p in {t + 10000 for t in TAKEN}:
             continue
-        if port_free(p) and port_free(p + 10000):
+        if pt.port_free(p) and pt.port_free(p + 10000):
             TAKEN.update((p, p + 10000))
             return p
     raise Failure(f"no free port pair P, P+10000 in [{PORT_LO}, {PORT_HI})")

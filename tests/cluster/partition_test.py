@@ -58,6 +58,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -322,6 +323,18 @@ class FixedRedisCluster(RedisCluster):
                 FixedRedisCluster.unknown_ask += 1
         return node
 
+
+def port_free(p, host="127.0.0.1"):
+    """Nothing listens on host:p (SO_REUSEADDR: a port in TIME_WAIT counts as free)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
 
 def tail_of(paths, n=25):
     """The last n lines of each file that exists and is not empty, each

@@ -84,7 +84,6 @@ import logging
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -158,19 +157,9 @@ def install_counter():
 
 def free_base(n):
     """A base port B with B+1..B+n and their bus ports (+10000) free, under the ephemeral range."""
-    def free(p):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((HOST, p))
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
     for _ in range(500):
         b = random.randrange(10000, 22000 - n)
-        if all(free(b + i) and free(b + i + 10000) for i in range(1, n + 1)):
+        if all(pt.port_free(b + i, HOST) and pt.port_free(b + i + 10000, HOST) for i in range(1, n + 1)):
             return b
     raise pt.Failure("no free port range")
 

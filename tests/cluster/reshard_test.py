@@ -83,7 +83,6 @@ import logging
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -321,16 +320,7 @@ class Worker(threading.Thread):
 # ---- nodes and redis-cli -------------------------------------------------
 
 def port_pair_free(p):
-    for q in (p, p + 10000):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((HOST, q))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
+    return pt.port_free(p, HOST) and pt.port_free(p + 10000, HOST)
 
 
 def free_port(taken):
