@@ -120,9 +120,11 @@ class ChaosWriter(threading.Thread):
                     with self.lock:
                         self.set_ok += 1
                 else:
-                    c.execute_command("INCR", f"{{{self.tag}}}ctr")
+                    # Counted before it is sent: check() reads this bound
+                    # while INCRs are in flight.
                     with self.lock:
                         self.incr_maybe += 1
+                    c.execute_command("INCR", f"{{{self.tag}}}ctr")
                 answered = True
                 n = c.execute_command("WAIT", 1, WAIT_MS)
                 if n >= 1:
@@ -135,6 +137,8 @@ class ChaosWriter(threading.Thread):
                 msg = str(e)
                 with self.lock:
                     self.refused += 1
+                    if not answered and not is_set:
+                        self.incr_maybe -= 1  # refused: not applied
                 if msg.startswith("MOVED"):
                     host = msg.split()[2].rsplit(":", 1)[0]
                     self.owner = self.by_ip.get(host)
@@ -150,9 +154,7 @@ class ChaosWriter(threading.Thread):
                     time.sleep(0.02)
                     self.refresh()
             except (redis.ConnectionError, redis.TimeoutError, OSError):
-                if not answered and not is_set:
-                    with self.lock:
-                        self.incr_maybe += 1  # sent, answer lost: may have been applied
+                # (An INCR whose answer was lost stays in incr_maybe.)
                 self.drop(node)
                 self.owner = None
                 time.sleep(0.05)
@@ -224,14 +226,20 @@ def check(cl, writers, scale):
             part = keys[k0:k0 + 500]
             got = m.r.mget(part)
             lost += sum(1 for k, v in zip(part, got) if v != w.durable[k])
+        # The writers still run: the lower bound is read before the counter,
+        # the upper bound after it.
+        with w.lock:
+            lo = w.incr_durable
         ctr = int(m.r.get(f"{{{w.tag}}}ctr") or 0)
+        with w.lock:
+            hi = w.incr_maybe
         lines.append(f"{{{w.tag}}}: {len(keys)} WAIT-acknowledged SETs, {lost} lost; "
-                     f"{w.set_ok} SETs answered +OK; counter {ctr}, {w.incr_durable} INCRs WAIT-acknowledged, "
-                     f"{w.incr_maybe} maybe applied ({w.incr_maybe - ctr} of those lost); {w.refused} refused")
+                     f"{w.set_ok} SETs answered +OK; counter {ctr}, {lo} INCRs WAIT-acknowledged, "
+                     f"{hi} maybe applied ({hi - ctr} of those lost); {w.refused} refused")
         if lost:
             problems.append(f"{{{w.tag}}}: {lost} WAIT-acknowledged SETs lost")
-        if not w.incr_durable <= ctr <= w.incr_maybe:
-            problems.append(f"{{{w.tag}}}: counter {ctr} outside [{w.incr_durable}, {w.incr_maybe}]")
+        if not lo <= ctr <= hi:
+            problems.append(f"{{{w.tag}}}: counter {ctr} outside [{lo}, {hi}]")
         if not keys:
             problems.append(f"{{{w.tag}}}: no write was ever WAIT-acknowledged")
         if w.errors:
