@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mem.h"
 #include "numparse.h"
+#include "slot_migration.h"
 #include "slotlock.h"
 
 #include <arpa/inet.h>
@@ -921,6 +922,9 @@ static command cluster_subcommands[] = {
         "admin slow dangerous"),
     SUB("bumpepoch", 2, ADMIN_FLAGS, cluster_bumpepoch_command, "3.0.0", "Advance the cluster config epoch", "O(1)",
         "admin slow dangerous"),
+    SUB("cancelslotmigrations", 2, ADMIN_FLAGS, cluster_cancelslotmigrations_command, "9.0.0",
+        "Cancel all current ongoing slot migration operations.", "O(N), where N is the number of active slot import and export jobs.",
+        "admin slow dangerous"),
     SUB("count-failure-reports", 3, CMD_ADMIN | CMD_STALE, cluster_count_failure_reports_command, "3.0.0",
         "Return the number of failure reports active for a given node", "O(N) where N is the number of failure reports",
         "admin slow dangerous"),
@@ -941,6 +945,9 @@ static command cluster_subcommands[] = {
     SUB("getkeysinslot", 4, CMD_STALE, cluster_getkeysinslot_command, "3.0.0",
         "Return local key names in the specified hash slot", "O(log(N)) where N is the number of requested keys",
         "slow"),
+    SUB("getslotmigrations", 2, CMD_ADMIN | CMD_STALE, cluster_getslotmigrations_command, "9.0.0",
+        "Get the status of ongoing and recently finished slot import and export operations.",
+        "O(N), where N is the number of active slot import and export jobs.", "admin slow dangerous"),
     SUB("help", 2, CMD_LOADING | CMD_STALE, cluster_help_command, "5.0.0", "Show helpful text about the different subcommands",
         "O(1)", "slow"),
     SUB("info", 2, CMD_STALE, cluster_info_command, "3.0.0", "Provides info about Redis Cluster node state", "O(1)",
@@ -952,6 +959,10 @@ static command cluster_subcommands[] = {
         "slow"),
     SUB("meet", -4, ADMIN_FLAGS, cluster_meet_command, "3.0.0", "Force a node cluster to handshake with another node",
         "O(1)", "admin slow dangerous"),
+    SUB("migrateslots", -6, ADMIN_FLAGS, cluster_migrateslots_command, "9.0.0",
+        "Migrate the given slots from this node to the specified nodes.",
+        "O(N) where N is the total number of the slots between all start slot and end slot arguments.",
+        "admin slow dangerous"),
     SUB("myid", 2, CMD_STALE, cluster_myid_command, "3.0.0", "Return the node id", "O(1)", "slow"),
     SUB("myshardid", 2, CMD_STALE, cluster_myshardid_command, "7.2.0", "Returns the shard ID of a node.", "O(1)",
         "slow"),
@@ -972,6 +983,9 @@ static command cluster_subcommands[] = {
         "admin slow dangerous"),
     SUB("shards", 2, CMD_STALE, cluster_shards_command, "7.0.0", "Get array of cluster slots to node mappings",
         "O(N) where N is the total number of cluster nodes", "slow"),
+    SUB("syncslots", -3, ADMIN_FLAGS, cluster_syncslots_command, "9.0.0",
+        "Internal command to allow navigation of the atomic slot migration state machine.",
+        "Depends on subcommand.", "admin slow dangerous"),
     SUB("slaves", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "3.0.0",
         "List replica nodes of the specified master node", "O(1)", "admin slow dangerous"),
     SUB("slots", 2, CMD_STALE, cluster_slots_command, "3.0.0", "Get array of Cluster slot to node mappings",

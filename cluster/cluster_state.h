@@ -303,6 +303,10 @@ bool cluster_del_slot(int slot);
 /* Lock held: the slots cluster_del_slot took from myself's shard since the
  * last call, into out (CLUSTER_SLOTS bits), cleared here; false if none. */
 bool cluster_take_shard_slots_lost(uint64_t *out);
+/* Delete the keys of the slots set in bits on the workers (Redis's
+ * delKeysInSlot, db_delete_slot), clearing the bits (gossip.c). Any
+ * thread, holding no slot lock. */
+void cluster_post_slot_deletions(uint64_t *bits);
 /* Unassign every slot n owns; returns how many. */
 int cluster_del_node_slots(cluster_node *n);
 /* Clear every migrating / importing marker (clusterCloseAllSlots). */

@@ -119,18 +119,17 @@ static void delete_dirty_on_worker(worker *w, void *arg)
     mem_free(b);
 }
 
-/* Spread the dirty slots over the workers (slot % workers). Without
- * workers (before they start the dataset is not loaded yet; after they
- * stopped nothing matters) there is nothing to delete. */
-static void post_dirty_slots(void)
+/* Spread the slots of bits over the workers (slot % workers), clearing
+ * them. Without workers (before they start the dataset is not loaded yet;
+ * after they stopped nothing matters) there is nothing to delete. */
+void cluster_post_slot_deletions(uint64_t *bits)
 {
-    any_dirty = false;
     int nw = workers ? nworkers : 0;
     if (nw > WORKER_MAX) nw = WORKER_MAX;
     dirty_batch *b[WORKER_MAX] = {0};
     for (unsigned j = 0; j < CLUSTER_SLOTS; j++) {
-        if (!(dirty_slots[j / 64] >> (j % 64) & 1)) continue;
-        dirty_slots[j / 64] &= ~(1ULL << (j % 64));
+        if (!(bits[j / 64] >> (j % 64) & 1)) continue;
+        bits[j / 64] &= ~(1ULL << (j % 64));
         if (nw == 0) continue;
         int w = (int)(j % (unsigned)nw);
         if (!b[w]) {
@@ -141,6 +140,12 @@ static void post_dirty_slots(void)
     }
     for (int w = 0; w < nw; w++)
         if (b[w]) worker_post(&workers[w], delete_dirty_on_worker, b[w]);
+}
+
+static void post_dirty_slots(void)
+{
+    any_dirty = false;
+    cluster_post_slot_deletions(dirty_slots);
 }
 
 void gossip_deliver_publishes(void)

@@ -135,6 +135,10 @@ typedef struct client {
      * (process_input sets from_input around dispatch). */
     bool postponed;
     bool from_input;
+    /* The link of an atomic slot import (cluster/slot_migration.c): the
+     * slots (16384 bits) it writes unrouted, before this node owns them;
+     * NULL for every other client. Owner thread. */
+    const uint64_t *route_allow;
 } client;
 
 #include "reply.h" /* the reply API every command uses (reply.c) */

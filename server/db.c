@@ -450,12 +450,16 @@ static void visit_live(entry *e, void *arg) {
     if (!db_is_expired(e, v->now)) v->fn(e, v->arg);
 }
 
-void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg) {
+void db_visit_slot_locked(int db, unsigned slot, db_visit_fn *fn, void *arg) {
     ktable *t = db_table(db, slot, false);
     if (!t || ktable_count(t) == 0) return;
     visit_ctx v = {fn, arg, db_now_ms()};
-    slot_lock(slot);
     ktable_scan_range(t, 0, 1ULL << 32, visit_live, &v);
+}
+
+void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg) {
+    slot_lock(slot);
+    db_visit_slot_locked(db, slot, fn, arg);
     slot_unlock(slot);
 }
 

@@ -151,6 +151,8 @@ uint64_t db_delete_slot(int db, unsigned slot);
 /* Walk every live entry of one slot of db under its lock. */
 typedef void db_visit_fn(entry *e, void *arg);
 void db_visit_slot(int db, unsigned slot, db_visit_fn *fn, void *arg);
+/* The same for a caller that holds the slot's lock. */
+void db_visit_slot_locked(int db, unsigned slot, db_visit_fn *fn, void *arg);
 
 /* A (db, slot) drawn with probability proportional to its number of keys
  * (expires: of keys with an expire time) among the slots of database db, or

@@ -35,7 +35,9 @@
 
 #include <stdatomic.h>
 
-static _Atomic int pauses;
+static _Atomic int pauses;      /* of every write */
+static _Atomic int slot_pauses; /* of some slots' writes */
+static _Atomic uint64_t paused_slots[16384 / 64];
 
 void writepause_begin(void) { atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); }
 
@@ -59,19 +61,50 @@ static void resume_postponed(worker *w, void *arg) {
     }
 }
 
+/* After a pause ended: when none is left, every worker resumes its
+ * postponed clients. */
+static void resume_if_none(void) {
+    if (!writepause_active() && workers)
+        for (int i = 0; i < nworkers; i++) worker_post(&workers[i], resume_postponed, NULL);
+}
+
 void writepause_end(void) {
     int was = atomic_fetch_sub_explicit(&pauses, 1, memory_order_seq_cst);
     if (was <= 0) {
         atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); /* unbalanced: stay at 0 */
         return;
     }
-    if (was == 1 && workers)
-        for (int i = 0; i < nworkers; i++) worker_post(&workers[i], resume_postponed, NULL);
+    if (was == 1) resume_if_none();
+}
+
+void writepause_slots_begin(const uint64_t *bitmap) {
+    for (int i = 0; i < 16384 / 64; i++)
+        if (bitmap[i]) atomic_fetch_or_explicit(&paused_slots[i], bitmap[i], memory_order_seq_cst);
+    atomic_fetch_add_explicit(&slot_pauses, 1, memory_order_seq_cst);
+}
+
+void writepause_slots_end(const uint64_t *bitmap) {
+    for (int i = 0; i < 16384 / 64; i++)
+        if (bitmap[i]) atomic_fetch_and_explicit(&paused_slots[i], ~bitmap[i], memory_order_seq_cst);
+    if (atomic_fetch_sub_explicit(&slot_pauses, 1, memory_order_seq_cst) == 1) resume_if_none();
+}
+
+bool writepause_holds(const unsigned *slots, int n) {
+    if (atomic_load_explicit(&pauses, memory_order_relaxed) > 0) return true;
+    if (atomic_load_explicit(&slot_pauses, memory_order_relaxed) == 0) return false;
+    if (n == 0) return true;
+    for (int i = 0; i < n; i++)
+        if (atomic_load_explicit(&paused_slots[slots[i] / 64], memory_order_relaxed) >> (slots[i] % 64) & 1)
+            return true;
+    return false;
 }
 
 void writepause_postpone(client *c) { c->postponed = true; }
 
-bool writepause_active(void) { return atomic_load_explicit(&pauses, memory_order_relaxed) > 0; }
+bool writepause_active(void) {
+    return atomic_load_explicit(&pauses, memory_order_relaxed) > 0 ||
+           atomic_load_explicit(&slot_pauses, memory_order_relaxed) > 0;
+}
 
 typedef struct drain {
     _Atomic int left;
