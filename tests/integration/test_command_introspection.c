@@ -44,7 +44,8 @@ static bool is_slotcache_only(const char *name) {
 
 /* Subcommands of Redis versions after 7.0 that slotcache has (the issues
  * ask for them): not compared with redis-server 7.0, which lacks them. */
-static const char *const after_70[] = {"cluster|myshardid"};
+static const char *const after_70[] = {"cluster|myshardid",         "cluster|migrateslots", "cluster|getslotmigrations",
+                                       "cluster|cancelslotmigrations", "cluster|syncslots"};
 
 static bool is_after_70(const char *name) {
     for (size_t i = 0; i < sizeof after_70 / sizeof after_70[0]; i++)
@@ -444,6 +445,10 @@ Test(command_introspection, command_count_and_list) {
         char *a = call_line(&sc, NULL, filters[f], &la), *b = call_line(&ref, NULL, filters[f], &lb);
         static frame ka[MAX_NAMES], kb[MAX_NAMES];
         int na = children((frame){a, la}, ka, MAX_NAMES), nb = children((frame){b, lb}, kb, MAX_NAMES);
+        for (int j = 0, all = na; j < all; j++) {
+            char name[64];
+            na -= is_after_70(frame_text(ka[j], name, sizeof name)); /* redis-server 7.0 has none */
+        }
         int expected = 0;
         for (int j = 0; j < nb; j++) {
             char name[64];
