@@ -25,6 +25,14 @@
  * wait (not read from a socket) is refused with -TRYAGAIN. While paused,
  * nothing is evicted and an expired key read is hidden, not deleted
  * (db.c), so the replication offset stays final.
+ *
+ * A pause of some slots' writes (an atomic slot migration's hand-over,
+ * cluster/slot_migration.c) sets their bits in `paused_slots` and counts
+ * in `slot_pauses`: dispatch postpones a write only when it has a key in
+ * a paused slot or no key at all (writepause_holds); everything else above
+ * (eviction, expiry, blocked clients' re-runs) stops as for a whole pause,
+ * which writepause_active reports for both. The end of the last pause of
+ * either kind resumes the postponed clients.
  */
 #include "writepause.h"
 
