@@ -44,7 +44,7 @@
 
 /* ---- helpers ---- */
 
-static bool disabled_or_reply(client *c) {
+bool cluster_disabled_or_reply(client *c) {
     if (cluster) return false;
     add_reply_error(c, ERR_DISABLED);
     return true;
@@ -137,7 +137,7 @@ void cluster_tx_end(void) {
 /* ---- INFO, NODES, MYID, HELP ---- */
 
 static void cluster_info_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
     int assigned = 0, ok = 0, pfail = 0, fail = 0;
@@ -178,7 +178,7 @@ static void cluster_info_command(client *c) {
 }
 
 static void cluster_nodes_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
     sbuf b = {0};
@@ -189,7 +189,7 @@ static void cluster_nodes_command(client *c) {
 }
 
 static void cluster_myid_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     char name[CLUSTER_NAMELEN];
     memcpy(name, cluster->myself->name, CLUSTER_NAMELEN);
@@ -200,7 +200,7 @@ static void cluster_myid_command(client *c) {
 /* CLUSTER FAILOVER [FORCE|TAKEOVER]: checked and started here, carried
  * out by the bus thread (failover.c), which the todo flags wake. */
 static void cluster_failover_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     if (c->argc > 3) {
         add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
@@ -249,7 +249,7 @@ static void cluster_failover_command(client *c) {
 }
 
 static void cluster_myshardid_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     const cluster_node *me = cluster->myself;
     const cluster_node *master = (me->flags & CLUSTER_NODE_SLAVE) && me->slaveof ? me->slaveof : me;
@@ -317,7 +317,7 @@ static const char *const help_lines[] = {
 };
 
 static void cluster_help_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     add_reply_help(c, "CLUSTER", help_lines);
 }
 
@@ -351,7 +351,7 @@ static void reply_slots_node(client *c, const cluster_node *n, int type) {
 }
 
 static void cluster_slots_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type(), nruns;
@@ -403,7 +403,7 @@ static void reply_shard_node(client *c, const cluster_node *n, int type) {
 }
 
 static void cluster_shards_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_apply_todo();
     int type = cluster_endpoint_type(), nruns;
@@ -436,12 +436,12 @@ static void cluster_shards_command(client *c) {
 /* ---- KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT (the keyspace: no cluster lock) ---- */
 
 static void cluster_keyslot_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     add_reply_integer(c, key_hash_slot(c->argv[2].ptr, c->argv[2].len));
 }
 
 static void cluster_countkeysinslot_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     long long slot;
     if (!arg_ll_or_reply(c, &c->argv[2], &slot, NULL)) return;
     if (slot < 0 || slot >= CLUSTER_SLOTS) {
@@ -459,7 +459,7 @@ static void cluster_countkeysinslot_command(client *c) {
 }
 
 static void cluster_getkeysinslot_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     long long slot, maxkeys;
     if (!arg_ll_or_reply(c, &c->argv[2], &slot, NULL)) return;
     if (!arg_ll_or_reply(c, &c->argv[3], &maxkeys, NULL)) return;
@@ -538,7 +538,7 @@ static void update_slots_and_reply(client *c, const unsigned char *seen, bool de
  * DELSLOTSRANGE <start> <end> ... (Redis checks every argument before it
  * changes anything; the plain forms parse all slots first). */
 static void assign_slots_command(client *c, bool del, bool ranges) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     if (ranges && c->argc % 2 == 1) {
         reply_arity(c);
         return;
@@ -569,7 +569,7 @@ static void cluster_addslotsrange_command(client *c) { assign_slots_command(c, f
 static void cluster_delslotsrange_command(client *c) { assign_slots_command(c, true, true); }
 
 static void cluster_flushslots_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     if (db_size(0) != 0) {
         add_reply_error(c, "ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
         return;
@@ -635,7 +635,7 @@ static void setslot_node(int slot, cluster_node *n) {
  * slots or markers (written, fsynced when an epoch was taken) before the
  * reply. */
 static void cluster_setslot_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     long long parsed;
     bool slot_ok = parse_ll(c->argv[2].ptr, c->argv[2].len, &parsed) && parsed >= 0 && parsed < CLUSTER_SLOTS;
     int slot = slot_ok ? (int)parsed : -1;
@@ -704,7 +704,7 @@ static void cluster_setslot_command(client *c) {
 /* ---- epochs ---- */
 
 static void cluster_bumpepoch_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     bool bumped = cluster_bump_epoch_without_consensus();
     unsigned long long epoch = (unsigned long long)cluster->myself->config_epoch;
@@ -715,7 +715,7 @@ static void cluster_bumpepoch_command(client *c) {
 }
 
 static void cluster_set_config_epoch_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     long long epoch;
     if (!arg_ll_or_reply(c, &c->argv[2], &epoch, NULL)) return;
     if (epoch < 0) {
@@ -764,7 +764,7 @@ static bool start_handshake(const char *ip, int port, int cport, bool *invalid) 
 }
 
 static void cluster_meet_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     if (c->argc != 4 && c->argc != 5) {
         add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
@@ -799,7 +799,7 @@ static void cluster_meet_command(client *c) {
 }
 
 static void cluster_forget_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     const char *err = NULL;
@@ -815,7 +815,7 @@ static void cluster_forget_command(client *c) {
 }
 
 static void cluster_replicate_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]), *me = cluster->myself;
     const char *err = NULL;
@@ -834,7 +834,7 @@ static void cluster_replicate_command(client *c) {
 
 /* REPLICAS / SLAVES <node-id> */
 static void cluster_replicas_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (!n || is_slave(n)) {
@@ -852,7 +852,7 @@ static void cluster_replicas_command(client *c) {
 }
 
 static void cluster_count_failure_reports_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     cluster_node *n = node_or_reply(c, &c->argv[2]);
     if (n) add_reply_integer(c, cluster_node_failure_reports_count(n));
@@ -862,7 +862,7 @@ static void cluster_count_failure_reports_command(client *c) {
 /* ---- RESET, SAVECONFIG, LINKS ---- */
 
 static void cluster_reset_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     if (c->argc > 3) {
         add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
@@ -888,7 +888,7 @@ static void cluster_reset_command(client *c) {
 }
 
 static void cluster_saveconfig_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     int r = cluster_save_config(true);
     char err[256] = "";
@@ -899,7 +899,7 @@ static void cluster_saveconfig_command(client *c) {
 }
 
 static void cluster_links_command(client *c) {
-    if (disabled_or_reply(c)) return;
+    if (cluster_disabled_or_reply(c)) return;
     enter();
     const cluster_bus_hooks *h = cluster_get_bus_hooks();
     if (h->links_reply) h->links_reply(c);

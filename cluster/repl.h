@@ -125,6 +125,9 @@ long long repl_cursor_lag(const repl_cursor *cur);
  * backlog freed): it will read nothing more. */
 bool repl_cursor_dead(const repl_cursor *cur);
 void repl_cursor_free(repl_cursor *cur);
+/* Some cursor reads the stream (a replica's, or an atomic slot
+ * migration's): repl-backlog-ttl does not free the backlog under it. */
+bool repl_cursors_active(void);
 /* The feed installed with propagate_set_feed (repl_master_init does it). */
 long long repl_feed_units(const repl_cmd *cmds, int n);
 /* Top the buffer's spare blocks up: allocates, so call it with no lock

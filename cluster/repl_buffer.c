@@ -575,6 +575,13 @@ long long repl_cursor_lag(const repl_cursor *cur) {
     return lag;
 }
 
+bool repl_cursors_active(void) {
+    buf_lock();
+    bool any = st.cursors != NULL;
+    buf_unlock();
+    return any;
+}
+
 void repl_cursor_free(repl_cursor *cur) {
     if (!cur) return;
     buf_lock();

@@ -1156,7 +1156,7 @@ static void backlog_ttl_check(int nreplicas, long long now) {
          * (its SYNC re-creates the backlog, its PSYNC finds its cursor
          * dead and reconnects). reg_lock before buf_lock. */
         pthread_mutex_lock(&reg_lock);
-        bool none = reg_count == 0;
+        bool none = reg_count == 0 && !repl_cursors_active(); /* a slot migration's cursor (slot_migration.c) */
         if (none) repl_backlog_free();
         pthread_mutex_unlock(&reg_lock);
         if (none) log_notice("Replication backlog freed after %lld seconds without connected replicas.", ttl);

@@ -144,8 +144,8 @@ typedef struct sm_job {
     char host[CLUSTER_IPLEN];
     int port;
     int fd;
-    char rbuf[16384];             /* replies not parsed yet */
-    size_t rlen;
+    char *rbuf;                   /* replies not parsed yet (grows for a long one) */
+    size_t rlen, rcap;
     long long sent, acked;        /* commands sent, replies read */
     long long *slot_off;          /* per slot: stream offset of its copy */
     pthread_mutex_t snap_lock;
@@ -167,6 +167,7 @@ static void set_state(sm_job *j, int st) {
 
 static void job_free(sm_job *j) {
     mem_free(j->ranges);
+    mem_free(j->rbuf);
     mem_free(j->slot_off);
     if (j->export) {
         pthread_mutex_destroy(&j->snap_lock);
@@ -297,10 +298,6 @@ static bool take_replies(sm_job *j, char *err, size_t errlen) {
         j->acked++;
         off += (size_t)l;
     }
-    if (off == 0 && j->rlen == sizeof j->rbuf) { /* one reply longer than the buffer: skip it */
-        snprintf(err, errlen, "the target sent a reply too long");
-        return false;
-    }
     memmove(j->rbuf, j->rbuf + off, j->rlen - off);
     j->rlen -= off;
     return true;
@@ -327,7 +324,11 @@ static int io_round(sm_job *j, bool want_out, long long *deadline, char *err, si
         return 0;
     }
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t n = read(j->fd, j->rbuf + j->rlen, sizeof j->rbuf - j->rlen);
+        if (j->rcap - j->rlen < 16384) { /* a reply longer than the buffer (LPOP of a big element) */
+            j->rcap = j->rcap ? j->rcap * 2 : 65536;
+            j->rbuf = mem_realloc(j->rbuf, j->rcap);
+        }
+        ssize_t n = read(j->fd, j->rbuf + j->rlen, j->rcap - j->rlen);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             snprintf(err, errlen, "connection to the target %s:%d lost", j->host, j->port);
             return -1;
@@ -732,11 +733,22 @@ static void *export_main(void *arg) {
     put_hello(j, &req);
     if (!send_and_wait(j, &req, err, sizeof err)) goto out;
 
-    /* 1. The stream from here on is kept for this job. */
-    repl_backlog_create();
+    /* 1. The stream from here on is kept for this job. (repl-backlog-ttl
+     * frees no backlog under an active cursor, but may have freed this one
+     * just before the cursor started: then again.) */
     cur = repl_cursor_new();
-    int stream_db;
-    st.pos = repl_cursor_start_at_end(cur, &stream_db) + 1;
+    for (int tries = 0;; tries++) {
+        repl_backlog_create();
+        int stream_db;
+        st.pos = repl_cursor_start_at_end(cur, &stream_db) + 1;
+        if (!repl_cursor_dead(cur)) break;
+        if (tries == 3) {
+            snprintf(err, sizeof err, "the replication stream could not be kept");
+            goto out;
+        }
+        repl_cursor_free(cur);
+        cur = repl_cursor_new();
+    }
 
     /* 2. The copy, slot by slot, and the stream between batches. */
     set_state(j, SM_SNAPSHOTTING);
@@ -800,6 +812,9 @@ out:
     if (cur) repl_cursor_free(cur);
     if (j->fd >= 0) close(j->fd);
     j->fd = -1;
+    mem_free(j->rbuf);
+    j->rbuf = NULL;
+    j->rlen = j->rcap = 0;
     mem_free(st.buf);
     resp_parser_free(&st.parser);
     reply_buf_free(&st.tx);
@@ -973,10 +988,7 @@ static void syncslots_finish(client *c) {
 }
 
 void cluster_syncslots_command(client *c) {
-    if (!cluster) {
-        add_reply_error(c, "ERR This instance has cluster support disabled");
-        return;
-    }
+    if (cluster_disabled_or_reply(c)) return;
     if (arg_eq(&c->argv[2], "establish")) syncslots_establish(c);
     else if (arg_eq(&c->argv[2], "finish")) syncslots_finish(c);
     else add_reply_subcommand_syntax_error(c, "CLUSTER");
@@ -994,10 +1006,7 @@ static void random_name(char out[CLUSTER_NAMELEN + 1]) {
 /* CLUSTER MIGRATESLOTS SLOTSRANGE start end [start end ...] NODE id [...]:
  * every block checked, then one job (thread) per block. */
 void cluster_migrateslots_command(client *c) {
-    if (!cluster) {
-        add_reply_error(c, "ERR This instance has cluster support disabled");
-        return;
-    }
+    if (cluster_disabled_or_reply(c)) return;
     int maxjobs = c->argc / 5 + 1, njobs = 0;
     sm_job **made = mem_calloc((size_t)maxjobs, sizeof *made);
     uint64_t all[BITMAP_WORDS] = {0};
@@ -1116,6 +1125,7 @@ void cluster_migrateslots_command(client *c) {
 }
 
 void cluster_getslotmigrations_command(client *c) {
+    if (cluster_disabled_or_reply(c)) return;
     pthread_mutex_lock(&jobs_lock);
     long long n = 0;
     for (sm_job *j = jobs; j; j = j->next) n++;
@@ -1147,6 +1157,7 @@ void cluster_getslotmigrations_command(client *c) {
 }
 
 void cluster_cancelslotmigrations_command(client *c) {
+    if (cluster_disabled_or_reply(c)) return;
     pthread_mutex_lock(&jobs_lock);
     for (sm_job *j = jobs; j; j = j->next)
         if (j->export && atomic_load(&j->running)) atomic_store(&j->cancel, true);
