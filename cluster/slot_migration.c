@@ -877,9 +877,9 @@ static int slot_arg(client *c, const arg_t *a) {
     return (int)v;
 }
 
-/* start end pairs of argv[from..argc) into slots; false after replying. */
-static bool ranges_arg(client *c, int from, uint64_t *slots) {
-    for (int i = from; i + 1 < c->argc; i += 2) {
+/* start end pairs of argv[from..to) into slots; false after replying. */
+static bool ranges_arg(client *c, int from, int to, uint64_t *slots) {
+    for (int i = from; i + 1 < to; i += 2) {
         int s = slot_arg(c, &c->argv[i]), e = s < 0 ? -1 : slot_arg(c, &c->argv[i + 1]);
         if (s < 0 || e < 0) return false;
         if (s > e) {
@@ -908,7 +908,7 @@ static void syncslots_establish(client *c) {
         return;
     }
     sm_job *j = job_new(false);
-    if (!ranges_arg(c, 5, j->slots)) {
+    if (!ranges_arg(c, 5, c->argc, j->slots)) {
         job_free(j);
         return;
     }
@@ -1022,9 +1022,7 @@ void cluster_migrateslots_command(client *c) {
         }
         sm_job *j = made[njobs++] = job_new(true);
         /* A block's pairs; a slot in two blocks is refused as one in two pairs. */
-        client probe = *c;
-        probe.argc = end;
-        if (!ranges_arg(&probe, start, j->slots)) {
+        if (!ranges_arg(c, start, end, j->slots)) {
             ok = false;
             break;
         }
