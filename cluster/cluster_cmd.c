@@ -58,7 +58,7 @@ static void reply_arity(client *c) {
 }
 
 /* getSlotOrReply: -1 after replying. */
-static int slot_or_reply(client *c, const arg_t *a) {
+int cluster_slot_or_reply(client *c, const arg_t *a) {
     long long slot;
     if (!parse_ll(a->ptr, a->len, &slot) || slot < 0 || slot >= CLUSTER_SLOTS) {
         add_reply_error(c, "ERR Invalid or out of range slot");
@@ -544,13 +544,13 @@ static void assign_slots_command(client *c, bool del, bool ranges) {
         return;
     }
     for (int j = 2; !ranges && j < c->argc; j++)
-        if (slot_or_reply(c, &c->argv[j]) < 0) return;
+        if (cluster_slot_or_reply(c, &c->argv[j]) < 0) return;
     unsigned char *seen = mem_calloc(CLUSTER_SLOTS, 1);
     enter();
     bool ok = true;
     for (int j = 2; ok && j < c->argc; j += ranges ? 2 : 1) {
-        int start = slot_or_reply(c, &c->argv[j]);
-        int end = !ranges ? start : start < 0 ? -1 : slot_or_reply(c, &c->argv[j + 1]);
+        int start = cluster_slot_or_reply(c, &c->argv[j]);
+        int end = !ranges ? start : start < 0 ? -1 : cluster_slot_or_reply(c, &c->argv[j + 1]);
         ok = start >= 0 && end >= 0;
         if (ok && start > end) {
             add_reply_errorf(c, "ERR start slot number %d is greater than end slot number %d", start, end);

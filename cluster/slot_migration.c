@@ -867,20 +867,10 @@ static void import_link_closed(client *c) {
     if (j) worker_post(c->worker, rollback_on_worker, j);
 }
 
-/* A slot from an argument: -1 after replying. */
-static int slot_arg(client *c, const arg_t *a) {
-    long long v;
-    if (!parse_ll(a->ptr, a->len, &v) || v < 0 || v >= CLUSTER_SLOTS) {
-        add_reply_error(c, "ERR Invalid or out of range slot");
-        return -1;
-    }
-    return (int)v;
-}
-
 /* start end pairs of argv[from..to) into slots; false after replying. */
 static bool ranges_arg(client *c, int from, int to, uint64_t *slots) {
     for (int i = from; i + 1 < to; i += 2) {
-        int s = slot_arg(c, &c->argv[i]), e = s < 0 ? -1 : slot_arg(c, &c->argv[i + 1]);
+        int s = cluster_slot_or_reply(c, &c->argv[i]), e = s < 0 ? -1 : cluster_slot_or_reply(c, &c->argv[i + 1]);
         if (s < 0 || e < 0) return false;
         if (s > e) {
             add_reply_errorf(c, "ERR start slot number %d is greater than end slot number %d", s, e);

@@ -92,6 +92,15 @@ static inline void steps_take_slot(sc_cluster *cl, int taker, int slot)
     freeReplyObject(r);
 }
 
+/* Node i's CLUSTER COUNTKEYSINSLOT of slot; -1 when it does not answer. */
+static inline long long steps_keys_in_slot(sc_cluster *cl, int i, int slot)
+{
+    redisReply *r = sc_cluster_cmd(cl, i, "CLUSTER COUNTKEYSINSLOT %d", slot);
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r) freeReplyObject(r);
+    return n;
+}
+
 /* The integer `field` of node i's CLUSTER INFO; 0 when absent (Redis
  * prints a message counter only once it is non-zero). */
 static inline long long steps_cluster_info_ll(sc_cluster *cl, int i, const char *field)

@@ -41,13 +41,7 @@ static sc_cluster c;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static long long count_in_slot(int i, int slot)
-{
-    redisReply *r = sc_cluster_cmd(&c, i, "CLUSTER COUNTKEYSINSLOT %d", slot);
-    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r) freeReplyObject(r);
-    return n;
-}
+static long long count_in_slot(int i, int slot) { return steps_keys_in_slot(&c, i, slot); }
 
 static bool slot_count_is(int i, int slot, long long want) { return count_in_slot(i, slot) == want; }
 
