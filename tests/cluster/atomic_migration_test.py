@@ -22,9 +22,11 @@ Phases, each asserted before the next:
      16383, without NODE: each an error reply, and no new job in
      CLUSTER GETSLOTMIGRATIONS.
   3. Preload on S: --keys strings `p:<i>` in slots 0-1999; 100 each of
-     hashes, lists, sets and sorted sets, 100 strings with a 10-minute TTL
-     (their absolute PEXPIRETIME noted) and 100 with a 3 s TTL, all in
-     slots 0-1999; --keys strings `q:<i>` of 1 KB (random: DUMP's LZF
+     hashes, lists, sets and sorted sets (small and large encodings), 100
+     strings with a 10-minute TTL (their absolute PEXPIRETIME noted) and
+     100 with a 3 s TTL, a 1.5 MB string, a 60k-element list and a 60k-field
+     hash (each larger than a snapshot batch), all in slots 0-1999, their
+     DEBUG DIGEST-VALUEs noted; --keys strings `q:<i>` of 1 KB (random: DUMP's LZF
      does not shrink them) in slots 2000-3999 (phase 6).
   4. Atomic migrations of 0-1999 under the load, --rounds of them (odd):
      S -> T, T -> S, S -> T (the second imports into a node that has just
@@ -55,10 +57,11 @@ Phases, each asserted before the next:
      - every key reads back through the cluster with its last acknowledged
        value, with a TTL (PTTL) if and only if that write set one; each
        counter is within [acknowledged INCRs, acknowledged + those whose
-       reply was lost]; the hashes, lists, sets, sorted sets
-       read back whole, the 10-minute TTLs keep their PEXPIRETIME (within
-       1 s: a relative TTL in transit may move it a little; printed), the
-       3 s keys are gone (read once their TTL passed);
+       reply was lost]; the hashes, lists, sets, sorted sets read back
+       whole, with the same DEBUG DIGEST-VALUE as the big keys; the
+       10-minute TTLs keep their PEXPIRETIME (within 1 s: a relative TTL in
+       transit may move it a little; printed); the 3 s keys are gone (read
+       once their TTL passed);
      - COUNTKEYSINSLOT on S is 0 for all of 0-1999 (polled: the deletion is
        asynchronous), and T's sum over 0-1999 is the number of keys written
        there (a range for the keys whose last write was lost);
@@ -727,6 +730,13 @@ class Run:
         for i, k in enumerate(self.zsets):
             n = 5 if i % 4 else 200
             pipe.execute_command("ZADD", k, *[x for j in range(n) for x in (j * 1.5, f"m{j}")])
+        # Keys larger than a snapshot batch (1 MB): a string, a list, a hash.
+        self.big = [names_in(f"{t}:", *MOVE, 1)[0] for t in ("bigs", "bigl", "bigh")]
+        rnd = random.Random(11)
+        pipe.execute_command("SET", self.big[0], rnd.getrandbits(8 * 1500000).to_bytes(1500000, "little"))
+        for c in range(0, 60000, 5000):
+            pipe.execute_command("RPUSH", self.big[1], *[f"e{j}" for j in range(c, c + 5000)])
+            pipe.execute_command("HSET", self.big[2], *[x for j in range(c, c + 5000) for x in (f"f{j}", f"v{j}")])
         for k in self.ttl_long:
             pipe.execute_command("SET", k, k, "PX", 600000)
         for k in self.ttl_short:
@@ -747,10 +757,16 @@ class Run:
         self.ctr_move = names_in("ctr:", *MOVE, COUNTERS)
         self.ctr_cancel = names_in("ctrq:", *CANCEL, 4)
         n, _ = S.count_in(*MOVE)
-        want = len(self.p_keys) + 6 * TYPED
+        want = len(self.p_keys) + 6 * TYPED + len(self.big)
         if n != want:
             raise Failure(f"phase 3: {S} holds {n} keys in slots {MOVE[0]}-{MOVE[1]}, {want} written")
         self.t_preloaded = time.monotonic()
+        # Redis's DEBUG DIGEST-VALUE of every typed key, compared after the moves.
+        self.digest_keys = self.hashes + self.lists + self.sets + self.zsets + self.ttl_long + self.big
+        p = S.r.pipeline(transaction=False)
+        for k in self.digest_keys:
+            p.execute_command("DEBUG", "DIGEST-VALUE", k)
+        self.digests = dict(zip(self.digest_keys, p.execute()))
         log(f"phase 3: {n} keys in slots {MOVE[0]}-{MOVE[1]} ({len(self.p_keys)} strings, {TYPED} each of hashes, "
             f"lists, sets, sorted sets, 10-min TTL and 3 s TTL strings), {len(self.q_keys)} of 1 KB in "
             f"{CANCEL[0]}-{CANCEL[1]}")
@@ -968,8 +984,13 @@ class Run:
         return lo, hi
 
     def verify_types(self, label, r):
-        """The hashes, lists, sets, sorted sets and TTLs preloaded, read through the cluster."""
+        """The hashes, lists, sets, sorted sets and TTLs preloaded, read through the cluster; DEBUG
+        DIGEST-VALUE of each, and of the big keys, as before the moves."""
         problems = []
+        for k in self.digest_keys:
+            d = r.call(k, "DEBUG", "DIGEST-VALUE", k)
+            if d != self.digests[k]:
+                problems.append(f"{label}: DEBUG DIGEST-VALUE {k}: {d}, before the moves {self.digests[k]}")
         for i, k in enumerate(self.hashes):
             n = 5 if i % 4 else 200
             if dict(r.call(k, "HGETALL", k)) != {f"f{j}": f"{k}:{j}" for j in range(n)}:  # (redis-py: a dict)
@@ -1081,7 +1102,7 @@ class Run:
         # T holds exactly the keys written there: the load's, the hashes, lists, sets, sorted sets
         # and 10-minute TTLs, and maybe 3 s TTLs expired but not reclaimed yet.
         lo, hi = self.count_range(want, alts, ctr, MOVE)
-        lo, hi = lo + 5 * TYPED, hi + 6 * TYPED
+        lo, hi = lo + 5 * TYPED + len(self.big), hi + 6 * TYPED + len(self.big)
         n, _ = T.count_in(*MOVE)
         if not lo <= n <= hi:
             problems.append(f"phase 5: {T} holds {n} keys in {MOVE[0]}-{MOVE[1]}, {lo} written (up to {hi} "
