@@ -1239,7 +1239,8 @@ class Run:
         ws = self.all_workers
         red = self.redirect_totals(ws)
         log(f"summary: {sum(w.sets for w in ws)} SETs, {sum(w.dels for w in ws)} DELs, {sum(w.incrs for w in ws)} "
-            f"INCRs, {sum(w.gets for w in ws)} GETs verified by {len(ws)} client threads; redirections seen: "
+            f"INCRs, {sum(w.txs for w in ws)} MULTI/EXEC or MSET, {sum(w.gets for w in ws)} GETs verified by "
+            f"{len(ws)} client threads; redirections seen: "
             f"{red['moved']} MOVED, {red['ask']} ASK, {red['tryagain']} TRYAGAIN, {red['clusterdown']} CLUSTERDOWN; "
             f"{red['conn']} connection errors; {time.monotonic() - t_start:.1f} s")
         for i, f in enumerate(getattr(self, "figs", [])):
