@@ -141,6 +141,16 @@ typedef struct client {
     const uint64_t *route_allow;
 } client;
 
+/* The link of an atomic slot import writes the slots it imports, which
+ * this node does not own yet, unrouted: every one of slots[0..n) is in its
+ * route_allow (dispatch, and EXEC for its queue). */
+static inline bool client_route_allowed(const client *c, const unsigned *slots, int n) {
+    if (__builtin_expect(c->route_allow == NULL, 1) || n == 0) return false;
+    for (int i = 0; i < n; i++)
+        if (!(c->route_allow[slots[i] / 64] >> (slots[i] % 64) & 1)) return false;
+    return true;
+}
+
 #include "reply.h" /* the reply API every command uses (reply.c) */
 
 /* Close after the pending replies are written. */

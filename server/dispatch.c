@@ -184,15 +184,6 @@ static inline __attribute__((always_inline)) void cmd_keys_release(cmd_keys *k) 
  * the handler. `cluster` is a constant in each of the two copies
  * dispatch_command inlines, so a standalone server runs no routing code at
  * all: one branch picks the copy. */
-/* The link of an atomic slot import writes the slots it imports, which
- * this node does not own yet (client.h: route_allow), unrouted. */
-static inline bool route_allowed(const client *c, const unsigned *slots, int n) {
-    if (__builtin_expect(c->route_allow == NULL, 1)) return false;
-    for (int i = 0; i < n; i++)
-        if (!(c->route_allow[slots[i] / 64] >> (slots[i] % 64) & 1)) return false;
-    return true;
-}
-
 static inline __attribute__((always_inline)) void dispatch_checked(client *c, const command *cmd, const bool cluster) {
     /* Our master's stream is never refused (Redis exempts CLIENT_MASTER
      * from redirects, OOM, MISCONF, READONLY and LOADING). */
@@ -206,7 +197,7 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
      * blocking_cron answers the ones whose slot moved away meanwhile. */
     if (cluster && !c->bstate) {
         if (c->flags & CF_ASKING) route_command_begin(c);
-        if (k.n && !from_master && !route_allowed(c, k.slots, k.n) && !route_fast(k.slots, k.n, &rt)) {
+        if (k.n && !from_master && !client_route_allowed(c, k.slots, k.n) && !route_fast(k.slots, k.n, &rt)) {
             route_keys rk = {.argv = c->argv, .idx = k.idx, .slots = k.slots, .n = k.n};
             if (!route_check_or_reply(c, cmd, &rk, (cmd->flags & CMD_WRITE) != 0, &rt)) {
                 if (c->mstate) multi_flag_error(c);

@@ -178,7 +178,8 @@ static void exec_command(client *c) {
     route_ticket rt = {0};
     if (cfg_get(cluster_enabled) && !(c->flags & CF_MASTER)) {
         rk = queued_keys(m);
-        if (rk.n > 0 && !route_fast(rk.slots, rk.n, &rt) && !route_check_or_reply(c, exec, &rk, writes, &rt)) {
+        if (rk.n > 0 && !client_route_allowed(c, rk.slots, rk.n) && !route_fast(rk.slots, rk.n, &rt) &&
+            !route_check_or_reply(c, exec, &rk, writes, &rt)) {
             exec_abort(c, &rk, NULL, 0);
             return;
         }
