@@ -208,6 +208,8 @@ int workers_start(int n) {
         uv_timer_start(&w->cron, cron_tick, period, period);
         uv_prepare_init(&w->loop, &w->before_poll);
         uv_prepare_start(&w->before_poll, before_poll);
+        uv_timer_init(&w->loop, &w->later);
+        w->later.data = w;
         for (int i = 0; i < nfds; i++) {
             uv_tcp_init(&w->loop, &w->listeners[i]);
             w->listeners[i].data = w;
@@ -222,6 +224,41 @@ int workers_start(int n) {
 }
 
 void worker_post(worker *w, inbox_fn *fn, void *arg) { inbox_post(&w->box, fn, arg); }
+
+typedef struct later_job {
+    struct later_job *next;
+    inbox_fn *fn;
+    void *arg;
+} later_job;
+
+/* The jobs posted so far; those they post run at the next tick. */
+static void run_later(worker *w) {
+    later_job *list = w->later_head;
+    w->later_head = w->later_tail = NULL;
+    while (list) {
+        later_job *next = list->next;
+        list->fn(w, list->arg);
+        mem_free(list);
+        list = next;
+    }
+}
+
+static void later_tick(uv_timer_t *t) {
+    worker *w = t->data;
+    run_later(w);
+    if (w->later_head && !w->stopping) uv_timer_start(&w->later, later_tick, 0, 0);
+}
+
+void worker_post_later(worker *w, inbox_fn *fn, void *arg) {
+    later_job *j = mem_alloc(sizeof *j);
+    *j = (later_job){NULL, fn, arg};
+    if (w->later_tail)
+        w->later_tail->next = j;
+    else
+        w->later_head = j;
+    w->later_tail = j;
+    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->later)) uv_timer_start(&w->later, later_tick, 0, 0);
+}
 
 client *worker_client_by_id(worker *w, uint64_t id) {
     for (client *c = w->idmap[id % WORKER_IDMAP_SIZE]; c; c = c->idnext)
@@ -253,6 +290,8 @@ static void stop_on_worker(worker *w, void *arg) {
     for (int i = 0; i < w->nlisteners; i++) uv_close((uv_handle_t *)&w->listeners[i], NULL);
     uv_close((uv_handle_t *)&w->cron, NULL);
     uv_close((uv_handle_t *)&w->before_poll, NULL);
+    while (w->later_head) run_later(w); /* a job that posts its next step runs to its end */
+    uv_close((uv_handle_t *)&w->later, NULL);
     uv_close((uv_handle_t *)&w->box.wake, NULL);
 }
 

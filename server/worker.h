@@ -28,6 +28,8 @@ typedef struct worker {
     int nlisteners;
     uv_timer_t cron;
     uv_prepare_t before_poll; /* once per loop iteration, before it waits */
+    uv_timer_t later;         /* runs the later jobs (worker_post_later) */
+    struct later_job *later_head, *later_tail;
     inbox box;
     bool stopping;
     struct client *clients;   /* this worker's clients (owner thread only) */
@@ -55,6 +57,11 @@ void worker_idmap_add(worker *w, struct client *c);
 void worker_idmap_remove(worker *w, struct client *c);
 /* Run fn(w, arg) on worker w's thread (asynchronously). */
 void worker_post(worker *w, inbox_fn *fn, void *arg);
+/* On w's own thread: run fn(w, arg) after the loop has served its sockets
+ * once more (a 0 ms timer), for long work done in steps that must let
+ * the worker's clients in between (a step posts the next). The jobs left
+ * when the worker stops are run then. */
+void worker_post_later(worker *w, inbox_fn *fn, void *arg);
 
 /* Ask the main thread to shut the server down (SHUTDOWN command). */
 void server_request_shutdown(void);
