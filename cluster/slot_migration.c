@@ -80,6 +80,7 @@
 #include "ktable.h"
 #include "log.h"
 #include "mem.h"
+#include "monotime.h"
 #include "numparse.h"
 #include "repl.h"
 #include "resp_parse.h"
@@ -105,7 +106,8 @@
 #include <unistd.h>
 
 #define SM_LOG_MAX 20                  /* finished jobs kept */
-#define SM_BATCH_BYTES (1024 * 1024)   /* copy sent per worker visit */
+#define SM_BATCH_BYTES (64 * 1024)     /* copy made per worker visit... */
+#define SM_BATCH_US 1000               /* ...or this long: its clients wait */
 #define SM_IO_TIMEOUT_MS 10000         /* no progress for this long: failed */
 #define SM_FINISH_WAIT_MS 15000        /* an unanswered FINISH: wait for gossip */
 #define SM_READ_MAX (1024 * 1024)      /* stream bytes taken per read */
@@ -446,14 +448,15 @@ static void add_key(entry *e, void *arg) {
 }
 
 /* On a worker: copy the job's slots from r->from on, up to about
- * SM_BATCH_BYTES, each under its lock with the stream offset it is
- * consistent with. */
+ * SM_BATCH_BYTES or SM_BATCH_US (the worker's clients wait meanwhile),
+ * each under its lock with the stream offset it is consistent with. */
 static void snapshot_on_worker(worker *w, void *arg) {
     (void)w;
     snap_req *r = arg;
     sm_job *j = r->j;
     int s = r->from;
-    for (; s < CLUSTER_SLOTS && r->out.bytes < SM_BATCH_BYTES; s++) {
+    uint64_t start = monotime_us();
+    for (; s < CLUSTER_SLOTS && r->out.bytes < SM_BATCH_BYTES && monotime_us() - start < SM_BATCH_US; s++) {
         if (!bit(j->slots, (unsigned)s)) continue;
         slot_lock((unsigned)s);
         j->slot_off[s] = repl_get_ids().offset;
@@ -652,9 +655,9 @@ static bool target_owns(sm_job *j) {
 }
 
 /* The target has the slots: myself's table says so at once (its claim,
- * with its new epoch, reaches the others by its PONGs), and the keys go. */
-static void hand_over(sm_job *j) {
-    uint64_t gone[BITMAP_WORDS] = {0};
+ * with its new epoch, reaches the others by its PONGs). The slots given
+ * away go to gone, for their keys to be deleted. */
+static void hand_over(sm_job *j, uint64_t *gone) {
     cluster_lock();
     cluster_node *t = cluster_lookup_node(j->target, CLUSTER_NAMELEN);
     if (t) {
@@ -671,7 +674,6 @@ static void hand_over(sm_job *j) {
     }
     cluster_unlock();
     bus_wake();
-    cluster_post_slot_deletions(gone);
 }
 
 /* AUTH (masteruser / masterauth, as a replica authenticates to its
@@ -790,9 +792,14 @@ static void *export_main(void *arg) {
     put_cmd(j, &req, 4, (const char *const[]){"CLUSTER", "SYNCSLOTS", "FINISH", j->name});
     finish_sent = true;
     if (!send_and_wait(j, &req, err, sizeof err)) goto out;
-    hand_over(j);
+    /* The map without the slots is published: the writes that waited
+     * get MOVED. Then the keys go, a step at a time on the workers, after
+     * the resumption the pause's end posted. */
+    uint64_t gone[BITMAP_WORDS] = {0};
+    hand_over(j, gone);
     writepause_slots_end(j->slots);
     paused = false;
+    cluster_post_slot_deletions(gone);
     final = SM_SUCCESS;
     log_notice("Slot migration %s of %s to %.40s done: %lld keys in %lld ms, writes paused %lld ms", j->name,
                j->ranges, j->target, atomic_load(&j->keys), now_ms() - t0, now_ms() - pause_t0);
