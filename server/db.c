@@ -435,7 +435,7 @@ uint64_t db_delete_slot(int db, unsigned slot) {
     uint64_t removed = ktable_count(&old);
     stat_add(STAT_DIRTY, removed);
     propagate_wake();
-    free_table(&old, true); /* the lazy-free thread frees the values */
+    free_table(&old, false);
     return removed;
 }
 

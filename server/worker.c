@@ -243,10 +243,14 @@ static void run_later(worker *w) {
     }
 }
 
+/* Every millisecond while jobs wait: the loop serves its sockets in
+ * between, and the other threads and processes get the CPU for as long
+ * as a step takes (a 0 ms timer started in a timer's callback would run
+ * again in the same pass, an idle handle would spin). */
 static void later_tick(uv_timer_t *t) {
     worker *w = t->data;
     run_later(w);
-    if (w->later_head && !w->stopping) uv_timer_start(&w->later, later_tick, 0, 0);
+    if (w->later_head && !w->stopping) uv_timer_start(&w->later, later_tick, 1, 0);
 }
 
 void worker_post_later(worker *w, inbox_fn *fn, void *arg) {
@@ -257,7 +261,7 @@ void worker_post_later(worker *w, inbox_fn *fn, void *arg) {
     else
         w->later_head = j;
     w->later_tail = j;
-    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->later)) uv_timer_start(&w->later, later_tick, 0, 0);
+    if (!w->stopping && !uv_is_active((uv_handle_t *)&w->later)) uv_timer_start(&w->later, later_tick, 1, 0);
 }
 
 client *worker_client_by_id(worker *w, uint64_t id) {

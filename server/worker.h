@@ -57,8 +57,8 @@ void worker_idmap_add(worker *w, struct client *c);
 void worker_idmap_remove(worker *w, struct client *c);
 /* Run fn(w, arg) on worker w's thread (asynchronously). */
 void worker_post(worker *w, inbox_fn *fn, void *arg);
-/* On w's own thread: run fn(w, arg) after the loop has served its sockets
- * once more (a 0 ms timer), for long work done in steps that must let
+/* On w's own thread: run fn(w, arg) a millisecond later, the loop's
+ * sockets served meanwhile, for long work done in steps that must let
  * the worker's clients in between (a step posts the next). The jobs left
  * when the worker stops are run then. */
 void worker_post_later(worker *w, inbox_fn *fn, void *arg);
