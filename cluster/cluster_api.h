@@ -90,8 +90,9 @@ void cluster_init(void);
  * process with a logged reason when the bus port cannot be bound. No-op
  * standalone. */
 void cluster_start_bus(void);
-/* Shutdown (main, before workers_stop): stop the bus thread, so that
- * nothing posts to a stopped worker. No-op standalone. */
+/* Shutdown (main, before workers_stop): stop the slot migration jobs and
+ * the bus thread, so that nothing posts to a stopped worker. No-op
+ * standalone. */
 void cluster_stop_bus(void);
 /* After the dataset was loaded at startup (main): Redis's
  * verifyClusterConfigWithData. Keys in a slot myself neither owns nor

@@ -24,6 +24,7 @@
 #include "repl_replica.h"
 
 #include "ktable.h"
+#include "slot_migration.h"
 #include "slotlock.h"
 #include "writepause.h"
 
@@ -753,7 +754,9 @@ void cluster_start_bus(void) {
 }
 
 void cluster_stop_bus(void) {
-    if (cluster) bus_stop();
+    if (!cluster) return;
+    slot_migration_stop(); /* its jobs post to workers too */
+    bus_stop();
 }
 
 /* verifyClusterConfigWithData: keys loaded from disk in a slot myself

@@ -307,6 +307,9 @@ bool cluster_take_shard_slots_lost(uint64_t *out);
  * delKeysInSlot, db_delete_slot), clearing the bits (gossip.c). Any
  * thread, holding no slot lock. */
 void cluster_post_slot_deletions(uint64_t *bits);
+/* On a worker, no slot lock held (inside a command too): delete the keys
+ * of slot now, taking over a posted deletion of it (gossip.c). */
+uint64_t cluster_delete_slot_now(unsigned slot);
 /* Unassign every slot n owns; returns how many. */
 int cluster_del_node_slots(cluster_node *n);
 /* Clear every migrating / importing marker (clusterCloseAllSlots). */

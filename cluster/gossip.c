@@ -20,10 +20,13 @@
  */
 #include "bus_int.h"
 
+#include <stdatomic.h>
+
 #include "db.h"
 #include "log.h"
 #include "mem.h"
 #include "monotime.h"
+#include "propagate.h"
 #include "pubsub.h"
 #include "repl_replica.h"
 #include "worker.h"
@@ -116,12 +119,39 @@ typedef struct dirty_batch {
 
 #define DELETE_STEP_US 1000
 
+/* Slots whose deletion is posted and has not run yet: the step deletes a
+ * slot only if its bit is still set (taken under the slot lock), and an
+ * atomic slot import that starts meanwhile takes the bit and deletes the
+ * slot itself first (cluster_delete_slot_now), so a queued step never
+ * deletes keys that arrived after it was decided. */
+static _Atomic uint64_t deletion_pending[CLUSTER_SLOTS / 64];
+
+static bool take_pending(unsigned slot)
+{
+    uint64_t bitv = 1ULL << (slot % 64);
+    return atomic_fetch_and(&deletion_pending[slot / 64], ~bitv) & bitv;
+}
+
+static bool take_pending_always(unsigned slot)
+{
+    take_pending(slot);
+    return true;
+}
+
+uint64_t cluster_delete_slot_now(unsigned slot)
+{
+    propagate_own_locks_begin(); /* inside a command: each DEL fed under the slot lock */
+    uint64_t n = db_delete_slot_if(0, slot, take_pending_always);
+    propagate_own_locks_end();
+    return n;
+}
+
 static void delete_dirty_on_worker(worker *w, void *arg)
 {
     dirty_batch *b = arg;
     uint64_t start = monotime_us();
     while (b->next < b->n) {
-        b->keys += db_delete_slot(0, b->slot[b->next++]);
+        b->keys += db_delete_slot_if(0, b->slot[b->next++], take_pending);
         if (monotime_us() - start > DELETE_STEP_US) break;
     }
     if (b->next < b->n) {
@@ -143,6 +173,7 @@ void cluster_post_slot_deletions(uint64_t *bits)
     for (unsigned j = 0; j < CLUSTER_SLOTS; j++) {
         if (!(bits[j / 64] >> (j % 64) & 1)) continue;
         bits[j / 64] &= ~(1ULL << (j % 64));
+        atomic_fetch_or(&deletion_pending[j / 64], 1ULL << (j % 64));
         if (nw == 0) continue;
         int w = (int)(j % (unsigned)nw);
         if (!b[w]) {

@@ -110,7 +110,11 @@
 #define SM_BATCH_US 1000               /* ...or this long: its clients wait */
 #define SM_IO_TIMEOUT_MS 10000         /* no progress for this long: failed */
 #define SM_FINISH_WAIT_MS 15000        /* an unanswered FINISH: wait for gossip */
-#define SM_READ_MAX (1024 * 1024)      /* stream bytes taken per read */
+#define SM_READ_MAX (1024 * 1024)      /* stream bytes taken per read... */
+#define SM_READ_SPANS 80               /* ...in as many blocks (of 16 KB) */
+#define SM_LAG_MAX (256LL * 1024 * 1024) /* stream held for the job, at most
+                                           (client-output-buffer-limit
+                                           replica's default hard limit) */
 #define BITMAP_WORDS (CLUSTER_SLOTS / 64)
 
 enum sm_state {
@@ -140,6 +144,7 @@ typedef struct sm_job {
     _Atomic long long keys;       /* keys in the copy */
     _Atomic bool cancel;
     _Atomic bool running;         /* its thread (export) or link (import) is alive */
+    bool refused;                 /* export: the target answered an error */
     char message[256];            /* jobs_lock */
 
     /* Export: the thread's. */
@@ -156,6 +161,7 @@ typedef struct sm_job {
 } sm_job;
 
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic bool stopping;               /* the server shuts down */
 static sm_job *jobs;                        /* oldest first */
 static uint64_t busy_slots[BITMAP_WORDS];   /* slots of running jobs */
 
@@ -251,16 +257,19 @@ static char *ranges_text(const uint64_t *slots) {
 static long long now_ms(void) { return mstime(); }
 
 /* The length of one complete RESP2 reply at p (n bytes), 0 when it is not
- * complete yet, -1 when it is not RESP. */
-static long long reply_len(const char *p, size_t n, int depth) {
+ * complete yet, -1 when it is not RESP; *error_at: the offset of its first
+ * error, at any depth (an EXEC's queued command refused), or -1. */
+static long long reply_len(const char *p, size_t n, int depth, long long *error_at) {
     if (n < 3 || depth > 8) return depth > 8 ? -1 : 0;
     const char *nl = memchr(p, '\n', n);
     if (!nl) return n > 64 * 1024 ? -1 : 0;
     size_t line = (size_t)(nl - p) + 1;
     if (line < 3 || p[line - 2] != '\r') return -1;
     switch (p[0]) {
-    case '+':
     case '-':
+        if (*error_at < 0) *error_at = 0;
+        return (long long)line;
+    case '+':
     case ':':
         return (long long)line;
     case '$':
@@ -271,8 +280,10 @@ static long long reply_len(const char *p, size_t n, int depth) {
         if (p[0] == '$') return (size_t)v + 2 <= n - line ? (long long)(line + (size_t)v + 2) : 0;
         size_t off = line;
         for (long long i = 0; i < v; i++) {
-            long long l = reply_len(p + off, n - off, depth + 1);
+            long long at = -1;
+            long long l = reply_len(p + off, n - off, depth + 1, &at);
             if (l <= 0) return l;
+            if (at >= 0 && *error_at < 0) *error_at = (long long)off + at;
             off += (size_t)l;
         }
         return (long long)off;
@@ -287,14 +298,17 @@ static long long reply_len(const char *p, size_t n, int depth) {
 static bool take_replies(sm_job *j, char *err, size_t errlen) {
     size_t off = 0;
     while (off < j->rlen) {
-        long long l = reply_len(j->rbuf + off, j->rlen - off, 0);
+        long long at = -1;
+        long long l = reply_len(j->rbuf + off, j->rlen - off, 0, &at);
         if (l < 0) {
             snprintf(err, errlen, "the target sent a reply that is not RESP");
             return false;
         }
         if (l == 0) break;
-        if (j->rbuf[off] == '-') {
-            snprintf(err, errlen, "the target replied: %.*s", (int)l - 3, j->rbuf + off + 1);
+        if (at >= 0) {
+            const char *e = j->rbuf + off + at + 1, *eol = memchr(e, '\r', j->rlen - off - (size_t)at - 1);
+            snprintf(err, errlen, "the target replied: %.*s", eol ? (int)(eol - e) : 0, e);
+            j->refused = true;
             return false;
         }
         j->acked++;
@@ -307,13 +321,13 @@ static bool take_replies(sm_job *j, char *err, size_t errlen) {
 
 /* One poll round: read replies when there are some, wait for room to write
  * when want_out. Returns 1 writable, 0 nothing yet, -1 failed (err set). */
-static int io_round(sm_job *j, bool want_out, long long *deadline, char *err, size_t errlen) {
+static int io_round_ms(sm_job *j, bool want_out, long long *deadline, int wait_ms, char *err, size_t errlen) {
     if (atomic_load(&j->cancel)) {
         snprintf(err, errlen, "cancelled");
         return -1;
     }
     struct pollfd p = {.fd = j->fd, .events = (short)(POLLIN | (want_out ? POLLOUT : 0))};
-    int r = poll(&p, 1, 100);
+    int r = poll(&p, 1, wait_ms);
     if (r < 0 && errno != EINTR) {
         snprintf(err, errlen, "poll: %s", strerror(errno));
         return -1;
@@ -342,6 +356,10 @@ static int io_round(sm_job *j, bool want_out, long long *deadline, char *err, si
         }
     }
     return (p.revents & POLLOUT) ? 1 : 0;
+}
+
+static int io_round(sm_job *j, bool want_out, long long *deadline, char *err, size_t errlen) {
+    return io_round_ms(j, want_out, deadline, 100, err, errlen);
 }
 
 /* Send all of p, reading replies meanwhile (the target is never left
@@ -567,9 +585,9 @@ static bool stream_pump(sm_job *j, repl_cursor *cur, sm_stream *st, char *err, s
         snprintf(err, errlen, "the replication stream was reset during the migration");
         return false;
     }
-    repl_span spans[16];
+    repl_span spans[SM_READ_SPANS];
     unsigned gen;
-    int n = repl_cursor_peek(cur, SM_READ_MAX, spans, 16, &gen);
+    int n = repl_cursor_peek(cur, SM_READ_MAX, spans, SM_READ_SPANS, &gen);
     size_t got = 0;
     for (int i = 0; i < n; i++) {
         if (st->len + spans[i].len > st->cap) {
@@ -615,7 +633,9 @@ static bool stream_until(sm_job *j, repl_cursor *cur, sm_stream *st, long long e
         if (!stream_pump(j, cur, st, err, errlen)) return false;
         if (st->pos + (long long)st->len == before) {
             /* nothing new: replies, and the bytes still being appended */
-            if (io_round(j, false, &deadline, err, errlen) < 0) return false;
+            if (io_round_ms(j, false, &deadline, 1, err, errlen) < 0) return false;
+        } else {
+            deadline = now_ms() + SM_IO_TIMEOUT_MS;
         }
     }
     return true;
@@ -716,6 +736,68 @@ static void wait_snap_done(sm_job *j) {
     pthread_mutex_unlock(&j->snap_lock);
 }
 
+/* The stream the job has not read stays bounded. */
+static bool lag_ok(sm_job *j, repl_cursor *cur, char *err, size_t errlen) {
+    (void)j;
+    if (repl_cursor_lag(cur) <= SM_LAG_MAX) return true;
+    snprintf(err, errlen, "the writes outran the migration: more than %lld MB of stream unread", SM_LAG_MAX >> 20);
+    return false;
+}
+
+/* How the target's import of this job ended, asked on a new connection
+ * (CLUSTER GETSLOTMIGRATIONS): 1 success, -1 failed or cancelled, 0 not
+ * known (running, no answer, not listed). */
+static int ask_import_state(sm_job *j) {
+    sm_job probe = {.fd = -1, .port = j->port};
+    snprintf(probe.host, sizeof probe.host, "%s", j->host);
+    char err[256];
+    if (!connect_target(&probe, err, sizeof err)) return 0;
+    reply_buf req;
+    reply_buf_init(&req);
+    char user[256] = "", pass[256] = "";
+    cfg_get_string("masteruser", user, sizeof user);
+    cfg_get_string("masterauth", pass, sizeof pass);
+    if (pass[0] && user[0]) put_cmd(&probe, &req, 3, (const char *const[]){"AUTH", user, pass});
+    else if (pass[0]) put_cmd(&probe, &req, 2, (const char *const[]){"AUTH", pass});
+    put_cmd(&probe, &req, 2, (const char *const[]){"CLUSTER", "GETSLOTMIGRATIONS"});
+    int outcome = 0;
+    long long deadline = now_ms() + 1000;
+    bool ok = io_send_buf(&probe, &req, err, sizeof err);
+    /* The last reply (the list) is kept unparsed: read until it is whole. */
+    while (ok && now_ms() < deadline) {
+        long long at = -1, l = probe.rlen ? reply_len(probe.rbuf, probe.rlen, 0, &at) : 0;
+        if (l > 0 && probe.acked + 1 == probe.sent) { /* AUTH read: then the list */
+            char *name = memmem(probe.rbuf, (size_t)l, j->name, strlen(j->name));
+            char *st = name ? memmem(name, (size_t)l - (size_t)(name - probe.rbuf), "state\r\n$", 8) : NULL;
+            char *v = st ? strstr(st + 8, "\r\n") : NULL;
+            if (v && !strncmp(v + 2, "success", 7)) outcome = 1;
+            else if (v && (!strncmp(v + 2, "failed", 6) || !strncmp(v + 2, "cancelled", 9))) outcome = -1;
+            break;
+        }
+        struct pollfd p = {.fd = probe.fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0) continue;
+        if (probe.rcap - probe.rlen < 16384) {
+            probe.rcap = probe.rcap ? probe.rcap * 2 : 65536;
+            probe.rbuf = mem_realloc(probe.rbuf, probe.rcap);
+        }
+        ssize_t n = read(probe.fd, probe.rbuf + probe.rlen, probe.rcap - probe.rlen);
+        if (n <= 0) break;
+        probe.rlen += (size_t)n;
+        if (probe.sent == 2 && probe.acked == 0) { /* the AUTH reply first */
+            long long at2 = -1, l2 = reply_len(probe.rbuf, probe.rlen, 0, &at2);
+            if (l2 > 0) {
+                probe.acked = 1;
+                memmove(probe.rbuf, probe.rbuf + l2, probe.rlen - (size_t)l2);
+                probe.rlen -= (size_t)l2;
+            }
+        }
+    }
+    reply_buf_free(&req);
+    close(probe.fd);
+    mem_free(probe.rbuf);
+    return outcome;
+}
+
 /* The export job's thread: the steps of the header comment. */
 static void *export_main(void *arg) {
     sm_job *j = arg;
@@ -756,17 +838,19 @@ static void *export_main(void *arg) {
     set_state(j, SM_SNAPSHOTTING);
     for (int from = 0; from < CLUSTER_SLOTS;) {
         if (!copy_batch(j, &from, err, sizeof err)) goto out;
-        if (!stream_pump(j, cur, &st, err, sizeof err)) goto out;
+        if (!stream_pump(j, cur, &st, err, sizeof err) || !lag_ok(j, cur, err, sizeof err)) goto out;
     }
     /* Until the target has applied all of it and the stream is nearly
      * read: the pause then covers only the last bytes and FINISH. */
     set_state(j, SM_STREAMING);
     for (long long deadline = now_ms() + SM_IO_TIMEOUT_MS;;) {
-        if (!stream_pump(j, cur, &st, err, sizeof err)) goto out;
-        if (j->acked == j->sent && repl_cursor_lag(cur) < SM_READ_MAX / 4) break;
-        long long acked = j->acked;
-        if (io_round(j, false, &deadline, err, sizeof err) < 0) goto out;
-        if (j->acked != acked) deadline = now_ms() + SM_IO_TIMEOUT_MS;
+        long long before = st.pos + (long long)st.len, acked = j->acked;
+        if (!stream_pump(j, cur, &st, err, sizeof err) || !lag_ok(j, cur, err, sizeof err)) goto out;
+        long long lag = repl_cursor_lag(cur);
+        if (j->acked == j->sent && lag < SM_READ_MAX / 4) break;
+        /* Wait for replies only when the stream has nothing to read. */
+        if (io_round_ms(j, false, &deadline, lag > 0 ? 0 : 100, err, sizeof err) < 0) goto out;
+        if (j->acked != acked || st.pos + (long long)st.len != before) deadline = now_ms() + SM_IO_TIMEOUT_MS;
     }
 
     /* 3. The hand-over: the slots' writes wait, the last ones are sent. */
@@ -781,7 +865,10 @@ static void *export_main(void *arg) {
     j->snap_done = false;
     writepause_drain(drained, j);
     wait_snap_done(j);
-    if (!stream_until(j, cur, &st, repl_get_ids().offset, err, sizeof err)) goto out;
+    /* Every command answered before FINISH: the target runs its pipeline
+     * in order, and would take the slots after refusing one of them. */
+    if (!stream_until(j, cur, &st, repl_get_ids().offset, err, sizeof err) || !io_wait_acked(j, err, sizeof err))
+        goto out;
     if (!still_owner(j)) {
         snprintf(err, sizeof err, "this node is no longer the master of the slots");
         goto out;
@@ -790,8 +877,12 @@ static void *export_main(void *arg) {
     /* 4. The target takes the slots; then this node lets them go. */
     set_state(j, SM_FINISHING);
     put_cmd(j, &req, 4, (const char *const[]){"CLUSTER", "SYNCSLOTS", "FINISH", j->name});
+    bool sent = io_send_buf(j, &req, err, sizeof err);
+    reply_buf_free(&req);
+    reply_buf_init(&req);
+    if (!sent) goto out; /* (not a byte of it went when an earlier reply failed the send) */
     finish_sent = true;
-    if (!send_and_wait(j, &req, err, sizeof err)) goto out;
+    if (!io_wait_acked(j, err, sizeof err)) goto out;
     /* The map without the slots is published: the writes that waited
      * get MOVED. Then the keys go, a step at a time on the workers, after
      * the resumption the pause's end posted. */
@@ -805,14 +896,26 @@ static void *export_main(void *arg) {
                j->ranges, j->target, atomic_load(&j->keys), now_ms() - t0, now_ms() - pause_t0);
 
 out:
-    if (final != SM_SUCCESS && finish_sent) {
+    if (final != SM_SUCCESS && finish_sent && !j->refused) {
         /* FINISH sent, its answer lost: the target may own the slots. They
-         * stay paused until its claim shows here, or for a bound. */
-        long long until = now_ms() + SM_FINISH_WAIT_MS;
-        while (now_ms() < until && !target_owns(j)) usleep(50 * 1000);
-        if (target_owns(j)) {
+         * stay paused until its claim shows here or the target, asked on
+         * a new connection, says how its import ended; failed after a
+         * bound. */
+        int outcome = 0;
+        for (long long until = now_ms() + SM_FINISH_WAIT_MS; outcome == 0 && now_ms() < until && !atomic_load(&stopping);) {
+            outcome = target_owns(j) ? 2 : ask_import_state(j);
+            if (outcome == 0) usleep(50 * 1000);
+        }
+        if (outcome > 0) {
             final = SM_SUCCESS;
-            snprintf(err, sizeof err, "FINISH unanswered; the target's claim of the slots arrived");
+            snprintf(err, sizeof err, "FINISH unanswered; the target %s", outcome == 2 ? "claimed the slots" : "says its import succeeded");
+            if (outcome == 1) {
+                uint64_t gone[BITMAP_WORDS] = {0};
+                hand_over(j, gone);
+                writepause_slots_end(j->slots);
+                paused = false;
+                cluster_post_slot_deletions(gone);
+            }
         }
     }
     if (paused) writepause_slots_end(j->slots);
@@ -900,8 +1003,8 @@ static void syncslots_establish(client *c) {
         add_reply_subcommand_syntax_error(c, "CLUSTER");
         return;
     }
-    if (c->route_allow) {
-        add_reply_error(c, "ERR This connection imports slots already");
+    if (c->route_allow || c->on_close) {
+        add_reply_error(c, "ERR This connection imports slots already, or is a replica");
         return;
     }
     sm_job *j = job_new(false);
@@ -939,6 +1042,13 @@ static void syncslots_establish(client *c) {
         job_free(j);
         return;
     }
+    /* Keys of these slots here are stale (a crash mid-import, a posted
+     * deletion of a slot this node gave away not run yet): they go before
+     * the first key arrives. */
+    uint64_t stale = 0;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
+        if (bit(j->slots, s)) stale += cluster_delete_slot_now(s);
+    if (stale) log_notice("Slot import %s: %llu stale keys of its slots deleted first", j->name, (unsigned long long)stale);
     c->route_allow = j->slots;
     c->on_close = import_link_closed;
     log_notice("Slot import %s of %s from %.40s started", j->name, j->ranges, j->source);
@@ -1149,6 +1259,25 @@ void cluster_getslotmigrations_command(client *c) {
         add_reply_integer(c, atomic_load(&j->keys));
     }
     pthread_mutex_unlock(&jobs_lock);
+}
+
+void slot_migration_stop(void) {
+    atomic_store(&stopping, true);
+    pthread_mutex_lock(&jobs_lock);
+    for (sm_job *j = jobs; j; j = j->next)
+        if (j->export) atomic_store(&j->cancel, true);
+    pthread_mutex_unlock(&jobs_lock);
+    /* Their threads end within a poll round (a copy in flight finishes on
+     * its worker first); bounded all the same. */
+    for (int waited = 0; waited < 10000; waited += 10) {
+        bool any = false;
+        pthread_mutex_lock(&jobs_lock);
+        for (sm_job *j = jobs; j; j = j->next) any |= j->export && atomic_load(&j->running);
+        pthread_mutex_unlock(&jobs_lock);
+        if (!any) return;
+        usleep(10 * 1000);
+    }
+    log_warning("A slot migration job did not stop within 10 s of the shutdown");
 }
 
 void cluster_cancelslotmigrations_command(client *c) {

@@ -17,6 +17,10 @@ void cluster_cancelslotmigrations_command(client *c);
 /* The target side, sent by the source's job (internal). */
 void cluster_syncslots_command(client *c);
 
+/* Shutdown (cluster_stop_bus, before the workers stop): cancel the export
+ * jobs and wait (bounded) for their threads, which post to workers. */
+void slot_migration_stop(void);
+
 /* (cluster_cmd.c) A standalone server's answer to every CLUSTER
  * subcommand: true after replying it. */
 bool cluster_disabled_or_reply(client *c);

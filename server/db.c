@@ -418,13 +418,22 @@ static void slot_delete_one(entry *e, void *arg) {
     propagate_deletion(d->db, k.key, k.len, false);
 }
 
-uint64_t db_delete_slot(int db, unsigned slot) {
+uint64_t db_delete_slot(int db, unsigned slot) { return db_delete_slot_if(db, slot, NULL); }
+
+uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot)) {
     ktable *t = db_table(db, slot, false);
-    if (!t) return 0;
+    if (!t) {
+        if (still) { /* nothing to delete; still() is asked all the same (it may take a mark) */
+            slot_lock(slot);
+            still(slot);
+            slot_unlock(slot);
+        }
+        return 0;
+    }
     slot_delete_ctx d = {db, slot};
     ktable old;
     slot_lock(slot); /* the count too: a write may be landing */
-    if (ktable_count(t) == 0) {
+    if ((still && !still(slot)) || ktable_count(t) == 0) {
         slot_unlock(slot);
         return 0;
     }

@@ -31,8 +31,8 @@
  * in `slot_pauses`: dispatch postpones a write only when it has a key in
  * a paused slot or no key at all (writepause_holds); everything else above
  * (eviction, expiry, blocked clients' re-runs) stops as for a whole pause,
- * which writepause_active reports for both. The end of the last pause of
- * either kind resumes the postponed clients.
+ * which writepause_active reports for both. The end of any pause resumes
+ * the postponed clients; those another pause still holds wait again.
  */
 #include "writepause.h"
 
@@ -49,12 +49,12 @@ static _Atomic uint64_t paused_slots[16384 / 64];
 
 void writepause_begin(void) { atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); }
 
-/* On each worker after the last pause ended: run its postponed clients'
- * input again (unless a new pause began meanwhile: its end comes here
- * again). */
+/* On each worker after a pause ended: run its postponed clients' input
+ * again; one that another pause still holds is postponed again (a slot
+ * pause's writers do not wait for an unrelated one's end). */
 static void resume_postponed(worker *w, void *arg) {
     (void)arg;
-    if (writepause_active()) return;
+    if (atomic_load(&pauses) > 0) return; /* every write still waits: its end comes here again */
     client *c = w->clients;
     while (c) {
         client *next = c->wnext;
@@ -69,10 +69,9 @@ static void resume_postponed(worker *w, void *arg) {
     }
 }
 
-/* After a pause ended: when none is left, every worker resumes its
- * postponed clients. */
-static void resume_if_none(void) {
-    if (!writepause_active() && workers)
+/* After a pause ended: every worker resumes its postponed clients. */
+static void resume_all(void) {
+    if (workers)
         for (int i = 0; i < nworkers; i++) worker_post(&workers[i], resume_postponed, NULL);
 }
 
@@ -82,8 +81,9 @@ void writepause_end(void) {
         atomic_fetch_add_explicit(&pauses, 1, memory_order_seq_cst); /* unbalanced: stay at 0 */
         return;
     }
-    if (was == 1) resume_if_none();
+    if (was == 1) resume_all();
 }
+
 
 void writepause_slots_begin(const uint64_t *bitmap) {
     for (int i = 0; i < 16384 / 64; i++)
@@ -94,25 +94,26 @@ void writepause_slots_begin(const uint64_t *bitmap) {
 void writepause_slots_end(const uint64_t *bitmap) {
     for (int i = 0; i < 16384 / 64; i++)
         if (bitmap[i]) atomic_fetch_and_explicit(&paused_slots[i], ~bitmap[i], memory_order_seq_cst);
-    if (atomic_fetch_sub_explicit(&slot_pauses, 1, memory_order_seq_cst) == 1) resume_if_none();
+    atomic_fetch_sub_explicit(&slot_pauses, 1, memory_order_seq_cst);
+    resume_all();
 }
 
+/* (seq_cst loads, plain loads on x86: a pause begun before a postponed
+ * client's check is seen by the resumption its end posts.) */
 bool writepause_holds(const unsigned *slots, int n) {
-    if (atomic_load_explicit(&pauses, memory_order_relaxed) > 0) return true;
-    if (atomic_load_explicit(&slot_pauses, memory_order_relaxed) == 0) return false;
+    if (atomic_load(&pauses) > 0) return true;
+    if (atomic_load(&slot_pauses) == 0) return false;
     if (n == 0) return true;
     for (int i = 0; i < n; i++)
-        if (atomic_load_explicit(&paused_slots[slots[i] / 64], memory_order_relaxed) >> (slots[i] % 64) & 1)
-            return true;
+        if (atomic_load(&paused_slots[slots[i] / 64]) >> (slots[i] % 64) & 1) return true;
     return false;
 }
 
 void writepause_postpone(client *c) { c->postponed = true; }
 
-bool writepause_active(void) {
-    return atomic_load_explicit(&pauses, memory_order_relaxed) > 0 ||
-           atomic_load_explicit(&slot_pauses, memory_order_relaxed) > 0;
-}
+bool writepause_all(void) { return atomic_load(&pauses) > 0; }
+
+bool writepause_active(void) { return atomic_load(&pauses) > 0 || atomic_load(&slot_pauses) > 0; }
 
 typedef struct drain {
     _Atomic int left;
