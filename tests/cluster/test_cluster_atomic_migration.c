@@ -15,7 +15,8 @@
  * - the checks of MIGRATESLOTS (Redis-style errors, nothing started);
  * - the target's rollback: an import link (CLUSTER SYNCSLOTS ESTABLISH,
  *   as the source's job sends it) that closes before FINISH leaves no key
- *   on the target and its job failed.
+ *   on the target and its job failed; a target that refuses the writes
+ *   (-NOREPLICAS) fails the job, and the source keeps the slots and keys.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -264,5 +265,24 @@ Test(cluster_atomic_migration, checks_and_rollback)
     cr_assert(SC_WAIT_FOR((last_job_field(0, "state", st, sizeof st), !strcmp(st, "failed")), 10000),
               "the import job is %s, not failed", st);
     cr_assert_eq(count_in_slot(1, FOO_SLOT), 1, "the source lost its key");
+
+    /* A target that refuses the writes (min-replicas-to-write with no
+     * replica): the job fails with its error, nothing moves, nothing is
+     * left on the target. */
+    freeReplyObject(sc_cluster_cmd_or_fail(&c, 0, "CONFIG SET min-replicas-to-write 1"));
+    r = sc_cluster_cmd_or_fail(&c, 1, "CLUSTER MIGRATESLOTS SLOTSRANGE 12000 12200 NODE %s", id0);
+    cr_assert(sc_reply_is(r, "OK"), "MIGRATESLOTS: %s", r->str ? r->str : "?");
+    freeReplyObject(r);
+    int src = 1;
+    cr_assert(sc_cluster_wait_for(&c, job_finished, &src, 30000), "the job did not finish");
+    char msg[256];
+    last_job_field(1, "state", st, sizeof st);
+    last_job_field(1, "message", msg, sizeof msg);
+    cr_assert(!strcmp(st, "failed") && strstr(msg, "NOREPLICAS"), "the job ended %s: %s", st, msg);
+    cr_assert_eq(count_in_slot(1, FOO_SLOT), 1, "the source lost its key");
+    cr_assert(SC_WAIT_FOR(count_in_slot(0, FOO_SLOT) == 0, 10000), "the refused import left keys");
+    r = sc_cluster_cmd_or_fail(&c, 1, "GET {foo}:a");
+    cr_assert(r->type == REDIS_REPLY_STRING && !strcmp(r->str, "1"), "the source no longer serves its key");
+    freeReplyObject(r);
     sc_cluster_stop_or_fail(&c);
 }
