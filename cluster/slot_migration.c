@@ -314,7 +314,7 @@ static bool take_replies(sm_job *j, char *err, size_t errlen) {
         j->acked++;
         off += (size_t)l;
     }
-    memmove(j->rbuf, j->rbuf + off, j->rlen - off);
+    if (off > 0) memmove(j->rbuf, j->rbuf + off, j->rlen - off);
     j->rlen -= off;
     return true;
 }
@@ -617,7 +617,7 @@ static bool stream_pump(sm_job *j, repl_cursor *cur, sm_stream *st, char *err, s
                                 st->pos + (long long)off, &out, err, errlen);
         off += used;
     }
-    memmove(st->buf, st->buf + off, st->len - off);
+    if (off > 0) memmove(st->buf, st->buf + off, st->len - off);
     st->len -= off;
     st->pos += (long long)off;
     if (ok) ok = io_send_buf(j, &out, err, errlen);
