@@ -17,7 +17,8 @@
  *   per batch instead of per message).
  * - Receivers on the publisher's own worker get the message appended at once
  *   (so, as in Redis, a RESP3 client publishing to itself sees the message
- *   before the reply). Under a slot lock (SPUBLISH; PUBLISH inside EXEC)
+ *   before the reply), after the deliveries other workers queued for this
+ *   one (a publish that happened before reaches them before). Under a slot lock (SPUBLISH; PUBLISH inside EXEC)
  *   only memory is touched: the local appends happen, but queueing for other
  *   workers and writing wait in a per-thread list that
  *   pubsub_flush_pending() sends after dispatch has released the locks.
@@ -539,8 +540,23 @@ void pubsub_flush_pending(void) {
     }
 }
 
+/* Before a message to this worker's own subscribers: the deliveries other
+ * workers queued here go first. A publish that happened before this one
+ * (a keyspace event of a command whose reply the publisher has read) is
+ * then delivered before it, as from Redis's single thread. */
+static void drain_queued_here(void) {
+    worker_queue *q = &wqueues[current_worker->id];
+    pthread_mutex_lock(&q->mu);
+    bool queued = q->head != NULL;
+    pthread_mutex_unlock(&q->mu);
+    if (queued)
+        while (!drain_batch(q)) {
+        }
+}
+
 static void route(pub_delivery *d, bool deferred) {
     if (d->w == current_worker) {
+        if (!deferred && !in_drain) drain_queued_here();
         delivery_append(d, !deferred);
         if (deferred) {
             d->appended = true;
