@@ -565,39 +565,7 @@ class Worker(threading.Thread):
 class Node(rt.Node):
     """reshard_test's node with DEBUG enabled (DEBUG DIGEST)."""
 
-    def start(self, taken):
-        os.makedirs(self.dir, exist_ok=True)
-        for _ in range(5):
-            self.port = rt.free_port(taken)
-            args = [self.binary, "--port", str(self.port), "--bind", HOST, "--cluster-enabled", "yes",
-                    "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
-                    str(NODE_TIMEOUT_MS * self.scale), "--dir", self.dir, "--save", "", "--appendonly", "no",
-                    "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", "--logfile", self.logfile,
-                    "--daemonize", "no"]
-            with open(os.path.join(self.dir, "stdout"), "ab") as out:
-                self.proc = subprocess.Popen(args, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=subprocess.STDOUT)
-            pt.PROCS.append(self.proc)
-            self.r = redis.Redis(host=HOST, port=self.port, socket_timeout=10 * self.scale,
-                                 socket_connect_timeout=2, decode_responses=True)
-            deadline = time.monotonic() + 20 * self.scale
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    if self.r.ping():
-                        self.id = self.r.execute_command("CLUSTER", "MYID")
-                        taken.add(self.port)
-                        return
-                except (redis.RedisError, OSError):
-                    pass
-                time.sleep(0.05)
-            in_use = "in use" in self.log_tail(50)
-            why = (f"exited at startup (status {self.proc.returncode})" if self.proc.poll() is not None
-                   else f"did not answer PING within {20 * self.scale} s")
-            pt.reap(self.proc, 0)
-            if not in_use:
-                raise Failure(f"{self} {why}\n{self.log_tail()}")
-            log(f"{self}: port taken, retrying")
-        raise Failure(f"node {self.idx}: no free port after 5 attempts")
+    extra_args = ("--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0")
 
     def addr(self):
         return f"{HOST}:{self.port}"

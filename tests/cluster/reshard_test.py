@@ -332,6 +332,8 @@ def free_port(taken):
 
 
 class Node:
+    extra_args = ()  # more server arguments (a subclass's)
+
     def __init__(self, idx, binary, work, scale):
         self.idx, self.binary, self.scale = idx, binary, scale
         self.dir = os.path.join(work, f"node-{idx}")
@@ -351,7 +353,7 @@ class Node:
             args = [self.binary, "--port", str(self.port), "--bind", HOST, "--cluster-enabled", "yes",
                     "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", str(NODE_TIMEOUT_MS * self.scale),
                     "--dir", self.dir, "--save", "", "--appendonly", "no", "--logfile", self.logfile,
-                    "--daemonize", "no"]
+                    "--daemonize", "no", *self.extra_args]
             with open(os.path.join(self.dir, "stdout"), "ab") as out:
                 self.proc = subprocess.Popen(args, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out,
                                              stderr=subprocess.STDOUT)
