@@ -698,12 +698,16 @@ static void hand_over(sm_job *j, uint64_t *gone) {
 
 /* AUTH (masteruser / masterauth, as a replica authenticates to its
  * master) when set, then SYNCSLOTS ESTABLISH with the ranges. */
-static void put_hello(sm_job *j, reply_buf *b) {
+static void put_auth(sm_job *j, reply_buf *b) {
     char user[256] = "", pass[256] = "";
     cfg_get_string("masteruser", user, sizeof user);
     cfg_get_string("masterauth", pass, sizeof pass);
     if (pass[0] && user[0]) put_cmd(j, b, 3, (const char *const[]){"AUTH", user, pass});
     else if (pass[0]) put_cmd(j, b, 2, (const char *const[]){"AUTH", pass});
+}
+
+static void put_hello(sm_job *j, reply_buf *b) {
+    put_auth(j, b);
     int nr = 0;
     for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
         if (bit(j->slots, s) && (s == 0 || !bit(j->slots, s - 1))) nr++;
@@ -754,11 +758,7 @@ static int ask_import_state(sm_job *j) {
     if (!connect_target(&probe, err, sizeof err)) return 0;
     reply_buf req;
     reply_buf_init(&req);
-    char user[256] = "", pass[256] = "";
-    cfg_get_string("masteruser", user, sizeof user);
-    cfg_get_string("masterauth", pass, sizeof pass);
-    if (pass[0] && user[0]) put_cmd(&probe, &req, 3, (const char *const[]){"AUTH", user, pass});
-    else if (pass[0]) put_cmd(&probe, &req, 2, (const char *const[]){"AUTH", pass});
+    put_auth(&probe, &req);
     put_cmd(&probe, &req, 2, (const char *const[]){"CLUSTER", "GETSLOTMIGRATIONS"});
     int outcome = 0;
     long long deadline = now_ms() + 1000;
