@@ -465,7 +465,8 @@ static void drain_on_worker(worker *w, void *arg) {
 }
 
 static void queue_post(pub_delivery *d) {
-    worker_queue *q = &wqueues[d->w->id];
+    worker *w = d->w; /* d is the consumer's once queued (drain_queued_here may free it at once) */
+    worker_queue *q = &wqueues[w->id];
     d->next = NULL;
     pthread_mutex_lock(&q->mu);
     if (q->tail)
@@ -476,7 +477,7 @@ static void queue_post(pub_delivery *d) {
     bool post = !q->scheduled;
     q->scheduled = true;
     pthread_mutex_unlock(&q->mu);
-    if (post) worker_post(d->w, drain_on_worker, q);
+    if (post) worker_post(w, drain_on_worker, q);
 }
 
 static void pending_push(pub_delivery *d) {
@@ -547,11 +548,28 @@ void pubsub_flush_pending(void) {
 static void drain_queued_here(void) {
     worker_queue *q = &wqueues[current_worker->id];
     pthread_mutex_lock(&q->mu);
-    bool queued = q->head != NULL;
+    pub_delivery *last = q->tail; /* up to here: what was queued before this publish */
     pthread_mutex_unlock(&q->mu);
-    if (queued)
-        while (!drain_batch(q)) {
+    if (!last) return;
+    in_drain = true; /* the writes are posted below, not made inside the command */
+    for (bool done = false; !done;) {
+        pthread_mutex_lock(&q->mu);
+        pub_delivery *d = q->head;
+        if (d) {
+            q->head = d->next;
+            if (!q->head) q->tail = NULL;
         }
+        pthread_mutex_unlock(&q->mu);
+        if (!d) break;
+        done = d == last; /* (only this thread frees deliveries: no reuse) */
+        delivery_append(d, true);
+        delivery_free(d);
+    }
+    in_drain = false;
+    if (ndirty && !flush_posted) {
+        flush_posted = true;
+        worker_post(current_worker, flush_dirty_on_worker, NULL);
+    }
 }
 
 static void route(pub_delivery *d, bool deferred) {
