@@ -58,7 +58,10 @@ static void resume_postponed(worker *w, void *arg) {
     client *c = w->clients;
     while (c) {
         client *next = c->wnext;
-        if (c->postponed) {
+        if (c->postponed && c->bstate && writepause_active()) {
+            /* a woken blocked client's re-run waits for the last pause
+             * (its re-run cannot be postponed again: it would be refused) */
+        } else if (c->postponed) {
             c->postponed = false;
             if (c->bstate)
                 blocking_resume(c); /* woken while paused: its re-run waited */
@@ -110,8 +113,6 @@ bool writepause_holds(const unsigned *slots, int n) {
 }
 
 void writepause_postpone(client *c) { c->postponed = true; }
-
-bool writepause_all(void) { return atomic_load(&pauses) > 0; }
 
 bool writepause_active(void) { return atomic_load(&pauses) > 0 || atomic_load(&slot_pauses) > 0; }
 
