@@ -214,10 +214,9 @@ static inline __attribute__((always_inline)) void dispatch_checked(client *c, co
     }
     /* While writes are paused (below) nothing is evicted: the stream must
      * not move; the write waits, and is checked again when it runs. While
-     * only some slots' are, a write to the others is refused over
-     * maxmemory, without evicting (a victim may be in a paused slot). */
-    if ((cmd->flags & CMD_DENYOOM) && !from_master && !writepause_all() &&
-        !(writepause_active() ? evict_refuse_or_reply(c) : evict_make_room_or_reply(c))) {
+     * only some slots' are, the others' writes run unchecked, as Redis's
+     * while its evictions are paused (a victim may be in a paused slot). */
+    if ((cmd->flags & CMD_DENYOOM) && !from_master && !writepause_active() && !evict_make_room_or_reply(c)) {
         stat_inc(STAT_REJECTED_CALLS);
         cmdstats_add(cmd, CMDSTAT_REJECTED, 1);
         if (c->mstate) multi_flag_error(c);

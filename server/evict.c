@@ -354,13 +354,6 @@ long evict_until_under(long max_keys) {
 static _Atomic unsigned long command_evictions;
 unsigned long evict_command_runs(void) { return atomic_load_explicit(&command_evictions, memory_order_relaxed); }
 
-bool evict_refuse_or_reply(client *c) {
-    long long limit = cfg_get(maxmemory);
-    if (limit <= 0 || (long long)mem_used() <= limit || !evict_applies() || lazyfree_pending() > 0) return true;
-    add_reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
-    return false;
-}
-
 bool evict_make_room_or_reply(client *c) {
     long long limit = cfg_get(maxmemory);
     if (limit <= 0 || (long long)mem_used() <= limit || !evict_applies()) return true;

@@ -37,9 +37,6 @@ unsigned evict_lfu_counter(const entry *e);
 /* Before a denyoom command (no slot lock held): evict until under the
  * limit. Returns false after replying the OOM error. */
 bool evict_make_room_or_reply(client *c);
-/* The same check without evicting (while a slot pause runs: a victim may
- * be in a paused slot): false after replying -OOM when over maxmemory. */
-bool evict_refuse_or_reply(client *c);
 /* Evict until used memory <= maxmemory, at most `max_keys` keys (CONFIG SET
  * maxmemory lowering it, or the cron). Returns keys evicted. */
 long evict_until_under(long max_keys);

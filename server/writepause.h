@@ -25,8 +25,6 @@ void writepause_slots_end(const uint64_t *bitmap);
  * handed over stops (eviction, the active expire cycle, the deletion of an
  * expired key read, a woken blocked client's re-run). */
 bool writepause_active(void);
-/* Every write is paused (a failover's pause), not only some slots'. */
-bool writepause_all(void);
 /* A write to these slots (n of them; none: a command without keys) must
  * wait now: every write is paused, or a slot pause runs and the command
  * has no key or one in a paused slot. */
