@@ -983,7 +983,7 @@ static command cluster_subcommands[] = {
         "admin slow dangerous"),
     SUB("shards", 2, CMD_STALE, cluster_shards_command, "7.0.0", "Get array of cluster slots to node mappings",
         "O(N) where N is the total number of cluster nodes", "slow"),
-    SUB("syncslots", -3, ADMIN_FLAGS, cluster_syncslots_command, "9.0.0",
+    SUB("syncslots", -3, ADMIN_FLAGS | CMD_NO_MULTI | CMD_NOSCRIPT, cluster_syncslots_command, "9.0.0",
         "Internal command to allow navigation of the atomic slot migration state machine.",
         "Depends on subcommand.", "admin slow dangerous"),
     SUB("slaves", 3, CMD_ADMIN | CMD_STALE, cluster_replicas_command, "3.0.0",

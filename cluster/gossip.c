@@ -141,7 +141,7 @@ static bool take_pending_always(unsigned slot)
 uint64_t cluster_delete_slot_now(unsigned slot)
 {
     propagate_own_locks_begin(); /* inside a command: each DEL fed under the slot lock */
-    uint64_t n = db_delete_slot_if(0, slot, take_pending_always);
+    uint64_t n = db_delete_slot_if(0, slot, take_pending_always, true);
     propagate_own_locks_end();
     return n;
 }
@@ -151,7 +151,7 @@ static void delete_dirty_on_worker(worker *w, void *arg)
     dirty_batch *b = arg;
     uint64_t start = monotime_us();
     while (b->next < b->n) {
-        b->keys += db_delete_slot_if(0, b->slot[b->next++], take_pending);
+        b->keys += db_delete_slot_if(0, b->slot[b->next++], take_pending, false); /* freed within the step */
         if (monotime_us() - start > DELETE_STEP_US) break;
     }
     if (b->next < b->n) {
@@ -433,6 +433,7 @@ static void update_slots_config_with(cluster_node *sender, uint64_t epoch, const
                  * db_delete_slot looks under the lock. */
                 if (cluster->slots[j] == me && sender != me) {
                     dirty_slots[j / 64] |= 1ULL << (j % 64);
+                    atomic_fetch_or(&deletion_pending[j / 64], 1ULL << (j % 64)); /* now, not when posted */
                     ktable *t = db_table(0, (unsigned)j, false);
                     if (t && ktable_count(t)) dirty++;
                 }

@@ -404,7 +404,7 @@ static void put_cmd(sm_job *j, reply_buf *b, int argc, const char *const *argv) 
     j->sent++;
 }
 
-static bool connect_target(sm_job *j, char *err, size_t errlen) {
+static bool connect_target(sm_job *j, long long timeout_ms, char *err, size_t errlen) {
     char port[16];
     snprintf(port, sizeof port, "%d", j->port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -416,7 +416,7 @@ static bool connect_target(sm_job *j, char *err, size_t errlen) {
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) continue;
-        struct timeval tv = {.tv_sec = SM_IO_TIMEOUT_MS / 1000};
+        struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
             close(fd);
@@ -755,7 +755,7 @@ static int ask_import_state(sm_job *j) {
     sm_job probe = {.fd = -1, .port = j->port};
     snprintf(probe.host, sizeof probe.host, "%s", j->host);
     char err[256];
-    if (!connect_target(&probe, err, sizeof err)) return 0;
+    if (!connect_target(&probe, 1000, err, sizeof err)) return 0;
     reply_buf req;
     reply_buf_init(&req);
     put_auth(&probe, &req);
@@ -813,7 +813,7 @@ static void *export_main(void *arg) {
     int final = SM_FAILED;
     long long t0 = now_ms();
 
-    if (!connect_target(j, err, sizeof err)) goto out;
+    if (!connect_target(j, SM_IO_TIMEOUT_MS, err, sizeof err)) goto out;
     put_hello(j, &req);
     if (!send_and_wait(j, &req, err, sizeof err)) goto out;
 
@@ -838,7 +838,10 @@ static void *export_main(void *arg) {
     set_state(j, SM_SNAPSHOTTING);
     for (int from = 0; from < CLUSTER_SLOTS;) {
         if (!copy_batch(j, &from, err, sizeof err)) goto out;
-        if (!stream_pump(j, cur, &st, err, sizeof err) || !lag_ok(j, cur, err, sizeof err)) goto out;
+        /* The stream is read down to one read's worth before the next batch. */
+        do {
+            if (!stream_pump(j, cur, &st, err, sizeof err) || !lag_ok(j, cur, err, sizeof err)) goto out;
+        } while (repl_cursor_lag(cur) > SM_READ_MAX);
     }
     /* Until the target has applied all of it and the stream is nearly
      * read: the pause then covers only the last bytes and FINISH. */
@@ -1191,6 +1194,10 @@ void cluster_migrateslots_command(client *c) {
     }
     if (ok) {
         pthread_mutex_lock(&jobs_lock);
+        if (atomic_load(&stopping)) {
+            add_reply_error(c, "ERR The server is shutting down");
+            ok = false;
+        }
         for (unsigned s = 0; ok && s < CLUSTER_SLOTS; s++)
             if (bit(all, s) && bit(busy_slots, s)) {
                 add_reply_errorf(c, "ERR Slot %u is already being migrated", s);

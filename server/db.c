@@ -418,9 +418,9 @@ static void slot_delete_one(entry *e, void *arg) {
     propagate_deletion(d->db, k.key, k.len, false);
 }
 
-uint64_t db_delete_slot(int db, unsigned slot) { return db_delete_slot_if(db, slot, NULL); }
+uint64_t db_delete_slot(int db, unsigned slot) { return db_delete_slot_if(db, slot, NULL, true); }
 
-uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot)) {
+uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot), bool lazy) {
     ktable *t = db_table(db, slot, false);
     if (!t) {
         if (still) { /* nothing to delete; still() is asked all the same (it may take a mark) */
@@ -444,7 +444,7 @@ uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot)) 
     uint64_t removed = ktable_count(&old);
     stat_add(STAT_DIRTY, removed);
     propagate_wake();
-    free_table(&old, false);
+    free_table(&old, lazy);
     return removed;
 }
 

@@ -148,8 +148,10 @@ void db_flushed_free(db_flushed *list, bool async);
  * lock held. Returns the number of keys deleted. */
 uint64_t db_delete_slot(int db, unsigned slot);
 /* The same when still(slot), asked under the slot's lock, says so: a
- * deletion decided earlier that something may have made moot since. */
-uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot));
+ * deletion decided earlier that something may have made moot since. The
+ * values are freed here, or with `lazy` on the lazy-free thread (as
+ * db_delete_slot does). */
+uint64_t db_delete_slot_if(int db, unsigned slot, bool (*still)(unsigned slot), bool lazy);
 
 /* Walk every live entry of one slot of db under its lock. */
 typedef void db_visit_fn(entry *e, void *arg);
