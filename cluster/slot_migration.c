@@ -437,6 +437,21 @@ static bool connect_target(sm_job *j, long long timeout_ms, char *err, size_t er
 
 /* ------------------------------------------------------- export: the copy */
 
+/* The job's thread waits for work it handed to a worker (a copy batch, the
+ * drain of a pause): the worker calls worker_done, the thread worker_wait. */
+static void worker_done(sm_job *j) {
+    pthread_mutex_lock(&j->snap_lock);
+    j->snap_done = true;
+    pthread_cond_signal(&j->snap_cond);
+    pthread_mutex_unlock(&j->snap_lock);
+}
+
+static void worker_wait(sm_job *j) {
+    pthread_mutex_lock(&j->snap_lock);
+    while (!j->snap_done) pthread_cond_wait(&j->snap_cond, &j->snap_lock);
+    pthread_mutex_unlock(&j->snap_lock);
+}
+
 typedef struct {
     sm_job *j;
     int from, next; /* slots [from, next) were looked at */
@@ -482,10 +497,7 @@ static void snapshot_on_worker(worker *w, void *arg) {
         slot_unlock((unsigned)s);
     }
     r->next = s;
-    pthread_mutex_lock(&j->snap_lock);
-    j->snap_done = true;
-    pthread_cond_signal(&j->snap_cond);
-    pthread_mutex_unlock(&j->snap_lock);
+    worker_done(j);
 }
 
 /* Copy the next batch (from slot *from on) on a worker and send it;
@@ -496,9 +508,7 @@ static bool copy_batch(sm_job *j, int *from, char *err, size_t errlen) {
     serial_init(&r.payload);
     j->snap_done = false;
     worker_post(&workers[(unsigned)*from % (unsigned)nworkers], snapshot_on_worker, &r);
-    pthread_mutex_lock(&j->snap_lock);
-    while (!j->snap_done) pthread_cond_wait(&j->snap_cond, &j->snap_lock);
-    pthread_mutex_unlock(&j->snap_lock);
+    worker_wait(j);
     serial_free(&r.payload);
     *from = r.next;
     j->sent += r.cmds;
@@ -644,13 +654,7 @@ static bool stream_until(sm_job *j, repl_cursor *cur, sm_stream *st, long long e
 /* ----------------------------------------------------- export: the job */
 
 /* Writes to the job's slots were paused and have drained. */
-static void drained(void *arg) {
-    sm_job *j = arg;
-    pthread_mutex_lock(&j->snap_lock);
-    j->snap_done = true;
-    pthread_cond_signal(&j->snap_cond);
-    pthread_mutex_unlock(&j->snap_lock);
-}
+static void drained(void *arg) { worker_done(arg); }
 
 /* Myself still owns every slot of the job as a master. */
 static bool still_owner(sm_job *j) {
@@ -732,12 +736,6 @@ static bool send_and_wait(sm_job *j, reply_buf *b, char *err, size_t errlen) {
     reply_buf_free(b);
     reply_buf_init(b);
     return ok;
-}
-
-static void wait_snap_done(sm_job *j) {
-    pthread_mutex_lock(&j->snap_lock);
-    while (!j->snap_done) pthread_cond_wait(&j->snap_cond, &j->snap_lock);
-    pthread_mutex_unlock(&j->snap_lock);
 }
 
 /* The stream the job has not read stays bounded. */
@@ -867,7 +865,7 @@ static void *export_main(void *arg) {
     paused = true;
     j->snap_done = false;
     writepause_drain(drained, j);
-    wait_snap_done(j);
+    worker_wait(j);
     /* Every command answered before FINISH: the target runs its pipeline
      * in order, and would take the slots after refusing one of them. */
     if (!stream_until(j, cur, &st, repl_get_ids().offset, err, sizeof err) || !io_wait_acked(j, err, sizeof err))
