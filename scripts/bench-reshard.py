@@ -54,7 +54,7 @@ usage: scripts/bench-reshard.py [--keys 1000000] [--size 100] [--gets 2000000] [
                                 [--load-rate 1000] [--baseline 5] [--no-reshard]
 Needs /usr/bin/redis-server (not with --atomic), redis-cli, python3-redis (/usr/bin/python3).
 """
-import argparse, importlib.util, multiprocessing, os, random, re, shutil, statistics, subprocess, sys, tempfile, \
+import argparse, importlib.util, multiprocessing, os, random, re, shutil, statistics, subprocess, tempfile, \
     time
 
 import redis
@@ -118,17 +118,25 @@ def reshard(a, b, slots):
     return before - dbsize(a), took
 
 
+def two_masters(cl, name, a, names):
+    """Start cl's two nodes, A with every slot and B with none, and load
+    the keys into A. Returns (A, B)."""
+    cl.start()
+    A, B = cl.nodes
+    A.r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+    B.r.execute_command("CLUSTER", "MEET", "127.0.0.1", A.port, A.cport)
+    bc.wait_all_ok(name, cl.nodes, 120)
+    wait_until(f"{name}: B known to A", 60, lambda: len(A.nodes()) == 2 and len(B.nodes()) == 2)
+    t0 = time.monotonic()
+    load(A, names, a.size)
+    log(f"{name}: {dbsize(A)} keys loaded in {time.monotonic() - t0:.1f} s")
+    return A, B
+
+
 def run(name, binary, root, ports, a, names, gets_payload):
     cl = bc.Cluster(name, binary, 2, 15000, root, ports, [])
     try:
-        cl.start()
-        A, B = cl.nodes
-        A.r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        B.r.execute_command("CLUSTER", "MEET", "127.0.0.1", A.port, A.cport)
-        bc.wait_all_ok(name, cl.nodes, 120)
-        t0 = time.monotonic()
-        load(A, names, a.size)
-        log(f"{name}: {dbsize(A)} keys loaded in {time.monotonic() - t0:.1f} s")
+        A, B = two_masters(cl, name, a, names)
         cpu_a = get_cost(A, gets_payload, a.gets)
         moved, took = reshard(A, B, STEP)
         if moved != a.keys or dbsize(B) != a.keys:
@@ -290,15 +298,7 @@ def run_atomic(name, root, ports, a, names):
     cl = bc.Cluster(name, bc.SLOTCACHE, 2, 15000, root, ports, [])
     lp = None
     try:
-        cl.start()
-        A, B = cl.nodes
-        A.r.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        B.r.execute_command("CLUSTER", "MEET", "127.0.0.1", A.port, A.cport)
-        bc.wait_all_ok(name, cl.nodes, 120)
-        wait_until(f"{name}: B known to A", 60, lambda: len(A.nodes()) == 2 and len(B.nodes()) == 2)
-        t0 = time.monotonic()
-        load(A, names, a.size)
-        log(f"{name}: {dbsize(A)} keys loaded in {time.monotonic() - t0:.1f} s")
+        A, B = two_masters(cl, name, a, names)
         sample = random.Random(3).sample(names, min(len(names), 100000))
         lp = Load([A.port, B.port], sample, a)
         time.sleep(1)  # the processes connect and settle
