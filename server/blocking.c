@@ -185,6 +185,16 @@ void blocking_key_ready(const dbkey *k, unsigned type) {
     wake_first(k->db, k->slot, k->key, k->len, type);
 }
 
+void blocking_dbs_swapped(int a, int b) {
+    if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
+        for (waiter *x = slot_waiters[s].head; x; x = x->next) {
+            if (x->db != a && x->db != b) continue;
+            const entry *e = db_find_raw(x->db, s, x->key, x->len);
+            if (e) wake_first(x->db, s, x->key, x->len, entry_type(e));
+        }
+}
+
 static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
 
 /* Remove c's waiters (locking their slots) and free its blocked state.

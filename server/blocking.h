@@ -47,6 +47,10 @@ void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long
  * lock (the end of the command or transaction that signalled it); a re-run
  * passes over keys of another type instead of answering WRONGTYPE. */
 void blocking_key_ready(const dbkey *k, unsigned type);
+/* SWAPDB a b has just swapped the databases' keys (caller holds every slot
+ * lock): each key waited on in a or b that now holds a value wakes its
+ * first waiter for that type (Redis's scanDatabaseForReadyKeys). */
+void blocking_dbs_swapped(int a, int b);
 
 /* Worker-side plumbing (conn.c / dispatch.c / worker.c). */
 /* True while c is blocked: a command it runs is then a re-run after a

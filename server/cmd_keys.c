@@ -1,8 +1,7 @@
 /*
  * cmd_keys.c - the generic keyspace commands: DEL, UNLINK, EXISTS, TYPE,
  * TOUCH, RENAME(NX), COPY, MOVE, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB,
- * FLUSHALL, the OBJECT introspection family, and SWAPDB's cluster-mode
- * error (databases are never swapped).
+ * FLUSHALL, SWAPDB, and the OBJECT introspection family.
  *
  * Design choices a reader must know:
  * - Whole-keyspace walks (KEYS, SCAN) copy matching key names into a chunked
@@ -41,6 +40,7 @@
 #include "numparse.h"
 #include "persist.h"
 #include "slotlock.h"
+#include "stats.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -314,13 +314,6 @@ static void copy_command(client *c) {
     add_reply_integer(c, 1);
 }
 
-/* SWAPDB exists only to answer Redis's cluster-mode error: slotcache does
- * not swap databases in a standalone server either (redis-compat.md). */
-static void swapdb_command(client *c) {
-    if (route_db0_only_or_reply(c, "SWAPDB")) return;
-    add_reply_error(c, "ERR SWAPDB is not supported by slotcache");
-}
-
 static void move_command(client *c) {
     if (route_db0_only_or_reply(c, "MOVE")) return;
     int dstdb;
@@ -534,28 +527,38 @@ static bool flush_args_ok_or_reply(client *c, bool *async) {
     return true;
 }
 
-/* Empty database db (-1: all) at one point in time: with every slot lock
- * held, and the command fed to the replication stream before they are
- * released, so that no write of another worker lands between a slot's
- * flush and the stream's FLUSH* (a replica would run it before the FLUSH*
- * and lose it) and a snapshot never sees half a flush. Inside EXEC the
- * transaction already holds every lock (CMD_ALL_SLOTS) and the command is
- * part of EXEC's unit. Propagated even when nothing was there, as Redis. */
-static void flush_at_one_point(client *c, int db, bool async) {
-    bool own = slots_lock_all();
-    if (!own) { /* inside EXEC: its unit, its locks */
-        db_flush(db, async);
+/* The end of a keyspace-wide write (FLUSHDB, FLUSHALL, SWAPDB) made with
+ * every slot lock held (slots_lock_all returned `own`): the command is fed
+ * to the replication stream before the locks are released, so that no
+ * write of another worker lands between the change and the stream's record
+ * of it (a replica would run that write on the wrong side of it) and a
+ * snapshot never sees half of it. Inside EXEC (`own` false) the transaction
+ * already holds every lock (CMD_ALL_SLOTS) and the command is part of its
+ * unit. Propagated even when nothing changed, as Redis. */
+static void keyspace_write_done(client *c, bool own) {
+    if (!own) {
         propagate_force();
         return;
     }
-    db_flushed *old;
-    db_flush_detach(db, &old);
     propagate_also_argv(c->db, c->argc, c->argv);
     propagate_prevent(); /* fed here, not by dispatch after the unlock */
     long long woff = propagate_flush(false);
     if (woff > 0) c->woff = woff;
     if (c->flags & CF_MASTER) dispatch_master_applied(c); /* a replica forwards it under the locks too */
     slots_unlock_all();
+}
+
+/* Empty database db (-1: all) at one point in time (keyspace_write_done). */
+static void flush_at_one_point(client *c, int db, bool async) {
+    bool own = slots_lock_all();
+    if (!own) {
+        db_flush(db, async);
+        keyspace_write_done(c, own);
+        return;
+    }
+    db_flushed *old;
+    db_flush_detach(db, &old);
+    keyspace_write_done(c, own);
     db_flushed_free(old, async); /* the other workers go on meanwhile */
 }
 
@@ -572,6 +575,36 @@ static void flushall_command(client *c) {
     persist_before_flushall();
     flush_at_one_point(c, -1, async);
     persist_after_flushall(); /* no slot lock held (or EXEC's) */
+    add_reply_ok(c);
+}
+
+/* SWAPDB index1 index2 (Redis's errors and order of checks; the same index
+ * twice swaps nothing but is still a write, propagated). */
+static bool swapdb_index_or_reply(client *c, const arg_t *a, int *out, const char *errmsg) {
+    long long v;
+    if (!arg_ll_or_reply(c, a, &v, errmsg)) return false;
+    if (v < INT_MIN || v > INT_MAX) {
+        add_reply_error(c, errmsg);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+static void swapdb_command(client *c) {
+    if (route_db0_only_or_reply(c, "SWAPDB")) return;
+    int a, b;
+    if (!swapdb_index_or_reply(c, &c->argv[1], &a, "ERR invalid first DB index") ||
+        !swapdb_index_or_reply(c, &c->argv[2], &b, "ERR invalid second DB index"))
+        return;
+    if (!db_index_valid(a) || !db_index_valid(b)) {
+        add_reply_error(c, ERR_DB_RANGE);
+        return;
+    }
+    bool own = slots_lock_all();
+    db_swap(a, b);
+    stat_inc(STAT_DIRTY);
+    keyspace_write_done(c, own);
     add_reply_ok(c);
 }
 
@@ -719,8 +752,8 @@ command keys_commands[] = {
     {.name = "move", .arity = 3, .flags = CMD_WRITE | CMD_FAST, ONE_KEY, .proc = move_command,
      .group = "generic", .since = "1.0.0", .summary = "Move a key to another database", .complexity = "O(1)",
      .acl_categories = "keyspace write fast"},
-    {.name = "swapdb", .arity = 3, .flags = CMD_WRITE | CMD_FAST, .proc = swapdb_command, .group = "server",
-     .since = "4.0.0", .summary = "Swaps two Redis databases",
+    {.name = "swapdb", .arity = 3, .flags = CMD_ALL_SLOTS | CMD_WRITE | CMD_FAST, .proc = swapdb_command,
+     .group = "server", .since = "4.0.0", .summary = "Swaps two Redis databases",
      .complexity = "O(N) where N is the count of clients watching or blocking on keys from both databases.",
      .acl_categories = "keyspace write fast dangerous"},
     {.name = "keys", .arity = 2, .flags = CMD_ALL_SLOTS | CMD_READONLY, .proc = keys_command, .group = "generic",

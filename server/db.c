@@ -150,6 +150,12 @@ ktable *db_table(int db, unsigned slot, bool create) {
 
 ktable *db_tables(int db) { return atomic_load_explicit(&databases[db], memory_order_acquire); }
 
+entry *db_find_raw(int db, unsigned slot, const char *key, size_t len) {
+    ktable *t = db_table(db, slot, false);
+    long pos = t ? ktable_find(t, key, len, key_hash(key, len)) : -1;
+    return pos >= 0 ? ktable_at(t, pos) : NULL;
+}
+
 void db_changed(const dbkey *k, int type, const char *event) {
     watch_touch_key(k);
     stat_inc(STAT_DIRTY);
@@ -401,6 +407,21 @@ void db_flushed_free(db_flushed *list, bool async) {
         mem_free(list);
         list = n;
     }
+}
+
+void db_swap(int a, int b) {
+    if (a == b) return;
+    watch_touch_swap(a, b);
+    ktable *ta = db_table(a, 0, true), *tb = db_table(b, 0, true);
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++) {
+        if (ktable_count(&ta[s]) == 0 && ktable_count(&tb[s]) == 0) continue;
+        snapshot_before_write(s);
+        ktable tmp;
+        ktable_move(&tmp, &ta[s]);
+        ktable_move(&ta[s], &tb[s]);
+        ktable_move(&tb[s], &tmp);
+    }
+    blocking_dbs_swapped(a, b);
 }
 
 /* Redis's delKeysInSlot for one key: WATCH and DEL into the stream (fed at

@@ -62,6 +62,10 @@ ktable *db_tables(int db);
 
 enum { LOOKUP_READ = 0, LOOKUP_WRITE = 1, LOOKUP_NOTOUCH = 2, LOOKUP_NOSTATS = 4 };
 
+/* The entry stored for key in (db, slot), logically expired or not, with
+ * no side effect (no expiry, no statistics, no LRU touch), or NULL. */
+entry *db_find_raw(int db, unsigned slot, const char *key, size_t len);
+
 /* Find a live key. Deletes it if expired. With LOOKUP_READ it counts a
  * keyspace hit or miss and refreshes the LRU clock (unless NOTOUCH).
  * *pos receives the bucket index (valid until the table changes). */
@@ -137,6 +141,13 @@ uint64_t db_flush(int db, bool async);
 typedef struct db_flushed db_flushed;
 uint64_t db_flush_detach(int db, db_flushed **out);
 void db_flushed_free(db_flushed *list, bool async);
+/* SWAPDB: databases a and b exchange their keys, slot by slot, as Redis's
+ * dbSwapDatabases: WATCHes of either database are touched first (Redis
+ * 7.0's rules for existing and expired keys), then the tables swapped,
+ * then clients blocked on a key of either database that now holds a value
+ * are woken. WATCH and blocking records stay with their database number.
+ * Caller holds every slot lock (slots_lock_all). */
+void db_swap(int a, int b);
 
 /* Delete every key of one slot of db, logically expired ones included
  * (Redis's delKeysInSlot: a slot this master lost to a newer configuration

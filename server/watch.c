@@ -15,7 +15,6 @@
 #include "watch.h"
 
 #include "crc16.h"
-#include "ktable.h"
 #include "mem.h"
 #include "slotlock.h"
 
@@ -39,11 +38,7 @@ static _Atomic long total_watches;
 
 /* The entry of w's key in its table (expired or not), or NULL; caller holds
  * w's slot lock. */
-static entry *watched_entry(const watched_key *w) {
-    ktable *t = db_table(w->db, w->slot, false);
-    long pos = t ? ktable_find(t, w->key, w->len, key_hash(w->key, w->len)) : -1;
-    return pos >= 0 ? ktable_at(t, pos) : NULL;
-}
+static entry *watched_entry(const watched_key *w) { return db_find_raw(w->db, w->slot, w->key, w->len); }
 
 void watch_key(client *c, const dbkey *k) {
     for (watched_key *w = c->watched; w; w = w->client_next)
@@ -135,4 +130,35 @@ void watch_touch_db(int db) {
         }
         slot_unlock(s);
     }
+}
+
+/* One watcher of database `emptied` whose keys are replaced by those of
+ * `with` (Redis 7.0's touchAllWatchedKeysInDb for one watched key). */
+static void touch_swapped(watched_key *w, int with, long long now) {
+    entry *here = watched_entry(w);
+    entry *there = db_find_raw(with, w->slot, w->key, w->len);
+    if (!here && !there) return;
+    if (w->expired) {
+        if (!there) { /* an expired key now deleted: no logical change */
+            w->expired = false;
+            return;
+        }
+        if (db_is_expired(there, now)) return; /* expired it stays */
+    } else if (!here && db_is_expired(there, now)) { /* nothing replaced by an expired key */
+        w->expired = true;
+        return;
+    }
+    atomic_store_explicit(&w->c->watch_dirty, true, memory_order_relaxed);
+}
+
+void watch_touch_swap(int a, int b) {
+    if (atomic_load_explicit(&total_watches, memory_order_relaxed) == 0) return;
+    long long now = db_now_ms();
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
+        for (watched_key *w = slot_watchers[s]; w; w = w->slot_next) {
+            if (w->db == a)
+                touch_swapped(w, b, now);
+            else if (w->db == b)
+                touch_swapped(w, a, now);
+        }
 }

@@ -25,5 +25,12 @@ bool watch_any_expired(client *c);
 void watch_touch_key(const dbkey *k);
 /* FLUSHDB / FLUSHALL (db -1 = all): every watcher of that database. */
 void watch_touch_db(int db);
+/* SWAPDB a b, before the swap (caller holds every slot lock): Redis 7.0's
+ * touchAllWatchedKeysInDb both ways. A watcher of a key present in its own
+ * database or in the other one is dirtied, except that a key expired when
+ * watched stays no change while the other database has it expired too or
+ * lacks it, and a missing key replaced by an expired one only becomes
+ * expired-when-watched. */
+void watch_touch_swap(int a, int b);
 
 #endif

@@ -4,7 +4,8 @@
  * a queueing error, WATCH invalidated by another connection (connections land
  * on different workers), by the key's expiry (checked by EXEC itself, not
  * left to the expiry cycle; a key already expired when watched is no
- * change, as Redis 7.0) and by FLUSHALL/FLUSHDB, an
+ * change, as Redis 7.0), by FLUSHALL/FLUSHDB and by SWAPDB (which also wakes
+ * a client blocked on a key the swap brought), an
  * optimistic-locking counter under contention (no lost update), and EXEC
  * atomicity under load (readers' MULTI GET a GET b EXEC never sees a != b
  * while writers run MULTI INCR a INCR b EXEC).
@@ -590,6 +591,93 @@ static void *cas_client(void *arg)
     }
     redisFree(c);
     return NULL;
+}
+
+/* SWAPDB, by Redis 7.0's touchAllWatchedKeysInDb: a watcher is dirtied when
+ * its key exists in its database or in the one swapped in; a missing key
+ * replaced by a logically expired one is no change. A client blocked on a
+ * key of a swapped database is served when the swap brings the key. */
+Test(multi, swapdb_watch_and_blocked_clients)
+{
+    sc_server_start_or_fail(&srv, (const char *[]){ "--threads", "4", "--enable-debug-command", "yes", NULL });
+    redisContext *c = sc_connect_or_fail(&srv);
+    redisContext *o = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(o, "OK", "DEBUG SET-ACTIVE-EXPIRE 0");
+
+    sc_cmd_expect_or_fail(c, "OK", "SET k v");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 0 1");
+    exec_expect_nil(c, "SWAPDB, watched key in its own database");
+    cr_assert_eq(sc_cmd_ll_or_fail(c, "EXISTS k"), 0, "k still in db 0 after SWAPDB 0 1");
+
+    watch_then_multi_ping(c, "k"); /* k is in db 1 now */
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 1 0");
+    exec_expect_nil(c, "SWAPDB, watched key only in the other database");
+    sc_cmd_expect_or_fail(c, "v", "GET k");
+
+    watch_then_multi_ping(c, "nokey");
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 0 1");
+    exec_expect_pong(c, "SWAPDB, watched key in neither database");
+
+    sc_cmd_expect_or_fail(c, "OK", "SELECT 2");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 0 1");
+    exec_expect_pong(c, "SWAPDB of two other databases");
+    sc_cmd_expect_or_fail(c, "OK", "SELECT 0");
+
+    /* A missing key replaced by an expired one (active expiry is off, so
+     * it stays in its table until looked up). */
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL");
+    watch_then_multi_ping(c, "k");
+    sc_cmd_expect_or_fail(o, "OK", "SELECT 1");
+    sc_cmd_expect_or_fail(o, "OK", "SET k v PX 1");
+    sc_sleep_ms(20); /* past its 1 ms TTL: nothing to poll without touching the key */
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 0 1");
+    exec_expect_pong(c, "SWAPDB brought an expired key where the watched one was missing");
+
+    /* Inside MULTI, and the same database twice. */
+    sc_cmd_expect_or_fail(o, "OK", "FLUSHALL");
+    sc_cmd_expect_or_fail(o, "OK", "SET m x"); /* o is in db 1 */
+    sc_cmd_expect_or_fail(c, "OK", "MULTI");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SWAPDB 0 1");
+    sc_cmd_expect_or_fail(c, "QUEUED", "GET m");
+    sc_cmd_expect_or_fail(c, "QUEUED", "SWAPDB 3 3");
+    redisReply *r = sc_cmd_or_fail(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is_status(r->element[0], "OK") &&
+                  is_bulk(r->element[1], "x") && is_status(r->element[2], "OK"),
+              "MULTI SWAPDB 0 1, GET m, SWAPDB 3 3: EXEC answered otherwise");
+    freeReplyObject(r);
+    cr_assert_eq(sc_cmd_ll_or_fail(o, "DBSIZE"), 0);
+
+    /* A client blocked on a list of db 0 (on another worker than o, probably)
+     * is served by the swap that brings the list from db 1; one blocked on a
+     * list key the swap fills with a string is not. */
+    redisContext *b = sc_connect_or_fail(&srv);
+    redisContext *b2 = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(b2, "OK", "SELECT 1");
+    cr_assert(redisAppendCommand(b, "BLPOP list 10") == REDIS_OK);
+    cr_assert(redisAppendCommand(b2, "BLPOP m 1") == REDIS_OK);
+    int wb;
+    do cr_assert(redisBufferWrite(b, &wb) == REDIS_OK); while (!wb);
+    do cr_assert(redisBufferWrite(b2, &wb) == REDIS_OK); while (!wb);
+    cr_assert(SC_WAIT_FOR(sc_info_ll_or_fail(c, "clients", "blocked_clients") == 2, 5000));
+    sc_cmd_expect_or_fail(o, "1", "RPUSH list x");
+    sc_cmd_expect_or_fail(o, "OK", "SWAPDB 0 1");
+    redisReply *got = NULL;
+    cr_assert(redisGetReply(b, (void **)&got) == REDIS_OK, "BLPOP: %s", b->errstr);
+    cr_assert(got->type == REDIS_REPLY_ARRAY && got->elements == 2 && is_bulk(got->element[0], "list") &&
+                  is_bulk(got->element[1], "x"),
+              "BLPOP list answered otherwise after SWAPDB brought the list");
+    freeReplyObject(got);
+    /* The swap brought m to db 1 as a string: b2 times out after its second. */
+    cr_assert(redisGetReply(b2, (void **)&got) == REDIS_OK, "BLPOP m: %s", b2->errstr);
+    cr_assert_eq(got->type, REDIS_REPLY_NIL, "BLPOP m in db 1 served after SWAPDB moved m away");
+    freeReplyObject(got);
+    redisFree(b);
+    redisFree(b2);
+    redisFree(o);
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
 }
 
 Test(multi, watch_cas_counter_no_lost_update)

@@ -887,6 +887,9 @@ static const rs_case keys[] = {
     {"RESTORE FREQ", "SET src hello", "RESTORE r6 0 @dump:src FREQ 10", 0},
     {"RESTORE bad payload (error)", "", "RESTORE r7 0 garbage", 0},
     {"EXISTS TYPE DUMP TOUCH (reads)", "SET k v", "EXISTS k;TYPE k;DUMP k;TOUCH k", 0},
+    {"SWAPDB", "SET k v", "SWAPDB 0 1;SELECT 1;SET k2 v;SWAPDB 1 2", 0},
+    {"SWAPDB same db, out of range (error)", "", "SWAPDB 3 3;SWAPDB 0 99;SWAPDB x 1", 0},
+    {"SWAPDB inside MULTI", "SET k v", "MULTI;SWAPDB 0 5;SET k w;EXEC", 0},
 };
 
 static const rs_case transactions[] = {
