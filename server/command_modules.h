@@ -29,5 +29,6 @@ extern command lock_commands[];   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
 extern command script_commands[]; /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
 extern command function_commands[]; /* cmd_function.c: FUNCTION (no libraries: no Lua) */
 extern command repl_commands[];   /* cluster/repl_cmd.c: REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT */
+extern command hll_commands[];    /* t_hll.c: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST */
 
 #endif

@@ -723,7 +723,7 @@ static cfg_def defs[] = {
     MEM_("zset-max-listpack-value", "zset-max-ziplist-value", 0, 0, LL_MAX, "64", &cfg.zset_max_listpack_value),
     INT_("list-max-listpack-size", "list-max-ziplist-size", 0, INT_MIN, INT_MAX, "-2", &cfg.list_max_listpack_size),
     INT_("list-compress-depth", NULL, NA, 0, INT_MAX, "0", NULL),
-    MEM_("hll-sparse-max-bytes", NULL, NA, 0, LL_MAX, "3000", NULL),
+    MEM_("hll-sparse-max-bytes", NULL, 0, 0, LL_MAX, "3000", &cfg.hll_sparse_max_bytes),
     MEM_("stream-node-max-bytes", NULL, NA, 0, LL_MAX, "4096", NULL),
     INT_("stream-node-max-entries", NULL, NA, 0, LL_MAX, "100", NULL),
     BOOL_("activerehashing", NULL, NA, "yes", NULL),

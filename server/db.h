@@ -108,7 +108,9 @@ bool db_delete(const dbkey *k);
  * several events states each, in Redis's order (SETEX: "set", "expire";
  * RENAME: "rename_from", "rename_to"); each counts one change. This is the
  * only way to count a change or raise an event for one, so neither happens
- * without the other. Call after the change; caller holds k's slot lock. */
+ * without the other. Call after the change; caller holds k's slot lock.
+ * A change Redis raises no event for (PFCOUNT refreshing an HLL's cached
+ * cardinality) passes type 0 and event NULL. */
 void db_changed(const dbkey *k, int type, const char *event);
 /* Elements were removed from the container under k (LPOP, SREM, HDEL,
  * ZREM, ...): db_changed(k, type, event), then, when the container is now
