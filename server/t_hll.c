@@ -197,9 +197,11 @@ invalid:
 
 /* ------------------------------------------------------------ sparse walks */
 
-/* Redis's register walk of hllSparseToDense and hllMerge: each VAL run is
- * given to fn(arg, first, run, value), a VAL that would pass the last
- * register ends the walk; valid when exactly 16384 registers were walked. */
+/* The register walk of hllSparseToDense and hllMerge: each VAL run is
+ * given to fn(arg, first, run, value); valid when the runs cover exactly
+ * 16384 registers. A VAL that would pass the last register makes the value
+ * corrupt (Redis 7.0.15 as patched for CVE-2025-32023, the reference: the
+ * original ignored what followed it). */
 typedef void sparse_val_fn(void *arg, long first, long run, int value);
 
 static bool sparse_walk(const uint8_t *p, const uint8_t *end, sparse_val_fn *fn, void *arg) {
@@ -213,7 +215,7 @@ static bool sparse_walk(const uint8_t *p, const uint8_t *end, sparse_val_fn *fn,
             p += 2;
         } else {
             long run = op_val_len(p);
-            if (idx + run > HLL_REGISTERS) break;
+            if (idx + run > HLL_REGISTERS) return false;
             fn(arg, idx, run, op_val_value(p));
             idx += run;
             p++;
