@@ -1018,6 +1018,28 @@ static const rs_case select_flush[] = {
      "CONFIG SET maxmemory-samples 5;PING;ECHO x;DBSIZE;INFO keyspace", 0},
 };
 
+static const rs_case hll[] = {
+    {"PFADD creating the key", "", "PFADD h a b c", 0},
+    {"PFADD of no element creating the key", "", "PFADD h", 0},
+    {"PFADD that changes nothing", "PFADD h a", "PFADD h a", 0},
+    {"PFADD promoting to dense", "CONFIG SET hll-sparse-max-bytes 40;PFADD h a",
+     "PFADD h b c d e f g h i j k l m n o p q r s t u v w x y z;CONFIG SET hll-sparse-max-bytes 3000", 0},
+    {"PFADD on a list (WRONGTYPE)", "LPUSH l a", "PFADD l a", 0},
+    {"PFADD on a string that is not an HLL", "SET s HYLL", "PFADD s a", 0},
+    {"PFCOUNT refreshing the cached cardinality", "PFADD h a b", "PFCOUNT h", 0},
+    {"PFCOUNT with a valid cache", "PFADD h a b;PFCOUNT h", "PFCOUNT h", 0},
+    {"PFCOUNT of a missing key", "", "PFCOUNT nokey", 0},
+    {"PFCOUNT of several keys", "PFADD h a;PFADD {h}g b", "PFCOUNT h {h}g", 0},
+    {"PFMERGE", "PFADD h a;PFADD {h}g b", "PFMERGE {h}d h {h}g", 0},
+    {"PFMERGE into an existing key", "PFADD h a;PFADD {h}g b", "PFMERGE h {h}g", 0},
+    {"PFMERGE of missing keys", "", "PFMERGE d {d}x {d}y", 0},
+    {"PFDEBUG TODENSE", "PFADD h a", "PFDEBUG TODENSE h", 0},
+    {"PFDEBUG TODENSE of a dense value", "PFADD h a;PFDEBUG TODENSE h", "PFDEBUG TODENSE h", 0},
+    {"PFDEBUG GETREG of a sparse value", "PFADD h a", "PFDEBUG GETREG h", 0},
+    {"PFDEBUG ENCODING, DECODE", "PFADD h a", "PFDEBUG ENCODING h;PFDEBUG DECODE h", 0},
+    {"PFADD and PFCOUNT in MULTI", "", "MULTI;PFADD h a;PFCOUNT h;PFCOUNT h;EXEC", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1114,3 +1136,5 @@ Test(repl_stream, reference_stream_is_what_the_rules_say)
     repl_link_close(&E.ref.link);
     sc_server_stop_or_fail(&E.ref.srv);
 }
+
+Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
