@@ -214,3 +214,96 @@ Test(fuzz_input, mutated_commands_on_four_workers) {
     redisFree(fresh);
     sc_server_stop_or_fail(&srv);
 }
+
+/* Corrupt HyperLogLog strings (t_hll.c): valid sparse and dense values
+ * taken from PFADD, then cut, overwritten with random bytes after the
+ * header, given a wrong encoding byte or a flipped byte, and the run
+ * counter overflow of CVE-2025-32023 (131072 XZERO opcodes, then VALs),
+ * stored with SET and fed to every HLL command. Each answer must be a
+ * normal reply or INVALIDOBJ / WRONGTYPE, and the server must live. */
+static bool hll_reply_ok(const redisReply *r) {
+    if (!r) return false;
+    if (r->type != REDIS_REPLY_ERROR) return true;
+    return strncmp(r->str, "INVALIDOBJ Corrupted HLL object detected", 40) == 0 ||
+           strncmp(r->str, "WRONGTYPE Key is not a valid HyperLogLog string value.", 54) == 0 ||
+           strcmp(r->str, "ERR HLL encoding is not sparse") == 0;
+}
+
+static char *hll_value(redisContext *c, const char *key, size_t *len) {
+    redisReply *r = sc_cmd_or_fail(c, "GET %s", key);
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "GET %s", key);
+    char *v = malloc(r->len);
+    memcpy(v, r->str, r->len);
+    *len = r->len;
+    freeReplyObject(r);
+    return v;
+}
+
+Test(fuzz_input, corrupt_hyperloglog_strings) {
+    sc_server_start_or_fail(&srv, NULL);
+    redisContext *c = sc_connect_or_fail(&srv);
+    for (int i = 0; i < 300; i++) freeReplyObject(sc_cmd_or_fail(c, "PFADD sparse e%d", i));
+    for (int i = 0; i < 6000; i++) freeReplyObject(sc_cmd_or_fail(c, "PFADD dense e%d", i));
+    size_t slen, dlen;
+    char *sparse = hll_value(c, "sparse", &slen), *dense = hll_value(c, "dense", &dlen);
+    cr_assert(slen > 16 && slen < 3000 && dlen == 12304, "sparse %zu bytes, dense %zu", slen, dlen);
+
+    static const char *const cmds[] = {"PFCOUNT c", "PFCOUNT c sparse", "PFADD c a b c d e f g",
+                                       "PFMERGE d c sparse", "PFMERGE c dense", "PFDEBUG DECODE c",
+                                       "PFDEBUG GETREG c", "PFDEBUG TODENSE c", "PFDEBUG ENCODING c", "PFADD c"};
+    unsigned seed = 0x411u;
+    size_t cap = 300000;
+    char *v = malloc(cap);
+    for (int round = 0; round < 1500; round++) {
+        bool from_dense = next_rand(&seed) % 3 == 0;
+        size_t len = from_dense ? dlen : slen;
+        memcpy(v, from_dense ? dense : sparse, len);
+        switch (next_rand(&seed) % 6) {
+        case 0: /* random bytes after a valid header */
+            len = 16 + next_rand(&seed) % 400;
+            for (size_t i = 16; i < len; i++) v[i] = (char)next_rand(&seed);
+            break;
+        case 1: /* truncated */
+            len = next_rand(&seed) % len;
+            break;
+        case 2: /* wrong encoding byte */
+            v[4] = (char)(next_rand(&seed) % 4);
+            break;
+        case 3: /* flipped bytes in the runs or registers */
+            for (int k = 0, n = 1 + (int)(next_rand(&seed) % 4); k < n; k++)
+                v[16 + next_rand(&seed) % (len - 16)] ^= (char)(1 + next_rand(&seed) % 255);
+            break;
+        case 4: /* a byte more or less */
+            if (next_rand(&seed) % 2)
+                v[len++] = (char)next_rand(&seed);
+            else
+                len--;
+            break;
+        default: /* the run counter past 2^31 (CVE-2025-32023), then VAL opcodes */
+            memcpy(v, sparse, 16);
+            v[4] = 1;
+            len = 16;
+            for (int k = 0; k < 131073; k++) {
+                v[len++] = 0x7f;
+                v[len++] = (char)0xff;
+            }
+            for (int k = 0; k < 64; k++) v[len++] = (char)0xff;
+            break;
+        }
+        redisReply *r = sc_cmd_or_fail(c, "SET c %b", v, len);
+        freeReplyObject(r);
+        for (int k = 0; k < 3; k++) {
+            const char *cmd = cmds[next_rand(&seed) % (sizeof cmds / sizeof *cmds)];
+            r = redisCommand(c, cmd);
+            cr_assert(hll_reply_ok(r), "round %d: %s answered %s", round, cmd, r ? r->str : "nothing");
+            freeReplyObject(r);
+        }
+    }
+    free(v);
+    free(sparse);
+    free(dense);
+    cr_assert(sc_server_alive(&srv), "the server died on corrupt HLL strings");
+    sc_cmd_expect_or_fail(c, "PONG", "PING");
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
