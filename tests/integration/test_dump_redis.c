@@ -393,3 +393,67 @@ Test(dump_redis, same_errors_for_bad_payloads) {
     cr_assert_eq(sc_cmd_ll_or_fail(sc, "EXISTS bad"), 1, "the one good payload");
     stop_both(rc, sc);
 }
+
+/* HyperLogLogs (t_hll.c) are strings in Redis's own format: a sparse and a
+ * dense one built on redis-server RESTORE here with the same PFCOUNT and
+ * bytes, stay identical when both servers add the same elements, and the
+ * payloads of both servers are the same bytes and load on redis-server. */
+static void build_hll(redisContext *c) {
+    for (int i = 0; i < 150; i++) freeReplyObject(sc_cmd_or_fail(c, "PFADD hll:sparse s%d", i));
+    enum { N = 5000 };
+    static char words[N][8];
+    const char *argv[N + 2] = {"PFADD", "hll:dense"};
+    for (int i = 0; i < N; i++) {
+        snprintf(words[i], sizeof words[i], "d%d", i);
+        argv[i + 2] = words[i];
+    }
+    redisReply *r = redisCommandArgv(c, N + 2, argv, NULL);
+    cr_assert(r && r->type == REDIS_REPLY_INTEGER, "PFADD of %d elements", N);
+    freeReplyObject(r);
+    freeReplyObject(sc_cmd_or_fail(c, "PFCOUNT hll:dense")); /* a valid cached cardinality */
+    freeReplyObject(sc_cmd_or_fail(c, "PFADD hll:ttl a b c"));
+    freeReplyObject(sc_cmd_or_fail(c, "PEXPIRE hll:ttl 100000"));
+}
+
+static void assert_same_string(redisContext *a, const char *ka, redisContext *b, const char *kb, const char *what) {
+    redisReply *x = sc_cmd_or_fail(a, "GET %s", ka), *y = sc_cmd_or_fail(b, "GET %s", kb);
+    cr_assert_eq(x->type, REDIS_REPLY_STRING, "%s: GET %s", what, ka);
+    assert_same_bytes(x, y, what, kb);
+    freeReplyObject(x);
+    freeReplyObject(y);
+}
+
+Test(dump_redis, hyperloglog_payloads_both_ways) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    build_hll(rc);
+    build_hll(sc);
+    static const char *const keys[] = {"hll:sparse", "hll:dense", "hll:ttl"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *k = keys[i];
+        redisReply *a = dump_of(rc, k), *b = dump_of(sc, k);
+        assert_same_bytes(a, b, "DUMP of the same PFADDs", k);
+        freeReplyObject(a);
+        freeReplyObject(b);
+        char nk[64];
+        snprintf(nk, sizeof nk, "from-redis:%s", k);
+        freeReplyObject(move(rc, sc, k, nk));
+        long long want = sc_cmd_ll_or_fail(rc, "PFCOUNT %s", k);
+        cr_assert_gt(want, 0, "%s", k);
+        cr_assert_eq(sc_cmd_ll_or_fail(sc, "PFCOUNT %s", nk), want, "PFCOUNT of %s restored from redis-server", k);
+        assert_same_string(rc, k, sc, nk, "after PFCOUNT");
+        for (int j = 0; j < 40; j++) {
+            freeReplyObject(sc_cmd_or_fail(rc, "PFADD %s more%d", k, j));
+            freeReplyObject(sc_cmd_or_fail(sc, "PFADD %s more%d", nk, j));
+        }
+        assert_same_string(rc, k, sc, nk, "after more PFADDs");
+        snprintf(nk, sizeof nk, "from-slotcache:%s", k);
+        freeReplyObject(move(sc, rc, k, nk));
+        cr_assert_eq(sc_cmd_ll_or_fail(rc, "PFCOUNT %s", nk), sc_cmd_ll_or_fail(sc, "PFCOUNT %s", k),
+                     "PFCOUNT of %s restored in redis-server", k);
+    }
+    redisReply *e = sc_cmd_or_fail(sc, "PFDEBUG ENCODING from-redis:hll:dense");
+    cr_assert(e->type == REDIS_REPLY_STATUS && strcmp(e->str, "dense") == 0, "%s", e->str);
+    freeReplyObject(e);
+    stop_both(rc, sc);
+}
