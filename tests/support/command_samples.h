@@ -64,6 +64,9 @@ static const char *const command_samples[] = {
     "eval \"return redis.call('get', KEYS[1])\" 2 k1 k2 arg1", "eval_ro \"return 1\" 1 k1",
     "eval_ro \"return 1\" 0", "evalsha 0123456789012345678901234567890123456789 2 k1 k2",
     "evalsha 0123456789012345678901234567890123456789 0", "evalsha_ro 0123456789012345678901234567890123456789 1 k1",
+    /* hyperloglog */
+    "pfadd k1", "pfadd k1 a b", "pfcount k1", "pfcount k1 k2 k3", "pfmerge k1 k2", "pfmerge k1 k2 k3",
+    "pfdebug encoding k1", "pfdebug getreg k1",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
@@ -78,6 +81,7 @@ static const char *const command_getkeys_edge_samples[] = {
     "spublish channel message",     /* not_key spec only: no key arguments */
     "ssubscribe c1 c2",             /* same */
     "get k1 k2",                    /* Invalid number of arguments */
+    "pfmerge k1",                   /* the destination alone: Redis's key specs give no key, an error */
     "object encoding",              /* Invalid number of arguments (subcommand) */
     "GET k1",                       /* command names are case-insensitive */
     "OBJECT ENCODING k1",
