@@ -770,3 +770,24 @@ Test(notify, served_blocked_clients)
     }
     ev_sides_stop(sides, nsides);
 }
+
+Test(notify, hyperloglog_family)
+{
+    static const ev_step t[] = {
+        { "PFADD h a b", "new:h pfadd:h" },
+        { "PFADD h a", "" },
+        { "PFADD h", "" },
+        { "PFADD h2", "new:h2 pfadd:h2" },
+        { "PFCOUNT h", "" },
+        { "PFCOUNT h h2 nokey", "" },
+        { "PFMERGE h3 h h2", "new:h3 pfadd:h3" },
+        { "PFMERGE h3", "pfadd:h3" },
+        { "PFDEBUG TODENSE h", "" },
+        { "PFADD h c", "pfadd:h" },
+        { "PFDEBUG GETREG h2", "" },
+        { "LPUSH wt x", "new:wt lpush:wt" },
+        { "PFADD wt x", "" },
+        { "PFMERGE h3 wt", "" },
+    };
+    RUN_FAMILY(t);
+}
