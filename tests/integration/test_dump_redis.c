@@ -401,7 +401,7 @@ Test(dump_redis, same_errors_for_bad_payloads) {
 static void build_hll(redisContext *c) {
     for (int i = 0; i < 150; i++) freeReplyObject(sc_cmd_or_fail(c, "PFADD hll:sparse s%d", i));
     enum { N = 5000 };
-    static char words[N][8];
+    static char words[N][16];
     const char *argv[N + 2] = {"PFADD", "hll:dense"};
     for (int i = 0; i < N; i++) {
         snprintf(words[i], sizeof words[i], "d%d", i);
