@@ -90,6 +90,16 @@ static inline void op_xzero_set(uint8_t *p, long len) {
     p[0] = (uint8_t)(((len - 1) >> 8) | 0x40);
     p[1] = (uint8_t)((len - 1) & 0xff);
 }
+/* A run of len zeros as Redis writes it: ZERO up to 64, XZERO beyond;
+ * returns the byte after it. */
+static inline uint8_t *op_zeros_set(uint8_t *p, long len) {
+    if (len > HLL_SPARSE_ZERO_MAX_LEN) {
+        op_xzero_set(p, len);
+        return p + 2;
+    }
+    op_zero_set(p, len);
+    return p + 1;
+}
 
 /* ------------------------------------------------------------ hashing */
 
@@ -427,27 +437,11 @@ static int sparse_set(hll_buf *b, long index, uint8_t count, size_t max_bytes) {
 
     /* The general case: split the run into up to 3 opcodes (5 bytes). */
     uint8_t seq[5], *n = seq;
-    long last = first + span - 1, len;
+    long last = first + span - 1;
     if (is_zero || is_xzero) {
-        if (index != first) {
-            len = index - first;
-            if (len > HLL_SPARSE_ZERO_MAX_LEN) {
-                op_xzero_set(n, len);
-                n += 2;
-            } else {
-                op_zero_set(n++, len);
-            }
-        }
+        if (index != first) n = op_zeros_set(n, index - first);
         op_val_set(n++, count, 1);
-        if (index != last) {
-            len = last - index;
-            if (len > HLL_SPARSE_ZERO_MAX_LEN) {
-                op_xzero_set(n, len);
-                n += 2;
-            } else {
-                op_zero_set(n++, len);
-            }
-        }
+        if (index != last) n = op_zeros_set(n, last - index);
     } else {
         int cur = op_val_value(p);
         if (index != first) op_val_set(n++, cur, index - first);
