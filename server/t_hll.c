@@ -514,6 +514,26 @@ static entry *hll_lookup(client *c, int i, dbkey *k, int flags, long *pos) {
 
 /* ------------------------------------------------------------ commands */
 
+/* max[i] = the largest register i of the keys argv[1..] (missing keys
+ * count as empty; read lookups, values left as they are); *any_dense, when
+ * given, tells whether one of them was dense. False after the error reply. */
+static bool hll_union_or_reply(client *c, uint8_t *max, bool *any_dense) {
+    for (int j = 1; j < c->argc; j++) {
+        dbkey k;
+        entry *e = hll_lookup(c, j, &k, LOOKUP_READ, NULL);
+        if (!e) continue;
+        size_t len;
+        const uint8_t *v = hll_value_or_reply(c, e, &len, false);
+        if (!v) return false;
+        if (any_dense && hll_encoding(v) == HLL_DENSE) *any_dense = true;
+        if (!hll_merge_into(max, v, len)) {
+            add_reply_error(c, ERR_HLL_INVALID);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void pfadd_command(client *c) {
     dbkey k;
     long pos;
@@ -563,19 +583,7 @@ static void pfadd_command(client *c) {
 static void pfcount_command(client *c) {
     if (c->argc > 2) { /* the cardinality of the union */
         uint8_t max[HLL_REGISTERS] = {0};
-        for (int j = 1; j < c->argc; j++) {
-            dbkey k;
-            entry *e = hll_lookup(c, j, &k, LOOKUP_READ, NULL);
-            if (!e) continue;
-            size_t len;
-            const uint8_t *v = hll_value_or_reply(c, e, &len, false);
-            if (!v) return;
-            if (!hll_merge_into(max, v, len)) {
-                add_reply_error(c, ERR_HLL_INVALID);
-                return;
-            }
-        }
-        add_reply_integer(c, (long long)raw_count(max));
+        if (hll_union_or_reply(c, max, NULL)) add_reply_integer(c, (long long)raw_count(max));
         return;
     }
     dbkey k;
@@ -607,19 +615,7 @@ static void pfcount_command(client *c) {
 static void pfmerge_command(client *c) {
     uint8_t max[HLL_REGISTERS] = {0};
     bool use_dense = false;
-    for (int j = 1; j < c->argc; j++) {
-        dbkey k;
-        entry *e = hll_lookup(c, j, &k, LOOKUP_READ, NULL);
-        if (!e) continue;
-        size_t len;
-        const uint8_t *v = hll_value_or_reply(c, e, &len, true);
-        if (!v) return;
-        if (hll_encoding(v) == HLL_DENSE) use_dense = true;
-        if (!hll_merge_into(max, v, len)) {
-            add_reply_error(c, ERR_HLL_INVALID);
-            return;
-        }
-    }
+    if (!hll_union_or_reply(c, max, &use_dense)) return;
     dbkey k;
     long pos;
     entry *e = hll_lookup(c, 1, &k, LOOKUP_WRITE, &pos);
