@@ -30,5 +30,6 @@ extern command script_commands[]; /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO S
 extern command function_commands[]; /* cmd_function.c: FUNCTION (no libraries: no Lua) */
 extern command repl_commands[];   /* cluster/repl_cmd.c: REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT */
 extern command hll_commands[];    /* t_hll.c: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST */
+extern command bitmap_commands[]; /* t_bitmap.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO */
 
 #endif

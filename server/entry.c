@@ -129,6 +129,13 @@ entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vl
     return e;
 }
 
+entry *entry_new_raw_string(const char *key, size_t klen, size_t vlen, long long expire, char **bytes) {
+    uint8_t *vp;
+    entry *e = alloc_entry(key, klen, OBJ_STRING, ENC_RAW, expire, varint_len(vlen) + vlen, &vp);
+    *bytes = (char *)varint_put(vp, vlen);
+    return e;
+}
+
 bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *val, size_t vlen,
                           long long expire, bool force_raw) {
     if (entry_type(old) != OBJ_STRING) return false;

@@ -97,6 +97,10 @@ void entry_set_ptr(entry *e, void *p);
 entry *entry_new_string(const char *key, size_t klen, const char *val, size_t vlen, long long expire,
                         bool force_raw);
 entry *entry_new_int(const char *key, size_t klen, long long v, long long expire);
+/* A raw (ENC_RAW) string entry of vlen bytes that the caller fills through
+ * *bytes before anyone reads it: values composed in place (APPEND,
+ * SETRANGE, a grown bitmap, BITOP's result) without an intermediate copy. */
+entry *entry_new_raw_string(const char *key, size_t klen, size_t vlen, long long expire, char **bytes);
 /* Rewrite string entry `old` in place as entry_new_string would build it, if
  * the result fits its allocation without wasting much of it (an overwrite
  * by SET of a value of similar size: no malloc/free). Returns false, leaving

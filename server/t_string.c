@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "numparse.h"
 #include "propagate.h"
+#include "t_string.h"
 #include "xxh3.h"
 
 #include <limits.h>
@@ -39,7 +40,6 @@
 #include <strings.h>
 
 #define STR_LD_BUF (5 * 1024) /* Redis's MAX_LONG_DOUBLE_CHARS */
-#define STR_STACK_BUF 256     /* values built on the stack up to this size */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -486,18 +486,15 @@ static void msetnx_command(client *c) { mset_generic(c, true, "msetnx"); }
 
 /* ------------------------------------------------------------ APPEND, SETRANGE */
 
-/* Build a raw string entry of `total` bytes: the old value `ov` (olen
- * bytes), zero padding, and `add` at `offset`. Keeps the old expire. */
-static entry *str_build_raw(const dbkey *k, const char *ov, size_t olen, size_t offset, const char *add,
-                            size_t alen, long long expire) {
+/* See t_string.h. Builds in the new entry itself: no intermediate copy. */
+entry *str_build_raw(const dbkey *k, const char *ov, size_t olen, size_t offset, const char *add, size_t alen,
+                     long long expire) {
     size_t total = offset + alen > olen ? offset + alen : olen;
-    char stackbuf[STR_STACK_BUF];
-    char *buf = total <= sizeof stackbuf ? stackbuf : mem_alloc(total);
-    memcpy(buf, ov, olen);
+    char *buf;
+    entry *e = entry_new_raw_string(k->key, k->len, total, expire, &buf);
+    if (olen) memcpy(buf, ov, olen);
     if (offset > olen) memset(buf + olen, 0, offset - olen);
-    memcpy(buf + offset, add, alen);
-    entry *e = entry_new_string(k->key, k->len, buf, total, expire, true);
-    if (buf != stackbuf) mem_free(buf);
+    if (alen) memcpy(buf + offset, add, alen);
     return e;
 }
 
