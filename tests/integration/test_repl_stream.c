@@ -1040,6 +1040,32 @@ static const rs_case hll[] = {
     {"PFADD and PFCOUNT in MULTI", "", "MULTI;PFADD h a;PFCOUNT h;PFCOUNT h;EXEC", 0},
 };
 
+static const rs_case bitmaps[] = {
+    {"SETBIT on missing key", "", "SETBIT b 7 1", 0},
+    {"SETBIT 0 on missing key (creates it)", "", "SETBIT b 100 0", 0},
+    {"SETBIT that changes a bit", "SETBIT b 7 1", "SETBIT b 6 1", 0},
+    {"SETBIT of an unchanged bit (not propagated)", "SETBIT b 7 1", "SETBIT b 7 1;SETBIT b 3 0", 0},
+    {"SETBIT that grows the string with 0", "SETBIT b 7 1", "SETBIT b 1000 0", 0},
+    {"SETBIT on an int value (raw, unchanged)", "SET n 123", "SETBIT n 0 0", 0},
+    {"SETBIT errors", "LPUSH l a", "SETBIT b -1 1;SETBIT b 1 2;SETBIT l 1 1", 0},
+    {"GETBIT BITCOUNT BITPOS (reads)", "SETBIT b 7 1", "GETBIT b 7;BITCOUNT b;BITPOS b 1;BITFIELD_RO b GET u8 0", 0},
+    {"BITOP", "SET a foo;SET b bar", "BITOP AND d a b;BITOP OR d a b nokey;BITOP XOR d a;BITOP NOT d b", 0},
+    {"BITOP with an empty result deletes destkey", "SET d x", "BITOP AND d nokey nokey2", 0},
+    {"BITOP with an empty result and no destkey", "", "BITOP OR d nokey", 0},
+    {"BITOP over a key with TTL", "SET d x EX 100;SET a foo", "BITOP OR d a", 0},
+    {"BITOP errors", "LPUSH l a", "BITOP NOT d a b;BITOP FOO d a;BITOP AND d l", 0},
+    {"BITFIELD SET INCRBY", "", "BITFIELD b SET u8 0 200 INCRBY i5 #3 7 GET u4 0", 0},
+    {"BITFIELD with only GETs (not propagated)", "SETBIT b 7 1", "BITFIELD b GET u8 0 GET i4 #1", 0},
+    {"BITFIELD writing the same values (not propagated)", "BITFIELD b SET u8 0 200", "BITFIELD b SET u8 0 200 INCRBY u8 0 0",
+     0},
+    {"BITFIELD OVERFLOW FAIL that fails (not propagated)", "BITFIELD b SET u8 0 250",
+     "BITFIELD b OVERFLOW FAIL INCRBY u8 0 10", 0},
+    {"BITFIELD OVERFLOW FAIL failing on a missing key", "", "BITFIELD b OVERFLOW FAIL SET u2 0 10", 0},
+    {"BITFIELD OVERFLOW SAT WRAP", "BITFIELD b SET u8 0 250",
+     "BITFIELD b OVERFLOW SAT INCRBY u8 0 10 OVERFLOW WRAP INCRBY u8 0 10", 0},
+    {"BITFIELD_RO and BITFIELD errors", "SET b x", "BITFIELD_RO b SET u8 0 1;BITFIELD b SET u64 0 1", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1053,6 +1079,7 @@ Test(repl_stream, transactions) { RUN_FAMILY("transactions", transactions); }
 Test(repl_stream, lock_scripts) { RUN_FAMILY("scripts", scripts); }
 Test(repl_stream, expiry_and_eviction) { RUN_FAMILY("expiry", expiry); }
 Test(repl_stream, select_and_flush) { RUN_FAMILY("select", select_flush); }
+Test(repl_stream, bitmaps) { RUN_FAMILY("bitmaps", bitmaps); }
 
 /* Offsets: after +FULLRESYNC <id> <off>, each byte of the stream (SELECT,
  * MULTI/EXEC, PING included) advances master_repl_offset by one, so once a
