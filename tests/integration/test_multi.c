@@ -951,3 +951,41 @@ Test(multi, config_set_maxmemory_inside_exec)
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
+
+/* The bitmap writes invalidate WATCH when they change the value (SETBIT,
+ * BITFIELD, BITOP's destination, also deleted by an empty result) and,
+ * as in Redis 7.0, not when they leave it as it was. */
+Test(multi, bitmap_writes_and_watch)
+{
+    sc_server_start_or_fail(&srv, (const char *[]){ "--threads", "2", NULL });
+    redisContext *c = sc_connect_or_fail(&srv), *o = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(o, "0", "SETBIT b 7 1");
+    sc_cmd_expect_or_fail(o, "OK", "SET src abc");
+    const struct {
+        const char *key, *write;
+        bool aborts;
+    } cases[] = {
+        { "b", "SETBIT b 6 1", true },
+        { "b", "SETBIT b 6 1", false },
+        { "b", "SETBIT b 1000 0", true },
+        { "b", "BITFIELD b SET u8 0 7", true },
+        { "b", "BITFIELD b SET u8 0 7 GET u8 0", false },
+        { "b", "BITFIELD b OVERFLOW FAIL INCRBY u8 0 255", false },
+        { "d", "BITOP OR d src", true },
+        { "d", "BITOP AND d nokey", true },
+        { "d", "BITOP AND d nokey", false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        watch_then_multi_ping(c, cases[i].key);
+        redisReply *r = sc_cmd_line_or_fail(o, cases[i].write);
+        cr_assert(r->type != REDIS_REPLY_ERROR, "%s: %s", cases[i].write, r->str);
+        freeReplyObject(r);
+        if (cases[i].aborts)
+            exec_expect_nil(c, cases[i].write);
+        else
+            exec_expect_pong(c, cases[i].write);
+    }
+    redisFree(c);
+    redisFree(o);
+    sc_server_stop_or_fail(&srv);
+}

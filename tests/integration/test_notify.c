@@ -7,7 +7,7 @@
  * every check). Then the notify-keyspace-events classes: "" publishes
  * nothing, "KEA" has no "new", "Kx" only keyspace "expired", "En" only
  * keyevent "new". Then, family by family (strings, generic keys and
- * expiry, lists, sets, hashes, sorted sets, lock scripts, blocked clients
+ * expiry, lists, sets, hashes, sorted sets, lock scripts, bitmaps, blocked clients
  * served by another client's write), the write funnel: a command that
  * changes nothing raises no event, and a command with several events
  * raises Redis's sequence, checked side by side with redis-server.
@@ -788,6 +788,40 @@ Test(notify, hyperloglog_family)
         { "LPUSH wt x", "new:wt lpush:wt" },
         { "PFADD wt x", "" },
         { "PFMERGE h3 wt", "" },
+    };
+    RUN_FAMILY(t);
+}
+
+Test(notify, bitmap_family)
+{
+    static const ev_step t[] = {
+        { "SETBIT b 7 1", "new:b setbit:b" },
+        { "SETBIT b 7 1", "" },
+        { "SETBIT b 3 0", "" },
+        { "SETBIT b 100 0", "setbit:b" },
+        { "SETBIT b2 5 0", "new:b2 setbit:b2" },
+        { "SET n 12", "new:n set:n" },
+        { "SETBIT n 0 0", "" },
+        { "GETBIT b 7", "" },
+        { "BITCOUNT b", "" },
+        { "BITPOS b 1", "" },
+        { "BITOP OR d b n", "new:d set:d" },
+        { "BITOP AND d b nokey", "set:d" },
+        { "BITOP OR d nokey", "del:d" },
+        { "BITOP OR d nokey", "" },
+        { "BITOP NOT b2 b2", "set:b2" },
+        { "BITFIELD f GET u8 0", "" },
+        { "BITFIELD f SET u8 0 1", "new:f setbit:f" },
+        { "BITFIELD f SET u8 0 1 INCRBY u8 0 0", "" },
+        { "BITFIELD f INCRBY u8 0 1 INCRBY i4 0 1", "setbit:f" },
+        { "BITFIELD f OVERFLOW FAIL INCRBY u8 0 300", "" },
+        { "BITFIELD f2 OVERFLOW FAIL SET u2 0 10", "new:f2" },
+        { "BITFIELD f2 OVERFLOW FAIL SET u2 100 10 SET u2 0 1", "setbit:f2" },
+        { "BITFIELD_RO f GET u8 0", "" },
+        { "LPUSH wt x", "new:wt lpush:wt" },
+        { "SETBIT wt 1 1", "" },
+        { "BITOP OR d wt", "" },
+        { "BITFIELD wt SET u8 0 1", "" },
     };
     RUN_FAMILY(t);
 }
