@@ -14,6 +14,13 @@
  * SWAPDB); the witness key lives in database 15, which the corpus never
  * selects or moves keys into, and is read back on a fresh connection
  * (CLIENT KILL ID n in the corpus may close any connection of the storm).
+ *
+ * hostile_bitmap_offsets sends well-formed bitmap commands with hostile
+ * arguments (offsets at and past proto-max-bulk-len, "#N" offsets whose
+ * product with the width overflows, every bitfield width and bad ones,
+ * BITFIELDs of hundreds of sub-ops, extreme BITCOUNT/BITPOS ranges): every
+ * command must be answered, no bitmap may outgrow the limit, and the
+ * server must stay small and alive.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -53,6 +60,8 @@ static const char *const corpus[] = {
     "HSCAN {r} 0", "SSCAN {r} 0 MATCH f*", "ZSCAN {r} 0", "LMPOP 2 {r} {r} LEFT COUNT 2", "SMOVE {r} {r} {r}",
     "ZINTERCARD 2 {r} {r}", "SINTERCARD 2 {r} {r}", "COPY {r} {r} DB 1", "MOVE {r} 1", "OBJECT FREQ {r}",
     "RPOPLPUSH {r} {r}", "SPUBLISH {r} {r}", "SSUBSCRIBE {r}", "CLIENT NO-EVICT on", "HELLO 3 SETNAME {r}",
+    "SETBIT {r} {n} 1", "GETBIT {r} {r}", "BITCOUNT {r} {r} -1 BIT", "BITPOS {r} 0 {r} {n}", "BITOP XOR {r} {r} {r}",
+    "BITFIELD {r} SET i8 {n} {r} INCRBY u4 {r} {r} GET i64 {n}", "BITFIELD_RO {r} GET u8 {r}",
 };
 enum { NCORPUS = sizeof corpus / sizeof *corpus };
 
@@ -303,6 +312,116 @@ Test(fuzz_input, corrupt_hyperloglog_strings) {
     free(sparse);
     free(dense);
     cr_assert(sc_server_alive(&srv), "the server died on corrupt HLL strings");
+    sc_cmd_expect_or_fail(c, "PONG", "PING");
+    redisFree(c);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- hostile bitmap arguments -------------------------------------------- */
+
+#define BM_LIMIT 1048576 /* proto-max-bulk-len for this test: accepted offsets stay cheap */
+
+static const char *bm_pick(unsigned *s, const char *const *v, size_t n) { return v[next_rand(s) % n]; }
+
+static const char *const bm_offsets[] = {
+    "0", "1", "7", "8", "63", "64", "4095", "8388599", "8388600", "8388607", "8388608", "8388609", "-1", "4294967295",
+    "4294967296", "9223372036854775807", "-9223372036854775808", "18446744073709551616", "#0", "#1", "#1048575",
+    "#1048576", "#131071", "#-1", "#", "##1", "#9223372036854775807", "#1152921504606846976", "#4611686018427387904",
+    "#2305843009213693952", "#3074457345618258603", "1e3", " 1", "+1", "0x10", "", "01",
+};
+static const char *const bm_types[] = {"i1", "u1", "i8", "u8", "i13", "u31", "i32", "u32", "i63", "u63", "i64",
+                                       "u64", "i65", "i0", "u0", "i", "u-1", "x8", "I8", "", "i08"};
+static const char *const bm_values[] = {"0", "1", "-1", "127", "-128", "255", "256", "9223372036854775807",
+                                        "-9223372036854775808", "9223372036854775808", "x", ""};
+static const char *const bm_ranges[] = {"0", "-1", "1", "-9223372036854775808", "9223372036854775807", "100",
+                                        "-100", "8388607", "x"};
+static const char *const bm_keys[] = {"bm:a", "bm:b", "bm:c", "bm:int", "bm:list"};
+#define BM_N(v) (sizeof v / sizeof *v)
+
+/* One hostile bitmap command as argv (words point to static strings). */
+static int bm_command(unsigned *s, const char **argv, int cap) {
+    int argc = 0;
+    switch (next_rand(s) % 7) {
+    case 0:
+        argv[argc++] = "SETBIT", argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        argv[argc++] = bm_pick(s, bm_offsets, BM_N(bm_offsets)), argv[argc++] = bm_pick(s, bm_values, 4);
+        break;
+    case 1:
+        argv[argc++] = "GETBIT", argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        argv[argc++] = bm_pick(s, bm_offsets, BM_N(bm_offsets));
+        break;
+    case 2:
+    case 3: {
+        argv[argc++] = next_rand(s) % 4 ? "BITFIELD" : "BITFIELD_RO";
+        argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        int ops = 1 + (int)(next_rand(s) % (next_rand(s) % 8 ? 8 : 400));
+        for (int i = 0; i < ops && argc + 4 <= cap; i++) {
+            unsigned k = next_rand(s) % 10;
+            if (k == 0) {
+                argv[argc++] = "OVERFLOW", argv[argc++] = bm_pick(s, (const char *const[]){"WRAP", "SAT", "FAIL", "x"}, 4);
+                continue;
+            }
+            argv[argc++] = k < 5 ? "GET" : k < 8 ? "SET" : "INCRBY";
+            argv[argc++] = bm_pick(s, bm_types, next_rand(s) % 16 ? 11 : BM_N(bm_types));
+            argv[argc++] = bm_pick(s, bm_offsets, BM_N(bm_offsets));
+            if (k >= 5) argv[argc++] = bm_pick(s, bm_values, BM_N(bm_values));
+        }
+        break;
+    }
+    case 4:
+        argv[argc++] = "BITCOUNT", argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        argv[argc++] = bm_pick(s, bm_ranges, BM_N(bm_ranges)), argv[argc++] = bm_pick(s, bm_ranges, BM_N(bm_ranges));
+        if (next_rand(s) % 2) argv[argc++] = next_rand(s) % 2 ? "BIT" : "BYTE";
+        break;
+    case 5:
+        argv[argc++] = "BITPOS", argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        argv[argc++] = bm_pick(s, bm_values, 4);
+        for (int i = (int)(next_rand(s) % 4); i > 0; i--) argv[argc++] = bm_pick(s, bm_ranges, BM_N(bm_ranges));
+        if (argc == 6) argv[5] = next_rand(s) % 2 ? "BIT" : "BYTE";
+        break;
+    default:
+        argv[argc++] = "BITOP", argv[argc++] = bm_pick(s, (const char *const[]){"AND", "OR", "XOR", "NOT"}, 4);
+        argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        for (int i = 1 + (int)(next_rand(s) % 4); i > 0; i--) argv[argc++] = bm_pick(s, bm_keys, BM_N(bm_keys));
+        break;
+    }
+    return argc;
+}
+
+Test(fuzz_input, hostile_bitmap_offsets) {
+    sc_server_start_or_fail(&srv, (const char *const[]){"--threads", "2", NULL});
+    redisContext *c = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(c, "OK", "CONFIG SET proto-max-bulk-len %d", BM_LIMIT);
+    sc_cmd_expect_or_fail(c, "OK", "SET bm:int 12345");
+    sc_cmd_expect_or_fail(c, "1", "RPUSH bm:list x");
+    unsigned seed = base_seed ^ 0xb17b17u;
+    enum { BM_COMMANDS = 3000, BM_PIPELINE = 50, BM_ARGS = 1300 };
+    static const char *argv[BM_ARGS];
+    for (int sent = 0; sent < BM_COMMANDS; sent += BM_PIPELINE) {
+        for (int i = 0; i < BM_PIPELINE; i++) {
+            int argc = bm_command(&seed, argv, BM_ARGS);
+            cr_assert_eq(redisAppendCommandArgv(c, argc, argv, NULL), REDIS_OK);
+        }
+        for (int i = 0; i < BM_PIPELINE; i++) {
+            void *r = NULL;
+            cr_assert_eq(redisGetReply(c, &r), REDIS_OK, "command %d: no reply (%s); SLOTCACHE_FUZZ_SEED=%#x",
+                         sent + i, c->errstr, base_seed);
+            freeReplyObject(r);
+        }
+    }
+    cr_assert(sc_server_alive(&srv), "the server died under hostile bitmap arguments");
+    sc_cmd_expect_or_fail(c, "ERR bit offset is not an integer or out of range", "SETBIT bm:a %d 1", BM_LIMIT * 8);
+    sc_cmd_expect_or_fail(c, "ERR bit offset is not an integer or out of range", "BITFIELD bm:a SET i64 #%d 1",
+                          BM_LIMIT / 8);
+    for (size_t i = 0; i < 3; i++) {
+        long long len = 0;
+        redisReply *r = sc_cmd_or_fail(c, "STRLEN %s", bm_keys[i]);
+        if (r->type == REDIS_REPLY_INTEGER) len = r->integer;
+        freeReplyObject(r);
+        cr_assert_leq(len, BM_LIMIT + 8, "%s grew to %lld bytes, past proto-max-bulk-len", bm_keys[i], len);
+    }
+    long long used = sc_info_ll_or_fail(c, "memory", "used_memory");
+    cr_assert_lt(used, 64LL << 20, "used_memory %lld after the bitmap storm", used);
     sc_cmd_expect_or_fail(c, "PONG", "PING");
     redisFree(c);
     sc_server_stop_or_fail(&srv);
