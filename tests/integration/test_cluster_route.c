@@ -15,7 +15,7 @@
  *   fail): CLUSTERDOWN The cluster is down, the unassigned and CROSSSLOT
  *   answers that come first, cluster-allow-reads-when-down, shard pub/sub
  *   and cluster-allow-pubsubshard-when-down;
- * - all the slots: CROSSSLOT (MSET, MGET, DEL, WATCH, SUNSUBSCRIBE), hash
+ * - all the slots: CROSSSLOT (MSET, MGET, DEL, WATCH, SUNSUBSCRIBE, BITOP), hash
  *   tags, MULTI with a redirect at queue time (EXECABORT) and a CROSSSLOT
  *   across queued commands at EXEC (discarded, nothing run), ASKING kept
  *   across MULTI, COPY / MOVE in cluster mode, INFO errorstats;
@@ -276,6 +276,9 @@ Test(cluster_route, all_slots_crossslot_and_transactions) {
     both("COPY a {a}c DB 0", ":1\r\n");
     both("COPY a {a}d", ":1\r\n");
     both("COPY a b", CROSSSLOT);
+    both("BITOP AND {a}d a b", CROSSSLOT); /* destination and sources: one slot */
+    both("BITOP OR b a", CROSSSLOT);
+    both("BITOP OR {a}e a {a}x", ":1\r\n");
     both("MOVE a 1", "-ERR MOVE is not allowed in cluster mode\r\n");
     both("SELECT 0", "+OK\r\n");
 
