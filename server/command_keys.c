@@ -14,7 +14,8 @@
  *      Redis's generic "numkeys" finder, whose offsets follow from the specs
  *      (below); it parses the count as atoi() does and reports no flags;
  *    - SET (its spec has `variable_flags`) uses set_keys: RW when a GET
- *      argument is present, OW otherwise.
+ *      argument is present, OW otherwise; BITFIELD (the same) uses
+ *      bitfield_keys: RO while only GETs come first, RW otherwise.
  * 3. Otherwise no keys.
  */
 #include "command_keys.h"
@@ -136,6 +137,25 @@ static int set_keys(const arg_t *argv, int argc, key_ref *keys) {
     return 1;
 }
 
+/* BITFIELD key [GET|SET|INCRBY|OVERFLOW ...]: RO while only GETs (and
+ * OVERFLOWs) come first, RW from the first SET/INCRBY or anything else. */
+static int bitfield_keys(const arg_t *argv, int argc, key_ref *keys) {
+    bool readonly = true;
+    for (int i = 2; i < argc && readonly; i++) {
+        int rem = argc - i - 1;
+        const arg_t *a = &argv[i];
+        bool get = a->len == 3 && strncasecmp(a->ptr, "get", 3) == 0;
+        if (get && rem >= 2)
+            i += 2;
+        else if (a->len == 8 && strncasecmp(a->ptr, "overflow", 8) == 0 && rem >= 1)
+            i += 1;
+        else
+            readonly = false; /* SET, INCRBY, or a syntax error: assumed a write, as Redis */
+    }
+    keys[0] = (key_ref){.pos = 1, .flags = readonly ? KS_RO | KS_ACCESS : KS_RW | KS_ACCESS | KS_UPDATE};
+    return 1;
+}
+
 /* MIGRATE: the keys dispatch locks (migrate.h), all read, written and
  * deleted. */
 static int migrate_key_refs(const arg_t *argv, int argc, key_ref *keys) {
@@ -153,6 +173,7 @@ static const struct {
 } own_finders[] = {
     {"set", set_keys},
     {"migrate", migrate_key_refs},
+    {"bitfield", bitfield_keys},
 };
 
 static int (*own_finder(const command *cmd))(const arg_t *, int, key_ref *) {

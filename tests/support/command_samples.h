@@ -67,6 +67,10 @@ static const char *const command_samples[] = {
     /* hyperloglog */
     "pfadd k1", "pfadd k1 a b", "pfcount k1", "pfcount k1 k2 k3", "pfmerge k1 k2", "pfmerge k1 k2 k3",
     "pfdebug encoding k1", "pfdebug getreg k1",
+    /* bitmaps */
+    "setbit k1 7 1", "getbit k1 7", "bitcount k1", "bitcount k1 0 -1 BIT", "bitpos k1 1", "bitpos k1 0 1 2 BYTE",
+    "bitop AND k1 k2 k3", "bitop NOT k1 k2", "bitfield k1 GET u8 0 SET i4 #1 3", "bitfield k1 GET u8 0 OVERFLOW SAT",
+    "bitfield k1 GET u8", "bitfield k1", "bitfield k1 INCRBY u8 0", "bitfield_ro k1 GET u8 0",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
