@@ -276,6 +276,14 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     signal_if_blocking_type(k, e);
 }
 
+entry *db_grow_string(const dbkey *k, long pos, size_t vlen) {
+    snapshot_before_write(k->slot);
+    ktable *t = db_table(k->db, k->slot, false);
+    entry *e = entry_grow_raw_string(ktable_at(t, pos), vlen);
+    ktable_replace_at(t, pos, e);
+    return e;
+}
+
 entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw) {
     if (pos >= 0) {
         snapshot_before_write(k->slot);

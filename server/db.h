@@ -88,6 +88,10 @@ void db_replace(const dbkey *k, long pos, entry *e);
 /* Store a string value for k (pos from db_lookup, -1 if absent), reusing
  * the old entry's memory when it fits. Returns the stored entry. */
 entry *db_store_string(const dbkey *k, long pos, const char *val, size_t vlen, long long expire, bool force_raw);
+/* Grow the string (raw or embstr) at pos to vlen bytes, zero-padded, in
+ * its own allocation (realloc: a large value is not copied); it is raw
+ * afterwards. Returns the entry, which may have moved. SETBIT / BITFIELD. */
+entry *db_grow_string(const dbkey *k, long pos, size_t vlen);
 /* Add or overwrite (frees the old entry). */
 void db_set(const dbkey *k, entry *e);
 /* Remove the entry at pos and free it. */

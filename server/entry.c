@@ -91,11 +91,12 @@ void *entry_ptr(const entry *e) {
 
 void entry_set_ptr(entry *e, void *ptr) { memcpy((uint8_t *)value_start(e), &ptr, sizeof ptr); }
 
-/* Allocate and fill header, expire and key; returns the value position. */
-static entry *alloc_entry(const char *key, size_t klen, unsigned type, unsigned enc, long long expire,
-                          size_t value_bytes, uint8_t **valpos) {
+/* Allocate and fill header, expire and key; returns the value position.
+ * `zero`: the value bytes are zero (calloc: fresh pages are not touched). */
+static entry *alloc_entry_z(const char *key, size_t klen, unsigned type, unsigned enc, long long expire,
+                            size_t value_bytes, uint8_t **valpos, bool zero) {
     size_t size = HDR + (expire >= 0 ? 8 : 0) + varint_len(klen) + klen + value_bytes;
-    uint8_t *p = mem_alloc(size);
+    uint8_t *p = zero ? mem_calloc(1, size) : mem_alloc(size);
     p[0] = (uint8_t)((type & 0x0f) | (enc << 4));
     p[1] = expire >= 0 ? ENTRY_F_EXPIRE : 0;
     p[2] = p[3] = p[4] = 0;
@@ -108,6 +109,11 @@ static entry *alloc_entry(const char *key, size_t klen, unsigned type, unsigned 
     memcpy(q, key, klen);
     *valpos = q + klen;
     return (entry *)p;
+}
+
+static entry *alloc_entry(const char *key, size_t klen, unsigned type, unsigned enc, long long expire,
+                          size_t value_bytes, uint8_t **valpos) {
+    return alloc_entry_z(key, klen, type, enc, expire, value_bytes, valpos, false);
 }
 
 entry *entry_new_int(const char *key, size_t klen, long long v, long long expire) {
@@ -134,6 +140,25 @@ entry *entry_new_raw_string(const char *key, size_t klen, size_t vlen, long long
     entry *e = alloc_entry(key, klen, OBJ_STRING, ENC_RAW, expire, varint_len(vlen) + vlen, &vp);
     *bytes = (char *)varint_put(vp, vlen);
     return e;
+}
+
+entry *entry_new_zero_string(const char *key, size_t klen, size_t vlen) {
+    uint8_t *vp;
+    entry *e = alloc_entry_z(key, klen, OBJ_STRING, ENC_RAW, -1, varint_len(vlen) + vlen, &vp, true);
+    varint_put(vp, vlen);
+    return e;
+}
+
+entry *entry_grow_raw_string(entry *e, size_t vlen) {
+    size_t voff = (size_t)(value_start(e) - (const uint8_t *)e), olen;
+    const uint8_t *bytes = varint_get(value_start(e), &olen);
+    size_t vo = (size_t)(bytes - value_start(e)), vn = varint_len(vlen);
+    uint8_t *p = mem_realloc(e, voff + vn + vlen); /* large chunks move by remapping pages, not copying */
+    if (vn != vo) memmove(p + voff + vn, p + voff + vo, olen);
+    varint_put(p + voff, vlen);
+    memset(p + voff + vn + olen, 0, vlen - olen);
+    p[0] = (uint8_t)(OBJ_STRING | (ENC_RAW << 4));
+    return (entry *)p;
 }
 
 bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *val, size_t vlen,

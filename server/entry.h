@@ -101,12 +101,19 @@ entry *entry_new_int(const char *key, size_t klen, long long v, long long expire
  * *bytes before anyone reads it: values composed in place (APPEND,
  * SETRANGE, a grown bitmap, BITOP's result) without an intermediate copy. */
 entry *entry_new_raw_string(const char *key, size_t klen, size_t vlen, long long expire, char **bytes);
+/* A raw string entry of vlen zero bytes, no expire (a new bitmap): calloc'ed,
+ * so a large one costs no page faults until written. */
+entry *entry_new_zero_string(const char *key, size_t klen, size_t vlen);
 /* Rewrite string entry `old` in place as entry_new_string would build it, if
  * the result fits its allocation without wasting much of it (an overwrite
  * by SET of a value of similar size: no malloc/free). Returns false, leaving
  * `old` untouched, when it does not fit or `old` is not a string. */
 bool entry_rewrite_string(entry *old, const char *key, size_t klen, const char *val, size_t vlen,
                           long long expire, bool force_raw);
+/* Grow string entry e (raw or embstr, not int) to vlen >= its length,
+ * zero-padded, by reallocating it: returns the entry's new address (e is
+ * no longer valid) and labels it ENC_RAW. Through db_grow_string only. */
+entry *entry_grow_raw_string(entry *e, size_t vlen);
 entry *entry_new_ptr(const char *key, size_t klen, unsigned type, unsigned enc, void *ptr, long long expire);
 /* Copy of e with another expire (or none: -1): used by EXPIRE/PERSIST when
  * the expire field appears or disappears. Frees nothing. */

@@ -8,7 +8,8 @@
  *   (entry.h). A write that does not grow the string changes its bytes in
  *   place (an int-encoded value first becomes a raw string, an embstr is
  *   relabelled raw: OBJECT ENCODING then says "raw" as in Redis); growth
- *   builds a new zero-padded entry with t_string.c's str_build_raw.
+ *   reallocates the entry (db_grow_string: a large value is remapped, not
+ *   copied) and a new bitmap is calloc'ed (no page touched until written).
  * - Like Redis's lookupStringForBitCommand, a write creates or grows the
  *   string before it knows whether anything changes: a SETBIT of a bit
  *   already set or a BITFIELD whose writes all fail under OVERFLOW FAIL
@@ -127,17 +128,19 @@ static uint8_t *bit_writable(client *c, dbkey *k, size_t need, bool *grown, size
     if (reply_wrong_type(c, e, OBJ_STRING)) return NULL;
     *grown = false;
     if (!e) {
-        e = str_build_raw(k, "", 0, need, "", 0, -1);
+        e = entry_new_zero_string(k->key, k->len, need);
         db_add(k, e);
         *grown = true;
     } else {
         char buf[32];
         size_t olen;
         const char *ov = entry_string_value(e, buf, &olen);
-        if (olen < need || entry_encoding(e) == ENC_INT) {
-            *grown = olen < need;
+        *grown = olen < need;
+        if (entry_encoding(e) == ENC_INT) {
             e = str_build_raw(k, ov, olen, need, "", 0, entry_expire(e));
             db_replace(k, pos, e);
+        } else if (olen < need) {
+            e = db_grow_string(k, pos, need);
         } else if (entry_encoding(e) == ENC_EMBSTR) {
             entry_set_encoding(e, ENC_RAW); /* same layout: only the label changes */
         }
