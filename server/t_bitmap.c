@@ -149,29 +149,35 @@ static uint8_t *bit_writable(client *c, dbkey *k, size_t need, bool *grown, size
 }
 
 /* The string at argv[1] for reading: its bytes in *p, *len (buf holds an
- * int's digits). Returns false when there is nothing to read: the key is
- * missing (*absent; the caller replies) or not a string (WRONGTYPE replied). */
-static bool bit_readable(client *c, char buf[32], const uint8_t **p, size_t *len, bool *absent) {
+ * int's digits). Returns false after a reply: WRONGTYPE, or *absent as an
+ * integer when the key is missing; with absent NULL a missing key reads as
+ * an empty string. */
+static bool bit_read_or_reply(client *c, const long long *absent, char buf[32], const uint8_t **p, size_t *len) {
     dbkey k;
     dbkey_init(&k, c->db, c->argv[1].ptr, c->argv[1].len);
     entry *e = db_lookup(&k, LOOKUP_READ, NULL);
-    *absent = !e;
-    if (!e || reply_wrong_type(c, e, OBJ_STRING)) return false;
+    *p = NULL;
+    *len = 0;
+    if (!e && absent) add_reply_integer(c, *absent);
+    if (!e) return !absent;
+    if (reply_wrong_type(c, e, OBJ_STRING)) return false;
     *p = (const uint8_t *)entry_string_value(e, buf, len);
     return true;
 }
 
+/* The index of a among the names (case-insensitive, NULL-terminated), or -1. */
+static int bit_keyword(const arg_t *a, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (arg_eq(a, names[i])) return i;
+    return -1;
+}
+
 /* BITCOUNT / BITPOS's BYTE|BIT argument. */
 static bool bit_unit_or_reply(client *c, const arg_t *a, bool *isbit) {
-    if (arg_eq(a, "bit")) {
-        *isbit = true;
-    } else if (arg_eq(a, "byte")) {
-        *isbit = false;
-    } else {
-        add_reply_error(c, ERR_SYNTAX);
-        return false;
-    }
-    return true;
+    int k = bit_keyword(a, (const char *const[]){"byte", "bit", NULL});
+    if (k < 0) add_reply_error(c, ERR_SYNTAX);
+    *isbit = k == 1;
+    return k >= 0;
 }
 
 /* Clamp [*start, *end] (negative counts from the end) to a string of
@@ -217,11 +223,7 @@ static void getbit_command(client *c) {
     char buf[32];
     const uint8_t *p;
     size_t len;
-    bool absent;
-    if (!bit_readable(c, buf, &p, &len, &absent)) {
-        if (absent) add_reply_integer(c, 0);
-        return;
-    }
+    if (!bit_read_or_reply(c, &(long long){0}, buf, &p, &len)) return;
     add_reply_integer(c, (off >> 3) < len ? (p[off >> 3] >> (7 - (off & 7))) & 1 : 0);
 }
 
@@ -233,11 +235,7 @@ static void bitcount_command(client *c) {
     char buf[32];
     const uint8_t *p;
     size_t len;
-    bool absent;
-    if (!bit_readable(c, buf, &p, &len, &absent)) {
-        if (absent) add_reply_integer(c, 0);
-        return;
-    }
+    if (!bit_read_or_reply(c, &(long long){0}, buf, &p, &len)) return;
     if (c->argc == 2) {
         add_reply_integer(c, bit_popcount(p, len));
         return;
@@ -279,11 +277,7 @@ static void bitpos_command(client *c) {
     char buf[32];
     const uint8_t *p;
     size_t len;
-    bool absent;
-    if (!bit_readable(c, buf, &p, &len, &absent)) {
-        if (absent) add_reply_integer(c, bit ? -1 : 0);
-        return;
-    }
+    if (!bit_read_or_reply(c, &(long long){bit ? -1 : 0}, buf, &p, &len)) return;
     long long start = 0, end = (long long)len - 1;
     bool isbit = false, end_given = c->argc >= 5;
     if (c->argc > 6) {
@@ -332,17 +326,8 @@ static void bitop_combine(uint8_t *res, const uint8_t *src, size_t n, int op) {
  * strings, shorter ones are zero-padded; the result (raw, no TTL) replaces
  * destkey, or an empty result deletes it. Replies the result's length. */
 static void bitop_command(client *c) {
-    const arg_t *opname = &c->argv[1];
-    int op;
-    if (arg_eq(opname, "and")) {
-        op = BITOP_AND;
-    } else if (arg_eq(opname, "or")) {
-        op = BITOP_OR;
-    } else if (arg_eq(opname, "xor")) {
-        op = BITOP_XOR;
-    } else if (arg_eq(opname, "not")) {
-        op = BITOP_NOT;
-    } else {
+    int op = bit_keyword(&c->argv[1], (const char *const[]){"and", "or", "xor", "not", NULL}); /* BITOP_* order */
+    if (op < 0) {
         add_reply_error(c, ERR_SYNTAX);
         return;
     }
@@ -516,14 +501,8 @@ static int bf_parse(client *c, bf_op *ops, int *writes, uint64_t *highest) {
         } else if (arg_eq(a, "incrby") && rem >= 3) {
             op->opcode = BF_INCRBY;
         } else if (arg_eq(a, "overflow") && rem >= 1) {
-            const arg_t *t = &c->argv[++j];
-            if (arg_eq(t, "wrap")) {
-                overflow = BF_WRAP;
-            } else if (arg_eq(t, "sat")) {
-                overflow = BF_SAT;
-            } else if (arg_eq(t, "fail")) {
-                overflow = BF_FAIL;
-            } else {
+            overflow = bit_keyword(&c->argv[++j], (const char *const[]){"wrap", "sat", "fail", NULL}); /* BF_* */
+            if (overflow < 0) {
                 add_reply_error(c, "ERR Invalid OVERFLOW type specified");
                 return -1;
             }
@@ -618,8 +597,7 @@ static void bitfield_generic(client *c, bool readonly) {
     dbkey k;
     bool grown = false;
     if (!writes) {
-        bool absent;
-        if (!bit_readable(c, buf, &rp, &len, &absent) && !absent) goto done;
+        if (!bit_read_or_reply(c, NULL, buf, &rp, &len)) goto done;
     } else {
         if (readonly) {
             add_reply_error(c, "ERR BITFIELD_RO only supports the GET subcommand");
