@@ -48,17 +48,28 @@ static uint64_t load64(const uint8_t *p) {
     return w;
 }
 
-/* Set bits in p[0..n). */
-static long long bit_popcount(const uint8_t *p, size_t n) {
-    long long count = 0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        count += __builtin_popcountll(load64(p + i)) + __builtin_popcountll(load64(p + i + 8)) +
-                 __builtin_popcountll(load64(p + i + 16)) + __builtin_popcountll(load64(p + i + 24));
-    for (; i + 8 <= n; i += 8) count += __builtin_popcountll(load64(p + i));
-    for (; i < n; i++) count += __builtin_popcount(p[i]);
+/* Set bits in p[0..n), 32 bytes per step. Compiled twice on x86-64: for
+ * the POPCNT instruction (one per word) and, for CPUs without it, for the
+ * baseline, where __builtin_popcountll is a few shifts and masks. */
+#define BIT_POPCOUNT_BODY                                                                                          \
+    long long count = 0;                                                                                           \
+    size_t i = 0;                                                                                                  \
+    for (; i + 32 <= n; i += 32)                                                                                   \
+        count += __builtin_popcountll(load64(p + i)) + __builtin_popcountll(load64(p + i + 8)) +                   \
+                 __builtin_popcountll(load64(p + i + 16)) + __builtin_popcountll(load64(p + i + 24));              \
+    for (; i + 8 <= n; i += 8) count += __builtin_popcountll(load64(p + i));                                       \
+    for (; i < n; i++) count += __builtin_popcount(p[i]);                                                          \
     return count;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("popcnt"))) static long long bit_popcount_hw(const uint8_t *p, size_t n) { BIT_POPCOUNT_BODY }
+static long long bit_popcount_sw(const uint8_t *p, size_t n) { BIT_POPCOUNT_BODY }
+static long long bit_popcount(const uint8_t *p, size_t n) {
+    return __builtin_cpu_supports("popcnt") ? bit_popcount_hw(p, n) : bit_popcount_sw(p, n);
 }
+#else
+static long long bit_popcount(const uint8_t *p, size_t n) { BIT_POPCOUNT_BODY }
+#endif
 
 /* Set bits among bits [from, to] of p (to < 8 * length of p). */
 static long long bit_count_range(const uint8_t *p, uint64_t from, uint64_t to) {
