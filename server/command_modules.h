@@ -31,5 +31,6 @@ extern command function_commands[]; /* cmd_function.c: FUNCTION (no libraries: n
 extern command repl_commands[];   /* cluster/repl_cmd.c: REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT */
 extern command hll_commands[];    /* t_hll.c: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST */
 extern command bitmap_commands[]; /* t_bitmap.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO */
+extern command geo_commands[];    /* t_geo.c: GEOADD GEODIST GEOHASH GEOPOS GEORADIUS* GEOSEARCH* */
 
 #endif

@@ -506,6 +506,12 @@ void zset_iter_init(zset_iter *it, const zset *z) {
     it->node = z->enc == ENC_LISTPACK ? NULL : zsl_first(z->sl);
 }
 
+void zset_iter_init_at(zset_iter *it, const zset *z, long rank) {
+    it->z = z;
+    it->off = z->enc == ENC_LISTPACK ? lp_seek(z->lp, 2 * rank) : 0;
+    it->node = z->enc == ENC_LISTPACK ? NULL : zsl_at_rank(z->sl, (unsigned long)rank + 1);
+}
+
 bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score) {
     if (it->z->enc == ENC_LISTPACK) {
         if (it->off >= lp_end(it->z->lp)) return false;

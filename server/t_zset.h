@@ -108,6 +108,8 @@ typedef struct {
     zsl_node *node;
 } zset_iter;
 void zset_iter_init(zset_iter *it, const zset *z);
+/* From forward rank `rank` (valid) on. */
+void zset_iter_init_at(zset_iter *it, const zset *z, long rank);
 bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score);
 
 /* Element at a forward rank (valid). */
