@@ -1066,6 +1066,30 @@ static const rs_case bitmaps[] = {
     {"BITFIELD_RO and BITFIELD errors", "SET b x", "BITFIELD_RO b SET u8 0 1;BITFIELD b SET u64 0 1", 0},
 };
 
+static const rs_case geo[] = {
+    {"GEOADD (propagates as ZADD)", "", "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", 0},
+    {"GEOADD CH NX, options kept", "GEOADD g 1 1 a", "geoadd g ch NX 2 2 a 3 3 b", 0},
+    {"GEOADD XX CH update", "GEOADD g 1 1 a", "GEOADD g XX CH 2 2 a 3 3 b", 0},
+    {"GEOADD unchanged", "GEOADD g 1 1 a", "GEOADD g 1 1 a", 0},
+    {"GEOADD XX on missing key", "", "GEOADD g XX 1 1 a", 0},
+    {"GEOADD invalid pair", "", "GEOADD g 1 1 a 181 0 b", 0},
+    {"GEORADIUS STORE", "GEOADD g 1 1 a 2 2 b", "GEORADIUS g 1 1 500 km STORE d", 0},
+    {"GEORADIUS STOREDIST COUNT", "GEOADD g 1 1 a 2 2 b", "GEORADIUS g 1 1 500 km STOREDIST d COUNT 1", 0},
+    {"GEORADIUSBYMEMBER STORE", "GEOADD g 1 1 a 2 2 b", "GEORADIUSBYMEMBER g a 500 km STORE d", 0},
+    {"GEORADIUS STORE empty, destination exists", "GEOADD g 1 1 a;SET d x", "GEORADIUS g 50 50 1 km STORE d", 0},
+    {"GEORADIUS STORE empty, destination missing", "GEOADD g 1 1 a", "GEORADIUS g 50 50 1 km STORE d", 0},
+    {"GEORADIUS STORE missing source, destination exists", "SET d x", "GEORADIUS nog 1 1 1 km STORE d", 0},
+    {"GEOSEARCHSTORE", "GEOADD g 1 1 a 2 2 b", "GEOSEARCHSTORE d g FROMLONLAT 1 1 BYBOX 400 400 km", 0},
+    {"GEOSEARCHSTORE STOREDIST", "GEOADD g 1 1 a 2 2 b", "GEOSEARCHSTORE d g FROMMEMBER a BYRADIUS 1000 km STOREDIST", 0},
+    {"GEOSEARCHSTORE empty, destination exists", "GEOADD g 1 1 a;SET d x",
+     "GEOSEARCHSTORE d g FROMLONLAT 50 50 BYRADIUS 1 km", 0},
+    {"GEOSEARCHSTORE error", "GEOADD g 1 1 a", "GEOSEARCHSTORE d g FROMLONLAT 1 1 BYRADIUS 1 km WITHDIST", 0},
+    {"GEOADD in MULTI with GEOSEARCHSTORE", "",
+     "MULTI;GEOADD g 1 1 a;GEOSEARCHSTORE d g FROMLONLAT 1 1 BYRADIUS 10 km;EXEC", 0},
+    {"reads (GEOPOS GEODIST GEOHASH GEOSEARCH GEORADIUS_RO)", "GEOADD g 1 1 a 2 2 b",
+     "GEOPOS g a;GEODIST g a b;GEOHASH g a;GEOSEARCH g FROMMEMBER a BYRADIUS 1 km;GEORADIUS_RO g 1 1 1 km", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1165,3 +1189,4 @@ Test(repl_stream, reference_stream_is_what_the_rules_say)
 }
 
 Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
+Test(repl_stream, geo) { RUN_FAMILY("geo", geo); }
