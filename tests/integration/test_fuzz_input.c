@@ -466,3 +466,200 @@ Test(fuzz_input, largest_bitmap_offsets, .timeout = 120) {
     redisFree(c);
     sc_server_stop_or_fail(&srv);
 }
+
+/* ---- geo arguments, differential ------------------------------------------
+ * Hostile numbers in every numeric slot of the geo commands (NaN, inf,
+ * out-of-range and edge coordinates, huge and negative radii and boxes,
+ * COUNT 0 / negative / huge, bad units), on a listpack and a skiplist geo
+ * set, sent to slotcache and to redis-server: every reply must be the same,
+ * byte for byte (hiredis's parse of it), and both servers alive at the end.
+ * Skipped without redis-server; the stream is fixed (GEO_FUZZ_CMDS
+ * commands from a fixed seed). */
+
+enum { GEO_FUZZ_CMDS = 4000 };
+
+static const char *geo_pick(unsigned *s, const char *const *v, unsigned n) { return v[next_rand(s) % n]; }
+#define GEO_PICK(s, v) geo_pick(s, v, sizeof v / sizeof *v)
+
+/* A number for a coordinate, radius or size slot: mostly plausible, often
+ * hostile. */
+static void geo_number(unsigned *s, char *out, size_t cap, double lo, double hi) {
+    static const char *const hostile[] = {"nan", "-nan", "inf", "-inf", "+inf", "1e308", "-1e308", "1e-320", "0", "-0",
+                                          "180", "-180", "180.0000001", "85.05112878", "85.05112879", "-85.05112878",
+                                          "90", "1e400", "0x1p3", "abc", "", " 1", "1 ", "40000000", "1e30"};
+    if (next_rand(s) % 8 == 0) {
+        snprintf(out, cap, "%s", GEO_PICK(s, hostile));
+        return;
+    }
+    double f = (double)(next_rand(s) % 1000001) / 1000000.0;
+    snprintf(out, cap, "%.*f", (int)(next_rand(s) % 8), lo + f * (hi - lo));
+}
+
+static void geo_member(unsigned *s, char *out, size_t cap) { snprintf(out, cap, "p%u", next_rand(s) % 330); }
+
+/* One random geo command into argv (words stored in w). */
+static int geo_command(unsigned *s, char w[][48], const char **argv) {
+    static const char *const units[] = {"m", "km", "km", "km", "ft", "mi", "KM", "Mi", "parsec", ""};
+    static const char *const counts[] = {"0", "-1", "1", "2", "5", "50", "9223372036854775807",
+                                         "-9223372036854775808", "99999999999999999999", "1.5", "x"};
+    static const char *const opts[] = {"WITHDIST", "WITHCOORD", "WITHHASH", "ASC", "DESC", "ANY", "COUNT", "COUNT",
+                                       "STORE", "STOREDIST", "BOGUS"};
+    int n = 0;
+#define W(...) (snprintf(w[n], 48, __VA_ARGS__), argv[n] = w[n], n++)
+    const char *key = next_rand(s) % 2 ? "gl" : "gs";
+    unsigned kind = next_rand(s) % 9;
+    switch (kind) {
+    case 0:
+        W("GEOADD");
+        W("%s", key);
+        if (next_rand(s) % 3 == 0) W("%s", next_rand(s) % 2 ? "NX" : "XX");
+        if (next_rand(s) % 3 == 0) W("CH");
+        for (unsigned i = 0, k = 1 + next_rand(s) % 3; i < k; i++) {
+            geo_number(s, w[n], 48, -180, 180), argv[n] = w[n], n++;
+            geo_number(s, w[n], 48, -85.05112878, 85.05112878), argv[n] = w[n], n++;
+            geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        }
+        return n;
+    case 1:
+        W("GEODIST");
+        W("%s", key);
+        geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        if (next_rand(s) % 2) W("%s", GEO_PICK(s, units));
+        return n;
+    case 2:
+        W("%s", next_rand(s) % 2 ? "GEOPOS" : "GEOHASH");
+        W("%s", key);
+        for (unsigned i = 0, k = next_rand(s) % 4; i < k; i++) geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        return n;
+    case 3:
+    case 4:
+        W("%s", next_rand(s) % 3 ? "GEORADIUS" : "GEORADIUS_RO");
+        W("%s", key);
+        geo_number(s, w[n], 48, -180, 180), argv[n] = w[n], n++;
+        geo_number(s, w[n], 48, -85, 85), argv[n] = w[n], n++;
+        geo_number(s, w[n], 48, 0, 3000), argv[n] = w[n], n++;
+        W("%s", GEO_PICK(s, units));
+        break;
+    case 5:
+        W("%s", next_rand(s) % 3 ? "GEORADIUSBYMEMBER" : "GEORADIUSBYMEMBER_RO");
+        W("%s", next_rand(s) % 8 ? key : "nokey");
+        geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        geo_number(s, w[n], 48, 0, 3000), argv[n] = w[n], n++;
+        W("%s", GEO_PICK(s, units));
+        break;
+    default: {
+        bool store = kind == 8;
+        W("%s", store ? "GEOSEARCHSTORE" : "GEOSEARCH");
+        if (store) W("dst");
+        W("%s", next_rand(s) % 8 ? key : "nokey");
+        if (next_rand(s) % 2) {
+            W("FROMLONLAT");
+            geo_number(s, w[n], 48, -180, 180), argv[n] = w[n], n++;
+            geo_number(s, w[n], 48, -85, 85), argv[n] = w[n], n++;
+        } else {
+            W("FROMMEMBER");
+            geo_member(s, w[n], 48), argv[n] = w[n], n++;
+        }
+        if (next_rand(s) % 2) {
+            W("BYRADIUS");
+            geo_number(s, w[n], 48, 0, 3000), argv[n] = w[n], n++;
+        } else {
+            W("BYBOX");
+            geo_number(s, w[n], 48, 0, 6000), argv[n] = w[n], n++;
+            geo_number(s, w[n], 48, 0, 6000), argv[n] = w[n], n++;
+        }
+        W("%s", GEO_PICK(s, units));
+        if (store && next_rand(s) % 2) W("STOREDIST");
+        break;
+    }
+    }
+    for (unsigned i = 0, k = next_rand(s) % 4; i < k && n < 28; i++) {
+        const char *o = GEO_PICK(s, opts);
+        W("%s", o);
+        if (!strcmp(o, "COUNT")) W("%s", GEO_PICK(s, counts));
+        if (!strcmp(o, "STORE") || !strcmp(o, "STOREDIST")) W("dst");
+    }
+#undef W
+    return n;
+}
+
+static bool replies_equal(const redisReply *a, const redisReply *b) {
+    if (a->type != b->type) return false;
+    switch (a->type) {
+    case REDIS_REPLY_INTEGER:
+        return a->integer == b->integer;
+    case REDIS_REPLY_ARRAY:
+        if (a->elements != b->elements) return false;
+        for (size_t i = 0; i < a->elements; i++)
+            if (!replies_equal(a->element[i], b->element[i])) return false;
+        return true;
+    case REDIS_REPLY_NIL:
+        return true;
+    default:
+        return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+    }
+}
+
+static sc_server geo_ref;
+
+Test(fuzz_input, geo_arguments_against_redis) {
+    const char *redis = sc_reference_redis_binary();
+    if (!redis) cr_skip_test("redis-server not installed");
+    sc_server_start_or_fail(&srv, (const char *const[]){"--threads", "2", NULL});
+    sc_server_start_bin_or_fail(&geo_ref, redis, NULL);
+    redisContext *sut = sc_connect_or_fail(&srv), *ref = sc_connect_or_fail(&geo_ref);
+    redisContext *both[2] = {sut, ref};
+    /* gl stays a listpack (50 points), gs is a skiplist (300 points) */
+    unsigned seed = 0x6e0f0000u;
+    for (int i = 0; i < 330; i++) {
+        char lon[48], lat[48], m[16];
+        snprintf(lon, sizeof lon, "%.6f", -180 + (next_rand(&seed) % 3600001) / 10000.0);
+        snprintf(lat, sizeof lat, "%.6f", -85 + (next_rand(&seed) % 1700001) / 10000.0);
+        snprintf(m, sizeof m, "p%d", i);
+        for (int j = 0; j < 2; j++) {
+            redisReply *r = redisCommand(both[j], "GEOADD %s %s %s %s", i < 50 ? "gl" : "gs", lon, lat, m);
+            cr_assert(r && r->type == REDIS_REPLY_INTEGER, "setup GEOADD failed");
+            freeReplyObject(r);
+        }
+    }
+    int compared = 0, errors = 0, found = 0;
+    for (int i = 0; i < GEO_FUZZ_CMDS; i++) {
+        char w[32][48];
+        const char *argv[32];
+        int argc = geo_command(&seed, w, argv);
+        redisReply *a = redisCommandArgv(sut, argc, argv, NULL), *b = redisCommandArgv(ref, argc, argv, NULL);
+        cr_assert(a && b, "command %d: no reply (slotcache %s, redis %s)", i, a ? "ok" : "none", b ? "ok" : "none");
+        if (!replies_equal(a, b)) {
+            char ta[256], tb[256], line[512] = "";
+            sc_reply_text(a, ta, sizeof ta);
+            sc_reply_text(b, tb, sizeof tb);
+            for (int j = 0; j < argc; j++) {
+                strncat(line, argv[j], sizeof line - strlen(line) - 2);
+                strncat(line, " ", sizeof line - strlen(line) - 1);
+            }
+            cr_assert_fail("command %d differs: %s\n  slotcache: %s\n  redis:     %s", i, line, ta, tb);
+        }
+        errors += a->type == REDIS_REPLY_ERROR;
+        found += a->type == REDIS_REPLY_ARRAY && a->elements > 0;
+        compared++;
+        freeReplyObject(a);
+        freeReplyObject(b);
+    }
+    /* the sets themselves, scores included */
+    const char *const finals[] = {"ZRANGE gl 0 -1 WITHSCORES", "ZRANGE gs 0 -1 WITHSCORES", "ZRANGE dst 0 -1 WITHSCORES"};
+    for (size_t i = 0; i < sizeof finals / sizeof *finals; i++) {
+        redisReply *a = sc_cmd_line_or_fail(sut, finals[i]), *b = sc_cmd_line_or_fail(ref, finals[i]);
+        cr_expect(replies_equal(a, b), "%s differs", finals[i]);
+        freeReplyObject(a);
+        freeReplyObject(b);
+    }
+    cr_log_info("geo: %d commands compared, %d error replies, %d non-empty arrays", compared, errors, found);
+    cr_expect_gt(errors, GEO_FUZZ_CMDS / 20, "the hostile arguments must have produced errors (%d)", errors);
+    cr_expect_gt(found, GEO_FUZZ_CMDS / 10, "searches must have found members (%d non-empty replies)", found);
+    redisFree(sut);
+    redisFree(ref);
+    cr_assert(sc_server_alive(&srv), "slotcache died");
+    sc_server_stop_or_fail(&srv);
+    sc_server_stop_or_fail(&geo_ref);
+}
