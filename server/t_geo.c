@@ -590,19 +590,16 @@ static void georadiusbymember_ro_command(client *c) { geo_search(c, 1, GEO_FROM_
 static void geosearch_command(client *c) { geo_search(c, 1, GEO_SEARCH); }
 static void geosearchstore_command(client *c) { geo_search(c, 2, GEO_SEARCH | GEO_SEARCH_STORE); }
 
-/* GEORADIUS / GEORADIUSBYMEMBER keys: the source, and the last STORE or
- * STOREDIST destination from argv[5] on (Redis's georadiusGetKeys). */
+/* GEORADIUS / GEORADIUSBYMEMBER keys: the source and every STORE or
+ * STOREDIST destination from argv[5] on. The command writes the last one
+ * (Redis's georadiusGetKeys names only it); every one is locked and checked
+ * for CROSSSLOT, so the key written is always among them. */
 static int georadius_keys(const arg_t *argv, int argc, int *keyidx, int max) {
-    int stored = -1;
-    for (int i = 5; i < argc; i++) {
-        if ((arg_eq(&argv[i], "store") || arg_eq(&argv[i], "storedist")) && i + 1 < argc) {
-            stored = i + 1;
-            i++;
-        }
-    }
     int n = 0;
-    if (n < max) keyidx[n++] = 1;
-    if (stored > 0 && n < max) keyidx[n++] = stored;
+    if (n < max && argc > 1) keyidx[n++] = 1;
+    for (int i = 5; i + 1 < argc && n < max; i++) {
+        if (arg_eq(&argv[i], "store") || arg_eq(&argv[i], "storedist")) keyidx[n++] = ++i;
+    }
     return n;
 }
 

@@ -401,3 +401,23 @@ Test(cluster_route, standalone_refuses_cluster_commands) {
     both_contain("INFO server", "\r\nredis_mode:standalone\r\n");
     stop();
 }
+
+/* The geo STORE forms lock and route their destination too: a destination
+ * in another slot than the source answers CROSSSLOT; in the same slot (hash
+ * tags) they run. */
+Test(cluster_route, geo_store_forms_crossslot) {
+    start(true);
+    both("CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    wait_state("ok");
+    both("GEOADD {g}src 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", ":2\r\n");
+    both("GEORADIUS {g}src 15 37 200 km STORE b", CROSSSLOT);
+    both("GEORADIUS {g}src 15 37 200 km STOREDIST b", CROSSSLOT);
+    both("GEORADIUSBYMEMBER {g}src Palermo 200 km STORE b", CROSSSLOT);
+    both("GEOSEARCHSTORE b {g}src FROMLONLAT 15 37 BYRADIUS 200 km", CROSSSLOT);
+    both("GEORADIUS {g}src 15 37 200 km STORE {g}dst", ":2\r\n");
+    both("GEORADIUSBYMEMBER {g}src Palermo 100 km STOREDIST {g}dst", ":1\r\n");
+    both("GEOSEARCHSTORE {g}dst {g}src FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST", ":2\r\n");
+    both("ZRANGE {g}dst 0 -1 WITHSCORES", NULL);
+    both("GEORADIUS_RO {g}src 15 37 200 km ASC", "*2\r\n$7\r\nCatania\r\n$7\r\nPalermo\r\n");
+    stop();
+}
