@@ -71,6 +71,14 @@ static const char *const command_samples[] = {
     "setbit k1 7 1", "getbit k1 7", "bitcount k1", "bitcount k1 0 -1 BIT", "bitpos k1 1", "bitpos k1 0 1 2 BYTE",
     "bitop AND k1 k2 k3", "bitop NOT k1 k2", "bitfield k1 GET u8 0 SET i4 #1 3", "bitfield k1 GET u8 0 OVERFLOW SAT",
     "bitfield k1 GET u8", "bitfield k1", "bitfield k1 INCRBY u8 0", "bitfield_ro k1 GET u8 0",
+    /* geo */
+    "geoadd k1 1 1 m", "geoadd k1 NX CH 1 1 m 2 2 n", "geodist k1 a b", "geodist k1 a b km", "geohash k1 a b",
+    "geopos k1 a b", "georadius k1 1 1 1 km", "georadius k1 1 1 1 km WITHDIST COUNT 2 ASC",
+    "georadius k1 1 1 1 km STORE k2", "georadius k1 1 1 1 km STOREDIST k2", "georadius k1 1 1 1 km STORE k2 STOREDIST k3",
+    "georadius_ro k1 1 1 1 km WITHCOORD", "georadiusbymember k1 m 1 km", "georadiusbymember k1 m 1 km STORE k2",
+    "georadiusbymember k1 m 1 km COUNT 3 STOREDIST k2", "georadiusbymember_ro k1 m 1 km",
+    "geosearch k1 FROMLONLAT 1 1 BYRADIUS 1 km", "geosearch k1 FROMMEMBER m BYBOX 1 1 km ASC COUNT 1 ANY",
+    "geosearchstore k1 k2 FROMLONLAT 1 1 BYRADIUS 1 km", "geosearchstore k1 k2 FROMMEMBER m BYBOX 1 1 km STOREDIST",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
