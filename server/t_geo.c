@@ -226,10 +226,9 @@ static void geodist_command(client *c) {
     reply_distance(c, geohash_distance(a[0], a[1], b[0], b[1]) / to_meters);
 }
 
-/* GEOHASH key [member ...]: 11-character standard geohashes (latitude
- * range -90..90), the last character always '0' (52 bits only). */
-static void geohash_command(client *c) {
-    static const char alphabet[] = "0123456789bcdefghjkmnpqrstuvwxyz";
+/* GEOHASH and GEOPOS: an array with, for each member argument, emit(xy)
+ * or, for a member (or key) that is not there, missing(). */
+static void reply_members(client *c, void (*emit)(client *c, const double *xy), void (*missing)(client *c)) {
     dbkey k;
     bool err;
     entry *e = zset_lookup(c, 1, &k, LOOKUP_READ, NULL, &err);
@@ -237,38 +236,36 @@ static void geohash_command(client *c) {
     add_reply_array(c, c->argc - 2);
     for (int j = 2; j < c->argc; j++) {
         double xy[2];
-        if (!e || !member_lonlat(zset_of(e), &c->argv[j], xy)) {
-            add_reply_null(c);
-            continue;
-        }
-        const geohash_range lon_r = {-180, 180}, lat_r = {-90, 90};
-        geohash_bits h;
-        geohash_encode(&lon_r, &lat_r, xy[0], xy[1], GEO_STEP_MAX, &h);
-        char buf[11];
-        for (int i = 0; i < 10; i++) buf[i] = alphabet[(h.bits >> (52 - (i + 1) * 5)) & 0x1f];
-        buf[10] = alphabet[0];
-        add_reply_bulk(c, buf, sizeof buf);
+        if (e && member_lonlat(zset_of(e), &c->argv[j], xy))
+            emit(c, xy);
+        else
+            missing(c);
     }
 }
 
-/* GEOPOS key [member ...] */
-static void geopos_command(client *c) {
-    dbkey k;
-    bool err;
-    entry *e = zset_lookup(c, 1, &k, LOOKUP_READ, NULL, &err);
-    if (err) return;
-    add_reply_array(c, c->argc - 2);
-    for (int j = 2; j < c->argc; j++) {
-        double xy[2];
-        if (!e || !member_lonlat(zset_of(e), &c->argv[j], xy)) {
-            add_reply_null_array(c);
-            continue;
-        }
-        add_reply_array(c, 2);
-        reply_coord(c, xy[0]);
-        reply_coord(c, xy[1]);
-    }
+/* An 11-character standard geohash (latitude range -90..90), the last
+ * character always '0' (52 bits only). */
+static void emit_geohash(client *c, const double *xy) {
+    static const char alphabet[] = "0123456789bcdefghjkmnpqrstuvwxyz";
+    const geohash_range lon_r = {-180, 180}, lat_r = {-90, 90};
+    geohash_bits h;
+    geohash_encode(&lon_r, &lat_r, xy[0], xy[1], GEO_STEP_MAX, &h);
+    char buf[11];
+    for (int i = 0; i < 10; i++) buf[i] = alphabet[(h.bits >> (52 - (i + 1) * 5)) & 0x1f];
+    buf[10] = alphabet[0];
+    add_reply_bulk(c, buf, sizeof buf);
 }
+
+static void emit_pos(client *c, const double *xy) {
+    add_reply_array(c, 2);
+    reply_coord(c, xy[0]);
+    reply_coord(c, xy[1]);
+}
+
+/* GEOHASH key [member ...] */
+static void geohash_command(client *c) { reply_members(c, emit_geohash, add_reply_null); }
+/* GEOPOS key [member ...] */
+static void geopos_command(client *c) { reply_members(c, emit_pos, add_reply_null_array); }
 
 /* ------------------------------------------------------------ searches */
 
