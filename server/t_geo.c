@@ -544,7 +544,7 @@ static void geo_search(client *c, int src, int flags) {
         return;
     }
     size_t returned = count == 0 || pts.n < (unsigned long long)count ? pts.n : (size_t)count;
-    if (sort != SORT_NONE) {
+    if (sort != SORT_NONE && pts.n > 1) {
         geo_cmp_fn *cmp = sort == SORT_ASC ? cmp_dist_asc : cmp_dist_desc;
         if (returned == pts.n)
             qsort(pts.v, pts.n, sizeof *pts.v, cmp);

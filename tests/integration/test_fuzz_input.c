@@ -63,6 +63,9 @@ static const char *const corpus[] = {
     "RPOPLPUSH {r} {r}", "SPUBLISH {r} {r}", "SSUBSCRIBE {r}", "CLIENT NO-EVICT on", "HELLO 3 SETNAME {r}",
     "SETBIT {r} {n} 1", "GETBIT {r} {r}", "BITCOUNT {r} {r} -1 BIT", "BITPOS {r} 0 {r} {n}", "BITOP XOR {r} {r} {r}",
     "BITFIELD {r} SET i8 {n} {r} INCRBY u4 {r} {r} GET i64 {n}", "BITFIELD_RO {r} GET u8 {r}",
+    "GEOADD {r} {r} {r} {r}", "GEOADD {r} 13.36 38.11 {r} 15.08 37.5 {r}", "GEOPOS {r} {r}", "GEODIST {r} {r} {r} km",
+    "GEOSEARCH {r} FROMLONLAT 15 37 BYRADIUS {r} km WITHDIST", "GEOSEARCHSTORE {r} {r} FROMMEMBER {r} BYBOX 9 9 km",
+    "GEORADIUS {r} 15 37 {r} km COUNT {n} ANY STORE {r}", "GEORADIUSBYMEMBER {r} {r} 1e9 m WITHCOORD",
 };
 enum { NCORPUS = sizeof corpus / sizeof *corpus };
 
