@@ -301,13 +301,16 @@ static void box_members(const zset *z, geohash_bits h, const geo_shape *s, geo_p
     if (!zset_score_interval(z, &r, &lo, &hi)) return;
     zset_iter it;
     zset_iter_init_at(&it, z, lo);
-    const char *m;
-    size_t len;
     double score;
-    for (long i = lo; i <= hi && zset_iter_next(&it, &m, &len, &score); i++) {
+    for (long i = lo; i <= hi && zset_iter_next(&it, NULL, NULL, &score); i++) {
         double xy[2], dist = 0;
         geohash_decode_score(score, xy);
-        if (geohash_in_shape(s, xy, &dist)) points_push(out, xy, dist, score, m, len);
+        if (geohash_in_shape(s, xy, &dist)) {
+            const char *m;
+            size_t len;
+            zset_iter_member(&it, &m, &len);
+            points_push(out, xy, dist, score, m, len);
+        }
         if (out->n && limit && out->n >= limit) break;
     }
 }

@@ -502,12 +502,16 @@ unsigned long zset_delete_ranks(zset *z, long lo, long hi) {
 
 void zset_iter_init(zset_iter *it, const zset *z) {
     it->z = z;
+    it->cur_off = 0;
+    it->cur_node = NULL;
     it->off = z->enc == ENC_LISTPACK ? lp_first(z->lp) : 0;
     it->node = z->enc == ENC_LISTPACK ? NULL : zsl_first(z->sl);
 }
 
 void zset_iter_init_at(zset_iter *it, const zset *z, long rank) {
     it->z = z;
+    it->cur_off = 0;
+    it->cur_node = NULL;
     it->off = z->enc == ENC_LISTPACK ? lp_seek(z->lp, 2 * rank) : 0;
     it->node = z->enc == ENC_LISTPACK ? NULL : zsl_at_rank(z->sl, (unsigned long)rank + 1);
 }
@@ -515,15 +519,34 @@ void zset_iter_init_at(zset_iter *it, const zset *z, long rank) {
 bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score) {
     if (it->z->enc == ENC_LISTPACK) {
         if (it->off >= lp_end(it->z->lp)) return false;
-        it->off = lp_pair(it->z->lp, it->off, m, len, score);
+        const char *pm;
+        size_t plen;
+        it->cur_off = it->off;
+        it->off = lp_pair(it->z->lp, it->off, &pm, &plen, score);
+        if (m) {
+            *m = pm;
+            *len = plen;
+        }
         return true;
     }
     if (!it->node) return false;
-    *m = it->node->ele;
-    *len = dict_key_len(it->node->ele);
+    it->cur_node = it->node;
+    if (m) {
+        *m = it->node->ele;
+        *len = dict_key_len(it->node->ele);
+    }
     *score = it->node->score;
     it->node = zsl_next(it->node);
     return true;
+}
+
+void zset_iter_member(const zset_iter *it, const char **m, size_t *len) {
+    if (it->z->enc == ENC_LISTPACK) {
+        lp_get(it->z->lp, it->cur_off, m, len);
+        return;
+    }
+    *m = it->cur_node->ele;
+    *len = dict_key_len(it->cur_node->ele);
 }
 
 void zset_at(const zset *z, long rank, const char **m, size_t *len, double *score) {

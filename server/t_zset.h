@@ -104,13 +104,17 @@ unsigned long zset_delete_ranks(zset *z, long lo, long hi);
 /* Forward iteration (no modification meanwhile). */
 typedef struct {
     const zset *z;
-    size_t off;
-    zsl_node *node;
+    size_t off, cur_off;
+    zsl_node *node, *cur_node;
 } zset_iter;
 void zset_iter_init(zset_iter *it, const zset *z);
 /* From forward rank `rank` (valid) on. */
 void zset_iter_init_at(zset_iter *it, const zset *z, long rank);
+/* m NULL: the score only (a skiplist member's bytes are not read); the
+ * member is then zset_iter_member's. */
 bool zset_iter_next(zset_iter *it, const char **m, size_t *len, double *score);
+/* The member of the element zset_iter_next returned last. */
+void zset_iter_member(const zset_iter *it, const char **m, size_t *len);
 
 /* Element at a forward rank (valid). */
 void zset_at(const zset *z, long rank, const char **m, size_t *len, double *score);
