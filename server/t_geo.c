@@ -167,14 +167,9 @@ static void geoadd_command(client *c) {
     entry *e = zset_lookup(c, 1, &k, LOOKUP_WRITE, NULL, &err);
     if (err) goto cleanup;
     long added = 0, updated = 0;
-    if (!e) {
-        if (xx) goto reply;
-        e = entry_new_ptr(k.key, k.len, OBJ_ZSET, ENC_LISTPACK, zset_new(), -1);
-        db_add(&k, e);
-    }
-    zset *z = entry_ptr(e);
-    zset_limits lim = {0};
-    if (z->enc == ENC_LISTPACK) zset_limits_from_config(&lim);
+    if (!e && xx) goto reply;
+    zset_limits lim;
+    zset *z = zset_for_adding(&k, &e, &lim);
     int in = (nx ? ZADD_IN_NX : 0) | (xx ? ZADD_IN_XX : 0);
     for (int j = 0; j < elements; j++) {
         const arg_t *m = &c->argv[first + 3 * j + 2];

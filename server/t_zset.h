@@ -133,6 +133,10 @@ bool zset_check(const zset *z);
  * replies WRONGTYPE and sets *err when it holds another type. */
 entry *zset_lookup(client *c, int i, dbkey *k, int flags, long *pos, bool *err);
 static inline zset *zset_of(entry *e) { return e ? (zset *)entry_ptr(e) : NULL; }
+/* The set at k for ZADD-like adds: *e, or a new empty listpack set added
+ * at k (db_add) when *e is NULL; *lim gets the conversion limits to pass
+ * to zset_add (zeroed for a skiplist, which never converts back). */
+zset *zset_for_adding(const dbkey *k, entry **e, zset_limits *lim);
 /* Refresh the entry's encoding byte after a change. */
 void zset_sync_encoding(entry *e);
 /* After removals from e in place: state the change (`event`) to the write

@@ -69,6 +69,19 @@ void zset_store(client *c, int dst_arg, zset *z, const char *event) {
     db_changed(&k, NOTIFY_ZSET, event);
 }
 
+zset *zset_for_adding(const dbkey *k, entry **e, zset_limits *lim) {
+    if (!*e) {
+        *e = entry_new_ptr(k->key, k->len, OBJ_ZSET, ENC_LISTPACK, zset_new(), -1);
+        db_add(k, *e);
+    }
+    zset *z = entry_ptr(*e);
+    /* Skiplist sets never convert back: only a listpack needs the limits
+     * (reading them takes the config lock). */
+    *lim = (zset_limits){0};
+    if (z->enc == ENC_LISTPACK) zset_limits_from_config(lim);
+    return z;
+}
+
 void zset_reply_array_len(client *c, long n, bool withscores) {
     add_reply_array(c, withscores && c->resp == 2 ? 2 * n : n);
 }
@@ -133,16 +146,9 @@ static void zadd_generic(client *c, int flags) {
     if (err) goto cleanup;
     long added = 0, updated = 0, processed = 0;
     double score = 0;
-    if (!e) {
-        if (xx) goto reply; /* no key + XX: nothing to do */
-        e = entry_new_ptr(k.key, k.len, OBJ_ZSET, ENC_LISTPACK, zset_new(), -1);
-        db_add(&k, e);
-    }
-    zset *z = entry_ptr(e);
-    /* Skiplist sets never convert back: only a listpack needs the limits
-     * (reading them takes the config lock). */
-    zset_limits lim = {0};
-    if (z->enc == ENC_LISTPACK) zset_limits_from_config(&lim);
+    if (!e && xx) goto reply; /* no key + XX: nothing to do */
+    zset_limits lim;
+    zset *z = zset_for_adding(&k, &e, &lim);
     for (int j = 0; j < elements; j++) {
         const arg_t *m = &c->argv[scoreidx + 2 * j + 1];
         int out;
