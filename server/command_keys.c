@@ -20,6 +20,7 @@
  */
 #include "command_keys.h"
 #include "migrate.h"
+#include "t_sort.h"
 
 #include "command_meta.h"
 #include "mem.h"
@@ -166,6 +167,16 @@ static int migrate_key_refs(const arg_t *argv, int argc, key_ref *keys) {
     return n;
 }
 
+/* SORT: the key, read, and the STORE destination, if any (Redis's
+ * sortGetKeys: its spec for the destination is `incomplete`). */
+static int sort_key_refs(const arg_t *argv, int argc, key_ref *keys) {
+    keys[0] = (key_ref){.pos = 1, .flags = KS_RO | KS_ACCESS};
+    int store = sort_store_arg(argv, argc);
+    if (!store) return 1;
+    keys[1] = (key_ref){.pos = store, .flags = KS_OW | KS_UPDATE};
+    return 2;
+}
+
 /* The commands whose Redis key finder is not derived from their specs. */
 static const struct {
     const char *fullname;
@@ -174,6 +185,7 @@ static const struct {
     {"set", set_keys},
     {"migrate", migrate_key_refs},
     {"bitfield", bitfield_keys},
+    {"sort", sort_key_refs},
 };
 
 static int (*own_finder(const command *cmd))(const arg_t *, int, key_ref *) {

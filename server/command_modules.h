@@ -33,4 +33,7 @@ extern command hll_commands[];    /* t_hll.c: PFADD PFCOUNT PFMERGE PFDEBUG PFSE
 extern command bitmap_commands[]; /* t_bitmap.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO */
 extern command geo_commands[];    /* t_geo.c: GEOADD GEODIST GEOHASH GEOPOS GEORADIUS* GEOSEARCH* */
 
+extern command sort_commands[];   /* t_sort.c: SORT SORT_RO */
+extern command lcs_commands[];    /* t_lcs.c: LCS */
+
 #endif

@@ -54,6 +54,12 @@ void *mem_alloc(size_t size) {
     return p;
 }
 
+void *mem_try_alloc(size_t size) {
+    void *p = malloc(size ? size : 1);
+    if (p) count_bytes((int64_t)malloc_usable_size(p));
+    return p;
+}
+
 void *mem_calloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p) oom(n * size);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 void *mem_alloc(size_t size);              /* aborts on out-of-memory */
+void *mem_try_alloc(size_t size);          /* NULL on out-of-memory (LCS's transient table) */
 void *mem_calloc(size_t n, size_t size);
 void *mem_realloc(void *ptr, size_t size);
 void mem_free(void *ptr);

@@ -67,3 +67,19 @@ void slots_unlock_all(void) {
     slots_held_by_exec = NULL;
     for (unsigned s = 16384; s-- > 0;) slot_unlock(s);
 }
+
+bool slots_widen_to_all(const unsigned *held, int n) {
+    if (slots_held_by_exec) return false;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || held[i] != held[0]) slot_unlock(held[i]);
+    return slots_lock_all();
+}
+
+void slots_narrow_to(const unsigned *held, int n) {
+    slots_held_by_exec = NULL;
+    for (unsigned s = 16384; s-- > 0;) {
+        bool keep = false;
+        for (int i = 0; i < n; i++) keep |= held[i] == s;
+        if (!keep) slot_unlock(s);
+    }
+}

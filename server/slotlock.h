@@ -61,4 +61,14 @@ void slots_unlock_many(const unsigned *slots, int n);
 bool slots_lock_all(void);
 void slots_unlock_all(void);
 
+/* For a command that learns while it runs that it must read keys beyond
+ * its key spec (SORT's BY and GET patterns): let go of the slots it holds
+ * (held[0..n), locked by dispatch) and take every slot, as slots_lock_all.
+ * Returns false, changing nothing, inside EXEC (the command is then
+ * CMD_ALL_SLOTS, so its transaction holds every lock). After a true
+ * return, slots_narrow_to(held, n) lets go of every slot but held[0..n),
+ * which dispatch then releases as usual. */
+bool slots_widen_to_all(const unsigned *held, int n);
+void slots_narrow_to(const unsigned *held, int n);
+
 #endif

@@ -76,6 +76,11 @@ static quicklist *list_create(const dbkey *k) {
     return ql;
 }
 
+void list_store(const dbkey *k, quicklist *ql, const char *event) {
+    db_set(k, entry_new_ptr(k->key, k->len, OBJ_LIST, ENC_QUICKLIST, ql, -1));
+    db_changed(k, NOTIFY_LIST, event);
+}
+
 /* Epilogue of a write that added elements (event "lpush", "rpush",
  * "linsert"); the funnel wakes the key's blocked clients. */
 static void list_pushed(const dbkey *k, const char *event) { db_changed(k, NOTIFY_LIST, event); }
