@@ -182,7 +182,7 @@ def arg_rows(name, args, depth, out):
             sys.exit("%s: unknown argument fields %s" % (name, extra))
         if a["type"] not in ARG_TYPES:
             sys.exit("%s: unknown argument type %r" % (name, a["type"]))
-        if ("key_spec_index" in a) != (a["type"] == "key"):
+        if ("key_spec_index" in a) != (a["type"] == "key") and a["type"] != "pattern":
             sys.exit("%s: key_spec_index on a non-key argument (or missing on a key)" % name)
         if ("arguments" in a) != (a["type"] in ("oneof", "block")):
             sys.exit("%s: nested arguments on a %s argument" % (name, a["type"]))
@@ -190,6 +190,8 @@ def arg_rows(name, args, depth, out):
                                                   flag_expr(a.get("flags", []), ARG_FLAGS, "argument"))]
         if "key_spec_index" in a:
             parts.append(".key_spec = %d" % a["key_spec_index"])
+            if a["type"] != "key":
+                parts.append(".pattern_key_spec = 1")
         for f in ("token", "summary", "since", "deprecated_since"):
             if f in a:
                 parts.append(".%s = %s" % (f, cstr(a[f])))

@@ -209,11 +209,12 @@ static void reply_arg_list(client *c, const arg_row *args, int n) {
         int end = i + 1;
         while (end < n && args[end].depth > depth) end++;
         bool nested = a->type == ARG_ONEOF || a->type == ARG_BLOCK;
-        add_reply_map(c, 2 + (a->type == ARG_KEY) + !!a->token + !!a->summary + !!a->since + !!a->deprecated_since +
+        bool spec = a->type == ARG_KEY || a->pattern_key_spec;
+        add_reply_map(c, 2 + spec + !!a->token + !!a->summary + !!a->since + !!a->deprecated_since +
                              !!a->flags + nested);
         reply_str_field(c, "name", a->name);
         reply_str_field(c, "type", arg_type_names[a->type]);
-        if (a->type == ARG_KEY) reply_int_field(c, "key_spec_index", a->key_spec);
+        if (spec) reply_int_field(c, "key_spec_index", a->key_spec);
         if (a->token) reply_str_field(c, "token", a->token);
         if (a->summary) reply_str_field(c, "summary", a->summary);
         if (a->since) reply_str_field(c, "since", a->since);

@@ -15,7 +15,9 @@
  *      (below); it parses the count as atoi() does and reports no flags;
  *    - SET (its spec has `variable_flags`) uses set_keys: RW when a GET
  *      argument is present, OW otherwise; BITFIELD (the same) uses
- *      bitfield_keys: RO while only GETs come first, RW otherwise.
+ *      bitfield_keys: RO while only GETs come first, RW otherwise;
+ *    - SORT and SORT_RO (a BY/GET spec `unknown`, STORE's `incomplete`)
+ *      use Redis's sortGetKeys / sortROGetKeys.
  * 3. Otherwise no keys.
  */
 #include "command_keys.h"
@@ -177,6 +179,14 @@ static int sort_key_refs(const arg_t *argv, int argc, key_ref *keys) {
     return 2;
 }
 
+/* SORT_RO: the key alone (its BY/GET spec is `unknown`). */
+static int sort_ro_key_refs(const arg_t *argv, int argc, key_ref *keys) {
+    (void)argv;
+    (void)argc;
+    keys[0] = (key_ref){.pos = 1, .flags = KS_RO | KS_ACCESS};
+    return 1;
+}
+
 /* The commands whose Redis key finder is not derived from their specs. */
 static const struct {
     const char *fullname;
@@ -186,6 +196,7 @@ static const struct {
     {"migrate", migrate_key_refs},
     {"bitfield", bitfield_keys},
     {"sort", sort_key_refs},
+    {"sort_ro", sort_ro_key_refs},
 };
 
 static int (*own_finder(const command *cmd))(const arg_t *, int, key_ref *) {

@@ -115,7 +115,8 @@ typedef struct arg_row {
     const char *name;
     uint8_t type;            /* enum arg_type */
     uint8_t flags;           /* enum arg_flag */
-    int key_spec;            /* ARG_KEY only: index of its key spec */
+    int key_spec;            /* ARG_KEY, or with pattern_key_spec: index of its key spec */
+    uint8_t pattern_key_spec; /* a non-key argument that names keys (SORT's BY and GET patterns) */
     const char *token;       /* NULL when none; same for the fields below */
     const char *summary;
     const char *since;

@@ -72,6 +72,16 @@ static int sort_keys(const arg_t *argv, int argc, int *keyidx, int max) {
     return n;
 }
 
+/* SORT_RO: the key alone (Redis gives it its own finder too, so COMMAND
+ * shows it movablekeys). */
+static int sort_ro_keys(const arg_t *argv, int argc, int *keyidx, int max) {
+    (void)argv;
+    (void)argc;
+    if (max < 1) return 0;
+    keyidx[0] = 1;
+    return 1;
+}
+
 /* ------------------------------------------------------------ patterns */
 
 typedef struct {
@@ -485,14 +495,15 @@ static void sort_ro_command(client *c) { sort_generic(c, true); }
 /* ------------------------------------------------------------ table */
 
 command sort_commands[] = {
-    {.name = "sort", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ALL_SLOTS, .keys_fn = sort_keys,
+    {.name = "sort", .arity = -2, .flags = CMD_WRITE | CMD_DENYOOM | CMD_ALL_SLOTS, .first_key = 1, .last_key = 1,
+     .key_step = 1, .keys_fn = sort_keys,
      .proc = sort_command, .group = "generic", .since = "1.0.0",
      .summary = "Sort the elements in a list, set or sorted set",
      .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
                    "returned elements. When the elements are not sorted, complexity is O(N).",
      .acl_categories = "write set sortedset list slow dangerous"},
     {.name = "sort_ro", .arity = -2, .flags = CMD_READONLY | CMD_ALL_SLOTS, .first_key = 1, .last_key = 1,
-     .key_step = 1, .proc = sort_ro_command, .group = "generic", .since = "7.0.0",
+     .key_step = 1, .keys_fn = sort_ro_keys, .proc = sort_ro_command, .group = "generic", .since = "7.0.0",
      .summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
      .complexity = "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
                    "returned elements. When the elements are not sorted, complexity is O(N).",
