@@ -1090,6 +1090,24 @@ static const rs_case geo[] = {
      "GEOPOS g a;GEODIST g a b;GEOHASH g a;GEOSEARCH g FROMMEMBER a BYRADIUS 1 km;GEORADIUS_RO g 1 1 1 km", 0},
 };
 
+static const rs_case sorts[] = {
+    {"SORT STORE (list)", "RPUSH l 3 1 2", "SORT l STORE dst", 0},
+    {"SORT DESC LIMIT STORE", "RPUSH l 3 1 2 5 4", "SORT l DESC LIMIT 1 2 STORE dst", 0},
+    {"SORT STORE over a set (sorted ALPHA)", "SADD s c a b 10", "SORT s BY nosort STORE dst", 0},
+    {"SORT ALPHA STORE over a sorted set", "ZADD z 1 b 2 a", "SORT z ALPHA STORE dst", 0},
+    {"SORT BY pattern GET STORE", "RPUSH l 1 2 3;MSET w_1 3 w_2 2 w_3 1;HSET h_1 f x",
+     "SORT l BY w_* GET # GET h_*->f STORE dst", 0},
+    {"SORT STORE over an existing key with a TTL", "RPUSH l 1;SET dst v EX 100", "SORT l STORE dst", 0},
+    {"SORT STORE empty result, destination exists", "SET dst v", "SORT nokey STORE dst", 0},
+    {"SORT STORE empty result, destination missing", "", "SORT nokey STORE dst", 0},
+    {"SORT STORE score error (not propagated)", "RPUSH l 1 x;SET dst v", "SORT l STORE dst", 0},
+    {"SORT, SORT_RO without STORE (not propagated)", "RPUSH l 2 1", "SORT l;SORT_RO l BY w_* GET #", 0},
+    {"SORT STORE onto its own key", "RPUSH l 2 1 3", "SORT l STORE l", 0},
+    {"SORT STORE in db 3", "SELECT 3;RPUSH l 2 1", "SORT l BY w_* STORE dst", 0},
+    {"MULTI SORT BY pattern STORE EXEC", "RPUSH l 1 2;MSET w_1 2 w_2 1",
+     "MULTI;SORT l BY w_* STORE dst;SET x 1;EXEC", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1190,3 +1208,4 @@ Test(repl_stream, reference_stream_is_what_the_rules_say)
 
 Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
 Test(repl_stream, geo) { RUN_FAMILY("geo", geo); }
+Test(repl_stream, sort_store) { RUN_FAMILY("sort", sorts); }
