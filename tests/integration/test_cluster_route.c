@@ -23,7 +23,9 @@
  *   CLUSTERDOWN Hash slot not served, and The cluster is down when the
  *   cluster state turns to fail;
  * - a standalone server answers ASKING / READONLY / READWRITE with
- *   "ERR This instance has cluster support disabled".
+ *   "ERR This instance has cluster support disabled";
+ * - SORT's BY and GET patterns refused as Redis 7.0.15 refuses them, SORT
+ *   ... STORE and LCS routed by their keys (CROSSSLOT).
  */
 #include "server_proc.h"
 
@@ -419,5 +421,38 @@ Test(cluster_route, geo_store_forms_crossslot) {
     both("GEOSEARCHSTORE {g}dst {g}src FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST", ":2\r\n");
     both("ZRANGE {g}dst 0 -1 WITHSCORES", NULL);
     both("GEORADIUS_RO {g}src 15 37 200 km ASC", "*2\r\n$7\r\nCatania\r\n$7\r\nPalermo\r\n");
+    stop();
+}
+
+/* SORT in cluster mode: Redis 7.0.15 refuses a BY pattern (one with `*`)
+ * and every GET, whatever slot the pattern's keys would hash to; the key
+ * finder's STORE destination is routed (CROSSSLOT); LCS's two keys too. */
+#define SORT_BY_DENIED "-ERR BY option of SORT denied in Cluster mode.\r\n"
+#define SORT_GET_DENIED "-ERR GET option of SORT denied in Cluster mode.\r\n"
+
+Test(cluster_route, sort_patterns_and_lcs) {
+    start(true);
+    both("CLUSTER ADDSLOTSRANGE 0 16383", "+OK\r\n");
+    wait_state("ok");
+    both("RPUSH {a}l 3 1 2", ":3\r\n");
+    both("SET {a}w_1 9", "+OK\r\n");
+    both("SORT {a}l", "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n");
+    both("SORT {a}l BY nosort DESC LIMIT 0 2", "*2\r\n$1\r\n2\r\n$1\r\n1\r\n");
+    both("SORT {a}l BY w_*", SORT_BY_DENIED);
+    both("SORT {a}l BY {a}w_*", SORT_BY_DENIED);
+    both("SORT_RO {a}l BY {a}w_*->f", SORT_BY_DENIED);
+    both("SORT {a}l GET #", SORT_GET_DENIED);
+    both("SORT_RO {a}l GET {a}w_*", SORT_GET_DENIED);
+    both("SORT {a}l BY nosort GET {a}w_*", SORT_GET_DENIED);
+    both("SORT {a}l STORE b", CROSSSLOT);
+    both("SORT {a}l BY w_* STORE b", CROSSSLOT);
+    both("SORT {a}l DESC STORE {a}d", ":3\r\n");
+    both("LRANGE {a}d 0 -1", "*3\r\n$1\r\n3\r\n$1\r\n2\r\n$1\r\n1\r\n");
+    both("SORT {a}l STORE {a}d STORE b", CROSSSLOT);
+    both("SORT {a}l STORE b STORE {a}d", ":3\r\n");
+    both("MSET {a}s1 ohmytext {a}s2 mynewtext", "+OK\r\n");
+    both("LCS {a}s1 {a}s2", "$6\r\nmytext\r\n");
+    both("LCS {a}s1 b", CROSSSLOT);
+    both("COMMAND GETKEYS SORT {a}l BY w_* STORE b", "*2\r\n$4\r\n{a}l\r\n$1\r\nb\r\n");
     stop();
 }
