@@ -66,6 +66,10 @@ static const char *const corpus[] = {
     "GEOADD {r} {r} {r} {r}", "GEOADD {r} 13.36 38.11 {r} 15.08 37.5 {r}", "GEOPOS {r} {r}", "GEODIST {r} {r} {r} km",
     "GEOSEARCH {r} FROMLONLAT 15 37 BYRADIUS {r} km WITHDIST", "GEOSEARCHSTORE {r} {r} FROMMEMBER {r} BYBOX 9 9 km",
     "GEORADIUS {r} 15 37 {r} km COUNT {n} ANY STORE {r}", "GEORADIUSBYMEMBER {r} {r} 1e9 m WITHCOORD",
+    "SORT {r} BY {r} GET {r} GET # LIMIT {n} {n} STORE {r}", "SORT {r} BY f*->{r} ALPHA DESC GET *->{r}",
+    "SORT_RO {r} BY nosort GET {r} LIMIT -1 {n}", "SORT {r} LIMIT 9223372036854775807 -9223372036854775808 ALPHA",
+    "SORT {r} BY * GET * GET *-> STORE {r} STORE {r}", "SORT {r} {r} {r}", "LCS {r} {r} IDX MINMATCHLEN {n} WITHMATCHLEN",
+    "LCS {r} {r} LEN IDX", "LCS {r} {r} MINMATCHLEN -9223372036854775808",
 };
 enum { NCORPUS = sizeof corpus / sizeof *corpus };
 
