@@ -46,9 +46,9 @@ enum cmd_flag {
     CMD_CLUSTER_STATE = 1 << 29, /* a CLUSTER subcommand: a transaction holding one takes every slot lock
                                     and keeps the cluster state locked across its queue (multi.c), so
                                     MULTI DELSLOTS ADDSLOTS BUMPEPOCH EXEC is one step for the bus too */
-    CMD_ALL_SLOTS = 1 << 26,    /* locks slots beyond its key spec, one at a time (KEYS, SCAN, RANDOMKEY,
-                                   FLUSHDB, FLUSHALL, DEBUG, MEMORY STATS): a transaction holding it
-                                   takes every slot lock (multi.c) */
+    CMD_ALL_SLOTS = 1 << 26,    /* locks slots beyond its key spec, one at a time or all at once (KEYS, SCAN,
+                                   RANDOMKEY, FLUSHDB, FLUSHALL, DEBUG, MEMORY STATS, SORT with patterns):
+                                   a transaction holding it takes every slot lock (multi.c) */
 };
 
 /* Key spec in Redis's legacy (first, last, step) form: keys are argv[first],
