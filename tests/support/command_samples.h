@@ -79,6 +79,9 @@ static const char *const command_samples[] = {
     "georadiusbymember k1 m 1 km COUNT 3 STOREDIST k2", "georadiusbymember_ro k1 m 1 km",
     "geosearch k1 FROMLONLAT 1 1 BYRADIUS 1 km", "geosearch k1 FROMMEMBER m BYBOX 1 1 km ASC COUNT 1 ANY",
     "geosearchstore k1 k2 FROMLONLAT 1 1 BYRADIUS 1 km", "geosearchstore k1 k2 FROMMEMBER m BYBOX 1 1 km STOREDIST",
+    /* SORT, SORT_RO, LCS */
+    "sort k1", "sort k1 BY w_* LIMIT 0 1 GET # STORE k2", "sort k1 STORE k2 STORE k3", "sort k1 GET store STORE k2",
+    "sort_ro k1 BY w_* GET #", "lcs k1 k2", "lcs k1 k2 IDX MINMATCHLEN 2",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
@@ -114,6 +117,10 @@ static const char *const command_getkeys_edge_samples[] = {
     "set k1 v get",                 /* GET in any case */
     "set k1 v NX",
     "set k1 get",
+    "sort k1 STORE",                /* STORE without its key: the key alone */
+    "sort k1 LIMIT 0 STORE k2",     /* LIMIT skips two words, STORE's among them */
+    "sort k1 BY STORE k2",          /* BY skips one */
+    "sort_ro k1 STORE k2",
     "setex k1 10",
     "memory usage",
     "del",
