@@ -336,11 +336,9 @@ static bool sort_weights(int db, const sort_opts *o, sort_vec *v) {
         const char *val;
         size_t vlen;
         if (o->by) {
-            /* The element is copied: the arena may move while it is read. */
-            size_t elen = it->len;
-            char stack[64], *el = elen <= sizeof stack ? stack : mem_alloc(elen);
-            memcpy(el, v->arena.p + it->off, elen);
-            bool found = sort_pattern_value(db, o->by, el, elen, &v->scratch, vbuf, &val, &vlen);
+            /* The BY pattern has a '*' (else dontsort): val never points
+             * into the arena, which may move below. */
+            bool found = sort_pattern_value(db, o->by, v->arena.p + it->off, it->len, &v->scratch, vbuf, &val, &vlen);
             if (found && o->alpha) {
                 it->cmp_off = (long)buf_put(&v->arena, val, vlen);
                 it->cmp_len = vlen;
@@ -351,7 +349,6 @@ static bool sort_weights(int db, const sort_opts *o, sort_vec *v) {
                 it->score = strtod(v->scratch.p + off, &end);
                 if (*end != '\0' || errno == ERANGE || isnan(it->score)) ok = false;
             }
-            if (el != stack) mem_free(el);
             continue;
         }
         if (o->alpha) continue;
