@@ -76,6 +76,8 @@ typedef struct {
     _Atomic long long zset_max_listpack_value;
     _Atomic long long list_max_listpack_size;
     _Atomic long long hll_sparse_max_bytes; /* t_hll.c: sparse HLLs grow up to this, then go dense */
+    _Atomic long long stream_node_max_bytes;   /* stream.c: a node's bytes (Redis listpack form) */
+    _Atomic long long stream_node_max_entries; /* stream.c: a node's entries, deleted ones included */
     /* client-output-buffer-limit per class: hard bytes, soft bytes, soft seconds */
     _Atomic long long obuf_hard[CLIENT_CLASS_COUNT];
     _Atomic long long obuf_soft[CLIENT_CLASS_COUNT];

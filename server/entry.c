@@ -278,6 +278,7 @@ const char *entry_encoding_name(unsigned enc) {
     case ENC_SKIPLIST: return "skiplist";
     case ENC_QUICKLIST: return "quicklist";
     case ENC_LISTPACK: return "listpack";
+    case ENC_STREAM: return "stream";
     default: return "unknown";
     }
 }

@@ -35,6 +35,7 @@ enum obj_encoding {
     ENC_SKIPLIST = 7,  /* "skiplist" */
     ENC_QUICKLIST = 9, /* "quicklist" */
     ENC_LISTPACK = 11, /* "listpack" */
+    ENC_STREAM = 10,   /* "stream" */
 };
 
 #define ENTRY_F_EXPIRE 0x01

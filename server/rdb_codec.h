@@ -91,7 +91,7 @@ void rdb_put_string(serial_buf *b, const char *p, size_t len, bool compress);
 /* The RDB type byte, then the value, in the encoding Redis 7.0 writes for
  * that object: STRING; LIST_QUICKLIST_2 of listpack nodes (split as Redis
  * splits a list built by RPUSH under the list's fill); SET_INTSET or SET;
- * ZSET_LISTPACK or ZSET_2; HASH_LISTPACK or HASH. */
+ * ZSET_LISTPACK or ZSET_2; HASH_LISTPACK or HASH; STREAM_LISTPACKS_2. */
 void rdb_put_value(serial_buf *b, const entry *e, bool compress);
 /* The two halves of rdb_put_value, for a file where the key goes between
  * them: the type byte (rdb_type_of), and the value alone. */
@@ -108,8 +108,9 @@ bool rdb_get_len(rdb_in *in, uint64_t *len, bool *is_encoded);
  * after *len bytes; the caller frees it with mem_free. */
 bool rdb_get_string(rdb_in *in, char **out, size_t *len);
 /* A Redis object type byte (0-7, 9-19: Redis's rdbIsObjectType), as
- * opposed to an opcode. rdb_get_value loads all of them except streams and
- * modules, which it refuses with an error naming the type. */
+ * opposed to an opcode. rdb_get_value loads all of them except modules,
+ * which it refuses with an error naming the type (and streams with consumer
+ * groups, not built yet). */
 bool rdb_is_value_type(int type);
 /* Read the value of RDB type `type` (type byte already consumed) and build
  * an entry for key with expire (unix ms, -1 none), in the encoding
@@ -117,7 +118,7 @@ bool rdb_is_value_type(int type);
  * converts on load). NULL with in->err set when malformed (every packed
  * blob, count, duplicate and score is checked, as Redis's deep
  * sanitization does), when empty (also sets in->empty_value), or for a
- * type slotcache does not have (stream, module: err names it). */
+ * type slotcache does not have (module: err names it). */
 entry *rdb_get_value(rdb_in *in, int type, const char *key, size_t klen, long long expire);
 
 #endif
