@@ -28,6 +28,7 @@ extern command migrate_commands[]; /* migrate.c: MIGRATE */
 extern command lock_commands[];   /* t_lock.c: DELIFEQ DELEX DIGEST CAS CAD */
 extern command script_commands[]; /* script.c: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT */
 extern command function_commands[]; /* cmd_function.c: FUNCTION (no libraries: no Lua) */
+extern command stream_commands[]; /* t_stream.c: XADD XRANGE XREAD XTRIM XINFO STREAM... */
 extern command repl_commands[];   /* cluster/repl_cmd.c: REPLICAOF SLAVEOF ROLE SYNC PSYNC REPLCONF WAIT */
 extern command hll_commands[];    /* t_hll.c: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST */
 extern command bitmap_commands[]; /* t_bitmap.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO */

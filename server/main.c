@@ -158,6 +158,7 @@ int main(int argc, char **argv) {
     t_list_init();
     t_set_init();
     t_zset_init();
+    t_stream_init();
     commands_init();
     cmdstats_init();
     slowlog_init();

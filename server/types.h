@@ -10,5 +10,6 @@ void t_hash_init(void);
 void t_list_init(void);
 void t_set_init(void);
 void t_zset_init(void);
+void t_stream_init(void);
 
 #endif
