@@ -16,7 +16,9 @@
  * dropped, and so are the master's periodic PINGs (and REPLCONF GETACK).
  * The only normalisation: two arguments that are both absolute Unix times in
  * milliseconds (PXAT / PEXPIREAT / RESTORE ABSTTL values computed by the
- * server) are equal within RS_TS_TOLERANCE_MS; and, in the cases flagged
+ * server) are equal within RS_TS_TOLERANCE_MS, and so are stream IDs
+ * "<ms>-<seq>" whose ms are such times and whose seq are equal (XADD *);
+ * and, in the cases flagged
  * F_ANY_MEMBER, the members of SREM (SPOP picks them at random).
  *
  * Two more tests: offsets_match_info_replication (master_repl_offset is
@@ -514,12 +516,27 @@ static bool is_ms_time(const char *s, size_t n, long long *v)
     return *v >= 1000000000000LL;
 }
 
+/* A stream ID "<ms time>-<seq>": its ms part in *v, its "-<seq>" in *seq. */
+static bool is_time_stream_id(const char *s, size_t n, long long *v, const char **seq, size_t *seqlen)
+{
+    const char *dash = memchr(s, '-', n);
+    if (!dash || !is_ms_time(s, (size_t)(dash - s), v)) return false;
+    *seq = dash;
+    *seqlen = n - (size_t)(dash - s);
+    return true;
+}
+
 static bool arg_eq(const repl_op *a, const repl_op *b, int i, unsigned flags)
 {
     if (a->len[i] == b->len[i] && memcmp(a->argv[i], b->argv[i], a->len[i]) == 0) return true;
     long long x, y;
     if (is_ms_time(a->argv[i], a->len[i], &x) && is_ms_time(b->argv[i], b->len[i], &y))
         return llabs(x - y) <= RS_TS_TOLERANCE_MS;
+    const char *sa, *sb;
+    size_t la, lb;
+    if (is_time_stream_id(a->argv[i], a->len[i], &x, &sa, &la) &&
+        is_time_stream_id(b->argv[i], b->len[i], &y, &sb, &lb))
+        return llabs(x - y) <= RS_TS_TOLERANCE_MS && la == lb && memcmp(sa, sb, la) == 0;
     if ((flags & F_ANY_MEMBER) && i >= 2 && repl_op_is(a, "srem") && repl_op_is(b, "srem")) return true;
     return false;
 }
@@ -1108,6 +1125,40 @@ static const rs_case sorts[] = {
      "MULTI;SORT l BY w_* STORE dst;SET x 1;EXEC", 0},
 };
 
+static const rs_case streams[] = {
+    {"XADD explicit ID", "", "XADD s 1-1 a 1 b 2", 0},
+    {"XADD * (the generated ID)", "", "XADD s * a 1", 0},
+    {"xadd * lower case", "", "xadd s * a 1", 0},
+    {"XADD ms-* (the generated seq)", "XADD s 5-3 a 1", "XADD s 5-* a 1;XADD s 6-* b 2", 0},
+    {"XADD error (ID too small)", "XADD s 5-0 a 1", "XADD s 4-0 a 1", 0},
+    {"XADD NOMKSTREAM on a missing key", "", "XADD s NOMKSTREAM * a 1", 0},
+    {"XADD MAXLEN exact", "XADD s 1-0 a 1;XADD s 2-0 a 1", "XADD s MAXLEN 1 3-0 a 1", 0},
+    {"XADD MAXLEN ~ (nothing trimmed, still rewritten)", "XADD s 1-0 a 1", "XADD s MAXLEN ~ 1 2-0 a 1", 0},
+    {"XADD MAXLEN ~ trimming whole nodes", "CONFIG SET stream-node-max-entries 2",
+     "XADD s 1-0 a 1;XADD s 2-0 a 1;XADD s 3-0 a 1;XADD s 4-0 a 1;XADD s 5-0 a 1;XADD s MAXLEN ~ 2 * a 1;"
+     "CONFIG SET stream-node-max-entries 100", 0},
+    {"XADD MINID ~ LIMIT", "CONFIG SET stream-node-max-entries 2",
+     "XADD s 1-0 a 1;XADD s 2-0 a 1;XADD s 3-0 a 1;XADD s 4-0 a 1;XADD s 5-0 a 1;XADD s MINID ~ 5 LIMIT 2 6-0 a 1;"
+     "CONFIG SET stream-node-max-entries 100", 0},
+    {"XADD MINID = *", "XADD s 1-0 a 1;XADD s 2-0 a 1", "XADD s MINID = 2 * a 1", 0},
+    {"XTRIM MAXLEN exact", "XADD s 1-0 a 1;XADD s 2-0 a 1", "XTRIM s MAXLEN 1", 0},
+    {"XTRIM MAXLEN ~", "CONFIG SET stream-node-max-entries 2",
+     "XADD s 1-0 a 1;XADD s 2-0 a 1;XADD s 3-0 a 1;XADD s 4-0 a 1;XADD s 5-0 a 1;XTRIM s MAXLEN ~ 2;"
+     "CONFIG SET stream-node-max-entries 100", 0},
+    {"XTRIM MINID ~ with a tombstone first", "CONFIG SET stream-node-max-entries 2",
+     "XADD s 1-0 a 1;XADD s 2-0 a 1;XADD s 3-0 a 1;XADD s 4-0 a 1;XADD s 5-0 a 1;XDEL s 3-0;XTRIM s MINID ~ 4;"
+     "CONFIG SET stream-node-max-entries 100", 0},
+    {"XTRIM MAXLEN ~ that trims nothing (not propagated)", "XADD s 1-0 a 1", "XTRIM s MAXLEN ~ 0", 0},
+    {"XTRIM on a missing key", "", "XTRIM s MAXLEN 0", 0},
+    {"XDEL", "XADD s 1-0 a 1;XADD s 2-0 a 1", "XDEL s 1-0 5-0", 0},
+    {"XDEL of nothing", "XADD s 1-0 a 1", "XDEL s 5-0", 0},
+    {"XSETID ENTRIESADDED MAXDELETEDID", "XADD s 1-0 a 1", "XSETID s 5-0 ENTRIESADDED 3 MAXDELETEDID 2-0", 0},
+    {"XSETID error", "XADD s 5-0 a 1", "XSETID s 1-0", 0},
+    {"XREAD, XRANGE, XLEN (not propagated)", "XADD s 1-0 a 1", "XREAD STREAMS s 0;XRANGE s - +;XLEN s", 0},
+    {"XADD in MULTI", "", "MULTI;XADD s * a 1;XADD s MAXLEN ~ 0 * b 2;EXEC", 0},
+    {"RESTORE of a stream", "XADD src 1-0 a 1;XADD src 2-0 b 2", "RESTORE r 0 @dump:src", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1152,6 +1203,8 @@ static void check_offsets(side *s)
               s->link.replid);
     freeReplyObject(r);
 }
+
+Test(repl_stream, streams) { RUN_FAMILY("streams", streams); }
 
 Test(repl_stream, offsets_match_info_replication)
 {
