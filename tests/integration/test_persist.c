@@ -644,10 +644,11 @@ Test(persist, unsupported_type_names_key_and_type)
     redisContext *c = sc_connect_or_fail(&a);
     cmd_ok(c, "SET plain v");
     cmd_ok(c, "XADD mystream 1-1 f v");
+    cmd_ok(c, "XGROUP CREATE mystream g $"); /* consumer groups: not built yet */
     sc_cmd_expect_or_fail(c, "OK", "SAVE");
     redisFree(c);
     sc_server_stop_or_fail(&a);
-    expect_refused(dir, "mystream", "a stream in the file");
+    expect_refused(dir, "mystream", "a stream with a consumer group in the file");
     char logp[512];
     snprintf(logp, sizeof logp, "%s/refused.log", dir);
     size_t len;
@@ -843,7 +844,8 @@ Test(persist, lru_and_lfu_metadata_survive)
 }
 
 /* A save point never fires while the startup load runs: a file the server
- * refuses half-way (a stream after 200k keys) stays byte for byte. */
+ * refuses half-way (a stream with a consumer group after 200k keys) stays
+ * byte for byte. */
 Test(persist, no_save_during_load_and_bad_file_kept)
 {
     const char *redis = sc_reference_redis_binary();
@@ -855,6 +857,7 @@ Test(persist, no_save_during_load_and_bad_file_kept)
     cmd_ok(c, "DEBUG POPULATE 200000 k 50");
     cmd_ok(c, "SELECT 9");
     cmd_ok(c, "XADD zstream 1-1 f v");
+    cmd_ok(c, "XGROUP CREATE zstream g $"); /* consumer groups: not built yet */
     sc_cmd_expect_or_fail(c, "OK", "SAVE");
     redisFree(c);
     sc_server_stop_or_fail(&a);
@@ -863,7 +866,7 @@ Test(persist, no_save_during_load_and_bad_file_kept)
     size_t len0, len1;
     char *before = read_all(path, &len0);
     /* slotcache with a save point that any change would trigger. */
-    expect_refused_with(dir, "1 1", "zstream", "a stream after 200k keys");
+    expect_refused_with(dir, "1 1", "zstream", "a stream with a group after 200k keys");
     char *after = read_all(path, &len1);
     cr_assert(after && len0 == len1 && memcmp(before, after, len0) == 0, "dump.rdb changed during a refused load");
     char logp[512];

@@ -1079,8 +1079,8 @@ Test(rdb, rejections_name_the_problem) {
         const char *err;
         bool empty;
     } cases[] = {
-        {"0f00", "stream", false},
-        {"1300", "stream", false},
+        {"0f00", "end of data", false},
+        {"13" "000000000000000000" "01", "consumer groups", false},
         {"0600", "module", false},
         {"0700", "module", false},
         {"08", "Unknown RDB value type 8", false},
