@@ -62,7 +62,7 @@ size_t stream_id_format(const stream_id *id, char *buf) {
 
 /* ---------------------------------------------------------------- elements */
 
-bool stream_lp_int(const char *p, size_t len, int64_t *v) {
+static bool stream_lp_int(const char *p, size_t len, int64_t *v) {
     long long x;
     if (!parse_ll(p, len, &x)) return false;
     *v = x;
@@ -202,7 +202,7 @@ static stream_node *push_node(stream *s) {
     return &s->nodes[s->end++];
 }
 
-void stream_push_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes) {
+static void stream_push_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes) {
     stream_node *n = push_node(s);
     n->master = *master;
     n->lp = lp;

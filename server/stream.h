@@ -132,9 +132,6 @@ void stream_iter_stop(stream_iter *it);
 
 /* Read-only access for the RDB writer: the elements of node i. */
 const stream_node *stream_node_at(const stream *s, uint32_t i);
-/* Loader: append a node built elsewhere (validated by the caller) after
- * the last one; takes ownership of lp. */
-void stream_push_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes);
 
 /* Loader: validate a node (Redis's deep stream listpack check, plus IDs
  * strictly increasing within and across nodes, counts matching the
@@ -143,8 +140,5 @@ void stream_push_node(stream *s, const stream_id *master, listpack *lp, uint32_t
 bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes, const char **why);
 /* The last entry's ID, tombstones included; false when there is none. */
 bool stream_last_any(const stream *s, stream_id *id);
-
-/* Parse an integer element written by this module. */
-bool stream_lp_int(const char *p, size_t len, int64_t *v);
 
 #endif

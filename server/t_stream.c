@@ -223,43 +223,30 @@ static int parse_add_trim(client *c, add_trim_args *a, bool xadd) {
         const arg_t *opt = &c->argv[i];
         if (xadd && opt->len == 1 && opt->ptr[0] == '*') {
             break;
-        } else if (arg_eq(opt, "maxlen") && moreargs) {
+        } else if ((arg_eq(opt, "maxlen") || arg_eq(opt, "minid")) && moreargs) {
+            bool maxlen = arg_eq(opt, "maxlen");
             if (a->trim.strategy != STREAM_TRIM_NONE) {
                 add_reply_error(c, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
                 return -1;
             }
+            /* MAXLEN|MINID [~|=] <threshold> */
             a->trim.approx = false;
             const arg_t *next = &c->argv[i + 1];
-            if (moreargs >= 2 && next->len == 1 && next->ptr[0] == '~') {
-                a->trim.approx = true;
-                i++;
-            } else if (moreargs >= 2 && next->len == 1 && next->ptr[0] == '=') {
+            if (moreargs >= 2 && next->len == 1 && (next->ptr[0] == '~' || next->ptr[0] == '=')) {
+                a->trim.approx = next->ptr[0] == '~';
                 i++;
             }
-            if (!arg_ll_or_reply(c, &c->argv[i + 1], &a->trim.maxlen, NULL)) return -1;
-            if (a->trim.maxlen < 0) {
-                add_reply_error(c, "ERR The MAXLEN argument must be >= 0.");
+            if (maxlen) {
+                if (!arg_ll_or_reply(c, &c->argv[i + 1], &a->trim.maxlen, NULL)) return -1;
+                if (a->trim.maxlen < 0) {
+                    add_reply_error(c, "ERR The MAXLEN argument must be >= 0.");
+                    return -1;
+                }
+            } else if (!parse_id_arg(c, &c->argv[i + 1], &a->trim.minid, 0, true)) {
                 return -1;
             }
             i++;
-            a->trim.strategy = STREAM_TRIM_MAXLEN;
-            a->trim_arg_idx = i;
-        } else if (arg_eq(opt, "minid") && moreargs) {
-            if (a->trim.strategy != STREAM_TRIM_NONE) {
-                add_reply_error(c, "ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
-                return -1;
-            }
-            a->trim.approx = false;
-            const arg_t *next = &c->argv[i + 1];
-            if (moreargs >= 2 && next->len == 1 && next->ptr[0] == '~') {
-                a->trim.approx = true;
-                i++;
-            } else if (moreargs >= 2 && next->len == 1 && next->ptr[0] == '=') {
-                i++;
-            }
-            if (!parse_id_arg(c, &c->argv[i + 1], &a->trim.minid, 0, true)) return -1;
-            i++;
-            a->trim.strategy = STREAM_TRIM_MINID;
+            a->trim.strategy = maxlen ? STREAM_TRIM_MAXLEN : STREAM_TRIM_MINID;
             a->trim_arg_idx = i;
         } else if (arg_eq(opt, "limit") && moreargs) {
             if (!arg_ll_or_reply(c, &c->argv[i + 1], &a->trim.limit, NULL)) return -1;

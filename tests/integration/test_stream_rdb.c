@@ -314,6 +314,20 @@ static void put_listpack(payload *b, const char *const *els, int n) {
     put(b, lp, len);
 }
 
+/* DUMP's trailer: RDB version 10, then CRC-64/Jones of everything before. */
+static void put_trailer(payload *b) {
+    unsigned char v[2] = {10, 0};
+    put(b, v, 2);
+    uint64_t crc = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        crc ^= b->p[i];
+        for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
+    }
+    unsigned char c8[8];
+    for (int i = 0; i < 8; i++) c8[i] = (unsigned char)(crc >> (8 * i));
+    put(b, c8, 8);
+}
+
 /* A type-19 stream payload with one node of the given elements. */
 static void stream_payload(payload *b, uint64_t master_ms, const char *const *els, int n, uint64_t length,
                            uint64_t last_ms, uint64_t groups) {
@@ -339,17 +353,7 @@ static void stream_payload(payload *b, uint64_t master_ms, const char *const *el
         put_len(b, 0);                               /* PEL */
         put_len(b, 0);                               /* consumers */
     }
-    /* version 10, then CRC-64/Jones of everything before */
-    unsigned char v[2] = {10, 0};
-    put(b, v, 2);
-    uint64_t crc = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        crc ^= b->p[i];
-        for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
-    }
-    unsigned char c8[8];
-    for (int i = 0; i < 8; i++) c8[i] = (unsigned char)(crc >> (8 * i));
-    put(b, c8, 8);
+    put_trailer(b);
 }
 
 static redisReply *restore(redisContext *c, const payload *b) {
@@ -421,16 +425,7 @@ Test(stream_rdb, corrupt_payloads_are_refused_whole) {
         seed = seed * 1103515245u + 12345u;
         size_t at = (seed >> 8) % body;
         b.p[at] ^= (unsigned char)(1u << ((seed >> 4) % 8));
-        unsigned char v[2] = {10, 0};
-        put(&b, v, 2);
-        uint64_t crc = 0;
-        for (size_t i = 0; i < b.n; i++) {
-            crc ^= b.p[i];
-            for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
-        }
-        unsigned char c8[8];
-        for (int i = 0; i < 8; i++) c8[i] = (unsigned char)(crc >> (8 * i));
-        put(&b, c8, 8);
+        put_trailer(&b);
         redisReply *r = restore(sc, &b);
         if (r->type != REDIS_REPLY_ERROR) {
             freeReplyObject(sc_cmd_or_fail(sc, "XRANGE k - +"));
