@@ -82,6 +82,10 @@ static const char *const command_samples[] = {
     /* SORT, SORT_RO, LCS */
     "sort k1", "sort k1 BY w_* LIMIT 0 1 GET # STORE k2", "sort k1 STORE k2 STORE k3", "sort k1 GET store STORE k2",
     "sort_ro k1 BY w_* GET #", "lcs k1 k2", "lcs k1 k2 IDX MINMATCHLEN 2",
+    /* streams */
+    "xadd k1 * f v", "xadd k1 MAXLEN ~ 10 NOMKSTREAM 1-1 f v", "xdel k1 1-1 2-2", "xlen k1", "xrange k1 - +",
+    "xrevrange k1 + - COUNT 2", "xsetid k1 5-0", "xtrim k1 MINID 5", "xinfo stream k1", "xinfo stream k1 FULL",
+    "xread STREAMS k1 0", "xread COUNT 2 BLOCK 10 STREAMS k1 k2 0 $", "xread STREAMS streams k1 0 0",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
@@ -111,6 +115,8 @@ static const char *const command_getkeys_edge_samples[] = {
     "lmpop 0 k1 LEFT",
     "lmpop 3 k1 LEFT",
     "blmpop 0 0 k1 LEFT",
+    "xread STREAMS k1",             /* unbalanced: no keys */
+    "xread COUNT 1 k1 0",           /* no STREAMS */
     "sintercard 0 k1",
     "zmpop 2x k1 k2 MIN",
     "mset k1 v1 k2",                /* range with a step past the end */
