@@ -104,6 +104,22 @@ listpack *lp_insert(listpack *l, size_t off, const char *p, size_t len) {
 
 listpack *lp_append(listpack *l, const char *p, size_t len) { return lp_insert(l, lp_end(l), p, len); }
 
+listpack *lp_append_many(listpack *l, const char *const *p, const size_t *len, size_t n) {
+    size_t add = 0;
+    for (size_t i = 0; i < n; i++) add += varint_len(len[i]) + len[i];
+    size_t old = l->bytes;
+    l = resize(l, old + add);
+    unsigned char *q = base(l) + old;
+    for (size_t i = 0; i < n; i++) {
+        q = varint_put(q, len[i]);
+        if (len[i]) memcpy(q, p[i], len[i]);
+        q += len[i];
+    }
+    l->bytes = (uint32_t)(old + add);
+    l->count += (uint32_t)n;
+    return l;
+}
+
 listpack *lp_delete(listpack *l, size_t off, uint32_t n) {
     size_t end = off;
     uint32_t removed = 0;
@@ -121,6 +137,11 @@ listpack *lp_delete(listpack *l, size_t off, uint32_t n) {
 listpack *lp_replace(listpack *l, size_t off, const char *p, size_t len) {
     size_t end = elem_end(l, off);
     size_t oldsz = end - off, newsz = varint_len(len) + len;
+    if (newsz == oldsz) { /* in place: nothing moves */
+        unsigned char *q = varint_put(base(l) + off, len);
+        if (len) memcpy(q, p, len);
+        return l;
+    }
     size_t total = l->bytes;
     if (newsz > oldsz) l = resize(l, total + newsz - oldsz);
     unsigned char *b = base(l);

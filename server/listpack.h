@@ -40,6 +40,8 @@ size_t lp_seek(const listpack *l, long index);
 /* Insert before the element at off (off == lp_end(): append). */
 listpack *lp_insert(listpack *l, size_t off, const char *p, size_t len);
 listpack *lp_append(listpack *l, const char *p, size_t len);
+/* Append n elements with one reallocation. */
+listpack *lp_append_many(listpack *l, const char *const *p, const size_t *len, size_t n);
 /* Replace the element at off. */
 listpack *lp_replace(listpack *l, size_t off, const char *p, size_t len);
 /* Delete n elements starting at off (fewer if the end comes first). */

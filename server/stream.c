@@ -280,17 +280,37 @@ void stream_append(stream *s, const stream_id *id, int64_t nfields, const char *
         replace_int(n, lp_first(n->lp), count + 1);
         l = n->lp;
     }
-    l = append_int(n, l, flags);
-    l = append_int(n, l, (int64_t)(id->ms - n->master.ms));
-    l = append_int(n, l, (int64_t)(id->seq - n->master.seq));
-    if (!(flags & STREAM_FLAG_SAMEFIELDS)) l = append_int(n, l, nfields);
-    for (int64_t i = 0; i < nfields; i++) {
-        if (!(flags & STREAM_FLAG_SAMEFIELDS)) l = append_str(n, l, p[i * 2], len[i * 2]);
-        l = append_str(n, l, p[i * 2 + 1], len[i * 2 + 1]);
+    /* the entry's elements, appended with one reallocation */
+    bool same = flags & STREAM_FLAG_SAMEFIELDS;
+    size_t nel = 4 + (size_t)(same ? nfields : 2 * nfields + 1);
+    const char *sp[16];
+    size_t sl[16];
+    const char **ep = nel <= 16 ? sp : mem_alloc(sizeof(char *) * nel);
+    size_t *el = nel <= 16 ? sl : mem_alloc(sizeof(size_t) * nel);
+    char ints[5][24];
+    int64_t lpcount = nfields + 3 + (same ? 0 : nfields + 1);
+    int64_t head[4] = {flags, (int64_t)(id->ms - n->master.ms), (int64_t)(id->seq - n->master.seq), nfields};
+    size_t k = 0;
+    for (int i = 0; i < (same ? 3 : 4); i++) {
+        el[k] = format_ll(ints[i], sizeof ints[i], head[i]);
+        ep[k++] = ints[i];
     }
-    int64_t lpcount = nfields + 3;
-    if (!(flags & STREAM_FLAG_SAMEFIELDS)) lpcount += nfields + 1;
-    l = append_int(n, l, lpcount);
+    for (int64_t i = 0; i < nfields; i++) {
+        if (!same) {
+            ep[k] = p[i * 2];
+            el[k++] = len[i * 2];
+        }
+        ep[k] = p[i * 2 + 1];
+        el[k++] = len[i * 2 + 1];
+    }
+    el[k] = format_ll(ints[4], sizeof ints[4], lpcount);
+    ep[k++] = ints[4];
+    for (size_t i = 0; i < k; i++) n->rbytes += (uint32_t)rpk_lp_entry_bytes(ep[i], el[i]);
+    l = lp_append_many(l, ep, el, k);
+    if (ep != sp) {
+        mem_free(ep);
+        mem_free(el);
+    }
     n->lp = l;
 
     s->length++;
