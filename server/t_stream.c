@@ -173,20 +173,48 @@ static void reply_entry(client *c, stream_iter *it, const stream_id *id, int64_t
     }
 }
 
-/* Entries in [start, end] (count 0: all) as an array; returns how many. */
+/* An entry found by a first pass, replied by the second. */
+typedef struct {
+    stream_id id;
+    int64_t nf;
+    uint32_t node;
+    bool samefields;
+    size_t fpos, mpos;
+} found_entry;
+
+/* Entries in [start, end] (count 0: all) as an array; returns how many.
+ * One pass finds them (the array's length comes first), the reply then
+ * reads their fields from the positions found. */
 static size_t reply_range(client *c, const stream *s, const stream_id *start, const stream_id *end, size_t count,
                           bool rev) {
     stream_iter it;
     stream_id id;
     int64_t nf;
-    size_t n = 0;
+    found_entry local[32], *found = local;
+    size_t n = 0, cap = 32;
     stream_iter_start(&it, s, start, end, rev);
-    while ((!count || n < count) && stream_iter_next(&it, &id, &nf)) n++;
-    stream_iter_stop(&it);
+    while ((!count || n < count) && stream_iter_next(&it, &id, &nf)) {
+        if (n == cap) {
+            cap *= 2;
+            if (found == local) {
+                found = mem_alloc(sizeof *found * cap);
+                memcpy(found, local, sizeof local);
+            } else {
+                found = mem_realloc(found, sizeof *found * cap);
+            }
+        }
+        found[n++] = (found_entry){id, nf, it.node, it.samefields, it.fpos, it.mpos};
+    }
     add_reply_array(c, (long long)n);
-    stream_iter_start(&it, s, start, end, rev);
-    for (size_t i = 0; i < n && stream_iter_next(&it, &id, &nf); i++) reply_entry(c, &it, &id, nf);
+    for (size_t i = 0; i < n; i++) {
+        it.node = found[i].node;
+        it.samefields = found[i].samefields;
+        it.fpos = found[i].fpos;
+        it.mpos = found[i].mpos;
+        reply_entry(c, &it, &found[i].id, found[i].nf);
+    }
     stream_iter_stop(&it);
+    if (found != local) mem_free(found);
     return n;
 }
 
