@@ -889,9 +889,22 @@ static stream *get_stream(rdb_in *in, int type) {
             rdb_fail(in, "Empty listpack inside stream");
             goto bad;
         }
-        listpack *lp = lp_new();
+        /* the elements into one arena, then into the node at once */
+        serial_buf arena;
+        serial_init(&arena);
+        size_t *lens = mem_alloc(sizeof(size_t) * it.count);
+        const char **ptrs = mem_alloc(sizeof(char *) * it.count);
+        size_t ne = 0;
         rpk_elem el;
-        while (rpk_next(&it, &el)) lp = lp_append(lp, el.p, el.len);
+        while (rpk_next(&it, &el)) {
+            serial_put_raw(&arena, el.p, el.len);
+            lens[ne++] = el.len;
+        }
+        for (size_t j = 0, off = 0; j < ne; off += lens[j++]) ptrs[j] = arena.buf ? (const char *)arena.buf + off : "";
+        listpack *lp = lp_append_many(lp_new(), ptrs, lens, ne);
+        serial_free(&arena);
+        mem_free(lens);
+        mem_free(ptrs);
         uint32_t rbytes = (uint32_t)blob.len;
         str_release(&blob);
         const char *why;
