@@ -158,6 +158,15 @@ static bool stream_write(client *c, dbkey *k, stream **s) {
     return true;
 }
 
+/* argv[1] for writing when it exists: false after replying WRONGTYPE, or 0
+ * when absent (XDEL, XTRIM). */
+static bool stream_write_or_zero(client *c, dbkey *k, stream **s) {
+    if (!stream_write(c, k, s)) return false;
+    if (*s) return true;
+    add_reply_integer(c, 0);
+    return false;
+}
+
 /* ---------------------------------------------------------------- replies */
 
 static void reply_entry(client *c, stream_iter *it, const stream_id *id, int64_t nf) {
@@ -461,11 +470,7 @@ static void xtrim_command(client *c) {
     if (parse_add_trim(c, &a, false) < 0) return;
     dbkey k;
     stream *s;
-    if (!stream_write(c, &k, &s)) return;
-    if (!s) {
-        add_reply_integer(c, 0);
-        return;
-    }
+    if (!stream_write_or_zero(c, &k, &s)) return;
     int64_t deleted = stream_trim(s, &a.trim);
     if (deleted) {
         db_changed(&k, NOTIFY_STREAM, "xtrim");
@@ -657,11 +662,7 @@ static int xread_keys(const arg_t *argv, int argc, int *keyidx, int max) {
 static void xdel_command(client *c) {
     dbkey k;
     stream *s;
-    if (!stream_write(c, &k, &s)) return;
-    if (!s) {
-        add_reply_integer(c, 0);
-        return;
-    }
+    if (!stream_write_or_zero(c, &k, &s)) return;
     int n = c->argc - 2;
     stream_id sids[STREAM_ID_STATIC];
     stream_id *ids = n > STREAM_ID_STATIC ? mem_alloc(sizeof(stream_id) * (size_t)n) : sids;
