@@ -400,7 +400,12 @@ static void xadd_command(client *c) {
         if (a.seq_given) {
             id = a.id;
         } else if (s->last_id.ms == a.id.ms) {
-            if (s->last_id.seq == UINT64_MAX) ok = false;
+            if (s->last_id.seq == UINT64_MAX) {
+                /* Redis fails here without setting errno: its other message */
+                if (created) stream_free(s);
+                add_reply_error(c, "ERR Elements are too large to be stored");
+                return;
+            }
             id = s->last_id;
             id.seq++;
         } else {
