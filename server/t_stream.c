@@ -786,7 +786,23 @@ static uint64_t stream_rax_nodes(const stream *s) {
     return r;
 }
 
+/* XINFO's key, argv[2]: NULL after replying (no such key, WRONGTYPE). As
+ * Redis's xinfoCommand, looked up before any option is parsed. */
+static const stream *xinfo_lookup(client *c) {
+    dbkey k;
+    dbkey_init(&k, c->db, c->argv[2].ptr, c->argv[2].len);
+    entry *e = db_lookup(&k, LOOKUP_READ, NULL);
+    if (!e) {
+        add_reply_error(c, ERR_NO_SUCH_KEY);
+        return NULL;
+    }
+    if (reply_wrong_type(c, e, OBJ_STREAM)) return NULL;
+    return entry_ptr(e);
+}
+
 static void xinfo_stream_command(client *c) {
+    const stream *s = xinfo_lookup(c);
+    if (!s) return;
     bool full = false;
     long long count = 10;
     int optc = c->argc - 3;
@@ -805,15 +821,6 @@ static void xinfo_stream_command(client *c) {
             if (count < 0) count = 10;
         }
     }
-    dbkey k;
-    dbkey_init(&k, c->db, c->argv[2].ptr, c->argv[2].len);
-    entry *e = db_lookup(&k, LOOKUP_READ, NULL);
-    if (!e) {
-        add_reply_error(c, ERR_NO_SUCH_KEY);
-        return;
-    }
-    if (reply_wrong_type(c, e, OBJ_STREAM)) return;
-    const stream *s = entry_ptr(e);
     add_reply_map(c, full ? 9 : 10);
     add_reply_bulk_cstr(c, "length");
     add_reply_integer(c, (long long)s->length);
@@ -844,11 +851,45 @@ static void xinfo_stream_command(client *c) {
     }
 }
 
+/* No consumer group can exist yet (XGROUP is not built): every stream
+ * answers as a Redis stream without groups. */
+static void xinfo_groups_command(client *c) {
+    if (xinfo_lookup(c)) add_reply_array(c, 0);
+}
+
+static void xinfo_consumers_command(client *c) {
+    if (!xinfo_lookup(c)) return;
+    add_reply_errorf(c, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", (int)c->argv[3].len,
+                     c->argv[3].ptr, (int)c->argv[2].len, c->argv[2].ptr);
+}
+
+static const char *const xinfo_help_lines[] = {
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+    NULL,
+};
+
+static void xinfo_help_command(client *c) { add_reply_help(c, "XINFO", xinfo_help_lines); }
+
 /* ---------------------------------------------------------------- table */
 
 #define KEY1 .first_key = 1, .last_key = 1, .key_step = 1
 
 static command xinfo_subcommands[] = {
+    {.name = "consumers", .arity = 4, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .proc = xinfo_consumers_command, .group = "stream", .since = "5.0.0",
+     .summary = "List the consumers in a consumer group", .complexity = "O(1)",
+     .acl_categories = "read stream slow"},
+    {.name = "groups", .arity = 3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
+     .proc = xinfo_groups_command, .group = "stream", .since = "5.0.0",
+     .summary = "List the consumer groups of a stream", .complexity = "O(1)", .acl_categories = "read stream slow"},
+    {.name = "help", .arity = 2, .flags = CMD_LOADING | CMD_STALE, .proc = xinfo_help_command, .group = "stream",
+     .since = "5.0.0", .summary = "Show helpful text about the different subcommands", .complexity = "O(1)",
+     .acl_categories = "stream slow"},
     {.name = "stream", .arity = -3, .flags = CMD_READONLY, .first_key = 2, .last_key = 2, .key_step = 1,
      .proc = xinfo_stream_command, .group = "stream", .since = "5.0.0", .summary = "Get information about a stream",
      .complexity = "O(1)", .acl_categories = "read stream slow"},
