@@ -85,6 +85,7 @@ static const char *const command_samples[] = {
     /* streams */
     "xadd k1 * f v", "xadd k1 MAXLEN ~ 10 NOMKSTREAM 1-1 f v", "xdel k1 1-1 2-2", "xlen k1", "xrange k1 - +",
     "xrevrange k1 + - COUNT 2", "xsetid k1 5-0", "xtrim k1 MINID 5", "xinfo stream k1", "xinfo stream k1 FULL",
+    "xinfo groups k1", "xinfo consumers k1 g",
     "xread STREAMS k1 0", "xread COUNT 2 BLOCK 10 STREAMS k1 k2 0 $", "xread STREAMS streams k1 0 0",
 };
 
