@@ -1173,6 +1173,10 @@ Test(repl_stream, lock_scripts) { RUN_FAMILY("scripts", scripts); }
 Test(repl_stream, expiry_and_eviction) { RUN_FAMILY("expiry", expiry); }
 Test(repl_stream, select_and_flush) { RUN_FAMILY("select", select_flush); }
 Test(repl_stream, bitmaps) { RUN_FAMILY("bitmaps", bitmaps); }
+Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
+Test(repl_stream, geo) { RUN_FAMILY("geo", geo); }
+Test(repl_stream, sort_store) { RUN_FAMILY("sort", sorts); }
+Test(repl_stream, streams) { RUN_FAMILY("streams", streams); }
 
 /* Offsets: after +FULLRESYNC <id> <off>, each byte of the stream (SELECT,
  * MULTI/EXEC, PING included) advances master_repl_offset by one, so once a
@@ -1203,8 +1207,6 @@ static void check_offsets(side *s)
               s->link.replid);
     freeReplyObject(r);
 }
-
-Test(repl_stream, streams) { RUN_FAMILY("streams", streams); }
 
 Test(repl_stream, offsets_match_info_replication)
 {
@@ -1259,6 +1261,3 @@ Test(repl_stream, reference_stream_is_what_the_rules_say)
     sc_server_stop_or_fail(&E.ref.srv);
 }
 
-Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
-Test(repl_stream, geo) { RUN_FAMILY("geo", geo); }
-Test(repl_stream, sort_store) { RUN_FAMILY("sort", sorts); }
