@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "notify.h"
 #include "numparse.h"
+#include "stats.h"
 #include "t_string.h"
 
 #include <stdint.h>
@@ -628,7 +629,10 @@ static void bitfield_generic(client *c, bool readonly) {
             if (r > 0 || (r == 0 && grown)) changes++;
         }
     }
-    if (changes) db_changed(&k, NOTIFY_STRING, "setbit");
+    if (changes) {
+        db_changed(&k, NOTIFY_STRING, "setbit");
+        if (changes > 1) stat_add(STAT_DIRTY, (uint64_t)changes - 1); /* Redis: dirty += changes */
+    }
 done:
     mem_free(ops);
 }

@@ -1020,3 +1020,44 @@ Test(persist, failed_shutdown_save_keeps_running)
     sc_server_stop_or_fail(&a);
     remove_tree(dir);
 }
+
+/* The changes a command counts (rdb_changes_since_last_save, which the save
+ * points read) as redis-server counts them: BITFIELD and PFADD add one per
+ * register or field written (Redis's dirty += changes), the others one. */
+Test(persist, change_counts_as_redis)
+{
+    const char *redis = sc_reference_redis_binary();
+    if (!redis || sc_server_binary_is_redis()) cr_skip_test("needs /usr/bin/redis-server as the reference");
+    sc_server_start_or_fail(&a, NULL);
+    sc_server_start_bin_or_fail(&b, redis, NULL);
+    redisContext *c[2] = {sc_connect_or_fail(&a), sc_connect_or_fail(&b)};
+    static const char *const steps[] = { /* at most SC_LINE_MAX_WORDS words each */
+        "BITFIELD f SET u8 0 1 SET u8 8 1 INCRBY u8 0 0",  /* created: every write counts */
+        "BITFIELD f SET u8 0 1 SET u8 8 2 INCRBY u8 16 1", /* grown: every write counts */
+        "BITFIELD f SET u8 0 1 SET u8 8 3 SET u8 16 2",    /* two fields changed */
+        "BITFIELD f OVERFLOW FAIL INCRBY u8 0 300 SET u8 0 1", /* nothing changed */
+        "BITFIELD f SET u4 0 15 SET u4 4 15 GET u8 0",
+        "SETBIT f 1000 1",
+        "PFADD h a b c d e",
+        "PFADD h a b c d e f",
+        "PFMERGE h2 h",
+        "BITOP OR d f h",
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        long long delta[2];
+        for (int s = 0; s < 2; s++) {
+            long long before = info_ll(c[s], "rdb_changes_since_last_save");
+            redisReply *r = sc_cmd_line_or_fail(c[s], steps[i]);
+            cr_assert(r->type == REDIS_REPLY_ARRAY || r->type == REDIS_REPLY_INTEGER || r->type == REDIS_REPLY_STATUS,
+                      "%s: %s", steps[i], r->str ? r->str : "");
+            freeReplyObject(r);
+            delta[s] = info_ll(c[s], "rdb_changes_since_last_save") - before;
+        }
+        cr_assert_eq(delta[0], delta[1], "%s: slotcache counted %lld changes, redis-server %lld", steps[i], delta[0],
+                     delta[1]);
+    }
+    redisFree(c[0]);
+    redisFree(c[1]);
+    sc_server_stop_or_fail(&b);
+    sc_server_stop_or_fail(&a);
+}
