@@ -25,6 +25,7 @@
 #include "entry.h"
 #include "mem.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ static void lcs_command(client *c) {
     uint32_t alen = (uint32_t)alen_sz, blen = (uint32_t)blen_sz;
     unsigned long long cells = (unsigned long long)(alen + 1) * (blen + 1);
     unsigned long long bytes = cells * sizeof(uint32_t);
-    if (bytes > (unsigned long long)cfg_get(proto_max_bulk_len)) {
+    if (cells > ULLONG_MAX / sizeof(uint32_t) || bytes > (unsigned long long)cfg_get(proto_max_bulk_len)) {
         add_reply_error(c, "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
         goto done;
     }

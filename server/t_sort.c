@@ -33,6 +33,7 @@
 #include "crc16.h"
 #include "mem.h"
 #include "notify.h"
+#include "persist.h"
 #include "propagate.h"
 #include "quicklist.h"
 #include "slotlock.h"
@@ -471,6 +472,14 @@ static void sort_generic(client *c, bool readonly) {
     if (finder_store) held[nheld++] = key_hash_slot(c->argv[finder_store].ptr, c->argv[finder_store].len);
     if (!slots_widen_to_all(held, nheld)) { /* inside EXEC: it holds every lock */
         sort_run(c, &o);
+        goto done;
+    }
+    /* Dispatch refused writes during the final save under the key's lock,
+     * which the widening let go: a snapshot may have taken its point since,
+     * so a STORE asks again now that every lock is held. */
+    if (o.store && persist_writes_paused()) {
+        add_reply_error(c, ERR_SHUTTING_DOWN);
+        slots_narrow_to(held, nheld);
         goto done;
     }
     /* Fed to the stream before the other slots are let go (a lookup's
