@@ -548,32 +548,48 @@ static void keyspace_write_done(client *c, bool own) {
     slots_unlock_all();
 }
 
-/* Empty database db (-1: all) at one point in time (keyspace_write_done). */
-static void flush_at_one_point(client *c, int db, bool async) {
-    bool own = slots_lock_all();
+/* slots_lock_all for a keyspace-wide write. These commands have no key, so
+ * dispatch asked whether the final save paused writes with no slot lock
+ * held: asked again under every lock, so that nothing is acknowledged
+ * after the save's point in time. False (replied, no lock taken) then. */
+static bool lock_all_for_write_or_reply(client *c, bool *own) {
+    *own = slots_lock_all();
+    if (*own && persist_writes_paused()) {
+        slots_unlock_all();
+        add_reply_error(c, ERR_SHUTTING_DOWN);
+        return false;
+    }
+    return true;
+}
+
+/* Empty database db (-1: all) at one point in time (keyspace_write_done).
+ * False when refused (replied). */
+static bool flush_at_one_point(client *c, int db, bool async) {
+    bool own;
+    if (!lock_all_for_write_or_reply(c, &own)) return false;
     if (!own) {
         db_flush(db, async);
         keyspace_write_done(c, own);
-        return;
+        return true;
     }
     db_flushed *old;
     db_flush_detach(db, &old);
     keyspace_write_done(c, own);
     db_flushed_free(old, async); /* the other workers go on meanwhile */
+    return true;
 }
 
 static void flushdb_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
-    flush_at_one_point(c, c->db, async);
-    add_reply_ok(c);
+    if (flush_at_one_point(c, c->db, async)) add_reply_ok(c);
 }
 
 static void flushall_command(client *c) {
     bool async;
     if (!flush_args_ok_or_reply(c, &async)) return;
     persist_before_flushall();
-    flush_at_one_point(c, -1, async);
+    if (!flush_at_one_point(c, -1, async)) return;
     persist_after_flushall(); /* no slot lock held (or EXEC's) */
     add_reply_ok(c);
 }
@@ -601,7 +617,8 @@ static void swapdb_command(client *c) {
         add_reply_error(c, ERR_DB_RANGE);
         return;
     }
-    bool own = slots_lock_all();
+    bool own;
+    if (!lock_all_for_write_or_reply(c, &own)) return;
     db_swap(a, b);
     stat_inc(STAT_DIRTY);
     keyspace_write_done(c, own);
