@@ -417,23 +417,18 @@ void stream_iter_stop(stream_iter *it) {
     it->offs = NULL;
 }
 
-bool stream_first_live(const stream *s, stream_id *id) {
+/* The ID of the first live entry from the front (or from the back). */
+static bool live_edge(const stream *s, stream_id *id, bool from_back) {
     stream_iter it;
     int64_t nf;
-    stream_iter_start(&it, s, NULL, NULL, false);
+    stream_iter_start(&it, s, NULL, NULL, from_back);
     bool ok = stream_iter_next(&it, id, &nf);
     stream_iter_stop(&it);
     return ok;
 }
 
-bool stream_last_live(const stream *s, stream_id *id) {
-    stream_iter it;
-    int64_t nf;
-    stream_iter_start(&it, s, NULL, NULL, true);
-    bool ok = stream_iter_next(&it, id, &nf);
-    stream_iter_stop(&it);
-    return ok;
-}
+bool stream_first_live(const stream *s, stream_id *id) { return live_edge(s, id, false); }
+bool stream_last_live(const stream *s, stream_id *id) { return live_edge(s, id, true); }
 
 /* The first (or last) entry of node i, tombstones included. */
 static void node_edge(const stream_node *n, bool first, stream_id *id) {
