@@ -535,8 +535,14 @@ static bool arg_eq(const repl_op *a, const repl_op *b, int i, unsigned flags)
     const char *sa, *sb;
     size_t la, lb;
     if (is_time_stream_id(a->argv[i], a->len[i], &x, &sa, &la) &&
-        is_time_stream_id(b->argv[i], b->len[i], &y, &sb, &lb))
-        return llabs(x - y) <= RS_TS_TOLERANCE_MS && la == lb && memcmp(sa, sb, la) == 0;
+        is_time_stream_id(b->argv[i], b->len[i], &y, &sb, &lb)) {
+        /* Same ms: the sequence must match. A different ms (the servers
+         * ran a transaction's XADD * in different milliseconds) may give
+         * a different sequence: redis-server's second XADD in the same ms
+         * is -1 where ours, a ms later, is -0. */
+        if (llabs(x - y) > RS_TS_TOLERANCE_MS) return false;
+        return x != y || (la == lb && memcmp(sa, sb, la) == 0);
+    }
     if ((flags & F_ANY_MEMBER) && i >= 2 && repl_op_is(a, "srem") && repl_op_is(b, "srem")) return true;
     return false;
 }
