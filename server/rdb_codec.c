@@ -97,6 +97,13 @@ static uint64_t le(const unsigned char *p, unsigned n) {
     return v;
 }
 
+bool rdb_get_u64le(rdb_in *in, uint64_t *v) {
+    const unsigned char *q = NULL;
+    if (!rdb_get_raw(in, &q, 8)) return false;
+    *v = le(q, 8);
+    return true;
+}
+
 bool rdb_get_len(rdb_in *in, uint64_t *len, bool *is_encoded) {
     uint8_t b = 0;
     const unsigned char *q = NULL;
@@ -195,6 +202,12 @@ bool rdb_get_string(rdb_in *in, char **out, size_t *len) {
 }
 
 /* ================================================================ output */
+
+void rdb_put_u64le(serial_buf *b, uint64_t v) {
+    unsigned char d[8];
+    for (int i = 0; i < 8; i++) d[i] = (unsigned char)(v >> (8 * i));
+    serial_put_raw(b, d, 8);
+}
 
 void rdb_put_len(serial_buf *b, uint64_t len) {
     unsigned char h[9];
@@ -396,9 +409,7 @@ static void put_zset_member(const char *m, size_t len, double score, void *arg) 
     rdb_put_string(c->b, m, len, c->compress);
     uint64_t u;
     memcpy(&u, &score, 8);
-    unsigned char d[8];
-    for (int i = 0; i < 8; i++) d[i] = (unsigned char)(u >> (8 * i));
-    serial_put_raw(c->b, d, 8);
+    rdb_put_u64le(c->b, u);
 }
 
 static void put_zset_value(serial_buf *b, const entry *e, bool compress) {
@@ -455,15 +466,7 @@ static void put_hash_value(serial_buf *b, const entry *e, bool compress) {
 
 /* ---- streams */
 
-/* A node's 128-bit key: the master ID big endian, as Redis's rax key. */
-static void stream_key(const stream_id *id, unsigned char k[16]) {
-    for (int b = 0; b < 8; b++) {
-        k[b] = (unsigned char)(id->ms >> (56 - 8 * b));
-        k[8 + b] = (unsigned char)(id->seq >> (56 - 8 * b));
-    }
-}
-
-static void put_id(serial_buf *b, const stream_id *id) {
+void rdb_put_stream_id(serial_buf *b, const stream_id *id) {
     rdb_put_len(b, id->ms);
     rdb_put_len(b, id->seq);
 }
@@ -480,7 +483,7 @@ static void put_stream_value(serial_buf *b, const entry *e, bool compress) {
     for (uint32_t i = 0; i < n; i++) {
         const stream_node *node = stream_node_at(s, i);
         unsigned char k[16];
-        stream_key(&node->master, k);
+        stream_id_to_key(&node->master, k);
         rdb_put_string(b, (const char *)k, 16, false);
         rpk_lp_start(&lp);
         for (size_t off = lp_first(node->lp), end = lp_end(node->lp); off < end;) {
@@ -493,9 +496,9 @@ static void put_stream_value(serial_buf *b, const entry *e, bool compress) {
     }
     rpk_lp_free(&lp);
     rdb_put_len(b, s->length);
-    put_id(b, &s->last_id);
-    put_id(b, &s->first_id);
-    put_id(b, &s->max_deleted_entry_id);
+    rdb_put_stream_id(b, &s->last_id);
+    rdb_put_stream_id(b, &s->first_id);
+    rdb_put_stream_id(b, &s->max_deleted_entry_id);
     rdb_put_len(b, s->entries_added);
     rdb_put_len(b, 0); /* consumer groups */
 }
@@ -717,15 +720,12 @@ static zset *get_zset_plain(rdb_in *in, int type) {
     for (uint64_t i = 0; i < n; i++) {
         rstr m;
         double score = 0;
-        const unsigned char *q = NULL;
         if (!get_str(in, &m)) goto bad;
         bool ok;
         if (type == RDB_TYPE_ZSET_2) {
-            ok = rdb_get_raw(in, &q, 8);
-            if (ok) {
-                uint64_t u = le(q, 8);
-                memcpy(&score, &u, 8);
-            }
+            uint64_t u = 0;
+            ok = rdb_get_u64le(in, &u);
+            memcpy(&score, &u, 8);
         } else {
             ok = get_text_double(in, &score);
         }
@@ -854,7 +854,9 @@ done:
 
 /* ---- streams */
 
-static bool get_id(rdb_in *in, stream_id *id) { return rdb_get_len(in, &id->ms, NULL) && rdb_get_len(in, &id->seq, NULL); }
+bool rdb_get_stream_id(rdb_in *in, stream_id *id) {
+    return rdb_get_len(in, &id->ms, NULL) && rdb_get_len(in, &id->seq, NULL);
+}
 
 /* RDB_TYPE_STREAM_LISTPACKS (15) and _2 (19). Every node is validated as
  * a whole before it joins the stream (stream_load_node), and the metadata
@@ -876,11 +878,8 @@ static stream *get_stream(rdb_in *in, int type) {
             rdb_fail(in, "Stream node key entry is not the size of a stream ID");
             goto bad;
         }
-        stream_id master = {0, 0};
-        for (int b = 0; b < 8; b++) {
-            master.ms = master.ms << 8 | (unsigned char)key.p[b];
-            master.seq = master.seq << 8 | (unsigned char)key.p[8 + b];
-        }
+        stream_id master;
+        stream_id_from_key((const unsigned char *)key.p, &master);
         str_release(&key);
         rpk_iter it;
         if (!get_packed(in, &blob, RPK_LISTPACK, &it, "Stream listpack")) goto bad;
@@ -916,7 +915,7 @@ static stream *get_stream(rdb_in *in, int type) {
     }
     uint64_t length;
     stream_id last;
-    if (!rdb_get_len(in, &length, NULL) || !get_id(in, &s->last_id)) goto bad;
+    if (!rdb_get_len(in, &length, NULL) || !rdb_get_stream_id(in, &s->last_id)) goto bad;
     if (length != s->length) {
         rdb_fail(in, "Stream length inconsistent with its entries");
         goto bad;
@@ -926,7 +925,7 @@ static stream *get_stream(rdb_in *in, int type) {
         goto bad;
     }
     if (type == RDB_TYPE_STREAM_LISTPACKS_2) {
-        if (!get_id(in, &s->first_id) || !get_id(in, &s->max_deleted_entry_id) ||
+        if (!rdb_get_stream_id(in, &s->first_id) || !rdb_get_stream_id(in, &s->max_deleted_entry_id) ||
             !rdb_get_len(in, &s->entries_added, NULL))
             goto bad;
     } else {

@@ -15,6 +15,7 @@
 
 #include "entry.h"
 #include "serial.h"
+#include "stream.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,6 +85,11 @@ bool rdb_fail(rdb_in *in, const char *fmt, ...) __attribute__((format(printf, 2,
 /* ---- writers ---- */
 
 void rdb_put_len(serial_buf *b, uint64_t len);
+/* 8 bytes little endian (Redis's millisecond times, binary doubles). */
+void rdb_put_u64le(serial_buf *b, uint64_t v);
+/* A stream ID as two lengths (ms, seq), as Redis writes a stream's and a
+ * group's IDs. */
+void rdb_put_stream_id(serial_buf *b, const stream_id *id);
 /* A string as Redis's rdbSaveRawString writes it: an int8/16/32 encoding
  * when it is a canonical integer of at most 11 bytes, LZF when compress and
  * len > 20 and compression saves at least 4 bytes, else length + bytes. */
@@ -104,6 +110,8 @@ bool rdb_get_u8(rdb_in *in, uint8_t *v);
 /* n raw bytes; *p points into the input. */
 bool rdb_get_raw(rdb_in *in, const unsigned char **p, size_t n);
 bool rdb_get_len(rdb_in *in, uint64_t *len, bool *is_encoded);
+bool rdb_get_u64le(rdb_in *in, uint64_t *v);
+bool rdb_get_stream_id(rdb_in *in, stream_id *id);
 /* A mem_alloc'd copy (LZF-decompressed / int-decoded), NUL-terminated
  * after *len bytes; the caller frees it with mem_free. */
 bool rdb_get_string(rdb_in *in, char **out, size_t *len);

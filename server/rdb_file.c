@@ -73,12 +73,6 @@ static uint64_t le_to_u64(const unsigned char *le) {
     return v;
 }
 
-static void put_u64le(serial_buf *b, uint64_t v) {
-    unsigned char le[8];
-    u64_to_le(v, le);
-    serial_put_raw(b, le, 8);
-}
-
 static void put_aux(serial_buf *b, const char *key, const char *val) {
     serial_put_u8(b, RDB_OPCODE_AUX);
     rdb_put_string(b, key, strlen(key), false);
@@ -151,7 +145,7 @@ static void put_entry(entry *e, void *arg) {
     slot_ctx *x = arg;
     if (entry_has_expire(e)) {
         serial_put_u8(x->out, RDB_OPCODE_EXPIRETIME_MS);
-        put_u64le(x->out, (uint64_t)entry_expire(e));
+        rdb_put_u64le(x->out, (uint64_t)entry_expire(e));
     }
     if (x->w->save_lru) {
         serial_put_u8(x->out, RDB_OPCODE_IDLE);
@@ -329,13 +323,6 @@ bool rdb_writer_finish(rdb_writer *w, const char *final_path, char *err, size_t 
 
 /* ---- loading ---- */
 
-static bool get_u64le(rdb_in *in, uint64_t *v) {
-    if (in->end - in->p < 8) return false;
-    *v = le_to_u64(in->p);
-    in->p += 8;
-    return true;
-}
-
 static bool get_u32le(rdb_in *in, uint32_t *v) {
     if (in->end - in->p < 4) return false;
     *v = (uint32_t)in->p[0] | (uint32_t)in->p[1] << 8 | (uint32_t)in->p[2] << 16 | (uint32_t)in->p[3] << 24;
@@ -403,7 +390,7 @@ static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rd
         switch (type) {
         case RDB_OPCODE_EXPIRETIME_MS: {
             uint64_t ms;
-            if (!get_u64le(&in, &ms)) return fail(res, &in, at, "Unexpected EOF reading RDB file");
+            if (!rdb_get_u64le(&in, &ms)) return fail(res, &in, at, "Unexpected EOF reading RDB file");
             expire = (long long)ms;
             has_expire = true;
             continue;
@@ -472,7 +459,7 @@ static int load_bytes(const unsigned char *p, size_t len, bool keep_existing, rd
             size_t body = (size_t)(in.p - in.start);
             if (ver >= 5) {
                 uint64_t want;
-                if (!get_u64le(&in, &want)) return fail(res, &in, body, "Unexpected EOF reading the RDB checksum");
+                if (!rdb_get_u64le(&in, &want)) return fail(res, &in, body, "Unexpected EOF reading the RDB checksum");
                 if (want != 0 && cfg_get(rdbchecksum) && (size_t)(in.p - in.start) != len)
                     return fail(res, &in, body, "Wrong RDB checksum"); /* verified above over the last 8 bytes */
             }
