@@ -60,6 +60,21 @@ size_t stream_id_format(const stream_id *id, char *buf) {
     return n;
 }
 
+void stream_id_to_key(const stream_id *id, unsigned char key[16]) {
+    for (int b = 0; b < 8; b++) {
+        key[b] = (unsigned char)(id->ms >> (56 - 8 * b));
+        key[8 + b] = (unsigned char)(id->seq >> (56 - 8 * b));
+    }
+}
+
+void stream_id_from_key(const unsigned char key[16], stream_id *id) {
+    id->ms = id->seq = 0;
+    for (int b = 0; b < 8; b++) {
+        id->ms = id->ms << 8 | key[b];
+        id->seq = id->seq << 8 | key[8 + b];
+    }
+}
+
 /* ---------------------------------------------------------------- elements */
 
 static bool stream_lp_int(const char *p, size_t len, int64_t *v) {

@@ -80,6 +80,10 @@ bool stream_id_incr(stream_id *id);
 bool stream_id_decr(stream_id *id);
 /* "ms-seq" into buf (>= 42 bytes); returns its length. */
 size_t stream_id_format(const stream_id *id, char *buf);
+/* The 128-bit big-endian form of an ID (Redis's rax keys: a stream node's
+ * key and the PEL IDs in RDB), and back. */
+void stream_id_to_key(const stream_id *id, unsigned char key[16]);
+void stream_id_from_key(const unsigned char key[16], stream_id *id);
 
 /* Append an entry with ID id (the caller checked id > last_id) and
  * nfields field/value pairs given as pointers/lengths (f[2i] field,
