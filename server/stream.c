@@ -4,6 +4,8 @@
  */
 #include "stream.h"
 
+#include "stream_group.h"
+
 #include "config.h"
 #include "mem.h"
 #include "numparse.h"
@@ -175,6 +177,7 @@ void stream_free(stream *s) {
     if (!s) return;
     for (uint32_t i = s->start; i < s->end; i++) lp_free(s->nodes[i].lp);
     mem_free(s->nodes);
+    stream_groups_free(s->groups);
     mem_free(s);
 }
 
@@ -189,7 +192,7 @@ stream *stream_dup(const stream *s) {
         n->nodes[i] = s->nodes[s->start + i];
         n->nodes[i].lp = lp_dup(s->nodes[s->start + i].lp);
     }
-    n->groups = NULL;
+    n->groups = stream_groups_dup(s->groups);
     return n;
 }
 
@@ -197,7 +200,7 @@ size_t stream_mem(const stream *s) {
     size_t n = mem_usable(s);
     if (s->nodes) n += mem_usable(s->nodes);
     for (uint32_t i = s->start; i < s->end; i++) n += mem_usable(s->nodes[i].lp);
-    return n;
+    return n + stream_groups_mem(s->groups);
 }
 
 const stream_node *stream_node_at(const stream *s, uint32_t i) { return &s->nodes[s->start + i]; }

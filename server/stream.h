@@ -22,12 +22,9 @@
  * (trimming) is start++, a range starts with a binary search. The array is
  * compacted when start passes half of it.
  *
- * Consumer groups (design; only the field exists yet: groups is NULL until
- * the XGROUP commands are built): groups by name in a dict, each with
- * last_id and entries_read, a PEL ordered by ID (a sorted array of
- * {id, delivery_time, delivery_count, consumer*}) and consumers by name
- * with seen_time/active_time and their own PEL (sorted arrays of IDs
- * pointing into the group's PEL entries).
+ * Consumer groups: stream_group.h (groups by name, each with last_id,
+ * entries_read, a PEL sorted by ID and consumers by name with their own
+ * PELs); stream_free / stream_dup / stream_mem cover them.
  *
  * Not thread-safe: the key's slot lock protects a stream.
  */
@@ -50,6 +47,8 @@ typedef struct {
     uint32_t rbytes;  /* lpBytes of the same node as a Redis listpack */
 } stream_node;
 
+struct stream_groups; /* stream_group.h */
+
 typedef struct stream {
     stream_node *nodes;
     uint32_t start, end, cap; /* live nodes are nodes[start .. end) */
@@ -58,7 +57,7 @@ typedef struct stream {
     stream_id first_id;       /* first live entry; 0-0 when empty */
     stream_id max_deleted_entry_id;
     uint64_t entries_added;   /* all entries ever added */
-    void *groups;             /* consumer groups: NULL (not built yet) */
+    struct stream_groups *groups; /* consumer groups (stream_group.h); NULL when none was ever made */
 } stream;
 
 #define STREAM_FLAG_NONE 0

@@ -1,0 +1,140 @@
+/*
+ * stream_group.h - a stream's consumer groups (the value's `groups`
+ * field): groups by name, each with its pending entries list (PEL) and
+ * its consumers. The commands are t_stream_group.c; the RDB loader and
+ * writer read and build groups through this API only.
+ *
+ * Layout:
+ * - groups: a sorted array of group pointers, in byte order of the name
+ *   (memcmp, a shorter prefix first: the order of Redis's rax, which XINFO
+ *   GROUPS and the RDB list them in).
+ * - a group's PEL: a sorted array of stream_nack {id, delivery_time,
+ *   delivery_count, consumer*} ordered by ID, with a free gap kept at the
+ *   front as well as the back: an insert or a removal moves the shorter
+ *   side, so appending (XREADGROUP >) and acknowledging the oldest entry
+ *   (XACK in order) are O(1), any other position O(min(i, n - i)) moves.
+ * - consumers: a sorted array of consumer pointers by name (same order as
+ *   groups); a consumer's PEL is a sorted array of the IDs it owns, each of
+ *   them an entry of the group's PEL whose consumer points back at it. An
+ *   entry without an owner exists only while a loader builds a group.
+ *
+ * Ownership and lifetime: the stream owns its groups, a group its PEL and
+ * consumers. A stream_nack pointer is valid until that group's PEL next
+ * changes (an insert or removal may move the array); group and consumer
+ * pointers until that group / consumer is destroyed.
+ *
+ * Not thread-safe: the key's slot lock protects the stream and its groups.
+ */
+#ifndef STREAM_GROUP_H
+#define STREAM_GROUP_H
+
+#include "stream.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* entries_read when it is unknown (Redis's SCG_INVALID_ENTRIES_READ). */
+#define STREAM_CG_INVALID_ENTRIES_READ (-1LL)
+
+typedef struct stream_consumer stream_consumer;
+
+/* One pending entry (Redis's streamNACK plus its key). */
+typedef struct {
+    stream_id id;
+    int64_t delivery_time;     /* ms, unix time of the last delivery */
+    uint64_t delivery_count;
+    stream_consumer *consumer; /* owner; NULL only while a loader builds the group */
+} stream_nack;
+
+/* A sorted array with free room at both ends; elements start with their
+ * sort key. Internal to stream_group.c, here for the structs' sake. */
+typedef struct {
+    char *buf;
+    size_t start, end, cap; /* live elements are [start, end) of cap */
+} stream_gvec;
+
+struct stream_consumer {
+    int64_t seen_time; /* ms, unix time of the last command naming it */
+    stream_gvec pel;   /* stream_id, ascending */
+    size_t name_len;
+    char name[];
+};
+
+typedef struct stream_cg {
+    stream_id last_id;     /* last delivered ID */
+    long long entries_read; /* STREAM_CG_INVALID_ENTRIES_READ when unknown */
+    stream_gvec pel;       /* stream_nack, ascending by ID */
+    stream_consumer **consumers;
+    size_t nconsumers, consumers_cap;
+    size_t name_len;
+    char name[];
+} stream_cg;
+
+/* The set of a stream's groups (stream.groups; NULL when it never had one). */
+typedef struct stream_groups {
+    stream_cg **v;
+    size_t n, cap;
+} stream_groups;
+
+/* ---------------------------------------------------------------- groups */
+
+size_t stream_cg_count(const stream *s);
+/* The i-th group in name order, i < stream_cg_count(s). */
+stream_cg *stream_cg_at(const stream *s, size_t i);
+stream_cg *stream_cg_find(const stream *s, const char *name, size_t len);
+/* A new group; NULL when one of that name exists (Redis's streamCreateCG). */
+stream_cg *stream_cg_create(stream *s, const char *name, size_t len, const stream_id *last_id,
+                            long long entries_read);
+/* Destroy the named group with its PEL and consumers; false if absent. */
+bool stream_cg_destroy(stream *s, const char *name, size_t len);
+
+/* ---------------------------------------------------------------- PEL */
+
+static inline size_t stream_cg_pel_count(const stream_cg *cg) { return cg->pel.end - cg->pel.start; }
+/* The i-th pending entry in ID order, i < stream_cg_pel_count(cg). */
+static inline stream_nack *stream_cg_pel_at(const stream_cg *cg, size_t i) {
+    return (stream_nack *)(void *)cg->pel.buf + cg->pel.start + i;
+}
+/* Index of the first pending entry with ID >= id (the count when none). */
+size_t stream_cg_pel_seek(const stream_cg *cg, const stream_id *id);
+stream_nack *stream_cg_pel_find(const stream_cg *cg, const stream_id *id);
+/* Add a pending entry owned by consumer (NULL: no owner yet, loader only);
+ * NULL when the ID is pending already. */
+stream_nack *stream_cg_pel_add(stream_cg *cg, const stream_id *id, int64_t delivery_time, uint64_t delivery_count,
+                               stream_consumer *consumer);
+/* Loader: give the unowned pending entry id to consumer; false when the ID
+ * is not pending or has an owner already. */
+bool stream_cg_pel_assign(stream_cg *cg, stream_consumer *consumer, const stream_id *id);
+/* Hand the pending entry (owned) to consumer (same owner: no change). */
+void stream_cg_pel_move(stream_cg *cg, stream_nack *nack, stream_consumer *consumer);
+/* Remove a pending entry from the group and its owner; false if absent. */
+bool stream_cg_pel_delete(stream_cg *cg, const stream_id *id);
+
+/* ---------------------------------------------------------------- consumers */
+
+static inline size_t stream_cg_consumer_count(const stream_cg *cg) { return cg->nconsumers; }
+/* The i-th consumer in name order, i < stream_cg_consumer_count(cg). */
+static inline stream_consumer *stream_cg_consumer_at(const stream_cg *cg, size_t i) { return cg->consumers[i]; }
+stream_consumer *stream_cg_consumer_find(const stream_cg *cg, const char *name, size_t len);
+/* A new consumer; NULL when one of that name exists. */
+stream_consumer *stream_cg_consumer_create(stream_cg *cg, const char *name, size_t len, int64_t seen_time);
+/* Delete a consumer and its pending entries from the group's PEL (Redis's
+ * streamDelConsumer); returns how many were pending. */
+size_t stream_cg_consumer_delete(stream_cg *cg, stream_consumer *consumer);
+
+static inline size_t stream_consumer_pel_count(const stream_consumer *sc) { return sc->pel.end - sc->pel.start; }
+/* The consumer's i-th pending ID in ID order. */
+static inline const stream_id *stream_consumer_pel_at(const stream_consumer *sc, size_t i) {
+    return (const stream_id *)(const void *)sc->pel.buf + sc->pel.start + i;
+}
+/* Index of the consumer's first pending ID >= id. */
+size_t stream_consumer_pel_seek(const stream_consumer *sc, const stream_id *id);
+
+/* ---------------------------------------------------------------- value hooks (stream.c) */
+
+void stream_groups_free(stream_groups *g);
+stream_groups *stream_groups_dup(const stream_groups *g);
+size_t stream_groups_mem(const stream_groups *g);
+
+#endif
