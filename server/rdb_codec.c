@@ -3,7 +3,8 @@
  * lengths, strings (integer and LZF encodings), and the values of every
  * type slotcache has, written as redis-server 7.0.15 writes them and read
  * in every form Redis 7.0 can load. Byte formats follow Redis's rdb.c and
- * rdb.h; the packed blobs inside values live in rdb_packed.c.
+ * rdb.h; the packed blobs inside values live in rdb_packed.c, a stream's
+ * consumer groups in rdb_stream_group.c.
  *
  * Design choices a reader must know:
  * - Writing: each type is written in the RDB type Redis 7.0 picks for the
@@ -30,6 +31,7 @@
 #include "numparse.h"
 #include "quicklist.h"
 #include "rdb_packed.h"
+#include "rdb_stream_group.h"
 #include "stream.h"
 #include "t_hash.h"
 #include "t_list.h"
@@ -472,8 +474,8 @@ void rdb_put_stream_id(serial_buf *b, const stream_id *id) {
 }
 
 /* RDB_TYPE_STREAM_LISTPACKS_2: each node as its rax key and a Redis
- * listpack of the same elements, then the metadata; no consumer groups
- * exist yet (a zero count). */
+ * listpack of the same elements, then the metadata and the consumer
+ * groups (rdb_stream_group.c). */
 static void put_stream_value(serial_buf *b, const entry *e, bool compress) {
     const stream *s = entry_ptr(e);
     uint32_t n = stream_node_count(s);
@@ -500,7 +502,7 @@ static void put_stream_value(serial_buf *b, const entry *e, bool compress) {
     rdb_put_stream_id(b, &s->first_id);
     rdb_put_stream_id(b, &s->max_deleted_entry_id);
     rdb_put_len(b, s->entries_added);
-    rdb_put_len(b, 0); /* consumer groups */
+    rdb_put_stream_groups(b, s, compress);
 }
 
 uint8_t rdb_type_of(const entry *e) {
@@ -860,8 +862,8 @@ bool rdb_get_stream_id(rdb_in *in, stream_id *id) {
 
 /* RDB_TYPE_STREAM_LISTPACKS (15) and _2 (19). Every node is validated as
  * a whole before it joins the stream (stream_load_node), and the metadata
- * against the nodes; consumer groups are refused (not built yet), so a
- * payload with groups is refused whole. */
+ * against the nodes; then the consumer groups (rdb_stream_group.c). On any
+ * error the stream is freed with whatever groups it got. */
 static stream *get_stream(rdb_in *in, int type) {
     uint64_t nodes;
     if (!rdb_get_len(in, &nodes, NULL)) return NULL;
@@ -932,12 +934,7 @@ static stream *get_stream(rdb_in *in, int type) {
         s->entries_added = s->length;
         if (!stream_first_live(s, &s->first_id)) s->first_id = (stream_id){0, 0};
     }
-    uint64_t groups;
-    if (!rdb_get_len(in, &groups, NULL)) goto bad;
-    if (groups) {
-        rdb_fail(in, "Stream consumer groups are not supported by slotcache yet");
-        goto bad;
-    }
+    if (!rdb_get_stream_groups(in, s, type)) goto bad;
     return s;
 bad:
     stream_free(s);

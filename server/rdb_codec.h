@@ -117,8 +117,7 @@ bool rdb_get_stream_id(rdb_in *in, stream_id *id);
 bool rdb_get_string(rdb_in *in, char **out, size_t *len);
 /* A Redis object type byte (0-7, 9-19: Redis's rdbIsObjectType), as
  * opposed to an opcode. rdb_get_value loads all of them except modules,
- * which it refuses with an error naming the type (and streams with consumer
- * groups, not built yet). */
+ * which it refuses with an error naming the type. */
 bool rdb_is_value_type(int type);
 /* Read the value of RDB type `type` (type byte already consumed) and build
  * an entry for key with expire (unix ms, -1 none), in the encoding
