@@ -14,7 +14,10 @@
  * - rejection of malformed values (duplicates, NaN, empty, bad headers and
  *   counts, unsupported types) with a reason;
  * - every truncation and thousands of random mutations of valid values:
- *   NULL or a sane value, never a crash or a leak (run under ASan).
+ *   NULL or a sane value, never a crash or a leak (run under ASan);
+ * - streams with consumer groups: written, read and written again to the
+ *   same bytes, type 15's estimated entries_read, and every truncation and
+ *   random mutations of such a value.
  */
 #include "config.h"
 #include "entry.h"
@@ -23,6 +26,8 @@
 #include "rdb_codec.h"
 #include "rdb_packed.h"
 #include "serial.h"
+#include "stream.h"
+#include "stream_group.h"
 #include "t_hash.h"
 #include "t_set.h"
 #include "t_zset.h"
@@ -1073,6 +1078,9 @@ Test(rdb, conversion_on_load_follows_config) {
 
 /* ------------------------------------------------------------ rejections */
 
+/* A raw PEL ID, 1-0. */
+#define ID1 "00000000000000010000000000000000"
+
 Test(rdb, rejections_name_the_problem) {
     static const struct {
         const char *hex;
@@ -1080,7 +1088,29 @@ Test(rdb, rejections_name_the_problem) {
         bool empty;
     } cases[] = {
         {"0f00", "end of data", false},
-        {"13" "000000000000000000" "01", "consumer groups", false},
+        /* streams with consumer groups: an empty stream (9 zero lengths),
+         * one group "g" (last ID 0-0, entries_read 0), then its PEL and
+         * consumers */
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "00" "01" "0163" "0000000000000000" "01" ID1,
+         "not found in group global PEL", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "01" ID1 "0000000000000000" "01" "00",
+         "without consumer", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "02" ID1 "0000000000000000" "01" ID1 "0000000000000000"
+         "01" "00", "Duplicated global PEL", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "01" ID1 "0000000000000000" "01" "01" "0163"
+         "0000000000000000" "02" ID1 ID1, "Duplicated consumer PEL", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "01" ID1 "0000000000000000" "01" "02" "0163"
+         "0000000000000000" "01" ID1 "0164" "0000000000000000" "01" ID1, "owned by two consumers", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "00" "02" "0163" "0000000000000000" "00" "0163"
+         "0000000000000000" "00", "Duplicate stream consumer", false},
+        {"13" "000000000000000000" "02" "0167" "0000" "00" "00" "00" "0167" "0000" "00" "00" "00",
+         "Duplicated consumer group name", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "02" ID1 "0000000000000000" "01", "larger than the data",
+         false},
+        {"13" "000000000000000000" "81ffffffffffffffff", "cgroup count", false},
+        {"13" "000000000000000000" "01" "0167" "0000" "00" "4fff", "PEL count", false},
+        {"0f" "00000000" "01" "0167" "0000" "00" "01" "0163" "0000000000000000" "01" ID1, /* type 15 */
+         "not found in group global PEL", false},
         {"0600", "module", false},
         {"0700", "module", false},
         {"08", "Unknown RDB value type 8", false},
@@ -1177,6 +1207,87 @@ static void corrupt_all(const serial_buf *v, int mutations) {
     free(m);
 }
 
+/* ---- streams with consumer groups (the bytes against redis-server's are
+ * in tests/integration/test_stream_rdb.c) */
+
+/* A stream of n entries 1-0 .. n-0 with groups "a" (PEL of every third
+ * entry shared by consumers "c1", "c2"; an idle "c3"), "b" (no PEL, no
+ * consumer) and "1234567" (an integer-encoded name, entries_read unknown). */
+static entry *group_stream_entry(int n) {
+    stream *s = stream_new();
+    for (int i = 1; i <= n; i++) {
+        const char *fv[] = {"f", "value"};
+        size_t lens[] = {1, 5};
+        stream_append(s, &(stream_id){(uint64_t)i, 0}, 1, fv, lens);
+    }
+    stream_cg *a = stream_cg_create(s, "a", 1, &(stream_id){(uint64_t)n, 0}, n);
+    stream_cg_create(s, "b", 1, &(stream_id){0, 0}, 0);
+    stream_cg *g = stream_cg_create(s, "1234567", 7, &(stream_id){3, 0}, STREAM_CG_INVALID_ENTRIES_READ);
+    stream_consumer *c1 = stream_cg_consumer_create(a, "c1", 2, 1700000000000LL);
+    stream_consumer *c2 = stream_cg_consumer_create(a, "c2", 2, -5);
+    stream_cg_consumer_create(a, "c3", 2, 0);
+    for (int i = 1; i <= n; i += 3)
+        stream_cg_pel_add(a, &(stream_id){(uint64_t)i, 0}, 1700000000000LL + i, (uint64_t)i * 100, i % 2 ? c1 : c2);
+    stream_cg_pel_add(g, &(stream_id){2, 0}, 1, 1, stream_cg_consumer_create(g, "x", 1, 7));
+    return entry_new_ptr("k", 1, OBJ_STREAM, ENC_STREAM, s, -1);
+}
+
+Test(rdb, stream_groups_round_trip) {
+    entry *e = group_stream_entry(40);
+    for (int compress = 0; compress < 2; compress++) {
+        serial_buf b = encode(e, compress);
+        entry *r = load_ok(&b);
+        serial_buf b2 = encode(r, compress);
+        cr_assert(b.len == b2.len && memcmp(b.buf, b2.buf, b.len) == 0, "groups differ after a round trip");
+        const stream *s = entry_ptr(r);
+        cr_assert_eq(stream_cg_count(s), 3);
+        const stream_cg *a = stream_cg_find(s, "a", 1);
+        cr_assert(a && stream_cg_pel_count(a) == 14 && stream_cg_consumer_count(a) == 3);
+        cr_assert_eq(stream_cg_find(s, "1234567", 7)->entries_read, STREAM_CG_INVALID_ENTRIES_READ);
+        for (size_t i = 0; i < stream_cg_pel_count(a); i++) cr_assert_not_null(stream_cg_pel_at(a, i)->consumer);
+        entry_free(r);
+        serial_free(&b);
+        serial_free(&b2);
+    }
+    entry_free(e);
+}
+
+/* Type 15 has no entries_read: each group gets Redis's estimate. */
+Test(rdb, stream_type_15_groups_estimate_entries_read) {
+    /* 3 entries 1-0..3-0 in one node, last ID 3-0; groups at 0-0, 1-0, 2-0,
+     * 3-0 and 9-0 (each with an empty PEL and no consumer) */
+    serial_buf b;
+    serial_init(&b);
+    hex_to(&b, "0f" "01" "1000000000000000010000000000000000");
+    static const char *const els[] = {"3", "0", "1", "f", "0", "2", "0", "0", "v", "4", "2", "1", "0", "v", "4",
+                                      "2", "2", "0", "v", "4"};
+    rpk_lp lp;
+    rpk_lp_init(&lp);
+    rpk_lp_start(&lp);
+    for (size_t i = 0; i < sizeof els / sizeof *els; i++) rpk_lp_add(&lp, els[i], strlen(els[i]));
+    size_t n;
+    const unsigned char *blob = rpk_lp_finish(&lp, &n);
+    rdb_put_string(&b, (const char *)blob, n, false);
+    rpk_lp_free(&lp);
+    hex_to(&b, "03" "0300" "05");
+    static const unsigned at[] = {0, 1, 2, 3, 9};
+    for (int i = 0; i < 5; i++) {
+        char name[2] = {(char)('a' + i), 0};
+        rdb_put_string(&b, name, 1, false);
+        rdb_put_stream_id(&b, &(stream_id){at[i], 0});
+        hex_to(&b, "0000");
+    }
+    entry *e = load_ok(&b);
+    const stream *s = entry_ptr(e);
+    /* nothing deleted: before the first entry 0, the first 1, the last 3,
+     * a future ID unknown; 2-0 cannot be told */
+    static const long long want[] = {0, 1, STREAM_CG_INVALID_ENTRIES_READ, 3, STREAM_CG_INVALID_ENTRIES_READ};
+    for (int i = 0; i < 5; i++) cr_assert_eq(stream_cg_at(s, (size_t)i)->entries_read, want[i], "group %d", i);
+    cr_assert_eq(s->entries_added, 3);
+    entry_free(e);
+    serial_free(&b);
+}
+
 Test(rdb, truncation_and_mutation_never_crash, .timeout = 300) {
     serial_buf vals[40];
     int nv = 0;
@@ -1212,6 +1323,9 @@ Test(rdb, truncation_and_mutation_never_crash, .timeout = 300) {
     serial_put_raw(&zm, zipmap_example, sizeof zipmap_example - 1);
     vals[nv++] = wrap_blob(RDB_TYPE_HASH_ZIPMAP, &zm, false);
     serial_free(&zm);
+    entry *gs = group_stream_entry(12);
+    vals[nv++] = encode(gs, false);
+    entry_free(gs);
     cr_assert_leq(nv, 40);
     for (int i = 0; i < nv; i++) {
         corrupt_all(&vals[i], 3000);
