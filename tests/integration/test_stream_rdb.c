@@ -13,6 +13,12 @@
  *   redis-server's SAVE loads here, with the same streams;
  * - corrupt stream payloads (valid checksum, broken structure) are refused
  *   whole and leave the server answering.
+ * Consumer groups (built in redis-server, whose clock gives their times):
+ * its DUMP payloads RESTOREd here DUMP back to the same bytes, also after a
+ * SAVE and restart, and in RDB files both ways; hand-built payloads of
+ * types 19 and 15 load to the same bytes in both servers, and corrupt
+ * groups (truncated PEL, a consumer's ID not in the group PEL, duplicates,
+ * an unowned or doubly owned entry) get redis-server's exact error.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -328,11 +334,12 @@ static void put_trailer(payload *b) {
     put(b, c8, 8);
 }
 
-/* A type-19 stream payload with one node of the given elements. */
-static void stream_payload(payload *b, uint64_t master_ms, const char *const *els, int n, uint64_t length,
-                           uint64_t last_ms, uint64_t groups) {
+/* A stream payload of RDB type 19 or 15 with one node of the given
+ * elements, up to the consumer groups (not included). */
+static void stream_head(payload *b, int type, uint64_t master_ms, const char *const *els, int n, uint64_t length,
+                        uint64_t last_ms) {
     b->n = 0;
-    unsigned char t = 19;
+    unsigned char t = (unsigned char)type;
     put(b, &t, 1);
     put_len(b, 1);
     unsigned char key[16] = {0};
@@ -341,18 +348,19 @@ static void stream_payload(payload *b, uint64_t master_ms, const char *const *el
     put(b, key, 16);
     put_listpack(b, els, n);
     put_len(b, length);
-    put_len(b, last_ms), put_len(b, 0);        /* last id */
-    put_len(b, master_ms), put_len(b, 0);      /* first id */
-    put_len(b, 0), put_len(b, 0);              /* max deleted */
-    put_len(b, length);                        /* entries added */
-    put_len(b, groups);
-    if (groups) {
-        put_len(b, 1);
-        put(b, "g", 1);
-        put_len(b, 0), put_len(b, 0), put_len(b, 0); /* last id, entries read */
-        put_len(b, 0);                               /* PEL */
-        put_len(b, 0);                               /* consumers */
+    put_len(b, last_ms), put_len(b, 0);       /* last id */
+    if (type == 19) {
+        put_len(b, master_ms), put_len(b, 0); /* first id */
+        put_len(b, 0), put_len(b, 0);         /* max deleted */
+        put_len(b, length);                   /* entries added */
     }
+}
+
+/* A type-19 stream payload with one node of the given elements. */
+static void stream_payload(payload *b, uint64_t master_ms, const char *const *els, int n, uint64_t length,
+                           uint64_t last_ms) {
+    stream_head(b, 19, master_ms, els, n, length, last_ms);
+    put_len(b, 0); /* consumer groups */
     put_trailer(b);
 }
 
@@ -369,7 +377,7 @@ Test(stream_rdb, corrupt_payloads_are_refused_whole) {
     payload b;
     /* a good one first: both servers take it, same contents */
     const char *good[] = {"2", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "2", "0", "1", "v2", "4"};
-    stream_payload(&b, 10, good, 15, 2, 11, 0);
+    stream_payload(&b, 10, good, 15, 2, 11);
     redisReply *r1 = restore(rc, &b), *r2 = restore(sc, &b);
     cr_assert(sc_reply_is(r1, "OK") && sc_reply_is(r2, "OK"), "good payload: redis %s, slotcache %s", r1->str,
               r2->str);
@@ -387,26 +395,24 @@ Test(stream_rdb, corrupt_payloads_are_refused_whole) {
         const char *what;
         const char *els[20];
         int n;
-        uint64_t length, last_ms, groups;
+        uint64_t length, last_ms;
     } bad[] = {
-        {"count does not match the entries", {"3", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 3, 10, 0},
-        {"lp-count wrong", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "5"}, 10, 1, 10, 0},
-        {"master entry not terminated", {"1", "0", "1", "f", "7", "2", "0", "0", "v1", "4"}, 10, 1, 10, 0},
-        {"IDs out of order", {"2", "0", "1", "f", "0", "2", "1", "0", "v1", "4", "2", "0", "0", "v2", "4"}, 15, 2, 11,
-         0},
-        {"duplicate IDs", {"2", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "2", "0", "0", "v2", "4"}, 15, 2, 11, 0},
-        {"truncated entry", {"1", "0", "1", "f", "0", "2", "0", "0"}, 8, 1, 10, 0},
-        {"trailing element", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "x"}, 11, 1, 10, 0},
-        {"flags not a number", {"1", "0", "1", "f", "0", "x", "0", "0", "v1", "4"}, 10, 1, 10, 0},
-        {"bad flags", {"1", "0", "1", "f", "0", "9", "0", "0", "v1", "4"}, 10, 1, 10, 0},
-        {"huge field count", {"1", "0", "1", "f", "0", "0", "0", "0", "100", "4"}, 10, 1, 10, 0},
-        {"no entries at all", {"0", "0", "1", "f", "0"}, 5, 0, 10, 0},
-        {"stream length wrong", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 7, 10, 0},
-        {"last ID below the last entry", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 1, 9, 0},
-        {"consumer groups (not supported yet)", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 1, 10, 1},
+        {"count does not match the entries", {"3", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 3, 10},
+        {"lp-count wrong", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "5"}, 10, 1, 10},
+        {"master entry not terminated", {"1", "0", "1", "f", "7", "2", "0", "0", "v1", "4"}, 10, 1, 10},
+        {"IDs out of order", {"2", "0", "1", "f", "0", "2", "1", "0", "v1", "4", "2", "0", "0", "v2", "4"}, 15, 2, 11},
+        {"duplicate IDs", {"2", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "2", "0", "0", "v2", "4"}, 15, 2, 11},
+        {"truncated entry", {"1", "0", "1", "f", "0", "2", "0", "0"}, 8, 1, 10},
+        {"trailing element", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "x"}, 11, 1, 10},
+        {"flags not a number", {"1", "0", "1", "f", "0", "x", "0", "0", "v1", "4"}, 10, 1, 10},
+        {"bad flags", {"1", "0", "1", "f", "0", "9", "0", "0", "v1", "4"}, 10, 1, 10},
+        {"huge field count", {"1", "0", "1", "f", "0", "0", "0", "0", "100", "4"}, 10, 1, 10},
+        {"no entries at all", {"0", "0", "1", "f", "0"}, 5, 0, 10},
+        {"stream length wrong", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 7, 10},
+        {"last ID below the last entry", {"1", "0", "1", "f", "0", "2", "0", "0", "v1", "4"}, 10, 1, 9},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        stream_payload(&b, 10, bad[i].els, bad[i].n, bad[i].length, bad[i].last_ms, bad[i].groups);
+        stream_payload(&b, 10, bad[i].els, bad[i].n, bad[i].length, bad[i].last_ms);
         redisReply *r = restore(sc, &b);
         cr_expect(r->type == REDIS_REPLY_ERROR && strstr(r->str, "Bad data format"), "%s: slotcache answered %s",
                   bad[i].what, r->str ? r->str : "?");
@@ -436,6 +442,283 @@ Test(stream_rdb, corrupt_payloads_are_refused_whole) {
     }
     freeReplyObject(d);
     sc_cmd_expect_or_fail(sc, "PONG", "PING");
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
+}
+
+/* ---- consumer groups ----------------------------------------------------- */
+
+/* Streams with consumer groups, built in redis-server (delivery and seen
+ * times are its clock's, so the payloads come from it): several groups, an
+ * integer-encoded and an LZF-compressed name, consumers with and without
+ * pending entries, a group without PEL or consumers, entries_read unknown
+ * (XGROUP SETID) and set (ENTRIESREAD), claimed entries with large delivery
+ * counts, a pending entry that was deleted, a group on an empty stream, and
+ * PELs long enough for 2-byte lengths. */
+static const char *const gkeys[] = {"g:main", "g:empty", "g:big"};
+#define NGKEYS (sizeof gkeys / sizeof *gkeys)
+#define LONG_GROUP "a-group-name-long-enough-for-lzf-aaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG_CONSUMER "a-consumer-name-long-enough-for-lzf-bbbbbbbbbbbbbbbbbbbbbbbb"
+
+static void build_groups(redisContext *c) {
+    const char *const steps[] = {
+        "XGROUP CREATE g:main ga 0",
+        "XGROUP CREATE g:main gb $",
+        "XGROUP CREATE g:main 12345 0 ENTRIESREAD 3",
+        "XGROUP CREATE g:main " LONG_GROUP " 0",
+        "XREADGROUP GROUP ga alice COUNT 5 STREAMS g:main >",
+        "XREADGROUP GROUP ga bob COUNT 4 STREAMS g:main >",
+        "XREADGROUP GROUP ga 42 COUNT 2 STREAMS g:main >",
+        "XGROUP CREATECONSUMER g:main ga idle",
+        "XACK g:main ga 2-0 7-0",
+        "XCLAIM g:main ga bob 0 3-0 RETRYCOUNT 1000",
+        "XCLAIM g:main ga carol 0 4-0 TIME 1 RETRYCOUNT 70000",
+        "XDEL g:main 8-0",
+        "XGROUP SETID g:main 12345 5-0",
+        "XREADGROUP GROUP 12345 zed COUNT 3 STREAMS g:main >",
+        "XREADGROUP GROUP " LONG_GROUP " " LONG_CONSUMER " COUNT 1 STREAMS g:main >",
+        "XGROUP CREATE g:empty g $ MKSTREAM",
+        "XGROUP CREATECONSUMER g:empty g c",
+        "XGROUP CREATE g:big g 0",
+        "XGROUP CREATE g:big h $",
+        "XREADGROUP GROUP g c1 COUNT 300 STREAMS g:big >",
+        "XREADGROUP GROUP g c2 STREAMS g:big >",
+        "XACK g:big g 1-0 5-0 299-0",
+    };
+    for (int i = 1; i <= 30; i++) redisAppendCommand(c, "XADD g:main %d-0 f v%d", i, i);
+    for (int i = 1; i <= 400; i++) redisAppendCommand(c, "XADD g:big %d-0 k %d", i, i);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) redisAppendCommand(c, steps[i]);
+    size_t n = 30 + 400 + sizeof steps / sizeof *steps;
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r;
+        cr_assert_eq(redisGetReply(c, (void **)&r), REDIS_OK, "pipeline broke");
+        cr_assert(r->type != REDIS_REPLY_ERROR, "group step %zu: %s", i, r->str);
+        freeReplyObject(r);
+    }
+}
+
+static void expect_same_dump(redisContext *a, const char *ka, redisContext *b, const char *kb, const char *what) {
+    redisReply *x = dump_of(a, ka), *y = dump_of(b, kb);
+    cr_expect(x->len == y->len && memcmp(x->str, y->str, x->len) == 0, "%s: DUMP of %s: %zu vs %zu bytes differ",
+              what, ka, x->len, y->len);
+    freeReplyObject(x);
+    freeReplyObject(y);
+}
+
+static void restore_ok(redisContext *c, const char *key, const redisReply *payload, const char *what) {
+    redisReply *r = sc_cmd_or_fail(c, "RESTORE %s 0 %b REPLACE", key, payload->str, payload->len);
+    cr_assert(sc_reply_is(r, "OK"), "%s: RESTORE %s: %s", what, key, r->str ? r->str : "?");
+    freeReplyObject(r);
+}
+
+/* redis-server's payloads RESTOREd here DUMP back to the same bytes; here
+ * they stay whole across a SAVE and restart. */
+Test(stream_rdb, groups_restore_and_dump_back_byte_identical) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    build_groups(rc);
+    for (size_t i = 0; i < NGKEYS; i++) {
+        redisReply *a = dump_of(rc, gkeys[i]);
+        restore_ok(sc, gkeys[i], a, "redis-server's payload");
+        freeReplyObject(a);
+        expect_same_dump(rc, gkeys[i], sc, gkeys[i], "restored here");
+        /* and slotcache's payload in redis-server, under another name */
+        char k2[64];
+        snprintf(k2, sizeof k2, "back:%s", gkeys[i]);
+        redisReply *b = dump_of(sc, gkeys[i]);
+        restore_ok(rc, k2, b, "slotcache's payload");
+        freeReplyObject(b);
+        expect_same_dump(rc, gkeys[i], rc, k2, "slotcache's payload restored in redis-server");
+    }
+    /* a copy keeps the groups */
+    cr_assert_eq(sc_cmd_ll_or_fail(sc, "COPY g:main g:copy"), 1);
+    expect_same_dump(sc, "g:main", sc, "g:copy", "COPY");
+    sc_cmd_expect_or_fail(sc, "OK", "SAVE");
+    redisFree(sc);
+    sc_server_kill9(&sut);
+    sc_server_restart_or_fail(&sut, NULL);
+    sc = sc_connect_or_fail(&sut);
+    for (size_t i = 0; i < NGKEYS; i++) expect_same_dump(rc, gkeys[i], sc, gkeys[i], "after SAVE and restart");
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
+}
+
+/* RDB files with groups cross both ways: slotcache's passes redis-check-rdb
+ * and loads in redis-server, redis-server's loads here; DUMP bytes equal. */
+Test(stream_rdb, groups_rdb_files_cross_both_ways) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    build_groups(rc);
+    for (size_t i = 0; i < NGKEYS; i++) {
+        redisReply *a = dump_of(rc, gkeys[i]);
+        restore_ok(sc, gkeys[i], a, "redis-server's payload");
+        freeReplyObject(a);
+    }
+    sc_cmd_expect_or_fail(sc, "OK", "SAVE");
+    sc_cmd_expect_or_fail(rc, "OK", "SAVE");
+    char path[400];
+    snprintf(path, sizeof path, "%s/dump.rdb", sut.dir);
+    const char *check[] = {"redis-check-rdb", path, NULL};
+    sc_buf out = {0};
+    int code = sc_run(check, NULL, 0, &out, 30000);
+    cr_assert(code == 0 && out.data && strstr(out.data, "RDB looks OK!"), "redis-check-rdb on slotcache's file:\n%s",
+              out.data ? out.data : "");
+    sc_buf_free(&out);
+    char from_sc[200], from_redis[200];
+    take_file(&sut, from_sc, sizeof from_sc);
+    take_file(&ref, from_redis, sizeof from_redis);
+    /* a second pair of servers on the other's file */
+    sc_server ref2 = {0}, sut2 = {0};
+    const char *rargs[] = {"--enable-debug-command", "yes", "--dir", from_sc, NULL};
+    sc_server_start_bin_or_fail(&ref2, sc_reference_redis_binary(), rargs);
+    const char *sargs[] = {"--dir", from_redis, NULL};
+    sc_server_start_or_fail(&sut2, sargs);
+    redisContext *rc2 = sc_connect_or_fail(&ref2), *sc2 = sc_connect_or_fail(&sut2);
+    for (size_t i = 0; i < NGKEYS; i++) {
+        expect_same_dump(rc, gkeys[i], rc2, gkeys[i], "slotcache's dump.rdb loaded by redis-server");
+        expect_same_dump(rc, gkeys[i], sc2, gkeys[i], "redis-server's dump.rdb loaded by slotcache");
+    }
+    redisFree(rc2);
+    redisFree(sc2);
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut2);
+    sc_server_stop_or_fail(&ref2);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
+    drop_dir(from_sc);
+    drop_dir(from_redis);
+}
+
+/* ---- hand-built group payloads: good ones (types 19 and 15) and corrupt ones */
+
+typedef struct {
+    const char *name;
+    int n;
+    uint64_t ids[3]; /* ms of the IDs it owns (seq 0) */
+} cons_spec;
+
+typedef struct {
+    const char *what;
+    int npel;
+    uint64_t pel[3]; /* ms of the group PEL's IDs */
+    int ncons;
+    cons_spec cons[3];
+    bool cut_pel;     /* the PEL count says one more than written; the payload ends there */
+    bool dup_group;   /* the group "g" twice */
+    bool redis_safe;  /* redis-server 7.0.15 refuses it safely (the duplicate-in-one-consumer case frees an
+                         entry still in the group PEL there; the ID owned twice it accepts) */
+} grp_case;
+
+static void put_raw_id(payload *b, uint64_t ms) {
+    unsigned char k[16] = {0};
+    for (int i = 0; i < 8; i++) k[i] = (unsigned char)(ms >> (56 - 8 * i));
+    put(b, k, 16);
+}
+
+static void put_le64(payload *b, uint64_t v) {
+    unsigned char d[8];
+    for (int i = 0; i < 8; i++) d[i] = (unsigned char)(v >> (8 * i));
+    put(b, d, 8);
+}
+
+static void put_name(payload *b, const char *s) {
+    put_len(b, strlen(s));
+    put(b, s, strlen(s));
+}
+
+/* An empty group (no PEL, no consumer) of the given last ID ms. */
+static void put_empty_group(payload *b, int type, const char *name, uint64_t last_ms, uint64_t entries_read) {
+    put_name(b, name);
+    put_len(b, last_ms), put_len(b, 0);
+    if (type == 19) put_len(b, entries_read);
+    put_len(b, 0), put_len(b, 0);
+}
+
+/* The stream 10-0, 11-0 (last 11-0) with group "g" as gc describes it
+ * (last ID 11-0, entries_read 2), plus, for a good payload, groups
+ * "h0".."h3" at 0-0, 10-0, 11-0 and 12-0 without PEL. */
+static void group_payload(payload *b, int type, const grp_case *gc) {
+    static const char *const els[] = {"2", "0", "1", "f", "0", "2", "0", "0", "v1", "4", "2", "1", "0", "v2", "4"};
+    stream_head(b, type, 10, els, 15, 2, 11);
+    bool extra = !gc->cut_pel && !gc->dup_group;
+    put_len(b, 1 + (gc->dup_group ? 1 : 0) + (extra ? 4 : 0));
+    put_name(b, "g");
+    put_len(b, 11), put_len(b, 0);
+    if (type == 19) put_len(b, 2);
+    put_len(b, (uint64_t)gc->npel + (gc->cut_pel ? 1 : 0));
+    for (int i = 0; i < gc->npel; i++) {
+        put_raw_id(b, gc->pel[i]);
+        put_le64(b, 1700000000000ULL + gc->pel[i]); /* delivery time */
+        put_len(b, 1 + gc->pel[i] * 100);          /* delivery count */
+    }
+    if (!gc->cut_pel) {
+        put_len(b, (uint64_t)gc->ncons);
+        for (int i = 0; i < gc->ncons; i++) {
+            put_name(b, gc->cons[i].name);
+            put_le64(b, 1700000000000ULL - (uint64_t)i); /* seen time */
+            put_len(b, (uint64_t)gc->cons[i].n);
+            for (int j = 0; j < gc->cons[i].n; j++) put_raw_id(b, gc->cons[i].ids[j]);
+        }
+        if (gc->dup_group) put_empty_group(b, type, "g", 0, 0);
+        static const uint64_t at[] = {0, 10, 11, 12};
+        static const char *const names[] = {"h0", "h1", "h2", "h3"};
+        for (int i = 0; extra && i < 4; i++) put_empty_group(b, type, names[i], at[i], i);
+    }
+    put_trailer(b);
+}
+
+static void expect_bad_format(redisContext *c, const payload *b, const char *who, const char *what) {
+    redisReply *r = restore(c, b);
+    cr_expect(r->type == REDIS_REPLY_ERROR && strcmp(r->str, "ERR Bad data format") == 0, "%s: %s answered %s", what,
+              who, r->str ? r->str : "?");
+    freeReplyObject(r);
+    cr_expect_eq(sc_cmd_ll_or_fail(c, "EXISTS k"), 0, "%s: %s half-loaded it", what, who);
+}
+
+Test(stream_rdb, corrupt_group_payloads_are_refused_whole) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    ok(rc, "CONFIG SET sanitize-dump-payload yes"); /* Redis checks PEL owners only then; slotcache always */
+    payload b;
+    /* good: both take it, in both types; the bytes they DUMP back are equal
+     * (type 15's groups get the entries_read Redis estimates) */
+    const grp_case good = {"good", 2, {10, 11}, 3, {{"alice", 1, {10}}, {"bob", 1, {11}}, {"idle", 0, {0}}},
+                           false, false, true};
+    for (int type = 19; type >= 15; type -= 4) {
+        group_payload(&b, type, &good);
+        redisReply *r1 = restore(rc, &b), *r2 = restore(sc, &b);
+        cr_assert(sc_reply_is(r1, "OK") && sc_reply_is(r2, "OK"), "good type %d: redis %s, slotcache %s", type,
+                  r1->str, r2->str);
+        freeReplyObject(r1);
+        freeReplyObject(r2);
+        expect_same_dump(rc, "k", sc, "k", type == 19 ? "good type 19 payload" : "good type 15 payload");
+    }
+    ok(rc, "DEL k");
+    ok(sc, "DEL k");
+    const grp_case bad[] = {
+        {"truncated PEL", 1, {10}, 0, {{0}}, true, false, true},
+        {"consumer entry missing from the group PEL", 1, {10}, 1, {{"alice", 2, {10, 11}}}, false, false, true},
+        {"duplicate group PEL entry", 2, {10, 10}, 1, {{"alice", 1, {10}}}, false, false, true},
+        {"PEL entry owned by no consumer", 2, {10, 11}, 1, {{"alice", 1, {10}}}, false, false, true},
+        {"duplicate consumer name", 1, {10}, 2, {{"alice", 1, {10}}, {"alice", 0, {0}}}, false, false, true},
+        {"duplicate group name", 1, {10}, 1, {{"alice", 1, {10}}}, false, true, true},
+        {"duplicate entry in one consumer's PEL", 1, {10}, 1, {{"alice", 2, {10, 10}}}, false, false, false},
+        {"PEL entry owned by two consumers", 1, {10}, 2, {{"alice", 1, {10}}, {"bob", 1, {10}}}, false, false, false},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        for (int type = 19; type >= 15; type -= 4) {
+            group_payload(&b, type, &bad[i]);
+            expect_bad_format(sc, &b, "slotcache", bad[i].what);
+            if (bad[i].redis_safe) expect_bad_format(rc, &b, "redis-server", bad[i].what);
+        }
+    }
+    sc_cmd_expect_or_fail(sc, "PONG", "PING");
+    sc_cmd_expect_or_fail(rc, "PONG", "PING");
     redisFree(rc);
     redisFree(sc);
     sc_server_stop_or_fail(&sut);
