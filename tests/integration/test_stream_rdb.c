@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dump_payload.h"
 #include "server_proc.h"
 
 static sc_server ref, sut;
@@ -322,16 +323,8 @@ static void put_listpack(payload *b, const char *const *els, int n) {
 
 /* DUMP's trailer: RDB version 10, then CRC-64/Jones of everything before. */
 static void put_trailer(payload *b) {
-    unsigned char v[2] = {10, 0};
-    put(b, v, 2);
-    uint64_t crc = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        crc ^= b->p[i];
-        for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
-    }
-    unsigned char c8[8];
-    for (int i = 0; i < 8; i++) c8[i] = (unsigned char)(crc >> (8 * i));
-    put(b, c8, 8);
+    cr_assert(b->n + SC_DUMP_TRAILER < sizeof b->p);
+    b->n = sc_dump_seal(b->p, b->n);
 }
 
 /* A stream payload of RDB type 19 or 15 with one node of the given
