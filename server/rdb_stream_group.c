@@ -126,7 +126,8 @@ static bool get_group_pel(rdb_in *in, stream_cg *cg) {
     }
     if (ok && !sort_unique_ids(v, n, sizeof *v))
         ok = rdb_fail(in, "Duplicated global PEL entry loading stream consumer group");
-    for (uint64_t i = 0; i < n && ok; i++) stream_cg_pel_add(cg, &v[i].id, v[i].delivery_time, v[i].delivery_count, NULL);
+    for (uint64_t i = 0; i < n && ok; i++)
+        stream_cg_pel_add(cg, &v[i].id, v[i].delivery_time, v[i].delivery_count, NULL);
     mem_free(v);
     return ok;
 }

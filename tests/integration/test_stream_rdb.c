@@ -15,10 +15,11 @@
  *   whole and leave the server answering.
  * Consumer groups (built in redis-server, whose clock gives their times):
  * its DUMP payloads RESTOREd here DUMP back to the same bytes, also after a
- * SAVE and restart, and in RDB files both ways; hand-built payloads of
- * types 19 and 15 load to the same bytes in both servers, and corrupt
- * groups (truncated PEL, a consumer's ID not in the group PEL, duplicates,
- * an unowned or doubly owned entry) get redis-server's exact error.
+ * SAVE and restart, in RDB files and full syncs both ways; hand-built
+ * payloads of types 19 and 15 load to the same bytes in both servers, and
+ * corrupt groups (truncated PEL, a consumer's ID not in the group PEL,
+ * duplicates, an unowned or doubly owned entry) get redis-server's exact
+ * error.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -712,6 +713,45 @@ Test(stream_rdb, corrupt_group_payloads_are_refused_whole) {
     }
     sc_cmd_expect_or_fail(sc, "PONG", "PING");
     sc_cmd_expect_or_fail(rc, "PONG", "PING");
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
+}
+
+static bool has_keys(redisContext *c, const char *prefix) {
+    for (size_t i = 0; i < NGKEYS; i++) {
+        redisReply *r = redisCommand(c, "EXISTS %s%s", prefix, gkeys[i] + 2); /* past "g:" */
+        cr_assert(r, "connection broke");
+        bool yes = r->type == REDIS_REPLY_INTEGER && r->integer == 1; /* -LOADING meanwhile */
+        freeReplyObject(r);
+        if (!yes) return false;
+    }
+    return true;
+}
+
+/* A full sync carries the groups both ways: slotcache replicating
+ * redis-server, then redis-server replicating slotcache. */
+Test(stream_rdb, groups_cross_full_sync_both_ways) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    build_groups(rc);
+    ok(rc, "CONFIG SET repl-diskless-sync-delay 0");
+    ok(sc, "CONFIG SET repl-diskless-sync-delay 0");
+    sc_cmd_expect_or_fail(sc, "OK", "REPLICAOF 127.0.0.1 %d", ref.port);
+    cr_assert(SC_WAIT_FOR(has_keys(sc, "g:"), 20000), "slotcache's full sync from redis-server did not finish");
+    for (size_t i = 0; i < NGKEYS; i++) expect_same_dump(rc, gkeys[i], sc, gkeys[i], "full sync from redis-server");
+    sc_cmd_expect_or_fail(sc, "OK", "REPLICAOF NO ONE");
+    for (size_t i = 0; i < NGKEYS; i++)
+        cr_assert_eq(sc_cmd_ll_or_fail(sc, "COPY %s s%s", gkeys[i], gkeys[i]), 1); /* "sg:..." exist only here */
+    sc_cmd_expect_or_fail(rc, "OK", "REPLICAOF 127.0.0.1 %d", sut.port);
+    cr_assert(SC_WAIT_FOR(has_keys(rc, "sg:"), 20000), "redis-server's full sync from slotcache did not finish");
+    for (size_t i = 0; i < NGKEYS; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "s%s", gkeys[i]);
+        expect_same_dump(sc, k, rc, k, "full sync from slotcache");
+    }
+    sc_cmd_expect_or_fail(rc, "OK", "REPLICAOF NO ONE");
     redisFree(rc);
     redisFree(sc);
     sc_server_stop_or_fail(&sut);
