@@ -36,5 +36,6 @@ extern command geo_commands[];    /* t_geo.c: GEOADD GEODIST GEOHASH GEOPOS GEOR
 
 extern command sort_commands[];   /* t_sort.c: SORT SORT_RO */
 extern command lcs_commands[];    /* t_lcs.c: LCS */
+extern command stream_group_commands[]; /* t_stream_group.c: XGROUP XREADGROUP XACK XPENDING XCLAIM XAUTOCLAIM */
 
 #endif

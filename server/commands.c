@@ -59,7 +59,7 @@ int commands_init(void) {
                          expire_commands, server_commands, config_commands, command_commands, latency_commands,
                          hash_commands,   list_commands,   set_commands,    zset_commands,
                          pubsub_commands, multi_commands,  dump_commands, migrate_commands, lock_commands, script_commands, function_commands,
-                         repl_commands, cluster_commands, route_commands, hll_commands, bitmap_commands, geo_commands, sort_commands, lcs_commands, stream_commands};
+                         repl_commands, cluster_commands, route_commands, hll_commands, bitmap_commands, geo_commands, sort_commands, lcs_commands, stream_commands, stream_group_commands};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) add_module(arrays[i]);
     return command_meta_init();
 }

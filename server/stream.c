@@ -493,6 +493,16 @@ static void mark_deleted(stream *s, uint32_t i, size_t off, int64_t flags) {
     replace_int(n, d, deleted + 1);
 }
 
+bool stream_entry_exists(const stream *s, const stream_id *id) {
+    stream_iter it;
+    stream_id found;
+    int64_t nf;
+    stream_iter_start(&it, s, id, id, false);
+    bool ok = stream_iter_next(&it, &found, &nf);
+    stream_iter_stop(&it);
+    return ok;
+}
+
 bool stream_delete(stream *s, const stream_id *id) {
     long i = node_floor(s, id);
     if (i < (long)s->start) return false;

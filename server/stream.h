@@ -100,6 +100,8 @@ typedef struct {
 } stream_trim_args;
 int64_t stream_trim(stream *s, const stream_trim_args *a);
 
+/* True if id is a live entry (Redis's streamEntryExists). */
+bool stream_entry_exists(const stream *s, const stream_id *id);
 /* Delete one entry; true if it existed (live). */
 bool stream_delete(stream *s, const stream_id *id);
 /* First / last live entry ID; false when the stream has none. */

@@ -345,6 +345,55 @@ bool stream_cg_destroy(stream *s, const char *name, size_t len) {
     return true;
 }
 
+/* ---------------------------------------------------------------- read counters and lag */
+
+static bool id_is_zero(const stream_id *id) { return id->ms == 0 && id->seq == 0; }
+
+bool stream_range_has_tombstones(const stream *s, const stream_id *start, const stream_id *end) {
+    if (!s->length || id_is_zero(&s->max_deleted_entry_id)) return false;
+    if (stream_id_cmp(&s->first_id, &s->max_deleted_entry_id) > 0) return false;
+    stream_id lo = start ? *start : (stream_id){0, 0};
+    stream_id hi = end ? *end : (stream_id){UINT64_MAX, UINT64_MAX};
+    return stream_id_cmp(&lo, &s->max_deleted_entry_id) <= 0 && stream_id_cmp(&s->max_deleted_entry_id, &hi) <= 0;
+}
+
+long long stream_estimate_distance(const stream *s, const stream_id *id) {
+    if (!s->entries_added) return 0;
+    if (!s->length && stream_id_cmp(id, &s->last_id) < 1) return (long long)s->entries_added;
+    int cmp_last = stream_id_cmp(id, &s->last_id);
+    if (cmp_last == 0) return (long long)s->entries_added;
+    if (cmp_last > 0) return STREAM_CG_INVALID_ENTRIES_READ;
+    int cmp_first = stream_id_cmp(id, &s->first_id);
+    if (id_is_zero(&s->max_deleted_entry_id) || stream_id_cmp(&s->max_deleted_entry_id, &s->first_id) < 0) {
+        if (cmp_first < 0) return (long long)(s->entries_added - s->length);
+        if (cmp_first == 0) return (long long)(s->entries_added - s->length + 1);
+    }
+    return STREAM_CG_INVALID_ENTRIES_READ;
+}
+
+bool stream_cg_lag(const stream *s, const stream_cg *cg, long long *lag) {
+    if (!s->entries_added) {
+        *lag = 0;
+        return true;
+    }
+    if (cg->entries_read != STREAM_CG_INVALID_ENTRIES_READ && !stream_range_has_tombstones(s, &cg->last_id, NULL)) {
+        *lag = (long long)s->entries_added - cg->entries_read;
+        return true;
+    }
+    long long read = stream_estimate_distance(s, &cg->last_id);
+    if (read == STREAM_CG_INVALID_ENTRIES_READ) return false;
+    *lag = (long long)s->entries_added - read;
+    return true;
+}
+
+void stream_cg_delivered(const stream *s, stream_cg *cg, const stream_id *id) {
+    if (cg->entries_read != STREAM_CG_INVALID_ENTRIES_READ && !stream_range_has_tombstones(s, id, NULL))
+        cg->entries_read++;
+    else if (s->entries_added)
+        cg->entries_read = stream_estimate_distance(s, id);
+    cg->last_id = *id;
+}
+
 /* ---------------------------------------------------------------- value hooks */
 
 void stream_groups_free(stream_groups *g) {

@@ -131,6 +131,20 @@ static inline const stream_id *stream_consumer_pel_at(const stream_consumer *sc,
 /* Index of the consumer's first pending ID >= id. */
 size_t stream_consumer_pel_seek(const stream_consumer *sc, const stream_id *id);
 
+/* ---------------------------------------------------------------- read counters and lag */
+
+/* Redis's streamRangeHasTombstones: a deleted entry may lie in [start, end]
+ * (NULL: open), judged from max_deleted_entry_id. */
+bool stream_range_has_tombstones(const stream *s, const stream_id *start, const stream_id *end);
+/* Redis's streamEstimateDistanceFromFirstEverEntry: the read counter of id,
+ * or STREAM_CG_INVALID_ENTRIES_READ when it cannot be known. */
+long long stream_estimate_distance(const stream *s, const stream_id *id);
+/* Redis's streamReplyWithCGLag's value: false when the lag is unknown. */
+bool stream_cg_lag(const stream *s, const stream_cg *cg, long long *lag);
+/* A group delivered id (> its last_id): last_id and entries_read follow
+ * (Redis's streamReplyWithRange bookkeeping). */
+void stream_cg_delivered(const stream *s, stream_cg *cg, const stream_id *id);
+
 /* ---------------------------------------------------------------- value hooks (stream.c) */
 
 void stream_groups_free(stream_groups *g);

@@ -32,6 +32,8 @@
 #include "numparse.h"
 #include "propagate.h"
 #include "stream.h"
+#include "stream_group.h"
+#include "t_stream.h"
 #include "types.h"
 
 #include <errno.h>
@@ -39,7 +41,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define ERR_INVALID_ID "ERR Invalid stream ID specified as stream command argument"
+#define ERR_INVALID_ID STREAM_ERR_INVALID_ID
 #define STREAM_ID_STATIC 8
 
 /* ---------------------------------------------------------------- type hooks */
@@ -193,9 +195,10 @@ typedef struct {
 
 /* Entries in [start, end] (count 0: all) as an array; returns how many.
  * One pass finds them (the array's length comes first), the reply then
- * reads their fields from the positions found. */
-static size_t reply_range(client *c, const stream *s, const stream_id *start, const stream_id *end, size_t count,
-                          bool rev) {
+ * reads their fields from the positions found; fn, if given, is called
+ * after each entry's reply (XREADGROUP's group bookkeeping). */
+static size_t reply_range_fn(client *c, const stream *s, const stream_id *start, const stream_id *end, size_t count,
+                             bool rev, t_stream_entry_fn *fn, void *arg) {
     stream_iter it;
     stream_id id;
     int64_t nf;
@@ -221,10 +224,16 @@ static size_t reply_range(client *c, const stream *s, const stream_id *start, co
         it.fpos = found[i].fpos;
         it.mpos = found[i].mpos;
         reply_entry(c, &it, &found[i].id, found[i].nf);
+        if (fn) fn(&found[i].id, arg);
     }
     stream_iter_stop(&it);
     if (found != local) mem_free(found);
     return n;
+}
+
+static size_t reply_range(client *c, const stream *s, const stream_id *start, const stream_id *end, size_t count,
+                          bool rev) {
+    return reply_range_fn(c, s, start, end, count, rev, NULL, NULL);
 }
 
 /* The first (or last) entry alone, or a null (XINFO STREAM). */
@@ -838,7 +847,7 @@ static void xinfo_stream_command(client *c) {
     reply_id(c, &s->first_id);
     if (!full) {
         add_reply_bulk_cstr(c, "groups");
-        add_reply_integer(c, 0);
+        add_reply_integer(c, (long long)stream_cg_count(s));
         add_reply_bulk_cstr(c, "first-entry");
         reply_edge_entry(c, s, false);
         add_reply_bulk_cstr(c, "last-entry");
@@ -847,20 +856,18 @@ static void xinfo_stream_command(client *c) {
         add_reply_bulk_cstr(c, "entries");
         reply_range(c, s, NULL, NULL, (size_t)count, false);
         add_reply_bulk_cstr(c, "groups");
-        add_reply_array(c, 0);
+        t_stream_group_reply_full(c, s, count);
     }
 }
 
-/* No consumer group can exist yet (XGROUP is not built): every stream
- * answers as a Redis stream without groups. */
 static void xinfo_groups_command(client *c) {
-    if (xinfo_lookup(c)) add_reply_array(c, 0);
+    const stream *s = xinfo_lookup(c);
+    if (s) t_stream_group_reply_groups(c, s);
 }
 
 static void xinfo_consumers_command(client *c) {
-    if (!xinfo_lookup(c)) return;
-    add_reply_errorf(c, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", (int)c->argv[3].len,
-                     c->argv[3].ptr, (int)c->argv[2].len, c->argv[2].ptr);
+    const stream *s = xinfo_lookup(c);
+    if (s) t_stream_group_reply_consumers(c, s, &c->argv[2], &c->argv[3]);
 }
 
 static const char *const xinfo_help_lines[] = {
@@ -874,6 +881,39 @@ static const char *const xinfo_help_lines[] = {
 };
 
 static void xinfo_help_command(client *c) { add_reply_help(c, "XINFO", xinfo_help_lines); }
+
+/* ---------------------------------------------------------------- shared (t_stream.h) */
+
+bool t_stream_parse_id_or_reply(client *c, const arg_t *a, stream_id *id, uint64_t missing_seq, bool strict) {
+    return parse_id(c, a->ptr, a->len, id, missing_seq, strict, NULL);
+}
+
+bool t_stream_parse_interval_or_reply(client *c, const arg_t *a, stream_id *id, bool *exclude,
+                                      uint64_t missing_seq) {
+    return parse_interval(c, a, id, exclude, missing_seq);
+}
+
+void t_stream_reply_id(client *c, const stream_id *id) { reply_id(c, id); }
+
+size_t t_stream_reply_range(client *c, const stream *s, const stream_id *start, const stream_id *end, size_t count,
+                            t_stream_entry_fn *fn, void *arg) {
+    return reply_range_fn(c, s, start, end, count, false, fn, arg);
+}
+
+bool t_stream_reply_entry(client *c, const stream *s, const stream_id *id) {
+    stream_iter it;
+    stream_id found;
+    int64_t nf;
+    stream_iter_start(&it, s, id, id, false);
+    bool ok = stream_iter_next(&it, &found, &nf);
+    if (ok) reply_entry(c, &it, &found, nf);
+    stream_iter_stop(&it);
+    return ok;
+}
+
+int t_stream_xread_keys(const arg_t *argv, int argc, int *keyidx, int max) {
+    return xread_keys(argv, argc, keyidx, max);
+}
 
 /* ---------------------------------------------------------------- table */
 

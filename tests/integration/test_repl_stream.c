@@ -1165,6 +1165,39 @@ static const rs_case streams[] = {
     {"RESTORE of a stream", "XADD src 1-0 a 1;XADD src 2-0 b 2", "RESTORE r 0 @dump:src", 0},
 };
 
+static const rs_case stream_groups[] = {
+    {"XGROUP CREATE, MKSTREAM, ENTRIESREAD", "XADD s 1-0 a 1",
+     "XGROUP CREATE s g $;XGROUP CREATE s g2 0 ENTRIESREAD 1;XGROUP CREATE n g $ MKSTREAM;XGROUP CREATE s g 0", 0},
+    {"XGROUP SETID, CREATECONSUMER, DELCONSUMER, DESTROY", "XADD s 1-0 a 1;XGROUP CREATE s g 0",
+     "XGROUP SETID s g $ ENTRIESREAD 1;XGROUP CREATECONSUMER s g c;XGROUP CREATECONSUMER s g c;"
+     "XGROUP DELCONSUMER s g c;XGROUP DELCONSUMER s g c;XGROUP DESTROY s g;XGROUP DESTROY s g", 0},
+    {"XREADGROUP > (an XCLAIM per entry)", "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g 0",
+     "XREADGROUP GROUP g c STREAMS s >;XREADGROUP GROUP g c STREAMS s >", 0},
+    {"XREADGROUP COUNT, a second consumer", "XADD s 1-0 a 1;XADD s 2-0 b 2;XADD s 3-0 c 3;XGROUP CREATE s g 0",
+     "XREADGROUP GROUP g c COUNT 1 STREAMS s >;XREADGROUP GROUP g d STREAMS s >", 0},
+    {"XREADGROUP NOACK (CREATECONSUMER, SETID)", "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g 0",
+     "XREADGROUP GROUP g c NOACK STREAMS s >;XADD s 3-0 c 3;XREADGROUP GROUP g c NOACK STREAMS s >", 0},
+    {"XREADGROUP history (not propagated)", "XADD s 1-0 a 1;XGROUP CREATE s g 0;XREADGROUP GROUP g c STREAMS s >",
+     "XREADGROUP GROUP g c STREAMS s 0;XREADGROUP GROUP g d STREAMS s 0", 0},
+    {"XREADGROUP two streams, re-delivery after SETID",
+     "XADD s 1-0 a 1;XADD t 1-0 b 1;XGROUP CREATE s g 0;XGROUP CREATE t g 0",
+     "XREADGROUP GROUP g c STREAMS s t > >;XGROUP SETID s g 0;XREADGROUP GROUP g d STREAMS s >", 0},
+    {"XACK", "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g 0;XREADGROUP GROUP g c STREAMS s >",
+     "XACK s g 1-0 9-0;XACK s g 1-0;XACK s nog 2-0", 0},
+    {"XCLAIM TIME RETRYCOUNT, the ID as written",
+     "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g 0;XREADGROUP GROUP g c STREAMS s >",
+     "XCLAIM s g d 0 1 TIME @nowms+0 RETRYCOUNT 5;XCLAIM s g d 0 2-0 IDLE 5000 JUSTID", 0},
+    {"XCLAIM of an entry deleted from the stream", "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g 0;"
+     "XREADGROUP GROUP g c STREAMS s >;XDEL s 1-0", "XCLAIM s g d 0 1-0 2-0 JUSTID", 0},
+    {"XCLAIM FORCE LASTID, LASTID alone (SETID)", "XADD s 1-0 a 1;XADD s 2-0 b 2;XGROUP CREATE s g $",
+     "XCLAIM s g d 0 1-0 FORCE JUSTID LASTID 1-0;XCLAIM s g d 0 9-0 LASTID 5-0;XCLAIM s g d 3600000 1-0", 0},
+    {"XAUTOCLAIM (deleted entries too)",
+     "XADD s 1-0 a 1;XADD s 2-0 b 2;XADD s 3-0 c 3;XGROUP CREATE s g 0;XREADGROUP GROUP g c STREAMS s >;XDEL s 2-0",
+     "XAUTOCLAIM s g d 0 0 COUNT 2;XAUTOCLAIM s g d 0 0 JUSTID;XAUTOCLAIM s g d 3600000 0", 0},
+    {"XREADGROUP and XACK in MULTI", "XADD s 1-0 a 1;XGROUP CREATE s g 0",
+     "MULTI;XREADGROUP GROUP g c STREAMS s >;XACK s g 1-0;EXEC", 0},
+};
+
 /* ---- tests ---------------------------------------------------------------- */
 
 Test(repl_stream, strings) { RUN_FAMILY("strings", strings); }
@@ -1183,6 +1216,7 @@ Test(repl_stream, hyperloglog) { RUN_FAMILY("hll", hll); }
 Test(repl_stream, geo) { RUN_FAMILY("geo", geo); }
 Test(repl_stream, sort_store) { RUN_FAMILY("sort", sorts); }
 Test(repl_stream, streams) { RUN_FAMILY("streams", streams); }
+Test(repl_stream, stream_groups) { RUN_FAMILY("stream_groups", stream_groups); }
 
 /* Offsets: after +FULLRESYNC <id> <off>, each byte of the stream (SELECT,
  * MULTI/EXEC, PING included) advances master_repl_offset by one, so once a
