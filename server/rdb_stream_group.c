@@ -178,7 +178,7 @@ static bool get_group(rdb_in *in, stream *s, int type) {
         }
         entries_read = (long long)u;
     } else {
-        entries_read = stream_cg_estimate_entries_read(s, &last);
+        entries_read = stream_estimate_distance(s, &last);
     }
     stream_cg *cg = stream_cg_create(s, name, len, &last, entries_read);
     if (!cg) rdb_fail(in, "Duplicated consumer group name %.*s", (int)(len > 64 ? 64 : len), name);

@@ -442,21 +442,3 @@ size_t stream_groups_mem(const stream_groups *g) {
     }
     return m;
 }
-
-/* ---------------------------------------------------------------- entries_read */
-
-long long stream_cg_estimate_entries_read(const stream *s, const stream_id *id) {
-    if (!s->entries_added) return 0; /* nothing was ever added: every ID counts 0 */
-    int cmp_last = stream_id_cmp(id, &s->last_id);
-    if (cmp_last == 0 || (!s->length && cmp_last < 0)) return (long long)s->entries_added;
-    if (cmp_last > 0) return STREAM_CG_INVALID_ENTRIES_READ; /* a future ID */
-    /* Without a tombstone at or after the first entry, the entries before
-     * it are exactly the ones trimmed or deleted. */
-    bool zero_del = s->max_deleted_entry_id.ms == 0 && s->max_deleted_entry_id.seq == 0;
-    if (zero_del || stream_id_cmp(&s->max_deleted_entry_id, &s->first_id) < 0) {
-        int cmp_first = stream_id_cmp(id, &s->first_id);
-        if (cmp_first < 0) return (long long)(s->entries_added - s->length);
-        if (cmp_first == 0) return (long long)(s->entries_added - s->length + 1);
-    }
-    return STREAM_CG_INVALID_ENTRIES_READ;
-}

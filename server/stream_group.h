@@ -151,12 +151,4 @@ void stream_groups_free(stream_groups *g);
 stream_groups *stream_groups_dup(const stream_groups *g);
 size_t stream_groups_mem(const stream_groups *g);
 
-/* ---------------------------------------------------------------- entries_read */
-
-/* The entries_read counter of ID id in s when it can be told from the
- * stream's metadata, else STREAM_CG_INVALID_ENTRIES_READ (Redis's
- * streamEstimateDistanceFromFirstEverEntry; the RDB loader gives it to the
- * groups of an RDB_TYPE_STREAM_LISTPACKS stream, which has no counters). */
-long long stream_cg_estimate_entries_read(const stream *s, const stream_id *id);
-
 #endif
