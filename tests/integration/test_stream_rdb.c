@@ -493,12 +493,27 @@ static void build_groups(redisContext *c) {
     }
 }
 
+/* Equal DUMP bytes, and equal contents as the commands show them (XINFO
+ * STREAM FULL lists the groups, their PELs with owners, times and counts,
+ * and the consumers' seen times; XINFO GROUPS entries-read and lag). */
 static void expect_same_dump(redisContext *a, const char *ka, redisContext *b, const char *kb, const char *what) {
     redisReply *x = dump_of(a, ka), *y = dump_of(b, kb);
     cr_expect(x->len == y->len && memcmp(x->str, y->str, x->len) == 0, "%s: DUMP of %s: %zu vs %zu bytes differ",
               what, ka, x->len, y->len);
     freeReplyObject(x);
     freeReplyObject(y);
+    sc_buf p = {0}, q = {0};
+    describe(a, ka, &p);
+    describe(b, kb, &q);
+    redisReply *g = sc_cmd_or_fail(a, "XINFO GROUPS %s", ka), *h = sc_cmd_or_fail(b, "XINFO GROUPS %s", kb);
+    text_of(g, &p);
+    text_of(h, &q);
+    freeReplyObject(g);
+    freeReplyObject(h);
+    cr_expect(p.len == q.len && memcmp(p.data, q.data, p.len) == 0, "%s: %s differs:\n%.*s\nvs\n%.*s", what, ka,
+              (int)(p.len > 1500 ? 1500 : p.len), p.data, (int)(q.len > 1500 ? 1500 : q.len), q.data);
+    sc_buf_free(&p);
+    sc_buf_free(&q);
 }
 
 static void restore_ok(redisContext *c, const char *key, const redisReply *payload, const char *what) {
