@@ -772,3 +772,21 @@ Test(stream_rdb, groups_cross_full_sync_both_ways) {
     sc_server_stop_or_fail(&sut);
     sc_server_stop_or_fail(&ref);
 }
+
+/* Groups built here by the group commands: redis-server RESTOREs
+ * slotcache's payloads and DUMPs them back to the same bytes. */
+Test(stream_rdb, groups_built_here_restore_in_redis_byte_identical) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    build_groups(sc);
+    for (size_t i = 0; i < NGKEYS; i++) {
+        redisReply *a = dump_of(sc, gkeys[i]);
+        restore_ok(rc, gkeys[i], a, "slotcache's payload");
+        freeReplyObject(a);
+        expect_same_dump(sc, gkeys[i], rc, gkeys[i], "slotcache's groups restored in redis-server");
+    }
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
+}
