@@ -46,6 +46,10 @@ static void start_both(redisContext **rc, redisContext **sc) {
     *sc = sc_connect_or_fail(&sut);
 }
 
+static void stop_both(redisContext *rc, redisContext *sc) {
+    stop_both(rc, sc);
+}
+
 static void ok(redisContext *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -176,10 +180,7 @@ Test(stream_rdb, same_dump_bytes_and_restore_both_ways) {
     cr_expect(a->len == b->len && memcmp(a->str, b->str, a->len) == 0, "DUMP after XADD on restored copies differs");
     freeReplyObject(a);
     freeReplyObject(b);
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -222,19 +223,24 @@ static void drop_dir(const char *dir) {
     rmdir(dir);
 }
 
+/* redis-check-rdb accepts the server's dump.rdb. */
+static void expect_rdb_check_ok(const sc_server *s) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/dump.rdb", s->dir);
+    const char *check[] = {"redis-check-rdb", path, NULL};
+    sc_buf out = {0};
+    int code = sc_run(check, NULL, 0, &out, 30000);
+    cr_assert(code == 0 && out.data && strstr(out.data, "RDB looks OK!"), "redis-check-rdb on %s:\n%s", path,
+              out.data ? out.data : "");
+    sc_buf_free(&out);
+}
+
 Test(stream_rdb, rdb_files_cross_both_ways) {
     redisContext *rc, *sc;
     start_both(&rc, &sc);
     build(sc);
     sc_cmd_expect_or_fail(sc, "OK", "SAVE");
-    char path[400];
-    snprintf(path, sizeof path, "%s/dump.rdb", sut.dir);
-    const char *check[] = {"redis-check-rdb", path, NULL};
-    sc_buf out = {0};
-    int code = sc_run(check, NULL, 0, &out, 30000);
-    cr_assert(code == 0 && out.data && strstr(out.data, "RDB looks OK!"), "redis-check-rdb on slotcache's file:\n%s",
-              out.data ? out.data : "");
-    sc_buf_free(&out);
+    expect_rdb_check_ok(&sut);
     /* redis-server loads slotcache's file */
     char d1[200], d2[200];
     take_file(&sut, d1, sizeof d1);
@@ -249,7 +255,6 @@ Test(stream_rdb, rdb_files_cross_both_ways) {
     sc_cmd_expect_or_fail(rc, "OK", "SAVE");
     redisFree(sc);
     sc_server_stop_or_fail(&sut);
-    snprintf(path, sizeof path, "%s", d1);
     sc_server sd = {0};
     memcpy(sd.dir, d1, strlen(d1) + 1);
     take_file(&sd, d2, sizeof d2);
@@ -257,10 +262,7 @@ Test(stream_rdb, rdb_files_cross_both_ways) {
     sc_server_start_or_fail(&sut, args2);
     sc = sc_connect_or_fail(&sut);
     expect_same_streams(rc, "", sc, "", "redis-server's dump.rdb loaded by slotcache");
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
     drop_dir(d1);
     drop_dir(d2);
 }
@@ -436,10 +438,7 @@ Test(stream_rdb, corrupt_payloads_are_refused_whole) {
     }
     freeReplyObject(d);
     sc_cmd_expect_or_fail(sc, "PONG", "PING");
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
 
 /* ---- consumer groups ----------------------------------------------------- */
@@ -522,6 +521,15 @@ static void restore_ok(redisContext *c, const char *key, const redisReply *paylo
     freeReplyObject(r);
 }
 
+/* Every group key DUMPed from `from` and RESTOREd (REPLACE) in `to`. */
+static void copy_groups(redisContext *from, redisContext *to, const char *what) {
+    for (size_t i = 0; i < NGKEYS; i++) {
+        redisReply *a = dump_of(from, gkeys[i]);
+        restore_ok(to, gkeys[i], a, what);
+        freeReplyObject(a);
+    }
+}
+
 /* redis-server's payloads RESTOREd here DUMP back to the same bytes; here
  * they stay whole across a SAVE and restart. */
 Test(stream_rdb, groups_restore_and_dump_back_byte_identical) {
@@ -550,10 +558,7 @@ Test(stream_rdb, groups_restore_and_dump_back_byte_identical) {
     sc_server_restart_or_fail(&sut, NULL);
     sc = sc_connect_or_fail(&sut);
     for (size_t i = 0; i < NGKEYS; i++) expect_same_dump(rc, gkeys[i], sc, gkeys[i], "after SAVE and restart");
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
 
 /* RDB files with groups cross both ways: slotcache's passes redis-check-rdb
@@ -562,21 +567,10 @@ Test(stream_rdb, groups_rdb_files_cross_both_ways) {
     redisContext *rc, *sc;
     start_both(&rc, &sc);
     build_groups(rc);
-    for (size_t i = 0; i < NGKEYS; i++) {
-        redisReply *a = dump_of(rc, gkeys[i]);
-        restore_ok(sc, gkeys[i], a, "redis-server's payload");
-        freeReplyObject(a);
-    }
+    copy_groups(rc, sc, "redis-server's payload");
     sc_cmd_expect_or_fail(sc, "OK", "SAVE");
     sc_cmd_expect_or_fail(rc, "OK", "SAVE");
-    char path[400];
-    snprintf(path, sizeof path, "%s/dump.rdb", sut.dir);
-    const char *check[] = {"redis-check-rdb", path, NULL};
-    sc_buf out = {0};
-    int code = sc_run(check, NULL, 0, &out, 30000);
-    cr_assert(code == 0 && out.data && strstr(out.data, "RDB looks OK!"), "redis-check-rdb on slotcache's file:\n%s",
-              out.data ? out.data : "");
-    sc_buf_free(&out);
+    expect_rdb_check_ok(&sut);
     char from_sc[200], from_redis[200];
     take_file(&sut, from_sc, sizeof from_sc);
     take_file(&ref, from_redis, sizeof from_redis);
@@ -728,10 +722,7 @@ Test(stream_rdb, corrupt_group_payloads_are_refused_whole) {
     }
     sc_cmd_expect_or_fail(sc, "PONG", "PING");
     sc_cmd_expect_or_fail(rc, "PONG", "PING");
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
 
 static bool has_keys(redisContext *c, const char *prefix) {
@@ -767,10 +758,7 @@ Test(stream_rdb, groups_cross_full_sync_both_ways) {
         expect_same_dump(sc, k, rc, k, "full sync from slotcache");
     }
     sc_cmd_expect_or_fail(rc, "OK", "REPLICAOF NO ONE");
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
 
 /* Groups built here by the group commands: redis-server RESTOREs
@@ -779,14 +767,8 @@ Test(stream_rdb, groups_built_here_restore_in_redis_byte_identical) {
     redisContext *rc, *sc;
     start_both(&rc, &sc);
     build_groups(sc);
-    for (size_t i = 0; i < NGKEYS; i++) {
-        redisReply *a = dump_of(sc, gkeys[i]);
-        restore_ok(rc, gkeys[i], a, "slotcache's payload");
-        freeReplyObject(a);
+    copy_groups(sc, rc, "slotcache's payload");
+    for (size_t i = 0; i < NGKEYS; i++)
         expect_same_dump(sc, gkeys[i], rc, gkeys[i], "slotcache's groups restored in redis-server");
-    }
-    redisFree(rc);
-    redisFree(sc);
-    sc_server_stop_or_fail(&sut);
-    sc_server_stop_or_fail(&ref);
+    stop_both(rc, sc);
 }
