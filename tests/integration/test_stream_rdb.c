@@ -47,7 +47,10 @@ static void start_both(redisContext **rc, redisContext **sc) {
 }
 
 static void stop_both(redisContext *rc, redisContext *sc) {
-    stop_both(rc, sc);
+    redisFree(rc);
+    redisFree(sc);
+    sc_server_stop_or_fail(&sut);
+    sc_server_stop_or_fail(&ref);
 }
 
 static void ok(redisContext *c, const char *fmt, ...) {

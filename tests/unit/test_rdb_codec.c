@@ -200,7 +200,7 @@ static void canon(const entry *e, serial_buf *out) {
         break;
     }
     }
-    if (sort) qsort(s.v, s.n, sizeof *s.v, item_cmp);
+    if (sort && s.n) qsort(s.v, s.n, sizeof *s.v, item_cmp); /* a stream has no items here */
     for (size_t i = 0; i < s.n; i++) {
         char hdr[24];
         int n = snprintf(hdr, sizeof hdr, "%zu:", s.v[i].len);
