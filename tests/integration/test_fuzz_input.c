@@ -767,7 +767,7 @@ Test(fuzz_input, stream_groups_hostile) {
 
     /* a group over a big stream: everything delivered in one read */
     enum { N = 20000, BATCH = 1000 };
-    sc_cmd_or_fail(c, "DEL big");
+    freeReplyObject(sc_cmd_or_fail(c, "DEL big"));
     for (int i = 1; i <= N; i += BATCH) {
         for (int j = i; j < i + BATCH; j++) redisAppendCommand(c, "XADD big %d-1 f %d", j, j);
         for (int j = i; j < i + BATCH; j++) {

@@ -43,9 +43,9 @@ static const redisReply *field(const redisReply *map, const char *name) {
 Test(stream_groups, clock_in_replies) {
     sc_server_start_or_fail(&srv, NULL);
     redisContext *c = sc_connect_or_fail(&srv);
-    sc_cmd_or_fail(c, "XADD s 1-1 f v1");
-    sc_cmd_or_fail(c, "XADD s 2-1 f v2");
-    sc_cmd_or_fail(c, "XADD s 3-1 f v3");
+    freeReplyObject(sc_cmd_or_fail(c, "XADD s 1-1 f v1"));
+    freeReplyObject(sc_cmd_or_fail(c, "XADD s 2-1 f v2"));
+    freeReplyObject(sc_cmd_or_fail(c, "XADD s 3-1 f v3"));
     sc_cmd_expect_or_fail(c, "OK", "XGROUP CREATE s g 0");
     long long t0 = wall_ms();
     freeReplyObject(sc_cmd_or_fail(c, "XREADGROUP GROUP g alice STREAMS s >"));
@@ -202,7 +202,7 @@ Test(stream_groups, block_and_memory) {
               "inside MULTI a block answers a null array");
     freeReplyObject(r);
     /* data there: BLOCK serves at once */
-    sc_cmd_or_fail(c, "XADD s 1-1 f v");
+    freeReplyObject(sc_cmd_or_fail(c, "XADD s 1-1 f v"));
     r = sc_cmd_or_fail(c, "XREADGROUP GROUP g c BLOCK 0 STREAMS s >");
     cr_expect(r->type == REDIS_REPLY_ARRAY && r->elements == 1, "BLOCK with data is served");
     freeReplyObject(r);
