@@ -377,18 +377,18 @@ bool stream_cg_lag(const stream *s, const stream_cg *cg, long long *lag) {
         return true;
     }
     if (cg->entries_read != STREAM_CG_INVALID_ENTRIES_READ && !stream_range_has_tombstones(s, &cg->last_id, NULL)) {
-        *lag = (long long)s->entries_added - cg->entries_read;
+        *lag = (long long)(s->entries_added - (uint64_t)cg->entries_read); /* wraps as Redis's does */
         return true;
     }
     long long read = stream_estimate_distance(s, &cg->last_id);
     if (read == STREAM_CG_INVALID_ENTRIES_READ) return false;
-    *lag = (long long)s->entries_added - read;
+    *lag = (long long)(s->entries_added - (uint64_t)read);
     return true;
 }
 
 void stream_cg_delivered(const stream *s, stream_cg *cg, const stream_id *id) {
     if (cg->entries_read != STREAM_CG_INVALID_ENTRIES_READ && !stream_range_has_tombstones(s, id, NULL))
-        cg->entries_read++;
+        cg->entries_read = (long long)((uint64_t)cg->entries_read + 1); /* ENTRIESREAD 2^63-1 wraps, as in Redis */
     else if (s->entries_added)
         cg->entries_read = stream_estimate_distance(s, id);
     cg->last_id = *id;

@@ -1,7 +1,8 @@
 /*
- * t_stream.c - the stream commands without consumer groups: XADD, XLEN,
+ * t_stream.c - the stream commands but for consumer groups: XADD, XLEN,
  * XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD (not blocking) and XINFO
- * STREAM; the OBJ_STREAM type hooks. The value itself is stream.c.
+ * (its group parts are t_stream_group.c's, through t_stream.h); the
+ * OBJ_STREAM type hooks. The value itself is stream.c.
  *
  * Design choices a reader must know:
  * - Replies, errors and edge cases are Redis 7.0.15's t_stream.c: IDs are

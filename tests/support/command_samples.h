@@ -87,6 +87,11 @@ static const char *const command_samples[] = {
     "xrevrange k1 + - COUNT 2", "xsetid k1 5-0", "xtrim k1 MINID 5", "xinfo stream k1", "xinfo stream k1 FULL",
     "xinfo groups k1", "xinfo consumers k1 g",
     "xread STREAMS k1 0", "xread COUNT 2 BLOCK 10 STREAMS k1 k2 0 $", "xread STREAMS streams k1 0 0",
+    "xgroup create k1 g $", "xgroup create k1 g 0 MKSTREAM ENTRIESREAD 3", "xgroup setid k1 g 0",
+    "xgroup destroy k1 g", "xgroup createconsumer k1 g c", "xgroup delconsumer k1 g c",
+    "xreadgroup GROUP g c STREAMS k1 >", "xreadgroup GROUP g c COUNT 1 BLOCK 10 NOACK STREAMS k1 k2 > 0",
+    "xack k1 g 1-1 2-2", "xpending k1 g", "xpending k1 g IDLE 10 - + 10 c", "xclaim k1 g c 0 1-1 JUSTID",
+    "xautoclaim k1 g c 0 0 COUNT 5",
 };
 
 /* Invocations that make GETKEYS / GETKEYSANDFLAGS answer an error or an
