@@ -74,6 +74,39 @@ static void reply_nogroup_key(client *c, const arg_t *key, const arg_t *group, c
                      (int)group->len, group->ptr, tail);
 }
 
+/* argv[1]'s group argv[2] (XPENDING, XCLAIM, XAUTOCLAIM): NULL after
+ * replying WRONGTYPE or NOGROUP. */
+static stream_cg *group_or_reply(client *c, dbkey *k, stream **s) {
+    bool err;
+    *s = lookup_stream(c, 1, LOOKUP_READ, k, &err);
+    if (err) return NULL;
+    stream_cg *cg = find_group(*s, &c->argv[2]);
+    if (!cg) reply_nogroup_key(c, &c->argv[1], &c->argv[2], "");
+    return cg;
+}
+
+/* A range's start (incremented past an exclusive bound) or end
+ * (decremented), with Redis's errors for a bound that cannot move. */
+static bool range_start_or_reply(client *c, const arg_t *a, stream_id *id) {
+    bool ex;
+    if (!t_stream_parse_interval_or_reply(c, a, id, &ex, 0)) return false;
+    if (ex && !stream_id_incr(id)) {
+        add_reply_error(c, "ERR invalid start ID for the interval");
+        return false;
+    }
+    return true;
+}
+
+static bool range_end_or_reply(client *c, const arg_t *a, stream_id *id) {
+    bool ex;
+    if (!t_stream_parse_interval_or_reply(c, a, id, &ex, UINT64_MAX)) return false;
+    if (ex && !stream_id_decr(id)) {
+        add_reply_error(c, "ERR invalid end ID for the interval");
+        return false;
+    }
+    return true;
+}
+
 static void reply_nogroup(client *c, const arg_t *key, const arg_t *group) {
     add_reply_errorf(c, "NOGROUP No such consumer group '%.*s' for key name '%.*s'", (int)group->len, group->ptr,
                      (int)key->len, key->ptr);
@@ -575,28 +608,13 @@ static void xpending_command(client *c) {
         }
         if (!arg_ll_or_reply(c, &c->argv[at + 2], &count, NULL)) return;
         if (count < 0) count = 0;
-        bool ex;
-        if (!t_stream_parse_interval_or_reply(c, &c->argv[at], &start, &ex, 0)) return;
-        if (ex && !stream_id_incr(&start)) {
-            add_reply_error(c, "ERR invalid start ID for the interval");
-            return;
-        }
-        if (!t_stream_parse_interval_or_reply(c, &c->argv[at + 1], &end, &ex, UINT64_MAX)) return;
-        if (ex && !stream_id_decr(&end)) {
-            add_reply_error(c, "ERR invalid end ID for the interval");
-            return;
-        }
+        if (!range_start_or_reply(c, &c->argv[at], &start) || !range_end_or_reply(c, &c->argv[at + 1], &end)) return;
         if (at + 3 < c->argc) consumer_name = &c->argv[at + 3];
     }
     dbkey k;
-    bool err;
-    stream *s = lookup_stream(c, 1, LOOKUP_READ, &k, &err);
-    if (err) return;
-    stream_cg *cg = find_group(s, &c->argv[2]);
-    if (!cg) {
-        reply_nogroup_key(c, &c->argv[1], &c->argv[2], "");
-        return;
-    }
+    stream *s;
+    stream_cg *cg = group_or_reply(c, &k, &s);
+    if (!cg) return;
     if (justinfo) {
         size_t n = stream_cg_pel_count(cg);
         add_reply_array(c, 4);
@@ -690,14 +708,9 @@ static void claim_one(client *c, const stream *s, stream_cg *cg, stream_nack *na
 /* XCLAIM key group consumer min-idle-time id... [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id] */
 static void xclaim_command(client *c) {
     dbkey k;
-    bool err;
-    stream *s = lookup_stream(c, 1, LOOKUP_READ, &k, &err);
-    if (err) return;
-    stream_cg *cg = find_group(s, &c->argv[2]);
-    if (!cg) {
-        reply_nogroup_key(c, &c->argv[1], &c->argv[2], "");
-        return;
-    }
+    stream *s;
+    stream_cg *cg = group_or_reply(c, &k, &s);
+    if (!cg) return;
     long long minidle, retrycount = -1, deliverytime = -1;
     bool force = false, justid = false;
     if (!arg_ll_or_reply(c, &c->argv[4], &minidle, "ERR Invalid min-idle-time argument for XCLAIM")) return;
@@ -794,14 +807,10 @@ static void xautoclaim_command(client *c) {
     long long minidle, count = 100;
     const long long attempts_factor = 10;
     stream_id start;
-    bool ex, justid = false;
+    bool justid = false;
     if (!arg_ll_or_reply(c, &c->argv[4], &minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM")) return;
     if (minidle < 0) minidle = 0;
-    if (!t_stream_parse_interval_or_reply(c, &c->argv[5], &start, &ex, 0)) return;
-    if (ex && !stream_id_incr(&start)) {
-        add_reply_error(c, "ERR invalid start ID for the interval");
-        return;
-    }
+    if (!range_start_or_reply(c, &c->argv[5], &start)) return;
     for (int j = 6; j < c->argc; j++) {
         int moreargs = c->argc - 1 - j;
         if (arg_eq(&c->argv[j], "COUNT") && moreargs) {
@@ -821,14 +830,9 @@ static void xautoclaim_command(client *c) {
         }
     }
     dbkey k;
-    bool err;
-    stream *s = lookup_stream(c, 1, LOOKUP_READ, &k, &err);
-    if (err) return;
-    stream_cg *cg = find_group(s, &c->argv[2]);
-    if (!cg) {
-        reply_nogroup_key(c, &c->argv[1], &c->argv[2], "");
-        return;
-    }
+    stream *s;
+    stream_cg *cg = group_or_reply(c, &k, &s);
+    if (!cg) return;
     /* Redis allocates count IDs up front for the deleted ones and refuses
      * a COUNT it cannot allocate: past the 47-bit address space here (the
      * list itself grows as it fills) */
@@ -889,14 +893,16 @@ static void xautoclaim_command(client *c) {
 
 /* ---------------------------------------------------------------- XINFO (t_stream.h) */
 
-static void reply_entries_read(client *c, const stream_cg *cg) {
+/* last-delivered-id, entries-read and lag (null when unknown). */
+static void reply_progress(client *c, const stream *s, const stream_cg *cg) {
+    add_reply_bulk_cstr(c, "last-delivered-id");
+    t_stream_reply_id(c, &cg->last_id);
+    add_reply_bulk_cstr(c, "entries-read");
     if (cg->entries_read != STREAM_CG_INVALID_ENTRIES_READ)
         add_reply_integer(c, cg->entries_read);
     else
         add_reply_null(c);
-}
-
-static void reply_lag(client *c, const stream *s, const stream_cg *cg) {
+    add_reply_bulk_cstr(c, "lag");
     long long lag;
     if (stream_cg_lag(s, cg, &lag))
         add_reply_integer(c, lag);
@@ -916,12 +922,7 @@ void t_stream_group_reply_groups(client *c, const stream *s) {
         add_reply_integer(c, (long long)stream_cg_consumer_count(cg));
         add_reply_bulk_cstr(c, "pending");
         add_reply_integer(c, (long long)stream_cg_pel_count(cg));
-        add_reply_bulk_cstr(c, "last-delivered-id");
-        t_stream_reply_id(c, &cg->last_id);
-        add_reply_bulk_cstr(c, "entries-read");
-        reply_entries_read(c, cg);
-        add_reply_bulk_cstr(c, "lag");
-        reply_lag(c, s, cg);
+        reply_progress(c, s, cg);
     }
 }
 
@@ -958,12 +959,7 @@ void t_stream_group_reply_full(client *c, const stream *s, long long count) {
         add_reply_map(c, 7);
         add_reply_bulk_cstr(c, "name");
         add_reply_bulk(c, cg->name, cg->name_len);
-        add_reply_bulk_cstr(c, "last-delivered-id");
-        t_stream_reply_id(c, &cg->last_id);
-        add_reply_bulk_cstr(c, "entries-read");
-        reply_entries_read(c, cg);
-        add_reply_bulk_cstr(c, "lag");
-        reply_lag(c, s, cg);
+        reply_progress(c, s, cg);
         add_reply_bulk_cstr(c, "pel-count");
         add_reply_integer(c, (long long)stream_cg_pel_count(cg));
         add_reply_bulk_cstr(c, "pending");
