@@ -85,6 +85,28 @@ static void xadd(redisContext *ctl, const char *key, const char *id) {
     sc_cmd_expect_or_fail(ctl, id, "XADD %s %s f v", key, id);
 }
 
+/* XADD k1 id1, then XADD k2 id2, in one transaction. */
+static void xadd_two_in_multi(redisContext *ctl, const char *k1, const char *id1, const char *k2, const char *id2) {
+    sc_cmd_expect_or_fail(ctl, "OK", "MULTI");
+    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD %s %s f v", k1, id1);
+    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD %s %s f v", k2, id2);
+    redisReply *r = sc_cmd_or_fail(ctl, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "EXEC of two XADDs");
+    freeReplyObject(r);
+}
+
+/* Switch the raw connection fd to RESP3 (HELLO's reply is read whole). */
+static void hello3(int fd) {
+    sc_raw_send_line_or_fail(fd, "HELLO 3");
+    sc_reader rd;
+    sc_reader_init(&rd, fd);
+    char *out = NULL;
+    cr_assert(sc_reader_next(&rd, &out, NULL, 5000), "HELLO 3: no reply");
+    free(out);
+    cr_assert_eq(rd.pos, rd.in.len, "extra bytes after HELLO");
+    sc_reader_free(&rd);
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 Test(stream_blocking, served_by_xadd_from_another_connection) {
@@ -119,22 +141,13 @@ Test(stream_blocking, served_by_xadd_from_another_connection) {
      * added by one transaction are both returned. */
     sc_raw_send_line_or_fail(fd, "XREAD BLOCK 0 STREAMS fresh $");
     wait_blocked(ctl, 1, "second block on fresh");
-    sc_cmd_expect_or_fail(ctl, "OK", "MULTI");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD fresh 5-0 f v");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD fresh 6-0 f v");
-    redisReply *r = sc_cmd_or_fail(ctl, "EXEC");
-    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
-    freeReplyObject(r);
+    xadd_two_in_multi(ctl, "fresh", "5-0", "fresh", "6-0");
     served_with(fd, "fresh", "5-0 6-0", "two entries after $");
 
     /* An explicit ID: the entries after it; COUNT still applies. */
     sc_raw_send_line_or_fail(fd, "XREAD COUNT 1 BLOCK 0 STREAMS fresh 6-0");
     wait_blocked(ctl, 1, "COUNT 1");
-    sc_cmd_expect_or_fail(ctl, "OK", "MULTI");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD fresh 7-0 f v");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD fresh 8-0 f v");
-    r = sc_cmd_or_fail(ctl, "EXEC");
-    freeReplyObject(r);
+    xadd_two_in_multi(ctl, "fresh", "7-0", "fresh", "8-0");
     served_with(fd, "fresh", "7-0", "COUNT 1 after a block");
 
     /* Data already there: no block at all; a wrong type at the first call
@@ -181,23 +194,13 @@ Test(stream_blocking, only_the_signalled_stream_is_returned) {
      * entry for the next XREAD. */
     sc_raw_send_line_or_fail(fd, "XREAD BLOCK 0 STREAMS a b 0-0 1-0");
     wait_blocked(ctl, 1, "second block");
-    sc_cmd_expect_or_fail(ctl, "OK", "MULTI");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD b 2-0 f v");
-    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD a 3-0 f v");
-    freeReplyObject(sc_cmd_or_fail(ctl, "EXEC"));
+    xadd_two_in_multi(ctl, "b", "2-0", "a", "3-0");
     served_with(fd, "b", "2-0", "b signalled first");
     sc_raw_send_line_or_fail(fd, "XREAD STREAMS a 0-0");
     reply_is(fd, "*1\r\n*2\r\n$1\r\na\r\n*1\r\n*2\r\n$3\r\n3-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n", "a kept");
 
     /* RESP3: a one-member map. */
-    sc_raw_send_line_or_fail(fd, "HELLO 3");
-    sc_reader rd;
-    sc_reader_init(&rd, fd);
-    char *out = NULL;
-    cr_assert(sc_reader_next(&rd, &out, NULL, 5000), "HELLO 3: no reply");
-    free(out);
-    cr_assert_eq(rd.pos, rd.in.len, "extra bytes after HELLO");
-    sc_reader_free(&rd);
+    hello3(fd);
     sc_raw_send_line_or_fail(fd, "XREAD BLOCK 0 STREAMS a b $ $");
     wait_blocked(ctl, 1, "RESP3 block");
     xadd(ctl, "a", "4-0");
@@ -290,13 +293,7 @@ Test(stream_blocking, timeouts_and_bad_timeouts) {
     served_with(fd, "s", "2-0", "huge timeout, then XADD");
 
     /* RESP3: null. */
-    sc_raw_send_line_or_fail(fd, "HELLO 3");
-    sc_reader rd;
-    sc_reader_init(&rd, fd);
-    char *out = NULL;
-    cr_assert(sc_reader_next(&rd, &out, NULL, 5000), "HELLO 3: no reply");
-    free(out);
-    sc_reader_free(&rd);
+    hello3(fd);
     long long t0 = sc_now_ms();
     sc_raw_send_line_or_fail(fd, "XREAD BLOCK 50 STREAMS s $");
     cr_assert(sc_raw_expect(fd, "_\r\n", 5000), "RESP3 timeout");
@@ -315,13 +312,7 @@ Test(stream_blocking, multi_does_not_block) {
     sc_raw_send_line_or_fail(fd, "EXEC");
     reply_is(fd, "+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n", "MULTI");
     cr_assert_eq(sc_info_ll_or_fail(ctl, "clients", "blocked_clients"), 0);
-    sc_raw_send_line_or_fail(fd, "HELLO 3");
-    sc_reader rd;
-    sc_reader_init(&rd, fd);
-    char *out = NULL;
-    cr_assert(sc_reader_next(&rd, &out, NULL, 5000), "HELLO 3: no reply");
-    free(out);
-    sc_reader_free(&rd);
+    hello3(fd);
     sc_raw_send_line_or_fail(fd, "MULTI");
     sc_raw_send_line_or_fail(fd, "XREAD BLOCK 0 STREAMS s $");
     sc_raw_send_line_or_fail(fd, "EXEC");
