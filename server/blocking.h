@@ -35,22 +35,34 @@
  *      last ID, 0-0 for a missing key, so the re-run does not resolve it
  *      again), or NULL to save argv as it is (XREADGROUP: `>`). Inside
  *      MULTI it answers the null array at once. Without BLOCK reply null.
- *   3. On a re-run (blocking_client_is_blocked(c)): a key of another type
- *      is treated as missing (Redis 7.0 keeps an XREAD blocked when its key
- *      is overwritten), never WRONGTYPE. Serve only ONE stream, as Redis
- *      replies with the signalled key alone: among the keys for which
- *      blocking_key_woken_at() is non-zero, the one with the smallest
- *      stamp (the first signalled) whose stream can serve (XREAD: its
- *      last_id is above the ID); reply a one-element array (RESP3 map) of
- *      it, with COUNT or 1000 entries when no COUNT was given (Redis's
- *      XREAD_BLOCKED_DEFAULT_COUNT). If none can serve, call
- *      blocking_block_stream() again (stay blocked).
- *   XREADGROUP `>`: step 1 serves if the stream has entries after the
- *   group's last_id; step 3 answers "-NOGROUP the consumer group this
- *   client was blocked on no longer exists" when a woken key is a stream
- *   without the group (XGROUP DESTROY) and "-UNBLOCKED the stream key no
- *   longer exists" when a woken key is missing or not a stream; either
- *   error unblocks the client (any reply does).
+ *   3. On a re-run (blocking_client_is_blocked(c)), with the saved argv
+ *      (same parse: `$` is gone): a key of another type is treated as
+ *      missing, never WRONGTYPE (Redis 7.0 keeps an XREAD blocked when its
+ *      key is overwritten). Walk the keys for which blocking_key_woken_at()
+ *      is non-zero in the order of their stamps (the first signalled
+ *      first) and serve only ONE of them, as Redis replies with the
+ *      signalled key alone: the first whose stream can serve (XREAD: its
+ *      last_id is above the saved ID), as a one-element array (RESP3 map)
+ *      with COUNT entries, 1000 when no COUNT was given (Redis's
+ *      XREAD_BLOCKED_DEFAULT_COUNT). If none can, call
+ *      blocking_block_stream() again (its deadline and ids are ignored on
+ *      a re-run: the client stays where it was). Any reply, an error
+ *      included, unblocks the client.
+ *   XREADGROUP GROUP g c ... `>` (the lead wires it; Redis 7.0.15's
+ *   xreadCommand and serveClientsBlockedOnStreamKey):
+ *   - step 1 serves a stream whose last valid ID is above the group's
+ *     last_id; an ID other than `>` always serves (history) and never
+ *     blocks; otherwise blocking_block_stream(c, first, nkeys, NULL,
+ *     deadline) (deadline from blocking_parse_timeout_ms_or_reply).
+ *   - on a re-run, skip the first call's checks that answer "NOGROUP No
+ *     such key ..." for a missing key or group; instead, walking the woken
+ *     keys in stamp order, the first of them that is missing or not a
+ *     stream answers "-UNBLOCKED the stream key no longer exists"; a
+ *     stream without the group answers "-NOGROUP the consumer group this
+ *     client was blocked on no longer exists"; a stream whose last_id is
+ *     above the group's last_id is served (one-element reply, consumer
+ *     created, PEL and propagation as in step 1); a woken key that can do
+ *     none of these is passed over; none at all: block again.
  */
 #ifndef BLOCKING_H
 #define BLOCKING_H
