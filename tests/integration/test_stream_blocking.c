@@ -5,9 +5,10 @@
  * entry added before the block is not returned, every entry added after it
  * is, even when several come before the re-run), one XADD serving every
  * reader it can while a reader waiting past it stays blocked, a served reader
- * getting only the signalled stream (the first signalled one), COUNT and
- * Redis's default of 1000 entries after a block, timeouts (ms, Redis 7.0's
- * bytes, RESP3 null), bad timeouts, MULTI, a key deleted and re-created, a
+ * getting only the signalled stream (the first signalled one, also among
+ * 20 keys), COUNT and Redis's default of 1000 entries after a block,
+ * timeouts (ms, Redis 7.0's bytes, RESP3 null), bad timeouts, a timeout
+ * whose deadline overflows, MULTI, a key deleted and re-created, a
  * key overwritten with another type (the reader stays blocked), RENAME and
  * SWAPDB bringing a stream, a reader disconnecting while blocked, and INFO
  * blocked_clients throughout.
@@ -207,6 +208,34 @@ Test(stream_blocking, only_the_signalled_stream_is_returned) {
     sc_buf want = xread_reply(true, "a", "4-0");
     cr_assert(sc_raw_expect(fd, want.data, 5000), "RESP3 reply");
     sc_buf_free(&want);
+    close(fd);
+
+    /* Many keys (past every fixed-size buffer on the way): the one written
+     * to is returned, with the ID its `$` meant. */
+    enum { NKEYS = 20 };
+    const char *argv[4 + 2 * NKEYS];
+    size_t lens[4 + 2 * NKEYS];
+    char names[NKEYS][16];
+    int argc = 0;
+    argv[argc++] = "XREAD";
+    argv[argc++] = "BLOCK";
+    argv[argc++] = "0";
+    argv[argc++] = "STREAMS";
+    for (int i = 0; i < NKEYS; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", i);
+        argv[argc++] = names[i];
+    }
+    for (int i = 0; i < NKEYS; i++) argv[argc++] = "$";
+    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
+    xadd(ctl, "m17", "1-0");
+    sc_buf cmd = {0};
+    sc_resp_command(&cmd, argc, argv, lens);
+    fd = sc_raw_connect_or_fail(srv.port);
+    cr_assert(sc_raw_send(fd, cmd.data, cmd.len, 5000));
+    sc_buf_free(&cmd);
+    wait_blocked(ctl, 1, "20 keys");
+    xadd(ctl, "m17", "2-0");
+    served_with(fd, "m17", "2-0", "20 keys");
     close(fd);
     redisFree(ctl);
     sc_server_stop_or_fail(&srv);
