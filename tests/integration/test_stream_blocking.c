@@ -10,8 +10,10 @@
  * timeouts (ms, Redis 7.0's bytes, RESP3 null), bad timeouts, a timeout
  * whose deadline overflows, MULTI, a key deleted and re-created, a
  * key overwritten with another type (the reader stays blocked), RENAME and
- * SWAPDB bringing a stream, a reader disconnecting while blocked, and INFO
- * blocked_clients throughout.
+ * SWAPDB bringing a stream, a reader disconnecting while blocked, INFO
+ * blocked_clients throughout, and readers on every worker each getting
+ * every entry of two streams that producers on other workers fill (no
+ * wake-up lost: a reader that times out fails).
  *
  * Replies are compared byte for byte on raw sockets; the expected bytes are
  * redis-server 7.0.15's (the suite passes with SLOTCACHE_SERVER pointing at
@@ -19,12 +21,15 @@
  * is bounded. Every entry has the single field f = v.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "server_proc.h"
+#include "thread_fail.h"
 
 static sc_server srv;
 static const char *const threaded[] = {"--threads", "4", NULL};
@@ -391,6 +396,85 @@ Test(stream_blocking, key_deleted_overwritten_and_reader_gone) {
     served_with(stays, "g", "1-0", "the reader that stayed");
     wait_blocked(ctl, 0, "all done");
     close(stays);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
+/* ---- readers and producers -------------------------------------------- */
+
+#define PRODUCERS 2
+#define READERS 6
+#define PER_PRODUCER 300
+#define TOTAL (PRODUCERS * PER_PRODUCER)
+
+static void *producer(void *arg) {
+    int id = (int)(intptr_t)arg;
+    redisContext *c = sc_thread_connect(&srv, 30000);
+    if (!c) return NULL;
+    for (int i = 0; i < PER_PRODUCER && sc_thread_failures() == 0; i++) {
+        int v = id * PER_PRODUCER + i;
+        redisReply *r = redisCommand(c, "XADD %s * f %d", v % 2 ? "hot1" : "hot2", v);
+        if (!r || r->type != REDIS_REPLY_STRING) {
+            sc_thread_fail("producer %d: XADD: %s", id, r ? (r->str ? r->str : "bad type") : c->errstr);
+            if (r) freeReplyObject(r);
+            break;
+        }
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+/* Reads both streams from the last IDs it saw until it has every entry,
+ * each once; a timeout while entries are missing is a lost wake-up (the
+ * producers never pause that long). */
+static void *reader(void *arg) {
+    int id = (int)(intptr_t)arg;
+    redisContext *c = sc_thread_connect(&srv, 30000);
+    if (!c) return NULL;
+    char last[2][64] = {"0-0", "0-0"};
+    static _Thread_local unsigned char seen[TOTAL];
+    memset(seen, 0, sizeof seen);
+    int got = 0;
+    while (got < TOTAL && sc_thread_failures() == 0) {
+        redisReply *r = redisCommand(c, "XREAD BLOCK %d STREAMS hot1 hot2 %s %s", sc_scaled_ms(3000), last[0], last[1]);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            sc_thread_fail("reader %d: %s after %d entries", id, !r ? c->errstr : "timed out (lost wake-up?)", got);
+            if (r) freeReplyObject(r);
+            break;
+        }
+        for (size_t k = 0; k < r->elements; k++) {
+            const redisReply *st = r->element[k];
+            int which = strcmp(st->element[0]->str, "hot1") == 0 ? 0 : 1;
+            const redisReply *entries = st->element[1];
+            for (size_t e = 0; e < entries->elements; e++) {
+                const redisReply *en = entries->element[e];
+                int v = atoi(en->element[1]->element[1]->str);
+                if (v < 0 || v >= TOTAL || seen[v]++ || (v % 2 ? 0 : 1) != which)
+                    sc_thread_fail("reader %d: entry %d from stream %d seen again or misplaced", id, v, which);
+                snprintf(last[which], sizeof last[which], "%s", en->element[0]->str);
+                got++;
+            }
+        }
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+Test(stream_blocking, readers_get_every_entry_from_producers) {
+    sc_server_start_or_fail(&srv, threaded);
+    sc_thread_fail_reset();
+    pthread_t th[READERS + PRODUCERS];
+    for (int i = 0; i < READERS; i++) cr_assert(pthread_create(&th[i], NULL, reader, (void *)(intptr_t)i) == 0);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    wait_blocked(ctl, READERS, "readers blocked before the producers start");
+    for (int i = 0; i < PRODUCERS; i++)
+        cr_assert(pthread_create(&th[READERS + i], NULL, producer, (void *)(intptr_t)i) == 0);
+    for (int i = 0; i < READERS + PRODUCERS; i++) pthread_join(th[i], NULL);
+    sc_no_thread_failures_or_fail();
+    wait_blocked(ctl, 0, "readers done");
+    sc_cmd_expect_or_fail(ctl, "300", "XLEN hot1");
     redisFree(ctl);
     sc_server_stop_or_fail(&srv);
 }
