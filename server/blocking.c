@@ -3,12 +3,16 @@
  *
  * Waiters live in per-slot FIFO lists guarded by the slot lock, one record
  * per (client, key). blocking_key_ready() marks the first waiter of the key
- * and queues a wake-up for its worker on the writer's thread; dispatch posts
- * the queued wake-ups after releasing the slot locks (an inbox post is a
- * syscall). The woken worker re-runs the saved command through dispatch:
- * served -> the client is unblocked and the next waiter is woken; nothing
- * to serve (another client was faster) -> it stays blocked at the head.
- * Only the owning worker touches a client's blocked_state.
+ * for a list or sorted set, every stream waiter of the key for a stream (as
+ * Redis serves all the stream readers a new entry can serve), stamps each
+ * marked waiter with a global wake order, and queues a wake-up for its
+ * worker on the writer's thread; dispatch posts the queued wake-ups after
+ * releasing the slot locks (an inbox post is a syscall). The woken worker
+ * re-runs the saved command through dispatch: served -> the client is
+ * unblocked and (lists, sorted sets) the next waiter is woken; nothing to
+ * serve (another client was faster, or a stream still has nothing after
+ * the reader's ID) -> it stays blocked where it is. Only the owning worker
+ * touches a client's blocked_state.
  *
  * Cluster mode: each worker keeps its blocked clients in a list, and its
  * cron checks them against the slot map whenever the map's version changed
@@ -38,7 +42,8 @@ typedef struct waiter {
     uint64_t client_id;
     worker *w;
     _Atomic bool wake_pending;
-    unsigned type;                /* OBJ_LIST or OBJ_ZSET: the type it waits for */
+    uint64_t woken_at;            /* wake order stamp, valid while wake_pending (slot lock) */
+    unsigned type;                /* OBJ_LIST, OBJ_ZSET or OBJ_STREAM: the type it waits for */
     int db;
     unsigned slot;
     size_t len;
@@ -96,6 +101,7 @@ static struct {
 } slot_waiters[CLUSTER_SLOTS];
 static _Atomic long total_waiters;
 static _Atomic long total_blocked;
+static _Atomic uint64_t wake_clock; /* orders the wake-ups of one client's keys */
 
 typedef struct pending_wake {
     struct pending_wake *next;
@@ -137,6 +143,20 @@ bool blocking_parse_timeout_or_reply(client *c, const arg_t *arg, long long *dea
     return true;
 }
 
+bool blocking_parse_timeout_ms_or_reply(client *c, const arg_t *arg, long long *deadline_ms) {
+    long long ms;
+    if (!arg_ll_or_reply(c, arg, &ms, "ERR timeout is not an integer or out of range")) return false;
+    if (ms < 0) {
+        add_reply_error(c, "ERR timeout is negative");
+        return false;
+    }
+    /* Redis 7.0 adds the time to the timeout unchecked: past LLONG_MAX the
+     * deadline wraps and never fires, so such a client blocks forever. */
+    long long now = db_now_ms();
+    *deadline_ms = ms == 0 || ms > LLONG_MAX - now ? 0 : now + ms;
+    return true;
+}
+
 static void reply_timeout(client *c, enum blocking_timeout_reply kind) {
     if (kind == BLOCK_TIMEOUT_NULL)
         add_reply_null(c);
@@ -165,24 +185,27 @@ static void queue_wake(worker *w, uint64_t id) {
     wakes = p;
 }
 
-/* Wake the first waiter of (db, key) in its slot list that waits for a
- * value of `type` (lock held): a BLPOP waiter is not woken by a sorted set
- * appearing under its key, nor a BZPOPMIN waiter by a list, as Redis serves
- * only the clients blocked for the type the key holds. */
-static void wake_first(int db, unsigned slot, const char *key, size_t len, unsigned type) {
+/* Wake the waiters of (db, key) in its slot list that wait for a value of
+ * `type` (lock held): the first one for a list or sorted set, all of them
+ * for a stream. A BLPOP waiter is not woken by a sorted set appearing under
+ * its key, nor a BZPOPMIN waiter by a list, as Redis serves only the
+ * clients blocked for the type the key holds. */
+static void wake_waiters(int db, unsigned slot, const char *key, size_t len, unsigned type) {
     for (waiter *x = slot_waiters[slot].head; x; x = x->next) {
         if (x->db != db || x->type != type || x->len != len || memcmp(x->key, key, len) != 0) continue;
         bool expected = false;
         if (atomic_compare_exchange_strong_explicit(&x->wake_pending, &expected, true, memory_order_relaxed,
-                                                    memory_order_relaxed))
+                                                    memory_order_relaxed)) {
+            x->woken_at = atomic_fetch_add_explicit(&wake_clock, 1, memory_order_relaxed) + 1;
             queue_wake(x->w, x->client_id);
-        return;
+        }
+        if (type != OBJ_STREAM) return;
     }
 }
 
 void blocking_key_ready(const dbkey *k, unsigned type) {
     if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
-    wake_first(k->db, k->slot, k->key, k->len, type);
+    wake_waiters(k->db, k->slot, k->key, k->len, type);
 }
 
 void blocking_dbs_swapped(int a, int b) {
@@ -190,15 +213,21 @@ void blocking_dbs_swapped(int a, int b) {
     for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
         for (waiter *x = slot_waiters[s].head; x; x = x->next) {
             if (x->db != a && x->db != b) continue;
+            /* A stream reader re-checks its key whatever it holds now (an
+             * XREADGROUP reader whose stream went away answers an error). */
             const entry *e = db_find_raw(x->db, s, x->key, x->len);
-            if (e) wake_first(x->db, s, x->key, x->len, entry_type(e));
+            if (x->type == OBJ_STREAM)
+                wake_waiters(x->db, s, x->key, x->len, OBJ_STREAM);
+            else if (e)
+                wake_waiters(x->db, s, x->key, x->len, entry_type(e));
         }
 }
 
 static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
 
 /* Remove c's waiters (locking their slots) and free its blocked state.
- * If `pass_on`, wake the next waiter of each key that had a wake-up for us. */
+ * If `pass_on`, wake the next waiter of each key that had a wake-up for us
+ * (not for a stream: its wake-up reached every waiter of the key). */
 static void unblock(client *c, bool pass_on) {
     blocked_state *b = c->bstate;
     if (!b) return;
@@ -208,11 +237,11 @@ static void unblock(client *c, bool pass_on) {
         waiter *x = b->waiters[i];
         slot_lock(x->slot);
         unlink_waiter(x);
-        if (pass_on && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) {
+        if (pass_on && x->type != OBJ_STREAM && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) {
             dbkey k;
             dbkey_init(&k, x->db, x->key, x->len);
             const entry *e = db_lookup(&k, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL);
-            if (e) wake_first(x->db, x->slot, x->key, x->len, entry_type(e));
+            if (e && entry_type(e) != OBJ_STREAM) wake_waiters(x->db, x->slot, x->key, x->len, entry_type(e));
         }
         slot_unlock(x->slot);
         mem_free(x);
@@ -240,8 +269,10 @@ static void on_timeout(uv_timer_t *t) {
     client_resume(c);
 }
 
-static void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned type, long long deadline_ms,
-                           enum blocking_timeout_reply timeout_reply) {
+/* Block c on keys; `argv` (c->argc arguments) is the command a wake-up
+ * re-runs: c->argv, or a copy with some arguments rewritten. */
+static void blocking_block(client *c, const arg_t *argv, const dbkey *keys, int nkeys, unsigned type,
+                           long long deadline_ms, enum blocking_timeout_reply timeout_reply) {
     if (multi_in_exec()) {
         reply_timeout(c, timeout_reply);
         return;
@@ -282,16 +313,16 @@ static void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned typ
         atomic_fetch_add_explicit(&total_waiters, 1, memory_order_relaxed);
     }
     size_t total = 0;
-    for (int i = 0; i < c->argc; i++) total += c->argv[i].len;
+    for (int i = 0; i < c->argc; i++) total += argv[i].len;
     b->argc = c->argc;
     b->argv = mem_alloc((size_t)c->argc * sizeof(arg_t));
     b->argbuf = mem_alloc(total ? total : 1);
     size_t off = 0;
     for (int i = 0; i < c->argc; i++) {
-        memcpy(b->argbuf + off, c->argv[i].ptr, c->argv[i].len);
+        memcpy(b->argbuf + off, argv[i].ptr, argv[i].len);
         b->argv[i].ptr = b->argbuf + off;
-        b->argv[i].len = c->argv[i].len;
-        off += c->argv[i].len;
+        b->argv[i].len = argv[i].len;
+        off += argv[i].len;
     }
     b->c = c;
     c->bstate = b;
@@ -306,13 +337,43 @@ static void blocking_block(client *c, const dbkey *keys, int nkeys, unsigned typ
     }
 }
 
-void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
-                            enum blocking_timeout_reply timeout_reply) {
+/* Block on c->argv[first .. first+nkeys-1], saving `argv` as the command. */
+static void block_on_args(client *c, const arg_t *argv, int first, int nkeys, unsigned type, long long deadline_ms,
+                          enum blocking_timeout_reply timeout_reply) {
     dbkey stack[8] = {{0}};
     dbkey *keys = nkeys <= 8 ? stack : mem_alloc((size_t)nkeys * sizeof(dbkey));
     for (int i = 0; i < nkeys; i++) dbkey_init(&keys[i], c->db, c->argv[first + i].ptr, c->argv[first + i].len);
-    blocking_block(c, keys, nkeys, type, deadline_ms, timeout_reply);
+    blocking_block(c, argv, keys, nkeys, type, deadline_ms, timeout_reply);
     if (keys != stack) mem_free(keys);
+}
+
+void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
+                            enum blocking_timeout_reply timeout_reply) {
+    block_on_args(c, c->argv, first, nkeys, type, deadline_ms, timeout_reply);
+}
+
+void blocking_block_stream(client *c, int first, int nkeys, const arg_t *ids, long long deadline_ms) {
+    if (!ids || c->bstate) { /* nothing to rewrite, or a re-run (whose IDs are the saved ones) */
+        block_on_args(c, c->argv, first, nkeys, OBJ_STREAM, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
+        return;
+    }
+    arg_t stack[32];
+    arg_t *argv = c->argc <= 32 ? stack : mem_alloc((size_t)c->argc * sizeof(arg_t));
+    memcpy(argv, c->argv, (size_t)c->argc * sizeof(arg_t));
+    memcpy(argv + first + nkeys, ids, (size_t)nkeys * sizeof(arg_t));
+    block_on_args(c, argv, first, nkeys, OBJ_STREAM, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
+    if (argv != stack) mem_free(argv);
+}
+
+uint64_t blocking_key_woken_at(const client *c, const arg_t *key) {
+    const blocked_state *b = c->bstate;
+    if (!b) return 0;
+    for (int i = 0; i < b->nwaiters; i++) {
+        const waiter *x = b->waiters[i];
+        if (x->db == c->db && x->len == key->len && memcmp(x->key, key->ptr, key->len) == 0)
+            return atomic_load_explicit(&x->wake_pending, memory_order_relaxed) ? x->woken_at : 0;
+    }
+    return 0;
 }
 
 static void retry_client(client *c);

@@ -162,11 +162,16 @@ void db_changed(const dbkey *k, int type, const char *event) {
     propagate_count_change();
     notify_keyspace_event(type, event, k);
     /* The key holds a list (sorted set) again, or nothing: its first
-     * waiter for that type re-checks it (nobody waits: one relaxed load). */
+     * waiter for that type re-checks it (nobody waits: one relaxed load).
+     * A stream's readers re-check it on the two events Redis signals them
+     * for: an entry added, a group destroyed (its XREADGROUP readers answer
+     * NOGROUP); not on XDEL, XTRIM, XACK..., which serve nobody. */
     if (type == NOTIFY_LIST)
         blocking_key_ready(k, OBJ_LIST);
     else if (type == NOTIFY_ZSET)
         blocking_key_ready(k, OBJ_ZSET);
+    else if (type == NOTIFY_STREAM && (strcmp(event, "xadd") == 0 || strcmp(event, "xgroup-destroy") == 0))
+        blocking_key_ready(k, OBJ_STREAM);
 }
 
 void db_changed_removed(const dbkey *k, int type, const char *event, bool emptied) {
@@ -250,10 +255,13 @@ entry *db_lookup(const dbkey *k, int flags, long *pos) {
     return e;
 }
 
-/* A list or sorted set appearing under a key (RENAME, COPY, MOVE, RESTORE
- * as well as pushes) may serve clients blocked on it. */
+/* A list, sorted set or stream appearing under a key (RENAME, COPY, MOVE,
+ * RESTORE as well as pushes and XADD) may serve clients blocked on it; so
+ * may a stream leaving it (Redis's dbGenericDelete / dbOverwrite signal it:
+ * XREADGROUP readers then answer an error; XREAD readers stay blocked). */
 static void signal_if_blocking_type(const dbkey *k, const entry *e) {
-    if (entry_type(e) == OBJ_LIST || entry_type(e) == OBJ_ZSET) blocking_key_ready(k, entry_type(e));
+    unsigned t = entry_type(e);
+    if (t == OBJ_LIST || t == OBJ_ZSET || t == OBJ_STREAM) blocking_key_ready(k, t);
 }
 
 void db_add(const dbkey *k, entry *e) {
@@ -272,6 +280,7 @@ void db_replace(const dbkey *k, long pos, entry *e) {
     if (delta) ktable_add_expires(t, delta);
     if (entry_lru(e) == 0) entry_set_lru(e, evict_initial_field());
     ktable_replace_at(t, pos, e);
+    if (entry_type(old) == OBJ_STREAM && entry_type(e) != OBJ_STREAM) blocking_key_ready(k, OBJ_STREAM);
     if (old != e) lazyfree_entry(old);
     signal_if_blocking_type(k, e);
 }
@@ -319,6 +328,7 @@ entry *db_unlink_at(const dbkey *k, long pos) {
     ktable *t = db_table(k->db, k->slot, false);
     entry *e = ktable_at(t, pos);
     ktable_remove_at(t, pos);
+    if (entry_type(e) == OBJ_STREAM) blocking_key_ready(k, OBJ_STREAM); /* see signal_if_blocking_type */
     return e;
 }
 

@@ -1,6 +1,6 @@
 /*
  * t_stream.c - the stream commands but for consumer groups: XADD, XLEN,
- * XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD (not blocking) and XINFO
+ * XRANGE, XREVRANGE, XDEL, XTRIM, XSETID, XREAD (blocking too) and XINFO
  * (its group parts are t_stream_group.c's, through t_stream.h); the
  * OBJ_STREAM type hooks. The value itself is stream.c.
  *
@@ -15,12 +15,14 @@
  *   `~`) propagates as `= <what is left>`: MAXLEN = the length after
  *   trimming, MINID = the first entry's ID, tombstones included (Redis's
  *   streamRewriteApproxSpecifier / streamRewriteTrimArgument).
- * - XREAD BLOCK is served when data is there; when the call would block it
- *   answers an error (no stream waiters in blocking.c yet).
+ * - XREAD BLOCK blocks through blocking.c (see blocking.h, "Streams"): `$`
+ *   is saved as the last ID it meant at block time, and a re-run after a
+ *   wake-up serves only the first signalled stream, as Redis does.
  * - XINFO STREAM's radix-tree-keys is the node count (Redis's listpacks),
  *   and radix-tree-nodes the node count of the radix tree Redis would build
  *   over the nodes' 128-bit big-endian master IDs (see rax_nodes).
  */
+#include "blocking.h"
 #include "client.h"
 #include "command_modules.h"
 #include "commands.h"
@@ -549,20 +551,91 @@ static void xrange_generic(client *c, bool rev) {
 static void xrange_command(client *c) { xrange_generic(c, false); }
 static void xrevrange_command(client *c) { xrange_generic(c, true); }
 
-/* XREAD [COUNT n] [BLOCK ms] STREAMS key... id... */
+/* Redis's XREAD_BLOCKED_DEFAULT_COUNT: the COUNT of a reader served after
+ * blocking that gave none (a low ID must not make it read a whole stream). */
+#define XREAD_BLOCKED_DEFAULT_COUNT 1000
+
+static bool arg_is_dollar(const arg_t *a) { return a->len == 1 && a->ptr[0] == '$'; }
+
+/* The stream under key, or NULL when it is missing or holds another type (a
+ * re-run after a wake-up: Redis keeps a blocked XREAD waiting then). */
+static const stream *xread_stream_or_null(client *c, const arg_t *key) {
+    dbkey k;
+    dbkey_init(&k, c->db, key->ptr, key->len);
+    entry *e = db_lookup(&k, LOOKUP_READ | LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL);
+    return e && entry_type(e) == OBJ_STREAM ? entry_ptr(e) : NULL;
+}
+
+/* One stream of XREAD's reply: [key, entries after `after`] (RESP3: a map
+ * member). */
+static void xread_reply_stream(client *c, const arg_t *key, const stream *s, const stream_id *after, long long count) {
+    stream_id start = *after;
+    stream_id_incr(&start);
+    if (c->resp == 2) add_reply_array(c, 2);
+    add_reply_bulk(c, key->ptr, key->len);
+    reply_range(c, s, &start, NULL, (size_t)count, false);
+}
+
+/* A re-run after a wake-up serves one stream, as Redis replies with the
+ * signalled key alone: the first signalled of the woken keys whose last ID
+ * is above the reader's (Redis's serveClientsBlockedOnStreamKey compares
+ * last_id, not the last live entry); none: stay blocked. */
+static void xread_serve_woken(client *c, int streams_arg, int nstreams, const stream_id *ids, long long count) {
+    int best = -1;
+    uint64_t best_at = 0;
+    const stream *best_s = NULL;
+    for (int i = 0; i < nstreams; i++) {
+        uint64_t at = blocking_key_woken_at(c, &c->argv[streams_arg + i]);
+        if (!at || (best >= 0 && at >= best_at)) continue;
+        const stream *s = xread_stream_or_null(c, &c->argv[streams_arg + i]);
+        if (!s || stream_id_cmp(&s->last_id, &ids[i]) <= 0) continue;
+        best = i;
+        best_at = at;
+        best_s = s;
+    }
+    if (best < 0) {
+        blocking_block_stream(c, streams_arg, nstreams, NULL, 0);
+        return;
+    }
+    if (c->resp == 2)
+        add_reply_array(c, 1);
+    else
+        add_reply_map(c, 1);
+    xread_reply_stream(c, &c->argv[streams_arg + best], best_s, &ids[best],
+                       count ? count : XREAD_BLOCKED_DEFAULT_COUNT);
+}
+
+/* Block on the streams, saving `$` as the ID it resolved to (ids[i]) so
+ * the re-run compares with the last ID at block time. */
+static void xread_block(client *c, int streams_arg, int nstreams, const stream_id *ids, long long deadline) {
+    arg_t sargs[STREAM_ID_STATIC];
+    char stext[STREAM_ID_STATIC][48];
+    bool big = nstreams > STREAM_ID_STATIC;
+    arg_t *args = big ? mem_alloc(sizeof(arg_t) * (size_t)nstreams) : sargs;
+    char(*text)[48] = big ? mem_alloc(sizeof(*text) * (size_t)nstreams) : stext;
+    for (int i = 0; i < nstreams; i++) {
+        const arg_t *a = &c->argv[streams_arg + nstreams + i];
+        args[i] = arg_is_dollar(a) ? (arg_t){text[i], stream_id_format(&ids[i], text[i])} : *a;
+    }
+    blocking_block_stream(c, streams_arg, nstreams, args, deadline);
+    if (big) {
+        mem_free(args);
+        mem_free(text);
+    }
+}
+
+/* XREAD [COUNT n] [BLOCK ms] STREAMS key... id... (blocking: see blocking.h,
+ * "Streams") */
 static void xread_command(client *c) {
-    long long timeout = -1, count = 0;
+    long long deadline = -1, count = 0; /* deadline -1: no BLOCK */
     int streams_arg = 0, nstreams = 0;
+    bool rerun = blocking_client_is_blocked(c);
     for (int i = 1; i < c->argc; i++) {
         int moreargs = c->argc - i - 1;
         const arg_t *o = &c->argv[i];
         if (arg_eq(o, "BLOCK") && moreargs) {
             i++;
-            if (!arg_ll_or_reply(c, &c->argv[i], &timeout, "ERR timeout is not an integer or out of range")) return;
-            if (timeout < 0) {
-                add_reply_error(c, "ERR timeout is negative");
-                return;
-            }
+            if (!blocking_parse_timeout_ms_or_reply(c, &c->argv[i], &deadline)) return;
         } else if (arg_eq(o, "COUNT") && moreargs) {
             i++;
             if (!arg_ll_or_reply(c, &c->argv[i], &count, NULL)) return;
@@ -597,8 +670,11 @@ static void xread_command(client *c) {
     for (int i = 0; i < nstreams; i++) {
         const arg_t *idarg = &c->argv[streams_arg + nstreams + i];
         const stream *s;
-        if (!stream_read(c, streams_arg + i, &s)) goto done;
-        if (idarg->len == 1 && idarg->ptr[0] == '$') {
+        if (rerun)
+            s = xread_stream_or_null(c, &c->argv[streams_arg + i]);
+        else if (!stream_read(c, streams_arg + i, &s))
+            goto done;
+        if (arg_is_dollar(idarg)) {
             ids[i] = s ? s->last_id : (stream_id){0, 0};
         } else if (idarg->len == 1 && idarg->ptr[0] == '>') {
             add_reply_error(c, "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
@@ -607,6 +683,10 @@ static void xread_command(client *c) {
         } else if (!parse_id_arg(c, idarg, &ids[i], 0, true)) {
             goto done;
         }
+    }
+    if (rerun) {
+        xread_serve_woken(c, streams_arg, nstreams, ids, count);
+        goto done;
     }
     /* which streams have entries past their ID */
     int served = 0;
@@ -619,30 +699,20 @@ static void xread_command(client *c) {
                 add_reply_map(c, served);
         }
         for (int i = 0; i < nstreams; i++) {
-            dbkey k;
-            dbkey_init(&k, c->db, c->argv[streams_arg + i].ptr, c->argv[streams_arg + i].len);
-            entry *e = db_lookup(&k, LOOKUP_READ | LOOKUP_NOSTATS | LOOKUP_NOTOUCH, NULL);
-            if (!e || entry_type(e) != OBJ_STREAM) continue;
-            const stream *s = entry_ptr(e);
+            const stream *s = xread_stream_or_null(c, &c->argv[streams_arg + i]);
             stream_id maxid;
-            if (!s->length || !stream_last_live(s, &maxid) || stream_id_cmp(&maxid, &ids[i]) <= 0) continue;
-            if (pass == 0) {
+            if (!s || !s->length || !stream_last_live(s, &maxid) || stream_id_cmp(&maxid, &ids[i]) <= 0) continue;
+            if (pass == 0)
                 served++;
-                continue;
-            }
-            stream_id start = ids[i];
-            stream_id_incr(&start);
-            if (c->resp == 2) add_reply_array(c, 2);
-            add_reply_bulk(c, c->argv[streams_arg + i].ptr, c->argv[streams_arg + i].len);
-            reply_range(c, s, &start, NULL, (size_t)count, false);
+            else
+                xread_reply_stream(c, &c->argv[streams_arg + i], s, &ids[i], count);
         }
     }
-    if (!served) {
-        if (timeout != -1 && !multi_in_exec())
-            add_reply_error(c, "ERR XREAD BLOCK is not supported by slotcache yet");
-        else
-            add_reply_null_array(c);
-    }
+    if (served) goto done;
+    if (deadline == -1)
+        add_reply_null_array(c); /* no BLOCK: as a timeout */
+    else
+        xread_block(c, streams_arg, nstreams, ids, deadline);
 done:
     if (ids != sids) mem_free(ids);
 }

@@ -19,7 +19,7 @@
  *   tags, MULTI with a redirect at queue time (EXECABORT) and a CROSSSLOT
  *   across queued commands at EXEC (discarded, nothing run), ASKING kept
  *   across MULTI, COPY / MOVE in cluster mode, INFO errorstats;
- * - a client blocked (BLPOP) on a slot that becomes unassigned gets
+ * - a client blocked (BLPOP, XREAD BLOCK) on a slot that becomes unassigned gets
  *   CLUSTERDOWN Hash slot not served, and The cluster is down when the
  *   cluster state turns to fail;
  * - a standalone server answers ASKING / READONLY / READWRITE with
@@ -330,18 +330,16 @@ Test(cluster_route, all_slots_crossslot_and_transactions) {
     stop();
 }
 
-/* A connection blocked in BLPOP on `key` gets `expect` when `line` runs on
- * the other connection. */
-static void blocked_gets(const char *key, const char *line, const char *expect) {
+/* A connection blocked in `blocking` (BLPOP, XREAD BLOCK...) gets `expect`
+ * when `line` runs on the other connection. */
+static void blocked_gets(const char *blocking, const char *line, const char *expect) {
     peer *ps[2] = {&sc, &ref};
     int fds[2];
     sc_reader rds[2];
-    char blpop[64];
-    snprintf(blpop, sizeof blpop, "BLPOP %s 0", key);
     for (int i = 0; i < (have_ref ? 2 : 1); i++) {
         fds[i] = sc_raw_connect_or_fail(ps[i]->srv.port);
         sc_reader_init(&rds[i], fds[i]);
-        sc_raw_send_line_or_fail(fds[i], blpop);
+        sc_raw_send_line_or_fail(fds[i], blocking);
         /* Blocked: nothing comes back while the node serves others. */
         cr_assert(SC_WAIT_FOR(({
                                   char *r = call(ps[i], "INFO clients");
@@ -350,7 +348,7 @@ static void blocked_gets(const char *key, const char *line, const char *expect) 
                                   b;
                               }),
                               5000),
-                  "%s: the BLPOP never blocked", ps[i]->what);
+                  "%s: %s never blocked", ps[i]->what, blocking);
     }
     both(line, "+OK\r\n");
     for (int i = 0; i < (have_ref ? 2 : 1); i++) {
@@ -373,14 +371,17 @@ Test(cluster_route, blocked_clients_on_slots_that_go_away) {
     wait_state("ok");
     /* A slot is given up and the cluster goes down (full coverage is
      * required): even a client blocked on a slot still ours. */
-    blocked_gets("a", "CLUSTER DELSLOTS 3300", DOWN);
+    blocked_gets("BLPOP a 0", "CLUSTER DELSLOTS 3300", DOWN);
     wait_state("fail");
     /* Without full coverage the cluster stays ok: a client blocked on the
      * slot given up learns it is not served. */
     both("CONFIG SET cluster-require-full-coverage no", "+OK\r\n");
     wait_state("ok");
     both("CLUSTER ADDSLOTS 3300", "+OK\r\n");
-    blocked_gets("b", "CLUSTER DELSLOTS 3300", UNBOUND);
+    blocked_gets("BLPOP b 0", "CLUSTER DELSLOTS 3300", UNBOUND);
+    /* A stream reader (key "{b}s": slot 3300) is redirected the same way. */
+    both("CLUSTER ADDSLOTS 3300", "+OK\r\n");
+    blocked_gets("XREAD BLOCK 0 STREAMS {b}s $", "CLUSTER DELSLOTS 3300", UNBOUND);
     both("GET b", UNBOUND);
     both("GET a", "$-1\r\n");
     stop();
