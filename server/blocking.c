@@ -44,6 +44,7 @@ typedef struct waiter {
     _Atomic bool wake_pending;
     uint64_t woken_at;            /* wake order stamp, valid while wake_pending (slot lock) */
     unsigned type;                /* OBJ_LIST, OBJ_ZSET or OBJ_STREAM: the type it waits for */
+    bool serial;                  /* a stream waiter served in turn (XREADGROUP): see wake_waiters */
     int db;
     unsigned slot;
     size_t len;
@@ -190,17 +191,46 @@ static void queue_wake(worker *w, uint64_t id) {
  * for a stream. A BLPOP waiter is not woken by a sorted set appearing under
  * its key, nor a BZPOPMIN waiter by a list, as Redis serves only the
  * clients blocked for the type the key holds. */
+static void wake_one(waiter *x) {
+    bool expected = false;
+    if (atomic_compare_exchange_strong_explicit(&x->wake_pending, &expected, true, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+        x->woken_at = atomic_fetch_add_explicit(&wake_clock, 1, memory_order_relaxed) + 1;
+        queue_wake(x->w, x->client_id);
+    }
+}
+
+static bool same_key(const waiter *x, int db, const char *key, size_t len) {
+    return x->db == db && x->len == len && memcmp(x->key, key, len) == 0;
+}
+
+/* Stream waiters are all woken at once (every XREAD reader the new entries
+ * can serve is served), except the serial ones (XREADGROUP readers): Redis
+ * serves a group's readers in the order they blocked, the first taking the
+ * new entries, so only the first serial waiter of the key is woken, and
+ * each passes the turn to the next one when its re-run is over, served or
+ * not (wake_next_serial). */
 static void wake_waiters(int db, unsigned slot, const char *key, size_t len, unsigned type) {
+    bool serial_woken = false;
     for (waiter *x = slot_waiters[slot].head; x; x = x->next) {
-        if (x->db != db || x->type != type || x->len != len || memcmp(x->key, key, len) != 0) continue;
-        bool expected = false;
-        if (atomic_compare_exchange_strong_explicit(&x->wake_pending, &expected, true, memory_order_relaxed,
-                                                    memory_order_relaxed)) {
-            x->woken_at = atomic_fetch_add_explicit(&wake_clock, 1, memory_order_relaxed) + 1;
-            queue_wake(x->w, x->client_id);
+        if (x->type != type || !same_key(x, db, key, len)) continue;
+        if (x->serial) {
+            if (serial_woken) continue;
+            serial_woken = true;
         }
+        wake_one(x);
         if (type != OBJ_STREAM) return;
     }
+}
+
+/* The serial waiter after x on x's key, in arrival order, gets its turn
+ * (slot lock held). */
+static void wake_next_serial(const waiter *x) {
+    for (waiter *y = x->next; y; y = y->next)
+        if (y->serial && same_key(y, x->db, x->key, x->len)) {
+            wake_one(y);
+            return;
+        }
 }
 
 void blocking_key_ready(const dbkey *k, unsigned type) {
@@ -223,6 +253,13 @@ void blocking_dbs_swapped(int a, int b) {
         }
 }
 
+void blocking_db_emptied(int db) {
+    if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
+    for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
+        for (waiter *x = slot_waiters[s].head; x; x = x->next)
+            if (x->type == OBJ_STREAM && (db < 0 || x->db == db)) wake_waiters(x->db, s, x->key, x->len, OBJ_STREAM);
+}
+
 static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
 
 /* Remove c's waiters (locking their slots) and free its blocked state.
@@ -236,6 +273,8 @@ static void unblock(client *c, bool pass_on) {
     for (int i = 0; i < b->nwaiters; i++) {
         waiter *x = b->waiters[i];
         slot_lock(x->slot);
+        if (pass_on && x->serial && atomic_load_explicit(&x->wake_pending, memory_order_relaxed))
+            wake_next_serial(x);
         unlink_waiter(x);
         if (pass_on && x->type != OBJ_STREAM && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) {
             dbkey k;
@@ -271,16 +310,19 @@ static void on_timeout(uv_timer_t *t) {
 
 /* Block c on keys; `argv` (c->argc arguments) is the command a wake-up
  * re-runs: c->argv, or a copy with some arguments rewritten. */
-static void blocking_block(client *c, const arg_t *argv, const dbkey *keys, int nkeys, unsigned type,
+static void blocking_block(client *c, const arg_t *argv, const dbkey *keys, int nkeys, unsigned type, bool serial,
                            long long deadline_ms, enum blocking_timeout_reply timeout_reply) {
     if (multi_in_exec()) {
         reply_timeout(c, timeout_reply);
         return;
     }
-    if (c->bstate) { /* a re-run found nothing: keep waiting where we are */
+    if (c->bstate) { /* a re-run found nothing: keep waiting where we are (its keys' slots are locked) */
         c->bstate->blocked_again = true;
-        for (int i = 0; i < c->bstate->nwaiters; i++)
-            atomic_store_explicit(&c->bstate->waiters[i]->wake_pending, false, memory_order_relaxed);
+        for (int i = 0; i < c->bstate->nwaiters; i++) {
+            waiter *x = c->bstate->waiters[i];
+            if (x->serial && atomic_load_explicit(&x->wake_pending, memory_order_relaxed)) wake_next_serial(x);
+            atomic_store_explicit(&x->wake_pending, false, memory_order_relaxed);
+        }
         return;
     }
     blocked_state *b = mem_calloc(1, sizeof *b);
@@ -298,6 +340,7 @@ static void blocking_block(client *c, const arg_t *argv, const dbkey *keys, int 
         x->w = c->worker;
         atomic_store_explicit(&x->wake_pending, false, memory_order_relaxed);
         x->type = type;
+        x->serial = serial;
         x->db = keys[i].db;
         x->slot = keys[i].slot;
         x->len = keys[i].len;
@@ -338,30 +381,30 @@ static void blocking_block(client *c, const arg_t *argv, const dbkey *keys, int 
 }
 
 /* Block on c->argv[first .. first+nkeys-1], saving `argv` as the command. */
-static void block_on_args(client *c, const arg_t *argv, int first, int nkeys, unsigned type, long long deadline_ms,
-                          enum blocking_timeout_reply timeout_reply) {
+static void block_on_args(client *c, const arg_t *argv, int first, int nkeys, unsigned type, bool serial,
+                          long long deadline_ms, enum blocking_timeout_reply timeout_reply) {
     dbkey stack[8] = {{0}};
     dbkey *keys = nkeys <= 8 ? stack : mem_alloc((size_t)nkeys * sizeof(dbkey));
     for (int i = 0; i < nkeys; i++) dbkey_init(&keys[i], c->db, c->argv[first + i].ptr, c->argv[first + i].len);
-    blocking_block(c, argv, keys, nkeys, type, deadline_ms, timeout_reply);
+    blocking_block(c, argv, keys, nkeys, type, serial, deadline_ms, timeout_reply);
     if (keys != stack) mem_free(keys);
 }
 
 void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long long deadline_ms,
                             enum blocking_timeout_reply timeout_reply) {
-    block_on_args(c, c->argv, first, nkeys, type, deadline_ms, timeout_reply);
+    block_on_args(c, c->argv, first, nkeys, type, false, deadline_ms, timeout_reply);
 }
 
 void blocking_block_stream(client *c, int first, int nkeys, const arg_t *ids, long long deadline_ms) {
     if (!ids || c->bstate) { /* nothing to rewrite, or a re-run (whose IDs are the saved ones) */
-        block_on_args(c, c->argv, first, nkeys, OBJ_STREAM, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
+        block_on_args(c, c->argv, first, nkeys, OBJ_STREAM, !ids, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
         return;
     }
     arg_t stack[32];
     arg_t *argv = c->argc <= 32 ? stack : mem_alloc((size_t)c->argc * sizeof(arg_t));
     memcpy(argv, c->argv, (size_t)c->argc * sizeof(arg_t));
     memcpy(argv + first + nkeys, ids, (size_t)nkeys * sizeof(arg_t));
-    block_on_args(c, argv, first, nkeys, OBJ_STREAM, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
+    block_on_args(c, argv, first, nkeys, OBJ_STREAM, false, deadline_ms, BLOCK_TIMEOUT_NULL_ARRAY);
     if (argv != stack) mem_free(argv);
 }
 

@@ -18,15 +18,16 @@
  * the first waiter for the key's type is woken; after it is served, the
  * next one is.
  *
- * Streams: blocking_key_ready(k, OBJ_STREAM) wakes every stream waiter of
+ * Streams: blocking_key_ready(k, OBJ_STREAM) wakes every XREAD waiter of
  * k at once (Redis serves all the readers the new data can serve), each
- * re-run on its own worker, in arrival order. db.c signals a stream key on
+ * re-run on its own worker, and the first XREADGROUP waiter, which passes
+ * the turn to the next when its re-run is over (blocking_block_stream). db.c signals a stream key on
  * XADD and XGROUP DESTROY (db_changed with the events "xadd" and
  * "xgroup-destroy"), on a stream placed under the key (db_add, db_replace:
  * XADD creating it, RENAME, COPY, MOVE, RESTORE), on a stream leaving the
  * key (db_replace by another value, db_unlink_at: DEL, UNLINK, RENAME's
- * source, MOVE...) and on SWAPDB; not on expiry, eviction or FLUSH*
- * (where Redis 7.0 unblocks XREADGROUP readers with -UNBLOCKED). How a
+ * source, MOVE...), on expiry and eviction (db_remove_by_server), on SWAPDB
+ * and FLUSHDB / FLUSHALL (blocking_db_emptied). How a
  * stream command blocks and is re-run (XREAD in t_stream.c is the model):
  *   1. Parse; resolve each ID. If some stream has data, reply and return.
  *   2. Otherwise, with BLOCK: blocking_block_stream(c, first_key, nkeys,
@@ -98,9 +99,14 @@ void blocking_block_on_args(client *c, int first, int nkeys, unsigned type, long
                             enum blocking_timeout_reply timeout_reply);
 /* Block c on the streams c->argv[first .. first+nkeys-1] (their IDs follow
  * them: argv[first+nkeys ...]), as blocking_block_on_args with OBJ_STREAM
- * and the null array. `ids` (nkeys arguments, or NULL for argv's own) are
- * saved in place of the IDs for the re-run; the caller keeps ownership
- * (they are copied). On a re-run `ids` is ignored: the saved IDs stay. */
+ * and the null array. `ids` (nkeys arguments) are saved in place of the
+ * IDs for the re-run; the caller keeps ownership (they are copied): an
+ * XREAD reader, woken with every other XREAD reader of the key. `ids` NULL
+ * saves argv's own IDs and makes the reader serial (XREADGROUP): the
+ * serial readers of a key are woken one at a time in the order they
+ * blocked, each passing the turn on when its re-run is over, so that the
+ * first consumer to block gets the new entries, as in Redis. On a re-run
+ * `ids` is ignored: the saved IDs stay. */
 void blocking_block_stream(client *c, int first, int nkeys, const arg_t *ids, long long deadline_ms);
 /* During a re-run of c: the wake order stamp of its key `key` (in c's
  * database) if that key was signalled since c last blocked, else 0 (also
@@ -121,6 +127,12 @@ void blocking_key_ready(const dbkey *k, unsigned type);
  * lock): each key waited on in a or b that now holds a value wakes its
  * first waiter for that type (Redis's scanDatabaseForReadyKeys). */
 void blocking_dbs_swapped(int a, int b);
+
+/* FLUSHDB / FLUSHALL emptied database db (-1: all; caller holds every slot
+ * lock): wake every stream reader there, so that XREADGROUP readers answer
+ * -UNBLOCKED (Redis's scanDatabaseForDeletedStreams); XREAD readers stay
+ * blocked on their re-run. */
+void blocking_db_emptied(int db);
 
 /* Worker-side plumbing (conn.c / dispatch.c / worker.c). */
 /* True while c is blocked: a command it runs is then a re-run after a

@@ -22,6 +22,7 @@
  *   an existing destination and add the key anew (db_add raises "new"), as
  *   Redis does; FLUSHDB/FLUSHALL raise nothing per key.
  */
+#include "blocking.h"
 #include "client.h"
 #include "cluster_api.h"
 #include "command_modules.h"
@@ -569,11 +570,13 @@ static bool flush_at_one_point(client *c, int db, bool async) {
     if (!lock_all_for_write_or_reply(c, &own)) return false;
     if (!own) {
         db_flush(db, async);
+        blocking_db_emptied(db);
         keyspace_write_done(c, own);
         return true;
     }
     db_flushed *old;
     db_flush_detach(db, &old);
+    blocking_db_emptied(db);
     keyspace_write_done(c, own);
     db_flushed_free(old, async); /* the other workers go on meanwhile */
     return true;

@@ -198,6 +198,7 @@ entry *db_remove_by_server(const dbkey *k, long pos, bool evicted) {
     entry *e = ktable_at(t, pos);
     ktable_remove_at(t, pos);
     watch_touch_key(k);
+    if (entry_type(e) == OBJ_STREAM) blocking_key_ready(k, OBJ_STREAM); /* see signal_if_blocking_type */
     bool lazy = (evicted ? cfg_get(lazyfree_lazy_eviction) : cfg_get(lazyfree_lazy_expire)) != 0;
     if (evicted) {
         notify_keyspace_event(NOTIFY_EVICTED, "evicted", k);

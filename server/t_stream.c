@@ -551,10 +551,6 @@ static void xrange_generic(client *c, bool rev) {
 static void xrange_command(client *c) { xrange_generic(c, false); }
 static void xrevrange_command(client *c) { xrange_generic(c, true); }
 
-/* Redis's XREAD_BLOCKED_DEFAULT_COUNT: the COUNT of a reader served after
- * blocking that gave none (a low ID must not make it read a whole stream). */
-#define XREAD_BLOCKED_DEFAULT_COUNT 1000
-
 static bool arg_is_dollar(const arg_t *a) { return a->len == 1 && a->ptr[0] == '$'; }
 
 /* The stream under key, or NULL when it is missing or holds another type (a

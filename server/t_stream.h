@@ -14,6 +14,10 @@
 #include <stdint.h>
 
 #define STREAM_ERR_INVALID_ID "ERR Invalid stream ID specified as stream command argument"
+/* Redis's XREAD_BLOCKED_DEFAULT_COUNT: the COUNT of an XREAD / XREADGROUP
+ * reader served after blocking that gave none (a low ID must not make it
+ * read a whole stream). */
+#define XREAD_BLOCKED_DEFAULT_COUNT 1000
 
 /* ---- t_stream.c ---- */
 

@@ -20,11 +20,10 @@
  * - Redis sends some array lengths after the elements (deferred lengths);
  *   here XCLAIM, XAUTOCLAIM and a multi-stream XREADGROUP build their
  *   elements in a scratch reply buffer and copy them after the length.
- * - XREADGROUP is written to be re-run by the blocking framework: a re-run
- *   of a blocked client answers Redis's "the consumer group this client was
- *   blocked on no longer exists" when its group is gone and passes over a
- *   key that is gone or of another type. The block itself is not wired
- *   yet: see XREADGROUP_WOULD_BLOCK below.
+ * - XREADGROUP `>` blocks through blocking.c (blocking.h, "Streams"); a
+ *   re-run after a wake-up is xreadgroup_serve_woken: the woken keys in
+ *   the order they were signalled, the first gone answering UNBLOCKED, one
+ *   without the group NOGROUP, one with new entries served alone.
  */
 #include "blocking.h"
 #include "client.h"
@@ -46,9 +45,6 @@
 #include <string.h>
 
 #define ID_STATIC 8
-/* Redis's XREAD_BLOCKED_DEFAULT_COUNT: a woken reader without COUNT gets
- * at most this many entries. */
-#define BLOCKED_DEFAULT_COUNT 1000
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -306,9 +302,8 @@ static void xgroup_command(client *c) {
         if (cg) {
             stream_cg_destroy(s, c->argv[3].ptr, c->argv[3].len);
             add_reply_integer(c, 1);
+            /* the event also wakes XREADGROUP readers blocked on the key (db.c): their re-run answers NOGROUP */
             db_changed(&k, NOTIFY_STREAM, "xgroup-destroy");
-            /* wake XREADGROUP readers blocked on the group: their re-run answers NOGROUP */
-            blocking_key_ready(&k, OBJ_STREAM);
         } else {
             add_reply_integer(c, 0);
         }
@@ -384,6 +379,85 @@ static void reply_history(client *c, const stream *s, stream_cg *cg, const strea
 
 static bool is_max_id(const stream_id *id) { return id->ms == UINT64_MAX && id->seq == UINT64_MAX; }
 
+/* Reply one stream's part of an XREADGROUP answer ([key, entries]):
+ * entries after `gt`, from the consumer's own PEL for a history read, else
+ * new ones delivered to the consumer (created if missing), with their PEL
+ * entries, propagation and the group's moved last_id. */
+static void xreadgroup_serve_stream(client *c, const arg_t *key, stream *s, stream_cg *cg, const stream_id *gt,
+                                    bool history, const arg_t *group, const arg_t *consumer, bool noack,
+                                    long long count) {
+    dbkey k;
+    dbkey_init(&k, c->db, key->ptr, key->len);
+    if (c->resp == 2) add_reply_array(c, 2);
+    add_reply_bulk(c, key->ptr, key->len);
+    bool created;
+    stream_consumer *sc = lookup_or_create_consumer(&k, cg, consumer, &created);
+    if (created && noack) {
+        propagate_also_begin(c->db, 5);
+        propagate_arg_str("XGROUP");
+        propagate_arg_str("CREATECONSUMER");
+        propagate_arg(key->ptr, key->len);
+        propagate_arg(group->ptr, group->len);
+        propagate_arg(consumer->ptr, consumer->len);
+    }
+    stream_id start = *gt;
+    stream_id_incr(&start);
+    if (history) {
+        reply_history(c, s, cg, sc, &start, count);
+    } else {
+        deliver_ctx dc = {c, s, cg, sc, key, group, noack, false};
+        t_stream_reply_range(c, s, &start, NULL, (size_t)count, deliver_entry, &dc);
+        if (dc.last_id_moved) propagate_group_id(c, key, cg, group);
+    }
+    db_changed(&k, 0, NULL);
+}
+
+/* A re-run after a wake-up (blocking.h, "Streams"), as Redis's
+ * serveClientsBlockedOnStreamKey: the woken keys in the order they were
+ * signalled; the first one gone answers UNBLOCKED, one without the group
+ * NOGROUP, one whose last ID passed the group's is served alone; none of
+ * them: stay blocked. */
+static void xreadgroup_serve_woken(client *c, int streams_arg, int nstreams, const arg_t *group,
+                                   const arg_t *consumer, bool noack, long long count) {
+    uint64_t prev = 0;
+    for (;;) {
+        int next = -1;
+        uint64_t next_at = 0;
+        for (int i = 0; i < nstreams; i++) {
+            uint64_t at = blocking_key_woken_at(c, &c->argv[streams_arg + i]);
+            if (at > prev && (next < 0 || at < next_at)) {
+                next = i;
+                next_at = at;
+            }
+        }
+        if (next < 0) break;
+        prev = next_at;
+        const arg_t *key = &c->argv[streams_arg + next];
+        dbkey k;
+        dbkey_init(&k, c->db, key->ptr, key->len);
+        entry *e = db_lookup(&k, LOOKUP_READ, NULL);
+        if (!e || entry_type(e) != OBJ_STREAM) {
+            add_reply_error(c, "UNBLOCKED the stream key no longer exists");
+            return;
+        }
+        stream *s = entry_ptr(e);
+        stream_cg *cg = find_group(s, group);
+        if (!cg) {
+            add_reply_error(c, "NOGROUP the consumer group this client was blocked on no longer exists");
+            return;
+        }
+        if (stream_id_cmp(&s->last_id, &cg->last_id) <= 0) continue;
+        if (c->resp == 2)
+            add_reply_array(c, 1);
+        else
+            add_reply_map(c, 1);
+        stream_id gt = cg->last_id;
+        xreadgroup_serve_stream(c, key, s, cg, &gt, false, group, consumer, noack, count);
+        return;
+    }
+    blocking_block_stream(c, streams_arg, nstreams, NULL, 0);
+}
+
 /* XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id... */
 static void xreadgroup_command(client *c) {
     long long timeout = -1, count = 0;
@@ -395,11 +469,7 @@ static void xreadgroup_command(client *c) {
         const arg_t *o = &c->argv[i];
         if (arg_eq(o, "BLOCK") && moreargs) {
             i++;
-            if (!arg_ll_or_reply(c, &c->argv[i], &timeout, "ERR timeout is not an integer or out of range")) return;
-            if (timeout < 0) {
-                add_reply_error(c, "ERR timeout is negative");
-                return;
-            }
+            if (!blocking_parse_timeout_ms_or_reply(c, &c->argv[i], &timeout)) return;
         } else if (arg_eq(o, "COUNT") && moreargs) {
             i++;
             if (!arg_ll_or_reply(c, &c->argv[i], &count, NULL)) return;
@@ -434,8 +504,11 @@ static void xreadgroup_command(client *c) {
         return;
     }
     propagate_prevent(); /* propagated as XCLAIM / XGROUP, entry by entry */
-    bool blocked = blocking_client_is_blocked(c);
-    if (blocked && count == 0) count = BLOCKED_DEFAULT_COUNT;
+    if (blocking_client_is_blocked(c)) {
+        xreadgroup_serve_woken(c, streams_arg, nstreams, group, consumer, noack,
+                               count ? count : XREAD_BLOCKED_DEFAULT_COUNT);
+        return;
+    }
 
     typedef struct {
         stream *s;
@@ -450,25 +523,12 @@ static void xreadgroup_command(client *c) {
         dbkey k;
         bool err;
         memset(&t[i], 0, sizeof t[i]);
-        if (blocked) {
-            /* a re-run: a key gone or of another type is passed over */
-            dbkey_init(&k, c->db, key->ptr, key->len);
-            entry *e = db_lookup(&k, LOOKUP_READ, NULL);
-            if (!e || entry_type(e) != OBJ_STREAM) continue;
-            t[i].s = entry_ptr(e);
-            t[i].cg = find_group(t[i].s, group);
-            if (!t[i].cg) {
-                add_reply_error(c, "NOGROUP the consumer group this client was blocked on no longer exists");
-                goto done;
-            }
-        } else {
-            t[i].s = lookup_stream(c, streams_arg + i, LOOKUP_READ, &k, &err);
-            if (err) goto done;
-            t[i].cg = find_group(t[i].s, group);
-            if (!t[i].cg) {
-                reply_nogroup_key(c, key, group, " in XREADGROUP with GROUP option");
-                goto done;
-            }
+        t[i].s = lookup_stream(c, streams_arg + i, LOOKUP_READ, &k, &err);
+        if (err) goto done;
+        t[i].cg = find_group(t[i].s, group);
+        if (!t[i].cg) {
+            reply_nogroup_key(c, key, group, " in XREADGROUP with GROUP option");
+            goto done;
         }
         if (idarg->len == 1 && idarg->ptr[0] == '$') {
             add_reply_error(c, "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the "
@@ -506,31 +566,8 @@ static void xreadgroup_command(client *c) {
             else
                 add_reply_map(c, 1);
         }
-        const arg_t *key = &c->argv[streams_arg + i];
-        dbkey k;
-        dbkey_init(&k, c->db, key->ptr, key->len);
-        if (c->resp == 2) add_reply_array(c, 2);
-        add_reply_bulk(c, key->ptr, key->len);
-        bool created;
-        stream_consumer *sc = lookup_or_create_consumer(&k, x->cg, consumer, &created);
-        if (created && noack) {
-            propagate_also_begin(c->db, 5);
-            propagate_arg_str("XGROUP");
-            propagate_arg_str("CREATECONSUMER");
-            propagate_arg(key->ptr, key->len);
-            propagate_arg(group->ptr, group->len);
-            propagate_arg(consumer->ptr, consumer->len);
-        }
-        stream_id start = x->gt;
-        stream_id_incr(&start);
-        if (x->history) {
-            reply_history(c, x->s, x->cg, sc, &start, count);
-        } else {
-            deliver_ctx dc = {c, x->s, x->cg, sc, key, group, noack, false};
-            t_stream_reply_range(c, x->s, &start, NULL, (size_t)count, deliver_entry, &dc);
-            if (dc.last_id_moved) propagate_group_id(c, key, x->cg, group);
-        }
-        db_changed(&k, 0, NULL);
+        xreadgroup_serve_stream(c, &c->argv[streams_arg + i], x->s, x->cg, &x->gt, x->history, group, consumer,
+                                noack, count);
     }
     if (nstreams > 1) {
         reply_buf body;
@@ -544,13 +581,10 @@ static void xreadgroup_command(client *c) {
         deferred_put(c, &body);
     }
     if (!served) {
-        if (timeout != -1 && !multi_in_exec()) {
-            /* XREADGROUP_WOULD_BLOCK: the one place to wire the block (blocking.h). A re-run after a wake-up
-             * serves the new entries above, or answers NOGROUP when the group was destroyed. */
-            add_reply_error(c, "ERR XREADGROUP BLOCK is not supported by slotcache yet");
-        } else {
+        if (timeout != -1)
+            blocking_block_stream(c, streams_arg, nstreams, NULL, timeout);
+        else
             add_reply_null_array(c);
-        }
     }
 done:
     if (t != local) mem_free(t);

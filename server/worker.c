@@ -104,6 +104,7 @@ static void cron_tick(uv_timer_t *t) {
         if (runs == w->evict_runs_seen && !writepause_active()) evict_until_under(1000);
         w->evict_runs_seen = runs;
     }
+    blocking_send_wakeups(); /* a stream expired or evicted above wakes its XREADGROUP readers */
     if (w->id == 0) {
         stats_sample_track(now);
         mem_note_peak();

@@ -400,6 +400,119 @@ Test(stream_blocking, key_deleted_overwritten_and_reader_gone) {
     sc_server_stop_or_fail(&srv);
 }
 
+/* ---- XREADGROUP BLOCK ------------------------------------------------- */
+
+#define RG(c) "XREADGROUP GROUP g " c " BLOCK 0 STREAMS s >"
+
+Test(stream_blocking, xreadgroup_consumers_share_new_entries) {
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    /* One XADD serves the first consumer only: the group's last ID moved
+     * past it for the second, which waits for the next entry. */
+    int c1 = block_on(ctl, 1, RG("c1"));
+    int c2 = block_on(ctl, 2, RG("c2"));
+    xadd(ctl, "s", "1-0");
+    served_with(c1, "s", "1-0", "first consumer");
+    still_waiting(c2, 50, "second consumer after one entry");
+    wait_blocked(ctl, 1, "second consumer after one entry");
+    xadd(ctl, "s", "2-0");
+    served_with(c2, "s", "2-0", "second consumer");
+    wait_blocked(ctl, 0, "both served");
+    /* Each entry is pending for the consumer that got it. */
+    redisReply *r = sc_cmd_or_fail(ctl, "XPENDING s g - + 10");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "XPENDING: two entries");
+    cr_assert_str_eq(r->element[0]->element[1]->str, "c1");
+    cr_assert_str_eq(r->element[1]->element[1]->str, "c2");
+    freeReplyObject(r);
+
+    /* NOACK: served, nothing pending; a timeout answers the null array. */
+    sc_raw_send_line_or_fail(c1, "XREADGROUP GROUP g c3 BLOCK 0 NOACK STREAMS s >");
+    wait_blocked(ctl, 1, "NOACK reader");
+    xadd(ctl, "s", "3-0");
+    served_with(c1, "s", "3-0", "NOACK reader");
+    r = sc_cmd_or_fail(ctl, "XPENDING s g");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->element[0]->integer == 2, "NOACK added nothing pending");
+    freeReplyObject(r);
+    sc_raw_send_line_or_fail(c1, "XREADGROUP GROUP g c1 BLOCK 50 STREAMS s >");
+    reply_is(c1, "*-1\r\n", "XREADGROUP timeout");
+    /* History reads (an ID, not `>`) never block. */
+    sc_raw_send_line_or_fail(c1, "XREADGROUP GROUP g c9 BLOCK 0 STREAMS s 0");
+    reply_is(c1, "*1\r\n*2\r\n$1\r\ns\r\n*0\r\n", "history read of a consumer without entries");
+    close(c1);
+    close(c2);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
+Test(stream_blocking, xreadgroup_group_or_key_gone) {
+    sc_server_start_or_fail(&srv, threaded);
+    redisContext *ctl = sc_connect_or_fail(&srv);
+    const char *nogroup = "-NOGROUP the consumer group this client was blocked on no longer exists\r\n";
+    const char *unblocked = "-UNBLOCKED the stream key no longer exists\r\n";
+
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    int fd = block_on(ctl, 1, RG("c"));
+    sc_cmd_expect_or_fail(ctl, "1", "XGROUP DESTROY s g");
+    reply_is(fd, nogroup, "group destroyed");
+
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $");
+    sc_raw_send_line_or_fail(fd, RG("c"));
+    wait_blocked(ctl, 1, "block again");
+    sc_cmd_expect_or_fail(ctl, "1", "DEL s");
+    reply_is(fd, unblocked, "stream deleted");
+
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    sc_raw_send_line_or_fail(fd, RG("c"));
+    wait_blocked(ctl, 1, "block before SET");
+    sc_cmd_expect_or_fail(ctl, "OK", "SET s x");
+    reply_is(fd, unblocked, "stream overwritten");
+
+    /* Expired (by the active cycle: nobody touches the key) or flushed. */
+    sc_cmd_expect_or_fail(ctl, "1", "DEL s");
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    sc_raw_send_line_or_fail(fd, RG("c"));
+    wait_blocked(ctl, 1, "block before PEXPIRE");
+    sc_cmd_expect_or_fail(ctl, "1", "PEXPIRE s 20");
+    reply_is(fd, unblocked, "stream expired");
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    sc_raw_send_line_or_fail(fd, RG("c"));
+    wait_blocked(ctl, 1, "block before FLUSHDB");
+    sc_cmd_expect_or_fail(ctl, "OK", "FLUSHDB");
+    reply_is(fd, unblocked, "database flushed");
+    /* An XREAD reader stays blocked through a FLUSHALL. */
+    sc_raw_send_line_or_fail(fd, "XREAD BLOCK 0 STREAMS s $");
+    wait_blocked(ctl, 1, "XREAD before FLUSHALL");
+    sc_cmd_expect_or_fail(ctl, "OK", "FLUSHALL");
+    still_waiting(fd, 50, "XREAD after FLUSHALL");
+    xadd(ctl, "s", "1-0");
+    served_with(fd, "s", "1-0", "XREAD after FLUSHALL");
+
+    /* Deleted and re-created in one transaction: the new stream has no group. */
+    sc_cmd_expect_or_fail(ctl, "1", "DEL s");
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE s g $ MKSTREAM");
+    sc_raw_send_line_or_fail(fd, RG("c"));
+    wait_blocked(ctl, 1, "block before MULTI");
+    sc_cmd_expect_or_fail(ctl, "OK", "MULTI");
+    sc_cmd_expect_or_fail(ctl, "QUEUED", "DEL s");
+    sc_cmd_expect_or_fail(ctl, "QUEUED", "XADD s 1-0 f v");
+    redisReply *r = sc_cmd_or_fail(ctl, "EXEC");
+    freeReplyObject(r);
+    reply_is(fd, nogroup, "re-created without the group");
+
+    /* Two streams: the one signalled is served alone. */
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE a g $ MKSTREAM");
+    sc_cmd_expect_or_fail(ctl, "OK", "XGROUP CREATE b g $ MKSTREAM");
+    sc_raw_send_line_or_fail(fd, "XREADGROUP GROUP g c BLOCK 0 STREAMS a b > >");
+    wait_blocked(ctl, 1, "block on a and b");
+    xadd(ctl, "b", "4-0");
+    served_with(fd, "b", "4-0", "b signalled");
+    wait_blocked(ctl, 0, "served");
+    close(fd);
+    redisFree(ctl);
+    sc_server_stop_or_fail(&srv);
+}
+
 /* ---- readers and producers -------------------------------------------- */
 
 #define PRODUCERS 2
