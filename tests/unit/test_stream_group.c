@@ -1,6 +1,6 @@
 /*
  * test_stream_group.c - consumer groups of a stream (server/stream_group.c):
- * the PEL's sorted array against a model through random inserts, removals,
+ * the PEL's sorted chunks against a model through random inserts, removals,
  * owner moves and consumer deletes (both the per-entry and the compacting
  * path), groups and consumers kept in byte order of their names, the
  * loader's add-then-assign path, and stream_dup's deep copy (consumer
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAXID 2000
+#define MAXID 3000
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void) {
@@ -51,6 +51,19 @@ static void check(stream_cg *cg) {
         owned += stream_consumer_pel_count(sc);
     }
     cr_assert_eq(owned, n);
+    /* seeks, then index access from where the seek left the cursor, both directions */
+    for (int t = 0; t < 50; t++) {
+        int i = (int)(rnd() % MAXID);
+        size_t below = 0;
+        for (int j = 0; j < i; j++) below += model[j] != 0;
+        stream_id id = {(uint64_t)i, 0};
+        size_t at = stream_cg_pel_seek(cg, &id);
+        cr_assert_eq(at, below, "seek %d: %zu, want %zu", i, at, below);
+        if (at < n) cr_assert_geq(stream_cg_pel_at(cg, at)->id.ms, (uint64_t)i);
+        if (at > 0) cr_assert_lt(stream_cg_pel_at(cg, at - 1)->id.ms, (uint64_t)i);
+        size_t far = (size_t)(rnd() % (n ? n : 1));
+        if (n) cr_assert_eq(stream_cg_pel_at(cg, far)->id.ms, stream_cg_pel_at(cg, far)->id.ms);
+    }
 }
 
 Test(stream_group, pel_against_model) {
