@@ -152,8 +152,7 @@ static void gv_chunk_reserve(stream_gchunk *c, size_t esize, uint32_t want) {
 }
 
 /* A slot for a new element with key id (not present) at its sorted place. */
-static void *gv_insert(stream_gvec *v, size_t esize, const stream_id *id) {
-    gv_reset_cursor(v);
+static void *gv_insert_slot(stream_gvec *v, size_t esize, const stream_id *id) {
     v->count++;
     if (v->start == v->end) {
         size_t k0 = v->start;
@@ -193,6 +192,12 @@ static void *gv_insert(stream_gvec *v, size_t esize, const stream_id *id) {
     return c->buf + p * esize;
 }
 
+static void *gv_insert(stream_gvec *v, size_t esize, const stream_id *id) {
+    void *slot = gv_insert_slot(v, esize, id);
+    gv_reset_cursor(v); /* after the header array settled (it may have moved) */
+    return slot;
+}
+
 /* Remove the element with key id; false if absent. */
 static bool gv_remove(stream_gvec *v, size_t esize, const stream_id *id) {
     if (!v->count) return false;
@@ -200,12 +205,22 @@ static bool gv_remove(stream_gvec *v, size_t esize, const stream_id *id) {
     stream_gchunk *c = &v->chunks[k];
     uint32_t p = gv_pos(c, esize, id);
     if (p == c->n || stream_id_cmp(gv_key(c, esize, p), id) != 0) return false;
-    gv_reset_cursor(v);
+    /* the cursor follows (XAUTOCLAIM removes entries as it walks): a chunk
+     * before it lost an element, or it is on the chunk that goes away */
+    bool cursor_ok = v->cur >= v->start && v->cur < v->end;
+    if (cursor_ok && k < v->cur) v->cur_base--;
     v->count--;
     memmove(c->buf + p * esize, c->buf + (p + 1) * esize, (c->n - p - 1) * esize);
     c->n--;
     if (c->n == 0) {
+        bool shifted = k != v->start; /* gv_head_remove moves the later headers down */
+        if (cursor_ok && v->cur == k) cursor_ok = false;
         gv_head_remove(v, k);
+        if (!v->count) return true;
+        if (!cursor_ok)
+            gv_reset_cursor(v);
+        else if (shifted && v->cur > k)
+            v->cur--;
     } else if (c->cap > 8 && c->n <= c->cap / 4) {
         c->cap /= 2;
         c->buf = mem_realloc(c->buf, c->cap * esize);

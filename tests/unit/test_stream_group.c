@@ -180,3 +180,46 @@ Test(stream_group, loader_path) {
     cr_assert_eq(stream_cg_pel_seek(cg, &(stream_id){4, 2}), 4);
     stream_free(s);
 }
+
+/* The index cursor follows removals (XAUTOCLAIM deletes entries as it
+ * walks by index): after each removal, before, at or after the cursor and
+ * whole chunks emptied, index access still matches a model. */
+Test(stream_group, cursor_follows_removals) {
+    stream *s = stream_new();
+    stream_id zero = {0, 0};
+    stream_cg *cg = stream_cg_create(s, "g", 1, &zero, 0);
+    stream_consumer *sc = stream_cg_consumer_create(cg, "c", 1, 0);
+    enum { M = 2000 };
+    static bool live[M];
+    for (int i = 0; i < M; i++) {
+        cr_assert_not_null(stream_cg_pel_add(cg, &(stream_id){(uint64_t)i, 0}, 0, 1, sc));
+        live[i] = true;
+    }
+    size_t n = M;
+    for (int round = 0; round < 3000 && n > 0; round++) {
+        size_t pos = (size_t)(rnd() % n);
+        (void)stream_cg_pel_at(cg, pos); /* the cursor goes there */
+        int victim;
+        if (round % 3 == 0) { /* right at the cursor, as XAUTOCLAIM does */
+            victim = (int)stream_cg_pel_at(cg, pos)->id.ms;
+        } else {
+            do victim = (int)(rnd() % M);
+            while (!live[victim]);
+        }
+        cr_assert(stream_cg_pel_delete(cg, &(stream_id){(uint64_t)victim, 0}));
+        live[victim] = false;
+        n--;
+        if (!n) break;
+        size_t j = (size_t)(rnd() % n), seen = 0;
+        int want = -1;
+        for (int i = 0; i < M; i++)
+            if (live[i] && seen++ == j) {
+                want = i;
+                break;
+            }
+        cr_assert_eq(stream_cg_pel_at(cg, j)->id.ms, (uint64_t)want, "round %d: index %zu", round, j);
+        cr_assert_eq(stream_consumer_pel_at(sc, j)->ms, (uint64_t)want);
+    }
+    cr_assert_eq(stream_cg_pel_count(cg), n);
+    stream_free(s);
+}
