@@ -8,20 +8,25 @@
  * - groups: a sorted array of group pointers, in byte order of the name
  *   (memcmp, a shorter prefix first: the order of Redis's rax, which XINFO
  *   GROUPS and the RDB list them in).
- * - a group's PEL: a sorted array of stream_nack {id, delivery_time,
- *   delivery_count, consumer*} ordered by ID, with a free gap kept at the
- *   front as well as the back: an insert or a removal moves the shorter
- *   side, so appending (XREADGROUP >) and acknowledging the oldest entry
- *   (XACK in order) are O(1), any other position O(min(i, n - i)) moves.
+ * - a group's PEL: stream_nack {id, delivery_time, delivery_count,
+ *   consumer*} ordered by ID, in sorted chunks of at most 128 entries
+ *   under a sorted array of chunk headers (stream_gvec): an insert or a
+ *   removal by ID is a binary search and moves at most one chunk's
+ *   entries; appending (XREADGROUP >) and acknowledging the oldest entry
+ *   (XACK in order) are O(1). Index access (stream_cg_pel_at) is O(1)
+ *   in order, through a cursor kept in the group.
  * - consumers: a sorted array of consumer pointers by name (same order as
- *   groups); a consumer's PEL is a sorted array of the IDs it owns, each of
- *   them an entry of the group's PEL whose consumer points back at it. An
+ *   groups); a consumer's PEL holds the IDs it owns (chunked the same
+ *   way), each of them an entry of the group's PEL whose consumer points
+ *   back at it. An
  *   entry without an owner exists only while a loader builds a group.
  *
  * Ownership and lifetime: the stream owns its groups, a group its PEL and
  * consumers. A stream_nack pointer is valid until that group's PEL next
- * changes (an insert or removal may move the array); group and consumer
- * pointers until that group / consumer is destroyed.
+ * changes (an insert or removal may move a chunk); group and consumer
+ * pointers until that group / consumer is destroyed. The index accessors
+ * take const pointers but move the cursor: like every other access, they
+ * need the key's slot lock.
  *
  * Not thread-safe: the key's slot lock protects the stream and its groups.
  */
@@ -47,11 +52,19 @@ typedef struct {
     stream_consumer *consumer; /* owner; NULL only while a loader builds the group */
 } stream_nack;
 
-/* A sorted array with free room at both ends; elements start with their
- * sort key. Internal to stream_group.c, here for the structs' sake. */
+/* A sorted sequence of elements (each starting with its stream_id key) in
+ * chunks of at most 128, with an index cursor. Internal to stream_group.c,
+ * here for the structs' sake. */
 typedef struct {
     char *buf;
-    size_t start, end, cap; /* live elements are [start, end) of cap */
+    uint32_t n, cap;
+} stream_gchunk;
+
+typedef struct {
+    stream_gchunk *chunks;
+    size_t start, end, cap; /* live chunk headers are [start, end) of cap */
+    size_t count;           /* elements */
+    size_t cur, cur_base;   /* index cursor: a chunk and the index of its first element */
 } stream_gvec;
 
 struct stream_consumer {
@@ -91,11 +104,11 @@ bool stream_cg_destroy(stream *s, const char *name, size_t len);
 
 /* ---------------------------------------------------------------- PEL */
 
-static inline size_t stream_cg_pel_count(const stream_cg *cg) { return cg->pel.end - cg->pel.start; }
-/* The i-th pending entry in ID order, i < stream_cg_pel_count(cg). */
-static inline stream_nack *stream_cg_pel_at(const stream_cg *cg, size_t i) {
-    return (stream_nack *)(void *)cg->pel.buf + cg->pel.start + i;
-}
+static inline size_t stream_cg_pel_count(const stream_cg *cg) { return cg->pel.count; }
+/* The i-th pending entry in ID order, i < stream_cg_pel_count(cg): O(1)
+ * when i is next to the previous index asked (iterating in order), else
+ * O(chunks in between). */
+stream_nack *stream_cg_pel_at(const stream_cg *cg, size_t i);
 /* Index of the first pending entry with ID >= id (the count when none). */
 size_t stream_cg_pel_seek(const stream_cg *cg, const stream_id *id);
 stream_nack *stream_cg_pel_find(const stream_cg *cg, const stream_id *id);
@@ -123,11 +136,9 @@ stream_consumer *stream_cg_consumer_create(stream_cg *cg, const char *name, size
  * streamDelConsumer); returns how many were pending. */
 size_t stream_cg_consumer_delete(stream_cg *cg, stream_consumer *consumer);
 
-static inline size_t stream_consumer_pel_count(const stream_consumer *sc) { return sc->pel.end - sc->pel.start; }
-/* The consumer's i-th pending ID in ID order. */
-static inline const stream_id *stream_consumer_pel_at(const stream_consumer *sc, size_t i) {
-    return (const stream_id *)(const void *)sc->pel.buf + sc->pel.start + i;
-}
+static inline size_t stream_consumer_pel_count(const stream_consumer *sc) { return sc->pel.count; }
+/* The consumer's i-th pending ID in ID order (cost as stream_cg_pel_at). */
+const stream_id *stream_consumer_pel_at(const stream_consumer *sc, size_t i);
 /* Index of the consumer's first pending ID >= id. */
 size_t stream_consumer_pel_seek(const stream_consumer *sc, const stream_id *id);
 

@@ -1,6 +1,6 @@
 /*
  * test_stream_group.c - consumer groups of a stream (server/stream_group.c):
- * the PEL's sorted array against a model through random inserts, removals,
+ * the PEL's sorted chunks against a model through random inserts, removals,
  * owner moves and consumer deletes (both the per-entry and the compacting
  * path), groups and consumers kept in byte order of their names, the
  * loader's add-then-assign path, and stream_dup's deep copy (consumer
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAXID 2000
+#define MAXID 3000
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void) {
@@ -51,6 +51,19 @@ static void check(stream_cg *cg) {
         owned += stream_consumer_pel_count(sc);
     }
     cr_assert_eq(owned, n);
+    /* seeks, then index access from where the seek left the cursor, both directions */
+    for (int t = 0; t < 50; t++) {
+        int i = (int)(rnd() % MAXID);
+        size_t below = 0;
+        for (int j = 0; j < i; j++) below += model[j] != 0;
+        stream_id id = {(uint64_t)i, 0};
+        size_t at = stream_cg_pel_seek(cg, &id);
+        cr_assert_eq(at, below, "seek %d: %zu, want %zu", i, at, below);
+        if (at < n) cr_assert_geq(stream_cg_pel_at(cg, at)->id.ms, (uint64_t)i);
+        if (at > 0) cr_assert_lt(stream_cg_pel_at(cg, at - 1)->id.ms, (uint64_t)i);
+        size_t far = (size_t)(rnd() % (n ? n : 1));
+        if (n) cr_assert_eq(stream_cg_pel_at(cg, far)->id.ms, stream_cg_pel_at(cg, far)->id.ms);
+    }
 }
 
 Test(stream_group, pel_against_model) {
@@ -165,5 +178,48 @@ Test(stream_group, loader_path) {
     cr_assert_eq(stream_cg_pel_at(cg, 9)->delivery_time, 1010);
     cr_assert_eq(stream_consumer_pel_seek(a, &(stream_id){4, 0}), 2);
     cr_assert_eq(stream_cg_pel_seek(cg, &(stream_id){4, 2}), 4);
+    stream_free(s);
+}
+
+/* The index cursor follows removals (XAUTOCLAIM deletes entries as it
+ * walks by index): after each removal, before, at or after the cursor and
+ * whole chunks emptied, index access still matches a model. */
+Test(stream_group, cursor_follows_removals) {
+    stream *s = stream_new();
+    stream_id zero = {0, 0};
+    stream_cg *cg = stream_cg_create(s, "g", 1, &zero, 0);
+    stream_consumer *sc = stream_cg_consumer_create(cg, "c", 1, 0);
+    enum { M = 2000 };
+    static bool live[M];
+    for (int i = 0; i < M; i++) {
+        cr_assert_not_null(stream_cg_pel_add(cg, &(stream_id){(uint64_t)i, 0}, 0, 1, sc));
+        live[i] = true;
+    }
+    size_t n = M;
+    for (int round = 0; round < 3000 && n > 0; round++) {
+        size_t pos = (size_t)(rnd() % n);
+        (void)stream_cg_pel_at(cg, pos); /* the cursor goes there */
+        int victim;
+        if (round % 3 == 0) { /* right at the cursor, as XAUTOCLAIM does */
+            victim = (int)stream_cg_pel_at(cg, pos)->id.ms;
+        } else {
+            do victim = (int)(rnd() % M);
+            while (!live[victim]);
+        }
+        cr_assert(stream_cg_pel_delete(cg, &(stream_id){(uint64_t)victim, 0}));
+        live[victim] = false;
+        n--;
+        if (!n) break;
+        size_t j = (size_t)(rnd() % n), seen = 0;
+        int want = -1;
+        for (int i = 0; i < M; i++)
+            if (live[i] && seen++ == j) {
+                want = i;
+                break;
+            }
+        cr_assert_eq(stream_cg_pel_at(cg, j)->id.ms, (uint64_t)want, "round %d: index %zu", round, j);
+        cr_assert_eq(stream_consumer_pel_at(sc, j)->ms, (uint64_t)want);
+    }
+    cr_assert_eq(stream_cg_pel_count(cg), n);
     stream_free(s);
 }
