@@ -137,6 +137,19 @@ def load_stream(c):
     c.pipeline([["XADD", "s", "*", "f1", "v1", "f2", "v2", "f3", "v3"] for _ in range(100000)])
 
 
+def load_group_stream(c):
+    # enough entries for every round of the xreadgroup row (each read takes one)
+    c.pipeline([["XADD", "gs", "*", "f1", "v1", "f2", "v2", "f3", "v3"] for _ in range(800000)])
+    c.call("XGROUP", "CREATE", "gs", "g", "0")
+
+
+def load_pel(c):
+    # a PEL of 200k entries 1-0 .. 200000-0, all pending for consumer c
+    c.pipeline([["XADD", "ps", "%d-0" % i, "f", "v"] for i in range(1, 200001)])
+    c.call("XGROUP", "CREATE", "ps", "g", "0")
+    c.pipeline([["XREADGROUP", "GROUP", "g", "c", "COUNT", "10000", "STREAMS", "ps", ">"] for _ in range(20)])
+
+
 # name: (loader, random range or None, requests at -P 1, requests at -P 16, command)
 ROWS = {
     # a fixed offset: redis-benchmark pads __rand_int__ with zeros, which
@@ -153,6 +166,9 @@ ROWS = {
     "lcs": (load_lcs, None, 2000, 4000, ["LCS", "{l}a", "{l}b"]),
     "xadd": (None, None, 200000, 1000000, ["XADD", "s", "*", "f1", "v1", "f2", "v2", "f3", "v3"]),
     "xrange": (load_stream, None, 100000, 400000, ["XRANGE", "s", "-", "+", "COUNT", "10"]),
+    "xreadgroup": (load_group_stream, None, 50000, 200000,
+                   ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "NOACK", "STREAMS", "gs", ">"]),
+    "xack": (load_pel, 200000, 50000, 200000, ["XACK", "ps", "g", "__rand_int__-0"]),
 }
 
 
