@@ -83,12 +83,16 @@ tests-build: $(SERVER_BIN) $(UNIT_BIN) $(INTEG_BIN) $(CTEST_BIN)
 run: deps $(SERVER_BIN)
 	$(SERVER_BIN) --bind 127.0.0.1 --port 6379
 
+# The builds inside the test targets compile two files at a time unless the
+# caller chose a -j itself (.ci/run calls a plain `make test` on 2 cores).
+TEST_MAKE = $(MAKE) $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
+
 # The one entry point: release unit + integration + cluster tests, then the
 # same suites under ASan+UBSan, then the threaded and cluster suites under
 # TSan.
 test: deps
 	@s=0; mkdir -p build; rm -f build/test-summary; \
-	if $(MAKE) tests-build; then sh scripts/run-tests.sh build all || s=1; \
+	if $(TEST_MAKE) tests-build; then sh scripts/run-tests.sh build all || s=1; \
 	else s=1; echo "make test: the release build failed" >>build/test-summary; fi; \
 	$(MAKE) test-asan || { s=1; grep -q "^run-tests asan" build/test-summary || \
 		echo "make test: test-asan failed before its tests ran" >>build/test-summary; }; \
@@ -114,14 +118,14 @@ test-diffcheck: $(SERVER_BIN)
 	sh scripts/run-tests.sh $(BUILD) diffcheck
 
 test-asan:
-	$(MAKE) VARIANT=asan tests-build
+	$(TEST_MAKE) VARIANT=asan tests-build
 	sh scripts/run-tests.sh build/asan sanitizer
 
 # Criterion itself crashes when built with -fsanitize=thread, so the threaded
 # suites are the release-built test binaries driving the TSan-built server.
 test-tsan:
-	$(MAKE) VARIANT=tsan build/tsan/slotcache-server
-	$(MAKE) tests-build
+	$(TEST_MAKE) VARIANT=tsan build/tsan/slotcache-server
+	$(TEST_MAKE) tests-build
 	sh scripts/run-tests.sh build/tsan threaded
 
 bench: deps $(SERVER_BIN)
