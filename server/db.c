@@ -156,8 +156,8 @@ entry *db_find_raw(int db, unsigned slot, const char *key, size_t len) {
     return pos >= 0 ? ktable_at(t, pos) : NULL;
 }
 
-void db_changed(const dbkey *k, int type, const char *event) {
-    watch_touch_key(k);
+static void changed(const dbkey *k, int type, const char *event, bool watch) {
+    if (watch) watch_touch_key(k);
     stat_inc(STAT_DIRTY);
     propagate_count_change();
     notify_keyspace_event(type, event, k);
@@ -173,6 +173,9 @@ void db_changed(const dbkey *k, int type, const char *event) {
     else if (type == NOTIFY_STREAM && (strcmp(event, "xadd") == 0 || strcmp(event, "xgroup-destroy") == 0))
         blocking_key_ready(k, OBJ_STREAM);
 }
+
+void db_changed(const dbkey *k, int type, const char *event) { changed(k, type, event, true); }
+void db_changed_unwatched(const dbkey *k, int type, const char *event) { changed(k, type, event, false); }
 
 void db_changed_removed(const dbkey *k, int type, const char *event, bool emptied) {
     db_changed(k, type, event);

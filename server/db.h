@@ -116,6 +116,11 @@ bool db_delete(const dbkey *k);
  * A change Redis raises no event for (PFCOUNT refreshing an HLL's cached
  * cardinality) passes type 0 and event NULL. */
 void db_changed(const dbkey *k, int type, const char *event);
+/* db_changed but for WATCH: a change Redis 7.0 makes without
+ * signalModifiedKey, so that a transaction watching the key still runs
+ * (the consumer-group commands but XGROUP CREATE MKSTREAM making the
+ * stream, XSETID). */
+void db_changed_unwatched(const dbkey *k, int type, const char *event);
 /* Elements were removed from the container under k (LPOP, SREM, HDEL,
  * ZREM, ...): db_changed(k, type, event), then, when the container is now
  * empty, the key's deletion and its "del" event (Redis's order). */

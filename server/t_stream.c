@@ -817,7 +817,7 @@ static void xsetid_command(client *c) {
     if (entries_added != -1) s->entries_added = (uint64_t)entries_added;
     if (max_xdel.ms || max_xdel.seq) s->max_deleted_entry_id = max_xdel;
     add_reply_ok(c);
-    db_changed(&k, NOTIFY_STREAM, "xsetid");
+    db_changed_unwatched(&k, NOTIFY_STREAM, "xsetid"); /* Redis 7.0's XSETID signals no WATCH */
 }
 
 /* ---------------------------------------------------------------- XINFO */

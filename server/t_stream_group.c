@@ -9,7 +9,9 @@
  *   Redis 7.0.15's t_stream.c. Like Redis, the group commands raise events
  *   only for XGROUP ("xgroup-create", "-setid", "-destroy",
  *   "-createconsumer", "-delconsumer"); XACK, XCLAIM, XAUTOCLAIM and
- *   XREADGROUP count their changes with no event (db_changed with type 0).
+ *   XREADGROUP count their changes with no event (type 0). Nor do they
+ *   invalidate WATCH (db_changed_unwatched), as Redis signals no modified
+ *   key for them, but for the stream XGROUP CREATE MKSTREAM makes.
  * - Propagation is Redis's: XREADGROUP, XCLAIM and XAUTOCLAIM never
  *   propagate themselves; every PEL change goes out as `XCLAIM key group
  *   consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID group-last-id`
@@ -189,7 +191,7 @@ static void propagate_group_id(client *c, const arg_t *key, const stream_cg *cg,
 /* Redis's streamCreateConsumer with SCC_DEFAULT: dirty and the event. */
 static stream_consumer *create_consumer(const dbkey *k, stream_cg *cg, const arg_t *name) {
     stream_consumer *sc = stream_cg_consumer_create(cg, name->ptr, name->len, mstime());
-    if (sc) db_changed(k, NOTIFY_STREAM, "xgroup-createconsumer");
+    if (sc) db_changed_unwatched(k, NOTIFY_STREAM, "xgroup-createconsumer");
     return sc;
 }
 
@@ -277,13 +279,18 @@ static void xgroup_command(client *c) {
             id = s ? s->last_id : (stream_id){0, 0};
         else if (!t_stream_parse_id_or_reply(c, idarg, &id, 0, true))
             return;
-        if (!s) {
+        bool made = !s;
+        if (made) {
             s = stream_new();
             db_add(&k, entry_new_ptr(k.key, k.len, OBJ_STREAM, ENC_STREAM, s, -1));
         }
         if (stream_cg_create(s, c->argv[3].ptr, c->argv[3].len, &id, entries_read)) {
             add_reply_ok(c);
-            db_changed(&k, NOTIFY_STREAM, "xgroup-create");
+            /* Redis signals WATCH only for the stream MKSTREAM made */
+            if (made)
+                db_changed(&k, NOTIFY_STREAM, "xgroup-create");
+            else
+                db_changed_unwatched(&k, NOTIFY_STREAM, "xgroup-create");
         } else {
             add_reply_error(c, "BUSYGROUP Consumer Group name already exists");
         }
@@ -297,13 +304,13 @@ static void xgroup_command(client *c) {
         cg->last_id = id;
         cg->entries_read = entries_read;
         add_reply_ok(c);
-        db_changed(&k, NOTIFY_STREAM, "xgroup-setid");
+        db_changed_unwatched(&k, NOTIFY_STREAM, "xgroup-setid");
     } else if (arg_eq(opt, "DESTROY") && c->argc == 4) {
         if (cg) {
             stream_cg_destroy(s, c->argv[3].ptr, c->argv[3].len);
             add_reply_integer(c, 1);
             /* the event also wakes XREADGROUP readers blocked on the key (db.c): their re-run answers NOGROUP */
-            db_changed(&k, NOTIFY_STREAM, "xgroup-destroy");
+            db_changed_unwatched(&k, NOTIFY_STREAM, "xgroup-destroy");
         } else {
             add_reply_integer(c, 0);
         }
@@ -314,7 +321,7 @@ static void xgroup_command(client *c) {
         stream_consumer *sc = stream_cg_consumer_find(cg, c->argv[4].ptr, c->argv[4].len);
         if (sc) {
             pending = (long long)stream_cg_consumer_delete(cg, sc);
-            db_changed(&k, NOTIFY_STREAM, "xgroup-delconsumer");
+            db_changed_unwatched(&k, NOTIFY_STREAM, "xgroup-delconsumer");
         }
         add_reply_integer(c, pending);
     } else {
@@ -409,7 +416,7 @@ static void xreadgroup_serve_stream(client *c, const arg_t *key, stream *s, stre
         t_stream_reply_range(c, s, &start, NULL, (size_t)count, deliver_entry, &dc);
         if (dc.last_id_moved) propagate_group_id(c, key, cg, group);
     }
-    db_changed(&k, 0, NULL);
+    db_changed_unwatched(&k, 0, NULL);
 }
 
 /* A re-run after a wake-up (blocking.h, "Streams"), as Redis's
@@ -611,7 +618,7 @@ static void xack_command(client *c) {
     for (int j = 0; j < n; j++) {
         if (!stream_cg_pel_delete(cg, &ids[j])) continue;
         acked++;
-        db_changed(&k, 0, NULL);
+        db_changed_unwatched(&k, 0, NULL);
     }
     add_reply_integer(c, acked);
 done:
@@ -810,7 +817,7 @@ static void xclaim_command(client *c) {
                 propagate_xclaim(c, &c->argv[1], cg, &c->argv[2], idarg->ptr, idarg->len, nack);
                 propagate_last_id = false;
                 stream_cg_pel_delete(cg, id);
-                db_changed(&k, 0, NULL);
+                db_changed_unwatched(&k, 0, NULL);
             }
             continue;
         }
@@ -825,11 +832,11 @@ static void xclaim_command(client *c) {
         claimed++;
         propagate_xclaim(c, &c->argv[1], cg, &c->argv[2], idarg->ptr, idarg->len, nack);
         propagate_last_id = false;
-        db_changed(&k, 0, NULL);
+        db_changed_unwatched(&k, 0, NULL);
     }
     if (propagate_last_id) {
         propagate_group_id(c, &c->argv[1], cg, &c->argv[2]);
-        db_changed(&k, 0, NULL);
+        db_changed_unwatched(&k, 0, NULL);
     }
     deferred_end_array(c, &d, claimed);
 done:
@@ -888,7 +895,7 @@ static void xautoclaim_command(client *c) {
         stream_id id = nack->id;
         if (!stream_entry_exists(s, &id)) {
             propagate_xclaim_id(c, &c->argv[1], cg, &c->argv[2], nack);
-            db_changed(&k, 0, NULL);
+            db_changed_unwatched(&k, 0, NULL);
             stream_cg_pel_delete(cg, &id);
             if (ndeleted == deleted_cap) {
                 deleted_cap = deleted_cap ? deleted_cap * 2 : 16;
@@ -910,7 +917,7 @@ static void xautoclaim_command(client *c) {
         claimed++;
         count--;
         propagate_xclaim_id(c, &c->argv[1], cg, &c->argv[2], stream_cg_pel_at(cg, i));
-        db_changed(&k, 0, NULL);
+        db_changed_unwatched(&k, 0, NULL);
         i++;
     }
     stream_id next = i < stream_cg_pel_count(cg) ? stream_cg_pel_at(cg, i)->id : (stream_id){0, 0};

@@ -2,9 +2,9 @@
  * test_stream_groups.c - what the differential case file
  * (tests/cases/stream-groups.txt) cannot compare byte for byte: the clock
  * in consumer-group replies (idle times, delivery and seen times, the IDLE
- * filters), the dirty count and the keyspace events of every group command
- * side by side with redis-server 7.0, XREADGROUP BLOCK's answers without
- * a wake-up (a timeout, a null array inside MULTI, data there at once; the
+ * filters), the dirty count, the keyspace events and the WATCH
+ * invalidation of every group command side by side with redis-server 7.0,
+ * XREADGROUP BLOCK's answers without a wake-up (a timeout, a null array inside MULTI, data there at once; the
  * wake-ups are test_stream_blocking.c's), and MEMORY USAGE counting a PEL.
  */
 #include <criterion/criterion.h>
@@ -182,6 +182,59 @@ Test(stream_groups, dirty_and_events_as_redis) {
                      b.dirty[i]);
     cr_expect_str_eq(a.events, b.events, "keyspace events\n  slotcache: %s\n  redis:     %s", a.events, b.events);
     cr_expect_neq(strstr(b.events, "xgroup-createconsumer"), NULL, "the script raised group events");
+    sc_server_stop_or_fail(&srv);
+    sc_server_stop_or_fail(&ref);
+}
+
+/* ---- WATCH, side by side with redis-server ---- */
+
+/* Whether a transaction watching s still runs after another client's `cmd`
+ * (setup: a stream s with entries 1-1, 2-1, a group g read by alice). */
+static bool watch_survives(sc_server *sv, const char *cmd) {
+    redisContext *a = sc_connect_or_fail(sv), *b = sc_connect_or_fail(sv);
+    freeReplyObject(sc_cmd_or_fail(a, "FLUSHALL"));
+    freeReplyObject(sc_cmd_or_fail(a, "XADD s 1-1 f v"));
+    freeReplyObject(sc_cmd_or_fail(a, "XADD s 2-1 f v"));
+    freeReplyObject(sc_cmd_or_fail(a, "XGROUP CREATE s g 0"));
+    freeReplyObject(sc_cmd_or_fail(a, "XREADGROUP GROUP g alice COUNT 1 STREAMS s >"));
+    sc_cmd_expect_or_fail(a, "OK", "WATCH s");
+    char copy[128], *argv[16], *save = NULL;
+    int argc = 0;
+    snprintf(copy, sizeof copy, "%s", cmd);
+    for (char *t = strtok_r(copy, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
+    redisReply *r = redisCommandArgv(b, argc, (const char **)argv, NULL);
+    cr_assert(r && r->type != REDIS_REPLY_ERROR, "\"%s\": %s", cmd, r ? r->str : "no reply");
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(a, "OK", "MULTI");
+    sc_cmd_expect_or_fail(a, "QUEUED", "PING");
+    r = sc_cmd_or_fail(a, "EXEC");
+    bool ran = r->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(r);
+    redisFree(a);
+    redisFree(b);
+    return ran;
+}
+
+Test(stream_groups, watch_as_redis) {
+    const char *redis = sc_reference_redis_binary();
+    if (!redis) cr_skip_test("redis-server not installed");
+    sc_server_start_or_fail(&srv, NULL);
+    sc_server_start_bin_or_fail(&ref, redis, NULL);
+    static const char *const cmds[] = {
+        "XREADGROUP GROUP g bob STREAMS s >", "XACK s g 1-1", "XCLAIM s g bob 0 1-1",
+        "XAUTOCLAIM s g bob 0 0", "XGROUP SETID s g 0", "XGROUP CREATECONSUMER s g carol",
+        "XGROUP DELCONSUMER s g alice", "XGROUP DESTROY s g", "XGROUP CREATE s g2 0",
+        "XGROUP CREATE t g $ MKSTREAM", "XGROUP CREATE s g3 $ MKSTREAM", "XSETID s 9-9", "XADD s 5-1 f v",
+        "XDEL s 1-1", "XTRIM s MAXLEN 0",
+    };
+    int survived = 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        bool mine = watch_survives(&srv, cmds[i]), theirs = watch_survives(&ref, cmds[i]);
+        cr_expect_eq(mine, theirs, "\"%s\": the watching transaction %s here, %s on redis-server", cmds[i],
+                     mine ? "ran" : "aborted", theirs ? "ran" : "aborted");
+        survived += theirs;
+    }
+    cr_expect(survived > 0 && survived < (int)(sizeof cmds / sizeof *cmds), "both outcomes are exercised");
     sc_server_stop_or_fail(&srv);
     sc_server_stop_or_fail(&ref);
 }
