@@ -620,47 +620,62 @@ static void xread_block(client *c, int streams_arg, int nstreams, const stream_i
     }
 }
 
-/* XREAD [COUNT n] [BLOCK ms] STREAMS key... id... (blocking: see blocking.h,
- * "Streams") */
-static void xread_command(client *c) {
-    long long deadline = -1, count = 0; /* deadline -1: no BLOCK */
-    int streams_arg = 0, nstreams = 0;
-    bool rerun = blocking_client_is_blocked(c);
+bool t_stream_parse_read_args(client *c, bool xreadgroup, t_stream_read_args *a) {
+    *a = (t_stream_read_args){.deadline = -1};
     for (int i = 1; i < c->argc; i++) {
         int moreargs = c->argc - i - 1;
         const arg_t *o = &c->argv[i];
         if (arg_eq(o, "BLOCK") && moreargs) {
             i++;
-            if (!blocking_parse_timeout_ms_or_reply(c, &c->argv[i], &deadline)) return;
+            if (!blocking_parse_timeout_ms_or_reply(c, &c->argv[i], &a->deadline)) return false;
         } else if (arg_eq(o, "COUNT") && moreargs) {
             i++;
-            if (!arg_ll_or_reply(c, &c->argv[i], &count, NULL)) return;
-            if (count < 0) count = 0;
+            if (!arg_ll_or_reply(c, &c->argv[i], &a->count, NULL)) return false;
+            if (a->count < 0) a->count = 0;
         } else if (arg_eq(o, "STREAMS") && moreargs) {
-            streams_arg = i + 1;
-            nstreams = c->argc - streams_arg;
-            if (nstreams % 2 != 0) {
+            a->streams_arg = i + 1;
+            a->nstreams = c->argc - a->streams_arg;
+            if (a->nstreams % 2 != 0) {
                 add_reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
                                    "specified.");
-                return;
+                return false;
             }
-            nstreams /= 2;
+            a->nstreams /= 2;
             break;
         } else if (arg_eq(o, "GROUP") && moreargs >= 2) {
-            add_reply_error(c, "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-            return;
+            if (!xreadgroup) {
+                add_reply_error(c, "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+                return false;
+            }
+            a->group = &c->argv[i + 1];
+            a->consumer = &c->argv[i + 2];
+            i += 2;
         } else if (arg_eq(o, "NOACK")) {
-            add_reply_error(c, "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-            return;
+            if (!xreadgroup) {
+                add_reply_error(c, "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+                return false;
+            }
+            a->noack = true;
         } else {
             add_reply_error(c, ERR_SYNTAX);
-            return;
+            return false;
         }
     }
-    if (streams_arg == 0) {
+    if (a->streams_arg == 0) {
         add_reply_error(c, ERR_SYNTAX);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* XREAD [COUNT n] [BLOCK ms] STREAMS key... id... (blocking: see blocking.h,
+ * "Streams") */
+static void xread_command(client *c) {
+    t_stream_read_args a;
+    if (!t_stream_parse_read_args(c, false, &a)) return;
+    long long deadline = a.deadline, count = a.count; /* deadline -1: no BLOCK */
+    int streams_arg = a.streams_arg, nstreams = a.nstreams;
+    bool rerun = blocking_client_is_blocked(c);
     stream_id sids[STREAM_ID_STATIC];
     stream_id *ids = nstreams > STREAM_ID_STATIC ? mem_alloc(sizeof(stream_id) * (size_t)nstreams) : sids;
     for (int i = 0; i < nstreams; i++) {

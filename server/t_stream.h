@@ -50,4 +50,16 @@ void t_stream_group_reply_consumers(client *c, const stream *s, const arg_t *key
 /* XINFO STREAM FULL's "groups" value. */
 void t_stream_group_reply_full(client *c, const stream *s, long long count);
 
+/* XREAD / XREADGROUP options before STREAMS, with Redis 7.0's rules and
+ * errors (GROUP and NOACK only for XREADGROUP; a missing STREAMS is a
+ * syntax error). False after replying the error. */
+typedef struct {
+    long long deadline; /* -1: no BLOCK, 0: forever, else the unix ms deadline */
+    long long count;    /* 0: no COUNT */
+    int streams_arg, nstreams;
+    const arg_t *group, *consumer; /* XREADGROUP's GROUP, NULL when absent */
+    bool noack;
+} t_stream_read_args;
+bool t_stream_parse_read_args(client *c, bool xreadgroup, t_stream_read_args *a);
+
 #endif

@@ -467,45 +467,12 @@ static void xreadgroup_serve_woken(client *c, int streams_arg, int nstreams, con
 
 /* XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id... */
 static void xreadgroup_command(client *c) {
-    long long timeout = -1, count = 0;
-    int streams_arg = 0, nstreams = 0;
-    const arg_t *group = NULL, *consumer = NULL;
-    bool noack = false;
-    for (int i = 1; i < c->argc; i++) {
-        int moreargs = c->argc - i - 1;
-        const arg_t *o = &c->argv[i];
-        if (arg_eq(o, "BLOCK") && moreargs) {
-            i++;
-            if (!blocking_parse_timeout_ms_or_reply(c, &c->argv[i], &timeout)) return;
-        } else if (arg_eq(o, "COUNT") && moreargs) {
-            i++;
-            if (!arg_ll_or_reply(c, &c->argv[i], &count, NULL)) return;
-            if (count < 0) count = 0;
-        } else if (arg_eq(o, "STREAMS") && moreargs) {
-            streams_arg = i + 1;
-            nstreams = c->argc - streams_arg;
-            if (nstreams % 2 != 0) {
-                add_reply_error(c, "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
-                                   "specified.");
-                return;
-            }
-            nstreams /= 2;
-            break;
-        } else if (arg_eq(o, "GROUP") && moreargs >= 2) {
-            group = &c->argv[i + 1];
-            consumer = &c->argv[i + 2];
-            i += 2;
-        } else if (arg_eq(o, "NOACK")) {
-            noack = true;
-        } else {
-            add_reply_error(c, ERR_SYNTAX);
-            return;
-        }
-    }
-    if (streams_arg == 0) {
-        add_reply_error(c, ERR_SYNTAX);
-        return;
-    }
+    t_stream_read_args a;
+    if (!t_stream_parse_read_args(c, true, &a)) return;
+    long long timeout = a.deadline, count = a.count;
+    int streams_arg = a.streams_arg, nstreams = a.nstreams;
+    const arg_t *group = a.group, *consumer = a.consumer;
+    bool noack = a.noack;
     if (!group) {
         add_reply_error(c, "ERR Missing GROUP option for XREADGROUP");
         return;
