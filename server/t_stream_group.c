@@ -48,6 +48,13 @@
 
 #define ID_STATIC 8
 
+/* now - then in ms, wrapping as Redis's mstime_t subtraction does in
+ * practice: a delivery or seen time from a RESTORE payload can be anything
+ * (INT64_MIN included), and a signed overflow is undefined behaviour. */
+static long long ms_since(long long now, long long then) {
+    return (long long)((unsigned long long)now - (unsigned long long)then);
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 /* argv[i] as a stream: NULL when absent or after WRONGTYPE (*err set). */
@@ -668,7 +675,7 @@ static void xpending_command(client *c) {
         const stream_nack *nack =
             sc ? stream_cg_pel_find(cg, stream_consumer_pel_at(sc, i)) : stream_cg_pel_at(cg, i);
         if (stream_id_cmp(&nack->id, &end) > 0) break;
-        if (minidle && now - nack->delivery_time < minidle) continue;
+        if (minidle && ms_since(now, nack->delivery_time) < minidle) continue;
         if (npick == cap) {
             cap *= 2;
             if (pick == local) {
@@ -688,7 +695,7 @@ static void xpending_command(client *c) {
         add_reply_array(c, 4);
         t_stream_reply_id(c, &nack->id);
         add_reply_bulk(c, nack->consumer->name, nack->consumer->name_len);
-        long long elapsed = now - nack->delivery_time;
+        long long elapsed = ms_since(now, nack->delivery_time);
         add_reply_integer(c, elapsed < 0 ? 0 : elapsed);
         add_reply_integer(c, (long long)nack->delivery_count);
     }
@@ -790,7 +797,7 @@ static void xclaim_command(client *c) {
         }
         if (force && !nack) nack = stream_cg_pel_add(cg, id, now, 1, NULL); /* Redis's streamCreateNACK */
         if (!nack) continue;
-        if (nack->consumer && minidle && now - nack->delivery_time < minidle) continue;
+        if (nack->consumer && minidle && ms_since(now, nack->delivery_time) < minidle) continue;
         if (!sc) {
             bool created;
             sc = lookup_or_create_consumer(&k, cg, &c->argv[3], &created);
@@ -872,7 +879,7 @@ static void xautoclaim_command(client *c) {
             count--;
             continue;
         }
-        if (minidle && now - nack->delivery_time < minidle) {
+        if (minidle && ms_since(now, nack->delivery_time) < minidle) {
             i++;
             continue;
         }
@@ -944,7 +951,7 @@ void t_stream_group_reply_consumers(client *c, const stream *s, const arg_t *key
     add_reply_array(c, (long long)stream_cg_consumer_count(cg));
     for (size_t i = 0; i < stream_cg_consumer_count(cg); i++) {
         const stream_consumer *sc = stream_cg_consumer_at(cg, i);
-        long long idle = now - sc->seen_time;
+        long long idle = ms_since(now, sc->seen_time);
         add_reply_map(c, 3);
         add_reply_bulk_cstr(c, "name");
         add_reply_bulk(c, sc->name, sc->name_len);

@@ -620,6 +620,8 @@ typedef struct {
                          entry still in the group PEL there; the ID owned twice it accepts) */
 } grp_case;
 
+static bool min_times; /* group_payload: delivery and seen times INT64_MIN (a payload may hold any) */
+
 static void put_raw_id(payload *b, uint64_t ms) {
     unsigned char k[16] = {0};
     for (int i = 0; i < 8; i++) k[i] = (unsigned char)(ms >> (56 - 8 * i));
@@ -659,14 +661,14 @@ static void group_payload(payload *b, int type, const grp_case *gc) {
     put_len(b, (uint64_t)gc->npel + (gc->cut_pel ? 1 : 0));
     for (int i = 0; i < gc->npel; i++) {
         put_raw_id(b, gc->pel[i]);
-        put_le64(b, 1700000000000ULL + gc->pel[i]); /* delivery time */
+        put_le64(b, min_times ? 1ULL << 63 : 1700000000000ULL + gc->pel[i]); /* delivery time */
         put_len(b, 1 + gc->pel[i] * 100);          /* delivery count */
     }
     if (!gc->cut_pel) {
         put_len(b, (uint64_t)gc->ncons);
         for (int i = 0; i < gc->ncons; i++) {
             put_name(b, gc->cons[i].name);
-            put_le64(b, 1700000000000ULL - (uint64_t)i); /* seen time */
+            put_le64(b, min_times ? 1ULL << 63 : 1700000000000ULL - (uint64_t)i); /* seen time */
             put_len(b, (uint64_t)gc->cons[i].n);
             for (int j = 0; j < gc->cons[i].n; j++) put_raw_id(b, gc->cons[i].ids[j]);
         }
@@ -725,6 +727,47 @@ Test(stream_rdb, corrupt_group_payloads_are_refused_whole) {
     }
     sc_cmd_expect_or_fail(sc, "PONG", "PING");
     sc_cmd_expect_or_fail(rc, "PONG", "PING");
+    stop_both(rc, sc);
+}
+
+/* Times of INT64_MIN from a payload: the idle times computed from them wrap
+ * (as redis-server's do) instead of overflowing a signed subtraction (the
+ * ASan/UBSan build aborted on XPENDING, XCLAIM, XAUTOCLAIM, XINFO CONSUMERS). */
+Test(stream_rdb, group_times_at_int64_min) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    payload b;
+    grp_case gc = {"min times", 2, {10, 11}, 2, {{"alice", 1, {10}}, {"bob", 1, {11}}}, false, false, true};
+    min_times = true;
+    group_payload(&b, 19, &gc);
+    min_times = false;
+    redisReply *r1 = restore(rc, &b), *r2 = restore(sc, &b);
+    cr_assert(sc_reply_is(r1, "OK") && sc_reply_is(r2, "OK"), "redis %s, slotcache %s", r1->str, r2->str);
+    freeReplyObject(r1);
+    freeReplyObject(r2);
+    static const char *const cmds[] = {
+        "XPENDING k g - + 10",
+        "XPENDING k g IDLE 5 - + 10",
+        "XPENDING k g IDLE 5 - + 10 alice",
+        "XCLAIM k g carol 5 10-0 JUSTID",
+        "XAUTOCLAIM k g carol 5 0 JUSTID",
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        sc_buf x = {0}, y = {0};
+        redisReply *a = sc_cmd_or_fail(rc, cmds[i]), *z = sc_cmd_or_fail(sc, cmds[i]);
+        text_of(a, &x);
+        text_of(z, &y);
+        freeReplyObject(a);
+        freeReplyObject(z);
+        cr_expect(x.len == y.len && memcmp(x.data, y.data, x.len) == 0, "%s: redis %.*s, slotcache %.*s", cmds[i],
+                  (int)x.len, x.data, (int)y.len, y.data);
+        sc_buf_free(&x);
+        sc_buf_free(&y);
+    }
+    redisReply *r = sc_cmd_or_fail(sc, "XINFO CONSUMERS k g");
+    cr_expect(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "XINFO CONSUMERS: %d", r->type);
+    freeReplyObject(r);
+    sc_cmd_expect_or_fail(sc, "PONG", "PING");
     stop_both(rc, sc);
 }
 
