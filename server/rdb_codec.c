@@ -922,7 +922,10 @@ static stream *get_stream(rdb_in *in, int type) {
         rdb_fail(in, "Stream length inconsistent with its entries");
         goto bad;
     }
-    if (stream_last_any(s, &last) && stream_id_cmp(&last, &s->last_id) > 0) {
+    /* The last live entry, as XSETID checks: XSETID may set the last ID
+     * below a deleted entry's (Redis's streamLastValidID), and such a
+     * stream must load back. */
+    if (stream_last_live(s, &last) && stream_id_cmp(&last, &s->last_id) > 0) {
         rdb_fail(in, "Stream last ID smaller than its last entry");
         goto bad;
     }

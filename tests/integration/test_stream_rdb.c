@@ -730,6 +730,29 @@ Test(stream_rdb, corrupt_group_payloads_are_refused_whole) {
     stop_both(rc, sc);
 }
 
+/* XSETID may set the last ID below a deleted entry (Redis checks the last
+ * live one): DUMP / RESTORE and the RDB file must carry that stream (the
+ * loader refused it, so slotcache could not load its own dump.rdb). */
+Test(stream_rdb, last_id_below_a_deleted_entry_loads_back) {
+    redisContext *rc, *sc;
+    start_both(&rc, &sc);
+    redisContext *both[] = {rc, sc};
+    for (int i = 0; i < 2; i++) {
+        ok(both[i], "XADD k 1-0 f v");
+        ok(both[i], "XADD k 2-0 f v");
+        ok(both[i], "XDEL k 2-0");
+        ok(both[i], "XSETID k 1-5");
+        redisReply *d = sc_cmd_or_fail(both[i], "DUMP k");
+        cr_assert(d->type == REDIS_REPLY_STRING, "DUMP");
+        redisReply *r = sc_cmd_or_fail(both[i], "RESTORE k2 0 %b", d->str, d->len);
+        cr_expect(sc_reply_is(r, "OK"), "%s: RESTORE: %s", i ? "slotcache" : "redis-server", r->str ? r->str : "?");
+        freeReplyObject(r);
+        freeReplyObject(d);
+    }
+    expect_same_dump(rc, "k2", sc, "k2", "stream with its last ID below a deleted entry");
+    stop_both(rc, sc);
+}
+
 /* Times of INT64_MIN from a payload: the idle times computed from them wrap
  * (as redis-server's do) instead of overflowing a signed subtraction (the
  * ASan/UBSan build aborted on XPENDING, XCLAIM, XAUTOCLAIM, XINFO CONSUMERS). */
