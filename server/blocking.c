@@ -257,7 +257,7 @@ void blocking_db_emptied(int db) {
     if (atomic_load_explicit(&total_waiters, memory_order_relaxed) == 0) return;
     for (unsigned s = 0; s < CLUSTER_SLOTS; s++)
         for (waiter *x = slot_waiters[s].head; x; x = x->next)
-            if (x->type == OBJ_STREAM && (db < 0 || x->db == db)) wake_waiters(x->db, s, x->key, x->len, OBJ_STREAM);
+            if (x->type == OBJ_STREAM && (db < 0 || x->db == db)) wake_one(x); /* serial ones too: all answer */
 }
 
 static void on_timer_closed(uv_handle_t *h) { mem_free(h); }
@@ -450,7 +450,8 @@ static void retry_client(client *c) {
          * its reply never sees itself counted in blocked_clients (as in
          * Redis, where the reply leaves only after the unblock). */
         for (int i = 0; i < b->nwaiters; i++)
-            atomic_store_explicit(&b->waiters[i]->wake_pending, true, memory_order_relaxed);
+            if (!b->waiters[i]->serial) /* a serial one passes its turn on only where it had it */
+                atomic_store_explicit(&b->waiters[i]->wake_pending, true, memory_order_relaxed);
         unblock(c, true);
         client_resume(c);
     } else {

@@ -872,6 +872,7 @@ static stream *get_stream(rdb_in *in, int type) {
         return NULL;
     }
     stream *s = stream_new();
+    stream_id last_live = {0, 0};
     for (uint64_t i = 0; i < nodes; i++) {
         rstr key, blob;
         if (!get_str(in, &key)) goto bad;
@@ -909,7 +910,7 @@ static stream *get_stream(rdb_in *in, int type) {
         uint32_t rbytes = (uint32_t)blob.len;
         str_release(&blob);
         const char *why;
-        if (!stream_load_node(s, &master, lp, rbytes, &why)) {
+        if (!stream_load_node(s, &master, lp, rbytes, &last_live, &why)) {
             lp_free(lp);
             rdb_fail(in, "Stream listpack integrity check failed: %s", why);
             goto bad;

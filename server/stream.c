@@ -615,7 +615,8 @@ static bool v_skip(vwalk *w, int64_t n) {
     return true;
 }
 
-bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes, const char **why) {
+bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes, stream_id *last_live,
+                      const char **why) {
     vwalk w = {lp, lp_first(lp), NULL};
     int64_t count, deleted, mn, zero;
     if (!v_int(&w, &count) || !v_int(&w, &deleted) || !v_int(&w, &mn)) goto bad;
@@ -628,16 +629,16 @@ bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t
         w.why = "master entry not terminated";
         goto bad;
     }
-    stream_id prev = {0, 0};
-    bool have_prev = false;
-    if (s->end > s->start) {
-        node_edge(&s->nodes[s->end - 1], false, &prev);
-        have_prev = true;
-        if (stream_id_cmp(master, &prev) <= 0) {
-            w.why = "node out of order";
-            goto bad;
-        }
+    if (s->end > s->start && stream_id_cmp(master, &s->nodes[s->end - 1].master) <= 0) {
+        w.why = "node out of order";
+        goto bad;
     }
+    /* Live entries strictly increase across the stream; a deleted one may
+     * stand anywhere, as XSETID may set the last ID below a deleted entry
+     * and the next XADD then appends a smaller ID after it (Redis checks
+     * no order at all). */
+    stream_id prev = *last_live;
+    bool have_prev = s->length > 0;
     int64_t live = 0, dead = 0;
     for (int64_t e = 0; e < count + deleted; e++) {
         int64_t flags, msd, seqd, nf = mn, extra = 3, lpc;
@@ -647,12 +648,18 @@ bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t
             goto bad;
         }
         stream_id id = {master->ms + (uint64_t)msd, master->seq + (uint64_t)seqd};
-        if (e == 0 ? stream_id_cmp(&id, master) < 0 : stream_id_cmp(&id, &prev) <= 0) {
+        if (e == 0 && stream_id_cmp(&id, master) < 0) {
             w.why = "entry IDs out of order";
             goto bad;
         }
-        prev = id;
-        have_prev = true;
+        if (!(flags & STREAM_FLAG_DELETED)) {
+            if (have_prev && stream_id_cmp(&id, &prev) <= 0) {
+                w.why = "entry IDs out of order";
+                goto bad;
+            }
+            prev = id;
+            have_prev = true;
+        }
         if (!(flags & STREAM_FLAG_SAMEFIELDS)) {
             if (!v_int(&w, &nf)) goto bad;
             if (nf < 0 || nf > (int64_t)lp_count(lp)) {
@@ -672,7 +679,6 @@ bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t
         else
             live++;
     }
-    (void)have_prev;
     if (w.off != lp_end(lp)) {
         w.why = "trailing elements";
         goto bad;
@@ -683,6 +689,7 @@ bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t
     }
     stream_push_node(s, master, lp, rbytes);
     s->length += (uint64_t)count;
+    *last_live = prev;
     return true;
 bad:
     *why = w.why ? w.why : "corrupt node";

@@ -138,11 +138,15 @@ void stream_iter_stop(stream_iter *it);
 /* Read-only access for the RDB writer: the elements of node i. */
 const stream_node *stream_node_at(const stream *s, uint32_t i);
 
-/* Loader: validate a node (Redis's deep stream listpack check, plus IDs
- * strictly increasing within and across nodes, counts matching the
- * flags) and append it, adding its live entries to s->length. False with a
- * reason, lp left to the caller, on a corrupt node. */
-bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes, const char **why);
+/* Loader: validate a node (Redis's deep stream listpack check, plus node
+ * master IDs strictly increasing, each node's first entry at or past its
+ * master ID, live entries' IDs strictly increasing across the stream, counts
+ * matching the flags) and append it, adding its live entries to
+ * s->length. `last_live` carries the last live entry's ID from node to
+ * node (read only when s->length > 0). False with a reason, lp left to
+ * the caller, on a corrupt node. */
+bool stream_load_node(stream *s, const stream_id *master, listpack *lp, uint32_t rbytes, stream_id *last_live,
+                      const char **why);
 /* The last entry's ID, tombstones included; false when there is none. */
 bool stream_last_any(const stream *s, stream_id *id);
 

@@ -742,6 +742,9 @@ Test(stream_rdb, last_id_below_a_deleted_entry_loads_back) {
         ok(both[i], "XADD k 2-0 f v");
         ok(both[i], "XDEL k 2-0");
         ok(both[i], "XSETID k 1-5");
+        /* and an entry appended after the deleted one with a smaller ID (a
+         * node whose IDs are out of order, as Redis leaves it too) */
+        ok(both[i], "XADD k 1-6 g w");
         redisReply *d = sc_cmd_or_fail(both[i], "DUMP k");
         cr_assert(d->type == REDIS_REPLY_STRING, "DUMP");
         redisReply *r = sc_cmd_or_fail(both[i], "RESTORE k2 0 %b", d->str, d->len);
