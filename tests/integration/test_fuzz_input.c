@@ -561,7 +561,6 @@ static void geo_number(unsigned *s, char *out, size_t cap, double lo, double hi)
 
 static void geo_member(unsigned *s, char *out, size_t cap) { snprintf(out, cap, "p%u", next_rand(s) % 330); }
 
-/* One random geo command into argv (words stored in w). */
 static int geo_command(unsigned *s, char w[][48], const char **argv) {
     static const char *const units[] = {"m", "km", "km", "km", "ft", "mi", "KM", "Mi", "parsec", ""};
     static const char *const counts[] = {"0", "-1", "1", "2", "5", "50", "9223372036854775807",
@@ -665,6 +664,32 @@ static bool replies_equal(const redisReply *a, const redisReply *b) {
     }
 }
 
+/* Command i of a random storm, sent to both servers: the replies must be
+ * equal (the command and both replies printed otherwise); counts error
+ * replies and non-empty arrays, to show the storm reached past argument
+ * checking. */
+static void compare_with_redis(redisContext *sut, redisContext *ref, int i, int argc, const char **argv, int *errors,
+                               int *found) {
+    redisReply *a = redisCommandArgv(sut, argc, argv, NULL), *b = redisCommandArgv(ref, argc, argv, NULL);
+    cr_assert(a && b, "command %d: no reply (slotcache %s, redis %s)", i, a ? "ok" : "none", b ? "ok" : "none");
+    if (!replies_equal(a, b)) {
+        char ta[512], tb[512], line[512] = "";
+        sc_reply_text(a, ta, sizeof ta);
+        sc_reply_text(b, tb, sizeof tb);
+        for (int j = 0; j < argc; j++) {
+            strncat(line, argv[j], sizeof line - strlen(line) - 2);
+            strncat(line, " ", sizeof line - strlen(line) - 1);
+        }
+        cr_assert_fail("command %d differs: %s\n  slotcache: %s\n  redis:     %s", i, line, ta, tb);
+    }
+    *errors += a->type == REDIS_REPLY_ERROR;
+    *found += a->type == REDIS_REPLY_ARRAY && a->elements > 0;
+    freeReplyObject(a);
+    freeReplyObject(b);
+}
+
+/* One random geo command into argv (words stored in w). */
+
 static sc_server geo_ref;
 
 Test(fuzz_input, geo_arguments_against_redis) {
@@ -692,23 +717,8 @@ Test(fuzz_input, geo_arguments_against_redis) {
         char w[32][48];
         const char *argv[32];
         int argc = geo_command(&seed, w, argv);
-        redisReply *a = redisCommandArgv(sut, argc, argv, NULL), *b = redisCommandArgv(ref, argc, argv, NULL);
-        cr_assert(a && b, "command %d: no reply (slotcache %s, redis %s)", i, a ? "ok" : "none", b ? "ok" : "none");
-        if (!replies_equal(a, b)) {
-            char ta[256], tb[256], line[512] = "";
-            sc_reply_text(a, ta, sizeof ta);
-            sc_reply_text(b, tb, sizeof tb);
-            for (int j = 0; j < argc; j++) {
-                strncat(line, argv[j], sizeof line - strlen(line) - 2);
-                strncat(line, " ", sizeof line - strlen(line) - 1);
-            }
-            cr_assert_fail("command %d differs: %s\n  slotcache: %s\n  redis:     %s", i, line, ta, tb);
-        }
-        errors += a->type == REDIS_REPLY_ERROR;
-        found += a->type == REDIS_REPLY_ARRAY && a->elements > 0;
+        compare_with_redis(sut, ref, i, argc, argv, &errors, &found);
         compared++;
-        freeReplyObject(a);
-        freeReplyObject(b);
     }
     /* the sets themselves, scores included */
     const char *const finals[] = {"ZRANGE gl 0 -1 WITHSCORES", "ZRANGE gs 0 -1 WITHSCORES", "ZRANGE dst 0 -1 WITHSCORES"};
@@ -1025,22 +1035,7 @@ Test(fuzz_input, stream_groups_against_redis) {
         char w[32][48];
         const char *argv[32];
         int argc = group_command(&seed, w, argv);
-        redisReply *a = redisCommandArgv(sut, argc, argv, NULL), *b = redisCommandArgv(ref, argc, argv, NULL);
-        cr_assert(a && b, "command %d: no reply", i);
-        if (!replies_equal(a, b)) {
-            char ta[512], tb[512], line[512] = "";
-            sc_reply_text(a, ta, sizeof ta);
-            sc_reply_text(b, tb, sizeof tb);
-            for (int j = 0; j < argc; j++) {
-                strncat(line, argv[j], sizeof line - strlen(line) - 2);
-                strncat(line, " ", sizeof line - strlen(line) - 1);
-            }
-            cr_assert_fail("command %d differs: %s\n  slotcache: %s\n  redis:     %s", i, line, ta, tb);
-        }
-        errors += a->type == REDIS_REPLY_ERROR;
-        found += a->type == REDIS_REPLY_ARRAY && a->elements > 0;
-        freeReplyObject(a);
-        freeReplyObject(b);
+        compare_with_redis(sut, ref, i, argc, argv, &errors, &found);
     }
     cr_log_info("stream groups: %d error replies, %d non-empty arrays", errors, found);
     cr_expect_gt(found, 300, "reads and claims must have found entries (%d)", found);
